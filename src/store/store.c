@@ -1,0 +1,2 @@
+/* store: written next */
+typedef int nines_store_placeholder_t;

@@ -1,0 +1,86 @@
+#include "base/error.h"
+#include "base/log.h"
+#include "base/config.h"
+#include "testutil.h"
+#include <czmq.h>
+
+static void
+test_errors (void)
+{
+    CHECK_STR (nines_strerror (NINES_OK), "success");
+    CHECK_STR (nines_strerror (NINES_EBADSIG), "signature verification failed");
+    CHECK_STR (nines_errname (NINES_EQUORUM), "NINES_EQUORUM");
+    CHECK_STR (nines_strerror (-9999), "unknown error");
+    CHECK_STR (nines_strerror (ENOENT), strerror (ENOENT));
+    for (int rc = 0; rc >= NINES_ELAST; rc--)
+        CHECK (strlen (nines_strerror (rc)) > 0);
+}
+
+static void
+test_config (void)
+{
+    const char *error = NULL;
+    nines_config_t *cfg = nines_config_from_string ("t.zpl",
+        "node\n"
+        "    epoch = 10s\n"
+        "    workers = 4\n"
+        "    bad = lots\n"
+        "    quorum = 66.67%\n"
+        "    verbose = yes\n", &error);
+    CHECK (cfg != NULL);
+    uint64_t v = 0;
+    CHECK_RC (nines_config_duration_ms (cfg, "node/epoch", 1, 1, 60000, &v), 0);
+    CHECK_EQ (v, 10000);
+    CHECK_RC (nines_config_u64 (cfg, "node/workers", 1, 1, 64, &v), 0);
+    CHECK_EQ (v, 4);
+    CHECK_RC (nines_config_u64 (cfg, "node/missing", 7, 1, 64, &v), 0);
+    CHECK_EQ (v, 7);
+    CHECK_RC (nines_config_u64 (cfg, "node/bad", 1, 1, 64, &v), NINES_ECONFIG);
+    CHECK (strstr (nines_config_error (cfg), "t.zpl: node/bad: expected an integer in 1..64, got 'lots'") != NULL);
+    CHECK_RC (nines_config_u64 (cfg, "node/workers", 1, 8, 64, &v), NINES_ECONFIG);
+    uint32_t ppm = 0;
+    CHECK_RC (nines_config_ppm (cfg, "node/quorum", 0, &ppm), 0);
+    CHECK_EQ (ppm, 666700);
+    bool b = false;
+    CHECK_RC (nines_config_bool (cfg, "node/verbose", false, &b), 0);
+    CHECK (b);
+    CHECK_RC (nines_config_bool (cfg, "node/bad", false, &b), NINES_ECONFIG);
+    CHECK_RC (nines_config_duration_ms (cfg, "node/bad", 1, 0, 10, &v), NINES_ECONFIG);
+    CHECK_RC (nines_config_set (cfg, "node/workers", "9"), 0);
+    CHECK_RC (nines_config_u64 (cfg, "node/workers", 1, 1, 64, &v), 0);
+    CHECK_EQ (v, 9);
+    CHECK_STR (nines_config_str (cfg, "node/none", "dflt"), "dflt");
+    nines_config_destroy (&cfg);
+    CHECK (cfg == NULL);
+
+    CHECK (nines_config_load ("/nonexistent/x.zpl", &error) == NULL);
+    CHECK (strstr (error, "/nonexistent/x.zpl") != NULL);
+
+    CHECK_RC (nines_parse_duration_ms ("2h", &v), 0);
+    CHECK_EQ (v, 7200000);
+    CHECK_RC (nines_parse_duration_ms ("250ms", &v), 0);
+    CHECK_EQ (v, 250);
+    CHECK_RC (nines_parse_duration_ms ("-1s", &v), NINES_EINVAL);
+    CHECK_RC (nines_parse_duration_ms ("5 weeks", &v), NINES_EINVAL);
+    CHECK_RC (nines_parse_ppm ("1.5", &ppm), NINES_EINVAL);
+    CHECK_RC (nines_parse_ppm ("250ppm", &ppm), 0);
+    CHECK_EQ (ppm, 250);
+}
+
+static void
+test_log_level (void)
+{
+    nines_log_level_t level;
+    CHECK_RC (nines_log_level_parse ("debug", &level), 0);
+    CHECK_EQ (level, NINES_LOG_DEBUG);
+    CHECK_RC (nines_log_level_parse ("loud", &level), NINES_EINVAL);
+}
+
+int
+main (void)
+{
+    RUN (test_errors);
+    RUN (test_config);
+    RUN (test_log_level);
+    return t_done ("test_base");
+}
