@@ -1,2 +1,324 @@
-/* store: written next */
-typedef int nines_store_placeholder_t;
+#include "store/store.h"
+#include "base/log.h"
+#include <lmdb.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct _nines_store_t {
+    MDB_env *env;                          /* LMDB environment */
+    int ndbs;                              /* named databases opened */
+    char *names [NINES_STORE_MAX_DBS];     /* their names */
+    MDB_dbi dbis [NINES_STORE_MAX_DBS];    /* their handles */
+};
+
+struct _nines_txn_t {
+    nines_store_t *store;                  /* environment it belongs to */
+    MDB_txn *txn;                          /* LMDB transaction */
+};
+
+static int
+s_map (int rc, const char *what)
+{
+    if (rc == 0)
+        return NINES_OK;
+    if (rc == MDB_NOTFOUND)
+        return NINES_ENOTFOUND;
+    nines_error ("lmdb %s: %s", what, mdb_strerror (rc));
+    if (rc == MDB_MAP_FULL)
+        return NINES_EFULL;
+    return NINES_ESTORE;
+}
+
+int
+nines_store_open (nines_store_t **self_p, const char *dir, uint64_t map_size,
+                  const char *const *dbs)
+{
+    *self_p = NULL;
+    int ndbs = 0;
+    while (dbs && dbs [ndbs])
+        ndbs++;
+    if (ndbs > NINES_STORE_MAX_DBS)
+        return NINES_EINVAL;
+    if (mkdir (dir, 0700) && errno != EEXIST) {
+        nines_error ("cannot create store directory %s: %s", dir, strerror (errno));
+        return NINES_EIO;
+    }
+    nines_store_t *self = (nines_store_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NINES_ENOMEM;
+    int rc = mdb_env_create (&self->env);
+    if (!rc) rc = mdb_env_set_maxdbs (self->env, NINES_STORE_MAX_DBS);
+    if (!rc) rc = mdb_env_set_mapsize (self->env, map_size ? map_size : NINES_STORE_MAP_DEFAULT);
+    if (!rc) rc = mdb_env_open (self->env, dir, MDB_NOTLS, 0600);
+    if (rc) {
+        nines_error ("cannot open store %s: %s", dir, mdb_strerror (rc));
+        mdb_env_close (self->env);
+        free (self);
+        return NINES_ESTORE;
+    }
+    MDB_txn *txn;
+    rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    for (int i = 0; !rc && i < ndbs; i++) {
+        rc = mdb_dbi_open (txn, dbs [i], MDB_CREATE, &self->dbis [i]);
+        self->names [i] = strdup (dbs [i]);
+        self->ndbs = i + 1;
+    }
+    if (!rc)
+        rc = mdb_txn_commit (txn);
+    else
+        mdb_txn_abort (txn);
+    if (rc) {
+        int r = s_map (rc, "open databases");
+        nines_store_destroy (&self);
+        return r;
+    }
+    *self_p = self;
+    return NINES_OK;
+}
+
+void
+nines_store_destroy (nines_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nines_store_t *self = *self_p;
+    mdb_env_close (self->env);
+    for (int i = 0; i < self->ndbs; i++)
+        free (self->names [i]);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_dbi (nines_store_t *self, const char *db, MDB_dbi *dbi)
+{
+    for (int i = 0; i < self->ndbs; i++)
+        if (strcmp (self->names [i], db) == 0) {
+            *dbi = self->dbis [i];
+            return NINES_OK;
+        }
+    nines_error ("store: no database named '%s'", db);
+    return NINES_EINVAL;
+}
+
+int
+nines_txn_begin (nines_store_t *self, bool write, nines_txn_t **txn_p)
+{
+    *txn_p = NULL;
+    nines_txn_t *txn = (nines_txn_t *) calloc (1, sizeof *txn);
+    if (!txn)
+        return NINES_ENOMEM;
+    txn->store = self;
+    int rc = mdb_txn_begin (self->env, NULL, write ? 0 : MDB_RDONLY, &txn->txn);
+    if (rc) {
+        free (txn);
+        return s_map (rc, "begin");
+    }
+    *txn_p = txn;
+    return NINES_OK;
+}
+
+int
+nines_txn_commit (nines_txn_t **txn_p)
+{
+    nines_txn_t *txn = *txn_p;
+    int rc = mdb_txn_commit (txn->txn);
+    free (txn);
+    *txn_p = NULL;
+    return s_map (rc, "commit");
+}
+
+void
+nines_txn_abort (nines_txn_t **txn_p)
+{
+    if (!txn_p || !*txn_p)
+        return;
+    mdb_txn_abort ((*txn_p)->txn);
+    free (*txn_p);
+    *txn_p = NULL;
+}
+
+int
+nines_txn_put (nines_txn_t *txn, const char *db, const void *key, size_t klen,
+               const void *val, size_t vlen)
+{
+    MDB_dbi dbi;
+    int rc = s_dbi (txn->store, db, &dbi);
+    if (rc)
+        return rc;
+    if (klen == 0 || klen > 511)
+        return NINES_EINVAL;
+    MDB_val k = { klen, (void *) key }, v = { vlen, (void *) val };
+    return s_map (mdb_put (txn->txn, dbi, &k, &v, 0), "put");
+}
+
+int
+nines_txn_get (nines_txn_t *txn, const char *db, const void *key, size_t klen,
+               const void **val, size_t *vlen)
+{
+    MDB_dbi dbi;
+    int rc = s_dbi (txn->store, db, &dbi);
+    if (rc)
+        return rc;
+    if (klen == 0 || klen > 511)
+        return NINES_EINVAL;
+    MDB_val k = { klen, (void *) key }, v;
+    rc = mdb_get (txn->txn, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return NINES_ENOTFOUND;
+    if (rc)
+        return s_map (rc, "get");
+    *val = v.mv_data;
+    *vlen = v.mv_size;
+    return NINES_OK;
+}
+
+int
+nines_txn_del (nines_txn_t *txn, const char *db, const void *key, size_t klen)
+{
+    MDB_dbi dbi;
+    int rc = s_dbi (txn->store, db, &dbi);
+    if (rc)
+        return rc;
+    if (klen == 0 || klen > 511)
+        return NINES_EINVAL;
+    MDB_val k = { klen, (void *) key };
+    rc = mdb_del (txn->txn, dbi, &k, NULL);
+    return rc == MDB_NOTFOUND ? NINES_ENOTFOUND : s_map (rc, "del");
+}
+
+int
+nines_store_put (nines_store_t *self, const char *db, const void *key, size_t klen,
+                 const void *val, size_t vlen)
+{
+    nines_txn_t *txn;
+    int rc = nines_txn_begin (self, true, &txn);
+    if (rc)
+        return rc;
+    rc = nines_txn_put (txn, db, key, klen, val, vlen);
+    if (rc) {
+        nines_txn_abort (&txn);
+        return rc;
+    }
+    return nines_txn_commit (&txn);
+}
+
+int
+nines_store_get (nines_store_t *self, const char *db, const void *key, size_t klen,
+                 void **val, size_t *vlen)
+{
+    nines_txn_t *txn;
+    int rc = nines_txn_begin (self, false, &txn);
+    if (rc)
+        return rc;
+    const void *data;
+    rc = nines_txn_get (txn, db, key, klen, &data, vlen);
+    if (!rc) {
+        *val = malloc (*vlen ? *vlen : 1);
+        if (*val)
+            memcpy (*val, data, *vlen);
+        else
+            rc = NINES_ENOMEM;
+    }
+    nines_txn_abort (&txn);
+    return rc;
+}
+
+int
+nines_store_del (nines_store_t *self, const char *db, const void *key, size_t klen)
+{
+    nines_txn_t *txn;
+    int rc = nines_txn_begin (self, true, &txn);
+    if (rc)
+        return rc;
+    rc = nines_txn_del (txn, db, key, klen);
+    if (rc) {
+        nines_txn_abort (&txn);
+        return rc;
+    }
+    return nines_txn_commit (&txn);
+}
+
+int
+nines_store_put_u64 (nines_store_t *self, const char *db, const char *key, uint64_t value)
+{
+    uint8_t le [8];
+    for (int i = 0; i < 8; i++)
+        le [i] = (uint8_t) (value >> (8 * i));
+    return nines_store_put (self, db, key, strlen (key), le, sizeof le);
+}
+
+int
+nines_store_get_u64 (nines_store_t *self, const char *db, const char *key, uint64_t *value)
+{
+    void *val;
+    size_t len;
+    int rc = nines_store_get (self, db, key, strlen (key), &val, &len);
+    if (rc)
+        return rc;
+    if (len != 8) {
+        free (val);
+        return NINES_EMALFORMED;
+    }
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | ((uint8_t *) val) [i];
+    free (val);
+    *value = v;
+    return NINES_OK;
+}
+
+int
+nines_store_iter_prefix (nines_store_t *self, const char *db, const void *prefix, size_t plen,
+                         nines_store_fn *fn, void *arg)
+{
+    MDB_dbi dbi;
+    int rc = s_dbi (self, db, &dbi);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn)))
+        return s_map (rc, "begin");
+    MDB_cursor *cursor;
+    if ((rc = mdb_cursor_open (txn, dbi, &cursor))) {
+        mdb_txn_abort (txn);
+        return s_map (rc, "cursor");
+    }
+    MDB_val k = { plen, (void *) prefix }, v;
+    rc = mdb_cursor_get (cursor, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+    int result = 0;
+    while (rc == 0) {
+        if (k.mv_size < plen || memcmp (k.mv_data, prefix, plen) != 0)
+            break;
+        result = fn (k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
+        if (result)
+            break;
+        rc = mdb_cursor_get (cursor, &k, &v, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        result = s_map (rc, "iterate");
+    mdb_cursor_close (cursor);
+    mdb_txn_abort (txn);
+    return result;
+}
+
+int
+nines_store_count (nines_store_t *self, const char *db, uint64_t *count)
+{
+    MDB_dbi dbi;
+    int rc = s_dbi (self, db, &dbi);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn)))
+        return s_map (rc, "begin");
+    MDB_stat st;
+    rc = mdb_stat (txn, dbi, &st);
+    mdb_txn_abort (txn);
+    if (rc)
+        return s_map (rc, "stat");
+    *count = st.ms_entries;
+    return NINES_OK;
+}

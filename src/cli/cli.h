@@ -1,0 +1,37 @@
+/*  ninesctl internals shared by its command groups.
+    ninesctl.c holds main() and the node commands (keygen, id, status,
+    peers, pods, reports, incidents, nines, evidence, watch); cli_ledger.c
+    the ledger commands (register-validator, register-pod, maintenance,
+    paid-until, ledger queries, verify-evidence, sla). */
+#ifndef NINES_CLI_H
+#define NINES_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define NINES_CLI_TIMEOUT_MS 3000   /* default reply timeout */
+
+/*  Send one msgpack request to a ZMQ ROUTER endpoint (via a DEALER socket)
+    and wait up to timeout_ms for the reply.  *reply is malloc'd (caller
+    frees).  0, NINES_EUNAVAIL/NINES_ETIMEOUT (no answer in time: the
+    caller prints a clear error and exits non-zero), NINES_EINVAL. */
+int nines_cli_request (const char *endpoint, const uint8_t *req, size_t len,
+                       int timeout_ms, uint8_t **reply, size_t *reply_len);
+
+/*  Print a reply map.  json: the whole map as JSON on one line.  Otherwise,
+    when the map has "rows" (array of maps), a table with a header of the
+    first row's keys (or columns, if given, NULL-terminated); other keys are
+    printed as "key: value" lines.  bin values of 32 bytes print as hex.
+    A reply with ok = false prints "error: ..." to stderr and returns 1;
+    otherwise returns 0. */
+int nines_cli_print_reply (const uint8_t *reply, size_t len, bool json,
+                           const char *const *columns, FILE *out);
+
+/*  Ledger command group (cli_ledger.c).  argv[0] is the subcommand. */
+bool nines_cli_ledger_has (const char *cmd);
+int nines_cli_ledger_main (int argc, char **argv);
+void nines_cli_ledger_usage (FILE *out);
+
+#endif

@@ -1,0 +1,101 @@
+/*  The registry as a validator or the ledger holds it in memory
+    (DESIGN.md section 5): protocol parameters, validators sorted by id, pods
+    sorted by pod id, and the array of eligible validator ids (stake at
+    least min_validator_stake) that committees are drawn from.
+
+    A registry is also a ZPL file (a "registry snapshot"): ninesd reads one
+    when no ledger is configured, `ninesctl verify-evidence` checks evidence
+    against one, nines-sim writes one.  Format:
+
+        params
+            genesis_seed = <64 hex>     (default all zero)
+            genesis = 0                 (Unix ms)
+            epoch = 10s
+            r = 3
+            committee = 7
+            theta = 0.666667
+            ... every nines_params_t field, durations with units
+        validator
+            id = <64 hex>
+            stake = 1000000
+            endpoint = tcp://127.0.0.1:7410
+        validator
+            ...
+        pod
+            id = <64 hex>
+            provider = <64 hex>
+            facade_url = https://127.0.0.1:8443/
+            facade_key = <64 hex>
+            spki_pin = <64 hex>
+            stake = 1000000
+            paid_until = 0              (Unix ms; 0 = unlimited)
+            method = GET
+            path = /
+
+    Section names may repeat (zconfig keeps siblings in order). */
+#ifndef NINES_REGISTRY_H
+#define NINES_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "wire/wire.h"
+
+typedef struct {
+    nines_params_t params;                   /* protocol parameters */
+    size_t n_validators;                     /* registered validators */
+    nines_validator_info_t *validators;      /* sorted by id */
+    size_t n_pods;                           /* registered pods */
+    nines_pod_info_t *pods;                  /* sorted by pod id */
+    size_t n_eligible;                       /* validators with stake >= min */
+    uint8_t (*eligible_ids) [NINES_ID_BYTES];/* their ids, sorted */
+    uint32_t *eligible_idx;                  /* index into validators[] */
+    uint64_t version;                        /* bumped on every change */
+} nines_registry_t;
+
+nines_registry_t *nines_registry_new (void);
+void nines_registry_destroy (nines_registry_t **self_p);
+
+/*  Load a ZPL registry snapshot.  On failure returns NULL and writes a
+    message naming the file, the section/key and the expectation to err. */
+nines_registry_t *nines_registry_load (const char *path, char *err, size_t err_size);
+
+/*  Parse from ZPL text (name used in messages). */
+nines_registry_t *nines_registry_from_string (const char *name, const char *text,
+                                              char *err, size_t err_size);
+
+/*  Write the registry as ZPL to path (atomically: temp file + rename).
+    0 or NINES_EIO. */
+int nines_registry_save (const nines_registry_t *self, const char *path);
+
+/*  Insert or replace by id.  0 or NINES_ENOMEM. */
+int nines_registry_put_validator (nines_registry_t *self, const nines_validator_info_t *v);
+int nines_registry_put_pod (nines_registry_t *self, const nines_pod_info_t *p);
+/*  Remove by id.  0 or NINES_ENOTFOUND. */
+int nines_registry_remove_validator (nines_registry_t *self, const uint8_t id [NINES_ID_BYTES]);
+int nines_registry_remove_pod (nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES]);
+
+/*  Lookup by id (binary search); NULL when absent. */
+const nines_validator_info_t *nines_registry_validator (const nines_registry_t *self,
+                                                        const uint8_t id [NINES_ID_BYTES]);
+const nines_pod_info_t *nines_registry_pod (const nines_registry_t *self,
+                                            const uint8_t pod [NINES_ID_BYTES]);
+
+/*  Index of a validator in validators[] or -1. */
+long nines_registry_validator_index (const nines_registry_t *self, const uint8_t id [NINES_ID_BYTES]);
+
+/*  Quadratic weight of a validator: isqrt(stake) (DESIGN.md 7.4). */
+uint64_t nines_validator_weight (const nines_validator_info_t *v);
+
+/*  Committee of pod for epoch among eligible validators: writes up to c
+    pointers into out (ascending rank) and returns how many.  Total weight
+    of the committee in *total_weight if not NULL. */
+size_t nines_registry_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
+                                 uint64_t epoch, size_t c, const nines_validator_info_t **out,
+                                 uint64_t *total_weight);
+
+/*  True if the validator is in the committee of pod for epoch. */
+bool nines_registry_in_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
+                                  uint64_t epoch, const uint8_t id [NINES_ID_BYTES]);
+
+#endif

@@ -1,0 +1,324 @@
+/*  nines wire protocol: msgpack-c encoding and strict decoding of every
+    message exchanged between processes (proto/PROTOCOL.md is the spec).
+
+    Framing.  Every peer message is one ZMQ frame holding one msgpack array
+        [version = 1, type, from_id (bin 32), updates (array), body (array)]
+    where updates piggyback SWIM membership changes (DESIGN.md section 7)
+    and body depends on type.  Ledger and query traffic uses msgpack maps
+    (see nines_query_*).
+
+    Signed structures (VOTE) travel as [signed_bytes (bin), sig (bin 64)]:
+    the signature covers domain || signed_bytes, and the decoder keeps those
+    exact bytes so verification never re-encodes.
+
+    Decoding is strict: wrong types, missing fields, truncation, trailing
+    bytes, unknown versions or types, and anything over the limits below
+    return a negative NINES_E* code (NINES_EMALFORMED, NINES_ETRUNC,
+    NINES_ETRAILING, NINES_EVERSION, NINES_ETOOBIG).  Nothing here asserts
+    or aborts on input. */
+#ifndef NINES_WIRE_H
+#define NINES_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "crypto/crypto.h"
+#include "wire/heartbeat.h"
+
+#define NINES_WIRE_VERSION        1
+#define NINES_PEER_MSG_MAX        (64 * 1024)  /* largest peer frame, bytes */
+#define NINES_QUERY_MAX           (64 * 1024)  /* largest query request, bytes */
+#define NINES_REPORT_MAX_VOTES    64           /* votes per quorum report */
+#define NINES_VOTE_SIGNED_MAX     256          /* encoded vote body, bytes */
+#define NINES_PIGGYBACK_MAX       8            /* membership updates per message */
+#define NINES_ENDPOINT_MAX        128          /* "tcp://host:port" incl. NUL */
+#define NINES_URL_MAX             256          /* facade URL incl. NUL */
+#define NINES_HTTP_PATH_MAX       128          /* heartbeat request path incl. NUL */
+#define NINES_MAINT_MAX           16           /* maintenance windows per pod */
+
+/*  Verdict of one committee member on a pod. */
+typedef enum {
+    NINES_VERDICT_DOWN    = 0,
+    NINES_VERDICT_UP      = 1,
+    NINES_VERDICT_ABSTAIN = 2
+} nines_verdict_t;
+
+/*  Outcome class of one heartbeat at the validator (DESIGN.md section 6). */
+typedef enum {
+    NINES_OUTCOME_OK            = 0,
+    NINES_OUTCOME_APP_UNHEALTHY = 1,  /* facade-signed, app status >= 500 or 0 */
+    NINES_OUTCOME_TIMEOUT       = 2,
+    NINES_OUTCOME_REFUSED       = 3,
+    NINES_OUTCOME_TLS           = 4,  /* handshake failure or pin mismatch */
+    NINES_OUTCOME_HTTP          = 5,  /* bad status, missing or invalid signature */
+    NINES_OUTCOME_DNS           = 6,
+    NINES_OUTCOME_COUNT         = 7
+} nines_outcome_t;
+
+/*  Name of an outcome ("ok", "app_unhealthy", "timeout", "refused", "tls",
+    "http", "dns") or "?"; and of a verdict ("down", "up", "abstain"). */
+const char *nines_outcome_name (int outcome);
+const char *nines_verdict_name (int verdict);
+
+typedef enum {
+    NINES_REPORT_DOWN = 0,
+    NINES_REPORT_UP   = 1
+} nines_report_kind_t;
+
+/*  Peer message types (first element after version). */
+typedef enum {
+    NINES_MSG_PING        = 1,   /* SWIM direct probe */
+    NINES_MSG_PING_REQ    = 2,   /* SWIM indirect probe request */
+    NINES_MSG_ACK         = 3,   /* SWIM acknowledgement */
+    NINES_MSG_CONFIRM_REQ = 4,   /* ask a committee member to re-probe and vote */
+    NINES_MSG_VOTE        = 5,   /* a signed vote */
+    NINES_MSG_REPORT      = 6,   /* a quorum report, gossiped */
+    NINES_MSG_MISBEHAVIOUR= 7,   /* two conflicting votes by one signer */
+    NINES_MSG_TYPE_MAX    = 7
+} nines_msg_type_t;
+
+/*  SWIM member state. */
+typedef enum {
+    NINES_MEMBER_ALIVE   = 0,
+    NINES_MEMBER_SUSPECT = 1,
+    NINES_MEMBER_DEAD    = 2
+} nines_member_state_t;
+
+/*  One piggybacked membership update: [id, state, incarnation]. */
+typedef struct {
+    uint8_t id [NINES_ID_BYTES];   /* member the update is about */
+    uint8_t state;                 /* nines_member_state_t */
+    uint64_t incarnation;          /* member's incarnation number */
+} nines_member_update_t;
+
+/*  PING, PING_REQ and ACK body: [seq, target].
+    PING: target = the probed member; PING_REQ: target = the member the
+    receiver should probe on the sender's behalf; ACK: target = the member
+    whose liveness is acknowledged (the pinged one). */
+typedef struct {
+    uint64_t seq;                  /* sender's probe sequence number */
+    uint8_t target [NINES_ID_BYTES];
+} nines_ping_t;
+
+/*  CONFIRM_REQ body: [round_id, pod, epoch, initiator, t_ms, outcome]. */
+typedef struct {
+    uint8_t round_id [NINES_HASH_BYTES]; /* H(pod || le64(epoch) || initiator || nonce) */
+    uint8_t pod [NINES_ID_BYTES];        /* pod under suspicion */
+    uint64_t epoch;                      /* epoch of the round */
+    uint8_t initiator [NINES_ID_BYTES];  /* validator that opened the round */
+    uint64_t t_ms;                       /* initiator's observation time, Unix ms */
+    uint8_t outcome;                     /* initiator's failed outcome */
+} nines_confirm_req_t;
+
+/*  Vote fields, encoded as the array
+        [round_id, pod, epoch, validator, verdict, outcome, t_ms, proof]
+    where proof is nil or [nonce16, t_ms, app_status, app_latency_us, sig]
+    (the facade's signed heartbeat response that backs an `up` vote). */
+typedef struct {
+    uint8_t round_id [NINES_HASH_BYTES];  /* round voted in */
+    uint8_t pod [NINES_ID_BYTES];         /* pod voted on */
+    uint64_t epoch;                       /* round's epoch */
+    uint8_t validator [NINES_ID_BYTES];   /* signer */
+    uint8_t verdict;                      /* nines_verdict_t */
+    uint8_t outcome;                      /* nines_outcome_t of the signer's probe */
+    uint64_t t_ms;                        /* signer's observation time, Unix ms */
+    bool has_proof;                       /* proof fields below are set */
+    uint8_t proof_nonce [NINES_NONCE_BYTES]; /* heartbeat nonce */
+    uint64_t proof_t_ms;                  /* heartbeat request time */
+    nines_hb_resp_t proof;                /* facade-signed response */
+} nines_vote_body_t;
+
+/*  A signed vote: fields, the exact bytes the signature covers (after the
+    domain "nines/vote/v1") and the signature. */
+typedef struct {
+    nines_vote_body_t body;                        /* decoded fields */
+    uint8_t signed_bytes [NINES_VOTE_SIGNED_MAX];  /* msgpack of body */
+    uint16_t signed_len;                           /* bytes used */
+    uint8_t sig [NINES_SIG_BYTES];                 /* Ed25519 by body.validator */
+} nines_vote_t;
+
+/*  Encode vote->body into vote->signed_bytes and sign it with kp (whose
+    public key must equal body.validator, else NINES_EINVAL). */
+int nines_vote_sign (nines_vote_t *vote, const nines_keypair_t *kp);
+
+/*  Verify vote->sig by vote->body.validator over signed_bytes.
+    0 or NINES_EBADSIG.  Does not re-encode. */
+int nines_vote_verify (const nines_vote_t *vote) NINES_WARN_UNUSED;
+
+/*  QUORUM_REPORT body: [kind, pod, epoch, round_id, t_ms, votes[]] where
+    each vote is [signed_bytes, sig].  t_ms is the median observation time
+    of the agreeing votes. */
+typedef struct {
+    uint8_t kind;                         /* nines_report_kind_t */
+    uint8_t pod [NINES_ID_BYTES];         /* pod reported */
+    uint64_t epoch;                       /* epoch of the round */
+    uint8_t round_id [NINES_HASH_BYTES];  /* round that formed it */
+    uint64_t t_ms;                        /* median agreeing observation, Unix ms */
+    uint16_t n_votes;                     /* votes used */
+    nines_vote_t votes [NINES_REPORT_MAX_VOTES]; /* signed votes */
+} nines_report_t;
+
+/*  Report id for de-duplication: BLAKE2b-256("nines/report-id/v1" || kind
+    || pod || round_id).  Two reports of the same round with different vote
+    subsets share the id. */
+void nines_report_id (const nines_report_t *report, uint8_t id [NINES_HASH_BYTES]);
+
+/*  MISBEHAVIOUR body: [vote_a, vote_b]: two validly signed votes by the same
+    validator in the same round with different verdicts (equivocation). */
+typedef struct {
+    nines_vote_t a;                       /* first vote */
+    nines_vote_t b;                       /* conflicting vote */
+} nines_misbehaviour_t;
+
+/*  One decoded peer message. */
+typedef struct {
+    uint8_t type;                                  /* nines_msg_type_t */
+    uint8_t from [NINES_ID_BYTES];                 /* sender id */
+    uint8_t n_updates;                             /* piggybacked updates */
+    nines_member_update_t updates [NINES_PIGGYBACK_MAX];
+    union {
+        nines_ping_t ping;                         /* PING, PING_REQ, ACK */
+        nines_confirm_req_t confirm;               /* CONFIRM_REQ */
+        nines_vote_t vote;                         /* VOTE */
+        nines_report_t report;                     /* REPORT */
+        nines_misbehaviour_t misbehaviour;         /* MISBEHAVIOUR */
+    } u;
+} nines_peer_msg_t;
+
+/*  Encode msg into buf (capacity cap); *len gets the size.
+    0, NINES_ETOOBIG (cap too small or over limits) or NINES_EINVAL. */
+int nines_peer_msg_encode (const nines_peer_msg_t *msg, uint8_t *buf, size_t cap, size_t *len);
+
+/*  Decode one peer frame into msg (caller-allocated; nines_peer_msg_t is
+    large because of the report, so keep it off small stacks).
+    0 or a negative NINES_E* code; never aborts. */
+int nines_peer_msg_decode (const uint8_t *buf, size_t len, nines_peer_msg_t *msg);
+
+/*  Encode / decode a report on its own (stored in LMDB, inside evidence,
+    in the PUB stream).  Same strictness. */
+int nines_report_encode (const nines_report_t *report, uint8_t *buf, size_t cap, size_t *len);
+int nines_report_decode (const uint8_t *buf, size_t len, nines_report_t *report);
+
+/*  EVIDENCE: [version, pod, down_report, up_report | nil]: one incident,
+    submitted to the ledger.  An open incident has no up report. */
+typedef struct {
+    uint8_t pod [NINES_ID_BYTES];         /* pod of the incident */
+    nines_report_t down;                  /* DOWN report that opened it */
+    bool has_up;                          /* up report present */
+    nines_report_t up;                    /* UP report that closed it */
+} nines_evidence_t;
+
+int nines_evidence_encode (const nines_evidence_t *ev, uint8_t *buf, size_t cap, size_t *len);
+int nines_evidence_decode (const uint8_t *buf, size_t len, nines_evidence_t *ev);
+
+/*  Registry entries (DESIGN.md section 5), as held by the ledger and
+    followed by validators. */
+typedef struct {
+    uint8_t id [NINES_ID_BYTES];          /* validator id */
+    uint64_t stake;                       /* base units */
+    char endpoint [NINES_ENDPOINT_MAX];   /* peer endpoint, "tcp://127.0.0.1:7410" */
+} nines_validator_info_t;
+
+typedef struct {
+    uint64_t start_ms;                    /* window start, Unix ms */
+    uint64_t end_ms;                      /* window end (exclusive), Unix ms */
+    uint64_t announced_ms;                /* when the ledger accepted it */
+} nines_maint_t;
+
+typedef struct {
+    uint8_t pod [NINES_ID_BYTES];         /* pod id */
+    uint8_t provider [NINES_ID_BYTES];    /* provider (owner) id */
+    char facade_url [NINES_URL_MAX];      /* "https://127.0.0.1:8443/" */
+    uint8_t facade_key [NINES_ID_BYTES];  /* facade's Ed25519 public key */
+    uint8_t spki_pin [NINES_HASH_BYTES];  /* sha256 of the TLS SubjectPublicKeyInfo */
+    uint64_t stake;                       /* provider stake on this pod, base units */
+    uint64_t paid_until_ms;               /* protection ends here, Unix ms */
+    char method [8];                      /* heartbeat method, default "GET" */
+    char path [NINES_HTTP_PATH_MAX];      /* heartbeat path, default "/" */
+    uint8_t n_maint;                      /* maintenance windows used */
+    nines_maint_t maint [NINES_MAINT_MAX];/* announced windows */
+} nines_pod_info_t;
+
+/*  Protocol parameters (DESIGN.md sections 5 to 8), with their defaults. */
+typedef struct {
+    uint8_t genesis_seed [32];      /* epoch seed input */
+    uint64_t genesis_ms;            /* epoch 0 starts here, Unix ms (default 0) */
+    uint64_t epoch_ms;              /* epoch length (10 s) */
+    uint32_t r;                     /* probers per pod per epoch (3) */
+    uint32_t committee;             /* committee size C (7) */
+    uint32_t theta_ppm;             /* quorum fraction θ (666667) */
+    uint64_t probe_timeout_ms;      /* heartbeat timeout (5 s) */
+    uint64_t retry_delay_ms;        /* max random delay before the retry (2 s) */
+    uint64_t vote_delay_ms;         /* max random delay before a member re-probes (2 s) */
+    uint64_t round_timeout_ms;      /* round gives up after (15 s) */
+    uint64_t down_probe_ms;         /* probe interval of a pod reported down (5 s) */
+    uint64_t min_validator_stake;   /* base units (1000) */
+    uint64_t d_mid_ms;              /* sigmoid midpoint (2 h) */
+    uint64_t s_ms;                  /* sigmoid scale (30 min) */
+    uint32_t max_slash_ppm;         /* largest slash fraction of stake (100000 = 10 %) */
+    uint64_t grace_ms;              /* ignore merged incidents shorter (60 s) */
+    uint64_t notice_ms;             /* maintenance notice (24 h) */
+    uint64_t maint_budget_ms;       /* maintenance allowed per period (4 h) */
+    uint64_t maint_period_ms;       /* rolling maintenance period (30 d) */
+    uint32_t merge_factor;          /* gap < factor * previous duration merges (24) */
+    uint64_t merge_min_ms;          /* merge gap clamp low (15 min) */
+    uint64_t merge_max_ms;          /* merge gap clamp high (7 d) */
+    uint64_t window_ms;             /* availability window (30 d) */
+    uint32_t fee_ppm;               /* monitoring fee per fee period, of pod stake (1000) */
+    uint64_t fee_period_ms;         /* fee and canary period (1 d) */
+    uint64_t canary_window_ms;      /* time to countersign a canary (60 s) */
+} nines_params_t;
+
+/*  Fill params with the defaults listed above. */
+void nines_params_default (nines_params_t *params);
+
+/*  Registry entry codecs: validator [id, stake, endpoint];
+    pod [pod, provider, facade_url, facade_key, spki_pin, stake, paid_until,
+         method, path, maint[[start, end, announced]...]];
+    params: a msgpack map keyed by the field names above (unknown keys
+    rejected, missing keys take defaults).  Same strictness as above. */
+int nines_validator_info_encode (const nines_validator_info_t *v, uint8_t *buf, size_t cap, size_t *len);
+int nines_validator_info_decode (const uint8_t *buf, size_t len, nines_validator_info_t *v);
+int nines_pod_info_encode (const nines_pod_info_t *p, uint8_t *buf, size_t cap, size_t *len);
+int nines_pod_info_decode (const uint8_t *buf, size_t len, nines_pod_info_t *p);
+int nines_params_encode (const nines_params_t *p, uint8_t *buf, size_t cap, size_t *len);
+int nines_params_decode (const uint8_t *buf, size_t len, nines_params_t *p);
+
+/*  Query and API requests are msgpack maps with string keys; "op" (string)
+    is required.  Replies are maps with "ok" (bool) and, when not ok,
+    "error" (string).  nines_query_t holds one parsed request. */
+typedef struct _nines_query_t nines_query_t;
+
+/*  Parse a request map (<= NINES_QUERY_MAX bytes).  *query_p is set on
+    success.  NINES_EMALFORMED when not a map with string keys and an "op"
+    string, NINES_ETOOBIG, NINES_ETRAILING. */
+int nines_query_parse (const uint8_t *buf, size_t len, nines_query_t **query_p);
+void nines_query_destroy (nines_query_t **query_p);
+
+/*  The op string (never NULL after a successful parse). */
+const char *nines_query_op (nines_query_t *query);
+
+/*  Typed lookups of optional keys.  0, NINES_ENOTFOUND (key absent) or
+    NINES_EMALFORMED (present with the wrong type).  Strings are copied
+    NUL-terminated into out (capacity size; NINES_ETOOBIG if longer); bin
+    lookups require exactly len bytes. */
+int nines_query_str (nines_query_t *query, const char *key, char *out, size_t size);
+int nines_query_u64 (nines_query_t *query, const char *key, uint64_t *out);
+int nines_query_bool (nines_query_t *query, const char *key, bool *out);
+int nines_query_bin (nines_query_t *query, const char *key, uint8_t *out, size_t len);
+/*  Raw bytes of a bin value of any length (pointer into the request). */
+int nines_query_blob (nines_query_t *query, const char *key, const uint8_t **data, size_t *len);
+
+/*  Reply writing uses msgpack-c's packer directly (msgpack_sbuffer +
+    msgpack_packer); these helpers keep key spelling in one place. */
+struct msgpack_packer;
+void nines_pack_str (struct msgpack_packer *pk, const char *s);
+void nines_pack_kv_str (struct msgpack_packer *pk, const char *key, const char *value);
+void nines_pack_kv_u64 (struct msgpack_packer *pk, const char *key, uint64_t value);
+void nines_pack_kv_bool (struct msgpack_packer *pk, const char *key, bool value);
+void nines_pack_kv_bin (struct msgpack_packer *pk, const char *key, const uint8_t *data, size_t len);
+/*  Write a complete error reply {ok: false, error: text} into a fresh
+    sbuffer-owned buffer: *out (malloc'd, caller frees) and *len. */
+int nines_reply_error (const char *text, uint8_t **out, size_t *len);
+
+#endif
