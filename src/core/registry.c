@@ -1,0 +1,482 @@
+#include "core/registry.h"
+#include "core/committee.h"
+#include "base/config.h"
+#include "base/log.h"
+#include <czmq.h>
+#include <stddef.h>
+
+/*  Parameter table: one row per nines_params_t field, so load, save and the
+    proto spec stay in step.  kind: 'd' duration ms, 'u' u64, 'w' u32,
+    'p' ppm (u32). */
+typedef struct {
+    const char *name;           /* ZPL key under params/ */
+    char kind;                  /* value kind, see above */
+    size_t offset;              /* offsetof in nines_params_t */
+} s_param_t;
+
+#define P(name, kind, field) { name, kind, offsetof (nines_params_t, field) }
+static const s_param_t s_params [] = {
+    P ("genesis", 'u', genesis_ms),
+    P ("epoch", 'd', epoch_ms),
+    P ("r", 'w', r),
+    P ("committee", 'w', committee),
+    P ("theta", 'p', theta_ppm),
+    P ("probe_timeout", 'd', probe_timeout_ms),
+    P ("retry_delay", 'd', retry_delay_ms),
+    P ("vote_delay", 'd', vote_delay_ms),
+    P ("round_timeout", 'd', round_timeout_ms),
+    P ("down_probe", 'd', down_probe_ms),
+    P ("min_validator_stake", 'u', min_validator_stake),
+    P ("d_mid", 'd', d_mid_ms),
+    P ("s", 'd', s_ms),
+    P ("max_slash", 'p', max_slash_ppm),
+    P ("grace", 'd', grace_ms),
+    P ("notice", 'd', notice_ms),
+    P ("maint_budget", 'd', maint_budget_ms),
+    P ("maint_period", 'd', maint_period_ms),
+    P ("merge_factor", 'w', merge_factor),
+    P ("merge_min", 'd', merge_min_ms),
+    P ("merge_max", 'd', merge_max_ms),
+    P ("window", 'd', window_ms),
+    P ("fee", 'p', fee_ppm),
+    P ("fee_period", 'd', fee_period_ms),
+    P ("canary_window", 'd', canary_window_ms),
+};
+#undef P
+
+nines_registry_t *
+nines_registry_new (void)
+{
+    nines_registry_t *self = (nines_registry_t *) calloc (1, sizeof *self);
+    if (self)
+        nines_params_default (&self->params);
+    return self;
+}
+
+void
+nines_registry_destroy (nines_registry_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nines_registry_t *self = *self_p;
+    free (self->validators);
+    free (self->pods);
+    free (self->eligible_ids);
+    free (self->eligible_idx);
+    free (self);
+    *self_p = NULL;
+}
+
+/*  Rebuild the eligible-id array after any validator change. */
+static int
+s_reindex (nines_registry_t *self)
+{
+    free (self->eligible_ids);
+    free (self->eligible_idx);
+    self->eligible_ids = NULL;
+    self->eligible_idx = NULL;
+    self->n_eligible = 0;
+    self->version++;
+    if (self->n_validators == 0)
+        return NINES_OK;
+    self->eligible_ids = malloc (self->n_validators * NINES_ID_BYTES);
+    self->eligible_idx = malloc (self->n_validators * sizeof (uint32_t));
+    if (!self->eligible_ids || !self->eligible_idx)
+        return NINES_ENOMEM;
+    for (size_t i = 0; i < self->n_validators; i++)
+        if (self->validators [i].stake >= self->params.min_validator_stake) {
+            memcpy (self->eligible_ids [self->n_eligible], self->validators [i].id, NINES_ID_BYTES);
+            self->eligible_idx [self->n_eligible++] = (uint32_t) i;
+        }
+    return NINES_OK;
+}
+
+/*  Binary search in an array of records whose first member is a 32-byte id.
+    Returns the index where id is or would be inserted; *found tells. */
+static size_t
+s_search (const void *base, size_t n, size_t size, const uint8_t id [NINES_ID_BYTES], bool *found)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = memcmp ((const uint8_t *) base + mid * size, id, NINES_ID_BYTES);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static int
+s_put (void **base, size_t *n, size_t size, const void *record)
+{
+    bool found;
+    size_t at = s_search (*base, *n, size, (const uint8_t *) record, &found);
+    if (!found) {
+        void *grown = realloc (*base, (*n + 1) * size);
+        if (!grown)
+            return NINES_ENOMEM;
+        *base = grown;
+        memmove ((uint8_t *) grown + (at + 1) * size, (uint8_t *) grown + at * size, (*n - at) * size);
+        (*n)++;
+    }
+    memcpy ((uint8_t *) *base + at * size, record, size);
+    return NINES_OK;
+}
+
+static int
+s_remove (void *base, size_t *n, size_t size, const uint8_t id [NINES_ID_BYTES])
+{
+    bool found;
+    size_t at = s_search (base, *n, size, id, &found);
+    if (!found)
+        return NINES_ENOTFOUND;
+    memmove ((uint8_t *) base + at * size, (uint8_t *) base + (at + 1) * size, (*n - at - 1) * size);
+    (*n)--;
+    return NINES_OK;
+}
+
+int
+nines_registry_put_validator (nines_registry_t *self, const nines_validator_info_t *v)
+{
+    int rc = s_put ((void **) &self->validators, &self->n_validators, sizeof *v, v);
+    return rc ? rc : s_reindex (self);
+}
+
+int
+nines_registry_put_pod (nines_registry_t *self, const nines_pod_info_t *p)
+{
+    int rc = s_put ((void **) &self->pods, &self->n_pods, sizeof *p, p);
+    if (!rc)
+        self->version++;
+    return rc;
+}
+
+int
+nines_registry_remove_validator (nines_registry_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    int rc = s_remove (self->validators, &self->n_validators, sizeof *self->validators, id);
+    return rc ? rc : s_reindex (self);
+}
+
+int
+nines_registry_remove_pod (nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES])
+{
+    int rc = s_remove (self->pods, &self->n_pods, sizeof *self->pods, pod);
+    if (!rc)
+        self->version++;
+    return rc;
+}
+
+long
+nines_registry_validator_index (const nines_registry_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    bool found;
+    size_t at = s_search (self->validators, self->n_validators, sizeof *self->validators, id, &found);
+    return found ? (long) at : -1;
+}
+
+const nines_validator_info_t *
+nines_registry_validator (const nines_registry_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    long at = nines_registry_validator_index (self, id);
+    return at < 0 ? NULL : &self->validators [at];
+}
+
+const nines_pod_info_t *
+nines_registry_pod (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES])
+{
+    bool found;
+    size_t at = s_search (self->pods, self->n_pods, sizeof *self->pods, pod, &found);
+    return found ? &self->pods [at] : NULL;
+}
+
+uint64_t
+nines_validator_weight (const nines_validator_info_t *v)
+{
+    return nines_isqrt (v->stake);
+}
+
+size_t
+nines_registry_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
+                          uint64_t epoch, size_t c, const nines_validator_info_t **out,
+                          uint64_t *total_weight)
+{
+    uint8_t seed [NINES_HASH_BYTES];
+    nines_epoch_seed (seed, self->params.genesis_seed, epoch);
+    uint32_t idx [c ? c : 1];
+    size_t n = nines_committee (seed, pod, (const uint8_t (*) [NINES_ID_BYTES]) self->eligible_ids,
+                                self->n_eligible, c, idx);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        out [i] = &self->validators [self->eligible_idx [idx [i]]];
+        total += nines_validator_weight (out [i]);
+    }
+    if (total_weight)
+        *total_weight = total;
+    return n;
+}
+
+bool
+nines_registry_in_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
+                             uint64_t epoch, const uint8_t id [NINES_ID_BYTES])
+{
+    size_t c = self->params.committee;
+    const nines_validator_info_t *members [c ? c : 1];
+    size_t n = nines_registry_committee (self, pod, epoch, c, members, NULL);
+    for (size_t i = 0; i < n; i++)
+        if (memcmp (members [i]->id, id, NINES_ID_BYTES) == 0)
+            return true;
+    return false;
+}
+
+/*  ---- ZPL snapshot files ---- */
+
+static int
+s_err (char *err, size_t size, const char *name, const char *where, const char *what, const char *got)
+{
+    if (err)
+        snprintf (err, size, "%s: %s: expected %s, got '%s'", name, where, what, got ? got : "(missing)");
+    return NINES_ECONFIG;
+}
+
+static int
+s_hex_field (zconfig_t *section, const char *key, uint8_t out [32], bool required,
+             const char *name, const char *where, char *err, size_t err_size)
+{
+    const char *text = zconfig_get (section, key, NULL);
+    if (!text) {
+        if (!required)
+            return NINES_OK;
+        char at [96];
+        snprintf (at, sizeof at, "%s/%s", where, key);
+        return s_err (err, err_size, name, at, "64 hex digits", NULL);
+    }
+    if (nines_unhex (out, 32, text)) {
+        char at [96];
+        snprintf (at, sizeof at, "%s/%s", where, key);
+        return s_err (err, err_size, name, at, "64 hex digits", text);
+    }
+    return NINES_OK;
+}
+
+static int
+s_u64_field (zconfig_t *section, const char *key, uint64_t *out, const char *name,
+             const char *where, char *err, size_t err_size)
+{
+    const char *text = zconfig_get (section, key, NULL);
+    if (!text)
+        return NINES_OK;
+    if (nines_parse_u64 (text, out)) {
+        char at [96];
+        snprintf (at, sizeof at, "%s/%s", where, key);
+        return s_err (err, err_size, name, at, "a non-negative integer", text);
+    }
+    return NINES_OK;
+}
+
+static int
+s_str_field (zconfig_t *section, const char *key, char *out, size_t size, const char *name,
+             const char *where, char *err, size_t err_size)
+{
+    const char *text = zconfig_get (section, key, NULL);
+    if (!text)
+        return NINES_OK;
+    if (strlen (text) >= size) {
+        char at [96], what [64];
+        snprintf (at, sizeof at, "%s/%s", where, key);
+        snprintf (what, sizeof what, "at most %zu characters", size - 1);
+        return s_err (err, err_size, name, at, what, text);
+    }
+    strcpy (out, text);
+    return NINES_OK;
+}
+
+static int
+s_load_params (zconfig_t *section, nines_params_t *p, const char *name, char *err, size_t err_size)
+{
+    int rc = s_hex_field (section, "genesis_seed", p->genesis_seed, false, name, "params", err, err_size);
+    if (rc)
+        return rc;
+    for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
+        const char *key = zconfig_name (item);
+        const char *text = zconfig_value (item);
+        if (strcmp (key, "genesis_seed") == 0)
+            continue;
+        const s_param_t *row = NULL;
+        for (size_t i = 0; i < sizeof s_params / sizeof s_params [0]; i++)
+            if (strcmp (s_params [i].name, key) == 0)
+                row = &s_params [i];
+        char at [96];
+        snprintf (at, sizeof at, "params/%s", key);
+        if (!row)
+            return s_err (err, err_size, name, at, "a known parameter name", key);
+        uint8_t *field = (uint8_t *) p + row->offset;
+        uint64_t v64;
+        uint32_t v32;
+        switch (row->kind) {
+            case 'd':
+                if (nines_parse_duration_ms (text, &v64))
+                    return s_err (err, err_size, name, at, "a duration such as 10s", text);
+                memcpy (field, &v64, 8);
+                break;
+            case 'u':
+                if (nines_parse_u64 (text, &v64))
+                    return s_err (err, err_size, name, at, "a non-negative integer", text);
+                memcpy (field, &v64, 8);
+                break;
+            case 'w':
+                if (nines_parse_u64 (text, &v64) || v64 > UINT32_MAX)
+                    return s_err (err, err_size, name, at, "an integer below 2^32", text);
+                v32 = (uint32_t) v64;
+                memcpy (field, &v32, 4);
+                break;
+            case 'p':
+                if (nines_parse_ppm (text, &v32))
+                    return s_err (err, err_size, name, at, "a fraction such as 0.6667 or 10%", text);
+                memcpy (field, &v32, 4);
+                break;
+        }
+    }
+    if (p->epoch_ms == 0 || p->committee == 0 || p->r == 0)
+        return s_err (err, err_size, name, "params", "epoch, r and committee above zero", "0");
+    return NINES_OK;
+}
+
+static nines_registry_t *
+s_from_zconfig (zconfig_t *root, const char *name, char *err, size_t err_size)
+{
+    nines_registry_t *self = nines_registry_new ();
+    if (!self)
+        return NULL;
+    int rc = NINES_OK;
+    zconfig_t *params = zconfig_locate (root, "params");
+    if (params)
+        rc = s_load_params (params, &self->params, name, err, err_size);
+    int nv = 0, np = 0;
+    for (zconfig_t *s = zconfig_child (root); s && !rc; s = zconfig_next (s)) {
+        const char *kind = zconfig_name (s);
+        char where [32];
+        if (strcmp (kind, "validator") == 0) {
+            nines_validator_info_t v;
+            memset (&v, 0, sizeof v);
+            snprintf (where, sizeof where, "validator[%d]", nv++);
+            rc = s_hex_field (s, "id", v.id, true, name, where, err, err_size);
+            if (!rc) rc = s_u64_field (s, "stake", &v.stake, name, where, err, err_size);
+            if (!rc) rc = s_str_field (s, "endpoint", v.endpoint, sizeof v.endpoint, name, where, err, err_size);
+            if (!rc) rc = nines_registry_put_validator (self, &v);
+        }
+        else
+        if (strcmp (kind, "pod") == 0) {
+            nines_pod_info_t p;
+            memset (&p, 0, sizeof p);
+            strcpy (p.method, "GET");
+            strcpy (p.path, "/");
+            snprintf (where, sizeof where, "pod[%d]", np++);
+            rc = s_hex_field (s, "id", p.pod, true, name, where, err, err_size);
+            if (!rc) rc = s_hex_field (s, "provider", p.provider, false, name, where, err, err_size);
+            if (!rc) rc = s_hex_field (s, "facade_key", p.facade_key, true, name, where, err, err_size);
+            if (!rc) rc = s_hex_field (s, "spki_pin", p.spki_pin, false, name, where, err, err_size);
+            if (!rc) rc = s_str_field (s, "facade_url", p.facade_url, sizeof p.facade_url, name, where, err, err_size);
+            if (!rc) rc = s_u64_field (s, "stake", &p.stake, name, where, err, err_size);
+            if (!rc) rc = s_u64_field (s, "paid_until", &p.paid_until_ms, name, where, err, err_size);
+            if (!rc) rc = s_str_field (s, "method", p.method, sizeof p.method, name, where, err, err_size);
+            if (!rc) rc = s_str_field (s, "path", p.path, sizeof p.path, name, where, err, err_size);
+            if (!rc && !*p.facade_url)
+                rc = s_err (err, err_size, name, where, "a facade_url", NULL);
+            if (!rc) rc = nines_registry_put_pod (self, &p);
+        }
+        else
+        if (strcmp (kind, "params") != 0)
+            rc = s_err (err, err_size, name, kind, "a section named params, validator or pod", kind);
+    }
+    if (!rc)
+        rc = s_reindex (self);
+    if (rc)
+        nines_registry_destroy (&self);
+    return self;
+}
+
+nines_registry_t *
+nines_registry_load (const char *path, char *err, size_t err_size)
+{
+    const char *error = NULL;
+    nines_config_t *cfg = nines_config_load (path, &error);
+    if (!cfg) {
+        if (err)
+            snprintf (err, err_size, "%s", error);
+        return NULL;
+    }
+    nines_registry_t *self = s_from_zconfig (nines_config_zconfig (cfg), path, err, err_size);
+    nines_config_destroy (&cfg);
+    return self;
+}
+
+nines_registry_t *
+nines_registry_from_string (const char *name, const char *text, char *err, size_t err_size)
+{
+    const char *error = NULL;
+    nines_config_t *cfg = nines_config_from_string (name, text, &error);
+    if (!cfg) {
+        if (err)
+            snprintf (err, err_size, "%s", error);
+        return NULL;
+    }
+    nines_registry_t *self = s_from_zconfig (nines_config_zconfig (cfg), name, err, err_size);
+    nines_config_destroy (&cfg);
+    return self;
+}
+
+int
+nines_registry_save (const nines_registry_t *self, const char *path)
+{
+    char tmp [4096];
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen (tmp, "w");
+    if (!f)
+        return NINES_EIO;
+    char hex [65];
+    fprintf (f, "#   nines registry snapshot (ZPL, see src/core/registry.h)\n");
+    fprintf (f, "params\n    genesis_seed = %s\n", nines_hex (hex, self->params.genesis_seed, 32));
+    for (size_t i = 0; i < sizeof s_params / sizeof s_params [0]; i++) {
+        const uint8_t *field = (const uint8_t *) &self->params + s_params [i].offset;
+        uint64_t v64 = 0;
+        uint32_t v32 = 0;
+        if (s_params [i].kind == 'd' || s_params [i].kind == 'u')
+            memcpy (&v64, field, 8);
+        else
+            memcpy (&v32, field, 4), v64 = v32;
+        const char *unit = s_params [i].kind == 'd' ? "ms" : s_params [i].kind == 'p' ? "ppm" : "";
+        fprintf (f, "    %s = %llu%s\n", s_params [i].name, (unsigned long long) v64, unit);
+    }
+    for (size_t i = 0; i < self->n_validators; i++) {
+        const nines_validator_info_t *v = &self->validators [i];
+        fprintf (f, "validator\n    id = %s\n    stake = %llu\n    endpoint = \"%s\"\n",
+                 nines_hex (hex, v->id, 32), (unsigned long long) v->stake, v->endpoint);
+    }
+    for (size_t i = 0; i < self->n_pods; i++) {
+        const nines_pod_info_t *p = &self->pods [i];
+        fprintf (f, "pod\n    id = %s\n", nines_hex (hex, p->pod, 32));
+        fprintf (f, "    provider = %s\n", nines_hex (hex, p->provider, 32));
+        fprintf (f, "    facade_url = \"%s\"\n", p->facade_url);
+        fprintf (f, "    facade_key = %s\n", nines_hex (hex, p->facade_key, 32));
+        fprintf (f, "    spki_pin = %s\n", nines_hex (hex, p->spki_pin, 32));
+        fprintf (f, "    stake = %llu\n    paid_until = %llu\n", (unsigned long long) p->stake,
+                 (unsigned long long) p->paid_until_ms);
+        fprintf (f, "    method = %s\n    path = \"%s\"\n", p->method, p->path);
+    }
+    int rc = fflush (f) || fsync (fileno (f)) ? NINES_EIO : NINES_OK;
+    if (fclose (f))
+        rc = NINES_EIO;
+    if (!rc && rename (tmp, path))
+        rc = NINES_EIO;
+    if (rc)
+        unlink (tmp);
+    return rc;
+}
