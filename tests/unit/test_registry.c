@@ -1,0 +1,180 @@
+#include "core/registry.h"
+#include "core/committee.h"
+#include "testutil.h"
+
+static void
+s_id (uint8_t id [32], int n)
+{
+    uint8_t seed [32] = { 0 };
+    seed [0] = (uint8_t) n;
+    seed [1] = (uint8_t) (n >> 8);
+    nines_keypair_t kp;
+    nines_keypair_from_seed (&kp, seed);
+    memcpy (id, kp.pk, 32);
+}
+
+static void
+test_committee_rules (void)
+{
+    uint8_t ids [50][32], pod [32] = { 9 }, seed [32];
+    for (int i = 0; i < 50; i++)
+        s_id (ids [i], i + 1);
+    nines_epoch_seed (seed, (const uint8_t *) "0123456789abcdef0123456789abcdef", 5);
+    uint32_t a [7], b [7];
+    CHECK_EQ (nines_committee (seed, pod, (const uint8_t (*)[32]) ids, 50, 7, a), 7);
+    CHECK_EQ (nines_committee (seed, pod, (const uint8_t (*)[32]) ids, 50, 7, b), 7);
+    CHECK_MEM (a, b, sizeof a);
+    /* Ascending rank and truly the smallest: brute force. */
+    uint64_t worst = 0;
+    for (int i = 0; i < 7; i++) {
+        uint64_t r = nines_rank (seed, pod, ids [a [i]]);
+        if (i)
+            CHECK (r >= nines_rank (seed, pod, ids [a [i - 1]]));
+        worst = r;
+    }
+    int below = 0;
+    for (int i = 0; i < 50; i++)
+        if (nines_rank (seed, pod, ids [i]) <= worst)
+            below++;
+    CHECK_EQ (below, 7);
+    /* A different epoch gives a different committee (with overwhelming probability). */
+    uint8_t seed2 [32];
+    nines_epoch_seed (seed2, (const uint8_t *) "0123456789abcdef0123456789abcdef", 6);
+    nines_committee (seed2, pod, (const uint8_t (*)[32]) ids, 50, 7, b);
+    CHECK (memcmp (a, b, sizeof a) != 0);
+    /* Fewer validators than c: all of them. */
+    CHECK_EQ (nines_committee (seed, pod, (const uint8_t (*)[32]) ids, 3, 7, a), 3);
+
+    /* Sortition: about r of n. */
+    int probers = 0;
+    for (int p = 0; p < 200; p++) {
+        pod [1] = (uint8_t) p;
+        for (int i = 0; i < 50; i++)
+            probers += nines_sortition (nines_rank (seed, pod, ids [i]), 3, 50);
+    }
+    CHECK (probers > 200 * 3 * 8 / 10 && probers < 200 * 3 * 12 / 10);
+    CHECK (nines_sortition (UINT64_MAX, 5, 5));
+    CHECK (!nines_sortition (0, 1, 0));
+
+    CHECK (nines_quorum_reached (2, 3, 666667) == false);
+    CHECK (nines_quorum_reached (667, 1000, 666667));
+    CHECK (!nines_quorum_reached (666, 1000, 666667));
+    CHECK (!nines_quorum_reached (0, 0, 0));
+    CHECK_EQ (nines_epoch_of (25000, 5000, 10000), 2);
+    CHECK_EQ (nines_epoch_of (1000, 5000, 10000), 0);
+}
+
+static void
+test_registry (void)
+{
+    nines_registry_t *reg = nines_registry_new ();
+    CHECK (reg != NULL);
+    reg->params.min_validator_stake = 100;
+    nines_validator_info_t v;
+    for (int i = 0; i < 10; i++) {
+        memset (&v, 0, sizeof v);
+        s_id (v.id, i + 1);
+        v.stake = i == 3 ? 50 : 10000 + (uint64_t) i;   /* validator 3 below minimum */
+        snprintf (v.endpoint, sizeof v.endpoint, "tcp://127.0.0.1:%d", 7410 + i);
+        CHECK_RC (nines_registry_put_validator (reg, &v), 0);
+    }
+    CHECK_EQ (reg->n_validators, 10);
+    CHECK_EQ (reg->n_eligible, 9);
+    for (size_t i = 1; i < reg->n_validators; i++)
+        CHECK (memcmp (reg->validators [i - 1].id, reg->validators [i].id, 32) < 0);
+    /* Replace keeps the count. */
+    v.stake = 777;
+    CHECK_RC (nines_registry_put_validator (reg, &v), 0);
+    CHECK_EQ (reg->n_validators, 10);
+    CHECK_EQ (nines_registry_validator (reg, v.id)->stake, 777);
+    CHECK_EQ (nines_validator_weight (nines_registry_validator (reg, v.id)), 27);
+
+    nines_pod_info_t p;
+    memset (&p, 0, sizeof p);
+    s_id (p.pod, 100);
+    s_id (p.provider, 101);
+    s_id (p.facade_key, 102);
+    strcpy (p.facade_url, "https://127.0.0.1:8443/");
+    strcpy (p.method, "GET");
+    strcpy (p.path, "/");
+    p.stake = 5000000;
+    CHECK_RC (nines_registry_put_pod (reg, &p), 0);
+    CHECK (nines_registry_pod (reg, p.pod) != NULL);
+
+    const nines_validator_info_t *members [7];
+    uint64_t total = 0;
+    size_t n = nines_registry_committee (reg, p.pod, 3, 7, members, &total);
+    CHECK_EQ (n, 7);
+    uint64_t sum = 0;
+    uint8_t low [32];
+    s_id (low, 4);   /* the under-staked validator never sits on a committee */
+    for (size_t i = 0; i < n; i++) {
+        sum += nines_validator_weight (members [i]);
+        CHECK (memcmp (members [i]->id, low, 32) != 0);
+        CHECK (nines_registry_in_committee (reg, p.pod, 3, members [i]->id));
+    }
+    CHECK_EQ (sum, total);
+    CHECK (!nines_registry_in_committee (reg, p.pod, 3, low));
+
+    /* Save and load back. */
+    char path [] = "/tmp/nines-registry-XXXXXX";
+    int fd = mkstemp (path);
+    CHECK (fd >= 0);
+    close (fd);
+    reg->params.epoch_ms = 2000;
+    reg->params.theta_ppm = 500000;
+    CHECK_RC (nines_registry_save (reg, path), 0);
+    char err [256] = "";
+    nines_registry_t *back = nines_registry_load (path, err, sizeof err);
+    CHECK (back != NULL);
+    if (back) {
+        CHECK_EQ (back->n_validators, 10);
+        CHECK_EQ (back->n_pods, 1);
+        CHECK_EQ (back->params.epoch_ms, 2000);
+        CHECK_EQ (back->params.theta_ppm, 500000);
+        CHECK_EQ (back->params.min_validator_stake, 100);
+        CHECK_STR (back->pods [0].facade_url, "https://127.0.0.1:8443/");
+        CHECK_MEM (back->validators, reg->validators, sizeof (nines_validator_info_t) * 10);
+        nines_registry_destroy (&back);
+    }
+    unlink (path);
+    CHECK_RC (nines_registry_remove_pod (reg, p.pod), 0);
+    CHECK_RC (nines_registry_remove_pod (reg, p.pod), NINES_ENOTFOUND);
+    nines_registry_destroy (&reg);
+    CHECK (reg == NULL);
+}
+
+static void
+test_registry_errors (void)
+{
+    char err [256];
+    nines_registry_t *reg = nines_registry_from_string ("bad.zpl",
+        "params\n    epoch = soon\n", err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "bad.zpl: params/epoch: expected a duration") != NULL);
+    reg = nines_registry_from_string ("bad.zpl", "validator\n    id = 12\n", err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "validator[0]/id: expected 64 hex digits, got '12'") != NULL);
+    reg = nines_registry_from_string ("bad.zpl", "params\n    colour = red\n", err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "params/colour") != NULL);
+    reg = nines_registry_from_string ("bad.zpl", "planet\n    x = 1\n", err, sizeof err);
+    CHECK (reg == NULL);
+    reg = nines_registry_from_string ("ok.zpl", "params\n    epoch = 2s\n    theta = 0.5\n", err, sizeof err);
+    CHECK (reg != NULL);
+    if (reg) {
+        CHECK_EQ (reg->params.epoch_ms, 2000);
+        CHECK_EQ (reg->params.committee, 7);
+        nines_registry_destroy (&reg);
+    }
+}
+
+int
+main (void)
+{
+    nines_crypto_init ();
+    RUN (test_committee_rules);
+    RUN (test_registry);
+    RUN (test_registry_errors);
+    return t_done ("test_registry");
+}

@@ -1,0 +1,106 @@
+#include "store/store.h"
+#include "testutil.h"
+#include <czmq.h>
+
+typedef struct { int n; char keys [8][16]; } collect_t;
+
+static int
+s_collect (const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    collect_t *c = (collect_t *) arg;
+    if (c->n < 8) {
+        memcpy (c->keys [c->n], key, klen < 15 ? klen : 15);
+        c->keys [c->n][klen < 15 ? klen : 15] = 0;
+    }
+    c->n++;
+    return 0;
+}
+
+static int s_stop_at_two (const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+    return ++*(int *) arg == 2 ? 42 : 0;
+}
+
+static void
+test_store (void)
+{
+    char dir [] = "/tmp/nines-store-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    const char *dbs [] = { "reports", "outbox", NULL };
+    nines_store_t *store = NULL;
+    CHECK_RC (nines_store_open (&store, dir, 1 << 20, dbs), 0);
+    if (!store)
+        return;
+    CHECK_RC (nines_store_put (store, "reports", "r/b", 3, "two", 3), 0);
+    CHECK_RC (nines_store_put (store, "reports", "r/a", 3, "one", 3), 0);
+    CHECK_RC (nines_store_put (store, "reports", "s/a", 3, "other", 5), 0);
+    void *val = NULL;
+    size_t len = 0;
+    CHECK_RC (nines_store_get (store, "reports", "r/a", 3, &val, &len), 0);
+    CHECK (len == 3 && memcmp (val, "one", 3) == 0);
+    free (val);
+    CHECK_RC (nines_store_get (store, "reports", "r/z", 3, &val, &len), NINES_ENOTFOUND);
+    CHECK_RC (nines_store_get (store, "nosuchdb", "r/a", 3, &val, &len), NINES_EINVAL);
+    CHECK_RC (nines_store_put (store, "reports", "", 0, "x", 1), NINES_EINVAL);
+
+    collect_t c = { 0 };
+    CHECK_RC (nines_store_iter_prefix (store, "reports", "r/", 2, s_collect, &c), 0);
+    CHECK_EQ (c.n, 2);
+    CHECK_STR (c.keys [0], "r/a");
+    CHECK_STR (c.keys [1], "r/b");
+    int seen = 0;
+    CHECK_RC (nines_store_iter_prefix (store, "reports", NULL, 0, s_stop_at_two, &seen), 42);
+
+    uint64_t n = 0;
+    CHECK_RC (nines_store_count (store, "reports", &n), 0);
+    CHECK_EQ (n, 3);
+    CHECK_RC (nines_store_del (store, "reports", "s/a", 3), 0);
+    CHECK_RC (nines_store_del (store, "reports", "s/a", 3), NINES_ENOTFOUND);
+
+    /* An aborted transaction leaves nothing; a committed one lands whole. */
+    nines_txn_t *txn = NULL;
+    CHECK_RC (nines_txn_begin (store, true, &txn), 0);
+    CHECK_RC (nines_txn_put (txn, "outbox", "e1", 2, "x", 1), 0);
+    nines_txn_abort (&txn);
+    CHECK_RC (nines_store_get (store, "outbox", "e1", 2, &val, &len), NINES_ENOTFOUND);
+    CHECK_RC (nines_txn_begin (store, true, &txn), 0);
+    CHECK_RC (nines_txn_put (txn, "outbox", "e1", 2, "x", 1), 0);
+    CHECK_RC (nines_txn_put (txn, "reports", "r/c", 3, "three", 5), 0);
+    CHECK_RC (nines_txn_commit (&txn), 0);
+    CHECK (txn == NULL);
+
+    CHECK_RC (nines_store_put_u64 (store, "outbox", "seq", 1234567890123ULL), 0);
+    uint64_t v = 0;
+    CHECK_RC (nines_store_get_u64 (store, "outbox", "seq", &v), 0);
+    CHECK_EQ (v, 1234567890123ULL);
+    CHECK_RC (nines_store_get_u64 (store, "outbox", "e1", &v), NINES_EMALFORMED);
+
+    /* Reopen: everything committed is still there. */
+    nines_store_destroy (&store);
+    CHECK (store == NULL);
+    CHECK_RC (nines_store_open (&store, dir, 1 << 20, dbs), 0);
+    CHECK_RC (nines_store_count (store, "reports", &n), 0);
+    CHECK_EQ (n, 3);
+
+    /* A full map is reported as NINES_EFULL, not a crash. */
+    static uint8_t big [256 * 1024];
+    int rc = 0;
+    for (int i = 0; i < 16 && rc == 0; i++) {
+        char key [16];
+        snprintf (key, sizeof key, "big%d", i);
+        rc = nines_store_put (store, "outbox", key, strlen (key), big, sizeof big);
+    }
+    CHECK_RC (rc, NINES_EFULL);
+    nines_store_destroy (&store);
+    zsys_dir_delete (dir);  /* best effort; files first */
+    char cmd [128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK (system (cmd) == 0);
+}
+
+int
+main (void)
+{
+    RUN (test_store);
+    return t_done ("test_store");
+}
