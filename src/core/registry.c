@@ -5,44 +5,6 @@
 #include <czmq.h>
 #include <stddef.h>
 
-/*  Parameter table: one row per nines_params_t field, so load, save and the
-    proto spec stay in step.  kind: 'd' duration ms, 'u' u64, 'w' u32,
-    'p' ppm (u32). */
-typedef struct {
-    const char *name;           /* ZPL key under params/ */
-    char kind;                  /* value kind, see above */
-    size_t offset;              /* offsetof in nines_params_t */
-} s_param_t;
-
-#define P(name, kind, field) { name, kind, offsetof (nines_params_t, field) }
-static const s_param_t s_params [] = {
-    P ("genesis", 'u', genesis_ms),
-    P ("epoch", 'd', epoch_ms),
-    P ("r", 'w', r),
-    P ("committee", 'w', committee),
-    P ("theta", 'p', theta_ppm),
-    P ("probe_timeout", 'd', probe_timeout_ms),
-    P ("retry_delay", 'd', retry_delay_ms),
-    P ("vote_delay", 'd', vote_delay_ms),
-    P ("round_timeout", 'd', round_timeout_ms),
-    P ("down_probe", 'd', down_probe_ms),
-    P ("min_validator_stake", 'u', min_validator_stake),
-    P ("d_mid", 'd', d_mid_ms),
-    P ("s", 'd', s_ms),
-    P ("max_slash", 'p', max_slash_ppm),
-    P ("grace", 'd', grace_ms),
-    P ("notice", 'd', notice_ms),
-    P ("maint_budget", 'd', maint_budget_ms),
-    P ("maint_period", 'd', maint_period_ms),
-    P ("merge_factor", 'w', merge_factor),
-    P ("merge_min", 'd', merge_min_ms),
-    P ("merge_max", 'd', merge_max_ms),
-    P ("window", 'd', window_ms),
-    P ("fee", 'p', fee_ppm),
-    P ("fee_period", 'd', fee_period_ms),
-    P ("canary_window", 'd', canary_window_ms),
-};
-#undef P
 
 nines_registry_t *
 nines_registry_new (void)
@@ -309,10 +271,10 @@ s_load_params (zconfig_t *section, nines_params_t *p, const char *name, char *er
         const char *text = zconfig_value (item);
         if (strcmp (key, "genesis_seed") == 0)
             continue;
-        const s_param_t *row = NULL;
-        for (size_t i = 0; i < sizeof s_params / sizeof s_params [0]; i++)
-            if (strcmp (s_params [i].name, key) == 0)
-                row = &s_params [i];
+        const nines_param_desc_t *row = NULL;
+        for (size_t i = 0; i < nines_param_ndescs; i++)
+            if (strcmp (nines_param_descs [i].name, key) == 0)
+                row = &nines_param_descs [i];
         char at [96];
         snprintf (at, sizeof at, "params/%s", key);
         if (!row)
@@ -444,16 +406,19 @@ nines_registry_save (const nines_registry_t *self, const char *path)
     char hex [65];
     fprintf (f, "#   nines registry snapshot (ZPL, see src/core/registry.h)\n");
     fprintf (f, "params\n    genesis_seed = %s\n", nines_hex (hex, self->params.genesis_seed, 32));
-    for (size_t i = 0; i < sizeof s_params / sizeof s_params [0]; i++) {
-        const uint8_t *field = (const uint8_t *) &self->params + s_params [i].offset;
+    for (size_t i = 0; i < nines_param_ndescs; i++) {
+        const nines_param_desc_t *d = &nines_param_descs [i];
+        const uint8_t *field = (const uint8_t *) &self->params + d->offset;
         uint64_t v64 = 0;
         uint32_t v32 = 0;
-        if (s_params [i].kind == 'd' || s_params [i].kind == 'u')
+        if (d->kind == 'h')
+            continue;
+        if (d->kind == 'd' || d->kind == 'u')
             memcpy (&v64, field, 8);
         else
             memcpy (&v32, field, 4), v64 = v32;
-        const char *unit = s_params [i].kind == 'd' ? "ms" : s_params [i].kind == 'p' ? "ppm" : "";
-        fprintf (f, "    %s = %llu%s\n", s_params [i].name, (unsigned long long) v64, unit);
+        const char *unit = d->kind == 'd' ? "ms" : d->kind == 'p' ? "ppm" : "";
+        fprintf (f, "    %s = %llu%s\n", d->name, (unsigned long long) v64, unit);
     }
     for (size_t i = 0; i < self->n_validators; i++) {
         const nines_validator_info_t *v = &self->validators [i];

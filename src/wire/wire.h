@@ -272,6 +272,18 @@ typedef struct {
 /*  Fill params with the defaults listed above. */
 void nines_params_default (nines_params_t *params);
 
+/*  One row per nines_params_t field: the params codec, the registry ZPL
+    format and proto/PROTOCOL.md all follow this table.  kind: 'h' 32-byte
+    hex/bin, 'd' duration in ms (u64), 'u' u64, 'w' u32, 'p' ppm (u32). */
+typedef struct {
+    const char *name;           /* key in maps and ZPL files */
+    char kind;                  /* value kind, see above */
+    size_t offset;              /* offsetof (nines_params_t, field) */
+} nines_param_desc_t;
+
+extern const nines_param_desc_t nines_param_descs [];
+extern const size_t nines_param_ndescs;
+
 /*  Registry entry codecs: validator [id, stake, endpoint];
     pod [pod, provider, facade_url, facade_key, spki_pin, stake, paid_until,
          method, path, maint[[start, end, announced]...]];

@@ -1,6 +1,7 @@
 #include "core/registry.h"
 #include "core/committee.h"
 #include "testutil.h"
+#include <unistd.h>
 
 static void
 s_id (uint8_t id [32], int n)
