@@ -1,0 +1,411 @@
+/*  Wire codec and heartbeat header: round trips and the negative cases
+    (truncation at every offset, trailing bytes, wrong version and types,
+    wrong sizes, over-limit counts, tampered signed bytes). */
+#include "wire/wire.h"
+#include "testutil.h"
+#include <msgpack.h>
+
+static nines_keypair_t s_keys [8];
+
+static void
+s_make_vote (nines_vote_t *vote, int signer, uint8_t verdict, bool proof)
+{
+    memset (vote, 0, sizeof *vote);
+    memset (vote->body.round_id, 0xaa, 32);
+    memset (vote->body.pod, 0xbb, 32);
+    vote->body.epoch = 1234;
+    memcpy (vote->body.validator, s_keys [signer].pk, 32);
+    vote->body.verdict = verdict;
+    vote->body.outcome = verdict == NINES_VERDICT_UP ? NINES_OUTCOME_OK : NINES_OUTCOME_TIMEOUT;
+    vote->body.t_ms = 1700000000000ULL + (uint64_t) signer;
+    if (proof) {
+        vote->body.has_proof = true;
+        memset (vote->body.proof_nonce, 0x11, 16);
+        vote->body.proof_t_ms = 1700000000001ULL;
+        vote->body.proof.app_status = 200;
+        vote->body.proof.app_latency_us = 1500;
+        memset (vote->body.proof.sig, 0x22, 64);
+    }
+}
+
+static nines_report_t *
+s_make_report (int nvotes)
+{
+    nines_report_t *r = calloc (1, sizeof *r);
+    r->kind = NINES_REPORT_DOWN;
+    memset (r->pod, 0xbb, 32);
+    r->epoch = 1234;
+    memset (r->round_id, 0xaa, 32);
+    r->t_ms = 1700000000003ULL;
+    r->n_votes = (uint16_t) nvotes;
+    for (int i = 0; i < nvotes; i++) {
+        s_make_vote (&r->votes [i], i % 8, NINES_VERDICT_DOWN, false);
+        nines_vote_sign (&r->votes [i], &s_keys [i % 8]);
+    }
+    return r;
+}
+
+/*  Every strict prefix of a valid encoding must fail without crashing, and
+    one extra byte must fail with NINES_ETRAILING. */
+typedef int (decode_fn) (const uint8_t *buf, size_t len, void *out);
+
+static void
+s_check_truncation (const uint8_t *buf, size_t len, decode_fn *decode, void *out)
+{
+    int accepted = 0;
+    for (size_t cut = 0; cut < len; cut++)
+        if (decode (buf, cut, out) == 0)
+            accepted++;
+    CHECK_EQ (accepted, 0);
+    uint8_t *longer = malloc (len + 1);
+    memcpy (longer, buf, len);
+    longer [len] = 0xc0;
+    CHECK_RC (decode (longer, len + 1, out), NINES_ETRAILING);
+    free (longer);
+}
+
+static int s_dec_peer (const uint8_t *b, size_t l, void *o) { return nines_peer_msg_decode (b, l, o); }
+static int s_dec_report (const uint8_t *b, size_t l, void *o) { return nines_report_decode (b, l, o); }
+static int s_dec_evidence (const uint8_t *b, size_t l, void *o) { return nines_evidence_decode (b, l, o); }
+static int s_dec_pod (const uint8_t *b, size_t l, void *o) { return nines_pod_info_decode (b, l, o); }
+
+static void
+test_vote (void)
+{
+    nines_vote_t vote, back;
+    s_make_vote (&vote, 1, NINES_VERDICT_UP, true);
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [2]), NINES_EINVAL);   /* wrong signer */
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [1]), 0);
+    CHECK_RC (nines_vote_verify (&vote), 0);
+
+    nines_peer_msg_t *msg = calloc (1, sizeof *msg), *out = calloc (1, sizeof *out);
+    msg->type = NINES_MSG_VOTE;
+    memcpy (msg->from, s_keys [1].pk, 32);
+    msg->u.vote = vote;
+    msg->n_updates = 2;
+    memcpy (msg->updates [0].id, s_keys [3].pk, 32);
+    msg->updates [0].state = NINES_MEMBER_SUSPECT;
+    msg->updates [0].incarnation = 7;
+    memcpy (msg->updates [1].id, s_keys [4].pk, 32);
+    msg->updates [1].state = NINES_MEMBER_DEAD;
+    msg->updates [1].incarnation = 9;
+    uint8_t buf [4096];
+    size_t len = 0;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_peer_msg_decode (buf, len, out), 0);
+    CHECK_EQ (out->type, NINES_MSG_VOTE);
+    CHECK_EQ (out->n_updates, 2);
+    CHECK_EQ (out->updates [1].incarnation, 9);
+    CHECK_EQ (out->updates [0].state, NINES_MEMBER_SUSPECT);
+    back = out->u.vote;
+    CHECK_EQ (back.signed_len, vote.signed_len);
+    CHECK_MEM (back.signed_bytes, vote.signed_bytes, vote.signed_len);
+    CHECK_MEM (&back.body, &vote.body, sizeof vote.body);
+    CHECK_RC (nines_vote_verify (&back), 0);            /* verified as received */
+    back.signed_bytes [5] ^= 1;
+    CHECK_RC (nines_vote_verify (&back), NINES_EBADSIG);
+    s_check_truncation (buf, len, s_dec_peer, out);
+    CHECK_RC (nines_peer_msg_encode (msg, buf, 10, &len), NINES_ETOOBIG);
+
+    /* A vote whose body is signed by someone else fails verification even
+       though it decodes. */
+    nines_vote_t forged = vote;
+    forged.body.validator [0] ^= 1;
+    CHECK_RC (nines_vote_verify (&forged), NINES_EBADSIG);
+    free (msg);
+    free (out);
+}
+
+static void
+test_messages (void)
+{
+    nines_peer_msg_t *msg = calloc (1, sizeof *msg), *out = calloc (1, sizeof *out);
+    uint8_t buf [NINES_PEER_MSG_MAX];
+    size_t len = 0;
+    /* PING / PING_REQ / ACK */
+    for (int type = NINES_MSG_PING; type <= NINES_MSG_ACK; type++) {
+        memset (msg, 0, sizeof *msg);
+        msg->type = (uint8_t) type;
+        msg->u.ping.seq = 42 + (uint64_t) type;
+        memcpy (msg->u.ping.target, s_keys [5].pk, 32);
+        CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+        CHECK_RC (nines_peer_msg_decode (buf, len, out), 0);
+        CHECK_EQ (out->type, type);
+        CHECK_EQ (out->u.ping.seq, 42 + (uint64_t) type);
+        CHECK_MEM (out->u.ping.target, s_keys [5].pk, 32);
+    }
+    /* CONFIRM_REQ */
+    memset (msg, 0, sizeof *msg);
+    msg->type = NINES_MSG_CONFIRM_REQ;
+    memset (msg->u.confirm.round_id, 3, 32);
+    msg->u.confirm.epoch = 99;
+    msg->u.confirm.outcome = NINES_OUTCOME_REFUSED;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_peer_msg_decode (buf, len, out), 0);
+    CHECK_MEM (&out->u.confirm, &msg->u.confirm, sizeof msg->u.confirm);
+    s_check_truncation (buf, len, s_dec_peer, out);
+
+    /* Wrong version, unknown type, wrong field type, wrong bin size. */
+    uint8_t bad [512];
+    CHECK (len < sizeof bad);
+    memcpy (bad, buf, len);
+    bad [1] = 2;                                        /* version 2 */
+    CHECK_RC (nines_peer_msg_decode (bad, len, out), NINES_EVERSION);
+    memcpy (bad, buf, len);
+    bad [2] = 99;                                       /* type 99 */
+    CHECK_RC (nines_peer_msg_decode (bad, len, out), NINES_EMALFORMED);
+    /* from is bin 32: make it a str of 32 (0xd9 0x20) */
+    memcpy (bad, buf, len);
+    CHECK_EQ (bad [3], 0xc4);
+    bad [3] = 0xd9;
+    CHECK_RC (nines_peer_msg_decode (bad, len, out), NINES_EMALFORMED);
+    memcpy (bad, buf, len);
+    bad [4] = 31;                                       /* bin 31 then one extra byte */
+    CHECK (nines_peer_msg_decode (bad, len, out) < 0);
+
+    /* Garbage, a lone map, an ext type, a huge claimed array. */
+    const uint8_t garbage [] = { 0xc1 };
+    CHECK_RC (nines_peer_msg_decode (garbage, 1, out), NINES_EMALFORMED);
+    const uint8_t map [] = { 0x80 };
+    CHECK_RC (nines_peer_msg_decode (map, 1, out), NINES_EMALFORMED);
+    const uint8_t ext [] = { 0xd4, 0x01, 0x00 };
+    CHECK_RC (nines_peer_msg_decode (ext, 3, out), NINES_EMALFORMED);
+    const uint8_t huge [] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01 };
+    CHECK_RC (nines_peer_msg_decode (huge, sizeof huge, out), NINES_ETRUNC);
+    CHECK_RC (nines_peer_msg_decode (buf, 0, out), NINES_ETRUNC);
+    uint8_t *deep = malloc (100);
+    memset (deep, 0x91, 99);                            /* 99 nested arrays */
+    deep [99] = 0xc0;
+    CHECK_RC (nines_peer_msg_decode (deep, 100, out), NINES_ETOOBIG);
+    free (deep);
+    CHECK_RC (nines_peer_msg_decode (buf, NINES_PEER_MSG_MAX + 1, out), NINES_ETOOBIG);
+
+    /* Too many piggybacked updates. */
+    memset (msg, 0, sizeof *msg);
+    msg->type = NINES_MSG_PING;
+    msg->n_updates = NINES_PIGGYBACK_MAX + 1;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), NINES_EINVAL);
+    free (msg);
+    free (out);
+}
+
+static void
+test_report_evidence (void)
+{
+    nines_report_t *r = s_make_report (7), *back = calloc (1, sizeof *back);
+    static uint8_t buf [2 * NINES_PEER_MSG_MAX];
+    size_t len = 0;
+    CHECK_RC (nines_report_encode (r, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_report_decode (buf, len, back), 0);
+    CHECK_EQ (back->n_votes, 7);
+    for (int i = 0; i < 7; i++)
+        CHECK_RC (nines_vote_verify (&back->votes [i]), 0);
+    uint8_t id1 [32], id2 [32];
+    nines_report_id (r, id1);
+    back->n_votes = 5;                                  /* other vote subset, same id */
+    nines_report_id (back, id2);
+    CHECK_MEM (id1, id2, 32);
+    back->kind = NINES_REPORT_UP;
+    nines_report_id (back, id2);
+    CHECK (memcmp (id1, id2, 32) != 0);
+    s_check_truncation (buf, len, s_dec_report, back);
+
+    nines_evidence_t *ev = calloc (1, sizeof *ev), *ev2 = calloc (1, sizeof *ev2);
+    memcpy (ev->pod, r->pod, 32);
+    ev->down = *r;
+    ev->has_up = true;
+    ev->up = *r;
+    ev->up.kind = NINES_REPORT_UP;
+    ev->up.t_ms += 40000;
+    CHECK_RC (nines_evidence_encode (ev, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_evidence_decode (buf, len, ev2), 0);
+    CHECK (ev2->has_up);
+    CHECK_EQ (ev2->up.t_ms, r->t_ms + 40000);
+    CHECK_EQ (ev2->down.n_votes, 7);
+    s_check_truncation (buf, len, s_dec_evidence, ev2);
+    ev->has_up = false;
+    CHECK_RC (nines_evidence_encode (ev, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_evidence_decode (buf, len, ev2), 0);
+    CHECK (!ev2->has_up);
+
+    /* 64 votes fit; the codec refuses 65. */
+    nines_report_t *big = s_make_report (NINES_REPORT_MAX_VOTES);
+    CHECK_RC (nines_report_encode (big, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_report_decode (buf, len, back), 0);
+    CHECK_EQ (back->n_votes, NINES_REPORT_MAX_VOTES);
+    big->n_votes = NINES_REPORT_MAX_VOTES + 1;
+    CHECK_RC (nines_report_encode (big, buf, sizeof buf, &len), NINES_ETOOBIG);
+    free (big);
+    free (ev);
+    free (ev2);
+    free (r);
+    free (back);
+}
+
+static void
+test_registry_entries (void)
+{
+    nines_pod_info_t p, q;
+    memset (&p, 0, sizeof p);
+    memset (p.pod, 1, 32);
+    strcpy (p.facade_url, "https://127.0.0.1:8443/");
+    strcpy (p.method, "GET");
+    strcpy (p.path, "/health");
+    p.stake = 5000;
+    p.n_maint = 2;
+    p.maint [1].end_ms = 77;
+    uint8_t buf [4096];
+    size_t len;
+    CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_pod_info_decode (buf, len, &q), 0);
+    CHECK_MEM (&p, &q, sizeof p);
+    s_check_truncation (buf, len, s_dec_pod, &q);
+
+    nines_validator_info_t v, w;
+    memset (&v, 0, sizeof v);
+    v.stake = 123;
+    strcpy (v.endpoint, "tcp://127.0.0.1:7410");
+    CHECK_RC (nines_validator_info_encode (&v, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_validator_info_decode (buf, len, &w), 0);
+    CHECK_MEM (&v, &w, sizeof v);
+
+    nines_params_t a, b;
+    nines_params_default (&a);
+    a.epoch_ms = 2000;
+    a.theta_ppm = 500000;
+    memset (a.genesis_seed, 9, 32);
+    CHECK_RC (nines_params_encode (&a, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_params_decode (buf, len, &b), 0);
+    CHECK_MEM (&a, &b, sizeof a);
+    /* An unknown key is refused; a ppm above 1e6 too. */
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 1);
+    nines_pack_kv_u64 (&pk, "colour", 1);
+    CHECK_RC (nines_params_decode ((uint8_t *) sb.data, sb.size, &b), NINES_EMALFORMED);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 1);
+    nines_pack_kv_u64 (&pk, "theta", 1000001);
+    CHECK_RC (nines_params_decode ((uint8_t *) sb.data, sb.size, &b), NINES_EMALFORMED);
+    msgpack_sbuffer_destroy (&sb);
+}
+
+static void
+test_query (void)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 4);
+    nines_pack_kv_str (&pk, "op", "reports");
+    nines_pack_kv_u64 (&pk, "limit", 10);
+    nines_pack_kv_bool (&pk, "open", true);
+    nines_pack_kv_bin (&pk, "pod", s_keys [0].pk, 32);
+    nines_query_t *q = NULL;
+    CHECK_RC (nines_query_parse ((uint8_t *) sb.data, sb.size, &q), 0);
+    if (q) {
+        CHECK_STR (nines_query_op (q), "reports");
+        uint64_t limit = 0;
+        CHECK_RC (nines_query_u64 (q, "limit", &limit), 0);
+        CHECK_EQ (limit, 10);
+        bool open = false;
+        CHECK_RC (nines_query_bool (q, "open", &open), 0);
+        CHECK (open);
+        uint8_t pod [32];
+        CHECK_RC (nines_query_bin (q, "pod", pod, 32), 0);
+        CHECK_MEM (pod, s_keys [0].pk, 32);
+        CHECK_RC (nines_query_bin (q, "pod", pod, 16), NINES_EMALFORMED);
+        CHECK_RC (nines_query_u64 (q, "op", &limit), NINES_EMALFORMED);
+        CHECK_RC (nines_query_u64 (q, "missing", &limit), NINES_ENOTFOUND);
+        char small [4];
+        CHECK_RC (nines_query_str (q, "op", small, sizeof small), NINES_ETOOBIG);
+        nines_query_destroy (&q);
+        CHECK (q == NULL);
+    }
+    /* No op, not a map, integer keys. */
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 1);
+    nines_pack_kv_u64 (&pk, "limit", 1);
+    CHECK_RC (nines_query_parse ((uint8_t *) sb.data, sb.size, &q), NINES_EMALFORMED);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_array (&pk, 0);
+    CHECK_RC (nines_query_parse ((uint8_t *) sb.data, sb.size, &q), NINES_EMALFORMED);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 1);
+    msgpack_pack_int (&pk, 1);
+    msgpack_pack_int (&pk, 2);
+    CHECK_RC (nines_query_parse ((uint8_t *) sb.data, sb.size, &q), NINES_EMALFORMED);
+    msgpack_sbuffer_destroy (&sb);
+
+    uint8_t *reply;
+    size_t len;
+    CHECK_RC (nines_reply_error ("unknown op 'x'", &reply, &len), 0);
+    CHECK (len > 10 && memmem (reply, len, "unknown op", 10) != NULL);
+    free (reply);
+}
+
+static void
+test_heartbeat (void)
+{
+    uint8_t pod [32];
+    memset (pod, 0x42, 32);
+    nines_hb_req_t req, parsed;
+    char value [NINES_HB_VALUE_MAX];
+    CHECK_RC (nines_hb_req_make (&s_keys [0], pod, NULL, 1700000000000ULL, &req, value, sizeof value), 0);
+    CHECK (strncmp (value, "v1.", 3) == 0);
+    CHECK_EQ (strlen (value), 3 + 203);
+    CHECK_RC (nines_hb_req_parse (value, strlen (value), &parsed), 0);
+    CHECK_MEM (&parsed, &req, sizeof req);
+    CHECK_RC (nines_hb_req_verify (&parsed), 0);
+    parsed.t_ms++;
+    CHECK_RC (nines_hb_req_verify (&parsed), NINES_EBADSIG);
+    /* Signature made for the response domain does not pass as a request. */
+    parsed = req;
+    uint8_t msg [56];
+    memcpy (msg, pod, 32);
+    memcpy (msg + 32, req.nonce, 16);
+    nines_le64 (msg + 48, req.t_ms);
+    nines_sign (&s_keys [0], NINES_DOMAIN_HB_RESP, msg, sizeof msg, parsed.sig);
+    CHECK_RC (nines_hb_req_verify (&parsed), NINES_EBADSIG);
+
+    CHECK_RC (nines_hb_req_parse (value, strlen (value) - 1, &parsed), NINES_EMALFORMED);
+    CHECK_RC (nines_hb_req_parse ("v2.AAAA", 7, &parsed), NINES_EVERSION);
+    CHECK_RC (nines_hb_req_parse ("", 0, &parsed), NINES_EMALFORMED);
+    CHECK_RC (nines_hb_req_parse ("v1.!!!!", 7, &parsed), NINES_EMALFORMED);
+    char longer [400];
+    memset (longer, 'A', sizeof longer);
+    memcpy (longer, "v1.", 3);
+    CHECK_RC (nines_hb_req_parse (longer, sizeof longer, &parsed), NINES_ETOOBIG);
+
+    nines_hb_resp_t resp, rparsed;
+    CHECK_RC (nines_hb_resp_make (&s_keys [1], &req, 503, 2500, &resp, value, sizeof value), 0);
+    CHECK_RC (nines_hb_resp_parse (value, strlen (value), &rparsed), 0);
+    CHECK_EQ (rparsed.app_status, 503);
+    CHECK_EQ (rparsed.app_latency_us, 2500);
+    CHECK_RC (nines_hb_resp_verify (s_keys [1].pk, pod, req.nonce, req.t_ms, &rparsed), 0);
+    CHECK_RC (nines_hb_resp_verify (s_keys [2].pk, pod, req.nonce, req.t_ms, &rparsed), NINES_EBADSIG);
+    rparsed.app_status = 200;                             /* a lying relay */
+    CHECK_RC (nines_hb_resp_verify (s_keys [1].pk, pod, req.nonce, req.t_ms, &rparsed), NINES_EBADSIG);
+    CHECK_RC (nines_hb_resp_verify (s_keys [1].pk, pod, req.nonce, req.t_ms + 1, &resp), NINES_EBADSIG);
+}
+
+int
+main (void)
+{
+    nines_crypto_init ();
+    for (int i = 0; i < 8; i++) {
+        uint8_t seed [32] = { 0 };
+        seed [0] = (uint8_t) (i + 1);
+        nines_keypair_from_seed (&s_keys [i], seed);
+    }
+    RUN (test_vote);
+    RUN (test_messages);
+    RUN (test_report_evidence);
+    RUN (test_registry_entries);
+    RUN (test_query);
+    RUN (test_heartbeat);
+    return t_done ("test_wire");
+}
