@@ -1,0 +1,1509 @@
+/*  nines protocol engine: see engine.h.  Sans-I/O: every function takes
+    "now" from its caller and returns work as actions. */
+#include "core/engine.h"
+#include "core/committee.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_INFLIGHT    256     /* probes in flight per engine */
+#define MAX_ROUNDS      64      /* rounds this node initiated, open at once */
+#define MAX_DUTIES      256     /* confirm requests waiting for our vote */
+#define MAX_SEEN        4096    /* report ids remembered for de-duplication */
+#define MAX_GOSSIP      128     /* membership updates waiting to piggyback */
+#define MAX_PINGS       16      /* outstanding SWIM probes (direct and relayed) */
+
+typedef enum { PROBE_SCHEDULED, PROBE_RETRY, PROBE_DUTY, PROBE_DOWN } probe_kind_t;
+
+typedef struct {
+    uint8_t id [NINES_ID_BYTES];    /* member id */
+    uint8_t state;                  /* nines_member_state_t */
+    uint64_t incarnation;           /* highest incarnation heard */
+    uint64_t last_ack;              /* last ack, ms */
+    uint64_t suspect_since;         /* when suspicion started, ms */
+} member_t;
+
+typedef struct {
+    nines_member_update_t u;        /* the update */
+    uint32_t sends_left;            /* piggyback transmissions left */
+} gossip_t;
+
+typedef struct {
+    uint8_t pod [NINES_ID_BYTES];   /* pod id */
+    bool down;                      /* a DOWN report is open */
+    uint64_t down_since;            /* its t_ms */
+    nines_report_t *down_report;    /* copy of that report (heap) */
+    int last_outcome;               /* own last outcome, -1 none */
+    uint64_t last_probe;            /* when */
+    uint64_t next_probe;            /* scheduled heartbeat this epoch, 0 none */
+    uint64_t retry_at;              /* pending retry, 0 none */
+    uint64_t next_down_probe;       /* next probe of a down pod, 0 none */
+    uint64_t busy_until;            /* a round on this pod is in progress */
+    uint64_t downtime;              /* closed incidents' total, ms */
+    uint32_t incidents;             /* incidents seen */
+} pod_t;
+
+typedef struct {
+    bool used;                      /* slot in use */
+    uint8_t round_id [NINES_HASH_BYTES];
+    uint8_t pod [NINES_ID_BYTES];   /* pod under question */
+    uint64_t epoch;                 /* committee epoch */
+    uint64_t deadline;              /* round gives up, ms */
+    uint8_t want;                   /* report kind this round can form */
+    size_t n_members;               /* committee size */
+    uint8_t members [NINES_REPORT_MAX_VOTES][NINES_ID_BYTES];
+    uint64_t weights [NINES_REPORT_MAX_VOTES];
+    uint64_t total;                 /* committee weight */
+    uint64_t weight [3];            /* weight per verdict */
+    size_t n_votes;                 /* votes received */
+    nines_vote_t *votes;            /* heap, NINES_REPORT_MAX_VOTES */
+} round_t;
+
+typedef struct {
+    bool used;                      /* slot in use */
+    uint8_t round_id [NINES_HASH_BYTES];
+    uint8_t pod [NINES_ID_BYTES];
+    uint64_t epoch;
+    uint8_t initiator [NINES_ID_BYTES];
+    uint64_t probe_at;              /* when to re-probe */
+    bool probing;                   /* probe requested */
+} duty_t;
+
+typedef struct {
+    bool used;
+    uint64_t id;                    /* probe id handed to the driver */
+    uint8_t pod [NINES_ID_BYTES];
+    int kind;                       /* probe_kind_t */
+    int duty;                       /* PROBE_DUTY: duty index */
+} inflight_t;
+
+typedef struct {
+    bool used;
+    uint64_t seq;                   /* our sequence number */
+    uint8_t target [NINES_ID_BYTES];/* member probed */
+    uint64_t sent;                  /* when */
+    bool indirect;                  /* PING_REQs sent */
+    bool relay;                     /* we probe on behalf of requester */
+    uint8_t requester [NINES_ID_BYTES];
+    uint64_t requester_seq;
+} ping_t;
+
+typedef struct {
+    nines_evidence_t *ev;           /* heap */
+    uint8_t id [NINES_HASH_BYTES];  /* evidence id */
+    uint64_t next_at;               /* next (re-)submission */
+    uint64_t backoff;               /* current back-off */
+} outbox_t;
+
+struct _nines_engine_t {
+    nines_keypair_t kp;             /* our identity */
+    nines_rng_t rng;                /* injected randomness */
+    nines_engine_config_t cfg;      /* local policy */
+    const nines_registry_t *reg;    /* borrowed registry */
+    nines_behaviour_t behaviour;    /* adversary setting */
+    bool isolated;                  /* fault hook */
+    uint64_t now;                   /* last time seen */
+    uint64_t epoch;                 /* current epoch */
+    bool epoch_started;             /* epoch scheduled at least once */
+
+    pod_t *pods;                    /* sorted by pod id */
+    size_t n_pods;
+    member_t *members;              /* other validators, sorted by id */
+    size_t n_members;
+
+    round_t rounds [MAX_ROUNDS];
+    duty_t duties [MAX_DUTIES];
+    inflight_t inflight [MAX_INFLIGHT];
+    uint64_t next_probe_id;
+
+    uint8_t (*seen) [NINES_HASH_BYTES]; /* ring of report ids */
+    size_t n_seen, seen_at;
+    nines_report_t **reports;       /* ring of accepted reports */
+    size_t n_reports, reports_at;
+
+    outbox_t *outbox;
+    size_t n_outbox, cap_outbox;
+
+    gossip_t gossip [MAX_GOSSIP];
+    size_t n_gossip;
+    ping_t pings [MAX_PINGS];
+    uint64_t ping_seq;
+    uint64_t next_swim;             /* next protocol period */
+    size_t swim_cursor;             /* round-robin position */
+    uint64_t incarnation;
+    uint32_t lhm;                   /* Lifeguard local health multiplier */
+
+    uint8_t *health_pods;           /* ring: pod id bytes of recent probes */
+    uint8_t *health_fail;           /* ring: 1 = failed */
+    size_t health_n, health_at;
+
+    nines_action_t *actions;        /* FIFO */
+    size_t act_head, act_tail, act_cap;
+
+    nines_peer_msg_t *scratch;      /* encode/decode buffer (large) */
+    uint8_t *frame;                 /* NINES_PEER_MSG_MAX bytes */
+    nines_engine_stats_t stats;
+};
+
+/*  ---- small helpers ---- */
+
+void
+nines_engine_config_default (nines_engine_config_t *c)
+{
+    memset (c, 0, sizeof *c);
+    c->swim_period_ms = 1000;
+    c->swim_ack_timeout_ms = 300;
+    c->swim_k = 3;
+    c->swim_suspect_periods = 5;
+    c->lhm_max = 8;
+    c->gossip_fanout = 0;
+    c->submit_backoff_ms = 2000;
+    c->submit_backoff_max_ms = 60000;
+    c->health_window = 16;
+    c->health_min_pods = 3;
+    c->health_fail_ppm = 600000;
+    c->max_reports = 1024;
+}
+
+void
+nines_action_clear (nines_action_t *a)
+{
+    free (a->data);
+    a->data = NULL;
+    a->len = 0;
+}
+
+static uint64_t
+s_rand (nines_engine_t *self, uint64_t bound)
+{
+    return nines_rng_uniform (&self->rng, bound);
+}
+
+static nines_action_t *
+s_push (nines_engine_t *self, int type)
+{
+    if (self->act_tail - self->act_head == self->act_cap) {
+        size_t cap = self->act_cap ? self->act_cap * 2 : 64;
+        nines_action_t *grown = calloc (cap, sizeof *grown);
+        if (!grown)
+            return NULL;
+        for (size_t i = self->act_head; i < self->act_tail; i++)
+            grown [i - self->act_head] = self->actions [i % self->act_cap];
+        self->act_tail -= self->act_head;
+        self->act_head = 0;
+        free (self->actions);
+        self->actions = grown;
+        self->act_cap = cap;
+    }
+    nines_action_t *a = &self->actions [self->act_tail++ % self->act_cap];
+    memset (a, 0, sizeof *a);
+    a->type = type;
+    return a;
+}
+
+bool
+nines_engine_next_action (nines_engine_t *self, nines_action_t *action)
+{
+    if (self->act_head == self->act_tail)
+        return false;
+    *action = self->actions [self->act_head++ % self->act_cap];
+    if (self->act_head == self->act_tail)
+        self->act_head = self->act_tail = 0;
+    return true;
+}
+
+static void *
+s_dup (const void *data, size_t len)
+{
+    void *copy = malloc (len ? len : 1);
+    if (copy)
+        memcpy (copy, data, len);
+    return copy;
+}
+
+static pod_t *
+s_pod (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    size_t lo = 0, hi = self->n_pods;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = memcmp (self->pods [mid].pod, id, NINES_ID_BYTES);
+        if (c == 0)
+            return &self->pods [mid];
+        if (c < 0) lo = mid + 1; else hi = mid;
+    }
+    return NULL;
+}
+
+static member_t *
+s_member (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    size_t lo = 0, hi = self->n_members;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = memcmp (self->members [mid].id, id, NINES_ID_BYTES);
+        if (c == 0)
+            return &self->members [mid];
+        if (c < 0) lo = mid + 1; else hi = mid;
+    }
+    return NULL;
+}
+
+static bool
+s_is_me (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    return memcmp (self->kp.pk, id, NINES_ID_BYTES) == 0;
+}
+
+/*  ---- lifecycle ---- */
+
+nines_engine_t *
+nines_engine_new (const nines_keypair_t *kp, const uint8_t seed [32], const nines_engine_config_t *config)
+{
+    nines_engine_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->kp = *kp;
+    nines_rng_init (&self->rng, seed);
+    if (config)
+        self->cfg = *config;
+    else
+        nines_engine_config_default (&self->cfg);
+    if (self->cfg.max_reports == 0)
+        self->cfg.max_reports = 1;
+    if (self->cfg.health_window == 0)
+        self->cfg.health_window = 1;
+    self->seen = calloc (MAX_SEEN, NINES_HASH_BYTES);
+    self->reports = calloc (self->cfg.max_reports, sizeof (nines_report_t *));
+    self->health_pods = calloc (self->cfg.health_window, NINES_ID_BYTES);
+    self->health_fail = calloc (self->cfg.health_window, 1);
+    self->scratch = calloc (1, sizeof (nines_peer_msg_t));
+    self->frame = malloc (NINES_PEER_MSG_MAX);
+    self->lhm = 1;
+    if (!self->seen || !self->reports || !self->health_pods || !self->health_fail
+    ||  !self->scratch || !self->frame)
+        nines_engine_destroy (&self);
+    return self;
+}
+
+void
+nines_engine_destroy (nines_engine_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nines_engine_t *self = *self_p;
+    for (size_t i = 0; i < self->n_pods; i++)
+        free (self->pods [i].down_report);
+    free (self->pods);
+    free (self->members);
+    for (int i = 0; i < MAX_ROUNDS; i++)
+        free (self->rounds [i].votes);
+    free (self->seen);
+    if (self->reports)
+        for (size_t i = 0; i < self->cfg.max_reports; i++)
+            free (self->reports [i]);
+    free (self->reports);
+    for (size_t i = 0; i < self->n_outbox; i++)
+        free (self->outbox [i].ev);
+    free (self->outbox);
+    free (self->health_pods);
+    free (self->health_fail);
+    nines_action_t a;
+    while (nines_engine_next_action (self, &a))
+        nines_action_clear (&a);
+    free (self->actions);
+    free (self->scratch);
+    free (self->frame);
+    nines_keypair_wipe (&self->kp);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+nines_engine_set_behaviour (nines_engine_t *self, nines_behaviour_t behaviour)
+{
+    self->behaviour = behaviour;
+}
+
+void
+nines_engine_set_isolated (nines_engine_t *self, bool isolated)
+{
+    self->isolated = isolated;
+}
+
+/*  Reconcile pods and members with a new registry, keeping known state. */
+void
+nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, uint64_t now)
+{
+    self->reg = reg;
+    pod_t *pods = calloc (reg->n_pods ? reg->n_pods : 1, sizeof *pods);
+    if (!pods)
+        return;
+    for (size_t i = 0; i < reg->n_pods; i++) {
+        pod_t *old = s_pod (self, reg->pods [i].pod);
+        if (old) {
+            pods [i] = *old;
+            old->down_report = NULL;
+        }
+        else {
+            memcpy (pods [i].pod, reg->pods [i].pod, NINES_ID_BYTES);
+            pods [i].last_outcome = -1;
+        }
+    }
+    for (size_t i = 0; i < self->n_pods; i++)
+        free (self->pods [i].down_report);
+    free (self->pods);
+    self->pods = pods;
+    self->n_pods = reg->n_pods;
+
+    member_t *members = calloc (reg->n_validators ? reg->n_validators : 1, sizeof *members);
+    if (!members)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < reg->n_validators; i++) {
+        if (s_is_me (self, reg->validators [i].id))
+            continue;
+        member_t *old = s_member (self, reg->validators [i].id);
+        if (old)
+            members [n] = *old;
+        else {
+            memcpy (members [n].id, reg->validators [i].id, NINES_ID_BYTES);
+            members [n].state = NINES_MEMBER_ALIVE;
+            members [n].last_ack = now;
+        }
+        n++;
+    }
+    free (self->members);
+    self->members = members;
+    self->n_members = n;
+    self->epoch_started = false;    /* re-run sortition with the new set */
+}
+
+/*  ---- sending ---- */
+
+/*  Piggyback up to NINES_PIGGYBACK_MAX membership updates (SWIM §4.4):
+    each is sent about 3 log2(N) times, newest first. */
+static void
+s_piggyback (nines_engine_t *self, nines_peer_msg_t *msg)
+{
+    msg->n_updates = 0;
+    for (size_t i = self->n_gossip; i-- > 0 && msg->n_updates < NINES_PIGGYBACK_MAX; ) {
+        msg->updates [msg->n_updates++] = self->gossip [i].u;
+        if (--self->gossip [i].sends_left == 0) {
+            memmove (&self->gossip [i], &self->gossip [i + 1], (self->n_gossip - i - 1) * sizeof (gossip_t));
+            self->n_gossip--;
+        }
+    }
+}
+
+static void
+s_send (nines_engine_t *self, const uint8_t to [NINES_ID_BYTES], nines_peer_msg_t *msg)
+{
+    if (self->isolated || s_is_me (self, to))
+        return;
+    memcpy (msg->from, self->kp.pk, NINES_ID_BYTES);
+    s_piggyback (self, msg);
+    size_t len = 0;
+    if (nines_peer_msg_encode (msg, self->frame, NINES_PEER_MSG_MAX, &len))
+        return;
+    nines_action_t *a = s_push (self, NINES_ACT_SEND);
+    if (!a)
+        return;
+    memcpy (a->peer, to, NINES_ID_BYTES);
+    a->data = s_dup (self->frame, len);
+    a->len = a->data ? len : 0;
+    self->stats.msgs_out++;
+    self->stats.bytes_out += len;
+}
+
+static void
+s_gossip_update (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], uint8_t state, uint64_t incarnation)
+{
+    uint32_t n = (uint32_t) self->n_members + 1, log2n = 1;
+    while ((1u << log2n) < n)
+        log2n++;
+    for (size_t i = 0; i < self->n_gossip; i++)
+        if (memcmp (self->gossip [i].u.id, id, NINES_ID_BYTES) == 0) {
+            memmove (&self->gossip [i], &self->gossip [i + 1], (self->n_gossip - i - 1) * sizeof (gossip_t));
+            self->n_gossip--;
+            break;
+        }
+    if (self->n_gossip == MAX_GOSSIP) {
+        memmove (&self->gossip [0], &self->gossip [1], (MAX_GOSSIP - 1) * sizeof (gossip_t));
+        self->n_gossip--;
+    }
+    gossip_t *g = &self->gossip [self->n_gossip++];
+    memcpy (g->u.id, id, NINES_ID_BYTES);
+    g->u.state = state;
+    g->u.incarnation = incarnation;
+    g->sends_left = 3 * log2n;
+}
+
+/*  ---- membership (SWIM + Lifeguard) ---- */
+
+static void
+s_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint64_t now)
+{
+    if (s_is_me (self, u->id)) {
+        /* Refute suspicion or death with a higher incarnation (SWIM §4.2);
+           being suspected also raises our local health multiplier
+           (Lifeguard §3.1). */
+        if (u->state != NINES_MEMBER_ALIVE && u->incarnation >= self->incarnation) {
+            self->incarnation = u->incarnation + 1;
+            s_gossip_update (self, self->kp.pk, NINES_MEMBER_ALIVE, self->incarnation);
+            if (self->lhm < self->cfg.lhm_max)
+                self->lhm++;
+        }
+        return;
+    }
+    member_t *m = s_member (self, u->id);
+    if (!m)
+        return;
+    bool take = false;
+    switch (u->state) {
+        case NINES_MEMBER_ALIVE:
+            take = u->incarnation > m->incarnation
+                || (m->state == NINES_MEMBER_ALIVE && u->incarnation == m->incarnation && false);
+            break;
+        case NINES_MEMBER_SUSPECT:
+            take = m->state != NINES_MEMBER_DEAD
+                && (u->incarnation > m->incarnation
+                    || (u->incarnation == m->incarnation && m->state == NINES_MEMBER_ALIVE));
+            break;
+        case NINES_MEMBER_DEAD:
+            take = m->state != NINES_MEMBER_DEAD && u->incarnation >= m->incarnation;
+            break;
+    }
+    if (!take)
+        return;
+    m->state = u->state;
+    m->incarnation = u->incarnation;
+    if (u->state == NINES_MEMBER_SUSPECT)
+        m->suspect_since = now;
+    if (u->state == NINES_MEMBER_ALIVE)
+        m->last_ack = now;
+    s_gossip_update (self, u->id, u->state, u->incarnation);
+}
+
+static void
+s_mark (nines_engine_t *self, member_t *m, uint8_t state, uint64_t now)
+{
+    if (m->state == state)
+        return;
+    m->state = state;
+    if (state == NINES_MEMBER_SUSPECT)
+        m->suspect_since = now;
+    s_gossip_update (self, m->id, state, m->incarnation);
+}
+
+static void
+s_ping (nines_engine_t *self, int type, const uint8_t to [NINES_ID_BYTES],
+        const uint8_t target [NINES_ID_BYTES], uint64_t seq)
+{
+    nines_peer_msg_t *msg = self->scratch;
+    memset (msg, 0, offsetof (nines_peer_msg_t, u) + sizeof (nines_ping_t));
+    msg->type = (uint8_t) type;
+    msg->u.ping.seq = seq;
+    memcpy (msg->u.ping.target, target, NINES_ID_BYTES);
+    s_send (self, to, msg);
+}
+
+static ping_t *
+s_ping_slot (nines_engine_t *self)
+{
+    ping_t *oldest = &self->pings [0];
+    for (int i = 0; i < MAX_PINGS; i++) {
+        if (!self->pings [i].used)
+            return &self->pings [i];
+        if (self->pings [i].sent < oldest->sent)
+            oldest = &self->pings [i];
+    }
+    return oldest;
+}
+
+static void
+s_swim_tick (nines_engine_t *self, uint64_t now)
+{
+    uint64_t period = self->cfg.swim_period_ms * self->lhm;
+    uint64_t ack_timeout = self->cfg.swim_ack_timeout_ms * self->lhm;
+    /* Outstanding direct probes: indirect after the ack timeout, suspect
+       after the period. */
+    for (int i = 0; i < MAX_PINGS; i++) {
+        ping_t *p = &self->pings [i];
+        if (!p->used)
+            continue;
+        if (p->relay) {
+            if (now >= p->sent + period)
+                p->used = false;
+            continue;
+        }
+        member_t *m = s_member (self, p->target);
+        if (!m) {
+            p->used = false;
+            continue;
+        }
+        if (!p->indirect && now >= p->sent + ack_timeout) {
+            p->indirect = true;
+            if (self->lhm < self->cfg.lhm_max)
+                self->lhm++;            /* missed ack: Lifeguard LHM + 1 */
+            for (uint32_t k = 0; k < self->cfg.swim_k && self->n_members > 1; k++) {
+                member_t *via = &self->members [s_rand (self, self->n_members)];
+                if (via != m && via->state == NINES_MEMBER_ALIVE)
+                    s_ping (self, NINES_MSG_PING_REQ, via->id, p->target, p->seq);
+            }
+        }
+        if (now >= p->sent + period) {
+            p->used = false;
+            if (m->state == NINES_MEMBER_ALIVE)
+                s_mark (self, m, NINES_MEMBER_SUSPECT, now);
+        }
+    }
+    /* Suspects that did not refute in time are dead. */
+    uint64_t suspect_timeout = self->cfg.swim_suspect_periods * self->cfg.swim_period_ms;
+    for (size_t i = 0; i < self->n_members; i++) {
+        member_t *m = &self->members [i];
+        if (m->state == NINES_MEMBER_SUSPECT && now >= m->suspect_since + suspect_timeout)
+            s_mark (self, m, NINES_MEMBER_DEAD, now);
+    }
+    /* One new probe per protocol period, round-robin over a random start. */
+    if (now >= self->next_swim && self->n_members > 0) {
+        self->next_swim = now + period;
+        for (size_t tries = 0; tries < self->n_members; tries++) {
+            member_t *m = &self->members [self->swim_cursor++ % self->n_members];
+            if (m->state == NINES_MEMBER_DEAD && s_rand (self, 4) != 0)
+                continue;   /* dead members are re-probed now and then to see them return */
+            ping_t *p = s_ping_slot (self);
+            memset (p, 0, sizeof *p);
+            p->used = true;
+            p->seq = ++self->ping_seq;
+            memcpy (p->target, m->id, NINES_ID_BYTES);
+            p->sent = now;
+            s_ping (self, NINES_MSG_PING, m->id, m->id, p->seq);
+            break;
+        }
+    }
+}
+
+static void
+s_on_ack (nines_engine_t *self, const nines_peer_msg_t *msg, uint64_t now)
+{
+    for (int i = 0; i < MAX_PINGS; i++) {
+        ping_t *p = &self->pings [i];
+        if (!p->used || p->seq != msg->u.ping.seq
+        ||  memcmp (p->target, msg->u.ping.target, NINES_ID_BYTES) != 0)
+            continue;
+        p->used = false;
+        if (p->relay) {
+            s_ping (self, NINES_MSG_ACK, p->requester, p->target, p->requester_seq);
+            return;
+        }
+        member_t *m = s_member (self, p->target);
+        if (m) {
+            m->last_ack = now;
+            if (m->state != NINES_MEMBER_ALIVE && !p->indirect) {
+                m->state = NINES_MEMBER_ALIVE;
+                s_gossip_update (self, m->id, NINES_MEMBER_ALIVE, m->incarnation);
+            }
+        }
+        if (self->lhm > 1)
+            self->lhm--;                /* successful probe: LHM - 1 */
+        return;
+    }
+}
+
+/*  ---- self-health ---- */
+
+static void
+s_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool failed)
+{
+    size_t w = self->cfg.health_window;
+    memcpy (self->health_pods + self->health_at * NINES_ID_BYTES, pod, NINES_ID_BYTES);
+    self->health_fail [self->health_at] = failed;
+    self->health_at = (self->health_at + 1) % w;
+    if (self->health_n < w)
+        self->health_n++;
+    /* Degraded when most recent probes failed, across several distinct
+       pods: one pod down is that pod's problem, many at once is ours
+       (Gatus's connectivity check, Storj's batch discard). */
+    size_t fails = 0, distinct = 0;
+    for (size_t i = 0; i < self->health_n; i++) {
+        if (!self->health_fail [i])
+            continue;
+        fails++;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = self->health_fail [j]
+               && memcmp (self->health_pods + i * 32, self->health_pods + j * 32, 32) == 0;
+        distinct += !dup;
+    }
+    self->stats.degraded = distinct >= self->cfg.health_min_pods
+        && fails * 1000000 >= (uint64_t) self->cfg.health_fail_ppm * self->health_n;
+}
+
+/*  ---- probes ---- */
+
+static void
+s_probe (nines_engine_t *self, pod_t *pod, int kind, int duty, uint64_t now)
+{
+    inflight_t *slot = NULL;
+    for (int i = 0; i < MAX_INFLIGHT && !slot; i++)
+        if (!self->inflight [i].used)
+            slot = &self->inflight [i];
+    if (!slot)
+        return;
+    slot->used = true;
+    slot->id = ++self->next_probe_id;
+    memcpy (slot->pod, pod->pod, NINES_ID_BYTES);
+    slot->kind = kind;
+    slot->duty = duty;
+    nines_action_t *a = s_push (self, NINES_ACT_PROBE);
+    if (!a) {
+        slot->used = false;
+        return;
+    }
+    memcpy (a->pod, pod->pod, NINES_ID_BYTES);
+    a->probe_id = slot->id;
+    self->stats.probes++;
+}
+
+/*  Sortition for the epoch: which pods we probe and when (DESIGN.md §6). */
+static void
+s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
+{
+    const nines_params_t *p = &self->reg->params;
+    self->epoch = epoch;
+    self->stats.epoch = epoch;
+    self->epoch_started = true;
+    uint8_t seed [NINES_HASH_BYTES];
+    nines_epoch_seed (seed, p->genesis_seed, epoch);
+    uint64_t start = p->genesis_ms + epoch * p->epoch_ms;
+    uint32_t n = (uint32_t) self->reg->n_eligible;
+    for (size_t i = 0; i < self->n_pods; i++) {
+        pod_t *pod = &self->pods [i];
+        if (nines_sortition (nines_rank (seed, pod->pod, self->kp.pk), p->r, n)) {
+            uint64_t at = start + s_rand (self, p->epoch_ms);
+            pod->next_probe = at < now ? now : at;
+        }
+        else
+            pod->next_probe = 0;
+        if (pod->down && !pod->next_down_probe
+        &&  nines_registry_in_committee (self->reg, pod->pod, epoch, self->kp.pk))
+            pod->next_down_probe = now + s_rand (self, p->down_probe_ms ? p->down_probe_ms : 1);
+    }
+}
+
+/*  ---- rounds ---- */
+
+static void
+s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint64_t now)
+{
+    const nines_params_t *p = &self->reg->params;
+    round_t *r = NULL;
+    for (int i = 0; i < MAX_ROUNDS && !r; i++)
+        if (!self->rounds [i].used)
+            r = &self->rounds [i];
+    if (!r)
+        return;
+    if (!r->votes && !(r->votes = calloc (NINES_REPORT_MAX_VOTES, sizeof (nines_vote_t))))
+        return;
+    nines_vote_t *votes = r->votes;
+    memset (r, 0, sizeof *r);
+    r->votes = votes;
+    r->used = true;
+    r->want = want;
+    r->epoch = self->epoch;
+    memcpy (r->pod, pod->pod, NINES_ID_BYTES);
+    uint8_t nonce [16];
+    for (int i = 0; i < 2; i++) {
+        uint64_t v = nines_rng_u64 (&self->rng);
+        memcpy (nonce + 8 * i, &v, 8);
+    }
+    nines_round_id (r->round_id, pod->pod, r->epoch, self->kp.pk, nonce);
+    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
+    r->n_members = nines_registry_committee (self->reg, pod->pod, r->epoch, c, members, &r->total);
+    for (size_t i = 0; i < r->n_members; i++) {
+        memcpy (r->members [i], members [i]->id, NINES_ID_BYTES);
+        r->weights [i] = nines_validator_weight (members [i]);
+    }
+    r->deadline = now + p->round_timeout_ms;
+    pod->busy_until = r->deadline;
+    self->stats.rounds_opened++;
+
+    nines_peer_msg_t *msg = self->scratch;
+    for (size_t i = 0; i < r->n_members; i++) {
+        memset (msg, 0, offsetof (nines_peer_msg_t, u) + sizeof (nines_confirm_req_t));
+        msg->type = NINES_MSG_CONFIRM_REQ;
+        memcpy (msg->u.confirm.round_id, r->round_id, NINES_HASH_BYTES);
+        memcpy (msg->u.confirm.pod, pod->pod, NINES_ID_BYTES);
+        msg->u.confirm.epoch = r->epoch;
+        memcpy (msg->u.confirm.initiator, self->kp.pk, NINES_ID_BYTES);
+        msg->u.confirm.t_ms = now;
+        msg->u.confirm.outcome = (uint8_t) outcome;
+        if (s_is_me (self, r->members [i])) {
+            /* We sit on our own committee: take the duty locally. */
+            for (int d = 0; d < MAX_DUTIES; d++)
+                if (!self->duties [d].used) {
+                    duty_t *duty = &self->duties [d];
+                    memset (duty, 0, sizeof *duty);
+                    duty->used = true;
+                    memcpy (duty->round_id, r->round_id, NINES_HASH_BYTES);
+                    memcpy (duty->pod, pod->pod, NINES_ID_BYTES);
+                    duty->epoch = r->epoch;
+                    memcpy (duty->initiator, self->kp.pk, NINES_ID_BYTES);
+                    duty->probe_at = now + s_rand (self, p->vote_delay_ms ? p->vote_delay_ms : 1);
+                    break;
+                }
+        }
+        else
+            s_send (self, r->members [i], msg);
+    }
+}
+
+/*  How a report reached us: formed here, gossiped, or restored from disk. */
+typedef enum { FROM_OWN, FROM_PEER, FROM_DISK } origin_t;
+static void s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t origin, uint64_t now);
+
+static int
+s_cmp_u64 (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+/*  Form the report from the agreeing votes (DESIGN.md §7.5). */
+static void
+s_form_report (nines_engine_t *self, round_t *r, uint8_t verdict, uint64_t now)
+{
+    nines_report_t *report = calloc (1, sizeof *report);
+    if (!report)
+        return;
+    report->kind = r->want;
+    memcpy (report->pod, r->pod, NINES_ID_BYTES);
+    report->epoch = r->epoch;
+    memcpy (report->round_id, r->round_id, NINES_HASH_BYTES);
+    uint64_t times [NINES_REPORT_MAX_VOTES];
+    for (size_t i = 0; i < r->n_votes; i++)
+        if (r->votes [i].body.verdict == verdict) {
+            times [report->n_votes] = r->votes [i].body.t_ms;
+            report->votes [report->n_votes++] = r->votes [i];
+        }
+    qsort (times, report->n_votes, sizeof times [0], s_cmp_u64);
+    report->t_ms = times [report->n_votes / 2];
+    if (r->want == NINES_REPORT_DOWN)
+        self->stats.rounds_down++;
+    else
+        self->stats.rounds_up++;
+    r->used = false;
+    pod_t *pod = s_pod (self, r->pod);
+    if (pod)
+        pod->busy_until = 0;
+    s_accept_report (self, report, FROM_OWN, now);
+    free (report);
+}
+
+static int
+s_member_index (const round_t *r, const uint8_t id [NINES_ID_BYTES])
+{
+    for (size_t i = 0; i < r->n_members; i++)
+        if (memcmp (r->members [i], id, NINES_ID_BYTES) == 0)
+            return (int) i;
+    return -1;
+}
+
+static void
+s_misbehaviour (nines_engine_t *self, const nines_vote_t *a, const nines_vote_t *b)
+{
+    nines_peer_msg_t *msg = self->scratch;
+    memset (msg, 0, offsetof (nines_peer_msg_t, u));
+    msg->type = NINES_MSG_MISBEHAVIOUR;
+    memcpy (msg->from, self->kp.pk, NINES_ID_BYTES);
+    msg->u.misbehaviour.a = *a;
+    msg->u.misbehaviour.b = *b;
+    size_t len = 0;
+    if (nines_peer_msg_encode (msg, self->frame, NINES_PEER_MSG_MAX, &len))
+        return;
+    nines_action_t *act = s_push (self, NINES_ACT_MISBEHAVIOUR);
+    if (!act)
+        return;
+    memcpy (act->peer, a->body.validator, NINES_ID_BYTES);
+    memcpy (act->pod, a->body.pod, NINES_ID_BYTES);
+    act->data = s_dup (self->frame, len);
+    act->len = act->data ? len : 0;
+    self->stats.misbehaviours++;
+}
+
+static int
+s_on_vote (nines_engine_t *self, const nines_vote_t *vote, uint64_t now)
+{
+    round_t *r = NULL;
+    for (int i = 0; i < MAX_ROUNDS && !r; i++)
+        if (self->rounds [i].used
+        &&  memcmp (self->rounds [i].round_id, vote->body.round_id, NINES_HASH_BYTES) == 0)
+            r = &self->rounds [i];
+    if (!r)
+        return NINES_ENOTFOUND;
+    int m = s_member_index (r, vote->body.validator);
+    if (m < 0)
+        return NINES_ENOTCOMMITTEE;
+    if (memcmp (vote->body.pod, r->pod, NINES_ID_BYTES) || vote->body.epoch != r->epoch)
+        return NINES_EMALFORMED;
+    if (nines_vote_verify (vote))
+        return NINES_EBADSIG;
+    for (size_t i = 0; i < r->n_votes; i++)
+        if (memcmp (r->votes [i].body.validator, vote->body.validator, NINES_ID_BYTES) == 0) {
+            if (r->votes [i].body.verdict != vote->body.verdict)
+                s_misbehaviour (self, &r->votes [i], vote);
+            return NINES_EDUPSIGNER;
+        }
+    if (r->n_votes == NINES_REPORT_MAX_VOTES)
+        return NINES_EFULL;
+    r->votes [r->n_votes++] = *vote;
+    r->weight [vote->body.verdict] += r->weights [m];
+    uint8_t verdict = r->want == NINES_REPORT_DOWN ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
+    if (nines_quorum_reached (r->weight [verdict], r->total, self->reg->params.theta_ppm))
+        s_form_report (self, r, verdict, now);
+    return NINES_OK;
+}
+
+/*  Sign and deliver our vote for a duty. */
+static void
+s_vote (nines_engine_t *self, duty_t *duty, int outcome, const nines_hb_resp_t *resp,
+        const uint8_t *nonce, uint64_t req_t_ms, uint64_t now)
+{
+    if (self->behaviour == NINES_BEHAVE_SILENT)
+        return;
+    nines_vote_t vote;
+    memset (&vote, 0, sizeof vote);
+    memcpy (vote.body.round_id, duty->round_id, NINES_HASH_BYTES);
+    memcpy (vote.body.pod, duty->pod, NINES_ID_BYTES);
+    vote.body.epoch = duty->epoch;
+    memcpy (vote.body.validator, self->kp.pk, NINES_ID_BYTES);
+    vote.body.outcome = (uint8_t) outcome;
+    vote.body.t_ms = now;
+    if (self->stats.degraded && self->behaviour == NINES_BEHAVE_HONEST)
+        vote.body.verdict = NINES_VERDICT_ABSTAIN;
+    else
+    if (outcome == NINES_OUTCOME_OK)
+        vote.body.verdict = NINES_VERDICT_UP;
+    else
+        vote.body.verdict = NINES_VERDICT_DOWN;
+    if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
+        vote.body.verdict = NINES_VERDICT_DOWN;
+    if (self->behaviour == NINES_BEHAVE_ALWAYS_UP)
+        vote.body.verdict = NINES_VERDICT_UP;
+    if (vote.body.verdict == NINES_VERDICT_UP && resp && nonce && outcome == NINES_OUTCOME_OK) {
+        vote.body.has_proof = true;
+        memcpy (vote.body.proof_nonce, nonce, NINES_NONCE_BYTES);
+        vote.body.proof_t_ms = req_t_ms;
+        vote.body.proof = *resp;
+    }
+    int rounds = self->behaviour == NINES_BEHAVE_EQUIVOCATE ? 2 : 1;
+    for (int k = 0; k < rounds; k++) {
+        if (k == 1) {
+            vote.body.verdict = vote.body.verdict == NINES_VERDICT_UP ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
+            vote.body.has_proof = false;
+        }
+        if (nines_vote_sign (&vote, &self->kp))
+            return;
+        self->stats.votes_sent++;
+        if (s_is_me (self, duty->initiator))
+            s_on_vote (self, &vote, now);
+        else {
+            nines_peer_msg_t *msg = self->scratch;
+            memset (msg, 0, offsetof (nines_peer_msg_t, u));
+            msg->type = NINES_MSG_VOTE;
+            msg->u.vote = vote;
+            s_send (self, duty->initiator, msg);
+        }
+    }
+}
+
+/*  ---- reports, incidents and evidence ---- */
+
+/*  Check a report on its own, as the ledger will (DESIGN.md §8): every
+    signature, committee membership for its pod and epoch, no duplicate
+    signer, agreeing weight at least θ of the committee's weight. */
+static int
+s_verify_report (nines_engine_t *self, const nines_report_t *report)
+{
+    const nines_params_t *p = &self->reg->params;
+    if (!nines_registry_pod (self->reg, report->pod))
+        return NINES_EUNKNOWN;
+    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
+    uint64_t total = 0, agree = 0;
+    size_t n = nines_registry_committee (self->reg, report->pod, report->epoch, c, members, &total);
+    uint8_t want = report->kind == NINES_REPORT_DOWN ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
+    for (size_t i = 0; i < report->n_votes; i++) {
+        const nines_vote_t *v = &report->votes [i];
+        if (memcmp (v->body.pod, report->pod, NINES_ID_BYTES) || v->body.epoch != report->epoch
+        ||  memcmp (v->body.round_id, report->round_id, NINES_HASH_BYTES) || v->body.verdict != want)
+            return NINES_EMALFORMED;
+        const nines_validator_info_t *who = NULL;
+        for (size_t j = 0; j < n && !who; j++)
+            if (memcmp (members [j]->id, v->body.validator, NINES_ID_BYTES) == 0)
+                who = members [j];
+        if (!who)
+            return NINES_ENOTCOMMITTEE;
+        for (size_t j = 0; j < i; j++)
+            if (memcmp (report->votes [j].body.validator, v->body.validator, NINES_ID_BYTES) == 0)
+                return NINES_EDUPSIGNER;
+        if (nines_vote_verify (v))
+            return NINES_EBADSIG;
+        agree += nines_validator_weight (who);
+    }
+    return nines_quorum_reached (agree, total, p->theta_ppm) ? NINES_OK : NINES_EQUORUM;
+}
+
+void
+nines_evidence_id (const nines_evidence_t *ev, uint8_t id [NINES_HASH_BYTES])
+{
+    static const char domain [] = "nines/evidence-id/v1";
+    uint8_t has_up = ev->has_up;
+    static const uint8_t zero [NINES_HASH_BYTES];
+    nines_hash (id, 5, (const uint8_t *) domain, sizeof domain - 1, ev->pod, (size_t) NINES_ID_BYTES,
+                ev->down.round_id, (size_t) NINES_HASH_BYTES, &has_up, (size_t) 1,
+                ev->has_up ? ev->up.round_id : zero, (size_t) NINES_HASH_BYTES);
+}
+
+static void
+s_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines_report_t *up,
+              bool own, uint64_t now)
+{
+    nines_evidence_t *ev = calloc (1, sizeof *ev);
+    if (!ev)
+        return;
+    memcpy (ev->pod, down->pod, NINES_ID_BYTES);
+    ev->down = *down;
+    if (up) {
+        ev->has_up = true;
+        ev->up = *up;
+    }
+    uint8_t id [NINES_HASH_BYTES];
+    nines_evidence_id (ev, id);
+    for (size_t i = 0; i < self->n_outbox; i++)
+        if (memcmp (self->outbox [i].id, id, NINES_HASH_BYTES) == 0) {
+            free (ev);
+            return;
+        }
+    if (self->n_outbox == self->cap_outbox) {
+        size_t cap = self->cap_outbox ? 2 * self->cap_outbox : 8;
+        outbox_t *grown = realloc (self->outbox, cap * sizeof *grown);
+        if (!grown) {
+            free (ev);
+            return;
+        }
+        self->outbox = grown;
+        self->cap_outbox = cap;
+    }
+    outbox_t *o = &self->outbox [self->n_outbox++];
+    o->ev = ev;
+    memcpy (o->id, id, NINES_HASH_BYTES);
+    o->backoff = self->cfg.submit_backoff_ms;
+    /* The report's former submits at once; everyone else after a random
+       back-off, so the ledger still hears of it if the former dies. */
+    o->next_at = own ? now : now + self->cfg.submit_backoff_ms + s_rand (self, 4 * self->cfg.submit_backoff_ms);
+}
+
+static bool
+s_seen (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+{
+    for (size_t i = 0; i < self->n_seen; i++)
+        if (memcmp (self->seen [i], id, NINES_HASH_BYTES) == 0)
+            return true;
+    return false;
+}
+
+static void
+s_gossip_report (nines_engine_t *self, const nines_report_t *report)
+{
+    if (self->n_members == 0)
+        return;
+    nines_peer_msg_t *msg = self->scratch;
+    size_t fanout = self->cfg.gossip_fanout ? self->cfg.gossip_fanout : self->n_members;
+    if (fanout >= self->n_members) {
+        for (size_t i = 0; i < self->n_members; i++) {
+            memset (msg, 0, offsetof (nines_peer_msg_t, u));
+            msg->type = NINES_MSG_REPORT;
+            msg->u.report = *report;
+            if (self->members [i].state != NINES_MEMBER_DEAD)
+                s_send (self, self->members [i].id, msg);
+        }
+        return;
+    }
+    for (size_t k = 0; k < fanout; k++) {
+        memset (msg, 0, offsetof (nines_peer_msg_t, u));
+        msg->type = NINES_MSG_REPORT;
+        msg->u.report = *report;
+        s_send (self, self->members [s_rand (self, self->n_members)].id, msg);
+    }
+}
+
+/*  A verified report, formed here (own) or gossiped: remember it, publish
+    it, pass it on, and update the pod's incident. */
+static void
+s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t origin, uint64_t now)
+{
+    bool own = origin == FROM_OWN;
+    uint8_t id [NINES_HASH_BYTES];
+    nines_report_id (report, id);
+    if (s_seen (self, id))
+        return;
+    memcpy (self->seen [self->seen_at], id, NINES_HASH_BYTES);
+    self->seen_at = (self->seen_at + 1) % MAX_SEEN;
+    if (self->n_seen < MAX_SEEN)
+        self->n_seen++;
+    nines_report_t **slot = &self->reports [self->reports_at];
+    if (!*slot)
+        *slot = malloc (sizeof **slot);
+    if (*slot)
+        **slot = *report;
+    self->reports_at = (self->reports_at + 1) % self->cfg.max_reports;
+    if (self->n_reports < self->cfg.max_reports)
+        self->n_reports++;
+    self->stats.reports++;
+
+    size_t len = 0;
+    if (origin != FROM_DISK
+    &&  nines_report_encode (report, self->frame, NINES_PEER_MSG_MAX, &len) == 0) {
+        nines_action_t *a = s_push (self, NINES_ACT_REPORT);
+        if (a) {
+            memcpy (a->pod, report->pod, NINES_ID_BYTES);
+            memcpy (a->key, id, NINES_HASH_BYTES);
+            a->data = s_dup (self->frame, len);
+            a->len = a->data ? len : 0;
+        }
+    }
+    if (origin != FROM_DISK)
+        s_gossip_report (self, report);
+
+    pod_t *pod = s_pod (self, report->pod);
+    if (!pod)
+        return;
+    if (report->kind == NINES_REPORT_DOWN && !pod->down) {
+        pod->down = true;
+        pod->down_since = report->t_ms;
+        pod->incidents++;
+        free (pod->down_report);
+        pod->down_report = malloc (sizeof *report);
+        if (pod->down_report)
+            *pod->down_report = *report;
+        pod->next_down_probe = 0;
+        pod->retry_at = 0;
+        if (nines_registry_in_committee (self->reg, pod->pod, self->epoch, self->kp.pk))
+            pod->next_down_probe = now + s_rand (self, self->reg->params.down_probe_ms + 1);
+        if (origin != FROM_DISK)
+            s_outbox_add (self, report, NULL, own, now);
+    }
+    else
+    if (report->kind == NINES_REPORT_UP && pod->down && report->t_ms >= pod->down_since
+    &&  pod->down_report) {
+        pod->down = false;
+        pod->downtime += report->t_ms - pod->down_since;
+        pod->next_down_probe = 0;
+        if (origin != FROM_DISK)
+            s_outbox_add (self, pod->down_report, report, own, now);
+        free (pod->down_report);
+        pod->down_report = NULL;
+    }
+}
+
+/*  ---- events ---- */
+
+int
+nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now)
+{
+    if (!data)
+        return NINES_OK;
+    if (self->isolated || !self->reg)
+        return NINES_ESTATE;
+    nines_peer_msg_t *msg = self->scratch;
+    int rc = nines_peer_msg_decode (data, len, msg);
+    if (rc) {
+        self->stats.msgs_bad++;
+        return rc;
+    }
+    if (!nines_registry_validator (self->reg, msg->from) || s_is_me (self, msg->from)) {
+        self->stats.msgs_bad++;
+        return NINES_EUNKNOWN;
+    }
+    self->stats.msgs_in++;
+    if (now > self->now)
+        self->now = now;
+    /* Hearing from a member is evidence it is alive at its incarnation. */
+    member_t *sender = s_member (self, msg->from);
+    if (sender && sender->state == NINES_MEMBER_SUSPECT && msg->type != NINES_MSG_MISBEHAVIOUR)
+        sender->last_ack = now;
+    nines_member_update_t updates [NINES_PIGGYBACK_MAX];
+    uint8_t n_updates = msg->n_updates;
+    memcpy (updates, msg->updates, n_updates * sizeof updates [0]);
+    uint8_t from [NINES_ID_BYTES];
+    memcpy (from, msg->from, NINES_ID_BYTES);
+
+    switch (msg->type) {
+        case NINES_MSG_PING:
+            if (self->behaviour != NINES_BEHAVE_SILENT)
+                s_ping (self, NINES_MSG_ACK, from, self->kp.pk, msg->u.ping.seq);
+            break;
+        case NINES_MSG_PING_REQ: {
+            if (!s_member (self, msg->u.ping.target))
+                break;
+            ping_t *p = s_ping_slot (self);
+            memset (p, 0, sizeof *p);
+            p->used = true;
+            p->relay = true;
+            p->seq = ++self->ping_seq;
+            memcpy (p->target, msg->u.ping.target, NINES_ID_BYTES);
+            memcpy (p->requester, from, NINES_ID_BYTES);
+            p->requester_seq = msg->u.ping.seq;
+            p->sent = now;
+            uint8_t target [NINES_ID_BYTES];
+            memcpy (target, msg->u.ping.target, NINES_ID_BYTES);
+            s_ping (self, NINES_MSG_PING, target, target, p->seq);
+            break;
+        }
+        case NINES_MSG_ACK:
+            s_on_ack (self, msg, now);
+            break;
+        case NINES_MSG_CONFIRM_REQ: {
+            nines_confirm_req_t req = msg->u.confirm;
+            if (memcmp (req.initiator, from, NINES_ID_BYTES) != 0) {
+                rc = NINES_EMALFORMED;
+                break;
+            }
+            pod_t *pod = s_pod (self, req.pod);
+            if (!pod) {
+                rc = NINES_EUNKNOWN;
+                break;
+            }
+            if (!nines_registry_in_committee (self->reg, req.pod, req.epoch, self->kp.pk)) {
+                rc = NINES_ENOTCOMMITTEE;
+                break;
+            }
+            for (int d = 0; d < MAX_DUTIES; d++)
+                if (self->duties [d].used
+                &&  memcmp (self->duties [d].round_id, req.round_id, NINES_HASH_BYTES) == 0)
+                    return NINES_OK;        /* repeated request */
+            for (int d = 0; d < MAX_DUTIES; d++)
+                if (!self->duties [d].used) {
+                    duty_t *duty = &self->duties [d];
+                    memset (duty, 0, sizeof *duty);
+                    duty->used = true;
+                    memcpy (duty->round_id, req.round_id, NINES_HASH_BYTES);
+                    memcpy (duty->pod, req.pod, NINES_ID_BYTES);
+                    duty->epoch = req.epoch;
+                    memcpy (duty->initiator, from, NINES_ID_BYTES);
+                    uint64_t delay = self->reg->params.vote_delay_ms;
+                    duty->probe_at = now + s_rand (self, delay ? delay : 1);
+                    uint64_t busy = now + self->reg->params.round_timeout_ms;
+                    if (pod->busy_until < busy)
+                        pod->busy_until = busy;
+                    break;
+                }
+            break;
+        }
+        case NINES_MSG_VOTE: {
+            nines_vote_t vote = msg->u.vote;
+            if (memcmp (vote.body.validator, from, NINES_ID_BYTES) != 0) {
+                rc = NINES_EMALFORMED;
+                break;
+            }
+            rc = s_on_vote (self, &vote, now);
+            if (rc == NINES_EDUPSIGNER || rc == NINES_ENOTFOUND)
+                rc = NINES_OK;              /* late or repeated: harmless */
+            break;
+        }
+        case NINES_MSG_REPORT: {
+            uint8_t id [NINES_HASH_BYTES];
+            nines_report_id (&msg->u.report, id);
+            if (s_seen (self, id))
+                break;
+            nines_report_t *report = malloc (sizeof *report);
+            if (!report)
+                return NINES_ENOMEM;
+            *report = msg->u.report;
+            rc = s_verify_report (self, report);
+            if (!rc)
+                s_accept_report (self, report, FROM_PEER, now);
+            free (report);
+            break;
+        }
+        case NINES_MSG_MISBEHAVIOUR: {
+            const nines_misbehaviour_t *mb = &msg->u.misbehaviour;
+            if (memcmp (mb->a.body.validator, mb->b.body.validator, NINES_ID_BYTES)
+            ||  memcmp (mb->a.body.round_id, mb->b.body.round_id, NINES_HASH_BYTES)
+            ||  mb->a.body.verdict == mb->b.body.verdict
+            ||  nines_vote_verify (&mb->a) || nines_vote_verify (&mb->b))
+                rc = NINES_EBADSIG;
+            else
+                self->stats.misbehaviours++;
+            break;
+        }
+    }
+    for (uint8_t i = 0; i < n_updates; i++)
+        s_apply_update (self, &updates [i], now);
+    if (rc)
+        self->stats.msgs_bad++;
+    return rc;
+}
+
+void
+nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome,
+                            const nines_hb_resp_t *resp, const uint8_t *nonce,
+                            uint64_t req_t_ms, uint64_t now)
+{
+    inflight_t *slot = NULL;
+    for (int i = 0; i < MAX_INFLIGHT && !slot; i++)
+        if (self->inflight [i].used && self->inflight [i].id == probe_id)
+            slot = &self->inflight [i];
+    if (!slot || !self->reg)
+        return;
+    slot->used = false;
+    if (now > self->now)
+        self->now = now;
+    if (self->isolated)
+        outcome = NINES_OUTCOME_TIMEOUT;
+    if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
+        outcome = NINES_OUTCOME_TIMEOUT;
+    pod_t *pod = s_pod (self, slot->pod);
+    if (!pod)
+        return;
+    bool failed = outcome != NINES_OUTCOME_OK;
+    pod->last_outcome = outcome;
+    pod->last_probe = now;
+    if (failed)
+        self->stats.probes_failed++;
+    s_health_record (self, pod->pod, failed);
+    bool may_open = !self->stats.degraded && pod->busy_until <= now;
+    const nines_params_t *p = &self->reg->params;
+    switch (slot->kind) {
+        case PROBE_SCHEDULED:
+            if (failed && !pod->down && may_open)
+                pod->retry_at = now + 1 + s_rand (self, p->retry_delay_ms ? p->retry_delay_ms : 1);
+            else
+            if (!failed && pod->down && may_open)
+                s_open_round (self, pod, NINES_REPORT_UP, outcome, now);
+            break;
+        case PROBE_RETRY:
+            if (failed && !pod->down && may_open)
+                s_open_round (self, pod, NINES_REPORT_DOWN, outcome, now);
+            break;
+        case PROBE_DOWN:
+            if (!failed && pod->down && may_open)
+                s_open_round (self, pod, NINES_REPORT_UP, outcome, now);
+            break;
+        case PROBE_DUTY: {
+            duty_t *duty = &self->duties [slot->duty];
+            if (duty->used && memcmp (duty->pod, pod->pod, NINES_ID_BYTES) == 0) {
+                s_vote (self, duty, outcome, resp, nonce, req_t_ms, now);
+                duty->used = false;
+            }
+            break;
+        }
+    }
+}
+
+void
+nines_engine_on_ack (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+{
+    for (size_t i = 0; i < self->n_outbox; i++)
+        if (memcmp (self->outbox [i].id, id, NINES_HASH_BYTES) == 0) {
+            free (self->outbox [i].ev);
+            self->outbox [i] = self->outbox [--self->n_outbox];
+            self->stats.evidence_acked++;
+            return;
+        }
+}
+
+void
+nines_engine_on_tick (nines_engine_t *self, uint64_t now)
+{
+    if (!self->reg)
+        return;
+    if (now > self->now)
+        self->now = now;
+    const nines_params_t *p = &self->reg->params;
+    uint64_t epoch = nines_epoch_of (now, p->genesis_ms, p->epoch_ms);
+    if (!self->epoch_started || epoch != self->epoch)
+        s_start_epoch (self, epoch, now);
+
+    for (size_t i = 0; i < self->n_pods; i++) {
+        pod_t *pod = &self->pods [i];
+        if (pod->next_probe && now >= pod->next_probe) {
+            pod->next_probe = 0;
+            s_probe (self, pod, PROBE_SCHEDULED, -1, now);
+        }
+        if (pod->retry_at && now >= pod->retry_at) {
+            pod->retry_at = 0;
+            s_probe (self, pod, PROBE_RETRY, -1, now);
+        }
+        if (pod->down && pod->next_down_probe && now >= pod->next_down_probe) {
+            pod->next_down_probe = now + p->down_probe_ms;
+            s_probe (self, pod, PROBE_DOWN, -1, now);
+        }
+    }
+    for (int d = 0; d < MAX_DUTIES; d++) {
+        duty_t *duty = &self->duties [d];
+        if (!duty->used)
+            continue;
+        if (!duty->probing && now >= duty->probe_at) {
+            pod_t *pod = s_pod (self, duty->pod);
+            if (!pod) {
+                duty->used = false;
+                continue;
+            }
+            duty->probing = true;
+            s_probe (self, pod, PROBE_DUTY, d, now);
+        }
+        else
+        if (duty->probing && now >= duty->probe_at + p->round_timeout_ms + p->probe_timeout_ms)
+            duty->used = false;         /* the driver lost the probe */
+    }
+    for (int i = 0; i < MAX_ROUNDS; i++) {
+        round_t *r = &self->rounds [i];
+        if (r->used && now >= r->deadline) {
+            r->used = false;
+            self->stats.rounds_failed++;
+            pod_t *pod = s_pod (self, r->pod);
+            if (pod)
+                pod->busy_until = 0;
+        }
+    }
+    for (size_t i = 0; i < self->n_outbox; i++) {
+        outbox_t *o = &self->outbox [i];
+        if (now < o->next_at)
+            continue;
+        size_t len = 0;
+        static uint8_t buf [2 * NINES_PEER_MSG_MAX];
+        if (nines_evidence_encode (o->ev, buf, sizeof buf, &len) == 0) {
+            nines_action_t *a = s_push (self, NINES_ACT_SUBMIT);
+            if (a) {
+                memcpy (a->pod, o->ev->pod, NINES_ID_BYTES);
+                memcpy (a->key, o->id, NINES_HASH_BYTES);
+                a->data = s_dup (buf, len);
+                a->len = a->data ? len : 0;
+                self->stats.evidence_submitted++;
+            }
+        }
+        o->next_at = now + o->backoff;
+        o->backoff = o->backoff * 2 > self->cfg.submit_backoff_max_ms
+                   ? self->cfg.submit_backoff_max_ms : o->backoff * 2;
+    }
+    if (!self->isolated)
+        s_swim_tick (self, now);
+}
+
+uint64_t
+nines_engine_next_wakeup (nines_engine_t *self)
+{
+    if (!self->reg)
+        return UINT64_MAX;
+    const nines_params_t *p = &self->reg->params;
+    uint64_t next = p->genesis_ms + (self->epoch + 1) * p->epoch_ms;
+#define MIN_AT(t) do { uint64_t _t = (t); if (_t && _t < next) next = _t; } while (0)
+    for (size_t i = 0; i < self->n_pods; i++) {
+        MIN_AT (self->pods [i].next_probe);
+        MIN_AT (self->pods [i].retry_at);
+        if (self->pods [i].down)
+            MIN_AT (self->pods [i].next_down_probe);
+    }
+    for (int d = 0; d < MAX_DUTIES; d++)
+        if (self->duties [d].used && !self->duties [d].probing)
+            MIN_AT (self->duties [d].probe_at);
+    for (int i = 0; i < MAX_ROUNDS; i++)
+        if (self->rounds [i].used)
+            MIN_AT (self->rounds [i].deadline);
+    for (size_t i = 0; i < self->n_outbox; i++)
+        MIN_AT (self->outbox [i].next_at);
+    if (self->n_members)
+        MIN_AT (self->now + self->cfg.swim_ack_timeout_ms);
+#undef MIN_AT
+    return next;
+}
+
+int
+nines_engine_restore_report (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now)
+{
+    nines_report_t *report = malloc (sizeof *report);
+    if (!report)
+        return NINES_ENOMEM;
+    int rc = nines_report_decode (data, len, report);
+    if (!rc) {
+        uint8_t id [NINES_HASH_BYTES];
+        nines_report_id (report, id);
+        if (!s_seen (self, id))
+            s_accept_report (self, report, FROM_DISK, now);
+    }
+    free (report);
+    return rc;
+}
+
+int
+nines_engine_restore_evidence (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now)
+{
+    nines_evidence_t *ev = malloc (sizeof *ev);
+    if (!ev)
+        return NINES_ENOMEM;
+    int rc = nines_evidence_decode (data, len, ev);
+    if (!rc)
+        s_outbox_add (self, &ev->down, ev->has_up ? &ev->up : NULL, true, now);
+    free (ev);
+    return rc;
+}
+
+/*  ---- queries ---- */
+
+void
+nines_engine_stats (nines_engine_t *self, nines_engine_stats_t *stats)
+{
+    *stats = self->stats;
+    stats->incarnation = (uint32_t) self->incarnation;
+    stats->lhm = self->lhm;
+}
+
+size_t
+nines_engine_members (nines_engine_t *self, nines_member_info_t *out, size_t max)
+{
+    for (size_t i = 0; i < self->n_members && i < max; i++) {
+        memcpy (out [i].id, self->members [i].id, NINES_ID_BYTES);
+        out [i].state = self->members [i].state;
+        out [i].incarnation = self->members [i].incarnation;
+        out [i].last_ack_ms = self->members [i].last_ack;
+    }
+    return self->n_members;
+}
+
+size_t
+nines_engine_pods (nines_engine_t *self, nines_pod_status_t *out, size_t max)
+{
+    for (size_t i = 0; i < self->n_pods && i < max; i++) {
+        const pod_t *p = &self->pods [i];
+        memcpy (out [i].pod, p->pod, NINES_ID_BYTES);
+        out [i].down = p->down;
+        out [i].last_outcome = p->last_outcome;
+        out [i].last_probe_ms = p->last_probe;
+        out [i].down_since_ms = p->down ? p->down_since : 0;
+        out [i].downtime_ms = p->downtime;
+        out [i].incidents = p->incidents;
+    }
+    return self->n_pods;
+}
+
+size_t
+nines_engine_reports (nines_engine_t *self, const nines_report_t **out, size_t max)
+{
+    size_t n = self->n_reports < max ? self->n_reports : max;
+    size_t cap = self->cfg.max_reports;
+    for (size_t i = 0; i < n; i++)
+        out [i] = self->reports [(self->reports_at + cap - n + i) % cap];
+    return n;
+}
+
+size_t
+nines_engine_outbox (nines_engine_t *self, const nines_evidence_t **out, size_t max)
+{
+    size_t n = self->n_outbox < max ? self->n_outbox : max;
+    for (size_t i = 0; i < n; i++)
+        out [i] = self->outbox [i].ev;
+    return n;
+}

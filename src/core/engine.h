@@ -1,0 +1,202 @@
+/*  The nines protocol engine, sans-I/O (DESIGN.md sections 3, 6 and 7).
+
+    The engine never reads the clock, touches a socket or a file, or sleeps.
+    A driver (ninesd with the real clock, CZMQ and libcurl; nines-sim des
+    with a virtual clock; the unit tests) feeds it events:
+
+        nines_engine_on_message     a peer frame arrived (bytes, now)
+        nines_engine_on_probe_done  a heartbeat the engine asked for finished
+        nines_engine_on_tick        time passed (call at next_wakeup or sooner)
+        nines_engine_on_ack         the ledger acknowledged an evidence
+        nines_engine_set_registry   the registry changed
+
+    and drains actions with nines_engine_next_action:
+
+        NINES_ACT_SEND      send data to peer (an encoded nines_peer_msg_t)
+        NINES_ACT_PROBE     send a heartbeat to pod, report with probe_id
+        NINES_ACT_REPORT    a new quorum report was accepted (encoded
+                            report in data): store it, publish it
+        NINES_ACT_SUBMIT    submit evidence (encoded nines_evidence_t) to
+                            the ledger; key = evidence id for on_ack; repeated
+                            with back-off until acknowledged
+        NINES_ACT_MISBEHAVIOUR  a validator equivocated (encoded MISBEHAVIOUR
+                            peer message with both votes as proof)
+
+    All randomness (probe instants, nonces, delays, gossip targets) comes
+    from the seed given at creation, so a run is deterministic for a given
+    seed and event sequence.  Times are Unix milliseconds.
+
+    Membership follows SWIM (Das, Gupta, Motivala 2002): one probe per
+    protocol period, indirect probes through k peers, suspicion with
+    incarnation numbers and refutation, updates piggybacked on every
+    message; with Lifeguard's local health multiplier (Dadgar et al. 2018)
+    stretching probe timeouts when this node itself is slow. */
+#ifndef NINES_ENGINE_H
+#define NINES_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/registry.h"
+#include "wire/wire.h"
+
+typedef struct _nines_engine_t nines_engine_t;
+
+typedef enum {
+    NINES_ACT_SEND = 1,
+    NINES_ACT_PROBE = 2,
+    NINES_ACT_REPORT = 3,
+    NINES_ACT_SUBMIT = 4,
+    NINES_ACT_MISBEHAVIOUR = 5
+} nines_action_type_t;
+
+typedef struct {
+    int type;                       /* nines_action_type_t */
+    uint8_t peer [NINES_ID_BYTES];  /* SEND: destination validator */
+    uint8_t pod [NINES_ID_BYTES];   /* PROBE, REPORT, SUBMIT: the pod */
+    uint64_t probe_id;              /* PROBE: tag to hand back in on_probe_done */
+    uint8_t key [NINES_HASH_BYTES]; /* SUBMIT: evidence id; REPORT: report id */
+    uint8_t *data;                  /* SEND/REPORT/SUBMIT/MISBEHAVIOUR payload (owned) */
+    size_t len;                     /* payload bytes */
+} nines_action_t;
+
+/*  Free an action's payload (safe on a zeroed action). */
+void nines_action_clear (nines_action_t *action);
+
+/*  Adversary behaviour, for the simulator and tests only. */
+typedef enum {
+    NINES_BEHAVE_HONEST = 0,
+    NINES_BEHAVE_ALWAYS_DOWN,       /* votes down whatever it sees, opens rounds */
+    NINES_BEHAVE_ALWAYS_UP,         /* votes up whatever it sees */
+    NINES_BEHAVE_SILENT,            /* never votes, never answers pings */
+    NINES_BEHAVE_EQUIVOCATE         /* signs both a down and an up vote */
+} nines_behaviour_t;
+
+/*  Engine tunables that are local policy, not protocol parameters. */
+typedef struct {
+    uint64_t swim_period_ms;        /* SWIM protocol period (1000) */
+    uint64_t swim_ack_timeout_ms;   /* direct ping timeout before LHM (300) */
+    uint32_t swim_k;                /* indirect probers (3) */
+    uint32_t swim_suspect_periods;  /* periods a suspect has to refute (5) */
+    uint32_t lhm_max;               /* Lifeguard local health multiplier cap (8) */
+    uint32_t gossip_fanout;         /* peers a new report is pushed to; 0 = all */
+    uint64_t submit_backoff_ms;     /* first re-submission delay (2000), doubling */
+    uint64_t submit_backoff_max_ms; /* cap (60000) */
+    uint32_t health_window;         /* recent probes kept for self-health (16) */
+    uint32_t health_min_pods;       /* distinct pods failed before degrading (3) */
+    uint32_t health_fail_ppm;       /* failing fraction that means degraded (600000) */
+    uint32_t max_reports;           /* reports kept in memory for queries (1024) */
+} nines_engine_config_t;
+
+void nines_engine_config_default (nines_engine_config_t *config);
+
+/*  Create an engine for the validator kp (copied) with a 32-byte RNG seed
+    and optional config (NULL = defaults).  NULL on allocation failure. */
+nines_engine_t *nines_engine_new (const nines_keypair_t *kp, const uint8_t seed [32],
+                                  const nines_engine_config_t *config);
+void nines_engine_destroy (nines_engine_t **self_p);
+
+/*  Use registry (borrowed: the driver keeps it alive and calls again after
+    every change).  Pods and members are reconciled with their state kept. */
+void nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *registry, uint64_t now);
+
+void nines_engine_set_behaviour (nines_engine_t *self, nines_behaviour_t behaviour);
+
+/*  Isolation fault hook: while isolated the engine neither sends nor
+    accepts anything and all its probes count as failed at the driver. */
+void nines_engine_set_isolated (nines_engine_t *self, bool isolated);
+
+/*  A peer frame.  Returns 0, or a negative NINES_E* code when the frame is
+    malformed, from an unknown validator or fails verification (counted and
+    dropped: the engine state is unchanged). */
+int nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now);
+
+/*  A heartbeat finished.  outcome is a nines_outcome_t.  For OK and
+    APP_UNHEALTHY, resp is the facade's verified signed response and
+    nonce / req_t_ms those of the request (kept as proof in up votes);
+    otherwise they may be NULL / 0. */
+void nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome,
+                                 const nines_hb_resp_t *resp, const uint8_t *nonce,
+                                 uint64_t req_t_ms, uint64_t now);
+
+/*  Advance time. */
+void nines_engine_on_tick (nines_engine_t *self, uint64_t now);
+
+/*  The ledger acknowledged the evidence with this id: stop re-submitting. */
+void nines_engine_on_ack (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES]);
+
+/*  Re-load a report persisted before a restart (no REPORT action is
+    emitted); restores incident state.  0 or a decode/verify error. */
+int nines_engine_restore_report (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now);
+
+/*  Re-load an unacknowledged evidence from the outbox (submitted again at
+    the next tick).  0 or a decode error. */
+int nines_engine_restore_evidence (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now);
+
+/*  Pop the next action; false when none.  The caller owns action->data
+    and frees it with nines_action_clear. */
+bool nines_engine_next_action (nines_engine_t *self, nines_action_t *action);
+
+/*  Earliest time the engine wants a tick (UINT64_MAX when idle). */
+uint64_t nines_engine_next_wakeup (nines_engine_t *self);
+
+/*  Evidence id: BLAKE2b-256("nines/evidence-id/v1" || pod || down report
+    round_id || has_up || up round_id). */
+void nines_evidence_id (const nines_evidence_t *ev, uint8_t id [NINES_HASH_BYTES]);
+
+/*  ---- queries (for the daemon's query socket and the simulator) ---- */
+
+typedef struct {
+    uint64_t probes;                /* heartbeats requested */
+    uint64_t probes_failed;         /* heartbeats that failed */
+    uint64_t rounds_opened;         /* rounds this node initiated */
+    uint64_t rounds_down;           /* ... that formed a DOWN report */
+    uint64_t rounds_up;             /* ... that formed an UP report */
+    uint64_t rounds_failed;         /* ... that timed out without quorum */
+    uint64_t votes_sent;            /* votes signed */
+    uint64_t reports;               /* distinct reports accepted */
+    uint64_t msgs_in;               /* peer frames accepted */
+    uint64_t msgs_bad;              /* peer frames rejected */
+    uint64_t msgs_out;              /* peer frames sent */
+    uint64_t bytes_out;             /* peer bytes sent */
+    uint64_t evidence_submitted;    /* SUBMIT actions emitted */
+    uint64_t evidence_acked;        /* acknowledged by the ledger */
+    uint64_t misbehaviours;         /* equivocations detected */
+    bool degraded;                  /* self-health says our network is bad */
+    uint64_t epoch;                 /* current epoch */
+    uint32_t incarnation;           /* our SWIM incarnation */
+    uint32_t lhm;                   /* Lifeguard local health multiplier */
+} nines_engine_stats_t;
+
+void nines_engine_stats (nines_engine_t *self, nines_engine_stats_t *stats);
+
+typedef struct {
+    uint8_t id [NINES_ID_BYTES];    /* member id */
+    uint8_t state;                  /* nines_member_state_t */
+    uint64_t incarnation;           /* last known incarnation */
+    uint64_t last_ack_ms;           /* last direct or indirect ack */
+} nines_member_info_t;
+
+/*  Copy up to max members into out; returns the number of members. */
+size_t nines_engine_members (nines_engine_t *self, nines_member_info_t *out, size_t max);
+
+typedef struct {
+    uint8_t pod [NINES_ID_BYTES];   /* pod id */
+    bool down;                      /* a DOWN report is open */
+    int last_outcome;               /* last own heartbeat outcome, -1 none */
+    uint64_t last_probe_ms;         /* when */
+    uint64_t down_since_ms;         /* t_ms of the open DOWN report */
+    uint64_t downtime_ms;           /* closed incidents' total known here */
+    uint32_t incidents;             /* incidents seen */
+} nines_pod_status_t;
+
+size_t nines_engine_pods (nines_engine_t *self, nines_pod_status_t *out, size_t max);
+
+/*  Recent accepted reports, newest last: pointers valid until the next
+    event.  Returns how many (at most max). */
+size_t nines_engine_reports (nines_engine_t *self, const nines_report_t **out, size_t max);
+
+/*  Evidence still waiting for an acknowledgement. */
+size_t nines_engine_outbox (nines_engine_t *self, const nines_evidence_t **out, size_t max);
+
+#endif
