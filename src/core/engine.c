@@ -402,6 +402,18 @@ s_send (nines_engine_t *self, const uint8_t to [NINES_ID_BYTES], nines_peer_msg_
         return;
     memcpy (msg->from, self->kp.pk, NINES_ID_BYTES);
     s_piggyback (self, msg);
+    /* A member we hold suspect or dead is told so directly, so it can
+       refute with a higher incarnation even after the rumour has stopped
+       spreading (SWIM §4.2). */
+    member_t *peer = s_member (self, to);
+    if (peer && peer->state != NINES_MEMBER_ALIVE) {
+        if (msg->n_updates == NINES_PIGGYBACK_MAX)
+            msg->n_updates--;
+        nines_member_update_t *u = &msg->updates [msg->n_updates++];
+        memcpy (u->id, peer->id, NINES_ID_BYTES);
+        u->state = peer->state;
+        u->incarnation = peer->incarnation;
+    }
     size_t len = 0;
     if (nines_peer_msg_encode (msg, self->frame, NINES_PEER_MSG_MAX, &len))
         return;
@@ -597,13 +609,8 @@ s_on_ack (nines_engine_t *self, const nines_peer_msg_t *msg, uint64_t now)
             return;
         }
         member_t *m = s_member (self, p->target);
-        if (m) {
+        if (m)
             m->last_ack = now;
-            if (m->state != NINES_MEMBER_ALIVE && !p->indirect) {
-                m->state = NINES_MEMBER_ALIVE;
-                s_gossip_update (self, m->id, NINES_MEMBER_ALIVE, m->incarnation);
-            }
-        }
         if (self->lhm > 1)
             self->lhm--;                /* successful probe: LHM - 1 */
         return;

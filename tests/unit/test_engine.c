@@ -1,0 +1,398 @@
+/*  Protocol engine on a virtual clock: outage detection, quorum with
+    unequal stakes, minority liars, self-health, SWIM, round timeouts,
+    report de-duplication, equivocation.  No wall-clock sleeps. */
+#include "engine_net.h"
+#include "core/committee.h"
+#include "testutil.h"
+
+#define T0 1800000000000ULL          /* virtual start, Unix ms */
+
+static nines_params_t
+s_params (void)
+{
+    nines_params_t p;
+    nines_params_default (&p);
+    p.genesis_ms = T0;
+    p.epoch_ms = 2000;
+    p.r = 3;
+    p.committee = 7;
+    p.retry_delay_ms = 300;
+    p.vote_delay_ms = 300;
+    p.round_timeout_ms = 3000;
+    p.down_probe_ms = 1000;
+    p.min_validator_stake = 100;
+    return p;
+}
+
+typedef struct { size_t pod; uint64_t from, to; } outage_t;
+
+static bool
+s_truth (void *arg, size_t pod, uint64_t t)
+{
+    outage_t *o = (outage_t *) arg;
+    return !(pod == o->pod && t >= o->from && t < o->to);
+}
+
+static void
+test_quiet_network (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (7, NULL, 3, &p, 1, T0);
+    net_run (net, T0 + 60000);
+    nines_engine_stats_t st;
+    uint64_t probes = 0;
+    for (size_t i = 0; i < net->n; i++) {
+        nines_engine_stats (net->engines [i], &st);
+        probes += st.probes;
+        CHECK (!st.degraded);
+        CHECK_EQ (net->reports [i], 0);
+    }
+    /* r = 3 probers per pod per epoch on average: 30 epochs x 3 pods x 3. */
+    CHECK (probes > 30 * 3 * 3 / 2 && probes < 30 * 3 * 3 * 2);
+    CHECK_EQ (net->submits, 0);
+    /* Everyone is alive in everyone's view. */
+    nines_member_info_t members [16];
+    size_t n = nines_engine_members (net->engines [0], members, 16);
+    CHECK_EQ (n, 6);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ (members [i].state, NINES_MEMBER_ALIVE);
+    net_destroy (&net);
+}
+
+static void
+test_outage_detected (void)
+{
+    nines_params_t p = s_params ();
+    outage_t o = { 1, T0 + 20000, T0 + 60000 };
+    net_t *net = net_new (7, NULL, 3, &p, 2, T0);
+    net->truth = s_truth;
+    net->truth_arg = &o;
+    net_run (net, T0 + 100000);
+    CHECK (net->first_down_ms >= o.from);
+    /* Detection within a few epochs: probe instant + retry + vote delay. */
+    CHECK (net->first_down_ms > 0 && net->first_down_ms - o.from < 4 * p.epoch_ms + 2000);
+    CHECK (net->first_up_ms > o.to && net->first_up_ms - o.to < 4 * p.epoch_ms + 2000);
+    /* Every validator saw both reports through gossip. */
+    for (size_t i = 0; i < net->n; i++)
+        CHECK (net->reports [i] >= 2);
+    CHECK (net->submits > 0);
+    /* The pod's incident is closed everywhere with about the true length. */
+    nines_pod_status_t pods [3];
+    nines_engine_pods (net->engines [3], pods, 3);
+    int found = 0;
+    for (int i = 0; i < 3; i++)
+        if (memcmp (pods [i].pod, net->pod_keys [1].pk, 32) == 0) {
+            found = 1;
+            CHECK (!pods [i].down);
+            CHECK_EQ (pods [i].incidents, 1);
+            CHECK (pods [i].downtime_ms > 30000 && pods [i].downtime_ms < 50000);
+        }
+    CHECK (found);
+    /* The stored report really carries a quorum of valid signatures. */
+    const nines_report_t *reports [8];
+    size_t nr = nines_engine_reports (net->engines [0], reports, 8);
+    CHECK (nr >= 2);
+    const nines_report_t *down = NULL;
+    for (size_t i = 0; i < nr; i++)
+        if (reports [i]->kind == NINES_REPORT_DOWN)
+            down = reports [i];
+    CHECK (down != NULL);
+    if (down) {
+        const nines_validator_info_t *members [7];
+        uint64_t total = 0, agree = 0;
+        size_t n = nines_registry_committee (net->reg, down->pod, down->epoch, 7, members, &total);
+        for (size_t v = 0; v < down->n_votes; v++) {
+            CHECK_RC (nines_vote_verify (&down->votes [v]), 0);
+            CHECK_EQ (down->votes [v].body.verdict, NINES_VERDICT_DOWN);
+            for (size_t m = 0; m < n; m++)
+                if (memcmp (members [m]->id, down->votes [v].body.validator, 32) == 0)
+                    agree += nines_validator_weight (members [m]);
+        }
+        CHECK (nines_quorum_reached (agree, total, p.theta_ppm));
+        CHECK (down->t_ms >= o.from);
+    }
+    /* All evidence acknowledged by the (test) ledger: outboxes drain. */
+    const nines_evidence_t *ev [4];
+    for (size_t i = 0; i < net->n; i++)
+        CHECK_EQ (nines_engine_outbox (net->engines [i], ev, 4), 0);
+    net_destroy (&net);
+}
+
+static void
+test_minority_liars (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (7, NULL, 4, &p, 3, T0);
+    nines_engine_set_behaviour (net->engines [0], NINES_BEHAVE_ALWAYS_DOWN);
+    nines_engine_set_behaviour (net->engines [4], NINES_BEHAVE_ALWAYS_DOWN);
+    net_run (net, T0 + 120000);
+    nines_engine_stats_t st;
+    nines_engine_stats (net->engines [0], &st);
+    CHECK (st.rounds_opened > 0);          /* the liars did try */
+    CHECK (st.rounds_failed > 0);
+    CHECK_EQ (st.rounds_down, 0);
+    CHECK_EQ (net->down_reports, 0);       /* and nothing came of it */
+    CHECK_EQ (net->submits, 0);
+    net_destroy (&net);
+}
+
+/*  Unequal stakes: the same number of down votes passes or fails θ
+    depending on the signers' quadratic weight. */
+static void
+test_quorum_unequal_stakes (void)
+{
+    nines_params_t p = s_params ();
+    uint64_t stakes [7] = { 1000000, 1000000, 1000000, 10000, 10000, 10000, 10000 };
+    net_t *net = net_new (7, stakes, 1, &p, 4, T0);
+    /* Build reports by hand in epoch 0 with chosen signers. */
+    const nines_validator_info_t *members [7];
+    uint64_t total = 0;
+    size_t n = nines_registry_committee (net->reg, net->pod_keys [0].pk, 0, 7, members, &total);
+    CHECK_EQ (n, 7);
+    CHECK_EQ (total, 3 * 1000 + 4 * 100);
+    nines_peer_msg_t *msg = calloc (1, sizeof *msg);
+    static uint8_t buf [NINES_PEER_MSG_MAX];
+    for (int variant = 0; variant < 2; variant++) {
+        memset (msg, 0, sizeof *msg);
+        msg->type = NINES_MSG_REPORT;
+        nines_report_t *r = &msg->u.report;
+        r->kind = NINES_REPORT_DOWN;
+        memcpy (r->pod, net->pod_keys [0].pk, 32);
+        r->epoch = 0;
+        memset (r->round_id, variant + 1, 32);
+        r->t_ms = T0 + 100;
+        /* variant 0: the four small stakes + one big (1400 of 3400 < 2/3);
+           variant 1: three big + one small (3100 of 3400 >= 2/3). */
+        for (size_t m = 0; m < 7; m++) {
+            bool big = members [m]->stake == 1000000;
+            bool take = variant == 0 ? (!big || r->n_votes == 0) : (big || r->n_votes == 3);
+            if (variant == 0 && big && r->n_votes > 0) {
+                /* only one big signer in variant 0 */
+                bool have_big = false;
+                for (size_t v = 0; v < r->n_votes; v++)
+                    for (size_t k = 0; k < 7; k++)
+                        if (!memcmp (r->votes [v].body.validator, members [k]->id, 32) && members [k]->stake == 1000000)
+                            have_big = true;
+                take = !have_big;
+            }
+            if (!take)
+                continue;
+            size_t who = 0;
+            while (memcmp (net->keys [who].pk, members [m]->id, 32))
+                who++;
+            nines_vote_t *v = &r->votes [r->n_votes++];
+            memcpy (v->body.round_id, r->round_id, 32);
+            memcpy (v->body.pod, r->pod, 32);
+            v->body.epoch = 0;
+            memcpy (v->body.validator, members [m]->id, 32);
+            v->body.verdict = NINES_VERDICT_DOWN;
+            v->body.outcome = NINES_OUTCOME_TIMEOUT;
+            v->body.t_ms = T0 + 100;
+            CHECK_RC (nines_vote_sign (v, &net->keys [who]), 0);
+        }
+        memcpy (msg->from, net->keys [6].pk, 32);
+        size_t len = 0;
+        CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+        int rc = net_inject (net, 0, buf, len);
+        if (variant == 0) {
+            CHECK_EQ (r->n_votes, 5);
+            CHECK_RC (rc, NINES_EQUORUM);
+            CHECK_EQ (net->reports [0], 0);
+        }
+        else {
+            CHECK_EQ (r->n_votes, 4);
+            CHECK_RC (rc, 0);
+            CHECK_EQ (net->reports [0], 1);
+            /* De-duplication: the same report again changes nothing. */
+            CHECK_RC (net_inject (net, 0, buf, len), 0);
+            CHECK_EQ (net->reports [0], 1);
+            /* A duplicated signer is refused. */
+            r->votes [3] = r->votes [0];
+            memset (r->round_id, 9, 32);
+            for (size_t v = 0; v < r->n_votes; v++)
+                memset (r->votes [v].body.round_id, 9, 32);
+            CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+            CHECK (net_inject (net, 0, buf, len) < 0);   /* re-signed bytes differ: bad sig or dup */
+        }
+    }
+    /* A forged vote (signature by someone else) is refused. */
+    msg->u.report.votes [0].sig [0] ^= 1;
+    memset (msg->u.report.round_id, 7, 32);
+    size_t len = 0;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK (net_inject (net, 0, buf, len) < 0);
+    CHECK_EQ (net->reports [0], 1);
+    /* Garbage and unknown senders are refused without side effects. */
+    CHECK (net_inject (net, 0, (const uint8_t *) "\x95\x01", 2) < 0);
+    free (msg);
+    net_destroy (&net);
+}
+
+static void
+test_self_health (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (7, NULL, 6, &p, 5, T0);
+    net->blind [2] = true;                 /* validator 2's own network is down */
+    nines_engine_stats_t st;
+    uint64_t t = T0;
+    do {
+        t += 500;
+        net_run (net, t);
+        nines_engine_stats (net->engines [2], &st);
+    } while (!st.degraded && t < T0 + 60000);
+    CHECK (st.degraded);
+    uint64_t opened = st.rounds_opened;    /* before it could know */
+    net_run (net, T0 + 60000);
+    nines_engine_stats (net->engines [2], &st);
+    CHECK (st.degraded);
+    CHECK (st.probes_failed > 10);
+    CHECK_EQ (st.rounds_opened, opened);   /* once degraded it opens no rounds */
+    CHECK_EQ (net->down_reports, 0);
+    nines_engine_stats (net->engines [1], &st);
+    CHECK (!st.degraded);
+    net_destroy (&net);
+}
+
+static void
+test_swim (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (6, NULL, 1, &p, 6, T0);
+    net_run (net, T0 + 5000);
+    net->cut [5] = true;                   /* validator 5 drops off the network */
+    net_run (net, T0 + 30000);
+    nines_member_info_t m [8];
+    size_t n = nines_engine_members (net->engines [0], m, 8);
+    int dead = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!memcmp (m [i].id, net->keys [5].pk, 32))
+            dead = m [i].state == NINES_MEMBER_DEAD;
+        else
+            CHECK_EQ (m [i].state, NINES_MEMBER_ALIVE);
+    CHECK (dead);
+    nines_engine_stats_t before, after;
+    nines_engine_stats (net->engines [5], &before);
+    net->cut [5] = false;                  /* it returns and refutes */
+    net_run (net, T0 + 60000);
+    nines_engine_stats (net->engines [5], &after);
+    n = nines_engine_members (net->engines [0], m, 8);
+    for (size_t i = 0; i < n; i++)
+        if (!memcmp (m [i].id, net->keys [5].pk, 32)) {
+            CHECK_EQ (m [i].state, NINES_MEMBER_ALIVE);
+            CHECK (m [i].incarnation > 0);
+        }
+    CHECK (after.incarnation > before.incarnation);
+    net_destroy (&net);
+}
+
+/*  Suspicion without death: a member slow for less than the suspicion
+    timeout is suspected and then refutes. */
+static void
+test_swim_suspect_refute (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (5, NULL, 1, &p, 7, T0);
+    net_run (net, T0 + 3000);
+    net->cut [4] = true;
+    int suspected = 0;
+    for (uint64_t t = T0 + 3000; t < T0 + 10000 && !suspected; t += 100) {
+        net_run (net, t);
+        nines_member_info_t m [8];
+        size_t n = nines_engine_members (net->engines [0], m, 8);
+        for (size_t i = 0; i < n; i++)
+            if (!memcmp (m [i].id, net->keys [4].pk, 32) && m [i].state == NINES_MEMBER_SUSPECT)
+                suspected = 1;
+    }
+    CHECK (suspected);
+    net->cut [4] = false;
+    net_run (net, T0 + 20000);
+    nines_member_info_t m [8];
+    size_t n = nines_engine_members (net->engines [1], m, 8);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ (m [i].state, NINES_MEMBER_ALIVE);
+    net_destroy (&net);
+}
+
+static void
+test_round_timeout (void)
+{
+    nines_params_t p = s_params ();
+    outage_t o = { 0, T0 + 5000, T0 + 200000 };
+    net_t *net = net_new (7, NULL, 1, &p, 8, T0);
+    net->truth = s_truth;
+    net->truth_arg = &o;
+    for (size_t i = 0; i < 7; i++)
+        nines_engine_set_behaviour (net->engines [i], NINES_BEHAVE_SILENT);
+    net_run (net, T0 + 40000);
+    uint64_t failed = 0, opened = 0;
+    for (size_t i = 0; i < 7; i++) {
+        nines_engine_stats_t st;
+        nines_engine_stats (net->engines [i], &st);
+        failed += st.rounds_failed;
+        opened += st.rounds_opened;
+    }
+    CHECK (opened > 0);
+    CHECK (failed > 0);
+    CHECK_EQ (net->down_reports, 0);
+    net_destroy (&net);
+}
+
+static void
+test_equivocation (void)
+{
+    nines_params_t p = s_params ();
+    outage_t o = { 0, T0 + 10000, T0 + 200000 };
+    net_t *net = net_new (7, NULL, 1, &p, 9, T0);
+    net->truth = s_truth;
+    net->truth_arg = &o;
+    nines_engine_set_behaviour (net->engines [3], NINES_BEHAVE_EQUIVOCATE);
+    net_run (net, T0 + 60000);
+    CHECK (net->misbehaviours > 0);
+    CHECK (net->down_reports > 0);         /* the honest majority still reports */
+    net_destroy (&net);
+}
+
+static void
+test_determinism (void)
+{
+    nines_params_t p = s_params ();
+    outage_t o = { 2, T0 + 15000, T0 + 45000 };
+    uint64_t down [2], up [2], bytes [2];
+    for (int run = 0; run < 2; run++) {
+        net_t *net = net_new (7, NULL, 3, &p, 10, T0);
+        net->truth = s_truth;
+        net->truth_arg = &o;
+        net_run (net, T0 + 80000);
+        down [run] = net->first_down_ms;
+        up [run] = net->first_up_ms;
+        bytes [run] = 0;
+        for (size_t i = 0; i < 7; i++) {
+            nines_engine_stats_t st;
+            nines_engine_stats (net->engines [i], &st);
+            bytes [run] += st.bytes_out;
+        }
+        net_destroy (&net);
+    }
+    CHECK (down [0] != 0);
+    CHECK_EQ (down [0], down [1]);
+    CHECK_EQ (up [0], up [1]);
+    CHECK_EQ (bytes [0], bytes [1]);
+}
+
+int
+main (void)
+{
+    nines_crypto_init ();
+    RUN (test_quiet_network);
+    RUN (test_outage_detected);
+    RUN (test_minority_liars);
+    RUN (test_quorum_unequal_stakes);
+    RUN (test_self_health);
+    RUN (test_swim);
+    RUN (test_swim_suspect_refute);
+    RUN (test_round_timeout);
+    RUN (test_equivocation);
+    RUN (test_determinism);
+    return t_done ("test_engine");
+}
