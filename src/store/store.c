@@ -290,7 +290,7 @@ nines_store_iter_prefix (nines_store_t *self, const char *db, const void *prefix
     rc = mdb_cursor_get (cursor, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     int result = 0;
     while (rc == 0) {
-        if (k.mv_size < plen || memcmp (k.mv_data, prefix, plen) != 0)
+        if (k.mv_size < plen || (plen && memcmp (k.mv_data, prefix, plen) != 0))
             break;
         result = fn (k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
         if (result)
