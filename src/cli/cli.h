@@ -29,6 +29,18 @@ int nines_cli_request (const char *endpoint, const uint8_t *req, size_t len,
 int nines_cli_print_reply (const uint8_t *reply, size_t len, bool json,
                            const char *const *columns, FILE *out);
 
+/*  Print one msgpack value on one line: JSON when json (or when not a
+    map), else "key=value ..." pairs.  Used by `watch`.  0, or 1 when the
+    bytes are not msgpack. */
+int nines_cli_print_value (const uint8_t *data, size_t len, bool json, FILE *out);
+
+/*  Request + print in one call, for commands that only show a reply:
+    returns the process exit code: 0 ok, 1 reply with ok = false (its error
+    printed), 3 no reply within timeout_ms (a clear message naming the
+    endpoint is printed to stderr). */
+int nines_cli_call (const char *endpoint, const uint8_t *req, size_t len, int timeout_ms,
+                    bool json, const char *const *columns);
+
 /*  Ledger command group (cli_ledger.c).  argv[0] is the subcommand. */
 bool nines_cli_ledger_has (const char *cmd);
 int nines_cli_ledger_main (int argc, char **argv);

@@ -1,0 +1,43 @@
+#   ninesd example configuration (ZPL, ZeroMQ RFC 4): every key with its default.
+#   Run:  ninesd -c ninesd.zpl      Durations take a unit: 250ms, 10s, 5m, 2h.
+#   A bad value stops ninesd with one line naming file, key and expectation (exit 2).
+
+node
+    key = validator.key                 # Ed25519 key file (ninesctl keygen), mode 0600; also
+                                        # yields the CurveZMQ key pair of the peer socket
+    data = /var/lib/ninesd              # LMDB environment (reports, incidents, outbox, membership)
+    map_size = 1073741824               # LMDB map size, bytes (address space, not disk)
+    peer = tcp://127.0.0.1:7410         # ROUTER bind, CurveZMQ server; must equal the endpoint
+                                        # registered for this validator
+    query = tcp://127.0.0.1:7402        # query socket (ROUTER, proto/QUERY.md)
+    pub = tcp://127.0.0.1:7403          # PUB: frames ["report", msgpack {kind, pod, epoch, t_ms,
+                                        # round_id, signers, report: bin}]
+    registry = registry.zpl             # static registry snapshot (nines_registry_save format);
+                                        # used when no ledger is set
+    ledger = ""                         # ledger API (ROUTER), e.g. tcp://127.0.0.1:7500; when set
+                                        # the registry comes from op `registry` and evidence goes there
+    ledger_pub = ""                     # ledger PUB, e.g. tcp://127.0.0.1:7501 ("registry" topic)
+    registry_refresh = 30s              # re-fetch the registry from the ledger at least this often
+    fault_hooks = 0                     # 1 enables the query op `fault` {isolate} (nines-sim only)
+    log = info                          # error | warn | info | debug (-v sets debug)
+
+prober
+    connections = 256                   # heartbeats in flight at once (libcurl multi)
+    per_host = 4                        # kept-alive connections per facade (connection reuse)
+    connect_timeout = 2s                # TCP + TLS handshake limit; the whole heartbeat is limited
+                                        # by the registry's probe_timeout
+    user_agent = "Mozilla/5.0 (X11; Linux x86_64)"  # heartbeats look like ordinary requests
+
+engine
+    swim_period = 1s                    # SWIM protocol period
+    swim_ack_timeout = 300ms            # direct ping timeout (stretched by Lifeguard's LHM)
+    swim_k = 3                          # indirect probers
+    swim_suspect_periods = 5            # periods a suspect has to refute
+    lhm_max = 8                         # Lifeguard local health multiplier cap
+    gossip_fanout = 0                   # peers a new report is pushed to; 0 = all
+    submit_backoff = 2s                 # first evidence re-submission delay, doubling
+    submit_backoff_max = 60s            # back-off cap
+    health_window = 16                  # recent own heartbeats kept for self-health
+    health_min_pods = 3                 # distinct failing pods before degrading
+    health_fail = 0.6                   # failing fraction that means "my network is down"
+    max_reports = 1024                  # reports kept in memory (all are in LMDB)

@@ -1,0 +1,373 @@
+/*  ninesctl internals shared by the node and ledger command groups:
+    one request/reply over ZMQ and the table / JSON rendering of replies. */
+#include "cli/cli.h"
+
+#include <czmq.h>
+#include <msgpack.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "crypto/crypto.h"
+
+int
+nines_cli_request (const char *endpoint, const uint8_t *req, size_t len,
+                   int timeout_ms, uint8_t **reply, size_t *reply_len)
+{
+    *reply = NULL;
+    *reply_len = 0;
+    if (!endpoint || !*endpoint || !req || !len)
+        return NINES_EINVAL;
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    if (!sock)
+        return NINES_ENOMEM;
+    /*  Never linger on exit and never block on send: an unreachable endpoint
+        must end in a clear error within timeout_ms, not a hang. */
+    zsock_set_linger (sock, 0);
+    zsock_set_sndtimeo (sock, timeout_ms);
+    zsock_set_rcvtimeo (sock, timeout_ms);
+    if (zsock_connect (sock, "%s", endpoint) != 0) {
+        zsock_destroy (&sock);
+        return NINES_EINVAL;
+    }
+    int rc = NINES_OK;
+    zframe_t *frame = zframe_new (req, len);
+    if (!frame || zframe_send (&frame, sock, 0) != 0) {
+        zframe_destroy (&frame);
+        rc = NINES_EUNAVAIL;
+    }
+    if (!rc) {
+        zmsg_t *msg = zmsg_recv (sock);
+        if (!msg)
+            rc = NINES_ETIMEOUT;
+        else {
+            /*  A ROUTER server answers one frame; tolerate a leading empty
+                delimiter from REQ-style servers. */
+            zframe_t *f = zmsg_last (msg);
+            size_t n = f ? zframe_size (f) : 0;
+            *reply = (uint8_t *) malloc (n ? n : 1);
+            if (!*reply)
+                rc = NINES_ENOMEM;
+            else {
+                if (n)
+                    memcpy (*reply, zframe_data (f), n);
+                *reply_len = n;
+            }
+            zmsg_destroy (&msg);
+        }
+    }
+    zsock_destroy (&sock);
+    return rc;
+}
+
+/*  ---- rendering ---- */
+
+static void
+s_json_str (FILE *out, const char *s, size_t n)
+{
+    fputc ('"', out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s [i];
+        if (c == '"' || c == '\\')
+            fprintf (out, "\\%c", c);
+        else if (c == '\n')
+            fputs ("\\n", out);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf (out, "\\u%04x", c);
+        else
+            fputc (c, out);
+    }
+    fputc ('"', out);
+}
+
+static void
+s_hex (FILE *out, const char *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf (out, "%02x", (unsigned char) data [i]);
+}
+
+/*  One value as JSON: bin as a hex string, ext as null. */
+static void
+s_json (FILE *out, const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        fputs ("null", out);
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        fputs (o->via.boolean ? "true" : "false", out);
+        break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        fprintf (out, "%" PRIu64, o->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        fprintf (out, "%" PRId64, o->via.i64);
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        fprintf (out, "%.17g", o->via.f64);
+        break;
+    case MSGPACK_OBJECT_STR:
+        s_json_str (out, o->via.str.ptr, o->via.str.size);
+        break;
+    case MSGPACK_OBJECT_BIN:
+        fputc ('"', out);
+        s_hex (out, o->via.bin.ptr, o->via.bin.size);
+        fputc ('"', out);
+        break;
+    case MSGPACK_OBJECT_ARRAY:
+        fputc ('[', out);
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            if (i)
+                fputc (',', out);
+            s_json (out, &o->via.array.ptr [i]);
+        }
+        fputc (']', out);
+        break;
+    case MSGPACK_OBJECT_MAP:
+        fputc ('{', out);
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object_kv *kv = &o->via.map.ptr [i];
+            if (i)
+                fputc (',', out);
+            if (kv->key.type == MSGPACK_OBJECT_STR)
+                s_json_str (out, kv->key.via.str.ptr, kv->key.via.str.size);
+            else {
+                /* JSON keys are strings: render other keys as their JSON text quoted. */
+                char *buf = NULL;
+                size_t blen = 0;
+                FILE *m = open_memstream (&buf, &blen);
+                if (m) {
+                    s_json (m, &kv->key);
+                    fclose (m);
+                    s_json_str (out, buf, blen);
+                }
+                free (buf);
+            }
+            fputc (':', out);
+            s_json (out, &kv->val);
+        }
+        fputc ('}', out);
+        break;
+    default:
+        fputs ("null", out);
+        break;
+    }
+}
+
+/*  One value as a table cell (malloc'd string). */
+static char *
+s_cell (const msgpack_object *o)
+{
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *m = open_memstream (&buf, &blen);
+    if (!m)
+        return NULL;
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR:
+        fwrite (o->via.str.ptr, 1, o->via.str.size, m);
+        break;
+    case MSGPACK_OBJECT_NIL:
+        fputs ("-", m);
+        break;
+    case MSGPACK_OBJECT_BIN:
+        if (o->via.bin.size <= 32)
+            s_hex (m, o->via.bin.ptr, o->via.bin.size);
+        else
+            fprintf (m, "<%u bytes>", o->via.bin.size);
+        break;
+    case MSGPACK_OBJECT_ARRAY:
+        if (o->via.array.size > 8) {
+            fprintf (m, "[%u items]", o->via.array.size);
+            break;
+        }
+        /* fall through */
+    default:
+        s_json (m, o);
+        break;
+    }
+    fclose (m);
+    return buf;
+}
+
+static const msgpack_object *
+s_map_get (const msgpack_object *map, const char *key)
+{
+    if (map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t klen = strlen (key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr [i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen
+        &&  memcmp (k->via.str.ptr, key, klen) == 0)
+            return &map->via.map.ptr [i].val;
+    }
+    return NULL;
+}
+
+static void
+s_table (const msgpack_object *rows, const char *const *columns, FILE *out)
+{
+    uint32_t nrows = rows->via.array.size;
+    if (nrows == 0) {
+        fputs ("(no rows)\n", out);
+        return;
+    }
+    /*  Columns: given, or the first row's string keys. */
+    const char *auto_cols [64];
+    char *auto_buf [64];
+    size_t ncols = 0;
+    if (columns)
+        while (columns [ncols] && ncols < 64)
+            ncols++;
+    else {
+        const msgpack_object *first = &rows->via.array.ptr [0];
+        if (first->type == MSGPACK_OBJECT_MAP)
+            for (uint32_t i = 0; i < first->via.map.size && ncols < 64; i++) {
+                const msgpack_object *k = &first->via.map.ptr [i].key;
+                if (k->type != MSGPACK_OBJECT_STR)
+                    continue;
+                auto_buf [ncols] = strndup (k->via.str.ptr, k->via.str.size);
+                auto_cols [ncols] = auto_buf [ncols];
+                ncols++;
+            }
+        columns = auto_cols;
+    }
+    char **cells = (char **) calloc ((size_t) nrows * (ncols ? ncols : 1), sizeof (char *));
+    size_t *width = (size_t *) calloc (ncols ? ncols : 1, sizeof (size_t));
+    if (cells && width) {
+        for (size_t c = 0; c < ncols; c++)
+            width [c] = strlen (columns [c]);
+        for (uint32_t r = 0; r < nrows; r++)
+            for (size_t c = 0; c < ncols; c++) {
+                const msgpack_object *v = s_map_get (&rows->via.array.ptr [r], columns [c]);
+                char *cell = v ? s_cell (v) : strdup ("-");
+                cells [r * ncols + c] = cell;
+                if (cell && strlen (cell) > width [c])
+                    width [c] = strlen (cell);
+            }
+        for (size_t c = 0; c < ncols; c++)
+            fprintf (out, "%-*s%s", (int) width [c], columns [c], c + 1 < ncols ? "  " : "\n");
+        for (uint32_t r = 0; r < nrows; r++)
+            for (size_t c = 0; c < ncols; c++) {
+                const char *cell = cells [r * ncols + c];
+                fprintf (out, "%-*s%s", (int) width [c], cell ? cell : "?",
+                         c + 1 < ncols ? "  " : "\n");
+            }
+    }
+    if (cells)
+        for (size_t i = 0; i < (size_t) nrows * ncols; i++)
+            free (cells [i]);
+    free (cells);
+    free (width);
+    if (columns == auto_cols)
+        for (size_t c = 0; c < ncols; c++)
+            free (auto_buf [c]);
+}
+
+int
+nines_cli_print_reply (const uint8_t *reply, size_t len, bool json,
+                       const char *const *columns, FILE *out)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    size_t off = 0;
+    if (msgpack_unpack_next (&u, (const char *) reply, len, &off) != MSGPACK_UNPACK_SUCCESS
+    ||  u.data.type != MSGPACK_OBJECT_MAP) {
+        msgpack_unpacked_destroy (&u);
+        fprintf (stderr, "error: malformed reply (%zu bytes, not a msgpack map)\n", len);
+        return 1;
+    }
+    const msgpack_object *map = &u.data;
+    const msgpack_object *ok = s_map_get (map, "ok");
+    bool failed = ok && ok->type == MSGPACK_OBJECT_BOOLEAN && !ok->via.boolean;
+    if (failed) {
+        const msgpack_object *err = s_map_get (map, "error");
+        if (json) {
+            s_json (out, map);
+            fputc ('\n', out);
+        }
+        if (err && err->type == MSGPACK_OBJECT_STR)
+            fprintf (stderr, "error: %.*s\n", (int) err->via.str.size, err->via.str.ptr);
+        else
+            fputs ("error: request failed (no message)\n", stderr);
+        msgpack_unpacked_destroy (&u);
+        return 1;
+    }
+    if (json) {
+        s_json (out, map);
+        fputc ('\n', out);
+    }
+    else {
+        const msgpack_object *rows = NULL;
+        for (uint32_t i = 0; i < map->via.map.size; i++) {
+            const msgpack_object_kv *kv = &map->via.map.ptr [i];
+            if (kv->key.type != MSGPACK_OBJECT_STR)
+                continue;
+            if (kv->key.via.str.size == 2 && memcmp (kv->key.via.str.ptr, "ok", 2) == 0)
+                continue;
+            if (kv->key.via.str.size == 4 && memcmp (kv->key.via.str.ptr, "rows", 4) == 0
+            &&  kv->val.type == MSGPACK_OBJECT_ARRAY) {
+                rows = &kv->val;
+                continue;
+            }
+            char *cell = s_cell (&kv->val);
+            fprintf (out, "%.*s: %s\n", (int) kv->key.via.str.size, kv->key.via.str.ptr,
+                     cell ? cell : "?");
+            free (cell);
+        }
+        if (rows)
+            s_table (rows, columns, out);
+    }
+    msgpack_unpacked_destroy (&u);
+    return 0;
+}
+
+int
+nines_cli_print_value (const uint8_t *data, size_t len, bool json, FILE *out)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    size_t off = 0;
+    if (msgpack_unpack_next (&u, (const char *) data, len, &off) != MSGPACK_UNPACK_SUCCESS) {
+        msgpack_unpacked_destroy (&u);
+        return 1;
+    }
+    if (json || u.data.type != MSGPACK_OBJECT_MAP)
+        s_json (out, &u.data);
+    else
+        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+            const msgpack_object_kv *kv = &u.data.via.map.ptr [i];
+            char *k = s_cell (&kv->key);
+            char *v = s_cell (&kv->val);
+            fprintf (out, "%s%s=%s", i ? " " : "", k ? k : "?", v ? v : "?");
+            free (k);
+            free (v);
+        }
+    fputc ('\n', out);
+    fflush (out);
+    msgpack_unpacked_destroy (&u);
+    return 0;
+}
+
+int
+nines_cli_call (const char *endpoint, const uint8_t *req, size_t len, int timeout_ms,
+                bool json, const char *const *columns)
+{
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    int rc = nines_cli_request (endpoint, req, len, timeout_ms, &reply, &reply_len);
+    if (rc == NINES_ETIMEOUT || rc == NINES_EUNAVAIL) {
+        fprintf (stderr, "error: no reply from %s within %d ms (is the daemon running "
+                 "and is the endpoint right?)\n", endpoint, timeout_ms);
+        return 3;
+    }
+    if (rc) {
+        fprintf (stderr, "error: cannot query %s: %s\n", endpoint, nines_strerror (rc));
+        return 3;
+    }
+    rc = nines_cli_print_reply (reply, reply_len, json, columns, stdout);
+    free (reply);
+    return rc;
+}

@@ -1,0 +1,363 @@
+/*  ninesctl: the operator CLI.  This file holds main() and the node
+    commands (keys and ninesd queries, proto/QUERY.md); cli_ledger.c the
+    ledger commands. */
+#include <czmq.h>
+#include <msgpack.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/config.h"
+#include "base/error.h"
+#include "cli/cli.h"
+#include "crypto/crypto.h"
+#include "wire/wire.h"
+
+#define DEFAULT_QUERY "tcp://127.0.0.1:7402"
+#define DEFAULT_PUB   "tcp://127.0.0.1:7403"
+
+static void
+s_usage (FILE *out)
+{
+    fputs (
+"usage: ninesctl COMMAND [options]\n"
+"\n"
+"keys:\n"
+"  keygen FILE            create an Ed25519 key file (mode 0600), print its id\n"
+"  id FILE [--curve]      print the id (64 hex) of a key file [and its CurveZMQ key, Z85]\n"
+"\n"
+"node queries (ninesd query socket, proto/QUERY.md):\n"
+"  status                 counters, epoch, self-health\n"
+"  peers                  SWIM membership\n"
+"  pods                   pods and their last heartbeat / incident state\n"
+"  reports [--pod HEX] [--limit N]     stored quorum reports, newest last\n"
+"  incidents [--pod HEX]  incidents (DOWN .. UP) known to this node\n"
+"  nines [--pod HEX]      availability per pod over the node's history\n"
+"  evidence               evidence outbox (awaiting the ledger's ack)\n"
+"  fault --isolate on|off isolation fault hook (ninesd with fault_hooks = 1)\n"
+"  watch [--count N]      print the report stream as reports arrive\n"
+"\n"
+"options:\n"
+"  -e, --endpoint EP      query socket (default " DEFAULT_QUERY ")\n"
+"      --pub EP           report stream for watch (default " DEFAULT_PUB ")\n"
+"  -c FILE                take the endpoints from a ninesd config (node/query, node/pub)\n"
+"      --json             JSON (one line) instead of a table\n"
+"  -t, --timeout MS       reply timeout (default 3000); watch: exit 3 after MS without a report\n"
+"  -h, --help             this text\n"
+"\n"
+"Exit codes: 0 ok, 1 error reply, 2 usage, 3 endpoint unreachable / timeout.\n",
+    out);
+    nines_cli_ledger_usage (out);
+}
+
+typedef struct {
+    const char *endpoint;       /* query endpoint */
+    const char *pub;            /* report stream endpoint */
+    const char *config;         /* -c FILE */
+    bool json;                  /* --json */
+    int timeout_ms;             /* -t */
+    bool timeout_set;           /* -t given */
+    const char *pod;            /* --pod HEX */
+    uint64_t limit;             /* --limit */
+    bool has_limit;             /* --limit given */
+    const char *isolate;        /* --isolate on|off */
+    uint64_t count;             /* watch --count */
+    bool curve;                 /* id --curve */
+    const char *arg;            /* first positional argument after the command */
+} opts_t;
+
+static int
+s_parse (int argc, char **argv, opts_t *o)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv [i];
+        const char *next = i + 1 < argc ? argv [i + 1] : NULL;
+#define TAKE() do { if (!next) { fprintf (stderr, "ninesctl: %s needs a value\n", a); return 2; } i++; } while (0)
+        if (!strcmp (a, "-e") || !strcmp (a, "--endpoint")) { TAKE (); o->endpoint = next; }
+        else if (!strcmp (a, "--pub")) { TAKE (); o->pub = next; }
+        else if (!strcmp (a, "-c")) { TAKE (); o->config = next; }
+        else if (!strcmp (a, "--json")) o->json = true;
+        else if (!strcmp (a, "--curve")) o->curve = true;
+        else if (!strcmp (a, "-t") || !strcmp (a, "--timeout")) {
+            TAKE ();
+            uint64_t v;
+            if (nines_parse_u64 (next, &v) || v == 0 || v > 3600000) {
+                fprintf (stderr, "ninesctl: --timeout: expected milliseconds in 1..3600000, got '%s'\n", next);
+                return 2;
+            }
+            o->timeout_ms = (int) v;
+            o->timeout_set = true;
+        }
+        else if (!strcmp (a, "--pod")) {
+            TAKE ();
+            uint8_t pod [NINES_ID_BYTES];
+            if (strlen (next) != 64 || nines_unhex (pod, sizeof pod, next)) {
+                fprintf (stderr, "ninesctl: --pod: expected 64 hex characters, got '%s'\n", next);
+                return 2;
+            }
+            o->pod = next;
+        }
+        else if (!strcmp (a, "--limit") || !strcmp (a, "--count")) {
+            TAKE ();
+            uint64_t v;
+            if (nines_parse_u64 (next, &v)) {
+                fprintf (stderr, "ninesctl: %s: expected a number, got '%s'\n", a, next);
+                return 2;
+            }
+            if (!strcmp (a, "--count"))
+                o->count = v;
+            else {
+                o->limit = v;
+                o->has_limit = true;
+            }
+        }
+        else if (!strcmp (a, "--isolate")) {
+            TAKE ();
+            if (strcmp (next, "on") && strcmp (next, "off")
+            &&  strcmp (next, "true") && strcmp (next, "false")) {
+                fprintf (stderr, "ninesctl: --isolate: expected on or off, got '%s'\n", next);
+                return 2;
+            }
+            o->isolate = next;
+        }
+        else if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
+            s_usage (stdout);
+            exit (0);
+        }
+        else if (a [0] == '-' && a [1]) {
+            fprintf (stderr, "ninesctl: unknown option '%s' (see ninesctl --help)\n", a);
+            return 2;
+        }
+        else if (!o->arg)
+            o->arg = a;
+        else {
+            fprintf (stderr, "ninesctl: unexpected argument '%s'\n", a);
+            return 2;
+        }
+#undef TAKE
+    }
+    if (o->config) {
+        const char *err = NULL;
+        nines_config_t *cfg = nines_config_load (o->config, &err);
+        if (!cfg) {
+            fprintf (stderr, "ninesctl: %s\n", err ? err : o->config);
+            return 2;
+        }
+        /* Copies live until exit: ninesctl is short-lived. */
+        if (o->endpoint == NULL || !strcmp (o->endpoint, DEFAULT_QUERY))
+            o->endpoint = strdup (nines_config_str (cfg, "node/query", DEFAULT_QUERY));
+        if (o->pub == NULL || !strcmp (o->pub, DEFAULT_PUB))
+            o->pub = strdup (nines_config_str (cfg, "node/pub", DEFAULT_PUB));
+        nines_config_destroy (&cfg);
+    }
+    if (!o->endpoint)
+        o->endpoint = DEFAULT_QUERY;
+    if (!o->pub)
+        o->pub = DEFAULT_PUB;
+    return 0;
+}
+
+static int
+s_keygen (const opts_t *o)
+{
+    if (!o->arg) {
+        fputs ("ninesctl: keygen FILE: missing FILE\n", stderr);
+        return 2;
+    }
+    nines_keypair_t kp;
+    if (nines_keypair_generate (&kp)) {
+        fputs ("ninesctl: keygen: no randomness\n", stderr);
+        return 1;
+    }
+    int rc = nines_keyfile_save (o->arg, &kp);
+    if (rc) {
+        fprintf (stderr, "ninesctl: keygen: %s: %s\n", o->arg,
+                 rc == NINES_EEXIST ? "exists (refusing to overwrite)" : nines_strerror (rc));
+        nines_keypair_wipe (&kp);
+        return 1;
+    }
+    char hex [NINES_ID_HEX];
+    printf ("%s\n", nines_hex (hex, kp.pk, NINES_ID_BYTES));
+    nines_keypair_wipe (&kp);
+    return 0;
+}
+
+static int
+s_id (const opts_t *o)
+{
+    if (!o->arg) {
+        fputs ("ninesctl: id FILE: missing FILE\n", stderr);
+        return 2;
+    }
+    nines_keypair_t kp;
+    int rc = nines_keyfile_load (o->arg, &kp);
+    if (rc) {
+        fprintf (stderr, "ninesctl: id: %s: %s\n", o->arg, nines_strerror (rc));
+        return 1;
+    }
+    char hex [NINES_ID_HEX];
+    nines_hex (hex, kp.pk, NINES_ID_BYTES);
+    if (o->curve) {
+        uint8_t cpk [NINES_CURVE_BYTES], csk [NINES_CURVE_BYTES];
+        char z85 [41];
+        if (nines_keypair_curve (&kp, cpk, csk) || !zmq_z85_encode (z85, cpk, sizeof cpk)) {
+            fputs ("ninesctl: id: cannot derive the CurveZMQ key\n", stderr);
+            nines_keypair_wipe (&kp);
+            return 1;
+        }
+        sodium_memzero (csk, sizeof csk);
+        if (o->json)
+            printf ("{\"id\":\"%s\",\"curve\":\"%s\"}\n", hex, z85);
+        else
+            printf ("%s\ncurve: %s\n", hex, z85);
+    }
+    else if (o->json)
+        printf ("{\"id\":\"%s\"}\n", hex);
+    else
+        printf ("%s\n", hex);
+    nines_keypair_wipe (&kp);
+    return 0;
+}
+
+/*  Columns shown by default for each query (the JSON has every field). */
+static const char *const cols_peers [] = { "id", "state", "incarnation", "last_ack_ms", "endpoint", NULL };
+static const char *const cols_pods [] = { "pod", "state", "last_outcome", "last_probe_ms",
+                                          "down_since_ms", "incidents", "downtime_ms", NULL };
+static const char *const cols_reports [] = { "kind", "pod", "epoch", "t_ms", "signers",
+                                             "weight", "round_id", NULL };
+static const char *const cols_incidents [] = { "pod", "t_down", "t_up", "duration_ms", "open", NULL };
+static const char *const cols_nines [] = { "pod", "window_ms", "downtime_ms", "availability", "nines", NULL };
+static const char *const cols_evidence [] = { "id", "pod", "t_down", "t_up", "closed", NULL };
+
+static int
+s_query (const char *op, const opts_t *o, const char *const *columns)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    uint32_t n = 1 + (o->pod ? 1 : 0) + (o->has_limit ? 1 : 0) + (o->isolate ? 1 : 0);
+    msgpack_pack_map (&pk, n);
+    nines_pack_kv_str (&pk, "op", op);
+    if (o->pod) {
+        uint8_t pod [NINES_ID_BYTES];
+        nines_unhex (pod, sizeof pod, o->pod);
+        nines_pack_kv_bin (&pk, "pod", pod, sizeof pod);
+    }
+    if (o->has_limit)
+        nines_pack_kv_u64 (&pk, "limit", o->limit);
+    if (o->isolate)
+        nines_pack_kv_bool (&pk, "isolate", !strcmp (o->isolate, "on") || !strcmp (o->isolate, "true"));
+    int rc = nines_cli_call (o->endpoint, (const uint8_t *) sb.data, sb.size, o->timeout_ms,
+                             o->json, columns);
+    msgpack_sbuffer_destroy (&sb);
+    return rc;
+}
+
+static int
+s_watch (const opts_t *o)
+{
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    if (!sub) {
+        fputs ("ninesctl: watch: cannot create a socket\n", stderr);
+        return 1;
+    }
+    zsock_set_linger (sub, 0);
+    zsock_set_subscribe (sub, "report");
+    if (zsock_connect (sub, "%s", o->pub) != 0) {
+        fprintf (stderr, "ninesctl: watch: bad endpoint '%s'\n", o->pub);
+        zsock_destroy (&sub);
+        return 2;
+    }
+    /*  Without -t, watch runs until interrupted; with -t it exits 3 after
+        that long without a report, so scripts never hang. */
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    uint64_t seen = 0;
+    int rc = 0;
+    while (!zsys_interrupted && (!o->count || seen < o->count)) {
+        int wait = o->timeout_ms > 0 ? o->timeout_ms : 1000;
+        void *which = zpoller_wait (poller, wait);
+        if (!which) {
+            if (zpoller_terminated (poller))
+                break;
+            if (o->timeout_ms > 0 && o->timeout_set) {
+                fprintf (stderr, "error: no report from %s within %d ms\n", o->pub, o->timeout_ms);
+                rc = 3;
+                break;
+            }
+            continue;
+        }
+        zmsg_t *msg = zmsg_recv (sub);
+        if (!msg)
+            break;
+        zframe_t *topic = zmsg_first (msg);
+        zframe_t *body = zmsg_next (msg);
+        if (topic && body) {
+            if (!o->json)
+                printf ("%.*s ", (int) zframe_size (topic), (const char *) zframe_data (topic));
+            nines_cli_print_value (zframe_data (body), zframe_size (body), o->json, stdout);
+            seen++;
+        }
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&sub);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2 || !strcmp (argv [1], "-h") || !strcmp (argv [1], "--help")) {
+        s_usage (argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (nines_crypto_init ()) {
+        fputs ("ninesctl: libsodium failed to initialise\n", stderr);
+        return 1;
+    }
+    const char *cmd = argv [1];
+    if (nines_cli_ledger_has (cmd))
+        return nines_cli_ledger_main (argc - 1, argv + 1);
+
+    opts_t o = { .timeout_ms = NINES_CLI_TIMEOUT_MS };
+    int rc = s_parse (argc, argv, &o);
+    if (rc)
+        return rc;
+    if (!strcmp (cmd, "keygen"))
+        return s_keygen (&o);
+    if (!strcmp (cmd, "id"))
+        return s_id (&o);
+
+    zsys_init ();
+    if (!strcmp (cmd, "status"))
+        rc = s_query ("status", &o, NULL);
+    else if (!strcmp (cmd, "peers"))
+        rc = s_query ("peers", &o, cols_peers);
+    else if (!strcmp (cmd, "pods"))
+        rc = s_query ("pods", &o, cols_pods);
+    else if (!strcmp (cmd, "reports"))
+        rc = s_query ("reports", &o, cols_reports);
+    else if (!strcmp (cmd, "incidents"))
+        rc = s_query ("incidents", &o, cols_incidents);
+    else if (!strcmp (cmd, "nines"))
+        rc = s_query ("nines", &o, cols_nines);
+    else if (!strcmp (cmd, "evidence"))
+        rc = s_query ("evidence", &o, cols_evidence);
+    else if (!strcmp (cmd, "fault")) {
+        if (!o.isolate) {
+            fputs ("ninesctl: fault: --isolate on|off is required\n", stderr);
+            return 2;
+        }
+        rc = s_query ("fault", &o, NULL);
+    }
+    else if (!strcmp (cmd, "watch"))
+        rc = s_watch (&o);
+    else {
+        fprintf (stderr, "ninesctl: unknown command '%s' (see ninesctl --help)\n", cmd);
+        rc = 2;
+    }
+    return rc;
+}
