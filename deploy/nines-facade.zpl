@@ -1,0 +1,48 @@
+#   nines-facade configuration (ZPL, ZeroMQ RFC 4: four-space indents).
+#   Every key is shown with its default; only pod, cert, key and facade_key
+#   are required.  Any key can be overridden on the command line with
+#   `-s facade/KEY=VALUE` (or the shortcuts listed by `nines-facade --help`).
+#   Durations take a unit: 250ms, 10s, 5m.  Sizes are bytes.
+#   SIGHUP reloads the validators file without dropping connections.
+facade
+    #   Where the facade listens (TLS, HTTP/1.1 only).  HOST:PORT; use
+    #   0.0.0.0 or [::] to listen on every interface.
+    listen = 0.0.0.0:8443
+    #   The pod's TLS certificate chain and private key, PEM.  Validators
+    #   pin the certificate's SPKI (sha256) from the registry.
+    cert = pod.crt
+    key = pod.key
+    #   The app on localhost; every request that is not a valid heartbeat
+    #   is reverse-proxied here (http:// only, keep-alive).
+    upstream = http://127.0.0.1:8080/
+    #   This pod's id (64 lowercase hex, as registered).
+    pod = 0000000000000000000000000000000000000000000000000000000000000000
+    #   The facade's nines key file (ninesctl keygen; mode 0600).  It signs
+    #   heartbeat answers; its public key is the pod's registered facade key.
+    facade_key = facade.key
+    #   Validator ids allowed to send heartbeats: one 64-hex id a line,
+    #   '#' comments.  Empty or missing key: no heartbeat is recognised and
+    #   everything is proxied.
+    validators = validators.txt
+    #   App health check for a valid heartbeat:
+    #     forward: the heartbeat request itself (method and path) goes to the app;
+    #     path:    GET health_path on the app.
+    #   2xx-4xx counts as healthy (as Kubernetes probes count it).
+    health = forward
+    health_path = /healthz
+    health_timeout = 2s
+    #   Heartbeat answer body: padding bytes plus a uniformly random 0..jitter
+    #   more, so its size looks like the app's typical answers.
+    padding = 512
+    padding_jitter = 256
+    #   Event loops (threads); 0 = one per core.
+    workers = 0
+    #   Defences.
+    body_limit = 1048576            #   request body, bytes (413 above it)
+    request_timeout = 10s           #   idle / slow request (slowloris) timeout
+    handshake_timeout = 10s         #   TLS handshake must finish within this
+    max_connections = 4096          #   concurrent client connections, all workers
+    upstream_timeout = 30s          #   app I/O timeout while proxying (502/504 after)
+    upstream_keepalive = 2s         #   idle keep-alive connections to the app
+    #   error, warn, info or debug (-v on the command line = debug).
+    log_level = info

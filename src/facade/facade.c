@@ -1,0 +1,770 @@
+/*  nines-facade: the HTTPS heartbeat facade beside a pod (DESIGN.md §6).
+
+    One h2o event loop per worker thread, each with its own SO_REUSEPORT
+    listener; TLS by OpenSSL with the pod's certificate, HTTP/1.1 only
+    (ALPN http/1.1, no h2c upgrade).  Every request passes two handlers:
+      1. the heartbeat handler: a request whose Nines-Heartbeat header is a
+         fresh, valid heartbeat from an allowed validator (hbcheck.c) is
+         answered here, after an app health check, with 200 and the
+         facade-signed response header.  Anything else declines, so an
+         unknown, forged, stale or replayed heartbeat is proxied exactly
+         like user traffic;
+      2. h2o's reverse proxy to the app on localhost (keep-alive upstream,
+         X-Forwarded-For/-Proto, 502 when the app is down).
+    The health check is a blocking libcurl request run on a small thread
+    pool, its answer posted back to the worker's loop through h2o's
+    multithread queue, so no event loop ever blocks on the app.
+
+    The main thread handles signals: SIGHUP reloads the validator
+    allow-list (no connection is dropped), SIGTERM/SIGINT stop the loops,
+    join every thread and exit 0. */
+#include "base/config.h"
+#include "base/log.h"
+#include "crypto/crypto.h"
+#include "facade/hbcheck.h"
+#include "wire/wire.h"
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <h2o.h>
+#include <h2o/multithread.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEALTH_QUEUE_MAX   1024     /* pending app checks before heartbeats are proxied */
+#define REPLAY_CAP         65536    /* nonces remembered (60 s window) */
+
+typedef struct {
+    char listen_host [256];         /* bind address, without brackets */
+    int listen_port;                /* bind port; 0 = ephemeral (tests) */
+    const char *cert;               /* PEM certificate chain */
+    const char *key;                /* PEM private key */
+    const char *upstream;           /* app URL, http://127.0.0.1:8080/ */
+    uint8_t pod [NINES_ID_BYTES];   /* our pod id */
+    nines_keypair_t facade_key;     /* signs heartbeat answers */
+    const char *validators;         /* allow-list file, NULL = none */
+    bool health_forward;            /* forward mode (else path mode) */
+    const char *health_path;        /* path mode: the app's health path */
+    uint64_t health_timeout_ms;     /* app check timeout */
+    uint64_t workers;               /* event loops */
+    uint64_t body_limit;            /* request body limit, bytes */
+    uint64_t request_timeout_ms;    /* idle / request-read timeout */
+    uint64_t handshake_timeout_ms;  /* TLS handshake timeout */
+    uint64_t max_connections;       /* concurrent connections, all workers */
+    uint64_t upstream_timeout_ms;   /* proxy I/O timeout */
+    uint64_t upstream_keepalive_ms; /* idle upstream connection lifetime */
+    uint64_t padding;               /* heartbeat answer body, bytes */
+    uint64_t padding_jitter;        /* plus uniform 0..jitter bytes */
+} facade_config_t;
+
+static facade_config_t s_cfg;
+static nines_hbcheck_t *s_hbcheck;
+static h2o_globalconf_t s_globalconf;
+static SSL_CTX *s_ssl_ctx;
+static atomic_long s_connections;   /* open client connections */
+static atomic_bool s_stopping;      /* set once by SIGTERM/SIGINT */
+static char *s_padding;             /* padding + jitter bytes of filler */
+static pthread_barrier_t s_ready;   /* workers + main: every loop is listening */
+
+/*  ---- the app health check, on a thread pool ---- */
+
+typedef struct health_job {
+    h2o_multithread_message_t super;   /* link for the loop's queue */
+    struct health_job *next;           /* pool queue */
+    h2o_multithread_receiver_t *reply_to; /* worker loop receiver */
+    h2o_req_t *req;                    /* NULL once the client went away */
+    struct health_job **slot;          /* in req's pool; points back here */
+    nines_hb_req_t hb;                 /* the verified heartbeat */
+    char url [NINES_URL_MAX + NINES_HTTP_PATH_MAX]; /* what to check */
+    char method [16];                  /* the request method to use */
+    char host [256];                   /* Host header to send, "" = from url */
+    long status;                       /* app HTTP status, 0 = no answer */
+    uint32_t latency_us;               /* app answer time */
+} health_job_t;
+
+static pthread_mutex_t s_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t s_pool_cond = PTHREAD_COND_INITIALIZER;
+static health_job_t *s_pool_head, *s_pool_tail;  /* jobs waiting for a thread */
+static size_t s_pool_pending;                    /* jobs queued, not yet taken */
+
+static size_t
+s_discard (char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    return size * nmemb;
+}
+
+/*  One app request for job: fills status (0 when the app did not answer
+    within health_timeout) and latency_us. */
+static void
+s_health_check (CURL *curl, health_job_t *job)
+{
+    curl_easy_reset (curl);
+    curl_easy_setopt (curl, CURLOPT_URL, job->url);
+    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) s_cfg.health_timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
+    if (strcmp (job->method, "HEAD") == 0)
+        curl_easy_setopt (curl, CURLOPT_NOBODY, 1L);
+    else
+    if (strcmp (job->method, "GET") != 0)
+        curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, job->method);
+    struct curl_slist *headers = NULL;
+    char host [sizeof job->host + 8];
+    if (*job->host) {
+        snprintf (host, sizeof host, "Host: %s", job->host);
+        headers = curl_slist_append (NULL, host);
+        curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    }
+    struct timespec t0, t1;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    CURLcode rc = curl_easy_perform (curl);
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    curl_slist_free_all (headers);
+    job->status = 0;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &job->status);
+    int64_t us = (int64_t) (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    job->latency_us = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t) us;
+}
+
+static void *
+s_health_worker (void *arg)
+{
+    CURL *curl = curl_easy_init ();
+    for (;;) {
+        pthread_mutex_lock (&s_pool_lock);
+        while (!s_pool_head && !atomic_load (&s_stopping))
+            pthread_cond_wait (&s_pool_cond, &s_pool_lock);
+        if (atomic_load (&s_stopping)) {
+            pthread_mutex_unlock (&s_pool_lock);
+            break;
+        }
+        health_job_t *job = s_pool_head;
+        s_pool_head = job->next;
+        if (!s_pool_head)
+            s_pool_tail = NULL;
+        s_pool_pending--;
+        pthread_mutex_unlock (&s_pool_lock);
+        if (curl)
+            s_health_check (curl, job);
+        h2o_multithread_send_message (job->reply_to, &job->super);
+    }
+    if (curl)
+        curl_easy_cleanup (curl);
+    return NULL;
+}
+
+/*  The request's pool is cleared when the client goes away: forget it. */
+static void
+s_on_req_dispose (void *p)
+{
+    health_job_t **slot = (health_job_t **) p;
+    if (*slot)
+        (*slot)->req = NULL;
+}
+
+/*  Body size of a heartbeat answer: padding plus uniform 0..jitter. */
+static size_t
+s_padding_size (void)
+{
+    if (!s_cfg.padding_jitter)
+        return s_cfg.padding;
+    uint32_t r;
+    nines_random (&r, sizeof r);
+    return s_cfg.padding + r % (s_cfg.padding_jitter + 1);
+}
+
+static void
+s_on_health_done (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    while (!h2o_linklist_is_empty (messages)) {
+        health_job_t *job = H2O_STRUCT_FROM_MEMBER (health_job_t, super.link, messages->next);
+        h2o_linklist_unlink (&job->super.link);
+        h2o_req_t *req = job->req;
+        if (req) {
+            /* Detach first: sending may dispose the request (and the slot
+               with its pool) synchronously. */
+            *job->slot = NULL;
+            char value [NINES_HB_VALUE_MAX];
+            uint16_t status = job->status < 0 || job->status > 65535 ? 0 : (uint16_t) job->status;
+            if (nines_hb_resp_make (&s_cfg.facade_key, &job->hb, status, job->latency_us,
+                                    NULL, value, sizeof value) == 0) {
+                req->res.status = 200;
+                req->res.reason = "OK";
+                h2o_add_header (&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                                H2O_STRLIT ("text/html; charset=utf-8"));
+                h2o_iovec_t copy = h2o_strdup (&req->pool, value, strlen (value));
+                h2o_add_header_by_str (&req->pool, &req->res.headers, H2O_STRLIT ("nines-heartbeat"),
+                                       0, NULL, copy.base, copy.len);
+                h2o_send_inline (req, s_padding, s_padding_size ());
+            }
+            else
+                h2o_send_error_500 (req, "Internal Server Error", "internal error", 0);
+        }
+        free (job);
+    }
+}
+
+/*  Per worker state. */
+typedef struct {
+    h2o_context_t ctx;              /* h2o context (owns the loop) */
+    h2o_accept_ctx_t accept_ctx;    /* for h2o_accept */
+    h2o_multithread_receiver_t health_receiver; /* health answers */
+    h2o_multithread_receiver_t stop_receiver;   /* wakes the loop to stop */
+    h2o_multithread_message_t stop_message;     /* sent once by main */
+    int listen_fd;                  /* this worker's SO_REUSEPORT socket */
+    int index;                      /* worker number */
+    pthread_t thread;               /* running s_worker_main */
+} worker_t;
+
+static __thread worker_t *s_worker;
+
+static uint64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/*  The upstream URL without its trailing slash: "http://127.0.0.1:8080". */
+static int
+s_upstream_base_len (void)
+{
+    size_t blen = strlen (s_cfg.upstream);
+    while (blen && s_cfg.upstream [blen - 1] == '/')
+        blen--;
+    return (int) blen;
+}
+
+static int
+s_on_heartbeat (h2o_handler_t *self, h2o_req_t *req)
+{
+    ssize_t at = h2o_find_header_by_str (&req->headers, H2O_STRLIT ("nines-heartbeat"), -1);
+    if (at < 0)
+        return -1;
+    const h2o_iovec_t *value = &req->headers.entries [at].value;
+    nines_hb_req_t hb;
+    int rc = nines_hbcheck (s_hbcheck, value->base, value->len, s_now_ms (), &hb);
+    if (rc) {
+        nines_debug ("heartbeat header not accepted (%s): proxied as a normal request",
+                     nines_strerror (rc));
+        return -1;                     /* indistinguishable from user traffic */
+    }
+    health_job_t *job = calloc (1, sizeof *job);
+    if (!job)
+        return -1;
+    job->req = req;
+    job->hb = hb;
+    job->reply_to = &s_worker->health_receiver;
+    int blen = s_upstream_base_len ();
+    if (s_cfg.health_forward) {
+        /* The heartbeat request itself, as the app would see it. */
+        snprintf (job->url, sizeof job->url, "%.*s%.*s", blen, s_cfg.upstream,
+                  (int) (req->path.len < NINES_HTTP_PATH_MAX * 2 ? req->path.len : NINES_HTTP_PATH_MAX * 2),
+                  req->path.base);
+        snprintf (job->method, sizeof job->method, "%.*s",
+                  (int) (req->method.len < 15 ? req->method.len : 15), req->method.base);
+        if (req->authority.len && req->authority.len < sizeof job->host
+        &&  !memchr (req->authority.base, '\r', req->authority.len)
+        &&  !memchr (req->authority.base, '\n', req->authority.len))
+            snprintf (job->host, sizeof job->host, "%.*s", (int) req->authority.len, req->authority.base);
+    }
+    else {
+        snprintf (job->url, sizeof job->url, "%.*s%s", blen, s_cfg.upstream, s_cfg.health_path);
+        strcpy (job->method, "GET");
+    }
+    pthread_mutex_lock (&s_pool_lock);
+    if (s_pool_pending >= HEALTH_QUEUE_MAX) {
+        pthread_mutex_unlock (&s_pool_lock);
+        free (job);
+        nines_warn ("%d app checks pending: heartbeat proxied as a normal request", HEALTH_QUEUE_MAX);
+        return -1;
+    }
+    health_job_t **slot = h2o_mem_alloc_shared (&req->pool, sizeof *slot, s_on_req_dispose);
+    *slot = job;
+    job->slot = slot;
+    if (s_pool_tail)
+        s_pool_tail->next = job;
+    else
+        s_pool_head = job;
+    s_pool_tail = job;
+    s_pool_pending++;
+    pthread_cond_signal (&s_pool_cond);
+    pthread_mutex_unlock (&s_pool_lock);
+    return 0;
+}
+
+/*  ---- accepting, with a connection limit ---- */
+
+static void
+s_on_conn_close (void *data)
+{
+    atomic_fetch_sub (&s_connections, 1);
+}
+
+static void
+s_on_accept (h2o_socket_t *listener, const char *err)
+{
+    if (err)
+        return;
+    for (int i = 0; i < 64; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept (listener);
+        if (!sock)
+            return;
+        if (atomic_fetch_add (&s_connections, 1) >= (long) s_cfg.max_connections) {
+            atomic_fetch_sub (&s_connections, 1);
+            nines_debug ("connection limit %llu reached: connection closed",
+                         (unsigned long long) s_cfg.max_connections);
+            h2o_socket_close (sock);
+            continue;
+        }
+        sock->on_close.cb = s_on_conn_close;
+        sock->on_close.data = NULL;
+        h2o_accept (&s_worker->accept_ctx, sock);
+    }
+}
+
+/*  A listening socket on host:port (SO_REUSEPORT, so every worker has
+    its own).  Returns the fd or -1 with errno set. */
+static int
+s_listen (const char *host, int port)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+    struct addrinfo *res;
+    char service [16];
+    snprintf (service, sizeof service, "%d", port);
+    int gai = getaddrinfo (*host ? host : NULL, service, &hints, &res);
+    if (gai) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket (res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), on = 1;
+    if (fd < 0
+    ||  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on)
+    ||  setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on)
+    ||  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on)
+    ||  bind (fd, res->ai_addr, res->ai_addrlen)
+    ||  listen (fd, SOMAXCONN)) {
+        int saved = errno;
+        if (fd >= 0)
+            close (fd);
+        freeaddrinfo (res);
+        errno = saved;
+        return -1;
+    }
+    freeaddrinfo (res);
+    return fd;
+}
+
+static void
+s_on_stop (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    while (!h2o_linklist_is_empty (messages))
+        h2o_linklist_unlink (messages->next);
+}
+
+static void *
+s_worker_main (void *arg)
+{
+    worker_t *w = (worker_t *) arg;
+    s_worker = w;
+    h2o_context_init (&w->ctx, h2o_evloop_create (), &s_globalconf);
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = s_globalconf.hosts;
+    w->accept_ctx.ssl_ctx = s_ssl_ctx;
+    h2o_multithread_register_receiver (w->ctx.queue, &w->health_receiver, s_on_health_done);
+    h2o_multithread_register_receiver (w->ctx.queue, &w->stop_receiver, s_on_stop);
+    h2o_socket_t *listener = h2o_evloop_socket_create (w->ctx.loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_read_start (listener, s_on_accept);
+    pthread_barrier_wait (&s_ready);
+    while (!atomic_load (&s_stopping))
+        h2o_evloop_run (w->ctx.loop, INT32_MAX);
+    h2o_socket_read_stop (listener);
+    h2o_socket_close (listener);
+    h2o_evloop_run (w->ctx.loop, 0);     /* let the close complete */
+    return NULL;
+}
+
+/*  ---- configuration ---- */
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: nines-facade [-c FILE] [-s KEY=VALUE]... [options]\n"
+        "\n"
+        "The HTTPS heartbeat facade beside a pod: answers validators' heartbeats after\n"
+        "checking the app, and reverse-proxies every other request to the app.\n"
+        "Every key is documented in deploy/nines-facade.zpl.\n"
+        "\n"
+        "  -c, --config FILE         ZPL configuration\n"
+        "  -s, --set KEY=VALUE       override any key, e.g. -s facade/body_limit=65536\n"
+        "      --listen HOST:PORT    facade/listen       (default 0.0.0.0:8443; port 0 = any)\n"
+        "      --cert FILE           facade/cert         PEM certificate chain\n"
+        "      --key FILE            facade/key          PEM private key\n"
+        "      --upstream URL        facade/upstream     (default http://127.0.0.1:8080/)\n"
+        "      --pod HEX             facade/pod          this pod's id\n"
+        "      --facade-key FILE     facade/facade_key   nines key file\n"
+        "      --validators FILE     facade/validators   allowed validator ids, one per line\n"
+        "      --health MODE         facade/health       forward or path\n"
+        "      --workers N           facade/workers      event loops (0 = one per core)\n"
+        "  -v, --verbose             debug logs (facade/log_level = debug)\n"
+        "  -h, --help                this text\n"
+        "\n"
+        "Signals: SIGHUP reloads the validator list; SIGTERM and SIGINT stop.\n"
+        "Exit status: 0 after a signal, 2 on a bad configuration.\n");
+}
+
+static int
+s_configure (nines_config_t *cfg)
+{
+    const char *listen = nines_config_str (cfg, "facade/listen", "0.0.0.0:8443");
+    const char *colon = strrchr (listen, ':');
+    uint64_t port = 0;
+    const char *host = listen;
+    size_t host_len = colon ? (size_t) (colon - listen) : 0;
+    if (host_len >= 2 && host [0] == '[' && host [host_len - 1] == ']') {
+        host++;
+        host_len -= 2;
+    }
+    if (!colon || host_len >= sizeof s_cfg.listen_host
+    ||  nines_parse_u64 (colon + 1, &port) || port > 65535) {
+        nines_error ("facade/listen: expected HOST:PORT, got '%s'", listen);
+        return -1;
+    }
+    memcpy (s_cfg.listen_host, host, host_len);
+    s_cfg.listen_host [host_len] = 0;
+    s_cfg.listen_port = (int) port;
+    s_cfg.cert = nines_config_str (cfg, "facade/cert", NULL);
+    s_cfg.key = nines_config_str (cfg, "facade/key", NULL);
+    s_cfg.upstream = nines_config_str (cfg, "facade/upstream", "http://127.0.0.1:8080/");
+    s_cfg.validators = nines_config_str (cfg, "facade/validators", NULL);
+    if (s_cfg.validators && !*s_cfg.validators)
+        s_cfg.validators = NULL;
+    const char *pod = nines_config_str (cfg, "facade/pod", NULL);
+    const char *keyfile = nines_config_str (cfg, "facade/facade_key", NULL);
+    const char *mode = nines_config_str (cfg, "facade/health", "forward");
+    s_cfg.health_path = nines_config_str (cfg, "facade/health_path", "/healthz");
+    if (!s_cfg.cert || !s_cfg.key) {
+        nines_error ("facade/cert and facade/key: required (PEM files)");
+        return -1;
+    }
+    if (!pod || nines_unhex (s_cfg.pod, NINES_ID_BYTES, pod)) {
+        nines_error ("facade/pod: expected the pod id as 64 hex digits, got '%s'", pod ? pod : "(missing)");
+        return -1;
+    }
+    if (!keyfile) {
+        nines_error ("facade/facade_key: required (a nines key file)");
+        return -1;
+    }
+    int rc = nines_keyfile_load (keyfile, &s_cfg.facade_key);
+    if (rc) {
+        nines_error ("facade/facade_key: %s: %s", keyfile, nines_strerror (rc));
+        return -1;
+    }
+    if (strcmp (mode, "forward") && strcmp (mode, "path")) {
+        nines_error ("facade/health: expected forward or path, got '%s'", mode);
+        return -1;
+    }
+    s_cfg.health_forward = strcmp (mode, "forward") == 0;
+    if (s_cfg.health_path [0] != '/' || strlen (s_cfg.health_path) >= NINES_HTTP_PATH_MAX) {
+        nines_error ("facade/health_path: expected a path starting with '/' (< %d bytes), got '%s'",
+                     NINES_HTTP_PATH_MAX, s_cfg.health_path);
+        return -1;
+    }
+    if (strncmp (s_cfg.upstream, "http://", 7) || strlen (s_cfg.upstream) >= NINES_URL_MAX) {
+        nines_error ("facade/upstream: expected an http:// URL of the app (< %d bytes), got '%s'",
+                     NINES_URL_MAX, s_cfg.upstream);
+        return -1;
+    }
+    if (nines_config_duration_ms (cfg, "facade/health_timeout", 2000, 1, 60000, &s_cfg.health_timeout_ms)
+    ||  nines_config_u64 (cfg, "facade/workers", 0, 0, 256, &s_cfg.workers)
+    ||  nines_config_u64 (cfg, "facade/body_limit", 1 << 20, 0, 1ULL << 32, &s_cfg.body_limit)
+    ||  nines_config_duration_ms (cfg, "facade/request_timeout", 10000, 100, 3600000, &s_cfg.request_timeout_ms)
+    ||  nines_config_duration_ms (cfg, "facade/handshake_timeout", 10000, 100, 600000, &s_cfg.handshake_timeout_ms)
+    ||  nines_config_u64 (cfg, "facade/max_connections", 4096, 1, 1000000, &s_cfg.max_connections)
+    ||  nines_config_duration_ms (cfg, "facade/upstream_timeout", 30000, 100, 3600000, &s_cfg.upstream_timeout_ms)
+    ||  nines_config_duration_ms (cfg, "facade/upstream_keepalive", 2000, 0, 3600000, &s_cfg.upstream_keepalive_ms)
+    ||  nines_config_u64 (cfg, "facade/padding", 512, 0, 1 << 20, &s_cfg.padding)
+    ||  nines_config_u64 (cfg, "facade/padding_jitter", 256, 0, 1 << 20, &s_cfg.padding_jitter)) {
+        nines_error ("%s", nines_config_error (cfg));
+        return -1;
+    }
+    if (s_cfg.workers == 0) {
+        long cores = sysconf (_SC_NPROCESSORS_ONLN);
+        s_cfg.workers = cores > 0 ? (uint64_t) cores : 1;
+    }
+    return 0;
+}
+
+static int
+s_setup_tls (void)
+{
+    s_ssl_ctx = SSL_CTX_new (TLS_server_method ());
+    if (!s_ssl_ctx)
+        return -1;
+    SSL_CTX_set_min_proto_version (s_ssl_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options (s_ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
+                                  | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_use_certificate_chain_file (s_ssl_ctx, s_cfg.cert) != 1) {
+        nines_error ("facade/cert: cannot load %s: %s", s_cfg.cert,
+                     ERR_reason_error_string (ERR_get_error ()));
+        return -1;
+    }
+    if (SSL_CTX_use_PrivateKey_file (s_ssl_ctx, s_cfg.key, SSL_FILETYPE_PEM) != 1
+    ||  SSL_CTX_check_private_key (s_ssl_ctx) != 1) {
+        nines_error ("facade/key: cannot load %s or it does not match the certificate: %s",
+                     s_cfg.key, ERR_reason_error_string (ERR_get_error ()));
+        return -1;
+    }
+    /* HTTP/1.1 only: Debian's h2o 2.2.5 lacks later HTTP/2 fixes. */
+    static const h2o_iovec_t alpn [] = { { H2O_STRLIT ("http/1.1") }, { NULL } };
+    h2o_ssl_register_alpn_protocols (s_ssl_ctx, alpn);
+    return 0;
+}
+
+/*  Load the validator list; 0 or -1 (logged, previous list kept). */
+static int
+s_reload (void)
+{
+    if (!s_cfg.validators)
+        return 0;
+    char err [512];
+    int rc = nines_hbcheck_load_allowlist (s_hbcheck, s_cfg.validators, err, sizeof err);
+    if (rc) {
+        nines_error ("facade/validators: %s", err);
+        return -1;
+    }
+    nines_info ("validator list %s: %zu validators allowed", s_cfg.validators,
+                nines_hbcheck_allowed (s_hbcheck));
+    return 0;
+}
+
+/*  Parse the command line into cfg (loading -c first so flags override
+    it).  Returns 0 to run, 1 after --help, 2 on an error (logged). */
+static int
+s_parse_args (int argc, char **argv, nines_config_t **cfg_p)
+{
+    static const struct { const char *flag, *key; } shortcuts [] = {
+        { "--listen", "facade/listen" }, { "--cert", "facade/cert" }, { "--key", "facade/key" },
+        { "--upstream", "facade/upstream" }, { "--pod", "facade/pod" },
+        { "--facade-key", "facade/facade_key" }, { "--validators", "facade/validators" },
+        { "--health", "facade/health" }, { "--workers", "facade/workers" },
+    };
+    for (int i = 1; i < argc; i++)
+        if (!strcmp (argv [i], "-h") || !strcmp (argv [i], "--help")) {
+            s_usage (stdout);
+            return 1;
+        }
+    for (int i = 1; i < argc; i++)
+        if ((!strcmp (argv [i], "-c") || !strcmp (argv [i], "--config")) && i + 1 < argc) {
+            const char *error = NULL;
+            nines_config_destroy (cfg_p);
+            *cfg_p = nines_config_load (argv [++i], &error);
+            if (!*cfg_p) {
+                nines_error ("%s", error ? error : "cannot load the configuration");
+                return 2;
+            }
+        }
+    if (!*cfg_p)
+        *cfg_p = nines_config_new ("command line");
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv [i];
+        if ((!strcmp (arg, "-c") || !strcmp (arg, "--config")) && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        if (!strcmp (arg, "-v") || !strcmp (arg, "--verbose")) {
+            nines_config_set (*cfg_p, "facade/log_level", "debug");
+            continue;
+        }
+        if ((!strcmp (arg, "-s") || !strcmp (arg, "--set")) && i + 1 < argc) {
+            const char *kv = argv [++i], *eq = strchr (kv, '=');
+            if (!eq || eq == kv) {
+                nines_error ("%s: expected KEY=VALUE, got '%s'", arg, kv);
+                return 2;
+            }
+            char key [128];
+            snprintf (key, sizeof key, "%.*s", (int) (eq - kv), kv);
+            nines_config_set (*cfg_p, key, eq + 1);
+            continue;
+        }
+        bool known = false;
+        for (size_t k = 0; k < sizeof shortcuts / sizeof shortcuts [0] && !known; k++)
+            if (!strcmp (arg, shortcuts [k].flag) && i + 1 < argc) {
+                nines_config_set (*cfg_p, shortcuts [k].key, argv [++i]);
+                known = true;
+            }
+        if (!known) {
+            nines_error ("unknown or incomplete argument '%s' (see --help)", arg);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/*  h2o's configuration: one host, the heartbeat handler then the proxy. */
+static int
+s_setup_h2o (void)
+{
+    h2o_config_init (&s_globalconf);
+    s_globalconf.max_request_entity_size = s_cfg.body_limit;
+    s_globalconf.handshake_timeout = s_cfg.handshake_timeout_ms;
+    s_globalconf.http1.req_timeout = s_cfg.request_timeout_ms;
+    s_globalconf.http1.upgrade_to_http2 = 0;
+    s_globalconf.proxy.io_timeout = s_cfg.upstream_timeout_ms;
+    s_globalconf.proxy.emit_x_forwarded_headers = 1;
+    s_globalconf.proxy.preserve_server_header = 1;
+    s_globalconf.server_name = h2o_iovec_init (H2O_STRLIT (""));   /* the app's, if any */
+    h2o_hostconf_t *host = h2o_config_register_host (&s_globalconf, h2o_iovec_init (H2O_STRLIT ("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path (host, "/", 0);
+    h2o_handler_t *hb = h2o_create_handler (path, sizeof *hb);
+    hb->on_req = s_on_heartbeat;
+    h2o_url_t upstream;
+    if (h2o_url_parse (s_cfg.upstream, SIZE_MAX, &upstream) != 0 || upstream.scheme != &H2O_URL_SCHEME_HTTP) {
+        nines_error ("facade/upstream: expected an http:// URL of the app, got '%s'", s_cfg.upstream);
+        return -1;
+    }
+    h2o_proxy_config_vars_t proxy = { 0 };
+    proxy.io_timeout = s_cfg.upstream_timeout_ms;
+    proxy.keepalive_timeout = s_cfg.upstream_keepalive_ms;
+    proxy.preserve_host = 1;
+    h2o_proxy_register_reverse_proxy (path, &upstream, &proxy);
+    return 0;
+}
+
+/*  Open one listener per worker on the same port (the first one picks it
+    when the configured port is 0).  0 or -1 (logged). */
+static int
+s_open_listeners (worker_t *workers)
+{
+    int port = s_cfg.listen_port;
+    for (size_t i = 0; i < s_cfg.workers; i++) {
+        workers [i].listen_fd = s_listen (s_cfg.listen_host, port);
+        if (workers [i].listen_fd < 0) {
+            nines_error ("facade/listen: cannot listen on %s:%d: %s", s_cfg.listen_host, port,
+                         strerror (errno));
+            return -1;
+        }
+        if (port == 0) {
+            struct sockaddr_storage sa;
+            socklen_t len = sizeof sa;
+            getsockname (workers [i].listen_fd, (struct sockaddr *) &sa, &len);
+            port = ntohs (sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
+                                                   : ((struct sockaddr_in *) &sa)->sin_port);
+        }
+    }
+    s_cfg.listen_port = port;
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    nines_log_set_ident ("nines-facade");
+    if (nines_crypto_init ())
+        return 1;
+    nines_config_t *cfg = NULL;
+    int rc = s_parse_args (argc, argv, &cfg);
+    if (rc) {
+        nines_config_destroy (&cfg);
+        return rc == 1 ? 0 : 2;
+    }
+    nines_log_level_t level;
+    const char *level_text = nines_config_str (cfg, "facade/log_level", "info");
+    if (nines_log_level_parse (level_text, &level)) {
+        nines_error ("facade/log_level: expected error, warn, info or debug, got '%s'", level_text);
+        nines_config_destroy (&cfg);
+        return 2;
+    }
+    nines_log_set_level (level);
+    if (s_configure (cfg) || s_setup_tls () || s_setup_h2o ()) {
+        nines_config_destroy (&cfg);
+        return 2;
+    }
+    s_hbcheck = nines_hbcheck_new (s_cfg.pod, REPLAY_CAP);
+    worker_t *workers = calloc (s_cfg.workers, sizeof *workers);
+    s_padding = malloc (s_cfg.padding + s_cfg.padding_jitter + 1);
+    if (!s_hbcheck || !workers || !s_padding)
+        return 1;
+    memset (s_padding, ' ', s_cfg.padding + s_cfg.padding_jitter);
+    if (s_reload () || s_open_listeners (workers))
+        return 2;
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+
+    /* Signals go to the main thread only. */
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGHUP);
+    sigaddset (&signals, SIGTERM);
+    sigaddset (&signals, SIGINT);
+    pthread_sigmask (SIG_BLOCK, &signals, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    size_t n_health = s_cfg.workers < 2 ? 2 : s_cfg.workers;
+    pthread_t *health = calloc (n_health, sizeof *health);
+    for (size_t i = 0; i < n_health; i++)
+        pthread_create (&health [i], NULL, s_health_worker, NULL);
+    pthread_barrier_init (&s_ready, NULL, (unsigned) s_cfg.workers + 1);
+    for (size_t i = 0; i < s_cfg.workers; i++) {
+        workers [i].index = (int) i;
+        pthread_create (&workers [i].thread, NULL, s_worker_main, &workers [i]);
+    }
+    pthread_barrier_wait (&s_ready);
+    char hex [NINES_ID_HEX];
+    nines_info ("pod %s: listening on https://%s:%d/ with %llu workers, proxying to %s",
+                nines_hex (hex, s_cfg.pod, NINES_ID_BYTES), s_cfg.listen_host, s_cfg.listen_port,
+                (unsigned long long) s_cfg.workers, s_cfg.upstream);
+    for (;;) {
+        int sig = 0;
+        if (sigwait (&signals, &sig))
+            continue;
+        if (sig == SIGHUP)
+            s_reload ();
+        else {
+            nines_info ("signal %d: stopping", sig);
+            break;
+        }
+    }
+    /* Stop: wake every loop and every health thread, then join them. */
+    atomic_store (&s_stopping, true);
+    pthread_mutex_lock (&s_pool_lock);
+    pthread_cond_broadcast (&s_pool_cond);
+    pthread_mutex_unlock (&s_pool_lock);
+    for (size_t i = 0; i < n_health; i++)
+        pthread_join (health [i], NULL);
+    for (size_t i = 0; i < s_cfg.workers; i++)
+        h2o_multithread_send_message (&workers [i].stop_receiver, &workers [i].stop_message);
+    for (size_t i = 0; i < s_cfg.workers; i++)
+        pthread_join (workers [i].thread, NULL);
+    while (s_pool_head) {
+        health_job_t *job = s_pool_head;
+        s_pool_head = job->next;
+        free (job);
+    }
+    free (health);
+    free (s_padding);
+    nines_hbcheck_destroy (&s_hbcheck);
+    nines_keypair_wipe (&s_cfg.facade_key);
+    curl_global_cleanup ();
+    /* workers and the h2o contexts stay reachable until exit: the loops
+       are stopped, not disposed (h2o 2.2.5 cannot dispose a context with
+       live connections). */
+    nines_config_destroy (&cfg);
+    return 0;
+}
