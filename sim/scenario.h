@@ -1,0 +1,176 @@
+/*  nines-sim scenarios: one ZPL file describes a network, its protocol
+    parameters, adversarial validators, a timeline of faults and what the
+    network is expected to detect.  Both modes read it: `nines-sim run`
+    (real processes on loopback) and `nines-sim des` (discrete events).
+
+        scenario
+            name = quickstart           default: the file name without .zpl
+            seed = 1                    u64; des randomness, pod ids in run
+            duration = 100s             length of the timeline (faults + settling)
+            validators = 5              N
+            pods = 3                    M
+            providers = 3               pod i belongs to provider i % providers
+            stake = 1000000             each validator's stake, base units
+            pod_stake = 1000000         each pod's provider stake, base units
+        params                          any registry params key (src/core/registry.h):
+            epoch = 2s                  epoch, r, committee, theta, grace, d_mid,
+            grace = 10s                 s, max_slash, merge_min ... with units
+        network                         des only (run uses loopback as it is)
+            latency = 20ms              one-way delay
+            jitter = 5ms                uniform extra delay in [0, jitter]
+            loss = 0.01                 message loss fraction
+        adversaries                     counts of validators with a behaviour;
+            always_down = 2             they are the LAST validators by index
+            always_up = 0
+            silent = 0
+            equivocate = 0
+        fault                           repeatable, any order
+            at = 20s                    offset from the timeline start
+            kind = app_down             app_down | app_unhealthy | facade_stop |
+                                        validator_kill | validator_isolate |
+                                        correlated | flap
+            pod = 0                     pod index (pod faults; first pod for correlated)
+            validator = 0               validator index (validator faults)
+            duration = 40s              how long it lasts (validator_kill: 0 = never restarted)
+            count = 3                   correlated: pods pod..pod+count-1 (default: all from pod)
+            down = 6s                   flap: length of each outage
+            up = 8s                     flap: gap between outages
+            flaps = 4                   flap: number of outages
+        expect                          every key optional; only given ones are checked
+            incidents = 1               detected incidents that match a true outage
+            false_incidents = 0         most detected incidents matching none
+            slashed = 1                 incidents with a non-zero slash
+            correlated = 0              incidents flagged correlated
+            max_latency = 30s           largest detection latency (detected start - true start)
+
+    Pod faults put the pod "down" in the ground truth from at to at+duration;
+    correlated takes `count` pods down together (the demo apps are killed);
+    flap alternates down/up `flaps` times.  Validator faults do not make a
+    pod down: they are ground truth for the validators. */
+#ifndef NINES_SIM_SCENARIO_H
+#define NINES_SIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "wire/wire.h"
+
+#define NINES_SCENARIO_NAME_MAX  64      /* scenario name incl. NUL */
+#define NINES_SCENARIO_MAX_NODES 100000  /* validators and pods limit */
+#define NINES_SCENARIO_MAX_FAULTS 1024   /* fault sections limit */
+
+/*  Kinds of timed fault. */
+typedef enum {
+    NINES_FAULT_APP_DOWN = 0,          /* demo app killed, restarted after duration */
+    NINES_FAULT_APP_UNHEALTHY,         /* demo app answers 503 for duration */
+    NINES_FAULT_FACADE_STOP,           /* facade SIGSTOPped, SIGCONTed after duration */
+    NINES_FAULT_VALIDATOR_KILL,        /* ninesd killed, restarted after duration (0: never) */
+    NINES_FAULT_VALIDATOR_ISOLATE,     /* ninesd cut off from pods and peers for duration */
+    NINES_FAULT_CORRELATED,            /* count pods' apps down at once for duration */
+    NINES_FAULT_FLAP,                  /* pod's app down/up flaps times */
+    NINES_FAULT_KIND_COUNT
+} nines_fault_kind_t;
+
+/*  One fault section. */
+typedef struct {
+    nines_fault_kind_t kind;           /* what happens */
+    uint64_t at_ms;                    /* start, ms from the timeline start */
+    uint32_t pod;                      /* pod index (first pod for correlated) */
+    uint32_t validator;                /* validator index */
+    uint64_t duration_ms;              /* length; flap: computed from down/up/flaps */
+    uint32_t count;                    /* correlated: pods affected */
+    uint64_t down_ms;                  /* flap: each outage */
+    uint64_t up_ms;                    /* flap: each gap */
+    uint32_t flaps;                    /* flap: outages */
+} nines_fault_t;
+
+/*  Expectations; has_* says which were given. */
+typedef struct {
+    bool has_incidents;                /* incidents given */
+    uint32_t incidents;                /* detected incidents matching a true outage */
+    bool has_false_incidents;          /* false_incidents given */
+    uint32_t false_incidents;          /* most detected incidents matching no outage */
+    bool has_slashed;                  /* slashed given */
+    uint32_t slashed;                  /* incidents with slash > 0 */
+    bool has_correlated;               /* correlated given */
+    uint32_t correlated;               /* incidents flagged correlated */
+    bool has_max_latency;              /* max_latency given */
+    uint64_t max_latency_ms;           /* largest detection latency allowed, ms */
+} nines_expect_t;
+
+/*  A loaded, validated scenario. */
+typedef struct {
+    char path [1024];                  /* file it came from (used in messages) */
+    char name [NINES_SCENARIO_NAME_MAX]; /* scenario/name */
+    uint64_t seed;                     /* scenario/seed */
+    uint64_t duration_ms;              /* scenario/duration */
+    uint32_t validators;               /* N */
+    uint32_t pods;                     /* M */
+    uint32_t providers;                /* distinct providers (1..M) */
+    uint64_t stake;                    /* per validator, base units */
+    uint64_t pod_stake;                /* per pod, base units */
+    nines_params_t params;             /* defaults overridden by the params section */
+    uint64_t latency_ms;               /* network/latency */
+    uint64_t jitter_ms;                /* network/jitter */
+    uint32_t loss_ppm;                 /* network/loss */
+    uint32_t always_down;              /* adversaries/always_down */
+    uint32_t always_up;                /* adversaries/always_up */
+    uint32_t silent;                   /* adversaries/silent */
+    uint32_t equivocate;               /* adversaries/equivocate */
+    size_t n_faults;                   /* fault sections */
+    nines_fault_t *faults;             /* in file order */
+    nines_expect_t expect;             /* expect section */
+    struct _nines_config_t *config;    /* the parsed file, for keys added later (owned) */
+} nines_scenario_t;
+
+/*  A half-open interval [start_ms, end_ms) in ms from the timeline start. */
+typedef struct {
+    uint64_t start_ms;                 /* first ms down */
+    uint64_t end_ms;                   /* first ms up again */
+} nines_interval_t;
+
+/*  Load and validate a scenario file.  On failure returns NULL and writes
+    one line to err naming the file, the section/key, what was expected and
+    what was found, e.g.
+        "x.zpl: fault[1]/kind: expected app_down|...|flap, got 'boom'". */
+nines_scenario_t *nines_scenario_load (const char *path, char *err, size_t err_size);
+
+/*  The same from ZPL text; name is used in messages. */
+nines_scenario_t *nines_scenario_from_string (const char *name, const char *text,
+                                              char *err, size_t err_size);
+
+/*  Free a scenario and set *self_p to NULL. */
+void nines_scenario_destroy (nines_scenario_t **self_p);
+
+/*  Name of a fault kind ("app_down", ...) or "?"; and the reverse
+    (-1 when unknown). */
+const char *nines_fault_kind_name (int kind);
+int nines_fault_kind_parse (const char *text);
+
+/*  True if the kind takes a pod down (app_down, app_unhealthy, facade_stop,
+    correlated, flap). */
+bool nines_fault_is_pod_fault (nines_fault_kind_t kind);
+
+/*  Behaviour of validator index i from the adversaries section:
+    "always_down", "always_up", "silent", "equivocate" or NULL (honest).
+    Adversaries are the last validators by index, in that order. */
+const char *nines_scenario_behaviour (const nines_scenario_t *self, uint32_t validator);
+
+/*  Ground truth: the intervals during which pod `pod` is down, sorted,
+    overlapping or touching intervals joined, clipped to the duration.
+    *out is malloc'd (caller frees; NULL when *n is 0).  0 or NINES_ENOMEM. */
+int nines_scenario_pod_truth (const nines_scenario_t *self, uint32_t pod,
+                              nines_interval_t **out, size_t *n);
+
+/*  The same for a validator: intervals when it is killed or isolated. */
+int nines_scenario_validator_truth (const nines_scenario_t *self, uint32_t validator,
+                                    nines_interval_t **out, size_t *n);
+
+/*  Merge sorted intervals in place the way the ledger merges incidents
+    (DESIGN.md section 8): an interval joins the previous one when the gap
+    is shorter than clamp(merge_factor * previous duration, merge_min,
+    merge_max) of params.  Returns the new count.  Used to turn the ground
+    truth into "episodes" a detected incident is compared with. */
+size_t nines_interval_merge (nines_interval_t *iv, size_t n, const nines_params_t *params);
+
+#endif
