@@ -1,0 +1,437 @@
+/*  libcurl multi_socket prober (see prober.h). */
+#include "node/prober.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/error.h"
+#include "base/log.h"
+
+#define MAX_FDS     4096    /* sockets watched at once */
+
+/*  One heartbeat in flight (and, in the free list, a reusable easy handle:
+    keeping handles keeps their DNS and TLS session caches warm). */
+typedef struct _transfer_t {
+    CURL *easy;                         /* the easy handle */
+    struct curl_slist *headers;         /* request headers of this transfer */
+    uint64_t probe_id;                  /* caller's tag */
+    uint8_t pod [NINES_ID_BYTES];       /* pod id */
+    uint8_t facade_key [NINES_ID_BYTES];/* facade key that must sign the answer */
+    uint8_t nonce [NINES_NONCE_BYTES];  /* request nonce */
+    uint64_t t_ms;                      /* request time */
+    char resp_hdr [NINES_HB_VALUE_MAX]; /* Nines-Heartbeat response value */
+    bool has_resp_hdr;                  /* resp_hdr set */
+    bool in_multi;                      /* added to the multi handle */
+    struct _transfer_t *next;           /* free list link */
+    struct _transfer_t *all_next;       /* list of every transfer allocated */
+} transfer_t;
+
+typedef struct {
+    curl_socket_t fd;                   /* socket */
+    int what;                           /* CURL_POLL_IN / OUT / INOUT */
+} watch_t;
+
+struct _nines_prober_t {
+    CURLM *multi;                       /* the multi handle */
+    nines_prober_config_t cfg;          /* settings (user_agent owned) */
+    nines_probe_done_fn *done;          /* completion callback */
+    void *arg;                          /* its argument */
+    watch_t *watches;                   /* sockets libcurl wants watched */
+    size_t n_watches;                   /* used entries */
+    long timer_ms;                      /* libcurl's timer, -1 none */
+    uint64_t timer_set_at;              /* monotonic ms when timer_ms was set */
+    transfer_t *free_list;              /* idle transfers with easy handles */
+    transfer_t *all;                    /* every transfer allocated */
+    size_t active;                      /* transfers in flight */
+};
+
+static uint64_t
+s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+void
+nines_prober_config_default (nines_prober_config_t *c)
+{
+    memset (c, 0, sizeof *c);
+    c->connections = 256;
+    c->per_host = 4;
+    c->connect_timeout_ms = 2000;
+    c->user_agent = NULL;
+}
+
+static int
+s_socket_cb (CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    nines_prober_t *self = (nines_prober_t *) userp;
+    for (size_t i = 0; i < self->n_watches; i++)
+        if (self->watches [i].fd == fd) {
+            if (what == CURL_POLL_REMOVE)
+                self->watches [i] = self->watches [--self->n_watches];
+            else
+                self->watches [i].what = what;
+            return 0;
+        }
+    if (what != CURL_POLL_REMOVE && self->n_watches < MAX_FDS) {
+        self->watches [self->n_watches].fd = fd;
+        self->watches [self->n_watches].what = what;
+        self->n_watches++;
+    }
+    return 0;
+}
+
+static int
+s_timer_cb (CURLM *multi, long timeout_ms, void *userp)
+{
+    nines_prober_t *self = (nines_prober_t *) userp;
+    self->timer_ms = timeout_ms;
+    self->timer_set_at = s_mono_ms ();
+    return 0;
+}
+
+nines_prober_t *
+nines_prober_new (const nines_prober_config_t *config, nines_probe_done_fn *done, void *arg)
+{
+    static bool inited = false;
+    if (!inited) {
+        if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return NULL;
+        inited = true;
+    }
+    nines_prober_t *self = (nines_prober_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    if (config)
+        self->cfg = *config;
+    else
+        nines_prober_config_default (&self->cfg);
+    self->cfg.user_agent = self->cfg.user_agent ? strdup (self->cfg.user_agent) : NULL;
+    self->done = done;
+    self->arg = arg;
+    self->timer_ms = -1;
+    self->watches = (watch_t *) calloc (MAX_FDS, sizeof (watch_t));
+    self->multi = curl_multi_init ();
+    if (!self->watches || !self->multi) {
+        nines_prober_destroy (&self);
+        return NULL;
+    }
+    curl_multi_setopt (self->multi, CURLMOPT_SOCKETFUNCTION, s_socket_cb);
+    curl_multi_setopt (self->multi, CURLMOPT_SOCKETDATA, self);
+    curl_multi_setopt (self->multi, CURLMOPT_TIMERFUNCTION, s_timer_cb);
+    curl_multi_setopt (self->multi, CURLMOPT_TIMERDATA, self);
+    curl_multi_setopt (self->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) self->cfg.per_host);
+    curl_multi_setopt (self->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) self->cfg.connections);
+    curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long) self->cfg.connections);
+    return self;
+}
+
+static void
+s_transfer_free (transfer_t *t)
+{
+    if (!t)
+        return;
+    if (t->easy)
+        curl_easy_cleanup (t->easy);
+    curl_slist_free_all (t->headers);
+    free (t);
+}
+
+void
+nines_prober_destroy (nines_prober_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nines_prober_t *self = *self_p;
+    while (self->all) {
+        transfer_t *t = self->all;
+        self->all = t->all_next;
+        if (t->in_multi)
+            curl_multi_remove_handle (self->multi, t->easy);
+        s_transfer_free (t);
+    }
+    if (self->multi)
+        curl_multi_cleanup (self->multi);
+    free (self->watches);
+    free ((char *) self->cfg.user_agent);
+    free (self);
+    *self_p = NULL;
+}
+
+static size_t
+s_discard (char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    return size * nmemb;
+}
+
+/*  Keep the Nines-Heartbeat response header (case-insensitive name). */
+static size_t
+s_header_cb (char *buf, size_t size, size_t nitems, void *userdata)
+{
+    transfer_t *t = (transfer_t *) userdata;
+    size_t len = size * nitems;
+    size_t nlen = strlen (NINES_HB_HEADER);
+    if (len > nlen + 1 && strncasecmp (buf, NINES_HB_HEADER, nlen) == 0 && buf [nlen] == ':') {
+        const char *v = buf + nlen + 1;
+        size_t vlen = len - nlen - 1;
+        while (vlen && (*v == ' ' || *v == '\t')) {
+            v++;
+            vlen--;
+        }
+        while (vlen && (v [vlen - 1] == '\r' || v [vlen - 1] == '\n' || v [vlen - 1] == ' '))
+            vlen--;
+        if (vlen < sizeof t->resp_hdr) {
+            memcpy (t->resp_hdr, v, vlen);
+            t->resp_hdr [vlen] = 0;
+            t->has_resp_hdr = true;
+        }
+    }
+    else if (len >= 5 && strncmp (buf, "HTTP/", 5) == 0)
+        t->has_resp_hdr = false;    /* a new response (after a 100): forget */
+    return len;
+}
+
+int
+nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
+                    const nines_pod_info_t *pod, uint64_t probe_id,
+                    uint64_t timeout_ms, uint64_t t_ms)
+{
+    /*  URL = facade_url without its trailing '/' + path. */
+    char url [NINES_URL_MAX + NINES_HTTP_PATH_MAX];
+    size_t ulen = strnlen (pod->facade_url, NINES_URL_MAX);
+    if (ulen == 0 || ulen >= NINES_URL_MAX || strncmp (pod->facade_url, "https://", 8) != 0)
+        return NINES_EINVAL;
+    while (ulen && pod->facade_url [ulen - 1] == '/')
+        ulen--;
+    const char *path = pod->path [0] ? pod->path : "/";
+    if (path [0] != '/' || strnlen (path, NINES_HTTP_PATH_MAX) >= NINES_HTTP_PATH_MAX)
+        return NINES_EINVAL;
+    snprintf (url, sizeof url, "%.*s%s", (int) ulen, pod->facade_url, path);
+
+    char method [sizeof pod->method + 1];
+    memcpy (method, pod->method, sizeof pod->method);
+    method [sizeof pod->method] = 0;
+    if (!method [0])
+        strcpy (method, "GET");
+    for (char *m = method; *m; m++)
+        if (*m < 'A' || *m > 'Z')
+            return NINES_EINVAL;
+
+    transfer_t *t = self->free_list;
+    if (t)
+        self->free_list = t->next;
+    else {
+        t = (transfer_t *) calloc (1, sizeof *t);
+        if (!t)
+            return NINES_ENOMEM;
+        t->easy = curl_easy_init ();
+        if (!t->easy) {
+            free (t);
+            return NINES_ENOMEM;
+        }
+        t->all_next = self->all;
+        self->all = t;
+    }
+    CURL *e = t->easy;
+    curl_slist_free_all (t->headers);
+    t->headers = NULL;
+    t->probe_id = probe_id;
+    memcpy (t->pod, pod->pod, NINES_ID_BYTES);
+    memcpy (t->facade_key, pod->facade_key, NINES_ID_BYTES);
+    t->t_ms = t_ms;
+    t->has_resp_hdr = false;
+    t->next = NULL;
+
+    nines_hb_req_t req;
+    char value [NINES_HB_VALUE_MAX];
+    char header [NINES_HB_VALUE_MAX + 32];
+    if (nines_hb_req_make (kp, pod->pod, NULL, t_ms, &req, value, sizeof value)) {
+        t->next = self->free_list;
+        self->free_list = t;
+        return NINES_EINVAL;
+    }
+    memcpy (t->nonce, req.nonce, NINES_NONCE_BYTES);
+    snprintf (header, sizeof header, "%s: %s", NINES_HB_HEADER, value);
+    t->headers = curl_slist_append (NULL, header);
+
+    /*  sha256//<base64 of the SPKI digest>. */
+    char pin [16 + sodium_base64_ENCODED_LEN (NINES_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+    strcpy (pin, "sha256//");
+    sodium_bin2base64 (pin + 8, sizeof pin - 8, pod->spki_pin, NINES_HASH_BYTES,
+                       sodium_base64_VARIANT_ORIGINAL);
+
+    curl_easy_setopt (e, CURLOPT_URL, url);
+    curl_easy_setopt (e, CURLOPT_CUSTOMREQUEST, strcmp (method, "GET") ? method : NULL);
+    curl_easy_setopt (e, CURLOPT_NOBODY, strcmp (method, "HEAD") ? 0L : 1L);
+    curl_easy_setopt (e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt (e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt (e, CURLOPT_PINNEDPUBLICKEY, pin);
+    curl_easy_setopt (e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt (e, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (e, CURLOPT_TIMEOUT_MS, (long) (timeout_ms ? timeout_ms : 5000));
+    curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT_MS, (long) self->cfg.connect_timeout_ms);
+    curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt (e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt (e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, s_discard);
+    curl_easy_setopt (e, CURLOPT_HEADERFUNCTION, s_header_cb);
+    curl_easy_setopt (e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt (e, CURLOPT_PRIVATE, t);
+    if (self->cfg.user_agent)
+        curl_easy_setopt (e, CURLOPT_USERAGENT, self->cfg.user_agent);
+    if (curl_multi_add_handle (self->multi, e) != CURLM_OK) {
+        t->next = self->free_list;
+        self->free_list = t;
+        return NINES_ENOMEM;
+    }
+    t->in_multi = true;
+    self->active++;
+    return NINES_OK;
+}
+
+size_t
+nines_prober_pollitems (nines_prober_t *self, zmq_pollitem_t *items, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->n_watches && n < max; i++) {
+        items [n].socket = NULL;
+        items [n].fd = self->watches [i].fd;
+        items [n].events = 0;
+        items [n].revents = 0;
+        if (self->watches [i].what & CURL_POLL_IN)
+            items [n].events |= ZMQ_POLLIN;
+        if (self->watches [i].what & CURL_POLL_OUT)
+            items [n].events |= ZMQ_POLLOUT;
+        n++;
+    }
+    return n;
+}
+
+long
+nines_prober_timeout_ms (nines_prober_t *self)
+{
+    if (self->timer_ms < 0)
+        return -1;
+    uint64_t elapsed = s_mono_ms () - self->timer_set_at;
+    return elapsed >= (uint64_t) self->timer_ms ? 0 : self->timer_ms - (long) elapsed;
+}
+
+static int
+s_classify (CURLcode code)
+{
+    switch (code) {
+        case CURLE_OPERATION_TIMEDOUT:
+            return NINES_OUTCOME_TIMEOUT;
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+            return NINES_OUTCOME_REFUSED;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return NINES_OUTCOME_DNS;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_CLIENTCERT:
+            return NINES_OUTCOME_TLS;
+        default:
+            return NINES_OUTCOME_HTTP;
+    }
+}
+
+static uint64_t
+s_info_us (CURL *e, CURLINFO info)
+{
+    curl_off_t v = 0;
+    curl_easy_getinfo (e, info, &v);
+    return v > 0 ? (uint64_t) v : 0;
+}
+
+static void
+s_finish (nines_prober_t *self, CURL *e, CURLcode code)
+{
+    transfer_t *t = NULL;
+    curl_easy_getinfo (e, CURLINFO_PRIVATE, (char **) &t);
+    curl_multi_remove_handle (self->multi, e);
+    if (self->active)
+        self->active--;
+    if (!t)
+        return;
+    t->in_multi = false;
+    nines_probe_result_t r;
+    memset (&r, 0, sizeof r);
+    r.probe_id = t->probe_id;
+    memcpy (r.pod, t->pod, NINES_ID_BYTES);
+    memcpy (r.nonce, t->nonce, NINES_NONCE_BYTES);
+    r.req_t_ms = t->t_ms;
+    r.curl_code = (int) code;
+    curl_easy_getinfo (e, CURLINFO_RESPONSE_CODE, &r.http_status);
+    r.dns_us = s_info_us (e, CURLINFO_NAMELOOKUP_TIME_T);
+    r.connect_us = s_info_us (e, CURLINFO_CONNECT_TIME_T);
+    r.tls_us = s_info_us (e, CURLINFO_APPCONNECT_TIME_T);
+    r.ttfb_us = s_info_us (e, CURLINFO_STARTTRANSFER_TIME_T);
+    r.total_us = s_info_us (e, CURLINFO_TOTAL_TIME_T);
+    if (code != CURLE_OK)
+        r.outcome = s_classify (code);
+    else
+    if (r.http_status != 200 || !t->has_resp_hdr
+    ||  nines_hb_resp_parse (t->resp_hdr, strlen (t->resp_hdr), &r.resp)
+    ||  nines_hb_resp_verify (t->facade_key, t->pod, t->nonce, t->t_ms, &r.resp))
+        r.outcome = NINES_OUTCOME_HTTP;
+    else
+    if (r.resp.app_status == 0 || r.resp.app_status >= 500)
+        r.outcome = NINES_OUTCOME_APP_UNHEALTHY;
+    else
+        r.outcome = NINES_OUTCOME_OK;
+    curl_slist_free_all (t->headers);
+    t->headers = NULL;
+    t->next = self->free_list;
+    self->free_list = t;
+    if (self->done)
+        self->done (&r, self->arg);
+}
+
+void
+nines_prober_service (nines_prober_t *self, const zmq_pollitem_t *items, size_t n)
+{
+    int running = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!items [i].revents)
+            continue;
+        int flags = 0;
+        if (items [i].revents & ZMQ_POLLIN)
+            flags |= CURL_CSELECT_IN;
+        if (items [i].revents & ZMQ_POLLOUT)
+            flags |= CURL_CSELECT_OUT;
+        if (items [i].revents & ZMQ_POLLERR)
+            flags |= CURL_CSELECT_ERR;
+        curl_multi_socket_action (self->multi, items [i].fd, flags, &running);
+    }
+    if (nines_prober_timeout_ms (self) == 0) {
+        self->timer_ms = -1;
+        curl_multi_socket_action (self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    CURLMsg *m;
+    int left = 0;
+    while ((m = curl_multi_info_read (self->multi, &left)))
+        if (m->msg == CURLMSG_DONE)
+            s_finish (self, m->easy_handle, m->data.result);
+}
+
+size_t
+nines_prober_active (nines_prober_t *self)
+{
+    return self->active;
+}

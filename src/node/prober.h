@@ -1,0 +1,83 @@
+/*  The heartbeat prober: a libcurl multi handle driven by the caller's
+    zmq_poll loop (the curl "multi_socket" API), so ninesd probes thousands
+    of pods from one thread next to its ZMQ sockets.
+
+    Each heartbeat is an ordinary HTTPS request (the pod's method and path)
+    carrying the Nines-Heartbeat request header (wire/heartbeat.h).  TLS
+    trust is the pod's SPKI pin from the registry (CURLOPT_PINNEDPUBLICKEY);
+    CA, peer and host verification are off because facades use self-signed
+    certificates.  Connections are kept alive and reused per facade.
+
+    Outcome classes (DESIGN.md section 6): ok (200 with a valid facade
+    signature and a healthy app status), app_unhealthy (signed, app status
+    0 or >= 500), timeout, refused, tls (handshake or pin mismatch), http
+    (bad status, missing or invalid signature), dns. */
+#ifndef NINES_PROBER_H
+#define NINES_PROBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+#include "wire/wire.h"
+
+typedef struct _nines_prober_t nines_prober_t;
+
+typedef struct {
+    uint32_t connections;           /* transfers in flight at once (256) */
+    uint32_t per_host;              /* connections per facade (4) */
+    uint64_t connect_timeout_ms;    /* TCP + TLS handshake limit (2000) */
+    const char *user_agent;         /* User-Agent (copied), NULL = none */
+} nines_prober_config_t;
+
+void nines_prober_config_default (nines_prober_config_t *config);
+
+/*  One finished heartbeat.  Times are microseconds from the start of the
+    transfer to the end of each phase (libcurl CURLINFO_*_TIME_T). */
+typedef struct {
+    uint64_t probe_id;              /* tag given to nines_prober_start */
+    uint8_t pod [NINES_ID_BYTES];   /* pod probed */
+    int outcome;                    /* nines_outcome_t */
+    nines_hb_resp_t resp;           /* facade response (OK, APP_UNHEALTHY) */
+    uint8_t nonce [NINES_NONCE_BYTES]; /* request nonce */
+    uint64_t req_t_ms;              /* request t_ms */
+    long http_status;               /* HTTP status, 0 if none */
+    int curl_code;                  /* CURLcode */
+    uint64_t dns_us;                /* name lookup done */
+    uint64_t connect_us;            /* TCP connected */
+    uint64_t tls_us;                /* TLS handshake done */
+    uint64_t ttfb_us;               /* first response byte */
+    uint64_t total_us;              /* transfer done */
+} nines_probe_result_t;
+
+typedef void (nines_probe_done_fn) (const nines_probe_result_t *result, void *arg);
+
+/*  Create a prober; done is called for every finished heartbeat from
+    inside nines_prober_service.  NULL on failure (libcurl init). */
+nines_prober_t *nines_prober_new (const nines_prober_config_t *config,
+                                  nines_probe_done_fn *done, void *arg);
+void nines_prober_destroy (nines_prober_t **self_p);
+
+/*  Start a heartbeat to pod signed by kp, with an overall timeout.
+    t_ms is the request time put in the header (Unix ms).
+    0, NINES_EINVAL (bad URL, pin or method), NINES_ENOMEM. */
+int nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
+                        const nines_pod_info_t *pod, uint64_t probe_id,
+                        uint64_t timeout_ms, uint64_t t_ms);
+
+/*  Write the sockets libcurl wants watched into items (zmq_pollitem_t with
+    socket = NULL, fd set) and return how many (at most max). */
+size_t nines_prober_pollitems (nines_prober_t *self, zmq_pollitem_t *items, size_t max);
+
+/*  Milliseconds until libcurl needs a timer call (-1: none). */
+long nines_prober_timeout_ms (nines_prober_t *self);
+
+/*  After zmq_poll: hand ready sockets (the items written by
+    nines_prober_pollitems, with revents) and due timers to libcurl, then
+    report finished transfers through the done callback. */
+void nines_prober_service (nines_prober_t *self, const zmq_pollitem_t *items, size_t n);
+
+/*  Transfers in flight. */
+size_t nines_prober_active (nines_prober_t *self);
+
+#endif
