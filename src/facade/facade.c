@@ -77,6 +77,7 @@ static atomic_long s_connections;   /* open client connections */
 static atomic_bool s_stopping;      /* set once by SIGTERM/SIGINT */
 static char *s_padding;             /* padding + jitter bytes of filler */
 static pthread_barrier_t s_ready;   /* workers + main: every loop is listening */
+static pthread_barrier_t s_stopped; /* workers + main: every loop has stopped */
 
 /*  ---- the app health check, on a thread pool ---- */
 
@@ -397,6 +398,12 @@ s_worker_main (void *arg)
     h2o_socket_read_stop (listener);
     h2o_socket_close (listener);
     h2o_evloop_run (w->ctx.loop, 0);     /* let the close complete */
+    /* Park instead of exiting: h2o keeps per-thread recycled buffers in
+       thread-local storage, which a thread exit would orphan (and
+       LeakSanitizer would report).  main exits the process. */
+    pthread_barrier_wait (&s_stopped);
+    for (;;)
+        pause ();
     return NULL;
 }
 
@@ -721,6 +728,7 @@ main (int argc, char **argv)
     for (size_t i = 0; i < n_health; i++)
         pthread_create (&health [i], NULL, s_health_worker, NULL);
     pthread_barrier_init (&s_ready, NULL, (unsigned) s_cfg.workers + 1);
+    pthread_barrier_init (&s_stopped, NULL, (unsigned) s_cfg.workers + 1);
     for (size_t i = 0; i < s_cfg.workers; i++) {
         workers [i].index = (int) i;
         pthread_create (&workers [i].thread, NULL, s_worker_main, &workers [i]);
@@ -750,8 +758,7 @@ main (int argc, char **argv)
         pthread_join (health [i], NULL);
     for (size_t i = 0; i < s_cfg.workers; i++)
         h2o_multithread_send_message (&workers [i].stop_receiver, &workers [i].stop_message);
-    for (size_t i = 0; i < s_cfg.workers; i++)
-        pthread_join (workers [i].thread, NULL);
+    pthread_barrier_wait (&s_stopped);
     while (s_pool_head) {
         health_job_t *job = s_pool_head;
         s_pool_head = job->next;
@@ -763,8 +770,8 @@ main (int argc, char **argv)
     nines_keypair_wipe (&s_cfg.facade_key);
     curl_global_cleanup ();
     /* workers and the h2o contexts stay reachable until exit: the loops
-       are stopped, not disposed (h2o 2.2.5 cannot dispose a context with
-       live connections). */
+       are stopped and parked, not disposed (h2o 2.2.5 cannot dispose a
+       context with live connections). */
     nines_config_destroy (&cfg);
     return 0;
 }

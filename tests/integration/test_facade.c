@@ -638,8 +638,13 @@ test_malformed (void)
     char *data = calloc (1, big);
     memset (data, 'x', big);
     CHECK_EQ (s_request (NULL, s_port, "POST", "/echo", NULL, data, big, &r), 413);
+    /* Chunked, the size is only known while reading: h2o answers 413 and
+       closes mid-upload, so the client sees the 413 or, when the close
+       overtakes it, a reset; never the app's echo. */
     struct curl_slist *h = curl_slist_append (NULL, "Transfer-Encoding: chunked");
-    CHECK_EQ (s_request (NULL, s_port, "POST", "/echo", h, data, big, &r), 413);
+    long status = s_request (NULL, s_port, "POST", "/echo", h, data, big, &r);
+    CHECK (status == 413 || status == 0);
+    CHECK (!s_proxied (&r));
     curl_slist_free_all (h);
     free (data);
     /* Oversized headers: h2o's request-head limit (H2O_MAX_REQLEN, 417792
