@@ -172,6 +172,8 @@ nines_registry_committee (const nines_registry_t *self, const uint8_t pod [NINES
 {
     uint8_t seed [NINES_HASH_BYTES];
     nines_epoch_seed (seed, self->params.genesis_seed, epoch);
+    if (c > self->n_eligible)
+        c = self->n_eligible;               /* bounds the stack array below */
     uint32_t idx [c ? c : 1];
     size_t n = nines_committee (seed, pod, (const uint8_t (*) [NINES_ID_BYTES]) self->eligible_ids,
                                 self->n_eligible, c, idx);
@@ -189,7 +191,11 @@ bool
 nines_registry_in_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
                              uint64_t epoch, const uint8_t id [NINES_ID_BYTES])
 {
-    size_t c = self->params.committee;
+    /* At most NINES_REPORT_MAX_VOTES members take part (PROTOCOL.md 5), as
+       the engine counts them; the bound also keeps this array on the stack
+       small whatever committee size a registry claims. */
+    size_t c = self->params.committee < NINES_REPORT_MAX_VOTES ? self->params.committee
+                                                                : NINES_REPORT_MAX_VOTES;
     const nines_validator_info_t *members [c ? c : 1];
     size_t n = nines_registry_committee (self, pod, epoch, c, members, NULL);
     for (size_t i = 0; i < n; i++)

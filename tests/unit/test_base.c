@@ -76,11 +76,75 @@ test_log_level (void)
     CHECK_RC (nines_log_level_parse ("loud", &level), NINES_EINVAL);
 }
 
+/*  Bad configuration: ZPL syntax errors name the file; every typed getter
+    refuses out-of-range and malformed values with a message naming the
+    file, the key and the expectation. */
+static void
+test_config_negative (void)
+{
+    const char *error = NULL;
+    static const char *broken [] = {
+        "node\n  = value\n",                     /* a key without a name */
+        "node\n    key = \"unterminated\n",
+        "node\n\tkey = tab-indented\n",
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof broken [0]; i++) {
+        error = NULL;
+        nines_config_t *cfg = nines_config_from_string ("broken.zpl", broken [i], &error);
+        if (cfg) {
+            fprintf (stderr, "accepted broken ZPL %zu\n", i);
+            nines_config_destroy (&cfg);
+        }
+        CHECK (cfg == NULL);
+        CHECK (error && strstr (error, "broken.zpl") != NULL);
+    }
+    nines_config_t *cfg = nines_config_from_string ("v.zpl",
+        "node\n"
+        "    big = 18446744073709551616\n"
+        "    neg = -5\n"
+        "    hex = 0x10\n"
+        "    dur = 10 parsecs\n"
+        "    long = 30d\n"
+        "    frac = 101%\n"
+        "    flag = maybe\n"
+        "    empty = \"\"\n", &error);
+    CHECK (cfg != NULL);
+    if (!cfg)
+        return;
+    uint64_t v = 0;
+    CHECK_RC (nines_config_u64 (cfg, "node/big", 1, 0, UINT64_MAX, &v), NINES_ECONFIG);
+    CHECK (strstr (nines_config_error (cfg), "v.zpl: node/big: expected") != NULL);
+    CHECK_RC (nines_config_u64 (cfg, "node/neg", 1, 0, 100, &v), NINES_ECONFIG);
+    CHECK_RC (nines_config_u64 (cfg, "node/hex", 1, 0, 100, &v), NINES_ECONFIG);
+    CHECK_RC (nines_config_u64 (cfg, "node/empty", 1, 0, 100, &v), NINES_ECONFIG);
+    CHECK_RC (nines_config_duration_ms (cfg, "node/dur", 1, 0, UINT64_MAX, &v), NINES_ECONFIG);
+    CHECK (strstr (nines_config_error (cfg), "node/dur") != NULL);
+    CHECK_RC (nines_config_duration_ms (cfg, "node/long", 1, 0, 86400000, &v), NINES_ECONFIG);
+    uint32_t ppm = 0;
+    CHECK_RC (nines_config_ppm (cfg, "node/frac", 0, &ppm), NINES_ECONFIG);
+    CHECK (strstr (nines_config_error (cfg), "node/frac") != NULL);
+    bool b;
+    CHECK_RC (nines_config_bool (cfg, "node/flag", false, &b), NINES_ECONFIG);
+    CHECK (strstr (nines_config_error (cfg), "node/flag") != NULL);
+    nines_config_destroy (&cfg);
+
+    CHECK_RC (nines_parse_u64 ("", &v), NINES_EINVAL);
+    CHECK_RC (nines_parse_u64 ("12a", &v), NINES_EINVAL);
+    CHECK_RC (nines_parse_u64 ("99999999999999999999", &v), NINES_EINVAL);
+    CHECK_RC (nines_parse_duration_ms ("", &v), NINES_EINVAL);
+    CHECK_RC (nines_parse_duration_ms ("s", &v), NINES_EINVAL);
+    CHECK_RC (nines_parse_duration_ms ("99999999999999999999d", &v), NINES_EINVAL);
+    CHECK_RC (nines_parse_ppm ("-0.5", &ppm), NINES_EINVAL);
+    CHECK_RC (nines_parse_ppm ("abc", &ppm), NINES_EINVAL);
+    CHECK_RC (nines_parse_ppm ("1000001ppm", &ppm), NINES_EINVAL);
+}
+
 int
 main (void)
 {
     RUN (test_errors);
     RUN (test_config);
+    RUN (test_config_negative);
     RUN (test_log_level);
     return t_done ("test_base");
 }

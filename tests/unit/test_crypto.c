@@ -3,6 +3,8 @@
 #include <czmq.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static void
 test_sign_verify (void)
@@ -144,6 +146,79 @@ test_rng (void)
         CHECK (buckets [i] > 850 && buckets [i] < 1150);
 }
 
+/*  Negative cases beyond test_sign_verify / test_keyfile: every unsafe
+    key-file mode, truncated and oversized key files, a domain over the
+    limit, an id that is not a curve point, bad hex and base64url. */
+static void
+test_crypto_negative (void)
+{
+    char dir [] = "/tmp/nines-test-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    char path [128];
+    snprintf (path, sizeof path, "%s/k.key", dir);
+    nines_keypair_t kp, back;
+    uint8_t seed [32] = { 3 };
+    CHECK_RC (nines_keypair_from_seed (&kp, seed), 0);
+    CHECK_RC (nines_keyfile_save (path, &kp), 0);
+    static const mode_t unsafe [] = { 0604, 0602, 0601, 0620, 0610, 0660, 0666, 0700 | 0044 };
+    for (size_t i = 0; i < sizeof unsafe / sizeof unsafe [0]; i++) {
+        chmod (path, unsafe [i]);
+        CHECK_RC (nines_keyfile_load (path, &back), NINES_EPERM);
+        static const uint8_t zero [64];
+        CHECK_MEM (back.sk, zero, 64);                  /* nothing half-loaded */
+    }
+    chmod (path, 0400);                                 /* read-only by owner is fine */
+    CHECK_RC (nines_keyfile_load (path, &back), 0);
+    CHECK_MEM (back.pk, kp.pk, 32);
+    unlink (path);
+
+    /* Truncated: the magic and half the seed; oversized: junk after it. */
+    static const char *bad [] = {
+        "nines-ed25519-v1\n0303030303030303",
+        "nines-ed25519-v1\n0303030303030303030303030303030303030303030303030303030303030303\nextra\n",
+        "nines-ed25519-v2\n0303030303030303030303030303030303030303030303030303030303030303\n",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        CHECK (fd >= 0);
+        CHECK (write (fd, bad [i], strlen (bad [i])) == (ssize_t) strlen (bad [i]));
+        close (fd);
+        CHECK_RC (nines_keyfile_load (path, &back), NINES_EMALFORMED);
+        unlink (path);
+    }
+    rmdir (dir);
+
+    /* A domain longer than NINES_DOMAIN_MAX is refused both ways. */
+    char domain [NINES_DOMAIN_MAX + 2];
+    memset (domain, 'd', sizeof domain - 1);
+    domain [sizeof domain - 1] = 0;
+    uint8_t sig [64];
+    CHECK_RC (nines_sign (&kp, domain, (const uint8_t *) "m", 1, sig), NINES_EINVAL);
+    CHECK_RC (nines_verify (kp.pk, domain, (const uint8_t *) "m", 1, sig), NINES_EBADSIG);
+    CHECK_RC (nines_verify (kp.pk, NULL, (const uint8_t *) "m", 1, sig), NINES_EBADSIG);
+    /* An all-zero signature never verifies. */
+    memset (sig, 0, sizeof sig);
+    CHECK_RC (nines_verify (kp.pk, NINES_DOMAIN_VOTE, (const uint8_t *) "m", 1, sig), NINES_EBADSIG);
+
+    /* An id that is not a valid Ed25519 point has no Curve25519 key. */
+    uint8_t id [32], cpk [32];
+    memset (id, 0xff, sizeof id);
+    CHECK_RC (nines_id_to_curve (id, cpk), NINES_EINVAL);
+
+    uint8_t bin [4];
+    CHECK_RC (nines_unhex (bin, 4, "0011223"), NINES_EINVAL);         /* short */
+    CHECK_RC (nines_unhex (bin, 4, "001122334455"), NINES_EINVAL);    /* long */
+    CHECK_RC (nines_unhex (bin, 4, "0011223g"), NINES_EINVAL);
+    CHECK_RC (nines_unhex (bin, 4, NULL), NINES_EINVAL);
+    size_t len;
+    CHECK_RC (nines_unb64url (bin, sizeof bin, &len, "AAA=", 4), NINES_EMALFORMED);  /* padding */
+    CHECK_RC (nines_unb64url (bin, sizeof bin, &len, "AA A", 4), NINES_EMALFORMED);  /* space */
+    CHECK_RC (nines_unb64url (bin, sizeof bin, &len, "AB", 2), NINES_EMALFORMED);    /* bits left */
+    CHECK_RC (nines_unb64url (bin, sizeof bin, &len, "A", 1), NINES_EMALFORMED);     /* truncated */
+    CHECK_RC (nines_unb64url (bin, sizeof bin, &len, "AAAAAAAA", 8), NINES_ETOOBIG);
+}
+
 int
 main (void)
 {
@@ -153,5 +228,6 @@ main (void)
     RUN (test_curve);
     RUN (test_hash_hex_b64_isqrt);
     RUN (test_rng);
+    RUN (test_crypto_negative);
     return t_done ("test_crypto");
 }

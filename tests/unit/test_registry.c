@@ -168,6 +168,24 @@ test_registry_errors (void)
         CHECK_EQ (reg->params.committee, 7);
         nines_registry_destroy (&reg);
     }
+    /* A registry claiming a huge committee: membership is still answered
+       (every one of the two eligible validators sits on it) without a
+       committee-sized array on the stack. */
+    reg = nines_registry_from_string ("big.zpl",
+        "params\n    committee = 4000000000\n"
+        "validator\n    id = 1111111111111111111111111111111111111111111111111111111111111111\n"
+        "    stake = 5000\n    endpoint = tcp://127.0.0.1:1\n"
+        "validator\n    id = 2222222222222222222222222222222222222222222222222222222222222222\n"
+        "    stake = 5000\n    endpoint = tcp://127.0.0.1:2\n", err, sizeof err);
+    CHECK (reg != NULL);
+    if (reg) {
+        uint8_t pod [32] = { 7 }, id [32];
+        memset (id, 0x22, 32);
+        CHECK (nines_registry_in_committee (reg, pod, 1, id));
+        memset (id, 0x33, 32);
+        CHECK (!nines_registry_in_committee (reg, pod, 1, id));
+        nines_registry_destroy (&reg);
+    }
 }
 
 int

@@ -1,6 +1,7 @@
 #include "store/store.h"
 #include "testutil.h"
 #include <czmq.h>
+#include <sys/stat.h>
 
 typedef struct { int n; char keys [8][16]; } collect_t;
 
@@ -98,9 +99,78 @@ test_store (void)
     CHECK (system (cmd) == 0);
 }
 
+/*  Negative cases: a path that is a file, too many databases, a corrupt
+    data file, oversized and empty keys, a write in a read-only transaction,
+    a typed read of a value of the wrong size. */
+static void
+test_store_negative (void)
+{
+    char dir [] = "/tmp/nines-store-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    char path [128];
+    const char *dbs [] = { "reports", NULL };
+    nines_store_t *store = NULL;
+
+    snprintf (path, sizeof path, "%s/plainfile", dir);
+    FILE *f = fopen (path, "w");
+    fputs ("not a directory", f);
+    fclose (f);
+    CHECK (nines_store_open (&store, path, 1 << 20, dbs) < 0);
+    CHECK (store == NULL);
+
+    const char *many [NINES_STORE_MAX_DBS + 2];
+    for (int i = 0; i <= NINES_STORE_MAX_DBS; i++)
+        many [i] = "db";
+    many [NINES_STORE_MAX_DBS + 1] = NULL;
+    snprintf (path, sizeof path, "%s/many", dir);
+    CHECK_RC (nines_store_open (&store, path, 1 << 20, many), NINES_EINVAL);
+
+    /* A data file that is not an LMDB file: refused, not a crash. */
+    snprintf (path, sizeof path, "%s/corrupt", dir);
+    CHECK (mkdir (path, 0700) == 0);
+    char data [160];
+    snprintf (data, sizeof data, "%s/data.mdb", path);
+    f = fopen (data, "w");
+    for (int i = 0; i < 8192; i++)
+        fputc (i * 7, f);
+    fclose (f);
+    CHECK_RC (nines_store_open (&store, path, 1 << 20, dbs), NINES_ESTORE);
+    CHECK (store == NULL);
+
+    snprintf (path, sizeof path, "%s/ok", dir);
+    CHECK_RC (nines_store_open (&store, path, 1 << 20, dbs), 0);
+    if (store) {
+        static char key [512];
+        memset (key, 'k', sizeof key);
+        CHECK_RC (nines_store_put (store, "reports", key, 512, "v", 1), NINES_EINVAL);
+        CHECK_RC (nines_store_put (store, "reports", key, 511, "v", 1), 0);
+        void *val = NULL;
+        size_t len = 0;
+        CHECK_RC (nines_store_get (store, "reports", key, 512, &val, &len), NINES_EINVAL);
+        CHECK_RC (nines_store_get (store, "reports", key, 0, &val, &len), NINES_EINVAL);
+        CHECK_RC (nines_store_del (store, "nosuchdb", key, 1), NINES_EINVAL);
+        uint64_t n;
+        CHECK_RC (nines_store_count (store, "nosuchdb", &n), NINES_EINVAL);
+        nines_txn_t *txn = NULL;
+        CHECK_RC (nines_txn_begin (store, false, &txn), 0);
+        CHECK_RC (nines_txn_put (txn, "reports", "a", 1, "b", 1), NINES_ESTORE);
+        nines_txn_abort (&txn);
+        CHECK (txn == NULL);
+        CHECK_RC (nines_store_put (store, "reports", "short", 5, "abc", 3), 0);
+        uint64_t v;
+        CHECK_RC (nines_store_get_u64 (store, "reports", "short", &v), NINES_EMALFORMED);
+        CHECK_RC (nines_store_get_u64 (store, "reports", "absent", &v), NINES_ENOTFOUND);
+        nines_store_destroy (&store);
+    }
+    char cmd [128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK (system (cmd) == 0);
+}
+
 int
 main (void)
 {
     RUN (test_store);
+    RUN (test_store_negative);
     return t_done ("test_store");
 }

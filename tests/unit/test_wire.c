@@ -392,6 +392,230 @@ test_heartbeat (void)
     CHECK_RC (nines_hb_resp_verify (s_keys [1].pk, pod, req.nonce, req.t_ms + 1, &resp), NINES_EBADSIG);
 }
 
+/*  Pack a signed vote [signed_bytes, sig] around arbitrary body bytes. */
+static size_t
+s_pack_signed (uint8_t *out, size_t cap, const uint8_t *body, size_t blen, const uint8_t sig [64])
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array (&pk, 2);
+    msgpack_pack_bin (&pk, blen);
+    msgpack_pack_bin_body (&pk, body, blen);
+    msgpack_pack_bin (&pk, 64);
+    msgpack_pack_bin_body (&pk, sig, 64);
+    size_t len = sb.size <= cap ? sb.size : 0;
+    memcpy (out, sb.data, len);
+    msgpack_sbuffer_destroy (&sb);
+    return len;
+}
+
+/*  Negative cases across every decoder: oversized input, over-limit
+    counts and strings, NUL in strings, out-of-range enums, signed bytes
+    with trailing data, wrong versions, and signatures made under the
+    wrong domain or by the wrong key. */
+static void
+test_wire_negative (void)
+{
+    static uint8_t buf [2 * NINES_PEER_MSG_MAX + 2], other [2 * NINES_PEER_MSG_MAX];
+    size_t len = 0;
+    nines_report_t *r = s_make_report (3);
+    nines_evidence_t *ev = calloc (1, sizeof *ev);
+    memset (buf, 0xc0, sizeof buf);
+
+    /* Oversized input is refused before anything is parsed. */
+    CHECK_RC (nines_report_decode (buf, NINES_PEER_MSG_MAX + 1, r), NINES_ETOOBIG);
+    CHECK_RC (nines_evidence_decode (buf, 2 * NINES_PEER_MSG_MAX + 1, ev), NINES_ETOOBIG);
+    nines_validator_info_t v;
+    nines_pod_info_t p;
+    nines_params_t params;
+    CHECK_RC (nines_validator_info_decode (buf, 1025, &v), NINES_ETOOBIG);
+    CHECK_RC (nines_pod_info_decode (buf, 4097, &p), NINES_ETOOBIG);
+    CHECK_RC (nines_params_decode (buf, 4097, &params), NINES_ETOOBIG);
+    nines_query_t *q = NULL;
+    CHECK_RC (nines_query_parse (buf, NINES_QUERY_MAX + 1, &q), NINES_ETOOBIG);
+    CHECK (q == NULL);
+    CHECK_RC (nines_query_parse (buf, 0, &q), NINES_ETRUNC);
+
+    /* A vote signed under another domain, or by another key, fails. */
+    nines_vote_t vote;
+    s_make_vote (&vote, 0, NINES_VERDICT_DOWN, false);
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [0]), 0);
+    CHECK_RC (nines_vote_verify (&vote), 0);
+    nines_sign (&s_keys [0], NINES_DOMAIN_HB_REQ, vote.signed_bytes, vote.signed_len, vote.sig);
+    CHECK_RC (nines_vote_verify (&vote), NINES_EBADSIG);
+    nines_sign (&s_keys [1], NINES_DOMAIN_VOTE, vote.signed_bytes, vote.signed_len, vote.sig);
+    CHECK_RC (nines_vote_verify (&vote), NINES_EBADSIG);
+    vote.signed_len = 0;
+    CHECK_RC (nines_vote_verify (&vote), NINES_EBADSIG);
+
+    /* Signed bytes: trailing data, empty, over 256 bytes, bad verdict. */
+    nines_peer_msg_t *msg = calloc (1, sizeof *msg), *out = calloc (1, sizeof *out);
+    s_make_vote (&vote, 0, NINES_VERDICT_DOWN, false);
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [0]), 0);
+    msg->type = NINES_MSG_VOTE;
+    memcpy (msg->from, s_keys [0].pk, 32);
+    msg->u.vote = vote;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    uint8_t body [NINES_VOTE_SIGNED_MAX + 2];
+    memcpy (body, vote.signed_bytes, vote.signed_len);
+    body [vote.signed_len] = 0xc0;
+    len = s_pack_signed (other, sizeof other, body, vote.signed_len + 1u, vote.sig);
+    CHECK_RC (nines_report_decode (other, len, r), NINES_EMALFORMED);   /* not a report */
+    /* Wrap the bad vote into a report to reach the vote decoder. */
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    const struct { size_t len; int want; } cases [] = {
+        { vote.signed_len + 1u, NINES_ETRAILING },
+        { 0, NINES_EMALFORMED },
+        { NINES_VOTE_SIGNED_MAX + 1, NINES_ETOOBIG },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        static uint8_t big [NINES_VOTE_SIGNED_MAX + 1];
+        const uint8_t *b = cases [i].len > vote.signed_len + 1u ? big : body;
+        msgpack_sbuffer_clear (&sb);
+        msgpack_pack_array (&pk, 6);
+        msgpack_pack_uint8 (&pk, 0);
+        msgpack_pack_bin (&pk, 32);
+        msgpack_pack_bin_body (&pk, r->pod, 32);
+        msgpack_pack_uint8 (&pk, 1);
+        msgpack_pack_bin (&pk, 32);
+        msgpack_pack_bin_body (&pk, r->round_id, 32);
+        msgpack_pack_uint8 (&pk, 1);
+        msgpack_pack_array (&pk, 1);
+        len = s_pack_signed (other, sizeof other, b, cases [i].len, vote.sig);
+        msgpack_sbuffer_write (&sb, (const char *) other, len);
+        CHECK_RC (nines_report_decode ((uint8_t *) sb.data, sb.size, r), cases [i].want);
+    }
+    msgpack_sbuffer_destroy (&sb);
+
+    /* Enums out of range: verdict 3, outcome 7, report kind 2, state 3. */
+    vote.body.verdict = 3;
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [0]), 0);       /* the encoder does not judge */
+    msg->u.vote = vote;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_peer_msg_decode (buf, len, out), NINES_EMALFORMED);
+    s_make_vote (&vote, 0, NINES_VERDICT_DOWN, false);
+    vote.body.outcome = NINES_OUTCOME_COUNT;
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [0]), 0);
+    msg->u.vote = vote;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_peer_msg_decode (buf, len, out), NINES_EMALFORMED);
+    nines_report_t *r2 = s_make_report (1);
+    r2->kind = 2;
+    CHECK_RC (nines_report_encode (r2, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_report_decode (buf, len, r), NINES_EMALFORMED);
+    free (r2);
+    memset (msg, 0, sizeof *msg);
+    msg->type = NINES_MSG_PING;
+    msg->n_updates = 1;
+    msg->updates [0].state = 3;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_peer_msg_decode (buf, len, out), NINES_EMALFORMED);
+
+    /* Evidence with an unknown version. */
+    memcpy (ev->pod, r->pod, 32);
+    nines_report_t *down = s_make_report (2);
+    ev->down = *down;
+    free (down);
+    CHECK_RC (nines_evidence_encode (ev, buf, sizeof buf, &len), 0);
+    CHECK_EQ (buf [1], NINES_WIRE_VERSION);
+    buf [1] = 2;
+    CHECK_RC (nines_evidence_decode (buf, len, ev), NINES_EVERSION);
+
+    /* Registry strings: over capacity, NUL inside; 17 maintenance windows. */
+    memset (&v, 0, sizeof v);
+    memset (v.endpoint, 'e', sizeof v.endpoint - 1);    /* 127 chars: the maximum */
+    CHECK_RC (nines_validator_info_encode (&v, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_validator_info_decode (buf, len, &v), 0);
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    memset (buf, 'e', 128);                             /* 128 chars: one too many */
+    msgpack_pack_array (&pk, 3);
+    msgpack_pack_bin (&pk, 32);
+    msgpack_pack_bin_body (&pk, s_keys [0].pk, 32);
+    msgpack_pack_uint64 (&pk, 5);
+    msgpack_pack_str (&pk, 128);
+    msgpack_pack_str_body (&pk, buf, 128);
+    CHECK_RC (nines_validator_info_decode ((uint8_t *) sb.data, sb.size, &v), NINES_ETOOBIG);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_array (&pk, 3);
+    msgpack_pack_bin (&pk, 32);
+    msgpack_pack_bin_body (&pk, s_keys [0].pk, 32);
+    msgpack_pack_uint64 (&pk, 5);
+    msgpack_pack_str (&pk, 5);
+    msgpack_pack_str_body (&pk, "tc\0p:", 5);
+    CHECK_RC (nines_validator_info_decode ((uint8_t *) sb.data, sb.size, &v), NINES_EMALFORMED);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_array (&pk, 3);                        /* negative stake */
+    msgpack_pack_bin (&pk, 32);
+    msgpack_pack_bin_body (&pk, s_keys [0].pk, 32);
+    msgpack_pack_int64 (&pk, -5);
+    nines_pack_str (&pk, "tcp://x:1");
+    CHECK_RC (nines_validator_info_decode ((uint8_t *) sb.data, sb.size, &v), NINES_EMALFORMED);
+    msgpack_sbuffer_destroy (&sb);
+    memset (&p, 0, sizeof p);
+    p.n_maint = NINES_MAINT_MAX + 1;
+    CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), NINES_ETOOBIG);
+    p.n_maint = NINES_MAINT_MAX;
+    CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), 0);
+    /* Turn the maint array header (fixarray 16 = 0xdc 0x00 0x10) into 17
+       entries by appending one more window. */
+    uint8_t *hdr = memmem (buf, len, "\xdc\x00\x10", 3);
+    CHECK (hdr != NULL);
+    if (hdr) {
+        hdr [2] = 17;
+        memcpy (buf + len, "\x93\x00\x00\x00", 4);
+        CHECK_RC (nines_pod_info_decode (buf, len + 4, &p), NINES_ETOOBIG);
+    }
+    /* Params: a bin of 31 bytes for genesis_seed, a u32 over 2^32. */
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 1);
+    nines_pack_kv_bin (&pk, "genesis_seed", buf, 31);
+    CHECK_RC (nines_params_decode ((uint8_t *) sb.data, sb.size, &params), NINES_EMALFORMED);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 1);
+    nines_pack_kv_u64 (&pk, "committee", 1ULL << 32);
+    CHECK_RC (nines_params_decode ((uint8_t *) sb.data, sb.size, &params), NINES_EMALFORMED);
+    msgpack_sbuffer_destroy (&sb);
+
+    /* Heartbeat response: truncated, wrong version, oversized. */
+    nines_hb_resp_t resp;
+    char value [NINES_HB_VALUE_MAX];
+    nines_hb_req_t req;
+    uint8_t pod [32] = { 0 };
+    CHECK_RC (nines_hb_req_make (&s_keys [0], pod, NULL, 1, &req, value, sizeof value), 0);
+    CHECK_RC (nines_hb_resp_make (&s_keys [1], &req, 200, 1, &resp, value, sizeof value), 0);
+    size_t vlen = strlen (value);
+    CHECK_RC (nines_hb_resp_parse (value, vlen, &resp), 0);
+    CHECK_RC (nines_hb_resp_parse (value, vlen - 4, &resp), NINES_EMALFORMED);
+    value [1] = '2';
+    CHECK_RC (nines_hb_resp_parse (value, vlen, &resp), NINES_EVERSION);
+    CHECK_RC (nines_hb_resp_parse (value, 2, &resp), NINES_EMALFORMED);
+    char longer [300];
+    memset (longer, 'A', sizeof longer);
+    memcpy (longer, "v1.", 3);
+    CHECK_RC (nines_hb_resp_parse (longer, sizeof longer, &resp), NINES_ETOOBIG);
+    /* A request header whose signature was made for another pod. */
+    uint8_t other_pod [32];
+    memset (other_pod, 1, 32);
+    nines_hb_req_t forged;
+    CHECK_RC (nines_hb_req_make (&s_keys [0], other_pod, req.nonce, req.t_ms, &forged, value, sizeof value), 0);
+    memcpy (forged.pod, pod, 32);
+    CHECK_RC (nines_hb_req_verify (&forged), NINES_EBADSIG);
+    /* Output buffers too small are refused, not overrun. */
+    CHECK_RC (nines_hb_req_make (&s_keys [0], pod, NULL, 1, NULL, value, 100), NINES_EINVAL);
+
+    free (msg);
+    free (out);
+    free (ev);
+    free (r);
+}
+
 int
 main (void)
 {
@@ -407,5 +631,6 @@ main (void)
     RUN (test_registry_entries);
     RUN (test_query);
     RUN (test_heartbeat);
+    RUN (test_wire_negative);
     return t_done ("test_wire");
 }
