@@ -1509,8 +1509,7 @@ nines_engine_reports (nines_engine_t *self, const nines_report_t **out, size_t m
 size_t
 nines_engine_outbox (nines_engine_t *self, const nines_evidence_t **out, size_t max)
 {
-    size_t n = self->n_outbox < max ? self->n_outbox : max;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < self->n_outbox && i < max; i++)
         out [i] = self->outbox [i].ev;
-    return n;
+    return self->n_outbox;
 }

@@ -196,7 +196,9 @@ size_t nines_engine_pods (nines_engine_t *self, nines_pod_status_t *out, size_t 
     event.  Returns how many (at most max). */
 size_t nines_engine_reports (nines_engine_t *self, const nines_report_t **out, size_t max);
 
-/*  Evidence still waiting for an acknowledgement. */
+/*  Evidence still waiting for an acknowledgement: copies up to max
+    pointers (valid until the next event) and returns how many there are
+    in all (call with max = 0 to size a buffer), like nines_engine_members. */
 size_t nines_engine_outbox (nines_engine_t *self, const nines_evidence_t **out, size_t max);
 
 #endif

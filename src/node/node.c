@@ -87,7 +87,10 @@ struct _nines_node_t {
     uint64_t peer_bad;                      /* peer messages with a wrong frame count */
     uint64_t query_bad;                     /* malformed query requests */
     uint64_t probe_ok;                      /* verified heartbeats */
+    bool restored;                          /* persisted state re-loaded */
 };
+
+static void s_restore (nines_node_t *self);
 
 /*  ---- configuration ---- */
 
@@ -296,6 +299,12 @@ s_set_registry (nines_node_t *self, nines_registry_t *reg)
                     me->endpoint, self->cfg.peer);
     nines_info ("registry version %" PRIu64 ": %zu validators, %zu pods",
                 reg->version, reg->n_validators, reg->n_pods);
+    /*  Stored reports rebuild incident state, which needs the pods: restore
+        once the first registry is in (from the file, or from the ledger). */
+    if (!self->restored) {
+        self->restored = true;
+        s_restore (self);
+    }
 }
 
 static void
@@ -434,6 +443,35 @@ s_publish_report (nines_node_t *self, const nines_report_t *r, const uint8_t *da
     msgpack_sbuffer_destroy (&sb);
 }
 
+/*  A report may add evidence to the engine's outbox (submitted later, after
+    a back-off, by everyone but the report's former): write it to LMDB now,
+    so a crash before the first submission loses nothing. */
+static void
+s_persist_outbox (nines_node_t *self)
+{
+    size_t n = nines_engine_outbox (self->engine, NULL, 0);
+    const nines_evidence_t **evs = (const nines_evidence_t **) calloc (n + 1, sizeof *evs);
+    if (!evs)
+        return;
+    n = nines_engine_outbox (self->engine, evs, n);
+    size_t cap = 2 * NINES_PEER_MSG_MAX;
+    uint8_t *buf = (uint8_t *) malloc (cap);
+    for (size_t i = 0; buf && i < n; i++) {
+        uint8_t id [NINES_HASH_BYTES];
+        nines_evidence_id (evs [i], id);
+        void *old = NULL;
+        size_t olen = 0, len = 0;
+        if (nines_store_get (self->store, DB_OUTBOX, id, sizeof id, &old, &olen) == 0) {
+            free (old);
+            continue;
+        }
+        if (nines_evidence_encode (evs [i], buf, cap, &len) == 0)
+            nines_store_put (self->store, DB_OUTBOX, id, sizeof id, buf, len);
+    }
+    free (buf);
+    free (evs);
+}
+
 static void
 s_on_report (nines_node_t *self, const nines_action_t *a)
 {
@@ -451,6 +489,7 @@ s_on_report (nines_node_t *self, const nines_action_t *a)
                 r->kind == NINES_REPORT_DOWN ? "DOWN" : "UP", nines_hex (pod, r->pod, NINES_ID_BYTES),
                 r->epoch, r->t_ms, (unsigned) r->n_votes);
     s_publish_report (self, r, a->data, a->len);
+    s_persist_outbox (self);
 }
 
 static void
@@ -1357,7 +1396,6 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
         zsock_set_linger (self->ledger_sub, 0);
         zsock_set_subscribe (self->ledger_sub, NINES_LEDGER_TOPIC_REGISTRY);
     }
-    s_restore (self);
     self->next_members_ms = s_now () + MEMBERS_EVERY_MS;
     char hex [NINES_ID_HEX];
     nines_info ("validator %s: peer %s, query %s, pub %s, registry from %s",

@@ -1,0 +1,616 @@
+/*  ninesd end to end on 127.0.0.1: 5 validators, 2 nines-facades in front
+    of test apps, short epochs.
+
+      - stop one app: a DOWN report with >= θ of the committee's weight in
+        valid, distinct, committee-member signatures appears, and
+        `ninesctl reports` shows it;
+      - restart the app: an UP report closes the incident;
+      - kill -9 a validator and restart it: its reports and outbox are there;
+      - malformed frames on the query and peer sockets get errors / are
+        counted, and the daemon keeps answering;
+      - a peer with an unregistered CurveZMQ key is refused;
+      - ninesctl against a dead endpoint exits 3 within its timeout;
+      - SIGTERM stops every daemon cleanly (exit 0; under ASan: no leaks).
+
+    Every child dies with the test (PR_SET_PDEATHSIG + atexit). */
+#pragma GCC diagnostic ignored "-Wunused-function"    /* shared header-only helpers */
+#include "test_facade_util.h"
+#include "testutil.h"
+
+#include <sodium.h>
+
+#include <czmq.h>
+#include <msgpack.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "core/registry.h"
+#include "crypto/crypto.h"
+#include "wire/wire.h"
+
+#define NV 5                        /* validators */
+#define NP 2                        /* pods */
+
+static char s_dir [256];            /* temp dir */
+static char s_ninesd [512], s_ninesctl [512], s_facade [512], s_app [512];
+static nines_keypair_t s_vkp [NV];  /* validator keys */
+static int s_peer_port [NV], s_query_port [NV], s_pub_port [NV];
+static char s_query_ep [NV][64];
+static char s_conf [NV][512];
+static tf_child_t *s_node [NV];
+static tf_child_t *s_appc [NP], *s_facc [NP];
+static int s_app_port [NP], s_fac_port [NP];
+static nines_keypair_t s_fkp [NP];  /* facade keys */
+static uint8_t s_pod [NP][NINES_ID_BYTES];
+static nines_registry_t *s_reg;
+
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0
+    &&  getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+        port = ntohs (a.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+/*  ---- msgpack reply helpers ---- */
+
+typedef struct {
+    msgpack_unpacked u;             /* parsed reply */
+    uint8_t *raw;                   /* reply bytes */
+    bool ok;                        /* parsed and ok = true */
+} reply_t;
+
+static const msgpack_object *
+s_get (const msgpack_object *map, const char *key)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr [i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen (key)
+        &&  memcmp (k->via.str.ptr, key, k->via.str.size) == 0)
+            return &map->via.map.ptr [i].val;
+    }
+    return NULL;
+}
+
+static uint64_t
+s_u64 (const msgpack_object *map, const char *key)
+{
+    const msgpack_object *v = s_get (map, key);
+    return v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? v->via.u64 : 0;
+}
+
+static bool
+s_str_is (const msgpack_object *map, const char *key, const char *want)
+{
+    const msgpack_object *v = s_get (map, key);
+    return v && v->type == MSGPACK_OBJECT_STR && v->via.str.size == strlen (want)
+        && memcmp (v->via.str.ptr, want, v->via.str.size) == 0;
+}
+
+static void
+s_reply_free (reply_t *r)
+{
+    msgpack_unpacked_destroy (&r->u);
+    free (r->raw);
+    memset (r, 0, sizeof *r);
+}
+
+/*  Send raw bytes to a node's query socket; 0 when a reply came. */
+static int
+s_raw_query (int node, const uint8_t *req, size_t len, reply_t *r)
+{
+    memset (r, 0, sizeof *r);
+    msgpack_unpacked_init (&r->u);
+    size_t rlen = 0;
+    int rc = nines_cli_request (s_query_ep [node], req, len, 2000, &r->raw, &rlen);
+    if (rc)
+        return rc;
+    size_t off = 0;
+    if (msgpack_unpack_next (&r->u, (const char *) r->raw, rlen, &off) != MSGPACK_UNPACK_SUCCESS)
+        return NINES_EMALFORMED;
+    const msgpack_object *ok = s_get (&r->u.data, "ok");
+    r->ok = ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean;
+    return 0;
+}
+
+static int
+s_query (int node, const char *op, const uint8_t *pod, reply_t *r)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, pod ? 2 : 1);
+    nines_pack_kv_str (&pk, "op", op);
+    if (pod)
+        nines_pack_kv_bin (&pk, "pod", pod, NINES_ID_BYTES);
+    int rc = s_raw_query (node, (const uint8_t *) sb.data, sb.size, r);
+    msgpack_sbuffer_destroy (&sb);
+    return rc;
+}
+
+static uint64_t
+s_status (int node, const char *key)
+{
+    reply_t r;
+    uint64_t v = UINT64_MAX;
+    if (s_query (node, "status", NULL, &r) == 0 && r.ok)
+        v = s_u64 (&r.u.data, key);
+    s_reply_free (&r);
+    return v;
+}
+
+/*  ---- processes ---- */
+
+static tf_child_t *
+s_start_app (int port)
+{
+    char text [16];
+    snprintf (text, sizeof text, "%d", port);
+    char *argv [] = { s_app, text, NULL };
+    tf_child_t *c = tf_child_start (argv);
+    const char *line = c ? tf_child_wait (c, "listening ", NULL, 10000) : NULL;
+    CHECK (line != NULL);
+    return c;
+}
+
+static tf_child_t *
+s_start_node (int i)
+{
+    char *argv [] = { s_ninesd, "-c", s_conf [i], NULL };
+    tf_child_t *c = tf_child_start (argv);
+    const char *line = c ? tf_child_wait (c, "validator ", NULL, 15000) : NULL;
+    CHECK (line != NULL);
+    if (!line && c)
+        fprintf (stderr, "ninesd %d output:\n%s\n", i, c->log);
+    return c;
+}
+
+/*  Run ninesctl with args; its output in out (NUL-ended); returns the
+    exit code or -1. */
+static int
+s_ctl (char *const *args, char *out, size_t out_size)
+{
+    char *argv [16] = { s_ninesctl };
+    int n = 1;
+    for (int i = 0; args [i] && n < 15; i++)
+        argv [n++] = args [i];
+    argv [n] = NULL;
+    tf_child_t *c = tf_child_start (argv);
+    if (!c)
+        return -1;
+    int status = -1;
+    waitpid (c->pid, &status, 0);
+    c->pid = 0;
+    tf_child_wait (c, "\001never printed", NULL, 5000);    /* returns at eof */
+    pthread_mutex_lock (&c->lock);
+    snprintf (out, out_size, "%s", c->log);
+    pthread_mutex_unlock (&c->lock);
+    tf_child_destroy (&c);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/*  ---- setup ---- */
+
+static void
+s_write (const char *path, const char *text)
+{
+    FILE *f = fopen (path, "w");
+    CHECK (f != NULL);
+    if (f) {
+        fputs (text, f);
+        fclose (f);
+    }
+}
+
+static bool
+s_setup (void)
+{
+    const char *root = getenv ("NINES_BUILD_ROOT");
+    if (!root)
+        root = "build";
+    snprintf (s_ninesd, sizeof s_ninesd, "%s/src/node/ninesd", root);
+    snprintf (s_ninesctl, sizeof s_ninesctl, "%s/src/cli/ninesctl", root);
+    snprintf (s_facade, sizeof s_facade, "%s/src/facade/nines-facade", root);
+    snprintf (s_app, sizeof s_app, "%s/tests/integration/test_facade_app", root);
+    snprintf (s_dir, sizeof s_dir, "/tmp/nines-test-node-XXXXXX");
+    if (!mkdtemp (s_dir))
+        return false;
+
+    char path [512], vals [4096] = "";
+    for (int i = 0; i < NV; i++) {
+        nines_keypair_generate (&s_vkp [i]);
+        snprintf (path, sizeof path, "%s/v%d.key", s_dir, i);
+        CHECK_RC (nines_keyfile_save (path, &s_vkp [i]), 0);
+        char hex [NINES_ID_HEX];
+        strcat (vals, nines_hex (hex, s_vkp [i].pk, NINES_ID_BYTES));
+        strcat (vals, "\n");
+        s_peer_port [i] = s_free_port ();
+        s_query_port [i] = s_free_port ();
+        s_pub_port [i] = s_free_port ();
+        snprintf (s_query_ep [i], sizeof s_query_ep [i], "tcp://127.0.0.1:%d", s_query_port [i]);
+    }
+    char vals_path [512];
+    snprintf (vals_path, sizeof vals_path, "%s/validators.txt", s_dir);
+    s_write (vals_path, vals);
+
+    s_reg = nines_registry_new ();
+    nines_params_t *p = &s_reg->params;
+    nines_params_default (p);
+    nines_random (p->genesis_seed, sizeof p->genesis_seed);
+    p->epoch_ms = 1000;
+    p->r = NV;                      /* every validator probes every pod each epoch */
+    p->committee = NV;
+    p->probe_timeout_ms = 1000;
+    p->retry_delay_ms = 200;
+    p->vote_delay_ms = 200;
+    p->round_timeout_ms = 3000;
+    p->down_probe_ms = 500;
+    for (int i = 0; i < NV; i++) {
+        nines_validator_info_t v = { 0 };
+        memcpy (v.id, s_vkp [i].pk, NINES_ID_BYTES);
+        v.stake = (uint64_t) (i + 1) * (i + 1) * 10000;     /* unequal weights 100..500 */
+        snprintf (v.endpoint, sizeof v.endpoint, "tcp://127.0.0.1:%d", s_peer_port [i]);
+        CHECK_RC (nines_registry_put_validator (s_reg, &v), 0);
+    }
+    nines_keypair_t provider;
+    nines_keypair_generate (&provider);
+    for (int k = 0; k < NP; k++) {
+        char crt [512], key [512], fkey [512], pin [128];
+        snprintf (crt, sizeof crt, "%s/pod%d.crt", s_dir, k);
+        snprintf (key, sizeof key, "%s/pod%d.key", s_dir, k);
+        snprintf (fkey, sizeof fkey, "%s/facade%d.key", s_dir, k);
+        CHECK_RC (tf_make_cert (crt, key, pin, sizeof pin), 0);
+        nines_keypair_generate (&s_fkp [k]);
+        CHECK_RC (nines_keyfile_save (fkey, &s_fkp [k]), 0);
+        nines_random (s_pod [k], NINES_ID_BYTES);
+        s_appc [k] = s_start_app (0);
+        if (!s_appc [k])
+            return false;
+        const char *line = tf_child_wait (s_appc [k], "listening ", NULL, 1000);
+        s_app_port [k] = line ? atoi (line + strlen ("listening ")) : 0;
+        char upstream [64], pod_hex [NINES_ID_HEX];
+        snprintf (upstream, sizeof upstream, "http://127.0.0.1:%d/", s_app_port [k]);
+        nines_hex (pod_hex, s_pod [k], NINES_ID_BYTES);
+        char *argv [] = { s_facade, "--listen", "127.0.0.1:0", "--cert", crt, "--key", key,
+                          "--upstream", upstream, "--pod", pod_hex, "--facade-key", fkey,
+                          "--validators", vals_path, "--workers", "1",
+                          "-s", "facade/health_timeout=500ms", NULL };
+        s_facc [k] = tf_child_start (argv);
+        line = s_facc [k] ? tf_child_wait (s_facc [k], "listening on https://127.0.0.1:", NULL, 20000) : NULL;
+        CHECK (line != NULL);
+        if (!line) {
+            if (s_facc [k])
+                fprintf (stderr, "facade output:\n%s\n", s_facc [k]->log);
+            return false;
+        }
+        s_fac_port [k] = atoi (strstr (line, "https://127.0.0.1:") + strlen ("https://127.0.0.1:"));
+
+        nines_pod_info_t pod;
+        memset (&pod, 0, sizeof pod);
+        memcpy (pod.pod, s_pod [k], NINES_ID_BYTES);
+        memcpy (pod.provider, provider.pk, NINES_ID_BYTES);
+        snprintf (pod.facade_url, sizeof pod.facade_url, "https://127.0.0.1:%d/", s_fac_port [k]);
+        memcpy (pod.facade_key, s_fkp [k].pk, NINES_ID_BYTES);
+        size_t pin_len = 0;
+        CHECK_RC (sodium_base642bin (pod.spki_pin, sizeof pod.spki_pin, pin + 8, strlen (pin + 8),
+                                     NULL, &pin_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+        CHECK_EQ (pin_len, 32);
+        pod.stake = 1000000;
+        strcpy (pod.method, "GET");
+        strcpy (pod.path, "/");
+        CHECK_RC (nines_registry_put_pod (s_reg, &pod), 0);
+    }
+    char reg_path [512];
+    snprintf (reg_path, sizeof reg_path, "%s/registry.zpl", s_dir);
+    CHECK_RC (nines_registry_save (s_reg, reg_path), 0);
+
+    for (int i = 0; i < NV; i++) {
+        char text [2048];
+        snprintf (text, sizeof text,
+                  "node\n"
+                  "    key = %s/v%d.key\n"
+                  "    data = %s/data%d\n"
+                  "    map_size = 67108864\n"
+                  "    peer = tcp://127.0.0.1:%d\n"
+                  "    query = %s\n"
+                  "    pub = tcp://127.0.0.1:%d\n"
+                  "    registry = %s\n"
+                  "    fault_hooks = 1\n"
+                  "engine\n"
+                  "    swim_period = 200ms\n"
+                  "    swim_ack_timeout = 150ms\n"
+                  "    submit_backoff = 500ms\n"
+                  "    submit_backoff_max = 2s\n",
+                  s_dir, i, s_dir, i, s_peer_port [i], s_query_ep [i], s_pub_port [i], reg_path);
+        snprintf (s_conf [i], sizeof s_conf [i], "%s/ninesd%d.zpl", s_dir, i);
+        s_write (s_conf [i], text);
+    }
+    for (int i = 0; i < NV; i++) {
+        s_node [i] = s_start_node (i);
+        if (!s_node [i])
+            return false;
+    }
+    return true;
+}
+
+/*  ---- checks ---- */
+
+/*  Verify a report as a third party would: kind, votes signed by distinct
+    committee members with the matching verdict, weight >= θ. */
+static void
+s_check_report (const uint8_t *data, size_t len, int kind, const uint8_t *pod)
+{
+    nines_report_t *r = calloc (1, sizeof *r);
+    CHECK_RC (nines_report_decode (data, len, r), 0);
+    CHECK_EQ (r->kind, kind);
+    CHECK_MEM (r->pod, pod, NINES_ID_BYTES);
+    const nines_validator_info_t *committee [NV];
+    uint64_t total = 0;
+    size_t n = nines_registry_committee (s_reg, r->pod, r->epoch, s_reg->params.committee,
+                                         committee, &total);
+    CHECK_EQ (n, NV);
+    uint64_t weight = 0;
+    int want = kind == NINES_REPORT_DOWN ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
+    for (uint16_t i = 0; i < r->n_votes; i++) {
+        const nines_vote_t *v = &r->votes [i];
+        CHECK_RC (nines_vote_verify (v), 0);
+        CHECK_MEM (v->body.round_id, r->round_id, NINES_HASH_BYTES);
+        for (uint16_t j = 0; j < i; j++)
+            CHECK (!nines_id_eq (r->votes [j].body.validator, v->body.validator));
+        CHECK (nines_registry_in_committee (s_reg, r->pod, r->epoch, v->body.validator));
+        if (v->body.verdict == want)
+            weight += nines_validator_weight (nines_registry_validator (s_reg, v->body.validator));
+    }
+    CHECK (weight * 1000000 >= (uint64_t) s_reg->params.theta_ppm * total);
+    free (r);
+}
+
+/*  Wait until node reports a report of kind for pod; checks it. */
+static bool
+s_wait_report (int node, int kind, const uint8_t *pod, int timeout_ms)
+{
+    uint64_t deadline = tf_now_ms () + (uint64_t) timeout_ms;
+    while (tf_now_ms () < deadline) {
+        reply_t r;
+        if (s_query (node, "reports", pod, &r) == 0 && r.ok) {
+            const msgpack_object *rows = s_get (&r.u.data, "rows");
+            for (uint32_t i = 0; rows && rows->type == MSGPACK_OBJECT_ARRAY && i < rows->via.array.size; i++) {
+                const msgpack_object *row = &rows->via.array.ptr [i];
+                if (!s_str_is (row, "kind", kind == NINES_REPORT_DOWN ? "down" : "up"))
+                    continue;
+                const msgpack_object *rep = s_get (row, "report");
+                CHECK (rep && rep->type == MSGPACK_OBJECT_BIN);
+                if (rep && rep->type == MSGPACK_OBJECT_BIN)
+                    s_check_report ((const uint8_t *) rep->via.bin.ptr, rep->via.bin.size, kind, pod);
+                s_reply_free (&r);
+                return true;
+            }
+        }
+        s_reply_free (&r);
+        usleep (200 * 1000);
+    }
+    return false;
+}
+
+static void
+test_outage (void)
+{
+    char hex [NINES_ID_HEX];
+    nines_hex (hex, s_pod [0], NINES_ID_BYTES);
+    /*  Healthy first: every node has probed pod 0 ok. */
+    uint64_t deadline = tf_now_ms () + 15000;
+    bool healthy = false;
+    while (!healthy && tf_now_ms () < deadline) {
+        reply_t r;
+        if (s_query (0, "pods", s_pod [0], &r) == 0 && r.ok) {
+            const msgpack_object *rows = s_get (&r.u.data, "rows");
+            if (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 1)
+                healthy = s_str_is (&rows->via.array.ptr [0], "last_outcome", "ok");
+        }
+        s_reply_free (&r);
+        if (!healthy)
+            usleep (200 * 1000);
+    }
+    CHECK (healthy);
+    if (!healthy)
+        fprintf (stderr, "ninesd 0 output:\n%s\n", s_node [0]->log);
+
+    /*  Stop app 0: a DOWN report. */
+    tf_child_stop (s_appc [0], SIGKILL);
+    tf_child_destroy (&s_appc [0]);
+    CHECK (s_wait_report (0, NINES_REPORT_DOWN, s_pod [0], 20000));
+    char out [1 << 16];
+    char *args [] = { "reports", "-e", s_query_ep [0], NULL };
+    CHECK_EQ (s_ctl (args, out, sizeof out), 0);
+    CHECK (strstr (out, "down") != NULL);
+    CHECK (strstr (out, hex) != NULL);
+    char *args_j [] = { "incidents", "-e", s_query_ep [2], "--json", NULL };
+    CHECK_EQ (s_ctl (args_j, out, sizeof out), 0);
+    CHECK (strstr (out, "\"open\":true") != NULL);
+
+    /*  Restart it on the same port: an UP report closes the incident. */
+    s_appc [0] = s_start_app (s_app_port [0]);
+    CHECK (s_wait_report (0, NINES_REPORT_UP, s_pod [0], 20000));
+    reply_t r;
+    CHECK_RC (s_query (0, "incidents", s_pod [0], &r), 0);
+    const msgpack_object *rows = s_get (&r.u.data, "rows");
+    CHECK (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size >= 1);
+    if (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size >= 1) {
+        const msgpack_object *last = &rows->via.array.ptr [rows->via.array.size - 1];
+        const msgpack_object *open = s_get (last, "open");
+        CHECK (open && open->type == MSGPACK_OBJECT_BOOLEAN && !open->via.boolean);
+        CHECK (s_u64 (last, "duration_ms") > 0);
+    }
+    s_reply_free (&r);
+    /*  The other pod never went down. */
+    CHECK_RC (s_query (0, "incidents", s_pod [1], &r), 0);
+    rows = s_get (&r.u.data, "rows");
+    CHECK (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 0);
+    s_reply_free (&r);
+}
+
+static void
+test_restart (void)
+{
+    const int v = 1;
+    /*  Wait until node 1 has the UP report too (gossip) and its outbox the
+        closed incident's evidence. */
+    CHECK (s_wait_report (v, NINES_REPORT_UP, s_pod [0], 10000));
+    uint64_t reports = s_status (v, "reports"), outbox = s_status (v, "outbox");
+    CHECK (reports >= 2 && reports != UINT64_MAX);
+    CHECK (outbox >= 1 && outbox != UINT64_MAX);
+    tf_child_stop (s_node [v], SIGKILL);
+    tf_child_destroy (&s_node [v]);
+    s_node [v] = s_start_node (v);
+    CHECK (s_node [v] != NULL);
+    CHECK (s_status (v, "reports") >= reports);
+    CHECK (s_status (v, "outbox") >= outbox);
+    CHECK (tf_child_wait (s_node [v], "restored ", NULL, 5000) != NULL);
+    reply_t r;
+    CHECK_RC (s_query (v, "evidence", NULL, &r), 0);
+    const msgpack_object *rows = s_get (&r.u.data, "rows");
+    CHECK (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size >= outbox);
+    s_reply_free (&r);
+    /*  Its engine knows the incident is closed: pod 0 up. */
+    CHECK_RC (s_query (v, "pods", s_pod [0], &r), 0);
+    rows = s_get (&r.u.data, "rows");
+    CHECK (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 1
+           && s_str_is (&rows->via.array.ptr [0], "state", "up"));
+    s_reply_free (&r);
+}
+
+static void
+test_malformed_query (void)
+{
+    reply_t r;
+    const uint8_t junk [] = { 0xc1, 0xff, 0x00, 0x12 };
+    CHECK_RC (s_raw_query (0, junk, sizeof junk, &r), 0);
+    CHECK (!r.ok && s_get (&r.u.data, "error") != NULL);
+    s_reply_free (&r);
+    const uint8_t no_op [] = { 0x81, 0xa1, 'x', 0x01 };     /* {x: 1} */
+    CHECK_RC (s_raw_query (0, no_op, sizeof no_op, &r), 0);
+    CHECK (!r.ok);
+    s_reply_free (&r);
+    CHECK_RC (s_query (0, "bogus", NULL, &r), 0);
+    CHECK (!r.ok);
+    s_reply_free (&r);
+    const uint8_t bad_pod [] = { 0x82, 0xa2, 'o', 'p', 0xa4, 'p', 'o', 'd', 's', 0xa3, 'p', 'o', 'd', 0x05 };
+    CHECK_RC (s_raw_query (0, bad_pod, sizeof bad_pod, &r), 0);
+    CHECK (!r.ok);
+    s_reply_free (&r);
+    CHECK (s_status (0, "queries_bad") >= 4);
+    /*  ninesctl: error reply exits 1, dead endpoint exits 3 in time. */
+    char out [4096], ep [64];
+    char *fault [] = { "fault", "--isolate", "off", "-e", s_query_ep [0], NULL };
+    CHECK_EQ (s_ctl (fault, out, sizeof out), 0);
+    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", s_free_port ());
+    uint64_t t0 = tf_now_ms ();
+    char *dead [] = { "status", "-e", ep, "-t", "500", NULL };
+    CHECK_EQ (s_ctl (dead, out, sizeof out), 3);
+    CHECK (tf_now_ms () - t0 < 5000);
+    CHECK (strstr (out, "no reply") != NULL);
+}
+
+/*  A CurveZMQ client to node 0's peer socket with key kp. */
+static zsock_t *
+s_peer_client (const nines_keypair_t *kp)
+{
+    zcert_t *cert = nines_keypair_zcert (kp);
+    uint8_t server [NINES_CURVE_BYTES];
+    nines_id_to_curve (s_vkp [0].pk, server);
+    zsock_t *s = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (s, 0);
+    zcert_apply (cert, s);
+    zsock_set_curve_serverkey_bin (s, server);
+    zsock_connect (s, "tcp://127.0.0.1:%d", s_peer_port [0]);
+    zcert_destroy (&cert);
+    return s;
+}
+
+static void
+test_peer_socket (void)
+{
+    /*  A registered key (validator 4's) sending garbage and a spoofed
+        sender: counted as bad, node keeps running. */
+    uint64_t bad0 = s_status (0, "msgs_bad");
+    zsock_t *s = s_peer_client (&s_vkp [NV - 1]);
+    zstr_send (s, "not msgpack at all");
+    uint8_t spoof [64] = { 0x95, 0x01, 0x01, 0xc4, 0x20 };
+    memcpy (spoof + 5, s_vkp [2].pk, NINES_ID_BYTES);      /* claims to be validator 2 */
+    zmq_send (zsock_resolve (s), spoof, 40, 0);
+    uint64_t deadline = tf_now_ms () + 5000, bad = bad0;
+    while (tf_now_ms () < deadline && (bad = s_status (0, "msgs_bad")) < bad0 + 2)
+        usleep (100 * 1000);
+    CHECK (bad >= bad0 + 2 && bad != UINT64_MAX);
+    zsock_destroy (&s);
+
+    /*  An unregistered key: the handshake is refused. */
+    nines_keypair_t stranger;
+    nines_keypair_generate (&stranger);
+    uint64_t refused0 = s_status (0, "peers_refused");
+    s = s_peer_client (&stranger);
+    zstr_send (s, "hello");
+    uint64_t refused = refused0;
+    deadline = tf_now_ms () + 5000;
+    while (tf_now_ms () < deadline && (refused = s_status (0, "peers_refused")) == refused0)
+        usleep (100 * 1000);
+    CHECK (refused > refused0 && refused != UINT64_MAX);
+    zsock_destroy (&s);
+    CHECK (s_status (0, "epoch") != UINT64_MAX);            /* still answering */
+}
+
+static void
+test_shutdown (void)
+{
+    for (int i = 0; i < NV; i++) {
+        if (!s_node [i])
+            continue;
+        int st = tf_child_stop (s_node [i], SIGTERM);
+        CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+        if (!(WIFEXITED (st) && WEXITSTATUS (st) == 0))
+            fprintf (stderr, "ninesd %d output:\n%s\n", i, s_node [i]->log);
+        tf_child_destroy (&s_node [i]);
+    }
+}
+
+int
+main (void)
+{
+    signal (SIGPIPE, SIG_IGN);
+    nines_crypto_init ();
+    zsys_init ();
+    uint64_t t0 = tf_now_ms ();
+    bool up = s_setup ();
+    CHECK (up);
+    if (up) {
+        RUN (test_outage);
+        RUN (test_restart);
+        RUN (test_malformed_query);
+        RUN (test_peer_socket);
+        RUN (test_shutdown);
+    }
+    for (int i = 0; i < NV; i++)
+        tf_child_destroy (&s_node [i]);
+    for (int k = 0; k < NP; k++) {
+        tf_child_destroy (&s_facc [k]);
+        tf_child_destroy (&s_appc [k]);
+    }
+    nines_registry_destroy (&s_reg);
+    char cmd [600];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    if (s_dir [0] && system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", s_dir);
+    fprintf (stderr, "test_node: %.1f s\n", (double) (tf_now_ms () - t0) / 1000.0);
+    zsys_shutdown ();
+    return t_done ("test_node");
+}
