@@ -166,7 +166,7 @@ s_scenario (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 static int
 s_network (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 {
-    static const char *const keys [] = { "latency", "jitter", "loss", NULL };
+    static const char *const keys [] = { "latency", "jitter", "loss", "probe_loss", NULL };
     int rc = section ? s_check_keys (ctx, section, "network", keys) : NINES_OK;
     if (!rc) rc = s_duration (ctx, section, "network", "latency", 0, 0, 60000, &self->latency_ms);
     if (!rc) rc = s_duration (ctx, section, "network", "jitter", 0, 0, 60000, &self->jitter_ms);
@@ -200,7 +200,7 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
          nines_fault_t *f)
 {
     static const char *const keys [] = { "at", "kind", "pod", "validator", "duration", "count",
-        "down", "up", "flaps", NULL };
+        "down", "up", "flaps", "targets", "spread", "partition", NULL };
     int rc = s_check_keys (ctx, section, where, keys);
     if (rc)
         return rc;

@@ -19,6 +19,7 @@
             latency = 20ms              one-way delay
             jitter = 5ms                uniform extra delay in [0, jitter]
             loss = 0.01                 message loss fraction
+            probe_loss = 0.01           heartbeat loss fraction (des; default: loss)
         adversaries                     counts of validators with a behaviour;
             always_down = 2             they are the LAST validators by index
             always_up = 0
@@ -36,6 +37,13 @@
             down = 6s                   flap: length of each outage
             up = 8s                     flap: gap between outages
             flaps = 4                   flap: number of outages
+            targets = 1                 des: the fault hits pods / validators
+                                        index..index+targets-1 (mod size), scaled
+                                        with the network by --pods / --validators
+            spread = 0s                 des: each target starts at a uniform
+                                        random offset in [at, at+spread)
+            partition = 0               des, validator_isolate: 1 = the targets
+                                        still reach pods and each other (a split)
         expect                          every key optional; only given ones are checked
             incidents = 1               detected incidents that match a true outage
             false_incidents = 0         most detected incidents matching none
