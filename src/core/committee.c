@@ -41,6 +41,34 @@ nines_sortition (uint64_t rank, uint32_t r, uint32_t n)
     return lhs < rhs;
 }
 
+static uint64_t
+s_draw_hash (const uint8_t seed [NINES_HASH_BYTES], const uint8_t validator [NINES_ID_BYTES], uint32_t j)
+{
+    uint8_t le [4] = { (uint8_t) j, (uint8_t) (j >> 8), (uint8_t) (j >> 16), (uint8_t) (j >> 24) };
+    uint8_t digest [NINES_HASH_BYTES];
+    nines_hash (digest, 3, seed, (size_t) NINES_HASH_BYTES, validator, (size_t) NINES_ID_BYTES, le, sizeof le);
+    return nines_hash_u64 (digest);
+}
+
+uint32_t
+nines_sortition_draws (const uint8_t seed [NINES_HASH_BYTES], const uint8_t validator [NINES_ID_BYTES],
+                       uint32_t r, uint32_t n, uint32_t m)
+{
+    if (n == 0 || m == 0)
+        return 0;
+    uint64_t total = (uint64_t) r * m;
+    uint64_t whole = total / n, frac = total % n;
+    uint64_t u = (uint64_t) (((unsigned __int128) s_draw_hash (seed, validator, UINT32_MAX) * n) >> 64);
+    return (uint32_t) (whole + (u < frac));
+}
+
+uint32_t
+nines_sortition_pod (const uint8_t seed [NINES_HASH_BYTES], const uint8_t validator [NINES_ID_BYTES],
+                     uint32_t j, uint32_t m)
+{
+    return (uint32_t) (((unsigned __int128) s_draw_hash (seed, validator, j) * m) >> 64);
+}
+
 static bool
 s_before (uint64_t ra, const uint8_t *ida, uint64_t rb, const uint8_t *idb)
 {

@@ -25,6 +25,21 @@ uint64_t nines_rank (const uint8_t seed [NINES_HASH_BYTES], const uint8_t pod [N
     r >= n means every validator probes). */
 bool nines_sortition (uint64_t rank, uint32_t r, uint32_t n);
 
+/*  Validator-driven sortition (DESIGN.md section 6, in the form that
+    scales): in an epoch with seed, validator v makes
+        draws = floor(r*m/n) + [u < frac(r*m/n)],  u = U(H(seed || v || le32(2^32-1)))
+    draws among the m registered pods (sorted by pod id), the j-th being
+        pod index = (H(seed || v || le32(j)) * m) >> 64       (first 8 bytes, LE)
+    so every pod gets r probers per epoch on average, as with the per-pair
+    rule nines_sortition, but a validator finds its pods in O(r*m/n) hashes
+    instead of O(m) (10^5 pods x 10^4 validators in nines-sim des).  Draws
+    are with replacement: a repeated pod is probed once.  n = 0 or m = 0
+    gives no draw. */
+uint32_t nines_sortition_draws (const uint8_t seed [NINES_HASH_BYTES], const uint8_t validator [NINES_ID_BYTES],
+                                uint32_t r, uint32_t n, uint32_t m);
+uint32_t nines_sortition_pod (const uint8_t seed [NINES_HASH_BYTES], const uint8_t validator [NINES_ID_BYTES],
+                              uint32_t j, uint32_t m);
+
 /*  Committee of a pod for an epoch: the c validators (of n, ids packed
     32 bytes apart) with the smallest rank, ties broken by id bytes.
     Writes their indexes into out_idx in ascending rank order and returns

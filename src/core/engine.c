@@ -8,7 +8,8 @@
 #define MAX_INFLIGHT    256     /* probes in flight per engine */
 #define MAX_ROUNDS      64      /* rounds this node initiated, open at once */
 #define MAX_DUTIES      256     /* confirm requests waiting for our vote */
-#define MAX_SEEN        4096    /* report ids remembered for de-duplication */
+#define HI_BUMP(hi, i)  do { if ((int) (i) + 1 > (hi)) (hi) = (int) (i) + 1; } while (0)
+#define HI_TRIM(hi, arr) do { while ((hi) > 0 && !(arr) [(hi) - 1].used) (hi)--; } while (0)
 #define MAX_GOSSIP      128     /* membership updates waiting to piggyback */
 #define MAX_PINGS       16      /* outstanding SWIM probes (direct and relayed) */
 
@@ -44,6 +45,7 @@ typedef struct {
 
 typedef struct {
     bool used;                      /* slot in use */
+    bool done;                      /* report formed; kept until deadline */
     uint8_t round_id [NINES_HASH_BYTES];
     uint8_t pod [NINES_ID_BYTES];   /* pod under question */
     uint64_t epoch;                 /* committee epoch */
@@ -105,14 +107,15 @@ struct _nines_engine_t {
     uint64_t epoch;                 /* current epoch */
     bool epoch_started;             /* epoch scheduled at least once */
 
-    pod_t *pods;                    /* sorted by pod id */
-    size_t n_pods;
+    pod_t *pods;                    /* pods with state, sorted by pod id (sparse) */
+    size_t n_pods, cap_pods;
     member_t *members;              /* other validators, sorted by id */
     size_t n_members;
 
     round_t rounds [MAX_ROUNDS];
     duty_t duties [MAX_DUTIES];
     inflight_t inflight [MAX_INFLIGHT];
+    int rounds_hi, duties_hi, inflight_hi; /* 1 + highest slot in use (scans stop there) */
     uint64_t next_probe_id;
 
     uint8_t (*seen) [NINES_HASH_BYTES]; /* ring of report ids */
@@ -139,8 +142,9 @@ struct _nines_engine_t {
     nines_action_t *actions;        /* FIFO */
     size_t act_head, act_tail, act_cap;
 
-    nines_peer_msg_t *scratch;      /* encode/decode buffer (large) */
-    uint8_t *frame;                 /* NINES_PEER_MSG_MAX bytes */
+    nines_peer_msg_t *scratch;      /* encode/decode buffer (large, per thread) */
+    uint8_t *frame;                 /* NINES_PEER_MSG_MAX bytes (per thread) */
+    bool any_suspect;               /* a member may be SUSPECT: scan for timeouts */
     nines_engine_stats_t stats;
 };
 
@@ -162,6 +166,8 @@ nines_engine_config_default (nines_engine_config_t *c)
     c->health_min_pods = 3;
     c->health_fail_ppm = 600000;
     c->max_reports = 1024;
+    c->max_seen = 4096;
+    c->keep_idle_pods = true;
 }
 
 void
@@ -234,6 +240,58 @@ s_pod (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
     return NULL;
 }
 
+/*  Pod state is sparse: an entry exists only for pods this node probes,
+    votes on or knows to be down, so a node among 10^4 validators watching
+    10^5 pods holds a few dozen entries, not 10^5 (nines-sim des).  Entries
+    move on insertion: never hold a pod_t pointer across s_pod_get. */
+static pod_t *
+s_pod_get (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    size_t lo = 0, hi = self->n_pods;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = memcmp (self->pods [mid].pod, id, NINES_ID_BYTES);
+        if (c == 0)
+            return &self->pods [mid];
+        if (c < 0) lo = mid + 1; else hi = mid;
+    }
+    if (!self->reg || !nines_registry_pod (self->reg, id))
+        return NULL;
+    if (self->n_pods == self->cap_pods) {
+        size_t cap = self->cap_pods ? 2 * self->cap_pods : 16;
+        pod_t *grown = realloc (self->pods, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        self->pods = grown;
+        self->cap_pods = cap;
+    }
+    memmove (&self->pods [lo + 1], &self->pods [lo], (self->n_pods - lo) * sizeof (pod_t));
+    self->n_pods++;
+    pod_t *pod = &self->pods [lo];
+    memset (pod, 0, sizeof *pod);
+    memcpy (pod->pod, id, NINES_ID_BYTES);
+    pod->last_outcome = -1;
+    return pod;
+}
+
+/*  Drop entries with nothing pending (when the config does not keep idle
+    pods; their closed-incident totals go with them). */
+static void
+s_pods_compact (nines_engine_t *self, uint64_t now)
+{
+    if (self->cfg.keep_idle_pods)
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n_pods; i++) {
+        pod_t *pod = &self->pods [i];
+        bool idle = !pod->down && !pod->next_probe && !pod->retry_at && !pod->next_down_probe
+                 && pod->busy_until <= now && !pod->down_report;
+        if (!idle)
+            self->pods [kept++] = *pod;
+    }
+    self->n_pods = kept;
+}
+
 static member_t *
 s_member (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
 {
@@ -272,12 +330,19 @@ nines_engine_new (const nines_keypair_t *kp, const uint8_t seed [32], const nine
         self->cfg.max_reports = 1;
     if (self->cfg.health_window == 0)
         self->cfg.health_window = 1;
-    self->seen = calloc (MAX_SEEN, NINES_HASH_BYTES);
+    if (self->cfg.max_seen == 0)
+        self->cfg.max_seen = 1;
+    self->seen = calloc (self->cfg.max_seen, NINES_HASH_BYTES);
     self->reports = calloc (self->cfg.max_reports, sizeof (nines_report_t *));
     self->health_pods = calloc (self->cfg.health_window, NINES_ID_BYTES);
     self->health_fail = calloc (self->cfg.health_window, 1);
-    self->scratch = calloc (1, sizeof (nines_peer_msg_t));
-    self->frame = malloc (NINES_PEER_MSG_MAX);
+    /* The encode/decode buffers live only within one event call, so the
+       engines of one thread share them (10^4 engines would otherwise
+       hold 1 GB of buffers in the simulator). */
+    static _Thread_local nines_peer_msg_t t_scratch;
+    static _Thread_local uint8_t t_frame [NINES_PEER_MSG_MAX];
+    self->scratch = &t_scratch;
+    self->frame = t_frame;
     self->lhm = 1;
     if (!self->seen || !self->reports || !self->health_pods || !self->health_fail
     ||  !self->scratch || !self->frame)
@@ -311,8 +376,6 @@ nines_engine_destroy (nines_engine_t **self_p)
     while (nines_engine_next_action (self, &a))
         nines_action_clear (&a);
     free (self->actions);
-    free (self->scratch);
-    free (self->frame);
     nines_keypair_wipe (&self->kp);
     free (self);
     *self_p = NULL;
@@ -335,25 +398,19 @@ void
 nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, uint64_t now)
 {
     self->reg = reg;
-    pod_t *pods = calloc (reg->n_pods ? reg->n_pods : 1, sizeof *pods);
-    if (!pods)
-        return;
-    for (size_t i = 0; i < reg->n_pods; i++) {
-        pod_t *old = s_pod (self, reg->pods [i].pod);
-        if (old) {
-            pods [i] = *old;
-            old->down_report = NULL;
-        }
-        else {
-            memcpy (pods [i].pod, reg->pods [i].pod, NINES_ID_BYTES);
-            pods [i].last_outcome = -1;
-        }
+    /* Keep the state of pods still registered; with keep_idle_pods every
+       registered pod gets an entry (a daemon lists them all). */
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n_pods; i++) {
+        if (nines_registry_pod (reg, self->pods [i].pod))
+            self->pods [kept++] = self->pods [i];
+        else
+            free (self->pods [i].down_report);
     }
-    for (size_t i = 0; i < self->n_pods; i++)
-        free (self->pods [i].down_report);
-    free (self->pods);
-    self->pods = pods;
-    self->n_pods = reg->n_pods;
+    self->n_pods = kept;
+    if (self->cfg.keep_idle_pods)
+        for (size_t i = 0; i < reg->n_pods; i++)
+            s_pod_get (self, reg->pods [i].pod);
 
     member_t *members = calloc (reg->n_validators ? reg->n_validators : 1, sizeof *members);
     if (!members)
@@ -375,6 +432,7 @@ nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, ui
     free (self->members);
     self->members = members;
     self->n_members = n;
+    self->any_suspect = true;       /* re-scan once */
     self->epoch_started = false;    /* re-run sortition with the new set */
 }
 
@@ -489,8 +547,10 @@ s_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint64_t n
         return;
     m->state = u->state;
     m->incarnation = u->incarnation;
-    if (u->state == NINES_MEMBER_SUSPECT)
+    if (u->state == NINES_MEMBER_SUSPECT) {
         m->suspect_since = now;
+        self->any_suspect = true;
+    }
     if (u->state == NINES_MEMBER_ALIVE)
         m->last_ack = now;
     s_gossip_update (self, u->id, u->state, u->incarnation);
@@ -502,8 +562,10 @@ s_mark (nines_engine_t *self, member_t *m, uint8_t state, uint64_t now)
     if (m->state == state)
         return;
     m->state = state;
-    if (state == NINES_MEMBER_SUSPECT)
+    if (state == NINES_MEMBER_SUSPECT) {
         m->suspect_since = now;
+        self->any_suspect = true;
+    }
     s_gossip_update (self, m->id, state, m->incarnation);
 }
 
@@ -569,12 +631,18 @@ s_swim_tick (nines_engine_t *self, uint64_t now)
                 s_mark (self, m, NINES_MEMBER_SUSPECT, now);
         }
     }
-    /* Suspects that did not refute in time are dead. */
-    uint64_t suspect_timeout = self->cfg.swim_suspect_periods * self->cfg.swim_period_ms;
-    for (size_t i = 0; i < self->n_members; i++) {
-        member_t *m = &self->members [i];
-        if (m->state == NINES_MEMBER_SUSPECT && now >= m->suspect_since + suspect_timeout)
-            s_mark (self, m, NINES_MEMBER_DEAD, now);
+    /* Suspects that did not refute in time are dead (scanned only while
+       there may be one: the scan is O(N)). */
+    if (self->any_suspect) {
+        uint64_t suspect_timeout = self->cfg.swim_suspect_periods * self->cfg.swim_period_ms;
+        bool any = false;
+        for (size_t i = 0; i < self->n_members; i++) {
+            member_t *m = &self->members [i];
+            if (m->state == NINES_MEMBER_SUSPECT && now >= m->suspect_since + suspect_timeout)
+                s_mark (self, m, NINES_MEMBER_DEAD, now);
+            any |= m->state == NINES_MEMBER_SUSPECT;
+        }
+        self->any_suspect = any;
     }
     /* One new probe per protocol period, round-robin over a random start. */
     if (now >= self->next_swim && self->n_members > 0) {
@@ -653,8 +721,10 @@ s_probe (nines_engine_t *self, pod_t *pod, int kind, int duty, uint64_t now)
 {
     inflight_t *slot = NULL;
     for (int i = 0; i < MAX_INFLIGHT && !slot; i++)
-        if (!self->inflight [i].used)
+        if (!self->inflight [i].used) {
             slot = &self->inflight [i];
+            HI_BUMP (self->inflight_hi, i);
+        }
     if (!slot)
         return;
     slot->used = true;
@@ -672,7 +742,9 @@ s_probe (nines_engine_t *self, pod_t *pod, int kind, int duty, uint64_t now)
     self->stats.probes++;
 }
 
-/*  Sortition for the epoch: which pods we probe and when (DESIGN.md §6). */
+/*  Sortition for the epoch: which pods we probe and when (DESIGN.md §6,
+    validator-driven draws of committee.h, so the cost is the r*M/N pods
+    drawn, not all M pods). */
 static void
 s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
 {
@@ -684,18 +756,26 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
     nines_epoch_seed (seed, p->genesis_seed, epoch);
     uint64_t start = p->genesis_ms + epoch * p->epoch_ms;
     uint32_t n = (uint32_t) self->reg->n_eligible;
+    uint32_t m = (uint32_t) self->reg->n_pods;
+    for (size_t i = 0; i < self->n_pods; i++)
+        self->pods [i].next_probe = 0;
+    bool all = n > 0 && p->r >= n;
+    uint32_t draws = all ? m : nines_sortition_draws (seed, self->kp.pk, p->r, n, m);
+    for (uint32_t j = 0; j < draws; j++) {
+        uint32_t at_pod = all ? j : nines_sortition_pod (seed, self->kp.pk, j, m);
+        pod_t *pod = s_pod_get (self, self->reg->pods [at_pod].pod);
+        if (!pod || pod->next_probe)
+            continue;
+        uint64_t at = start + s_rand (self, p->epoch_ms);
+        pod->next_probe = at < now ? now : at;
+    }
     for (size_t i = 0; i < self->n_pods; i++) {
         pod_t *pod = &self->pods [i];
-        if (nines_sortition (nines_rank (seed, pod->pod, self->kp.pk), p->r, n)) {
-            uint64_t at = start + s_rand (self, p->epoch_ms);
-            pod->next_probe = at < now ? now : at;
-        }
-        else
-            pod->next_probe = 0;
         if (pod->down && !pod->next_down_probe
         &&  nines_registry_in_committee (self->reg, pod->pod, epoch, self->kp.pk))
             pod->next_down_probe = now + s_rand (self, p->down_probe_ms ? p->down_probe_ms : 1);
     }
+    s_pods_compact (self, now);
 }
 
 /*  ---- rounds ---- */
@@ -706,8 +786,10 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
     const nines_params_t *p = &self->reg->params;
     round_t *r = NULL;
     for (int i = 0; i < MAX_ROUNDS && !r; i++)
-        if (!self->rounds [i].used)
+        if (!self->rounds [i].used) {
             r = &self->rounds [i];
+            HI_BUMP (self->rounds_hi, i);
+        }
     if (!r)
         return;
     if (!r->votes && !(r->votes = calloc (NINES_REPORT_MAX_VOTES, sizeof (nines_vote_t))))
@@ -751,6 +833,7 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
             for (int d = 0; d < MAX_DUTIES; d++)
                 if (!self->duties [d].used) {
                     duty_t *duty = &self->duties [d];
+                    HI_BUMP (self->duties_hi, d);
                     memset (duty, 0, sizeof *duty);
                     duty->used = true;
                     memcpy (duty->round_id, r->round_id, NINES_HASH_BYTES);
@@ -800,7 +883,9 @@ s_form_report (nines_engine_t *self, round_t *r, uint8_t verdict, uint64_t now)
         self->stats.rounds_down++;
     else
         self->stats.rounds_up++;
-    r->used = false;
+    /* The round lingers, closed, until its deadline: a member that signs
+       a conflicting vote after the quorum formed is still caught. */
+    r->done = true;
     pod_t *pod = s_pod (self, r->pod);
     if (pod)
         pod->busy_until = 0;
@@ -843,7 +928,7 @@ static int
 s_on_vote (nines_engine_t *self, const nines_vote_t *vote, uint64_t now)
 {
     round_t *r = NULL;
-    for (int i = 0; i < MAX_ROUNDS && !r; i++)
+    for (int i = 0; i < self->rounds_hi && !r; i++)
         if (self->rounds [i].used
         &&  memcmp (self->rounds [i].round_id, vote->body.round_id, NINES_HASH_BYTES) == 0)
             r = &self->rounds [i];
@@ -854,7 +939,7 @@ s_on_vote (nines_engine_t *self, const nines_vote_t *vote, uint64_t now)
         return NINES_ENOTCOMMITTEE;
     if (memcmp (vote->body.pod, r->pod, NINES_ID_BYTES) || vote->body.epoch != r->epoch)
         return NINES_EMALFORMED;
-    if (nines_vote_verify (vote))
+    if (nines_sigcache_vote_verify (self->cfg.sigcache, vote))
         return NINES_EBADSIG;
     for (size_t i = 0; i < r->n_votes; i++)
         if (memcmp (r->votes [i].body.validator, vote->body.validator, NINES_ID_BYTES) == 0) {
@@ -865,6 +950,8 @@ s_on_vote (nines_engine_t *self, const nines_vote_t *vote, uint64_t now)
     if (r->n_votes == NINES_REPORT_MAX_VOTES)
         return NINES_EFULL;
     r->votes [r->n_votes++] = *vote;
+    if (r->done)
+        return NINES_OK;            /* late: kept only to catch equivocation */
     r->weight [vote->body.verdict] += r->weights [m];
     uint8_t verdict = r->want == NINES_REPORT_DOWN ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
     if (nines_quorum_reached (r->weight [verdict], r->total, self->reg->params.theta_ppm))
@@ -955,7 +1042,7 @@ s_verify_report (nines_engine_t *self, const nines_report_t *report)
         for (size_t j = 0; j < i; j++)
             if (memcmp (report->votes [j].body.validator, v->body.validator, NINES_ID_BYTES) == 0)
                 return NINES_EDUPSIGNER;
-        if (nines_vote_verify (v))
+        if (nines_sigcache_vote_verify (self->cfg.sigcache, v))
             return NINES_EBADSIG;
         agree += nines_validator_weight (who);
     }
@@ -1057,8 +1144,8 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
     if (s_seen (self, id))
         return;
     memcpy (self->seen [self->seen_at], id, NINES_HASH_BYTES);
-    self->seen_at = (self->seen_at + 1) % MAX_SEEN;
-    if (self->n_seen < MAX_SEEN)
+    self->seen_at = (self->seen_at + 1) % self->cfg.max_seen;
+    if (self->n_seen < self->cfg.max_seen)
         self->n_seen++;
     nines_report_t **slot = &self->reports [self->reports_at];
     if (!*slot)
@@ -1084,7 +1171,8 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
     if (origin != FROM_DISK)
         s_gossip_report (self, report);
 
-    pod_t *pod = s_pod (self, report->pod);
+    pod_t *pod = report->kind == NINES_REPORT_DOWN ? s_pod_get (self, report->pod)
+                                                   : s_pod (self, report->pod);
     if (!pod)
         return;
     if (report->kind == NINES_REPORT_DOWN && !pod->down) {
@@ -1178,7 +1266,7 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
                 rc = NINES_EMALFORMED;
                 break;
             }
-            pod_t *pod = s_pod (self, req.pod);
+            pod_t *pod = s_pod_get (self, req.pod);
             if (!pod) {
                 rc = NINES_EUNKNOWN;
                 break;
@@ -1187,13 +1275,14 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
                 rc = NINES_ENOTCOMMITTEE;
                 break;
             }
-            for (int d = 0; d < MAX_DUTIES; d++)
+            for (int d = 0; d < self->duties_hi; d++)
                 if (self->duties [d].used
                 &&  memcmp (self->duties [d].round_id, req.round_id, NINES_HASH_BYTES) == 0)
                     return NINES_OK;        /* repeated request */
             for (int d = 0; d < MAX_DUTIES; d++)
                 if (!self->duties [d].used) {
                     duty_t *duty = &self->duties [d];
+                    HI_BUMP (self->duties_hi, d);
                     memset (duty, 0, sizeof *duty);
                     duty->used = true;
                     memcpy (duty->round_id, req.round_id, NINES_HASH_BYTES);
@@ -1240,7 +1329,8 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
             if (memcmp (mb->a.body.validator, mb->b.body.validator, NINES_ID_BYTES)
             ||  memcmp (mb->a.body.round_id, mb->b.body.round_id, NINES_HASH_BYTES)
             ||  mb->a.body.verdict == mb->b.body.verdict
-            ||  nines_vote_verify (&mb->a) || nines_vote_verify (&mb->b))
+            ||  nines_sigcache_vote_verify (self->cfg.sigcache, &mb->a)
+            ||  nines_sigcache_vote_verify (self->cfg.sigcache, &mb->b))
                 rc = NINES_EBADSIG;
             else
                 self->stats.misbehaviours++;
@@ -1260,19 +1350,20 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
                             uint64_t req_t_ms, uint64_t now)
 {
     inflight_t *slot = NULL;
-    for (int i = 0; i < MAX_INFLIGHT && !slot; i++)
+    for (int i = 0; i < self->inflight_hi && !slot; i++)
         if (self->inflight [i].used && self->inflight [i].id == probe_id)
             slot = &self->inflight [i];
     if (!slot || !self->reg)
         return;
     slot->used = false;
+    HI_TRIM (self->inflight_hi, self->inflight);
     if (now > self->now)
         self->now = now;
     if (self->isolated)
         outcome = NINES_OUTCOME_TIMEOUT;
     if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
         outcome = NINES_OUTCOME_TIMEOUT;
-    pod_t *pod = s_pod (self, slot->pod);
+    pod_t *pod = s_pod_get (self, slot->pod);
     if (!pod)
         return;
     bool failed = outcome != NINES_OUTCOME_OK;
@@ -1349,12 +1440,12 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
             s_probe (self, pod, PROBE_DOWN, -1, now);
         }
     }
-    for (int d = 0; d < MAX_DUTIES; d++) {
+    for (int d = 0; d < self->duties_hi; d++) {
         duty_t *duty = &self->duties [d];
         if (!duty->used)
             continue;
         if (!duty->probing && now >= duty->probe_at) {
-            pod_t *pod = s_pod (self, duty->pod);
+            pod_t *pod = s_pod_get (self, duty->pod);
             if (!pod) {
                 duty->used = false;
                 continue;
@@ -1366,16 +1457,20 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
         if (duty->probing && now >= duty->probe_at + p->round_timeout_ms + p->probe_timeout_ms)
             duty->used = false;         /* the driver lost the probe */
     }
-    for (int i = 0; i < MAX_ROUNDS; i++) {
+    for (int i = 0; i < self->rounds_hi; i++) {
         round_t *r = &self->rounds [i];
         if (r->used && now >= r->deadline) {
             r->used = false;
+            if (r->done)
+                continue;
             self->stats.rounds_failed++;
             pod_t *pod = s_pod (self, r->pod);
             if (pod)
                 pod->busy_until = 0;
         }
     }
+    HI_TRIM (self->duties_hi, self->duties);
+    HI_TRIM (self->rounds_hi, self->rounds);
     for (size_t i = 0; i < self->n_outbox; i++) {
         outbox_t *o = &self->outbox [i];
         if (now < o->next_at)
@@ -1414,16 +1509,32 @@ nines_engine_next_wakeup (nines_engine_t *self)
         if (self->pods [i].down)
             MIN_AT (self->pods [i].next_down_probe);
     }
-    for (int d = 0; d < MAX_DUTIES; d++)
+    for (int d = 0; d < self->duties_hi; d++)
         if (self->duties [d].used && !self->duties [d].probing)
             MIN_AT (self->duties [d].probe_at);
-    for (int i = 0; i < MAX_ROUNDS; i++)
+    for (int i = 0; i < self->rounds_hi; i++)
         if (self->rounds [i].used)
             MIN_AT (self->rounds [i].deadline);
     for (size_t i = 0; i < self->n_outbox; i++)
         MIN_AT (self->outbox [i].next_at);
-    if (self->n_members)
-        MIN_AT (self->now + self->cfg.swim_ack_timeout_ms);
+    /* SWIM: the next protocol period and the deadlines of outstanding
+       pings, exactly, so an idle node wakes about once per period. */
+    if (self->n_members && !self->isolated) {
+        uint64_t period = self->cfg.swim_period_ms * self->lhm;
+        uint64_t ack_timeout = self->cfg.swim_ack_timeout_ms * self->lhm;
+        if (self->next_swim < next)
+            next = self->next_swim > self->now ? self->next_swim : self->now;
+        for (int i = 0; i < MAX_PINGS; i++) {
+            const ping_t *ping = &self->pings [i];
+            if (!ping->used)
+                continue;
+            if (!ping->relay && !ping->indirect)
+                MIN_AT (ping->sent + ack_timeout);
+            MIN_AT (ping->sent + period);
+        }
+        if (self->any_suspect)
+            MIN_AT (self->now + self->cfg.swim_ack_timeout_ms);
+    }
 #undef MIN_AT
     return next;
 }
@@ -1483,9 +1594,17 @@ nines_engine_members (nines_engine_t *self, nines_member_info_t *out, size_t max
 size_t
 nines_engine_pods (nines_engine_t *self, nines_pod_status_t *out, size_t max)
 {
-    for (size_t i = 0; i < self->n_pods && i < max; i++) {
-        const pod_t *p = &self->pods [i];
-        memcpy (out [i].pod, p->pod, NINES_ID_BYTES);
+    /* Every registered pod, in id order; pods without state (sparse mode)
+       read as never probed. */
+    if (!self->reg)
+        return 0;
+    for (size_t i = 0; i < self->reg->n_pods && i < max; i++) {
+        const pod_t *p = s_pod (self, self->reg->pods [i].pod);
+        memset (&out [i], 0, sizeof out [i]);
+        memcpy (out [i].pod, self->reg->pods [i].pod, NINES_ID_BYTES);
+        out [i].last_outcome = -1;
+        if (!p)
+            continue;
         out [i].down = p->down;
         out [i].last_outcome = p->last_outcome;
         out [i].last_probe_ms = p->last_probe;
@@ -1493,7 +1612,7 @@ nines_engine_pods (nines_engine_t *self, nines_pod_status_t *out, size_t max)
         out [i].downtime_ms = p->downtime;
         out [i].incidents = p->incidents;
     }
-    return self->n_pods;
+    return self->reg->n_pods;
 }
 
 size_t
@@ -1512,4 +1631,67 @@ nines_engine_outbox (nines_engine_t *self, const nines_evidence_t **out, size_t 
     for (size_t i = 0; i < self->n_outbox && i < max; i++)
         out [i] = self->outbox [i].ev;
     return self->n_outbox;
+}
+
+/*  ---- shared verification cache (simulator) ---- */
+
+#define SIGCACHE_PROBES 8
+
+struct _nines_sigcache_t {
+    uint8_t (*keys) [NINES_HASH_BYTES]; /* H(signer || signed bytes || sig), zero = empty */
+    size_t mask;                    /* slots - 1 */
+};
+
+nines_sigcache_t *
+nines_sigcache_new (size_t slots)
+{
+    nines_sigcache_t *self = calloc (1, sizeof *self);
+    size_t cap = 64;
+    while (cap < slots)
+        cap *= 2;
+    if (self)
+        self->keys = calloc (cap, NINES_HASH_BYTES);
+    if (self && !self->keys) {
+        free (self);
+        return NULL;
+    }
+    if (self)
+        self->mask = cap - 1;
+    return self;
+}
+
+void
+nines_sigcache_destroy (nines_sigcache_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free ((*self_p)->keys);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+int
+nines_sigcache_vote_verify (nines_sigcache_t *self, const nines_vote_t *vote)
+{
+    if (!self)
+        return nines_vote_verify (vote);
+    uint8_t key [NINES_HASH_BYTES];
+    nines_hash (key, 3, vote->body.validator, (size_t) NINES_ID_BYTES, vote->signed_bytes,
+                (size_t) (vote->signed_len <= NINES_VOTE_SIGNED_MAX ? vote->signed_len : NINES_VOTE_SIGNED_MAX),
+                vote->sig, (size_t) NINES_SIG_BYTES);
+    uint64_t h = nines_hash_u64 (key);
+    for (size_t k = 0; k < SIGCACHE_PROBES; k++)
+        if (memcmp (self->keys [(h + k) & self->mask], key, NINES_HASH_BYTES) == 0)
+            return NINES_OK;
+    if (nines_vote_verify (vote))
+        return NINES_EBADSIG;
+    static const uint8_t zero [NINES_HASH_BYTES];
+    size_t slot = h & self->mask;
+    for (size_t k = 0; k < SIGCACHE_PROBES; k++)
+        if (memcmp (self->keys [(h + k) & self->mask], zero, NINES_HASH_BYTES) == 0) {
+            slot = (h + k) & self->mask;
+            break;
+        }
+    memcpy (self->keys [slot], key, NINES_HASH_BYTES);
+    return NINES_OK;
 }

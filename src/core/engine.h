@@ -86,7 +86,27 @@ typedef struct {
     uint32_t health_min_pods;       /* distinct pods failed before degrading (3) */
     uint32_t health_fail_ppm;       /* failing fraction that means degraded (600000) */
     uint32_t max_reports;           /* reports kept in memory for queries (1024) */
+    uint32_t max_seen;              /* report ids remembered for de-duplication (4096) */
+    bool keep_idle_pods;            /* keep an entry for every registered pod (true);
+                                       false: only pods with pending work or history
+                                       (the simulator's 10^5 pods x 10^4 nodes) */
+    struct _nines_sigcache_t *sigcache; /* optional, borrowed: votes already verified by
+                                       any engine sharing it are not verified again */
 } nines_engine_config_t;
+
+/*  A set of (signer, signed bytes, signature) triples known to verify,
+    shared by the engines of one simulator process so that a report
+    gossiped to 10^4 simulated validators costs its Ed25519 checks once,
+    not 10^4 times.  Every signature is still checked for real on first
+    sight; a daemon has one engine and no use for it.  Not thread-safe.
+    slots: capacity (rounded up to a power of two); a full cache forgets
+    old entries.  NULL on allocation failure. */
+typedef struct _nines_sigcache_t nines_sigcache_t;
+nines_sigcache_t *nines_sigcache_new (size_t slots);
+void nines_sigcache_destroy (nines_sigcache_t **self_p);
+
+/*  nines_vote_verify through cache (which may be NULL): 0 or NINES_EBADSIG. */
+int nines_sigcache_vote_verify (nines_sigcache_t *cache, const nines_vote_t *vote) NINES_WARN_UNUSED;
 
 void nines_engine_config_default (nines_engine_config_t *config);
 
@@ -190,6 +210,9 @@ typedef struct {
     uint32_t incidents;             /* incidents seen */
 } nines_pod_status_t;
 
+/*  Status of every registered pod in pod-id order (up to max rows into
+    out); pods this node holds no state for read as never probed
+    (last_outcome -1).  Returns the number of registered pods. */
 size_t nines_engine_pods (nines_engine_t *self, nines_pod_status_t *out, size_t max);
 
 /*  Recent accepted reports, newest last: pointers valid until the next

@@ -25,6 +25,7 @@ nines_registry_destroy (nines_registry_t **self_p)
     free (self->pods);
     free (self->eligible_ids);
     free (self->eligible_idx);
+    free (self->committee_cache);
     free (self);
     *self_p = NULL;
 }
@@ -165,6 +166,22 @@ nines_validator_weight (const nines_validator_info_t *v)
     return nines_isqrt (v->stake);
 }
 
+#define COMMITTEE_CACHE 4096             /* memoised committees (direct-mapped) */
+
+typedef struct {
+    bool used;                               /* entry filled */
+    uint8_t pod [NINES_ID_BYTES];            /* key: pod */
+    uint8_t seed [NINES_HASH_BYTES];         /* key: epoch seed */
+    uint64_t version;                        /* key: registry version */
+    uint32_t c;                              /* key: size asked */
+    uint32_t n;                              /* members found */
+    uint32_t idx [NINES_REPORT_MAX_VOTES];   /* their eligible indexes, by rank */
+} s_committee_entry_t;
+
+struct _nines_committee_cache_t {
+    s_committee_entry_t entries [COMMITTEE_CACHE];
+};
+
 size_t
 nines_registry_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
                           uint64_t epoch, size_t c, const nines_validator_info_t **out,
@@ -175,8 +192,37 @@ nines_registry_committee (const nines_registry_t *self, const uint8_t pod [NINES
     if (c > self->n_eligible)
         c = self->n_eligible;               /* bounds the stack array below */
     uint32_t idx [c ? c : 1];
-    size_t n = nines_committee (seed, pod, (const uint8_t (*) [NINES_ID_BYTES]) self->eligible_ids,
-                                self->n_eligible, c, idx);
+    size_t n;
+    s_committee_entry_t *e = NULL;
+    if (c <= NINES_REPORT_MAX_VOTES) {
+        nines_registry_t *mut = (nines_registry_t *) self;   /* the memo is not registry state */
+        if (!mut->committee_cache)
+            mut->committee_cache = calloc (1, sizeof *mut->committee_cache);
+        if (mut->committee_cache) {
+            uint64_t h;
+            memcpy (&h, pod, 8);
+            h ^= nines_hash_u64 (seed);
+            e = &mut->committee_cache->entries [(h * 0x9e3779b97f4a7c15ULL >> 32) % COMMITTEE_CACHE];
+        }
+    }
+    if (e && e->used && e->version == self->version && e->c == c
+    &&  memcmp (e->pod, pod, NINES_ID_BYTES) == 0 && memcmp (e->seed, seed, NINES_HASH_BYTES) == 0) {
+        n = e->n;
+        memcpy (idx, e->idx, n * sizeof idx [0]);
+    }
+    else {
+        n = nines_committee (seed, pod, (const uint8_t (*) [NINES_ID_BYTES]) self->eligible_ids,
+                             self->n_eligible, c, idx);
+        if (e) {
+            e->used = true;
+            memcpy (e->pod, pod, NINES_ID_BYTES);
+            memcpy (e->seed, seed, NINES_HASH_BYTES);
+            e->version = self->version;
+            e->c = (uint32_t) c;
+            e->n = (uint32_t) n;
+            memcpy (e->idx, idx, n * sizeof idx [0]);
+        }
+    }
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
         out [i] = &self->validators [self->eligible_idx [idx [i]]];

@@ -51,6 +51,8 @@ typedef struct {
     uint8_t (*eligible_ids) [NINES_ID_BYTES];/* their ids, sorted */
     uint32_t *eligible_idx;                  /* index into validators[] */
     uint64_t version;                        /* bumped on every change */
+    struct _nines_committee_cache_t *committee_cache; /* memo of recent committees (owned,
+                                                lazily allocated; see nines_registry_committee) */
 } nines_registry_t;
 
 nines_registry_t *nines_registry_new (void);
@@ -89,7 +91,11 @@ uint64_t nines_validator_weight (const nines_validator_info_t *v);
 
 /*  Committee of pod for epoch among eligible validators: writes up to c
     pointers into out (ascending rank) and returns how many.  Total weight
-    of the committee in *total_weight if not NULL. */
+    of the committee in *total_weight if not NULL.  Computing one costs N
+    hashes, so recent answers are memoised in the registry (keyed by pod,
+    epoch seed, c and version): the ten thousand engines of nines-sim des
+    share one registry and ask for the same committees.  The memo makes
+    this call not thread-safe on a shared registry. */
 size_t nines_registry_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
                                  uint64_t epoch, size_t c, const nines_validator_info_t **out,
                                  uint64_t *total_weight);

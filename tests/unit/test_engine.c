@@ -380,6 +380,79 @@ test_determinism (void)
     CHECK_EQ (bytes [0], bytes [1]);
 }
 
+/*  The shared verification cache answers as nines_vote_verify does. */
+static void
+test_sigcache (void)
+{
+    nines_sigcache_t *cache = nines_sigcache_new (64);
+    CHECK (cache != NULL);
+    nines_keypair_t kp;
+    uint8_t seed [32] = { 42 };
+    nines_keypair_from_seed (&kp, seed);
+    nines_vote_t *vote = calloc (1, sizeof *vote);
+    memcpy (vote->body.validator, kp.pk, 32);
+    vote->body.verdict = NINES_VERDICT_DOWN;
+    vote->body.t_ms = T0;
+    CHECK_RC (nines_vote_sign (vote, &kp), 0);
+    CHECK_RC (nines_sigcache_vote_verify (cache, vote), 0);
+    CHECK_RC (nines_sigcache_vote_verify (cache, vote), 0);      /* from the cache */
+    CHECK_RC (nines_sigcache_vote_verify (NULL, vote), 0);
+    vote->sig [0] ^= 1;
+    CHECK_RC (nines_sigcache_vote_verify (cache, vote), NINES_EBADSIG);
+    vote->sig [0] ^= 1;
+    vote->signed_bytes [vote->signed_len - 1] ^= 1;
+    CHECK_RC (nines_sigcache_vote_verify (cache, vote), NINES_EBADSIG);
+    free (vote);
+    nines_sigcache_destroy (&cache);
+    CHECK (cache == NULL);
+}
+
+/*  keep_idle_pods = false: state only for pods with work, yet queries
+    list every registered pod, and sortition draws about r*M/N pods. */
+static void
+test_sparse_pods (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (20, NULL, 400, &p, 11, T0);
+    nines_engine_config_t cfg;
+    nines_engine_config_default (&cfg);
+    cfg.keep_idle_pods = false;
+    uint8_t seed [32] = { 7 };
+    nines_engine_t *e = nines_engine_new (&net->keys [0], seed, &cfg);
+    nines_engine_set_registry (e, net->reg, T0);
+    for (uint64_t t = T0; t < T0 + 10 * p.epoch_ms; t += 50) {
+        nines_engine_on_tick (e, t);
+        nines_action_t a;
+        while (nines_engine_next_action (e, &a)) {
+            if (a.type == NINES_ACT_PROBE) {
+                nines_hb_resp_t resp;
+                uint8_t nonce [16] = { 0 };
+                memset (&resp, 0, sizeof resp);
+                resp.app_status = 200;
+                nines_engine_on_probe_done (e, a.probe_id, NINES_OUTCOME_OK, &resp, nonce, t, t);
+            }
+            nines_action_clear (&a);
+        }
+    }
+    nines_engine_stats_t st;
+    nines_engine_stats (e, &st);
+    /* r * M / N = 3 * 400 / 20 = 60 draws per epoch, 10 epochs, a few repeats. */
+    CHECK (st.probes > 10 * 60 * 8 / 10 && st.probes <= 10 * 60);
+    nines_pod_status_t *pods = calloc (400, sizeof *pods);
+    CHECK_EQ (nines_engine_pods (e, pods, 400), 400);
+    size_t probed = 0;
+    for (size_t i = 0; i < 400; i++) {
+        CHECK (!pods [i].down);
+        probed += pods [i].last_outcome == NINES_OUTCOME_OK;
+        if (i)
+            CHECK (memcmp (pods [i - 1].pod, pods [i].pod, 32) < 0);
+    }
+    CHECK (probed < 400);                   /* idle pods' entries were dropped */
+    free (pods);
+    nines_engine_destroy (&e);
+    net_destroy (&net);
+}
+
 int
 main (void)
 {
@@ -394,5 +467,7 @@ main (void)
     RUN (test_round_timeout);
     RUN (test_equivocation);
     RUN (test_determinism);
+    RUN (test_sigcache);
+    RUN (test_sparse_pods);
     return t_done ("test_engine");
 }

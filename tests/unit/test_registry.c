@@ -65,6 +65,92 @@ test_committee_rules (void)
     CHECK_EQ (nines_epoch_of (1000, 5000, 10000), 0);
 }
 
+/*  Validator-driven sortition: r probers per pod on average, every pod
+    index in range, a validator's draws a pure function of public data. */
+static void
+test_sortition_draws (void)
+{
+    uint8_t ids [100][32], seed [32];
+    for (int i = 0; i < 100; i++)
+        s_id (ids [i], i + 1);
+    nines_epoch_seed (seed, (const uint8_t *) "0123456789abcdef0123456789abcdef", 7);
+    uint32_t hits [1000] = { 0 };
+    uint64_t total = 0;
+    for (int i = 0; i < 100; i++) {
+        uint32_t k = nines_sortition_draws (seed, ids [i], 3, 100, 1000);
+        CHECK (k == 30);                        /* r*m/n = 30 exactly */
+        for (uint32_t j = 0; j < k; j++) {
+            uint32_t p = nines_sortition_pod (seed, ids [i], j, 1000);
+            CHECK (p < 1000);
+            hits [p]++;
+            total++;
+        }
+        CHECK_EQ (nines_sortition_pod (seed, ids [i], 3, 1000), nines_sortition_pod (seed, ids [i], 3, 1000));
+    }
+    CHECK_EQ (total, 3000);
+    uint32_t unprobed = 0;
+    for (int p = 0; p < 1000; p++)
+        unprobed += hits [p] == 0;
+    CHECK (unprobed > 20 && unprobed < 90);     /* Poisson(3): e^-3 = 5 % */
+    /* Fractional share: 3 * 10 / 100 = 0.3 draws on average. */
+    uint64_t sum = 0;
+    for (int i = 0; i < 100; i++) {
+        uint32_t k = nines_sortition_draws (seed, ids [i], 3, 100, 10);
+        CHECK (k <= 1);
+        sum += k;
+    }
+    CHECK (sum >= 15 && sum <= 45);
+    CHECK_EQ (nines_sortition_draws (seed, ids [0], 3, 0, 10), 0);
+    CHECK_EQ (nines_sortition_draws (seed, ids [0], 3, 10, 0), 0);
+}
+
+/*  The committee memo answers what a fresh computation answers, also
+    after the registry changed. */
+static void
+test_committee_memo (void)
+{
+    nines_registry_t *reg = nines_registry_new ();
+    reg->params.min_validator_stake = 1;
+    for (int i = 0; i < 40; i++) {
+        nines_validator_info_t v;
+        memset (&v, 0, sizeof v);
+        s_id (v.id, i + 1);
+        v.stake = 100 + (uint64_t) i;
+        CHECK_RC (nines_registry_put_validator (reg, &v), 0);
+    }
+    uint8_t pod [32] = { 3 }, seed [32];
+    for (int round = 0; round < 2; round++) {
+        for (uint64_t e = 0; e < 20; e++) {
+            const nines_validator_info_t *a [7], *b [7];
+            uint64_t ta = 0, tb = 0;
+            size_t na = nines_registry_committee (reg, pod, e, 7, a, &ta);
+            size_t nb = nines_registry_committee (reg, pod, e, 7, b, &tb);    /* memoised */
+            uint32_t idx [7];
+            nines_epoch_seed (seed, reg->params.genesis_seed, e);
+            size_t nc = nines_committee (seed, pod, (const uint8_t (*)[32]) reg->eligible_ids,
+                                         reg->n_eligible, 7, idx);
+            CHECK_EQ (na, 7);
+            CHECK_EQ (nb, 7);
+            CHECK_EQ (nc, 7);
+            CHECK_EQ (ta, tb);
+            for (size_t i = 0; i < 7; i++) {
+                CHECK (a [i] == b [i]);
+                CHECK_MEM (a [i]->id, reg->eligible_ids [idx [i]], 32);
+            }
+        }
+        /* Change the validator set: answers follow the new registry. */
+        const nines_validator_info_t *first [7];
+        nines_registry_committee (reg, pod, 0, 7, first, NULL);
+        uint8_t gone [32];
+        memcpy (gone, first [0]->id, 32);
+        CHECK_RC (nines_registry_remove_validator (reg, gone), 0);
+        nines_registry_committee (reg, pod, 0, 7, first, NULL);
+        for (size_t i = 0; i < 7; i++)
+            CHECK (memcmp (first [i]->id, gone, 32) != 0);
+    }
+    nines_registry_destroy (&reg);
+}
+
 static void
 test_registry (void)
 {
@@ -193,6 +279,8 @@ main (void)
 {
     nines_crypto_init ();
     RUN (test_committee_rules);
+    RUN (test_sortition_draws);
+    RUN (test_committee_memo);
     RUN (test_registry);
     RUN (test_registry_errors);
     return t_done ("test_registry");
