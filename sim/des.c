@@ -164,6 +164,7 @@ typedef struct {
     nines_des_result_t *res;        /* output */
     nines_peer_msg_t *msg;          /* scratch for proof checks */
     nines_report_t *report;         /* scratch for report decoding */
+    nines_sigcache_t *sigcache;     /* verified signatures, shared by the engines */
 } des_t;
 
 /*  Grow an id-keyed table: the map is rebuilt over the moved keys. */
@@ -495,7 +496,8 @@ s_setup (des_t *d)
     d->msg = malloc (sizeof *d->msg);
     d->report = malloc (sizeof *d->report);
     d->reg = nines_registry_new ();
-    if (!d->keys || !d->engines || !d->tick_at || !d->isolated || !d->group || !d->behaviour
+    d->sigcache = nines_sigcache_new (1 << 16);
+    if (!d->sigcache || !d->keys || !d->engines || !d->tick_at || !d->isolated || !d->group || !d->behaviour
     ||  !d->proven || !d->pod_ids || !d->pod_incident || !d->msg || !d->report || !d->reg)
         return NINES_ENOMEM;
     for (size_t p = 0; p < d->m; p++)
@@ -574,6 +576,9 @@ s_setup (des_t *d)
     nines_engine_config_default (&ec);
     ec.gossip_fanout = d->res->gossip_fanout;
     ec.max_reports = 4;             /* queries are not simulated: keep few */
+    ec.max_seen = 1024;             /* covers the gossip of every report in flight */
+    ec.keep_idle_pods = false;      /* sparse pod state: a few dozen entries per node */
+    ec.sigcache = d->sigcache;      /* each distinct signature verified once */
     for (size_t i = 0; i < d->n; i++) {
         uint8_t seed [32];
         s_derive (seed, cfg->seed, 4, i);
@@ -600,6 +605,7 @@ s_teardown (des_t *d)
     for (size_t i = 0; d->engines && i < d->n; i++)
         nines_engine_destroy (&d->engines [i]);
     nines_registry_destroy (&d->reg);
+    nines_sigcache_destroy (&d->sigcache);
     free (d->keys);
     free (d->engines);
     free (d->tick_at);
