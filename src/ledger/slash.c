@@ -1,5 +1,6 @@
 /*  Fixed-point slashing math: see slash.h for the method and its sources. */
 #include "ledger/slash.h"
+#include <stdbool.h>
 
 typedef unsigned __int128 u128;
 
@@ -23,16 +24,25 @@ s_exp_small (uint64_t r)
     return (uint64_t) sum;           /* < 2 × 2^62 */
 }
 
+/*  Cody-Waite reduction y = k ln2 + r (y in Q62); false when k >= kmax or
+    y is past Y_MAX (the result then underflows Q62). */
+static bool
+s_reduce (u128 y, uint64_t kmax, uint64_t *k, uint64_t *r)
+{
+    if (y >= Y_MAX)
+        return false;
+    *k = (uint64_t) (y / LN2_Q62);
+    *r = (uint64_t) (y - (u128) *k * LN2_Q62);
+    return *k < kmax;
+}
+
 /*  1 / (1 + e^y) in Q62 for y >= 0 given in Q62 (128-bit). */
 static uint64_t
 s_sigmoid_neg (u128 y)
 {
-    if (y >= Y_MAX)
+    uint64_t k, r;
+    if (!s_reduce (y, 64, &k, &r))
         return 0;
-    uint64_t k = (uint64_t) (y / LN2_Q62);
-    if (k >= 64)
-        return 0;
-    uint64_t r = (uint64_t) (y - (u128) k * LN2_Q62);
     u128 den = (u128) NINES_Q62_ONE + ((u128) s_exp_small (r) << k);
     return (uint64_t) (((u128) 1 << (2 * Q)) / den);
 }
@@ -41,12 +51,9 @@ s_sigmoid_neg (u128 y)
 static uint64_t
 s_exp_neg (u128 y)
 {
-    if (y >= Y_MAX)
+    uint64_t k, r;
+    if (!s_reduce (y, 63, &k, &r))
         return 0;
-    uint64_t k = (uint64_t) (y / LN2_Q62);
-    if (k >= 63)
-        return 0;
-    uint64_t r = (uint64_t) (y - (u128) k * LN2_Q62);
     return (uint64_t) ((((u128) 1 << (2 * Q)) / s_exp_small (r)) >> k);
 }
 
