@@ -1,0 +1,84 @@
+/*  The ledger state machine (DESIGN.md section 8; seed "Uptime staking
+    contract"; the canary and pay-out of seeds/everlife-proof-of-uptime.txt).
+
+    Sans-I/O like the engine: the caller hands in request bytes and the
+    time (`now`, Unix ms) and gets reply bytes and PUB events back; it never
+    reads the clock.  State lives in LMDB: every request that changes
+    anything commits one write transaction before its reply is produced, so
+    a reply with ok = true is durable ("acknowledged" = on disk), and a
+    process killed at any instant restarts from the last commit with
+    nothing acknowledged lost.  Memory holds a cache (registry, incidents,
+    slash and fee accounts) rebuilt from LMDB at open.
+
+    Incident accounting, recomputed per pod whenever its evidence, its
+    registration or the time changes (all integers, slash.h):
+      - a raw incident is [t_down, t_up) from a DOWN report and the UP report
+        that closes it (evidence may arrive open, then closed; an open
+        incident is also closed by any later UP of the pod, and otherwise
+        runs to `now`); reports of parallel rounds are united, never counted
+        twice;
+      - clipped at paid_until (0 = unlimited; a new paid_until earlier than
+        `now` is raised to `now`, so a provider cannot retroactively shed
+        protection it was paid for);
+      - maintenance windows are subtracted; they are stored only when
+        announced at least `notice` ahead and within `maint_budget` per
+        rolling `maint_period` (the reply says whether it is honoured);
+      - raw incidents merge into the current merged incident when the gap
+        since its end is shorter than clamp(merge_factor × merged duration,
+        merge_min, merge_max); its duration is the sum of the pieces'
+        (up-time between pieces is not charged);
+      - a merged incident shorter than `grace` is ignored;
+      - correlated: a raw incident whose DOWN starts, within
+        NINES_CORR_WINDOW_MS, with DOWNs of at least max(3, 20 % of pods)
+        pods across at least 3 providers is flagged and not slashed; so that
+        the flag is known before money moves, nothing is paid for a merged
+        incident until NINES_CORR_WINDOW_MS after its first DOWN;
+      - slash = stake × max_slash × S(duration), paid incrementally (only the
+        increase over what was already paid for that merged incident), and
+        the sum of slashes and fees never exceeds the pod's stake. */
+#ifndef NINES_LEDGER_LEDGER_H
+#define NINES_LEDGER_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/registry.h"
+#include "crypto/crypto.h"
+
+#define NINES_CORR_WINDOW_MS     (5 * 60 * 1000ULL)  /* correlated outage window */
+#define NINES_CORR_MIN_PODS      3                  /* at least this many pods ... */
+#define NINES_CORR_POD_PPM       200000             /* ... and 20 % of all pods */
+#define NINES_CORR_MIN_PROVIDERS 3                  /* across this many providers */
+
+typedef struct _nines_ledger_t nines_ledger_t;
+
+/*  Open (creating) the ledger's LMDB environment in dir.  genesis (may be
+    NULL: default params, no entries) is copied into the store only when
+    the store is empty.  key signs canaries (copied).  NULL on failure with
+    a message in err. */
+nines_ledger_t *nines_ledger_open (const char *dir, const nines_registry_t *genesis,
+                                   const nines_keypair_t *key, char *err, size_t err_size);
+void nines_ledger_destroy (nines_ledger_t **self_p);
+
+/*  Handle one API request (proto/LEDGER.md) at now.  Always produces a
+    reply in *reply (malloc'd, caller frees): bad input gets {ok: false,
+    error}.  Returns 0, or NINES_ENOMEM when no reply could be built. */
+int nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint64_t now,
+                         uint8_t **reply, size_t *reply_len);
+
+/*  Advance time: open, publish and settle canaries and fees, top up open
+    incidents.  Call at next_wakeup or sooner. */
+void nines_ledger_tick (nines_ledger_t *self, uint64_t now);
+
+/*  Earliest time a tick has work (never later than now + 60 s, so open
+    incidents are topped up at least once a minute). */
+uint64_t nines_ledger_next_wakeup (nines_ledger_t *self, uint64_t now);
+
+/*  Pop the next PUB event: topic (NUL-terminated, <= 15 chars) and a
+    msgpack map (*data malloc'd, caller frees).  false when none. */
+bool nines_ledger_next_event (nines_ledger_t *self, char topic [16], uint8_t **data, size_t *len);
+
+/*  The current registry (borrowed, valid until the next call). */
+const nines_registry_t *nines_ledger_registry (nines_ledger_t *self);
+
+#endif
