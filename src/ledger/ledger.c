@@ -1025,19 +1025,29 @@ s_seq (nines_ledger_t *self, const char *domain, const uint8_t signer [NINES_ID_
     return s_put_u64s (self, "seq", key, dl + NINES_ID_BYTES, &t_ms, 1);
 }
 
-/*  Common tail of a registry change: commit, bump the version, publish. */
+/*  Common tail of a registry change: store the new version and commit;
+    then s_registry_done (after the cache is updated) publishes it. */
 static int
-s_registry_changed (req_t *r)
+s_registry_commit (req_t *r)
 {
     nines_ledger_t *self = r->self;
     int rc = s_meta_put (self, "version", self->reg->version + 1);
     if (rc || (rc = s_commit (self)))
         return s_fail (r, rc, "cannot store the change");
-    self->reg->version++;
+    return NINES_OK;
+}
+
+/*  The cache holds the change (nines_registry_put_* bumped its counter):
+    set the version stored by s_registry_commit, publish, reply. */
+static int
+s_registry_done (req_t *r, uint64_t version)
+{
+    nines_ledger_t *self = r->self;
+    self->reg->version = version;
     s_event_registry (self);
     msgpack_pack_map (r->pk, 2);
     nines_pack_kv_bool (r->pk, "ok", true);
-    nines_pack_kv_u64 (r->pk, "version", self->reg->version);
+    nines_pack_kv_u64 (r->pk, "version", version);
     return NINES_OK;
 }
 
@@ -1080,9 +1090,12 @@ h_register_validator (req_t *r)
         s_abort (self, false);
         return s_fail (r, rc, rc == NINES_EREPLAY ? "t_ms not after the last registration" : "cannot store");
     }
-    rc = s_registry_changed (r);
-    if (!rc)
+    uint64_t version = self->reg->version + 1;
+    rc = s_registry_commit (r);
+    if (!rc) {
         nines_registry_put_validator (self->reg, &v);
+        rc = s_registry_done (r, version);
+    }
     return rc;
 }
 
@@ -1131,9 +1144,12 @@ h_register_pod (req_t *r)
         free (p);
         return s_fail (r, rc, rc == NINES_EREPLAY ? "t_ms not after the provider's last registration" : "cannot store");
     }
-    rc = s_registry_changed (r);
-    if (!rc)
+    uint64_t version = self->reg->version + 1;
+    rc = s_registry_commit (r);
+    if (!rc) {
         nines_registry_put_pod (self->reg, p);
+        rc = s_registry_done (r, version);
+    }
     free (p);
     return rc;
 }
@@ -1229,9 +1245,12 @@ h_maintenance (req_t *r)
                            : "over the maintenance budget of the period");
         return NINES_OK;
     }
-    rc = s_registry_changed (r);
-    if (!rc)
+    uint64_t version = self->reg->version + 1;
+    rc = s_registry_commit (r);
+    if (!rc) {
         nines_registry_put_pod (self->reg, p);
+        rc = s_registry_done (r, version);
+    }
     free (p);
     return rc;
 }
@@ -1266,9 +1285,12 @@ h_paid_until (req_t *r)
         free (p);
         return s_fail (r, rc, rc == NINES_EREPLAY ? "t_ms not after the provider's last change" : "cannot store");
     }
-    rc = s_registry_changed (r);
-    if (!rc)
+    uint64_t version = self->reg->version + 1;
+    rc = s_registry_commit (r);
+    if (!rc) {
         nines_registry_put_pod (self->reg, p);
+        rc = s_registry_done (r, version);
+    }
     free (p);
     return rc;
 }
