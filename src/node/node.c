@@ -264,7 +264,8 @@ s_set_registry (nines_node_t *self, nines_registry_t *reg)
             memcpy (rec [n] + NINES_CURVE_BYTES, &idx, 4);
             n++;
         }
-        qsort (rec, n, sizeof *rec, s_curve_cmp);
+        if (n)
+            qsort (rec, n, sizeof *rec, s_curve_cmp);
         for (size_t i = 0; i < n; i++) {
             memcpy (self->curve_allow [i], rec [i], NINES_CURVE_BYTES);
             memcpy (&self->curve_idx [i], rec [i] + NINES_CURVE_BYTES, 4);
@@ -939,7 +940,8 @@ s_q_reports (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter, uint
 {
     collect_t c = { .pod = filter, .scratch = self->scratch, .kind = 0 };
     nines_store_iter_prefix (self->store, DB_REPORTS, NULL, 0, s_collect, &c);
-    qsort (c.recs, c.n, sizeof *c.recs, s_rec_cmp);
+    if (c.n)
+        qsort (c.recs, c.n, sizeof *c.recs, s_rec_cmp);
     size_t first = c.n > limit ? c.n - limit : 0;
     msgpack_pack_map (pk, 2);
     nines_pack_kv_bool (pk, "ok", true);
@@ -970,7 +972,8 @@ s_q_incidents (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
     collect_t c = { .kind = 1 };
     nines_store_iter_prefix (self->store, DB_INCIDENTS, filter, filter ? NINES_ID_BYTES : 0,
                              s_collect, &c);
-    qsort (c.recs, c.n, sizeof *c.recs, s_rec_cmp);
+    if (c.n)
+        qsort (c.recs, c.n, sizeof *c.recs, s_rec_cmp);
     uint64_t now = s_now ();
     msgpack_pack_map (pk, 2);
     nines_pack_kv_bool (pk, "ok", true);
@@ -1247,7 +1250,8 @@ s_restore (nines_node_t *self)
     uint64_t now = s_now ();
     collect_t c = { .scratch = self->scratch, .kind = 0 };
     nines_store_iter_prefix (self->store, DB_REPORTS, NULL, 0, s_collect, &c);
-    qsort (c.recs, c.n, sizeof *c.recs, s_rec_cmp);
+    if (c.n)
+        qsort (c.recs, c.n, sizeof *c.recs, s_rec_cmp);
     size_t ok = 0;
     for (size_t i = 0; i < c.n; i++)
         if (nines_engine_restore_report (self->engine, c.recs [i].val, c.recs [i].vlen, now) == 0)
