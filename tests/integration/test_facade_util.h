@@ -34,7 +34,7 @@
 /*  Write a fresh P-256 key and a self-signed certificate for 127.0.0.1
     (CN and SAN) to crt_path / key_path (PEM), and the curl pin of its
     public key ("sha256//<base64>") into pin (>= 64 bytes).  0 or -1. */
-static int
+static inline int
 tf_make_cert (const char *crt_path, const char *key_path, char *pin, size_t pin_size)
 {
     int rc = -1;
@@ -106,7 +106,7 @@ typedef struct {
 #define TF_CHILDREN_MAX 16
 static tf_child_t *tf_children [TF_CHILDREN_MAX];   /* killed at exit */
 
-static void *
+static inline void *
 tf_reader (void *arg)
 {
     tf_child_t *c = (tf_child_t *) arg;
@@ -138,7 +138,7 @@ tf_reader (void *arg)
 }
 
 /*  Kill (SIGKILL) and reap a child, free it.  Safe on NULL. */
-static void
+static inline void
 tf_child_destroy (tf_child_t **c_p)
 {
     tf_child_t *c = *c_p;
@@ -161,7 +161,7 @@ tf_child_destroy (tf_child_t **c_p)
 }
 
 /*  atexit: no child outlives the test, also when a check fails. */
-static void
+static inline void
 tf_kill_children (void)
 {
     for (int i = 0; i < TF_CHILDREN_MAX; i++)
@@ -171,7 +171,7 @@ tf_kill_children (void)
 
 /*  Start argv [0] with stdout and stderr captured.  The child dies with
     the test (PR_SET_PDEATHSIG).  NULL on failure. */
-static tf_child_t *
+static inline tf_child_t *
 tf_child_start (char *const argv [])
 {
     static bool registered;
@@ -214,7 +214,7 @@ tf_child_start (char *const argv [])
     *from, which is advanced past the match when from is given), up to
     timeout_ms.  Returns a pointer into a copy of the matching line
     (static buffer) or NULL on timeout / eof. */
-static const char *
+static inline const char *
 tf_child_wait (tf_child_t *c, const char *text, size_t *from, int timeout_ms)
 {
     static __thread char line [512];
@@ -249,7 +249,7 @@ tf_child_wait (tf_child_t *c, const char *text, size_t *from, int timeout_ms)
 }
 
 /*  Bytes of output so far (an offset for tf_child_wait). */
-static size_t
+static inline size_t
 tf_child_mark (tf_child_t *c)
 {
     pthread_mutex_lock (&c->lock);
@@ -259,7 +259,7 @@ tf_child_mark (tf_child_t *c)
 }
 
 /*  Send sig and wait for the exit; returns the wait status or -1. */
-static int
+static inline int
 tf_child_stop (tf_child_t *c, int sig)
 {
     int status = -1;
@@ -273,7 +273,7 @@ tf_child_stop (tf_child_t *c, int sig)
 }
 
 /*  Resident set size of pid in KiB (VmRSS), or -1. */
-static long
+static inline long
 tf_rss_kib (pid_t pid)
 {
     char path [64], line [256];
@@ -296,7 +296,7 @@ typedef struct {
 } tf_tls_t;
 
 /*  Plain TCP connection to 127.0.0.1:port; fd or -1. */
-static int
+static inline int
 tf_tcp_connect (int port)
 {
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
@@ -312,7 +312,7 @@ tf_tcp_connect (int port)
 }
 
 /*  TLS client context that does not verify (the tests check bytes, not trust). */
-static SSL_CTX *
+static inline SSL_CTX *
 tf_tls_ctx (void)
 {
     SSL_CTX *ctx = SSL_CTX_new (TLS_client_method ());
@@ -321,7 +321,7 @@ tf_tls_ctx (void)
 }
 
 /*  Connect and complete the TLS handshake.  0 or -1 (t->fd closed). */
-static int
+static inline int
 tf_tls_connect (SSL_CTX *ctx, int port, tf_tls_t *t)
 {
     t->ssl = NULL;
@@ -344,7 +344,7 @@ tf_tls_connect (SSL_CTX *ctx, int port, tf_tls_t *t)
     return 0;
 }
 
-static void
+static inline void
 tf_tls_close (tf_tls_t *t)
 {
     if (t->ssl)
@@ -356,7 +356,7 @@ tf_tls_close (tf_tls_t *t)
 }
 
 /*  Write all of buf; 0 or -1 (the peer closed). */
-static int
+static inline int
 tf_tls_write (tf_tls_t *t, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -379,7 +379,7 @@ tf_tls_write (tf_tls_t *t, const void *buf, size_t len)
 /*  Read until the peer closes or timeout_ms passes (poll, no sleep).
     Returns bytes read into buf (NUL-ended, truncated to size - 1) and
     sets *closed when the connection ended (close_notify, EOF or reset). */
-static size_t
+static inline size_t
 tf_tls_read_all (tf_tls_t *t, char *buf, size_t size, int timeout_ms, bool *closed)
 {
     size_t got = 0;
@@ -414,7 +414,7 @@ tf_tls_read_all (tf_tls_t *t, char *buf, size_t size, int timeout_ms, bool *clos
 
 /*  ---- heartbeats ---- */
 
-static uint64_t
+static inline uint64_t
 tf_now_ms (void)
 {
     struct timespec ts;
@@ -423,7 +423,7 @@ tf_now_ms (void)
 }
 
 /*  Encode req as a header value (any fields, e.g. a forged signature). */
-static void
+static inline void
 tf_hb_encode (const nines_hb_req_t *req, char *out, size_t out_size)
 {
     uint8_t raw [NINES_HB_REQ_RAW];
