@@ -132,13 +132,7 @@ nines_sim_demoapp_main (int argc, char **argv)
         fprintf (stderr, "nines-sim demoapp: --port: expected 1..65535\n");
         return 2;
     }
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction (SIGUSR1, &sa, NULL);
-    sigaction (SIGUSR2, &sa, NULL);
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
+    nines_sim_catch (s_on_signal, (const int []) { SIGUSR1, SIGUSR2, SIGTERM, SIGINT, 0 });
 
     int lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;

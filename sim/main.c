@@ -6,6 +6,7 @@
 #include "sim.h"
 #include "scenario.h"
 #include "base/error.h"
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,16 @@ nines_sim_scenario_open (const char *path)
     if (!sc)
         fprintf (stderr, "nines-sim: %s\n", err);
     return sc;
+}
+
+void
+nines_sim_catch (void (*fn) (int), const int *signals)
+{
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    for (; *signals; signals++)
+        sigaction (*signals, &sa, NULL);
 }
 
 /*  `check SCENARIO`: parse, validate, print what the timeline does. */

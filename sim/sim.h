@@ -22,4 +22,8 @@ int nines_sim_demoapp_main (int argc, char **argv);
     stderr and return NULL.  (main.c) */
 nines_scenario_t *nines_sim_scenario_open (const char *path);
 
+/*  Install fn (no SA_RESTART, so blocking calls return EINTR) for each
+    signal in the list, which ends with 0.  (main.c) */
+void nines_sim_catch (void (*fn) (int), const int *signals);
+
 #endif

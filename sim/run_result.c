@@ -1,0 +1,266 @@
+/*  nines-sim run: what the network detected against what really happened.
+
+    Ground truth per pod is the scenario's outages merged the way the
+    ledger merges incidents (nines_interval_merge), so one flapping period
+    is one episode, as it is one incident on the ledger.  Each incident
+    the ledger holds is matched to the episode of its pod it falls in
+    (sim_incident_matches); an incident matching none is a false incident.
+    Detection latency = detected start (the DOWN report's median
+    observation time) - true start; "to ledger" = when the incident first
+    reached the ledger's PUB stream - true start. */
+#include "run.h"
+#include "base/error.h"
+#include <stdlib.h>
+#include <string.h>
+
+bool
+sim_incident_matches (const nines_params_t *params, const nines_interval_t *truth, int64_t down_ms)
+{
+    int64_t slack = (int64_t) (2 * params->epoch_ms + params->probe_timeout_ms
+                             + params->retry_delay_ms + params->vote_delay_ms
+                             + params->round_timeout_ms);
+    return down_ms >= (int64_t) truth->start_ms - 2000
+        && down_ms <= (int64_t) truth->end_ms + slack;
+}
+
+int
+sim_episodes (const nines_scenario_t *sc, sim_episode_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    for (uint32_t pod = 0; pod < sc->pods; pod++) {
+        nines_interval_t *iv;
+        size_t k;
+        int rc = nines_scenario_pod_truth (sc, pod, &iv, &k);
+        if (rc)
+            return rc;
+        k = nines_interval_merge (iv, k, &sc->params);
+        if (*n + k > cap) {
+            cap = (*n + k) * 2;
+            sim_episode_t *grown = realloc (*out, cap * sizeof *grown);
+            if (!grown) {
+                free (iv);
+                return NINES_ENOMEM;
+            }
+            *out = grown;
+        }
+        for (size_t i = 0; i < k; i++)
+            (*out) [(*n)++] = (sim_episode_t) { pod, iv [i], -1, 0 };
+        free (iv);
+    }
+    return NINES_OK;
+}
+
+static int64_t
+s_rel (const sim_observed_t *obs, uint64_t unix_ms)
+{
+    return (int64_t) unix_ms - (int64_t) obs->t0;
+}
+
+/*  "12.3s", or "-" for none. */
+static const char *
+s_secs (char *buf, size_t size, bool have, int64_t ms)
+{
+    if (!have)
+        snprintf (buf, size, "-");
+    else
+        snprintf (buf, size, "%.1fs", (double) ms / 1000.0);
+    return buf;
+}
+
+/*  One expectation's outcome. */
+typedef struct {
+    const char *name;                    /* expect key */
+    long long want;                      /* expected value (ms for max_latency) */
+    long long got;                       /* observed value */
+    bool pass;                           /* held */
+    const char *rule;                    /* "==" or "<=" */
+} s_check_t;
+
+int
+sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
+            const char *out_dir, FILE *out)
+{
+    const nines_scenario_t *sc = obs->sc;
+    uint64_t t_last = obs->t_end ? obs->t_end : obs->t0 + sc->duration_ms;
+
+    /*  Match: each incident to the first episode of its pod it fits. */
+    uint32_t matched = 0, false_incidents = 0, slashed = 0, correlated = 0;
+    for (size_t i = 0; i < obs->n_incidents; i++) {
+        sim_incident_t *inc = &obs->incidents [i];
+        inc->episode = -1;
+        for (size_t e = 0; e < n_episodes && inc->episode < 0; e++)
+            if (episodes [e].pod == inc->pod
+            &&  sim_incident_matches (&sc->params, &episodes [e].truth, s_rel (obs, inc->t_down)))
+                inc->episode = (int) e;
+        if (inc->episode >= 0) {
+            matched++;
+            sim_episode_t *ep = &episodes [inc->episode];
+            if (ep->incident < 0 || obs->incidents [ep->incident].t_down > inc->t_down)
+                ep->incident = (int) i;
+        }
+        else
+            false_incidents++;
+        slashed += inc->slashed > 0;
+        correlated += inc->correlated;
+    }
+    int64_t max_latency = -1;
+    uint32_t missed = 0;
+    for (size_t e = 0; e < n_episodes; e++) {
+        if (episodes [e].incident < 0) {
+            missed++;
+            continue;
+        }
+        int64_t lat = s_rel (obs, obs->incidents [episodes [e].incident].t_down)
+                    - (int64_t) episodes [e].truth.start_ms;
+        if (lat > max_latency)
+            max_latency = lat;
+    }
+
+    /*  The incident table. */
+    char a [24], b [24], c [24], d [24], l [24], r [24];
+    fprintf (out, "\nIncidents of %s (times from the timeline start; latency = detected - true start)\n",
+             sc->name);
+    fprintf (out, "%4s %11s %9s %15s %13s %8s %10s %12s  %s\n", "pod", "true start", "true end",
+             "detected start", "detected end", "latency", "to ledger", "slashed", "note");
+    for (size_t e = 0; e < n_episodes; e++) {
+        const sim_episode_t *ep = &episodes [e];
+        const sim_incident_t *inc = ep->incident >= 0 ? &obs->incidents [ep->incident] : NULL;
+        fprintf (out, "%4u %11s %9s %15s %13s %8s %10s %12s  %s\n", ep->pod,
+            s_secs (a, sizeof a, true, (int64_t) ep->truth.start_ms),
+            s_secs (b, sizeof b, true, (int64_t) ep->truth.end_ms),
+            s_secs (c, sizeof c, inc, inc ? s_rel (obs, inc->t_down) : 0),
+            inc && inc->open ? "open" : s_secs (d, sizeof d, inc, inc ? s_rel (obs, inc->t_up) : 0),
+            s_secs (l, sizeof l, inc, inc ? s_rel (obs, inc->t_down) - (int64_t) ep->truth.start_ms : 0),
+            s_secs (r, sizeof r, inc, inc ? s_rel (obs, inc->first_seen) - (int64_t) ep->truth.start_ms : 0),
+            inc ? (snprintf (a, sizeof a, "%llu", (unsigned long long) inc->slashed), a) : "-",
+            !inc ? "MISSED: never detected" : inc->correlated ? "correlated: not slashed" : "");
+    }
+    if (n_episodes == 0)
+        fprintf (out, "   (no true outage in this scenario)\n");
+    fprintf (out, "\nFalse incidents (detected, matching no true outage): %u\n", false_incidents);
+    for (size_t i = 0; i < obs->n_incidents; i++) {
+        const sim_incident_t *inc = &obs->incidents [i];
+        if (inc->episode >= 0)
+            continue;
+        fprintf (out, "  pod %u: [%s, %s) slashed %llu\n", inc->pod,
+                 s_secs (a, sizeof a, true, s_rel (obs, inc->t_down)),
+                 inc->open ? "open" : s_secs (b, sizeof b, true, s_rel (obs, inc->t_up)),
+                 (unsigned long long) inc->slashed);
+    }
+
+    /*  Participation. */
+    fprintf (out, "\nValidators (%u DOWN and %u UP quorum reports seen)\n", obs->reports_down, obs->reports_up);
+    fprintf (out, "%4s  %-16s %-12s %10s %8s %9s  %s\n", "#", "id", "behaviour", "DOWN votes",
+             "UP votes", "restarts", "faults");
+    for (uint32_t v = 0; v < sc->validators; v++) {
+        nines_interval_t *iv = NULL;
+        size_t k = 0;
+        nines_scenario_validator_truth (sc, v, &iv, &k);
+        char faults [128] = "";
+        for (size_t i = 0; i < k && strlen (faults) < sizeof faults - 32; i++)
+            snprintf (faults + strlen (faults), sizeof faults - strlen (faults), "%s[%.0fs, %.0fs)",
+                      i ? " " : "", iv [i].start_ms / 1000.0, iv [i].end_ms / 1000.0);
+        free (iv);
+        const sim_vstats_t *vs = &obs->vstats [v];
+        fprintf (out, "%4u  %.16s %-12s %10u %8u %9u  %s\n", v, obs->validator_ids [v],
+                 vs->behaviour ? vs->behaviour : "honest", vs->signed_down, vs->signed_up,
+                 vs->restarts, faults);
+    }
+
+    /*  Expectations. */
+    const nines_expect_t *ex = &sc->expect;
+    s_check_t checks [6];
+    size_t n_checks = 0;
+    if (ex->has_incidents)
+        checks [n_checks++] = (s_check_t) { "incidents", ex->incidents, matched,
+                                            matched == ex->incidents, "==" };
+    if (ex->has_false_incidents)
+        checks [n_checks++] = (s_check_t) { "false_incidents", ex->false_incidents, false_incidents,
+                                            false_incidents <= ex->false_incidents, "<=" };
+    if (ex->has_slashed)
+        checks [n_checks++] = (s_check_t) { "slashed", ex->slashed, slashed, slashed == ex->slashed, "==" };
+    if (ex->has_correlated)
+        checks [n_checks++] = (s_check_t) { "correlated", ex->correlated, correlated,
+                                            correlated == ex->correlated, "==" };
+    if (ex->has_max_latency)
+        checks [n_checks++] = (s_check_t) { "max_latency", (long long) ex->max_latency_ms, max_latency,
+                                            missed == 0 && max_latency <= (int64_t) ex->max_latency_ms, "<=" };
+    bool pass = !obs->aborted;
+    fprintf (out, "\nExpectations\n");
+    for (size_t i = 0; i < n_checks; i++) {
+        pass = pass && checks [i].pass;
+        if (strcmp (checks [i].name, "max_latency") == 0)
+            fprintf (out, "  %-16s %s %-8s got %-8s %s%s\n", checks [i].name, checks [i].rule,
+                     s_secs (a, sizeof a, true, checks [i].want),
+                     s_secs (b, sizeof b, checks [i].got >= 0, checks [i].got),
+                     checks [i].pass ? "ok" : "FAILED", missed ? " (an outage was never detected)" : "");
+        else
+            fprintf (out, "  %-16s %s %-8lld got %-8lld %s\n", checks [i].name, checks [i].rule,
+                     checks [i].want, checks [i].got, checks [i].pass ? "ok" : "FAILED");
+    }
+    if (n_checks == 0)
+        fprintf (out, "  (none in the scenario)\n");
+    if (obs->aborted)
+        fprintf (out, "  the run stopped early: FAILED\n");
+    fprintf (out, "%s: %s\n", sc->name, pass ? "PASS" : "FAIL");
+    obs->passed = pass;
+
+    /*  result.json */
+    char path [SIM_PATH_MAX];
+    snprintf (path, sizeof path, "%s/result.json", out_dir);
+    FILE *f = fopen (path, "w");
+    if (!f)
+        return NINES_EIO;
+    fprintf (f, "{\n  \"scenario\": \"%s\",\n  \"pass\": %s,\n  \"aborted\": %s,\n"
+                "  \"t0_ms\": %llu,\n  \"duration_ms\": %llu,\n  \"observed_ms\": %llu,\n"
+                "  \"validators\": %u,\n  \"pods\": %u,\n",
+             sc->name, pass ? "true" : "false", obs->aborted ? "true" : "false",
+             (unsigned long long) obs->t0, (unsigned long long) sc->duration_ms,
+             (unsigned long long) (t_last - obs->t0), sc->validators, sc->pods);
+    fprintf (f, "  \"episodes\": [");
+    for (size_t e = 0; e < n_episodes; e++) {
+        const sim_episode_t *ep = &episodes [e];
+        const sim_incident_t *inc = ep->incident >= 0 ? &obs->incidents [ep->incident] : NULL;
+        fprintf (f, "%s\n    {\"pod\": %u, \"pod_id\": \"%s\", \"true_start_ms\": %llu, \"true_end_ms\": %llu, "
+                 "\"detected\": %s", e ? "," : "", ep->pod, obs->pod_ids [ep->pod],
+                 (unsigned long long) ep->truth.start_ms, (unsigned long long) ep->truth.end_ms,
+                 inc ? "true" : "false");
+        if (inc)
+            fprintf (f, ", \"detected_start_ms\": %lld, \"detected_end_ms\": %lld, \"latency_ms\": %lld, "
+                     "\"to_ledger_ms\": %lld, \"slashed\": %llu, \"correlated\": %s",
+                     (long long) s_rel (obs, inc->t_down),
+                     inc->open ? -1LL : (long long) s_rel (obs, inc->t_up),
+                     (long long) (s_rel (obs, inc->t_down) - (int64_t) ep->truth.start_ms),
+                     (long long) (s_rel (obs, inc->first_seen) - (int64_t) ep->truth.start_ms),
+                     (unsigned long long) inc->slashed, inc->correlated ? "true" : "false");
+        fprintf (f, "}");
+    }
+    fprintf (f, "%s],\n  \"incidents\": [", n_episodes ? "\n  " : "");
+    for (size_t i = 0; i < obs->n_incidents; i++) {
+        const sim_incident_t *inc = &obs->incidents [i];
+        fprintf (f, "%s\n    {\"pod\": %u, \"t_down_ms\": %lld, \"t_up_ms\": %lld, \"open\": %s, "
+                 "\"slashed\": %llu, \"correlated\": %s, \"false\": %s}", i ? "," : "", inc->pod,
+                 (long long) s_rel (obs, inc->t_down), inc->open ? -1LL : (long long) s_rel (obs, inc->t_up),
+                 inc->open ? "true" : "false", (unsigned long long) inc->slashed,
+                 inc->correlated ? "true" : "false", inc->episode < 0 ? "true" : "false");
+    }
+    fprintf (f, "%s],\n  \"validators_detail\": [", obs->n_incidents ? "\n  " : "");
+    for (uint32_t v = 0; v < sc->validators; v++) {
+        const sim_vstats_t *vs = &obs->vstats [v];
+        fprintf (f, "%s\n    {\"index\": %u, \"id\": \"%s\", \"behaviour\": \"%s\", \"down_votes\": %u, "
+                 "\"up_votes\": %u, \"restarts\": %u}", v ? "," : "", v, obs->validator_ids [v],
+                 vs->behaviour ? vs->behaviour : "honest", vs->signed_down, vs->signed_up, vs->restarts);
+    }
+    fprintf (f, "\n  ],\n  \"reports\": {\"down\": %u, \"up\": %u},\n  \"expectations\": [",
+             obs->reports_down, obs->reports_up);
+    for (size_t i = 0; i < n_checks; i++)
+        fprintf (f, "%s\n    {\"name\": \"%s\", \"rule\": \"%s\", \"want\": %lld, \"got\": %lld, \"pass\": %s}",
+                 i ? "," : "", checks [i].name, checks [i].rule, checks [i].want, checks [i].got,
+                 checks [i].pass ? "true" : "false");
+    fprintf (f, "%s]\n}\n", n_checks ? "\n  " : "");
+    if (fclose (f))
+        return NINES_EIO;
+    return pass ? 0 : 1;
+}
