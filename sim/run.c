@@ -927,7 +927,7 @@ s_on_report (s_run_t *run, const msgpack_object *map)
 
 /*  Insert or update an incident from a PUB frame or a query row. */
 static sim_incident_t *
-s_incident_put (s_run_t *run, const msgpack_object *map, bool *is_new)
+s_incident_put (s_run_t *run, const msgpack_object *map, bool *is_new, bool *changed)
 {
     uint8_t pod_id [NINES_ID_BYTES];
     if (!s_get_id (map, "pod", pod_id))
@@ -954,26 +954,33 @@ s_incident_put (s_run_t *run, const msgpack_object *map, bool *is_new)
         inc->first_seen = (uint64_t) zclock_time ();
         inc->episode = -1;
     }
+    sim_incident_t before = *inc;
     inc->t_up = s_get_u64 (map, "t_up");
     inc->slashed = s_get_u64 (map, "slashed");
     inc->correlated = s_get_bool (map, "correlated");
     const msgpack_object *open = s_get (map, "open");
     inc->open = open ? s_get_bool (map, "open") : inc->t_up == 0;
+    if (changed)
+        *changed = *is_new || before.t_up != inc->t_up || before.slashed != inc->slashed
+                || before.correlated != inc->correlated || before.open != inc->open;
     return inc;
 }
 
 static void
 s_on_incident (s_run_t *run, const msgpack_object *map)
 {
-    bool is_new;
-    sim_incident_t *inc = s_incident_put (run, map, &is_new);
+    bool is_new, changed;
+    sim_incident_t *inc = s_incident_put (run, map, &is_new, &changed);
     if (!inc) {
         s_say (run, "warning: an incident frame without a known pod and t_down");
         return;
     }
+    if (!changed)
+        return;
     if (inc->open)
-        s_say (run, "INCIDENT pod %u %s: down since %.1fs%s", inc->pod, is_new ? "opened" : "updated",
-               s_rel (run, inc->t_down), inc->correlated ? ", correlated (not slashed)" : "");
+        s_say (run, "INCIDENT pod %u %s: down since %.1fs, slashed %llu so far%s", inc->pod,
+               is_new ? "opened" : "updated", s_rel (run, inc->t_down), (unsigned long long) inc->slashed,
+               inc->correlated ? ", correlated (not slashed)" : "");
     else
         s_say (run, "INCIDENT pod %u closed: [%.1fs, %.1fs) %.1fs, slashed %llu%s", inc->pod,
                s_rel (run, inc->t_down), s_rel (run, inc->t_up), (inc->t_up - inc->t_down) / 1000.0,
@@ -1064,7 +1071,7 @@ s_final_incidents (s_run_t *run)
         const msgpack_object *rows = s_get (&up.data, "rows");
         for (uint32_t i = 0; rows && rows->type == MSGPACK_OBJECT_ARRAY && i < rows->via.array.size; i++) {
             bool is_new;
-            sim_incident_t *inc = s_incident_put (run, &rows->via.array.ptr [i], &is_new);
+            sim_incident_t *inc = s_incident_put (run, &rows->via.array.ptr [i], &is_new, NULL);
             if (inc && is_new)
                 s_say (run, "incident pod %u at %.1fs known to the ledger, never seen on its PUB",
                        inc->pod, s_rel (run, inc->t_down));
@@ -1262,7 +1269,7 @@ nines_sim_run_main (int argc, char **argv)
         int res = sim_result (&run->obs, run->episodes, run->n_episodes, run->out, stdout);
         char svg [SIM_PATH_MAX];
         snprintf (svg, sizeof svg, "%.*s/timeline.svg", SIM_DIR_MAX, run->out);
-        if (sim_svg_write (&run->obs, svg))
+        if (sim_svg_write (&run->obs, run->episodes, svg))
             fprintf (stderr, "nines-sim: cannot write %s\n", svg), res = 1;
         else
             printf ("wrote %s/result.json and %s\n", run->out, svg);

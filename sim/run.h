@@ -140,6 +140,6 @@ int sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
 
 /*  Write the timeline: one row per pod with its true outages above and the
     detected incidents below, and one row per validator fault.  0 or NINES_EIO. */
-int sim_svg_write (const sim_observed_t *obs, const char *path);
+int sim_svg_write (const sim_observed_t *obs, const sim_episode_t *episodes, const char *path);
 
 #endif

@@ -119,7 +119,7 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
     }
 
     /*  The incident table. */
-    char a [24], b [24], c [24], d [24], l [24], r [24];
+    char a [24], b [24], c [24], d [24], l [24], r [24], z [24];
     fprintf (out, "\nIncidents of %s (times from the timeline start; latency = detected - true start)\n",
              sc->name);
     fprintf (out, "%4s %11s %9s %15s %13s %8s %10s %12s  %s\n", "pod", "true start", "true end",
@@ -134,7 +134,7 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
             inc && inc->open ? "open" : s_secs (d, sizeof d, inc, inc ? s_rel (obs, inc->t_up) : 0),
             s_secs (l, sizeof l, inc, inc ? s_rel (obs, inc->t_down) - (int64_t) ep->truth.start_ms : 0),
             s_secs (r, sizeof r, inc, inc ? s_rel (obs, inc->first_seen) - (int64_t) ep->truth.start_ms : 0),
-            inc ? (snprintf (a, sizeof a, "%llu", (unsigned long long) inc->slashed), a) : "-",
+            inc ? (snprintf (z, sizeof z, "%llu", (unsigned long long) inc->slashed), z) : "-",
             !inc ? "MISSED: never detected" : inc->correlated ? "correlated: not slashed" : "");
     }
     if (n_episodes == 0)

@@ -37,7 +37,7 @@ s_bar (FILE *f, double x0, double x1, double y, double h, const char *fill, cons
 }
 
 int
-sim_svg_write (const sim_observed_t *obs, const char *path)
+sim_svg_write (const sim_observed_t *obs, const sim_episode_t *episodes, const char *path)
 {
     const nines_scenario_t *sc = obs->sc;
     double span = (double) sc->duration_ms;
@@ -115,9 +115,17 @@ sim_svg_write (const sim_observed_t *obs, const char *path)
             const char *fill = inc->episode < 0 ? "#222222" : inc->correlated ? "#ff7f0e"
                              : inc->open ? "url(#open)" : "#1f77b4";
             s_bar (f, s_x (t0, span), s_x (t1, span), y + 21, 14, fill, NULL);
-            fprintf (f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">%s%llu</text>\n",
-                     s_x (t1, span) + 3 > W - RIGHT - 60 ? s_x (t0, span) + 3 : s_x (t1, span) + 3,
-                     y + 32, inc->slashed ? "slashed " : "", (unsigned long long) inc->slashed);
+            char label [96];
+            int at = snprintf (label, sizeof label, "slashed %llu", (unsigned long long) inc->slashed);
+            if (inc->episode >= 0)
+                snprintf (label + at, sizeof label - (size_t) at, ", detected after %.1fs",
+                          (t0 - (double) episodes [inc->episode].truth.start_ms) / 1000.0);
+            else
+                snprintf (label + at, sizeof label - (size_t) at, ", FALSE");
+            double lx1 = s_x (t1, span) + 4;
+            bool inside = lx1 + 6.0 * (double) strlen (label) > W - RIGHT;
+            fprintf (f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\"%s>%s</text>\n",
+                     inside ? s_x (t0, span) + 4 : lx1, y + 32, inside ? " fill=\"white\"" : "", label);
         }
     }
     /*  Validators with faults or a behaviour. */
