@@ -1,5 +1,6 @@
 /*  Protocol engine on a virtual clock: outage detection, quorum with
-    unequal stakes, minority liars, self-health, SWIM, round timeouts,
+    unequal stakes, minority liars, self-health (no rounds, abstain votes),
+    SWIM, round timeouts,
     report de-duplication, equivocation.  No wall-clock sleeps. */
 #include "engine_net.h"
 #include "core/committee.h"
@@ -453,6 +454,136 @@ test_sparse_pods (void)
     net_destroy (&net);
 }
 
+/*  Drain e's actions: PROBE actions fail at once (a blind validator);
+    a SEND carrying a VOTE is decoded into *vote (returns true). */
+static bool
+s_drain_blind (nines_engine_t *e, uint64_t now, nines_peer_msg_t *msg, nines_vote_t *vote)
+{
+    bool voted = false;
+    nines_action_t a;
+    while (nines_engine_next_action (e, &a)) {
+        if (a.type == NINES_ACT_PROBE)
+            nines_engine_on_probe_done (e, a.probe_id, NINES_OUTCOME_TIMEOUT, NULL, NULL, 0, now);
+        else
+        if (a.type == NINES_ACT_SEND && nines_peer_msg_decode (a.data, a.len, msg) == 0
+        &&  msg->type == NINES_MSG_VOTE) {
+            *vote = msg->u.vote;
+            voted = true;
+        }
+        nines_action_clear (&a);
+    }
+    return voted;
+}
+
+/*  A degraded validator (its own heartbeats fail across many pods) asked
+    to confirm answers a signed `abstain`, never `down`. */
+static void
+test_abstain_when_degraded (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (7, NULL, 6, &p, 21, T0);
+    uint8_t seed [32] = { 21 };
+    nines_engine_t *e = nines_engine_new (&net->keys [2], seed, NULL);
+    nines_engine_set_registry (e, net->reg, T0);
+    nines_peer_msg_t *msg = calloc (1, sizeof *msg);
+    nines_vote_t vote;
+    nines_engine_stats_t st;
+    uint64_t t = T0;
+    do {
+        t += 100;
+        nines_engine_on_tick (e, t);
+        s_drain_blind (e, t, msg, &vote);
+        nines_engine_stats (e, &st);
+    } while (!st.degraded && t < T0 + 60000);
+    CHECK (st.degraded);
+    uint64_t opened = st.rounds_opened;
+
+    /*  Validator 1 opens a round on pod 0 and asks validator 2. */
+    memset (msg, 0, sizeof *msg);
+    msg->type = NINES_MSG_CONFIRM_REQ;
+    memcpy (msg->from, net->keys [1].pk, NINES_ID_BYTES);
+    nines_confirm_req_t *req = &msg->u.confirm;
+    memset (req->round_id, 0x5a, NINES_HASH_BYTES);
+    memcpy (req->pod, net->pod_keys [0].pk, NINES_ID_BYTES);
+    req->epoch = st.epoch;
+    memcpy (req->initiator, net->keys [1].pk, NINES_ID_BYTES);
+    req->t_ms = t;
+    req->outcome = NINES_OUTCOME_TIMEOUT;
+    uint8_t *buf = malloc (NINES_PEER_MSG_MAX);
+    size_t len = 0;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, NINES_PEER_MSG_MAX, &len), 0);
+    CHECK_RC (nines_engine_on_message (e, buf, len, t), 0);
+    bool voted = false;
+    for (uint64_t end = t + 5000; !voted && t < end; t += 50) {
+        nines_engine_on_tick (e, t);
+        voted = s_drain_blind (e, t, msg, &vote);
+    }
+    CHECK (voted);
+    if (voted) {
+        CHECK_EQ (vote.body.verdict, NINES_VERDICT_ABSTAIN);
+        CHECK_RC (nines_vote_verify (&vote), 0);
+        CHECK_MEM (vote.body.validator, net->keys [2].pk, NINES_ID_BYTES);
+    }
+    nines_engine_stats (e, &st);
+    CHECK_EQ (st.rounds_opened, opened);
+    free (buf);
+    free (msg);
+    nines_engine_destroy (&e);
+    net_destroy (&net);
+}
+
+/*  A report heard again (re-gossiped, replayed by anyone) is accepted
+    once: no second REPORT action, no second incident, no new evidence. */
+static void
+test_report_dedup (void)
+{
+    nines_params_t p = s_params ();
+    outage_t o = { 1, T0 + 10000, T0 + 40000 };
+    net_t *net = net_new (7, NULL, 3, &p, 22, T0);
+    net->truth = s_truth;
+    net->truth_arg = &o;
+    net_run (net, T0 + 70000);
+    const nines_report_t *reports [16];
+    size_t nr = nines_engine_reports (net->engines [0], reports, 16);
+    CHECK (nr >= 2);
+    nines_peer_msg_t *msg = calloc (1, sizeof *msg);
+    uint8_t *buf = malloc (NINES_PEER_MSG_MAX);
+    size_t before [7], submits = net->submits;
+    nines_engine_stats_t st;
+    uint64_t accepted [7];
+    for (size_t i = 0; i < net->n; i++) {
+        before [i] = net->reports [i];
+        nines_engine_stats (net->engines [i], &st);
+        accepted [i] = st.reports;
+    }
+    for (size_t k = 0; k < nr && k < 16; k++) {
+        memset (msg, 0, sizeof *msg);
+        msg->type = NINES_MSG_REPORT;
+        memcpy (msg->from, net->keys [3].pk, NINES_ID_BYTES);
+        msg->u.report = *reports [k];
+        size_t len = 0;
+        CHECK_RC (nines_peer_msg_encode (msg, buf, NINES_PEER_MSG_MAX, &len), 0);
+        for (size_t i = 0; i < net->n; i++)
+            if (i != 3)
+                for (int twice = 0; twice < 2; twice++)
+                    net_inject (net, i, buf, len);
+    }
+    net_run (net, T0 + 80000);
+    for (size_t i = 0; i < net->n; i++) {
+        CHECK_EQ (net->reports [i], before [i]);
+        nines_engine_stats (net->engines [i], &st);
+        CHECK_EQ (st.reports, accepted [i]);
+        nines_pod_status_t pods [3];
+        nines_engine_pods (net->engines [i], pods, 3);
+        for (int k = 0; k < 3; k++)
+            CHECK (pods [k].incidents <= 1);
+    }
+    CHECK_EQ (net->submits, submits);
+    free (buf);
+    free (msg);
+    net_destroy (&net);
+}
+
 int
 main (void)
 {
@@ -469,5 +600,7 @@ main (void)
     RUN (test_determinism);
     RUN (test_sigcache);
     RUN (test_sparse_pods);
+    RUN (test_abstain_when_degraded);
+    RUN (test_report_dedup);
     return t_done ("test_engine");
 }
