@@ -37,12 +37,17 @@ facade
     padding_jitter = 256
     #   Event loops (threads); 0 = one per core.
     workers = 0
-    #   Defences.
+    #   Defences.  Worst-case memory is about max_connections x (body_limit
+    #   + 512 KiB): h2o buffers a request body whole before proxying it, and
+    #   its request head limit is fixed at 417792 bytes (400 above it).
     body_limit = 1048576            #   request body, bytes (413 above it)
-    request_timeout = 10s           #   idle / slow request (slowloris) timeout
+    request_timeout = 10s           #   the whole request (head and body) must
+                                    #   arrive within this (slowloris); also
+                                    #   the idle keep-alive timeout
     handshake_timeout = 10s         #   TLS handshake must finish within this
-    max_connections = 4096          #   concurrent client connections, all workers
-    upstream_timeout = 30s          #   app I/O timeout while proxying (502/504 after)
+    max_connections = 1024          #   concurrent client connections, all
+                                    #   workers; more are closed at accept
+    upstream_timeout = 30s          #   app I/O timeout while proxying (then 502)
     upstream_keepalive = 2s         #   idle keep-alive connections to the app
     #   error, warn, info or debug (-v on the command line = debug).
     log_level = info

@@ -696,6 +696,30 @@ test_slowloris (void)
     CHECK (ms >= 900 && ms < 4000);
     tf_tls_close (&t);
 
+    /* A request body dripped a byte every 100 ms: the same bound holds
+       for head and body together. */
+    CHECK_RC (tf_tls_connect (s_tls, s_port, &t), 0);
+    if (!t.ssl)
+        return;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    static const char head [] = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n";
+    tf_tls_write (&t, head, sizeof head - 1);
+    closed = false;
+    int bytes = 0;
+    while (!closed && s_ms_since (&t0) < 8000) {
+        char buf [256];
+        tf_tls_read_all (&t, buf, sizeof buf, 100, &closed);
+        if (!closed && tf_tls_write (&t, "b", 1) == 0)
+            bytes++;
+        else
+            closed = true;
+    }
+    ms = s_ms_since (&t0);
+    fprintf (stderr, "  slow body cut after %ld ms, %d body bytes\n", ms, bytes);
+    CHECK (closed);
+    CHECK (ms >= 900 && ms < 4000);
+    tf_tls_close (&t);
+
     /* A TCP client that never starts the handshake. */
     int fd = tf_tcp_connect (s_port);
     CHECK (fd >= 0);
