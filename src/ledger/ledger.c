@@ -733,15 +733,19 @@ s_is_correlated (nines_ledger_t *self, size_t i)
     size_t need = ((u128) self->reg->n_pods * NINES_CORR_POD_PPM + NINES_PPM - 1) / NINES_PPM;
     if (need < NINES_CORR_MIN_PODS)
         need = NINES_CORR_MIN_PODS;
+    const uint8_t **pods = malloc (2 * self->n_raws * sizeof *pods);
+    if (!pods)
+        return false;
+    const uint8_t **provs = pods + self->n_raws;
+    bool found = false;
     uint64_t from = r->t_down > NINES_CORR_WINDOW_MS ? r->t_down - NINES_CORR_WINDOW_MS : 0;
-    for (size_t s = 0; s < self->n_raws; s++) {
+    for (size_t s = 0; s < self->n_raws && !found; s++) {
         uint64_t a = self->raws [s].t_down;
         if (a < from || a > r->t_down)
             continue;
         /* window [a, a + W]: distinct pods and providers */
-        const uint8_t *pods [64], *provs [64];
         size_t np = 0, nv = 0;
-        for (size_t j = 0; j < self->n_raws && np < 64; j++) {
+        for (size_t j = 0; j < self->n_raws; j++) {
             const raw_t *o = &self->raws [j];
             if (o->t_down < a || o->t_down > a + NINES_CORR_WINDOW_MS)
                 continue;
@@ -760,10 +764,10 @@ s_is_correlated (nines_ledger_t *self, size_t i)
             if (!seen)
                 provs [nv++] = pi->provider;
         }
-        if (np >= need && nv >= NINES_CORR_MIN_PROVIDERS)
-            return true;
+        found = np >= need && nv >= NINES_CORR_MIN_PROVIDERS;
     }
-    return false;
+    free (pods);
+    return found;
 }
 
 /*  Re-flag raw incidents near t and settle every pod whose flags moved. */
@@ -822,20 +826,20 @@ s_pack_canary (nines_ledger_t *self, msgpack_packer *pk, bool with_ok)
 }
 
 typedef struct {
-    uint64_t period;                    /* period being settled */
-    nines_ledger_t *self;
-    const nines_validator_info_t *who [1024]; /* answering validators */
-    size_t n;
+    nines_ledger_t *self;               /* ledger */
+    const nines_validator_info_t **who; /* answering validators above the minimum stake */
+    size_t n, cap;
 } answered_t;
 
 static int
 s_collect_sig (const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     answered_t *a = arg;
-    if (klen != 8 + NINES_ID_BYTES || a->n >= 1024)
+    if (klen != 8 + NINES_ID_BYTES)
         return 0;
     const nines_validator_info_t *v = nines_registry_validator (a->self->reg, (const uint8_t *) key + 8);
-    if (v && v->stake >= a->self->reg->params.min_validator_stake)
+    if (v && v->stake >= a->self->reg->params.min_validator_stake
+    &&  s_grow ((void **) &a->who, &a->cap, a->n + 1, sizeof *a->who))
         a->who [a->n++] = v;
     return 0;
 }
@@ -851,7 +855,6 @@ s_settle_fees (nines_ledger_t *self, uint64_t p)
     answered_t *a = calloc (1, sizeof *a);
     if (!a)
         return NINES_ENOMEM;
-    a->period = p;
     a->self = self;
     /* the write txn is the only writer; a read txn on the same env is
        allowed with MDB_NOTLS and sees the last commit, which holds every
@@ -868,8 +871,10 @@ s_settle_fees (nines_ledger_t *self, uint64_t p)
         for (size_t i = 0; !rc && i < self->reg->n_pods; i++) {
             const nines_pod_info_t *pod = &self->reg->pods [i];
             acct_t *acct = s_acct (self, pod->pod, true);
-            if (!acct)
-                return free (a), NINES_ENOMEM;
+            if (!acct) {
+                rc = NINES_ENOMEM;
+                break;
+            }
             uint64_t fee = (uint64_t) (((u128) pod->stake * self->reg->params.fee_ppm) / NINES_PPM);
             uint64_t left = s_remaining (pod, acct);
             if (fee > left)
@@ -896,6 +901,7 @@ s_settle_fees (nines_ledger_t *self, uint64_t p)
             rc = s_put_u64s (self, "rewards", a->who [i]->id, NINES_ID_BYTES, cur, 3);
         }
     }
+    free (a->who);
     free (a);
     return rc;
 }
