@@ -2,6 +2,7 @@
 #include "node/node.h"
 
 #include <czmq.h>
+#include <malloc.h>
 #include <math.h>
 #include <msgpack.h>
 #include <string.h>
@@ -300,6 +301,9 @@ s_set_registry (nines_node_t *self, nines_registry_t *reg)
                     me->endpoint, self->cfg.peer);
     nines_info ("registry version %" PRIu64 ": %zu validators, %zu pods",
                 reg->version, reg->n_validators, reg->n_pods);
+    /*  Parsing a large snapshot leaves freed heap behind (zconfig trees,
+        msgpack zones): give it back so RSS tracks what is really held. */
+    malloc_trim (0);
     /*  Stored reports rebuild incident state, which needs the pods: restore
         once the first registry is in (from the file, or from the ledger). */
     if (!self->restored) {
