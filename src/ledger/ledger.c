@@ -684,7 +684,7 @@ s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, bool 
         paid_t *paid = s_paid (self, pod->pod, g->rid, false);
         uint64_t already = paid ? paid->paid : 0;
         uint64_t pay = 0;
-        if (g->duration >= p->grace_ms && now >= g->t_down + NINES_CORR_WINDOW_MS) {
+        if (g->duration >= p->grace_ms && now >= g->t_down + p->corr_window_ms) {
             uint64_t target = nines_slash_for (p, pod->stake, g->duration);
             acct_t *a = s_acct (self, pod->pod, false);
             uint64_t left = s_remaining (pod, a);
@@ -724,12 +724,13 @@ s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, bool 
 }
 
 /*  Is raw incident i part of a correlated outage?  Some window of
-    NINES_CORR_WINDOW_MS containing its DOWN holds DOWNs of at least
+    params.corr_window containing its DOWN holds DOWNs of at least
     max(3, 20 % of pods) pods from at least 3 providers. */
 static bool
 s_is_correlated (nines_ledger_t *self, size_t i)
 {
     const raw_t *r = &self->raws [i];
+    const uint64_t window = self->reg->params.corr_window_ms;
     size_t need = ((u128) self->reg->n_pods * NINES_CORR_POD_PPM + NINES_PPM - 1) / NINES_PPM;
     if (need < NINES_CORR_MIN_PODS)
         need = NINES_CORR_MIN_PODS;
@@ -738,7 +739,7 @@ s_is_correlated (nines_ledger_t *self, size_t i)
         return false;
     const uint8_t **provs = pods + self->n_raws;
     bool found = false;
-    uint64_t from = r->t_down > NINES_CORR_WINDOW_MS ? r->t_down - NINES_CORR_WINDOW_MS : 0;
+    uint64_t from = r->t_down > window ? r->t_down - window : 0;
     for (size_t s = 0; s < self->n_raws && !found; s++) {
         uint64_t a = self->raws [s].t_down;
         if (a < from || a > r->t_down)
@@ -747,7 +748,7 @@ s_is_correlated (nines_ledger_t *self, size_t i)
         size_t np = 0, nv = 0;
         for (size_t j = 0; j < self->n_raws; j++) {
             const raw_t *o = &self->raws [j];
-            if (o->t_down < a || o->t_down > a + NINES_CORR_WINDOW_MS)
+            if (o->t_down < a || o->t_down > a + window)
                 continue;
             bool seen = false;
             for (size_t k = 0; k < np && !seen; k++)
@@ -775,9 +776,10 @@ static int
 s_reflag (nines_ledger_t *self, uint64_t t, uint64_t now)
 {
     int rc = NINES_OK;
+    const uint64_t window = self->reg->params.corr_window_ms;
     for (size_t i = 0; !rc && i < self->n_raws; i++) {
         raw_t *r = &self->raws [i];
-        if (r->t_down + NINES_CORR_WINDOW_MS < t || r->t_down > t + NINES_CORR_WINDOW_MS)
+        if (r->t_down + window < t || r->t_down > t + window)
             continue;
         bool c = s_is_correlated (self, i);
         if (c == r->correlated)

@@ -28,11 +28,11 @@
         merge_min, merge_max); its duration is the sum of the pieces'
         (up-time between pieces is not charged);
       - a merged incident shorter than `grace` is ignored;
-      - correlated: a raw incident whose DOWN starts, within
-        NINES_CORR_WINDOW_MS, with DOWNs of at least max(3, 20 % of pods)
+      - correlated: a raw incident whose DOWN starts, within the params'
+        corr_window (default 5 min), with DOWNs of at least max(3, 20 % of pods)
         pods across at least 3 providers is flagged and not slashed; so that
         the flag is known before money moves, nothing is paid for a merged
-        incident until NINES_CORR_WINDOW_MS after its first DOWN;
+        incident until corr_window after its first DOWN;
       - slash = stake × max_slash × S(duration), paid incrementally (only the
         increase over what was already paid for that merged incident), and
         the sum of slashes and fees never exceeds the pod's stake. */
@@ -45,7 +45,6 @@
 #include "core/registry.h"
 #include "crypto/crypto.h"
 
-#define NINES_CORR_WINDOW_MS     (5 * 60 * 1000ULL)  /* correlated outage window */
 #define NINES_CORR_MIN_PODS      3                  /* at least this many pods ... */
 #define NINES_CORR_POD_PPM       200000             /* ... and 20 % of all pods */
 #define NINES_CORR_MIN_PROVIDERS 3                  /* across this many providers */

@@ -345,6 +345,7 @@ const nines_param_desc_t nines_param_descs [] = {
     P ("fee", 'p', fee_ppm),
     P ("fee_period", 'd', fee_period_ms),
     P ("canary_window", 'd', canary_window_ms),
+    P ("corr_window", 'd', corr_window_ms),
 };
 #undef P
 const size_t nines_param_ndescs = COUNT (nines_param_descs);
@@ -393,6 +394,7 @@ nines_params_default (nines_params_t *p)
     p->fee_ppm = 1000;
     p->fee_period_ms = 86400 * 1000ULL;
     p->canary_window_ms = 60000;
+    p->corr_window_ms = 5 * 60 * 1000ULL;
 }
 
 /*  ---- encoding plumbing ---- */

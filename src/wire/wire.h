@@ -267,6 +267,7 @@ typedef struct {
     uint32_t fee_ppm;               /* monitoring fee per fee period, of pod stake (1000) */
     uint64_t fee_period_ms;         /* fee and canary period (1 d) */
     uint64_t canary_window_ms;      /* time to countersign a canary (60 s) */
+    uint64_t corr_window_ms;        /* correlated-outage window; no slash is paid before it ends (5 min) */
 } nines_params_t;
 
 /*  Fill params with the defaults listed above. */
