@@ -2,8 +2,9 @@
 #   app of pod 0 is killed for 40 seconds.  The network must detect it,
 #   report it to the ledger and slash the provider; nothing else may be
 #   reported.  Parameters are scaled down so it all fits in under 2 minutes:
-#   2 s epochs, a 10 s grace, and a slashing curve in minutes (d_mid 2 min,
-#   s 30 s) so a 40 s outage earns a small but visible slash.
+#   2 s epochs, a 10 s grace, a slashing curve in minutes (d_mid 2 min,
+#   s 30 s) so a 40 s outage earns a small but visible slash, and a 20 s
+#   correlated-outage window (the ledger pays nothing before it ends).
 scenario
     name = quickstart
     seed = 1
@@ -27,6 +28,7 @@ params
     d_mid = 2m
     s = 30s
     merge_min = 30s
+    corr_window = 20s
     canary_window = 10s
 fault
     at = 10s
