@@ -670,11 +670,14 @@ s_remaining (const nines_pod_info_t *pod, const acct_t *a)
     return pod->stake > spent ? pod->stake - spent : 0;
 }
 
+#define NO_ANNOUNCE UINT64_MAX
+
 /*  Pay what each merged incident of the pod owes at now beyond what it
-    has paid.  announce: publish every merged incident (new evidence),
-    otherwise only those that paid.  Inside the write transaction. */
+    has paid, publishing those that paid and (announce_t != NO_ANNOUNCE)
+    the one holding the raw incident that starts at announce_t, which new
+    evidence changed.  Inside the write transaction. */
 static int
-s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, bool announce)
+s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, uint64_t announce_t)
 {
     const nines_params_t *p = &self->reg->params;
     size_t n = s_groups (self, pod, now);
@@ -717,7 +720,9 @@ s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, bool 
             if (!rc) rc = s_put (self, "slashes", skey, 8, row, sizeof row);
             if (!rc) rc = s_meta_put (self, "slash_seq", self->slash_seq);
         }
-        if (!rc && (pay || (announce && (i + 1 == n))))
+        bool holds = announce_t != NO_ANNOUNCE && g->t_down <= announce_t
+                  && (i + 1 == n || self->groups [i + 1].t_down > announce_t);
+        if (!rc && (pay || holds))
             s_event_incident (self, pod->pod, g, paid ? paid->paid : pay, false);
     }
     return rc;
@@ -791,7 +796,7 @@ s_reflag (nines_ledger_t *self, uint64_t t, uint64_t now)
             group_t g = { .t_down = r->t_down, .t_end = r->has_up ? r->t_up : 0, .pieces = 1, .open = !r->has_up };
             memcpy (g.rid, r->rid, NINES_HASH_BYTES);
             s_event_incident (self, r->pod, &g, 0, c);
-            rc = s_settle (self, pod, now, false);
+            rc = s_settle (self, pod, now, NO_ANNOUNCE);
         }
     }
     return rc;
@@ -968,7 +973,7 @@ nines_ledger_tick (nines_ledger_t *self, uint64_t now)
             s_pod_range (self, self->reg->pods [i].pod, &lo, &hi);
             if (lo < hi) {
                 uint64_t before = self->slash_seq;
-                rc = s_settle (self, &self->reg->pods [i], now, false);
+                rc = s_settle (self, &self->reg->pods [i], now, NO_ANNOUNCE);
                 dirty = dirty || self->slash_seq != before;
             }
         }
@@ -1379,7 +1384,7 @@ h_submit_evidence (req_t *r)
     if (!rc && changed && !found)
         rc = s_reflag (self, t_down, r->now);
     if (!rc && changed)
-        rc = s_settle (self, pod, r->now, true);
+        rc = s_settle (self, pod, r->now, t_down);
     if (!rc) rc = s_put (self, "evidence", id, sizeof id, &one, 1);
     free (ev);
     if (rc) {
