@@ -24,6 +24,12 @@ facade
     #   '#' comments.  Empty or missing key: no heartbeat is recognised and
     #   everything is proxied.
     validators = validators.txt
+    #   Or (instead of validators): follow the ledger and allow every
+    #   eligible registered validator (stake >= min_validator_stake).  The
+    #   registry is fetched at start, on each "registry" message of the
+    #   ledger's PUB socket and every 30 s.  Empty = not used.
+    ledger =
+    ledger_pub = tcp://127.0.0.1:7501
     #   App health check for a valid heartbeat:
     #     forward: the heartbeat request itself (method and path) goes to the app;
     #     path:    GET health_path on the app.

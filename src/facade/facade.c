@@ -15,15 +15,21 @@
     pool, its answer posted back to the worker's loop through h2o's
     multithread queue, so no event loop ever blocks on the app.
 
-    The main thread handles signals: SIGHUP reloads the validator
-    allow-list (no connection is dropped), SIGTERM/SIGINT stop the loops,
-    join every thread and exit 0. */
+    The allow-list of validators comes from a file (SIGHUP reloads it, no
+    connection is dropped) or from the ledger: a follower thread fetches
+    the registry (op `registry`) at start, on every "registry" message of
+    the ledger's PUB socket and every 30 s, and allows the eligible
+    validators (stake >= min_validator_stake).  The main thread handles
+    signals: SIGHUP reloads the file, SIGTERM/SIGINT stop the loops, the
+    follower and the health threads, and exit 0. */
 #include "base/config.h"
 #include "base/log.h"
 #include "crypto/crypto.h"
 #include "facade/hbcheck.h"
+#include "ledger/api.h"
 #include "wire/wire.h"
 #include <arpa/inet.h>
+#include <czmq.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <h2o.h>
@@ -45,6 +51,8 @@
 
 #define HEALTH_QUEUE_MAX   1024     /* pending app checks before heartbeats are proxied */
 #define REPLAY_CAP         65536    /* nonces remembered (60 s window) */
+#define LEDGER_REFRESH_MS  30000    /* re-fetch the registry at least this often */
+#define LEDGER_REPLY_MS    5000     /* wait this long for a registry reply */
 
 typedef struct {
     char listen_host [256];         /* bind address, without brackets */
@@ -55,6 +63,8 @@ typedef struct {
     uint8_t pod [NINES_ID_BYTES];   /* our pod id */
     nines_keypair_t facade_key;     /* signs heartbeat answers */
     const char *validators;         /* allow-list file, NULL = none */
+    const char *ledger;             /* ledger API endpoint, NULL = none */
+    const char *ledger_pub;         /* ledger PUB endpoint */
     bool health_forward;            /* forward mode (else path mode) */
     const char *health_path;        /* path mode: the app's health path */
     uint64_t health_timeout_ms;     /* app check timeout */
@@ -407,6 +417,88 @@ s_worker_main (void *arg)
     return NULL;
 }
 
+/*  ---- the allow-list from the ledger ---- */
+
+static uint64_t s_ledger_version = UINT64_MAX;  /* registry version in force */
+
+/*  Ask the ledger for the registry and allow its eligible validators.
+    0, or a negative code (logged; the previous list stays). */
+static int
+s_ledger_fetch (zsock_t **dealer)
+{
+    uint8_t *req = NULL;
+    size_t req_len = 0;
+    int rc = nines_ledger_req_simple (NINES_LEDGER_OP_REGISTRY, NULL, &req, &req_len);
+    if (rc)
+        return rc;
+    zframe_t *frame = zframe_new (req, req_len);
+    free (req);
+    if (zframe_send (&frame, *dealer, 0)) {
+        zframe_destroy (&frame);
+        return NINES_EIO;
+    }
+    zpoller_t *poller = zpoller_new (*dealer, NULL);
+    void *ready = zpoller_wait (poller, LEDGER_REPLY_MS);
+    zpoller_destroy (&poller);
+    if (!ready) {
+        /* A late reply would answer the next request: start afresh. */
+        nines_warn ("facade/ledger: %s: no registry reply within %d ms", s_cfg.ledger, LEDGER_REPLY_MS);
+        zsock_destroy (dealer);
+        *dealer = zsock_new_dealer (s_cfg.ledger);
+        return NINES_ETIMEOUT;
+    }
+    zframe_t *reply = zframe_recv (*dealer);
+    nines_registry_t *reg = NULL;
+    rc = reply ? nines_ledger_parse_registry (zframe_data (reply), zframe_size (reply), &reg, NULL)
+               : NINES_EIO;
+    zframe_destroy (&reply);
+    if (rc) {
+        nines_warn ("facade/ledger: %s: bad registry reply: %s", s_cfg.ledger, nines_strerror (rc));
+        return rc;
+    }
+    if (reg->version != s_ledger_version) {
+        rc = nines_hbcheck_set_allowlist (s_hbcheck, (const uint8_t (*) [NINES_ID_BYTES]) reg->eligible_ids,
+                                          reg->n_eligible);
+        if (rc == 0) {
+            s_ledger_version = reg->version;
+            nines_info ("validator list from the ledger (registry v%llu): %zu validators allowed",
+                        (unsigned long long) reg->version, reg->n_eligible);
+        }
+    }
+    nines_registry_destroy (&reg);
+    return rc;
+}
+
+static void *
+s_ledger_follower (void *arg)
+{
+    zsock_t *dealer = zsock_new_dealer (s_cfg.ledger);
+    zsock_t *sub = zsock_new_sub (s_cfg.ledger_pub, NINES_LEDGER_TOPIC_REGISTRY);
+    if (!dealer || !sub) {
+        nines_error ("facade/ledger: cannot connect to %s / %s", s_cfg.ledger, s_cfg.ledger_pub);
+        zsock_destroy (&dealer);
+        zsock_destroy (&sub);
+        return NULL;
+    }
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    int64_t next = 0;                   /* next scheduled fetch, zclock_mono ms */
+    while (!atomic_load (&s_stopping)) {
+        if (zclock_mono () >= next && dealer) {
+            s_ledger_fetch (&dealer);
+            next = zclock_mono () + LEDGER_REFRESH_MS;
+        }
+        if (zpoller_wait (poller, 500) == sub) {
+            zmsg_t *msg = zmsg_recv (sub);   /* [topic, {version}]: any change means re-fetch */
+            zmsg_destroy (&msg);
+            next = 0;
+        }
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&sub);
+    zsock_destroy (&dealer);
+    return NULL;
+}
+
 /*  ---- configuration ---- */
 
 static void
@@ -428,6 +520,8 @@ s_usage (FILE *out)
         "      --pod HEX             facade/pod          this pod's id\n"
         "      --facade-key FILE     facade/facade_key   nines key file\n"
         "      --validators FILE     facade/validators   allowed validator ids, one per line\n"
+        "      --ledger ENDPOINT     facade/ledger       or: the ledger's eligible validators\n"
+        "                            (with facade/ledger_pub for its changes)\n"
         "      --health MODE         facade/health       forward or path\n"
         "      --workers N           facade/workers      event loops (0 = one per core)\n"
         "  -v, --verbose             debug logs (facade/log_level = debug)\n"
@@ -463,6 +557,19 @@ s_configure (nines_config_t *cfg)
     s_cfg.validators = nines_config_str (cfg, "facade/validators", NULL);
     if (s_cfg.validators && !*s_cfg.validators)
         s_cfg.validators = NULL;
+    s_cfg.ledger = nines_config_str (cfg, "facade/ledger", NULL);
+    if (s_cfg.ledger && !*s_cfg.ledger)
+        s_cfg.ledger = NULL;
+    s_cfg.ledger_pub = nines_config_str (cfg, "facade/ledger_pub", "tcp://127.0.0.1:7501");
+    if (s_cfg.ledger && s_cfg.validators) {
+        nines_error ("facade/validators and facade/ledger: set one source of validators, not both");
+        return -1;
+    }
+    if (s_cfg.ledger && (strncmp (s_cfg.ledger, "tcp://", 6) || strncmp (s_cfg.ledger_pub, "tcp://", 6))) {
+        nines_error ("facade/ledger, facade/ledger_pub: expected tcp://host:port, got '%s', '%s'",
+                     s_cfg.ledger, s_cfg.ledger_pub);
+        return -1;
+    }
     const char *pod = nines_config_str (cfg, "facade/pod", NULL);
     const char *keyfile = nines_config_str (cfg, "facade/facade_key", NULL);
     const char *mode = nines_config_str (cfg, "facade/health", "forward");
@@ -723,6 +830,11 @@ main (int argc, char **argv)
     pthread_sigmask (SIG_BLOCK, &signals, NULL);
     signal (SIGPIPE, SIG_IGN);
 
+    pthread_t follower;
+    if (s_cfg.ledger) {
+        zsys_handler_set (NULL);         /* signals are ours (sigwait below) */
+        pthread_create (&follower, NULL, s_ledger_follower, NULL);
+    }
     size_t n_health = s_cfg.workers < 2 ? 2 : s_cfg.workers;
     pthread_t *health = calloc (n_health, sizeof *health);
     for (size_t i = 0; i < n_health; i++)
@@ -751,6 +863,8 @@ main (int argc, char **argv)
     }
     /* Stop: wake every loop and every health thread, then join them. */
     atomic_store (&s_stopping, true);
+    if (s_cfg.ledger)
+        pthread_join (follower, NULL);
     pthread_mutex_lock (&s_pool_lock);
     pthread_cond_broadcast (&s_pool_cond);
     pthread_mutex_unlock (&s_pool_lock);

@@ -8,14 +8,18 @@
     Every child is killed at exit, also when a check fails. */
 #include "testutil.h"
 #include "test_facade_util.h"
+#include "core/registry.h"
+#include "ledger/api.h"
 #include <curl/curl.h>
 #include <ctype.h>
+#include <czmq.h>
+#include <ftw.h>
 #include <sys/stat.h>
 
 static char s_dir [256];            /* temp dir with cert, keys, lists */
 static char s_path_crt [300], s_path_key [300], s_path_fkey [300], s_path_vals [300];
 static char s_pin [128];            /* curl pin of the facade certificate */
-static char s_app_bin [512], s_facade_bin [512];
+static char s_app_bin [512], s_facade_bin [512], s_ledger_bin [512];
 static nines_keypair_t s_facade_kp; /* the facade's key */
 static nines_keypair_t s_v1, s_v2;  /* v1 allowed from the start, v2 after reload */
 static uint8_t s_pod [NINES_ID_BYTES];
@@ -805,6 +809,100 @@ test_memory_flat (void)
     s_resp_reset (&r);
 }
 
+static int
+s_free_port (void)
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    int fd = socket (AF_INET, SOCK_STREAM, 0), port = 0;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
+    &&  getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
+        port = ntohs (addr.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+/*  The allow-list from the ledger: a nines-ledger whose genesis registry
+    holds v1; the facade follows it, and a registration of v2 (through the
+    ledger API) reaches the facade through the ledger's PUB socket. */
+static void
+test_ledger_allowlist (void)
+{
+    char ledger_dir [320], genesis [320], conf [320], lkey [320], api [64], pub [64];
+    snprintf (ledger_dir, sizeof ledger_dir, "%s/ledger", s_dir);
+    snprintf (genesis, sizeof genesis, "%s/registry.zpl", s_dir);
+    snprintf (conf, sizeof conf, "%s/ledger.zpl", s_dir);
+    snprintf (lkey, sizeof lkey, "%s/ledger.key", s_dir);
+    snprintf (api, sizeof api, "tcp://127.0.0.1:%d", s_free_port ());
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", s_free_port ());
+    CHECK (mkdir (ledger_dir, 0700) == 0);
+    nines_registry_t *reg = nines_registry_new ();
+    nines_validator_info_t v1 = { .stake = 1000000 };
+    memcpy (v1.id, s_v1.pk, NINES_ID_BYTES);
+    snprintf (v1.endpoint, sizeof v1.endpoint, "tcp://127.0.0.1:1");
+    CHECK_RC (nines_registry_put_validator (reg, &v1), 0);
+    CHECK_RC (nines_registry_save (reg, genesis), 0);
+    nines_registry_destroy (&reg);
+    FILE *f = fopen (conf, "w");
+    fprintf (f, "ledger\n    data = %s\n    api = %s\n    pub = %s\n    key = %s\n    genesis = %s\n",
+             ledger_dir, api, pub, lkey, genesis);
+    fclose (f);
+    char *largv [] = { s_ledger_bin, "-c", conf, NULL };
+    tf_child_t *ledger = tf_child_start (largv);
+    CHECK (ledger && tf_child_wait (ledger, "serving ", NULL, 20000) != NULL);
+    char set_ledger [96], set_pub [96];
+    snprintf (set_ledger, sizeof set_ledger, "facade/ledger=%s", api);
+    snprintf (set_pub, sizeof set_pub, "facade/ledger_pub=%s", pub);
+    const char *extra [] = { "facade/validators=", set_ledger, set_pub, NULL };
+    int port = 0;
+    tf_child_t *f_ledger = s_start_facade (extra, &port);
+    if (!ledger || !f_ledger) {
+        if (ledger)
+            fprintf (stderr, "ledger output:\n%s\n", ledger->log);
+        tf_child_destroy (&f_ledger);
+        tf_child_destroy (&ledger);
+        return;
+    }
+    size_t mark = 0;
+    CHECK (tf_child_wait (f_ledger, "1 validators allowed", &mark, 10000) != NULL);
+    resp_t r = { 0 };
+    nines_hb_req_t req;
+    nines_hb_resp_t answer;
+    int verified;
+    CHECK_EQ (s_heartbeat (port, "/", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req), &req, &r, &verified, &answer), 200);
+    CHECK_RC (verified, 0);
+    CHECK_EQ (s_heartbeat (port, "/", s_hb_header (&s_v2, s_pod, tf_now_ms (), &req), &req, &r, &verified, &answer), 200);
+    CHECK_RC (verified, NINES_ENOTFOUND);              /* v2 not registered yet: proxied */
+    /* Register v2 through the ledger API. */
+    nines_validator_info_t v2 = { .stake = 1000000 };
+    memcpy (v2.id, s_v2.pk, NINES_ID_BYTES);
+    snprintf (v2.endpoint, sizeof v2.endpoint, "tcp://127.0.0.1:2");
+    uint8_t *frame = NULL;
+    size_t len = 0;
+    CHECK_RC (nines_ledger_req_register_validator (&s_v2, &v2, tf_now_ms (), &frame, &len), 0);
+    zsock_t *dealer = zsock_new_dealer (api);
+    zframe_t *out = zframe_new (frame, len);
+    free (frame);
+    CHECK (zframe_send (&out, dealer, 0) == 0);
+    zpoller_t *poller = zpoller_new (dealer, NULL);
+    CHECK (zpoller_wait (poller, 10000) == dealer);
+    zframe_t *reply = zpoller_terminated (poller) ? NULL : zframe_recv (dealer);
+    CHECK (reply != NULL);
+    zframe_destroy (&reply);
+    zpoller_destroy (&poller);
+    zsock_destroy (&dealer);
+    CHECK (tf_child_wait (f_ledger, "2 validators allowed", &mark, 10000) != NULL);
+    CHECK_EQ (s_heartbeat (port, "/", s_hb_header (&s_v2, s_pod, tf_now_ms (), &req), &req, &r, &verified, &answer), 200);
+    CHECK_RC (verified, 0);
+    if (t_failures)
+        fprintf (stderr, "facade (ledger) output:\n%s\nledger output:\n%s\n", f_ledger->log, ledger->log);
+    s_resp_reset (&r);
+    s_stop_facade (&f_ledger);
+    tf_child_stop (ledger, SIGTERM);
+    tf_child_destroy (&ledger);
+}
+
 /*  Bad configuration: one clear line and exit 2. */
 static void
 test_bad_config (void)
@@ -824,6 +922,12 @@ test_bad_config (void)
     tf_child_destroy (&c);
 }
 
+static int
+s_remove (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove (path);
+}
+
 int
 main (void)
 {
@@ -837,6 +941,8 @@ main (void)
     curl_global_init (CURL_GLOBAL_DEFAULT);
     snprintf (s_app_bin, sizeof s_app_bin, "%s/tests/integration/test_facade_app", build);
     snprintf (s_facade_bin, sizeof s_facade_bin, "%s/src/facade/nines-facade", build);
+    snprintf (s_ledger_bin, sizeof s_ledger_bin, "%s/src/ledger/nines-ledger", build);
+    zsys_handler_set (NULL);
     snprintf (s_dir, sizeof s_dir, "/tmp/nines-facade-test-XXXXXX");
     CHECK (mkdtemp (s_dir) != NULL);
     snprintf (s_path_crt, sizeof s_path_crt, "%s/pod.crt", s_dir);
@@ -870,6 +976,7 @@ main (void)
         RUN (test_slowloris);
         RUN (test_connection_limit);
         RUN (test_memory_flat);
+        RUN (test_ledger_allowlist);
         RUN (test_bad_config);
         if (t_failures)
             fprintf (stderr, "facade output (tail):\n%s\n",
@@ -880,10 +987,6 @@ main (void)
     tf_child_destroy (&s_app);
     SSL_CTX_free (s_tls);
     curl_global_cleanup ();
-    unlink (s_path_crt);
-    unlink (s_path_key);
-    unlink (s_path_fkey);
-    unlink (s_path_vals);
-    rmdir (s_dir);
+    nftw (s_dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
     return t_done ("test_facade");
 }
