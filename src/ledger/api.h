@@ -10,7 +10,7 @@
         domain || le64(t_ms) || body
     where t_ms is the signer's clock (Unix ms) and must be strictly greater
     than the last t_ms the ledger accepted from that signer for that domain
-    (replay protection: an old registration cannot be re-played to undo a
+    and entry (validator or pod id) (replay protection: an old registration cannot be re-played to undo a
     newer one).  Bodies:
         reg-validator   the nines_validator_info_encode bytes ("info")
         reg-pod         the nines_pod_info_encode bytes ("info"); the

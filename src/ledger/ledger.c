@@ -1022,20 +1022,24 @@ s_fail (req_t *r, int rc, const char *fmt, ...)
     return rc;
 }
 
-/*  Replay guard: t_ms must exceed the last accepted from signer in domain. */
+/*  Replay guard: t_ms must exceed the last accepted from signer in domain
+    for that entry (a validator id, or a pod id: a provider may change
+    several pods within the same millisecond). */
 static int
-s_seq (nines_ledger_t *self, const char *domain, const uint8_t signer [NINES_ID_BYTES], uint64_t t_ms)
+s_seq (nines_ledger_t *self, const char *domain, const uint8_t signer [NINES_ID_BYTES],
+       const uint8_t entry [NINES_ID_BYTES], uint64_t t_ms)
 {
-    uint8_t key [NINES_DOMAIN_MAX + NINES_ID_BYTES];
+    uint8_t key [NINES_DOMAIN_MAX + 2 * NINES_ID_BYTES];
     size_t dl = strlen (domain);
     memcpy (key, domain, dl);
     memcpy (key + dl, signer, NINES_ID_BYTES);
+    memcpy (key + dl + NINES_ID_BYTES, entry, NINES_ID_BYTES);
+    size_t klen = dl + 2 * NINES_ID_BYTES;
     const void *val;
     size_t vlen;
-    if (nines_txn_get (self->txn, "seq", key, dl + NINES_ID_BYTES, &val, &vlen) == 0 && vlen == 8
-    &&  t_ms <= s_rd64 (val))
+    if (nines_txn_get (self->txn, "seq", key, klen, &val, &vlen) == 0 && vlen == 8 && t_ms <= s_rd64 (val))
         return NINES_EREPLAY;
-    return s_put_u64s (self, "seq", key, dl + NINES_ID_BYTES, &t_ms, 1);
+    return s_put_u64s (self, "seq", key, klen, &t_ms, 1);
 }
 
 /*  Common tail of a registry change: store the new version and commit;
@@ -1097,7 +1101,7 @@ h_register_validator (req_t *r)
         return s_fail (r, NINES_EINVAL, "endpoint must be tcp://host:port");
     if ((rc = s_begin (self)))
         return s_fail (r, rc, "storage unavailable");
-    rc = s_seq (self, NINES_DOMAIN_REG_VALIDATOR, v.id, t_ms);
+    rc = s_seq (self, NINES_DOMAIN_REG_VALIDATOR, v.id, v.id, t_ms);
     if (!rc) rc = s_put (self, "validators", v.id, NINES_ID_BYTES, info, len);
     if (rc) {
         s_abort (self, false);
@@ -1150,7 +1154,7 @@ h_register_pod (req_t *r)
         free (p);
         return s_fail (r, rc, "storage unavailable");
     }
-    rc = s_seq (self, NINES_DOMAIN_REG_POD, p->provider, t_ms);
+    rc = s_seq (self, NINES_DOMAIN_REG_POD, p->provider, p->pod, t_ms);
     if (!rc) rc = s_put_pod (self, p);
     if (rc) {
         s_abort (self, false);
@@ -1230,7 +1234,7 @@ h_maintenance (req_t *r)
         free (p);
         return s_fail (r, rc, "storage unavailable");
     }
-    rc = s_seq (self, NINES_DOMAIN_MAINTENANCE, p->provider, t_ms);
+    rc = s_seq (self, NINES_DOMAIN_MAINTENANCE, p->provider, p->pod, t_ms);
     if (!rc && !why) {
         p->maint [p->n_maint].start_ms = start;
         p->maint [p->n_maint].end_ms = end;
@@ -1291,7 +1295,7 @@ h_paid_until (req_t *r)
         free (p);
         return s_fail (r, rc, "storage unavailable");
     }
-    rc = s_seq (self, NINES_DOMAIN_PAID_UNTIL, p->provider, t_ms);
+    rc = s_seq (self, NINES_DOMAIN_PAID_UNTIL, p->provider, p->pod, t_ms);
     if (!rc) rc = s_put_pod (self, p);
     if (rc) {
         s_abort (self, false);

@@ -508,8 +508,16 @@ t_registration (void)
     s_call (l, req, len, T, &r);
     CHECK (s_true (r.o, "ok"));
     rep_free (&r);
+    /* another pod of the same provider in the same millisecond: its own replay counter */
+    *p = *nines_registry_pod (nines_ledger_registry (l), F.pod [3]);
+    p->stake = 3000000;
+    CHECK_RC (nines_ledger_req_register_pod (&F.provider [0], p, 6, &req, &len), 0);
+    s_call (l, req, len, T, &r);
+    CHECK (s_true (r.o, "ok"));
+    rep_free (&r);
     free (p);
     CHECK_EQ (nines_registry_pod (nines_ledger_registry (l), F.pod [0])->stake, 2000000);
+    CHECK_EQ (nines_registry_pod (nines_ledger_registry (l), F.pod [3])->stake, 3000000);
     /* the registry op round-trips through the follower parser */
     CHECK_RC (nines_ledger_req_simple (NINES_LEDGER_OP_REGISTRY, NULL, &req, &len), 0);
     uint8_t *reply;
@@ -523,7 +531,7 @@ t_registration (void)
     if (copy) {
         CHECK_EQ (copy->n_validators, F.n_validators + 1);
         CHECK_EQ (copy->n_pods, F.n_pods);
-        CHECK_EQ (copy->version, 3);
+        CHECK_EQ (copy->version, 4);
         CHECK_MEM (lid, LK.pk, 32);
         CHECK_EQ (copy->params.committee, 7);
         nines_registry_destroy (&copy);
