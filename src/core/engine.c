@@ -8,6 +8,8 @@
 #define MAX_INFLIGHT    256     /* probes in flight per engine */
 #define MAX_ROUNDS      64      /* rounds this node initiated, open at once */
 #define MAX_DUTIES      256     /* confirm requests waiting for our vote */
+/*  A pod timer was set to t: the pods' earliest due time may move earlier. */
+#define POD_DUE(self, t) do { if ((t) && (t) < (self)->pods_due) (self)->pods_due = (t); } while (0)
 #define HI_BUMP(hi, i)  do { if ((int) (i) + 1 > (hi)) (hi) = (int) (i) + 1; } while (0)
 #define HI_TRIM(hi, arr) do { while ((hi) > 0 && !(arr) [(hi) - 1].used) (hi)--; } while (0)
 #define MAX_GOSSIP      128     /* membership updates waiting to piggyback */
@@ -111,11 +113,11 @@ struct _nines_engine_t {
     size_t n_pods, cap_pods;
     member_t *members;              /* other validators, sorted by id */
     size_t n_members;
+    uint64_t members_version;       /* registry version members mirror */
+    long self_index;                /* our index in the registry, -1 none */
 
-    round_t rounds [MAX_ROUNDS];
-    duty_t duties [MAX_DUTIES];
-    inflight_t inflight [MAX_INFLIGHT];
     int rounds_hi, duties_hi, inflight_hi; /* 1 + highest slot in use (scans stop there) */
+    uint64_t pods_due;              /* earliest pod timer (0 = recompute: scan pods) */
     uint64_t next_probe_id;
 
     uint8_t (*seen) [NINES_HASH_BYTES]; /* ring of report ids */
@@ -126,9 +128,7 @@ struct _nines_engine_t {
     outbox_t *outbox;
     size_t n_outbox, cap_outbox;
 
-    gossip_t gossip [MAX_GOSSIP];
-    size_t n_gossip;
-    ping_t pings [MAX_PINGS];
+    size_t n_gossip;                /* gossip [] entries used */
     uint64_t ping_seq;
     uint64_t next_swim;             /* next protocol period */
     size_t swim_cursor;             /* round-robin position */
@@ -146,6 +146,12 @@ struct _nines_engine_t {
     uint8_t *frame;                 /* NINES_PEER_MSG_MAX bytes (per thread) */
     bool any_suspect;               /* a member may be SUSPECT: scan for timeouts */
     nines_engine_stats_t stats;
+    /* Large tables last: hot fields above share a few cache lines. */
+    gossip_t gossip [MAX_GOSSIP];
+    ping_t pings [MAX_PINGS];
+    inflight_t inflight [MAX_INFLIGHT];
+    duty_t duties [MAX_DUTIES];
+    round_t rounds [MAX_ROUNDS];
 };
 
 /*  ---- small helpers ---- */
@@ -295,6 +301,17 @@ s_pods_compact (nines_engine_t *self, uint64_t now)
 static member_t *
 s_member (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
 {
+    /* members mirror the registry's validators minus us, in the same
+       order: search the registry's array, which every engine of a
+       simulator shares (and keeps in cache), then check the slot. */
+    if (self->reg && self->reg->version == self->members_version) {
+        long at = nines_registry_validator_index (self->reg, id);
+        if (at < 0)
+            return NULL;
+        size_t mi = (size_t) at - (self->self_index >= 0 && at > self->self_index);
+        if (mi < self->n_members && memcmp (self->members [mi].id, id, NINES_ID_BYTES) == 0)
+            return &self->members [mi];
+    }
     size_t lo = 0, hi = self->n_members;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -408,6 +425,7 @@ nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, ui
             free (self->pods [i].down_report);
     }
     self->n_pods = kept;
+    self->pods_due = 0;             /* rescan */
     if (self->cfg.keep_idle_pods)
         for (size_t i = 0; i < reg->n_pods; i++)
             s_pod_get (self, reg->pods [i].pod);
@@ -432,6 +450,8 @@ nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, ui
     free (self->members);
     self->members = members;
     self->n_members = n;
+    self->members_version = reg->version;
+    self->self_index = nines_registry_validator_index (reg, self->kp.pk);
     self->any_suspect = true;       /* re-scan once */
     self->epoch_started = false;    /* re-run sortition with the new set */
 }
@@ -768,12 +788,23 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
             continue;
         uint64_t at = start + s_rand (self, p->epoch_ms);
         pod->next_probe = at < now ? now : at;
+        POD_DUE (self, pod->next_probe);
     }
+    /* A pod reported down is probed more often by its committee of this
+       epoch only: members of past committees stop, or every validator
+       that ever sat on it would probe, and all of them would open an UP
+       round at once when it recovers. */
     for (size_t i = 0; i < self->n_pods; i++) {
         pod_t *pod = &self->pods [i];
-        if (pod->down && !pod->next_down_probe
-        &&  nines_registry_in_committee (self->reg, pod->pod, epoch, self->kp.pk))
+        if (!pod->down)
+            continue;
+        if (!nines_registry_in_committee (self->reg, pod->pod, epoch, self->kp.pk))
+            pod->next_down_probe = 0;
+        else
+        if (!pod->next_down_probe) {
             pod->next_down_probe = now + s_rand (self, p->down_probe_ms ? p->down_probe_ms : 1);
+            POD_DUE (self, pod->next_down_probe);
+        }
     }
     s_pods_compact (self, now);
 }
@@ -1187,6 +1218,7 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
         pod->retry_at = 0;
         if (nines_registry_in_committee (self->reg, pod->pod, self->epoch, self->kp.pk))
             pod->next_down_probe = now + s_rand (self, self->reg->params.down_probe_ms + 1);
+        POD_DUE (self, pod->next_down_probe);
         if (origin != FROM_DISK)
             s_outbox_add (self, report, NULL, own, now);
     }
@@ -1376,8 +1408,10 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
     const nines_params_t *p = &self->reg->params;
     switch (slot->kind) {
         case PROBE_SCHEDULED:
-            if (failed && !pod->down && may_open)
+            if (failed && !pod->down && may_open) {
                 pod->retry_at = now + 1 + s_rand (self, p->retry_delay_ms ? p->retry_delay_ms : 1);
+                POD_DUE (self, pod->retry_at);
+            }
             else
             if (!failed && pod->down && may_open)
                 s_open_round (self, pod, NINES_REPORT_UP, outcome, now);
@@ -1425,20 +1459,31 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
     if (!self->epoch_started || epoch != self->epoch)
         s_start_epoch (self, epoch, now);
 
-    for (size_t i = 0; i < self->n_pods; i++) {
-        pod_t *pod = &self->pods [i];
-        if (pod->next_probe && now >= pod->next_probe) {
-            pod->next_probe = 0;
-            s_probe (self, pod, PROBE_SCHEDULED, -1, now);
+    /* Pod timers: scanned only when the earliest is due (pods_due). */
+    if (!self->pods_due || now >= self->pods_due) {
+        uint64_t due = UINT64_MAX;
+        for (size_t i = 0; i < self->n_pods; i++) {
+            pod_t *pod = &self->pods [i];
+            if (pod->next_probe && now >= pod->next_probe) {
+                pod->next_probe = 0;
+                s_probe (self, pod, PROBE_SCHEDULED, -1, now);
+            }
+            if (pod->retry_at && now >= pod->retry_at) {
+                pod->retry_at = 0;
+                s_probe (self, pod, PROBE_RETRY, -1, now);
+            }
+            if (pod->down && pod->next_down_probe && now >= pod->next_down_probe) {
+                pod->next_down_probe = now + p->down_probe_ms;
+                s_probe (self, pod, PROBE_DOWN, -1, now);
+            }
+            if (pod->next_probe && pod->next_probe < due)
+                due = pod->next_probe;
+            if (pod->retry_at && pod->retry_at < due)
+                due = pod->retry_at;
+            if (pod->down && pod->next_down_probe && pod->next_down_probe < due)
+                due = pod->next_down_probe;
         }
-        if (pod->retry_at && now >= pod->retry_at) {
-            pod->retry_at = 0;
-            s_probe (self, pod, PROBE_RETRY, -1, now);
-        }
-        if (pod->down && pod->next_down_probe && now >= pod->next_down_probe) {
-            pod->next_down_probe = now + p->down_probe_ms;
-            s_probe (self, pod, PROBE_DOWN, -1, now);
-        }
+        self->pods_due = due;
     }
     for (int d = 0; d < self->duties_hi; d++) {
         duty_t *duty = &self->duties [d];
@@ -1503,12 +1548,15 @@ nines_engine_next_wakeup (nines_engine_t *self)
     const nines_params_t *p = &self->reg->params;
     uint64_t next = p->genesis_ms + (self->epoch + 1) * p->epoch_ms;
 #define MIN_AT(t) do { uint64_t _t = (t); if (_t && _t < next) next = _t; } while (0)
-    for (size_t i = 0; i < self->n_pods; i++) {
-        MIN_AT (self->pods [i].next_probe);
-        MIN_AT (self->pods [i].retry_at);
-        if (self->pods [i].down)
-            MIN_AT (self->pods [i].next_down_probe);
-    }
+    if (self->pods_due)
+        MIN_AT (self->pods_due == UINT64_MAX ? 0 : self->pods_due);
+    else
+        for (size_t i = 0; i < self->n_pods; i++) {
+            MIN_AT (self->pods [i].next_probe);
+            MIN_AT (self->pods [i].retry_at);
+            if (self->pods [i].down)
+                MIN_AT (self->pods [i].next_down_probe);
+        }
     for (int d = 0; d < self->duties_hi; d++)
         if (self->duties [d].used && !self->duties [d].probing)
             MIN_AT (self->duties [d].probe_at);
