@@ -34,7 +34,9 @@ typedef struct {
     uint8_t pod [NINES_ID_BYTES];   /* pod id */
     bool down;                      /* a DOWN report is open */
     uint64_t down_since;            /* its t_ms */
-    nines_report_t *down_report;    /* copy of that report (heap) */
+    uint8_t *down_report;           /* that report, encoded (heap; a decoded report is
+                                       38 KB, 10^4 simulated nodes hold one per down pod) */
+    uint32_t down_len;              /* its bytes */
     int last_outcome;               /* own last outcome, -1 none */
     uint64_t last_probe;            /* when */
     uint64_t next_probe;            /* scheduled heartbeat this epoch, 0 none */
@@ -1164,6 +1166,23 @@ s_gossip_report (nines_engine_t *self, const nines_report_t *report)
     }
 }
 
+/*  True when we signed a vote in a or b (b may be NULL): the signers are
+    the ones who re-submit an evidence the former may have failed to
+    deliver; every other validator only stores the report (with 10^4
+    validators each of them re-submitting, the ledger would get 10^4
+    copies of every incident). */
+static bool
+s_signed (nines_engine_t *self, const nines_report_t *a, const nines_report_t *b)
+{
+    for (size_t i = 0; i < a->n_votes; i++)
+        if (s_is_me (self, a->votes [i].body.validator))
+            return true;
+    for (size_t i = 0; b && i < b->n_votes; i++)
+        if (s_is_me (self, b->votes [i].body.validator))
+            return true;
+    return false;
+}
+
 /*  A verified report, formed here (own) or gossiped: remember it, publish
     it, pass it on, and update the pod's incident. */
 static void
@@ -1211,15 +1230,18 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
         pod->down_since = report->t_ms;
         pod->incidents++;
         free (pod->down_report);
-        pod->down_report = malloc (sizeof *report);
-        if (pod->down_report)
-            *pod->down_report = *report;
+        pod->down_report = NULL;
+        pod->down_len = 0;
+        size_t enc = 0;
+        if (nines_report_encode (report, self->frame, NINES_PEER_MSG_MAX, &enc) == 0
+        &&  (pod->down_report = s_dup (self->frame, enc)))
+            pod->down_len = (uint32_t) enc;
         pod->next_down_probe = 0;
         pod->retry_at = 0;
         if (nines_registry_in_committee (self->reg, pod->pod, self->epoch, self->kp.pk))
             pod->next_down_probe = now + s_rand (self, self->reg->params.down_probe_ms + 1);
         POD_DUE (self, pod->next_down_probe);
-        if (origin != FROM_DISK)
+        if (origin != FROM_DISK && (own || s_signed (self, report, NULL)))
             s_outbox_add (self, report, NULL, own, now);
     }
     else
@@ -1228,10 +1250,14 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
         pod->down = false;
         pod->downtime += report->t_ms - pod->down_since;
         pod->next_down_probe = 0;
-        if (origin != FROM_DISK)
-            s_outbox_add (self, pod->down_report, report, own, now);
+        nines_report_t *down = origin != FROM_DISK ? malloc (sizeof *down) : NULL;
+        if (down && nines_report_decode (pod->down_report, pod->down_len, down) == 0
+        &&  (own || s_signed (self, down, report)))
+            s_outbox_add (self, down, report, own, now);
+        free (down);
         free (pod->down_report);
         pod->down_report = NULL;
+        pod->down_len = 0;
     }
 }
 
