@@ -31,9 +31,11 @@ s_fault (nines_des_config_t *cfg, int kind, uint64_t at_ms, uint32_t index, uint
     return f;
 }
 
-/*  Two validators that vote down whatever they see (and open rounds on
-    every probe) cannot reach 2/3 of any committee of 7; two that vote up
-    whatever they see cannot hide a real outage either. */
+/*  Two validators that vote down whatever they see cannot reach 2/3 of
+    any committee of 7 (10 % heartbeat loss makes honest validators open
+    rounds the liars sit in; the liars themselves soon count as degraded
+    by self-health and open none); two that vote up whatever they see
+    cannot hide a real outage either. */
 static void
 test_minority_liars (void)
 {
@@ -41,8 +43,10 @@ test_minority_liars (void)
     nines_des_result_t r;
     s_config (&cfg, 40, 40, 120000);
     cfg.always_down = 2;
+    cfg.probe_loss_ppm = 100000;
     CHECK_RC (nines_des_run (&cfg, &r, NULL), 0);
-    CHECK (r.rounds_opened > 10);           /* the liars tried */
+    CHECK (r.rounds_opened > 5);
+    CHECK_EQ (r.rounds_down, 0);
     CHECK_EQ (r.incidents, 0);
     CHECK_EQ (r.false_incidents, 0);
     CHECK_EQ (r.reports, 0);
@@ -81,7 +85,9 @@ test_equivocation (void)
 
 /*  Half the pods, across all 5 providers, time out together: more than
     max(3, 20 %) of the pods within 5 minutes over >= 3 providers, so the
-    correlated-outage rule flags them; a single later outage is not. */
+    correlated-outage rule flags them; a single outage is not.  (Some
+    rounds fail: members whose heartbeats to half the pods time out judge
+    their own network degraded and abstain, as self-health intends.) */
 static void
 test_correlated (void)
 {
@@ -92,8 +98,8 @@ test_correlated (void)
     s_fault (&cfg, NINES_FAULT_CORRELATED, 20000, 0, 10, 60000);
     CHECK_RC (nines_des_run (&cfg, &r, NULL), 0);
     CHECK_EQ (r.outages, 10);
-    CHECK (r.detected >= 9);
-    CHECK (r.correlated >= 9);
+    CHECK (r.detected >= 5);
+    CHECK_EQ (r.correlated, r.detected);
     CHECK_EQ (r.false_incidents, 0);
 
     s_config (&cfg, 30, 20, 200000);
