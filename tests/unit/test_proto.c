@@ -868,9 +868,11 @@ s_corpus (const char *dir)
        (valid), the same at +31 s (stale) and from validator 1 (unknown). */
     s_seed (dir, "hbcheck", "valid", 0, false, (const uint8_t *) F.hb_req_value, strlen (F.hb_req_value));
     char value [NINES_HB_VALUE_MAX];
-    nines_hb_req_make (&F.v [0], F.pod, NULL, T0_MS + 31000, NULL, value, sizeof value);
+    uint8_t nonce [NINES_NONCE_BYTES];
+    memset (nonce, 0x5a, sizeof nonce);
+    nines_hb_req_make (&F.v [0], F.pod, nonce, T0_MS + 31000, NULL, value, sizeof value);
     s_seed (dir, "hbcheck", "stale", 0, false, (const uint8_t *) value, strlen (value));
-    nines_hb_req_make (&F.v [1], F.pod, NULL, T0_MS, NULL, value, sizeof value);
+    nines_hb_req_make (&F.v [1], F.pod, nonce, T0_MS, NULL, value, sizeof value);
     s_seed (dir, "hbcheck", "unknown", 0, false, (const uint8_t *) value, strlen (value));
 
     /* Registry snapshot: the fixture's registry as nines_registry_save
