@@ -659,6 +659,32 @@ test_malformed (void)
     memset (req + n, 'y', head - (size_t) n);
     s_expect_bad ("oversized headers", req, head, "HTTP/1.1 400");
     free (req);
+    /* More header lines than h2o parses (100). */
+    char *many = malloc (200 * 16 + 64), *p = many;
+    p += sprintf (p, "GET / HTTP/1.1\r\nHost: a\r\n");
+    for (int i = 0; i < 200; i++)
+        p += sprintf (p, "X-H%d: v\r\n", i);
+    p += sprintf (p, "\r\n");
+    s_expect_bad ("200 header lines", many, (size_t) (p - many), "HTTP/1.1 400");
+    free (many);
+    /* Pipelined requests in one write: answered in order, or (h2o 2.2.5
+       with a proxied answer) the first answered with Connection: close
+       and the second left for the client to retry (RFC 7230 6.3.2). */
+    tf_tls_t t;
+    CHECK_RC (tf_tls_connect (s_tls, s_port, &t), 0);
+    if (t.ssl) {
+        static const char two [] = "GET /status/201 HTTP/1.1\r\nHost: a\r\n\r\n"
+                                   "GET /status/202 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+        CHECK_RC (tf_tls_write (&t, two, sizeof two - 1), 0);
+        char buf [4096];
+        bool closed;
+        tf_tls_read_all (&t, buf, sizeof buf, 5000, &closed);
+        char *first = strstr (buf, "HTTP/1.1 201"), *second = strstr (buf, "HTTP/1.1 202");
+        CHECK (first == buf);
+        CHECK (second ? second > first : strstr (buf, "\r\nConnection: close\r\n") != NULL);
+        CHECK (closed);
+        tf_tls_close (&t);
+    }
     /* The facade still serves. */
     CHECK_EQ (s_get (s_port, "/", &r), 200);
     s_resp_reset (&r);
