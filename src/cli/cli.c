@@ -177,6 +177,10 @@ s_cell (const msgpack_object *o)
         else
             fprintf (m, "<%u bytes>", o->via.bin.size);
         break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        fprintf (m, "%.8g", o->via.f64);     /* 0.99999994, 7.1909185: enough to read nines */
+        break;
     case MSGPACK_OBJECT_ARRAY:
         if (o->via.array.size > 8) {
             fprintf (m, "[%u items]", o->via.array.size);

@@ -632,8 +632,9 @@ s_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
         }
         nines_engine_on_ack (self->engine, id);
         char hex [NINES_ID_HEX];
+        bool why = reason [0] && strcmp (reason, "NINES_OK") != 0;
         nines_info ("evidence %.16s acknowledged: %s%s%s", nines_hex (hex, id, sizeof id),
-                    verdict, reason [0] ? " " : "", reason);
+                    verdict, why ? " " : "", why ? reason : "");
         return;
     }
     nines_registry_t *reg = NULL;

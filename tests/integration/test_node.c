@@ -439,15 +439,37 @@ test_outage (void)
     if (!healthy)
         fprintf (stderr, "ninesd 0 output:\n%s\n", s_node [0]->log);
 
-    /*  Stop app 0: a DOWN report. */
+    /*  Stop app 0: a DOWN report, also on node 3's report stream. */
+    char pub [64];
+    snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", s_pub_port [3]);
+    char *watch_argv [] = { s_ninesctl, "watch", "--pub", pub, "--count", "1", "-t", "30000", NULL };
+    tf_child_t *watch = tf_child_start (watch_argv);
+    usleep (300 * 1000);            /* let the SUB connect before the report */
     tf_child_stop (s_appc [0], SIGKILL);
     tf_child_destroy (&s_appc [0]);
     CHECK (s_wait_report (0, NINES_REPORT_DOWN, s_pod [0], 20000));
+    const char *line = watch ? tf_child_wait (watch, "kind=down", NULL, 10000) : NULL;
+    CHECK (line != NULL && strstr (line, hex) != NULL);
+    if (watch) {
+        int st = tf_child_stop (watch, 0);     /* --count 1: it exits by itself */
+        CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+    }
+    tf_child_destroy (&watch);
     char out [1 << 16];
     char *args [] = { "reports", "-e", s_query_ep [0], NULL };
     CHECK_EQ (s_ctl (args, out, sizeof out), 0);
     CHECK (strstr (out, "down") != NULL);
     CHECK (strstr (out, hex) != NULL);
+    /*  Every other table renders and exits 0. */
+    const char *ops [][2] = { { "status", "msgs_in" }, { "peers", "alive" }, { "pods", "last_outcome" },
+                              { "nines", "availability" }, { "evidence", "pending" } };
+    for (size_t i = 0; i < sizeof ops / sizeof ops [0]; i++) {
+        char *a [] = { (char *) ops [i][0], "-e", s_query_ep [0], NULL };
+        CHECK_EQ (s_ctl (a, out, sizeof out), 0);
+        CHECK (strstr (out, ops [i][1]) != NULL);
+        if (getenv ("TEST_NODE_SHOW"))
+            fprintf (stderr, "$ ninesctl %s\n%s\n", ops [i][0], out);
+    }
     char *args_j [] = { "incidents", "-e", s_query_ep [2], "--json", NULL };
     CHECK_EQ (s_ctl (args_j, out, sizeof out), 0);
     CHECK (strstr (out, "\"open\":true") != NULL);
