@@ -924,7 +924,12 @@ nines_ledger_tick (nines_ledger_t *self, uint64_t now)
     uint64_t period = (now - p->genesis_ms) / p->fee_period_ms;
     uint64_t start = p->genesis_ms + period * p->fee_period_ms;
     if (!self->has_canary || self->canary_period < period) {
-        uint64_t span = p->fee_period_ms > p->canary_window_ms ? p->fee_period_ms - p->canary_window_ms : 1;
+        /* uniform over what is left of the period (all of it unless the
+           ledger starts or restarts mid-period), leaving time to answer */
+        uint64_t base = now > start ? now : start;
+        uint64_t last = start + p->fee_period_ms;
+        last = last > base + p->canary_window_ms ? last - p->canary_window_ms : base + 1;
+        uint64_t span = last > base ? last - base : 1;
         uint64_t off;
         nines_random (&off, sizeof off);
         uint8_t nonce [32];
@@ -936,9 +941,7 @@ nines_ledger_tick (nines_ledger_t *self, uint64_t now)
                     nonce, sizeof nonce);
         self->has_canary = true;
         self->canary_period = period;
-        self->canary_t = start + off % span;
-        if (self->canary_t < now && self->settled)      /* late start: publish now */
-            self->canary_t = now;
+        self->canary_t = base + off % span;
         self->canary_deadline = self->canary_t + p->canary_window_ms;
         self->canary_published = false;
         rc = s_put_canary (self);

@@ -616,6 +616,39 @@ t_canary_rewards (void)
     nines_ledger_destroy (&l);
 }
 
+/*  A ledger starting late in a period still gives its canary a full
+    window inside that period. */
+static void
+t_canary_mid_period (void)
+{
+    nines_ledger_t *l = s_open ();
+    if (!l)
+        return;
+    uint64_t day = F.reg->params.fee_period_ms;
+    uint64_t start = (T / day + 1) * day, now = start + day - 2 * H;
+    int canaries = 0;
+    uint64_t t = now;
+    for (int i = 0; i < 10000 && !canaries; i++) {
+        nines_ledger_tick (l, t);
+        s_drain (l, &canaries, NULL);
+        if (!canaries)
+            t = nines_ledger_next_wakeup (l, t);
+    }
+    CHECK_EQ (canaries, 1);
+    uint8_t *req, *reply;
+    size_t len, rlen;
+    CHECK_RC (nines_ledger_req_simple (NINES_LEDGER_OP_CANARY, NULL, &req, &len), 0);
+    CHECK_RC (nines_ledger_handle (l, req, len, t, &reply, &rlen), 0);
+    free (req);
+    uint8_t id [32];
+    uint64_t period = 0, deadline = 0;
+    CHECK_RC (nines_ledger_parse_canary (reply, rlen, LK.pk, id, &period, &deadline), 0);
+    free (reply);
+    CHECK (t >= now && t < start + day);
+    CHECK (deadline <= start + day && deadline == t + F.reg->params.canary_window_ms);
+    nines_ledger_destroy (&l);
+}
+
 static void
 t_reopen (void)
 {
@@ -661,6 +694,7 @@ main (void)
     RUN (t_split_never_lowers);
     RUN (t_registration);
     RUN (t_canary_rewards);
+    RUN (t_canary_mid_period);
     RUN (t_reopen);
     lfx_fini (&F);
     for (int i = 0; i < n_dirs; i++) {
