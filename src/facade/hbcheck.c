@@ -13,8 +13,8 @@ typedef struct {
 struct _nines_hbcheck_t {
     pthread_mutex_t lock;               /* guards everything below */
     uint8_t pod [NINES_ID_BYTES];       /* our pod */
-    uint8_t (*allowed) [NINES_ID_BYTES];/* sorted ids */
-    size_t n_allowed;
+    uint8_t (*allowed) [NINES_ID_BYTES];/* allowed validator ids, sorted */
+    size_t n_allowed;                   /* entries in allowed */
     replay_t *replay;                   /* open-addressed table */
     size_t replay_cap;                  /* slots (power of two) */
     size_t replay_used;                 /* live entries */

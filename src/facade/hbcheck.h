@@ -17,7 +17,10 @@
 
 typedef struct _nines_hbcheck_t nines_hbcheck_t;
 
-/*  pod: this facade's pod id; replay_cap: nonces remembered (e.g. 65536). */
+/*  pod: this facade's pod id; replay_cap: nonces remembered, rounded up
+    to a power of two, at least 64 (65536 covers 1000 heartbeats/s over
+    the 60 s window).  Starts with an empty allow-list.  NULL when out of
+    memory. */
 nines_hbcheck_t *nines_hbcheck_new (const uint8_t pod [NINES_ID_BYTES], size_t replay_cap);
 void nines_hbcheck_destroy (nines_hbcheck_t **self_p);
 
@@ -27,18 +30,23 @@ void nines_hbcheck_destroy (nines_hbcheck_t **self_p);
     in err). */
 int nines_hbcheck_load_allowlist (nines_hbcheck_t *self, const char *path, char *err, size_t err_size);
 
-/*  Allow exactly these ids (tests, ledger-fed lists). */
+/*  Allow exactly these n ids (tests, ledger-fed lists).  0 or NINES_ENOMEM
+    (the previous list stays). */
 int nines_hbcheck_set_allowlist (nines_hbcheck_t *self, const uint8_t (*ids) [NINES_ID_BYTES], size_t n);
 
-/*  Check a header value at time now_ms.  0 when it is a valid heartbeat
-    (req filled, nonce recorded); otherwise NINES_EMALFORMED/EVERSION/
-    ETOOBIG (syntax), NINES_EUNKNOWN (not allowed or other pod),
-    NINES_ESTALE (|t - now| > 30 s), NINES_EBADSIG, NINES_EREPLAY,
-    NINES_EFULL (replay cache full). */
+/*  Check a Nines-Heartbeat header value: len bytes at value (no NUL
+    needed; any bytes, never aborts), at now_ms (Unix ms, the facade's
+    clock).  0 when it is a valid heartbeat (req filled, nonce recorded);
+    otherwise NINES_EMALFORMED/EVERSION/ETOOBIG (syntax), NINES_EUNKNOWN
+    (validator not allowed or another pod), NINES_ESTALE (|t_ms - now_ms| >
+    NINES_HB_SKEW_MS), NINES_EBADSIG, NINES_EREPLAY (nonce seen within the
+    window), NINES_EFULL (replay cache full).  Only a valid signature
+    records the nonce, so forgeries cannot burn one.  The caller treats
+    every non-zero answer the same way (proxy the request). */
 int nines_hbcheck (nines_hbcheck_t *self, const char *value, size_t len, uint64_t now_ms,
                    nines_hb_req_t *req);
 
-/*  Number of allowed validators. */
+/*  Number of validators currently allowed. */
 size_t nines_hbcheck_allowed (nines_hbcheck_t *self);
 
 #endif
