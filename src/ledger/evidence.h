@@ -55,4 +55,16 @@ int nines_ledger_verify_evidence (const nines_registry_t *reg, const nines_evide
                                   uint64_t now_ms, nines_evcheck_fn *fn, void *arg,
                                   char *detail, size_t detail_size) NINES_WARN_UNUSED;
 
+/*  The same, but a report that fails committee membership or weight under
+    reg is tried again under each registry of older (most recent first:
+    the validator sets in force before reg's latest changes), because
+    validators compute committees from the registry they had at the time
+    of the round, which may precede a registration the ledger has since
+    accepted.  The first registry that passes wins; otherwise the failure
+    under reg is returned.  Pods are looked up in reg only. */
+int nines_ledger_verify_evidence_hist (const nines_registry_t *reg, const nines_registry_t *const *older,
+                                       size_t n_older, const nines_evidence_t *ev, uint64_t now_ms,
+                                       nines_evcheck_fn *fn, void *arg,
+                                       char *detail, size_t detail_size) NINES_WARN_UNUSED;
+
 #endif

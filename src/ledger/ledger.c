@@ -19,6 +19,9 @@ typedef unsigned __int128 u128;
 
 #define TOPUP_MS        10000ULL    /* open incidents re-evaluated this often */
 #define WAKEUP_MAX_MS   10000ULL
+#define HISTORY         16          /* earlier validator sets kept for evidence checks */
+#define HISTORY_BURST_MS 10000ULL   /* changes this close together keep one earlier set */
+#define HISTORY_LAG_MS  (5 * 60 * 1000ULL)  /* how long a replaced set still verifies rounds */
 
 static const char *const s_dbs [] = {
     "meta", "seq", "validators", "pods", "acct", "evidence", "incidents", "groups",
@@ -89,6 +92,8 @@ struct _nines_ledger_t {
     uint64_t last_topup;                /* last open-incident re-evaluation */
     group_t *groups;                    /* scratch for s_groups */
     size_t cap_groups;
+    nines_registry_t *older [HISTORY];  /* validator sets before the last changes, newest first */
+    uint64_t older_until [HISTORY];     /* when each stopped being current, ledger ms */
 };
 
 /*  ---- small helpers ---- */
@@ -480,6 +485,8 @@ nines_ledger_destroy (nines_ledger_t **self_p)
     free (self->paids);
     free (self->accts);
     free (self->groups);
+    for (int i = 0; i < HISTORY; i++)
+        nines_registry_destroy (&self->older [i]);
     nines_keypair_wipe (&self->key);
     free (self);
     *self_p = NULL;
@@ -1071,6 +1078,35 @@ s_registry_done (req_t *r, uint64_t version)
     return NINES_OK;
 }
 
+/*  Keep a copy of the current validator set (and params) before it
+    changes: evidence from rounds that used it still verifies for
+    HISTORY_LAG_MS (nines_ledger_verify_evidence_hist).  A burst of
+    registrations (within HISTORY_BURST_MS of the last kept set) keeps only
+    the set from before the burst, so a network registering many validators
+    at once does not push it out of the ring.  Memory only. */
+static void
+s_remember_validators (nines_ledger_t *self, uint64_t now)
+{
+    if (self->older [0] && now < self->older_until [0] + HISTORY_BURST_MS) {
+        self->older_until [0] = now;
+        return;
+    }
+    nines_registry_t *copy = nines_registry_new ();
+    if (!copy)
+        return;
+    copy->params = self->reg->params;
+    for (size_t i = 0; i < self->reg->n_validators; i++)
+        if (nines_registry_put_validator (copy, &self->reg->validators [i])) {
+            nines_registry_destroy (&copy);
+            return;
+        }
+    nines_registry_destroy (&self->older [HISTORY - 1]);
+    memmove (&self->older [1], &self->older [0], (HISTORY - 1) * sizeof self->older [0]);
+    memmove (&self->older_until [1], &self->older_until [0], (HISTORY - 1) * sizeof self->older_until [0]);
+    self->older [0] = copy;
+    self->older_until [0] = now;
+}
+
 /*  info + t_ms + sig of a registration: verified against signer. */
 static int
 s_signed_info (req_t *r, const char *domain, const uint8_t **info, size_t *len, uint64_t *t_ms, uint8_t sig [64])
@@ -1113,6 +1149,7 @@ h_register_validator (req_t *r)
     uint64_t version = self->reg->version + 1;
     rc = s_registry_commit (r);
     if (!rc) {
+        s_remember_validators (self, r->now);
         nines_registry_put_validator (self->reg, &v);
         rc = s_registry_done (r, version);
     }
@@ -1355,7 +1392,12 @@ h_submit_evidence (req_t *r)
         return NINES_OK;
     }
     char detail [320];
-    rc = nines_ledger_verify_evidence (self->reg, ev, r->now, NULL, NULL, detail, sizeof detail);
+    const nines_registry_t *older [HISTORY];
+    size_t n_older = 0;
+    for (int i = 0; i < HISTORY; i++)
+        if (self->older [i] && self->older_until [i] + HISTORY_LAG_MS >= ev->down.t_ms)
+            older [n_older++] = self->older [i];
+    rc = nines_ledger_verify_evidence_hist (self->reg, older, n_older, ev, r->now, NULL, NULL, detail, sizeof detail);
     if (rc) {
         char hex [NINES_ID_HEX];
         nines_info ("evidence from %.16s... rejected: %s (%s)", nines_hex (hex, from, NINES_ID_BYTES),

@@ -5,6 +5,7 @@
     rewards, and state surviving a reopen. */
 #include "ledger/ledger.h"
 #include "ledger/api.h"
+#include "ledger/evidence.h"
 #include "ledger/slash.h"
 #include "test_ledger_fixture.h"
 #include "testutil.h"
@@ -616,6 +617,51 @@ t_canary_rewards (void)
     nines_ledger_destroy (&l);
 }
 
+/*  Evidence from rounds whose committee came from the registry before a
+    registration still verifies for a while after it; later it does not. */
+static void
+t_committee_history (void)
+{
+    nines_ledger_t *l = s_open ();
+    if (!l)
+        return;
+    nines_evidence_t *before = malloc (sizeof *before), *late = malloc (sizeof *late);
+    lfx_evidence (&F, before, 2, T - 2 * M, T - M);          /* rounds before the change */
+    lfx_evidence (&F, late, 2, T + 10 * M, T + 11 * M);      /* old committee, 10 min after */
+    for (int i = 0; i < 12; i++) {
+        nines_keypair_t k;
+        uint8_t seed [32] = { 'x', (uint8_t) i };
+        nines_keypair_from_seed (&k, seed);
+        nines_validator_info_t v = { .stake = 1000000 };
+        memcpy (v.id, k.pk, 32);
+        snprintf (v.endpoint, sizeof v.endpoint, "tcp://127.0.0.1:%d", 7600 + i);
+        uint8_t *req;
+        size_t len;
+        rep_t r;
+        CHECK_RC (nines_ledger_req_register_validator (&k, &v, 1, &req, &len), 0);
+        s_call (l, req, len, T, &r);
+        CHECK (s_true (r.o, "ok"));
+        rep_free (&r);
+    }
+    /* the current registry alone no longer accepts the old committee */
+    CHECK (nines_ledger_verify_evidence (nines_ledger_registry (l), before, NINES_NOW_UNKNOWN, NULL, NULL, NULL, 0) != 0);
+    uint8_t *req;
+    size_t len;
+    rep_t r;
+    CHECK_RC (nines_ledger_req_submit_evidence (before, F.validator [0].pk, &req, &len), 0);
+    s_call (l, req, len, T + M, &r);
+    CHECK (s_str_is (r.o, "verdict", "accepted"));
+    rep_free (&r);
+    CHECK_RC (nines_ledger_req_submit_evidence (late, F.validator [0].pk, &req, &len), 0);
+    s_call (l, req, len, T + 12 * M, &r);
+    CHECK (s_str_is (r.o, "verdict", "rejected"));
+    rep_free (&r);
+    free (before);
+    free (late);
+    s_drain (l, NULL, NULL);
+    nines_ledger_destroy (&l);
+}
+
 /*  A ledger starting late in a period still gives its canary a full
     window inside that period. */
 static void
@@ -694,6 +740,7 @@ main (void)
     RUN (t_split_never_lowers);
     RUN (t_registration);
     RUN (t_canary_rewards);
+    RUN (t_committee_history);
     RUN (t_canary_mid_period);
     RUN (t_reopen);
     lfx_fini (&F);
