@@ -139,7 +139,8 @@ s_bin (const msgpack_object *o, uint8_t *out, size_t n)
 {
     if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != n)
         return NINES_EMALFORMED;
-    memcpy (out, o->via.bin.ptr, n);
+    if (n)                          /* msgpack-c leaves ptr NULL when empty */
+        memcpy (out, o->via.bin.ptr, n);
     return NINES_OK;
 }
 
@@ -150,9 +151,11 @@ s_str (const msgpack_object *o, char *out, size_t cap)
         return NINES_EMALFORMED;
     if (o->via.str.size >= cap)
         return NINES_ETOOBIG;
-    if (memchr (o->via.str.ptr, 0, o->via.str.size))
+    /* An empty str may come with a NULL ptr: no mem* call on it (UBSan). */
+    if (o->via.str.size && memchr (o->via.str.ptr, 0, o->via.str.size))
         return NINES_EMALFORMED;
-    memcpy (out, o->via.str.ptr, o->via.str.size);
+    if (o->via.str.size)
+        memcpy (out, o->via.str.ptr, o->via.str.size);
     out [o->via.str.size] = 0;
     return NINES_OK;
 }
@@ -868,7 +871,7 @@ s_lookup (nines_query_t *q, const char *key)
     const msgpack_object_map *map = &q->u.data.via.map;
     for (uint32_t i = 0; i < map->size; i++) {
         const msgpack_object *k = &map->ptr [i].key;
-        if (k->via.str.size == klen && memcmp (k->via.str.ptr, key, klen) == 0)
+        if (k->via.str.size == klen && (klen == 0 || memcmp (k->via.str.ptr, key, klen) == 0))
             return &map->ptr [i].val;
     }
     return NULL;

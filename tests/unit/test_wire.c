@@ -610,6 +610,25 @@ test_wire_negative (void)
     /* Output buffers too small are refused, not overrun. */
     CHECK_RC (nines_hb_req_make (&s_keys [0], pod, NULL, 1, NULL, value, 100), NINES_EINVAL);
 
+    /* Empty strings and keys (msgpack-c hands them over with a NULL ptr;
+       found by fuzz_query under UBSan): accepted, no mem* call on NULL. */
+    const uint8_t empty_key [] = { 0x82, 0xa0, 0x01, 0xa2, 'o', 'p', 0xa0 };   /* {"": 1, "op": ""} */
+    CHECK_RC (nines_query_parse (empty_key, sizeof empty_key, &q), 0);
+    if (q) {
+        uint64_t one = 0;
+        CHECK_STR (nines_query_op (q), "");
+        CHECK_RC (nines_query_u64 (q, "", &one), 0);
+        CHECK_EQ (one, 1);
+        char str [8];
+        CHECK_RC (nines_query_str (q, "op", str, sizeof str), 0);
+        CHECK_STR (str, "");
+        nines_query_destroy (&q);
+    }
+    memset (&v, 0, sizeof v);
+    CHECK_RC (nines_validator_info_encode (&v, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_validator_info_decode (buf, len, &v), 0);
+    CHECK_STR (v.endpoint, "");
+
     free (msg);
     free (out);
     free (ev);
