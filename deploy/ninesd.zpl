@@ -19,6 +19,8 @@ node
     ledger_pub = ""                     # ledger PUB, e.g. tcp://127.0.0.1:7501 ("registry" topic)
     registry_refresh = 30s              # re-fetch the registry from the ledger at least this often
     fault_hooks = 0                     # 1 enables the query op `fault` {isolate} (nines-sim only)
+    behaviour = honest                  # nines-sim adversaries (need fault_hooks = 1): always_down,
+                                        # always_up, silent, equivocate
     log = info                          # error | warn | info | debug (-v sets debug)
 
 prober

@@ -178,6 +178,20 @@ nines_node_config_load (nines_config_t *cfg, nines_node_config_t *o, char *err, 
 #undef CHK
     if (rc)
         return NINES_ECONFIG;
+    /*  Simulated adversaries (nines-sim minority-liars): only with the
+        fault hooks on, so a production node cannot be made to lie by one
+        stray config line. */
+    static const char *behaviours [] = { "honest", "always_down", "always_up", "silent", "equivocate" };
+    const char *behaviour = nines_config_str (cfg, "node/behaviour", "honest");
+    o->behaviour = -1;
+    for (int i = 0; i < 5; i++)
+        if (strcmp (behaviour, behaviours [i]) == 0)
+            o->behaviour = i;
+    if (o->behaviour < 0 || (o->behaviour != NINES_BEHAVE_HONEST && !o->fault_hooks)) {
+        snprintf (err, err_size, "node/behaviour: expected honest, or always_down, always_up, silent "
+                  "or equivocate with node/fault_hooks = 1, got '%s'", behaviour);
+        return NINES_ECONFIG;
+    }
     if (!o->registry [0] && !o->ledger [0]) {
         snprintf (err, err_size, "node/registry: expected a registry snapshot file or node/ledger "
                   "(an endpoint), got neither");
@@ -1349,6 +1363,8 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
     nines_random (seed, sizeof seed);
     self->engine = nines_engine_new (&self->kp, seed, &self->cfg.engine);
     self->prober = nines_prober_new (&self->cfg.prober, s_probe_done, self);
+    if (self->engine)
+        nines_engine_set_behaviour (self->engine, (nines_behaviour_t) self->cfg.behaviour);
     if (!self->engine || !self->prober) {
         snprintf (err, err_size, "cannot create the engine or the prober");
         nines_registry_destroy (&reg);

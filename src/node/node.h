@@ -40,6 +40,7 @@ typedef struct {
     char ledger_pub [NINES_ENDPOINT_MAX]; /* ledger PUB, "" none */
     uint64_t registry_refresh_ms;       /* ledger registry re-fetch period */
     bool fault_hooks;                   /* enable the `fault` query op */
+    int behaviour;                      /* nines_behaviour_t: adversary for nines-sim (needs fault_hooks) */
     char user_agent [256];              /* prober User-Agent */
     nines_prober_config_t prober;       /* prober settings (user_agent -> above) */
     nines_engine_config_t engine;       /* engine local policy */
