@@ -1081,6 +1081,37 @@ s_final_incidents (s_run_t *run)
     free (reply);
 }
 
+/*  Each running validator's own counters (ninesd query op `status`). */
+static void
+s_collect_status (s_run_t *run)
+{
+    for (uint32_t i = 0; i < run->sc->validators; i++) {
+        if (!run->v [i].proc.pid || run->v [i].isolate_refs)
+            continue;
+        uint8_t *req, *reply = NULL;
+        size_t len, reply_len;
+        char what [48];
+        snprintf (what, sizeof what, "validator %u status", i);
+        if (nines_ledger_req_simple ("status", NULL, &req, &len)
+        ||  s_call (run->v [i].query, req, len, what, &reply, &reply_len))
+            continue;
+        msgpack_unpacked up;
+        msgpack_unpacked_init (&up);
+        size_t off = 0;
+        if (msgpack_unpack_next (&up, (const char *) reply, reply_len, &off) == MSGPACK_UNPACK_SUCCESS) {
+            sim_vstats_t *vs = &run->obs.vstats [i];
+            vs->have_status = true;
+            vs->probes = s_get_u64 (&up.data, "probes");
+            vs->probes_failed = s_get_u64 (&up.data, "probes_failed");
+            vs->rounds_opened = s_get_u64 (&up.data, "rounds_opened");
+            vs->votes_sent = s_get_u64 (&up.data, "votes_sent");
+            vs->evidence_acked = s_get_u64 (&up.data, "evidence_acked");
+        }
+        msgpack_unpacked_destroy (&up);
+        free (reply);
+    }
+}
+
 /*  ---- main ---- */
 
 static int
@@ -1254,6 +1285,8 @@ nines_sim_run_main (int argc, char **argv)
         run->obs.t_end = (uint64_t) zclock_time ();
         if (rc != NINES_EUNAVAIL && run->ledger.pid)
             s_final_incidents (run);
+        if (!s_interrupted)
+            s_collect_status (run);
         s_say (run, "timeline ends%s", rc ? " early" : "");
     }
     if (rc && s_interrupted)

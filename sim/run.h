@@ -94,6 +94,12 @@ typedef struct {
     uint32_t signed_up;                  /* UP reports carrying its vote */
     uint32_t restarts;                   /* times restarted after a kill */
     const char *behaviour;               /* adversary behaviour or NULL */
+    bool have_status;                    /* the counters below came from ninesd's `status` */
+    uint64_t probes;                     /* heartbeats sent (since its last start) */
+    uint64_t probes_failed;              /* of which failed */
+    uint64_t rounds_opened;              /* confirmation rounds it opened */
+    uint64_t votes_sent;                 /* votes it signed and sent */
+    uint64_t evidence_acked;             /* evidence the ledger acknowledged from it */
 } sim_vstats_t;
 
 /*  Everything the result needs: the scenario, the time origin, truth and

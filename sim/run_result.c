@@ -151,9 +151,11 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
     }
 
     /*  Participation. */
-    fprintf (out, "\nValidators (%u DOWN and %u UP quorum reports seen)\n", obs->reports_down, obs->reports_up);
-    fprintf (out, "%4s  %-16s %-12s %10s %8s %9s  %s\n", "#", "id", "behaviour", "DOWN votes",
-             "UP votes", "restarts", "faults");
+    fprintf (out, "\nValidators (%u DOWN and %u UP quorum reports seen; probes, failed, rounds opened and votes\n"
+             "sent are ninesd's own counters since its last start; in DOWNs / in UPs: its signed votes in\n"
+             "the quorum reports)\n", obs->reports_down, obs->reports_up);
+    fprintf (out, "%4s  %-16s %-12s %7s %7s %7s %7s %9s %9s %8s  %s\n", "#", "id", "behaviour",
+             "probes", "failed", "rounds", "votes", "in DOWNs", "in UPs", "restarts", "faults");
     for (uint32_t v = 0; v < sc->validators; v++) {
         nines_interval_t *iv = NULL;
         size_t k = 0;
@@ -164,9 +166,13 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
                       i ? " " : "", iv [i].start_ms / 1000.0, iv [i].end_ms / 1000.0);
         free (iv);
         const sim_vstats_t *vs = &obs->vstats [v];
-        fprintf (out, "%4u  %.16s %-12s %10u %8u %9u  %s\n", v, obs->validator_ids [v],
-                 vs->behaviour ? vs->behaviour : "honest", vs->signed_down, vs->signed_up,
-                 vs->restarts, faults);
+        char st [4][24];
+        const uint64_t counters [4] = { vs->probes, vs->probes_failed, vs->rounds_opened, vs->votes_sent };
+        for (int i = 0; i < 4; i++)
+            snprintf (st [i], sizeof st [i], vs->have_status ? "%llu" : "-", (unsigned long long) counters [i]);
+        fprintf (out, "%4u  %.16s %-12s %7s %7s %7s %7s %9u %9u %8u  %s\n", v, obs->validator_ids [v],
+                 vs->behaviour ? vs->behaviour : "honest", st [0], st [1], st [2], st [3],
+                 vs->signed_down, vs->signed_up, vs->restarts, faults);
     }
 
     /*  Expectations. */
@@ -249,9 +255,16 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
     fprintf (f, "%s],\n  \"validators_detail\": [", obs->n_incidents ? "\n  " : "");
     for (uint32_t v = 0; v < sc->validators; v++) {
         const sim_vstats_t *vs = &obs->vstats [v];
-        fprintf (f, "%s\n    {\"index\": %u, \"id\": \"%s\", \"behaviour\": \"%s\", \"down_votes\": %u, "
-                 "\"up_votes\": %u, \"restarts\": %u}", v ? "," : "", v, obs->validator_ids [v],
+        fprintf (f, "%s\n    {\"index\": %u, \"id\": \"%s\", \"behaviour\": \"%s\", \"in_down_reports\": %u, "
+                 "\"in_up_reports\": %u, \"restarts\": %u", v ? "," : "", v, obs->validator_ids [v],
                  vs->behaviour ? vs->behaviour : "honest", vs->signed_down, vs->signed_up, vs->restarts);
+        if (vs->have_status)
+            fprintf (f, ", \"probes\": %llu, \"probes_failed\": %llu, \"rounds_opened\": %llu, "
+                     "\"votes_sent\": %llu, \"evidence_acked\": %llu",
+                     (unsigned long long) vs->probes, (unsigned long long) vs->probes_failed,
+                     (unsigned long long) vs->rounds_opened, (unsigned long long) vs->votes_sent,
+                     (unsigned long long) vs->evidence_acked);
+        fprintf (f, "}");
     }
     fprintf (f, "\n  ],\n  \"reports\": {\"down\": %u, \"up\": %u},\n  \"expectations\": [",
              obs->reports_down, obs->reports_up);

@@ -1,0 +1,43 @@
+#   correlated-outage: the demo apps of 4 of 10 pods, from 4 different
+#   providers, die at the same instant for 30 s (a shared dependency or
+#   a network event, not four providers failing on their own).  The
+#   network must still report every outage, and the ledger must flag all
+#   four incidents correlated (DOWNs of at least max(3, 20 %) of pods from
+#   at least 3 providers within corr_window) and slash none of them.
+#   40 % of pods failing stays under the validators' self-health threshold
+#   (60 %), so they do not mistake it for their own network failing.
+scenario
+    name = correlated-outage
+    seed = 3
+    duration = 75s
+    validators = 5
+    pods = 10
+    providers = 5
+params
+    epoch = 2s
+    r = 3
+    committee = 5
+    theta = 0.6667
+    probe_timeout = 1s
+    retry_delay = 500ms
+    vote_delay = 500ms
+    round_timeout = 5s
+    down_probe = 1s
+    grace = 10s
+    d_mid = 2m
+    s = 30s
+    merge_min = 30s
+    corr_window = 20s
+    canary_window = 10s
+fault
+    at = 10s
+    kind = correlated
+    pod = 0
+    count = 4
+    duration = 30s
+expect
+    incidents = 4
+    false_incidents = 0
+    correlated = 4
+    slashed = 0
+    max_latency = 15s
