@@ -957,6 +957,7 @@ s_incident_put (s_run_t *run, const msgpack_object *map, bool *is_new, bool *cha
     sim_incident_t before = *inc;
     inc->t_up = s_get_u64 (map, "t_up");
     inc->slashed = s_get_u64 (map, "slashed");
+    inc->downtime_ms = s_get_u64 (map, "duration_ms");
     inc->correlated = s_get_bool (map, "correlated");
     const msgpack_object *open = s_get (map, "open");
     inc->open = open ? s_get_bool (map, "open") : inc->t_up == 0;
@@ -982,8 +983,8 @@ s_on_incident (s_run_t *run, const msgpack_object *map)
                is_new ? "opened" : "updated", s_rel (run, inc->t_down), (unsigned long long) inc->slashed,
                inc->correlated ? ", correlated (not slashed)" : "");
     else
-        s_say (run, "INCIDENT pod %u closed: [%.1fs, %.1fs) %.1fs, slashed %llu%s", inc->pod,
-               s_rel (run, inc->t_down), s_rel (run, inc->t_up), (inc->t_up - inc->t_down) / 1000.0,
+        s_say (run, "INCIDENT pod %u closed: [%.1fs, %.1fs), downtime %.1fs, slashed %llu%s", inc->pod,
+               s_rel (run, inc->t_down), s_rel (run, inc->t_up), inc->downtime_ms / 1000.0,
                (unsigned long long) inc->slashed, inc->correlated ? ", correlated" : "");
 }
 

@@ -82,6 +82,7 @@ typedef struct {
     uint64_t t_down;                     /* Unix ms */
     uint64_t t_up;                       /* Unix ms, 0 while open */
     uint64_t slashed;                    /* base units slashed so far */
+    uint64_t downtime_ms;                /* the ledger's effective downtime (merged pieces), ms */
     bool correlated;                     /* flagged correlated (not slashed) */
     bool open;                           /* no UP report yet */
     uint64_t first_seen;                 /* Unix ms we first heard of it */

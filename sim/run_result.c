@@ -119,19 +119,20 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
     }
 
     /*  The incident table. */
-    char a [24], b [24], c [24], d [24], l [24], r [24], z [24];
+    char a [24], b [24], c [24], d [24], l [24], r [24], z [24], dt [24];
     fprintf (out, "\nIncidents of %s (times from the timeline start; latency = detected - true start)\n",
              sc->name);
-    fprintf (out, "%4s %11s %9s %15s %13s %8s %10s %12s  %s\n", "pod", "true start", "true end",
-             "detected start", "detected end", "latency", "to ledger", "slashed", "note");
+    fprintf (out, "%4s %11s %9s %15s %13s %9s %8s %10s %9s  %s\n", "pod", "true start", "true end",
+             "detected start", "detected end", "downtime", "latency", "to ledger", "slashed", "note");
     for (size_t e = 0; e < n_episodes; e++) {
         const sim_episode_t *ep = &episodes [e];
         const sim_incident_t *inc = ep->incident >= 0 ? &obs->incidents [ep->incident] : NULL;
-        fprintf (out, "%4u %11s %9s %15s %13s %8s %10s %12s  %s\n", ep->pod,
+        fprintf (out, "%4u %11s %9s %15s %13s %9s %8s %10s %9s  %s\n", ep->pod,
             s_secs (a, sizeof a, true, (int64_t) ep->truth.start_ms),
             s_secs (b, sizeof b, true, (int64_t) ep->truth.end_ms),
             s_secs (c, sizeof c, inc, inc ? s_rel (obs, inc->t_down) : 0),
             inc && inc->open ? "open" : s_secs (d, sizeof d, inc, inc ? s_rel (obs, inc->t_up) : 0),
+            s_secs (dt, sizeof dt, inc, inc ? (int64_t) inc->downtime_ms : 0),
             s_secs (l, sizeof l, inc, inc ? s_rel (obs, inc->t_down) - (int64_t) ep->truth.start_ms : 0),
             s_secs (r, sizeof r, inc, inc ? s_rel (obs, inc->first_seen) - (int64_t) ep->truth.start_ms : 0),
             inc ? (snprintf (z, sizeof z, "%llu", (unsigned long long) inc->slashed), z) : "-",
@@ -235,12 +236,12 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
                  inc ? "true" : "false");
         if (inc)
             fprintf (f, ", \"detected_start_ms\": %lld, \"detected_end_ms\": %lld, \"latency_ms\": %lld, "
-                     "\"to_ledger_ms\": %lld, \"slashed\": %llu, \"correlated\": %s",
+                     "\"to_ledger_ms\": %lld, \"downtime_ms\": %llu, \"slashed\": %llu, \"correlated\": %s",
                      (long long) s_rel (obs, inc->t_down),
                      inc->open ? -1LL : (long long) s_rel (obs, inc->t_up),
                      (long long) (s_rel (obs, inc->t_down) - (int64_t) ep->truth.start_ms),
                      (long long) (s_rel (obs, inc->first_seen) - (int64_t) ep->truth.start_ms),
-                     (unsigned long long) inc->slashed, inc->correlated ? "true" : "false");
+                     (unsigned long long) inc->downtime_ms, (unsigned long long) inc->slashed, inc->correlated ? "true" : "false");
         fprintf (f, "}");
     }
     fprintf (f, "%s],\n  \"incidents\": [", n_episodes ? "\n  " : "");

@@ -145,10 +145,18 @@ sim_svg_write (const sim_observed_t *obs, const sim_episode_t *episodes, const c
         fprintf (f, "<text x=\"10\" y=\"%.1f\" font-weight=\"bold\">validator %u</text>\n", y + 15, v);
         fprintf (f, "<text x=\"10\" y=\"%.1f\" fill=\"#777\" font-size=\"10\">%s</text>\n", y + 29,
                  behaviour ? behaviour : "honest");
-        for (size_t i = 0; i < k; i++)
-            s_bar (f, s_x ((double) iv [i].start_ms, span), s_x ((double) iv [i].end_ms, span), y + 10, 18,
-                   "#999999", NULL);
         free (iv);
+        for (size_t i = 0; i < sc->n_faults; i++) {
+            const nines_fault_t *fault = &sc->faults [i];
+            if (nines_fault_is_pod_fault (fault->kind) || fault->validator != v)
+                continue;
+            uint64_t end = fault->duration_ms ? fault->at_ms + fault->duration_ms : sc->duration_ms;
+            double x0 = s_x ((double) fault->at_ms, span), x1 = s_x ((double) end, span);
+            s_bar (f, x0, x1, y + 10, 18, "#999999", NULL);
+            fprintf (f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"white\">%s</text>\n",
+                     x0 + 4, y + 23, fault->kind == NINES_FAULT_VALIDATOR_KILL
+                     ? (fault->duration_ms ? "killed, then restarted" : "killed") : "isolated");
+        }
     }
     fprintf (f, "</svg>\n");
     return fclose (f) == 0 ? NINES_OK : NINES_EIO;
