@@ -457,7 +457,8 @@ s_plan_faults (des_t *d)
             }
         }
     }
-    qsort (d->outages, d->n_outages, sizeof *d->outages, s_cmp_outage);
+    if (d->n_outages)
+        qsort (d->outages, d->n_outages, sizeof *d->outages, s_cmp_outage);
     d->pod_first = calloc (d->m + 1, sizeof *d->pod_first);
     if (!d->pod_first)
         return NINES_ENOMEM;

@@ -128,9 +128,9 @@ test_latency_1000 (void)
 {
     nines_des_config_t cfg;
     nines_des_result_t r;
-    s_config (&cfg, 1000, 1000, 80000);
-    nines_des_fault_t *f = s_fault (&cfg, NINES_FAULT_APP_DOWN, 10000, 0, 40, 50000);
-    f->spread_ms = 10000;
+    s_config (&cfg, 1000, 400, 50000);
+    nines_des_fault_t *f = s_fault (&cfg, NINES_FAULT_APP_DOWN, 5000, 0, 40, 40000);
+    f->spread_ms = 5000;
     CHECK_RC (nines_des_run (&cfg, &r, NULL), 0);
     const nines_params_t *p = &cfg.params;
     uint64_t link = cfg.latency_ms + cfg.jitter_ms;
