@@ -1312,8 +1312,11 @@ nines_sim_run_main (int argc, char **argv)
         if (run->errors)
             printf ("%d fault or process error(s) during the run (see above)\n", run->errors);
     }
-    if (run->dir [0] && !run->keep)
+    if (run->dir [0] && !run->keep) {
         nftw (run->dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+        if (status || rc)
+            printf ("the run directory is removed: rerun with --keep to inspect every process's log\n");
+    }
     else
     if (run->dir [0])
         printf ("kept %s (configs, keys, logs, LMDB data)\n", run->dir);
