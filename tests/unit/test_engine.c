@@ -584,6 +584,62 @@ test_report_dedup (void)
     net_destroy (&net);
 }
 
+/*  The seen-report ring forgets the oldest ids when full, and its hash
+    index follows (a small ring, many wraps). */
+static void
+test_seen_ring (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (3, NULL, 1, &p, 12, T0);
+    nines_engine_config_t cfg;
+    nines_engine_config_default (&cfg);
+    cfg.max_seen = 5;
+    uint8_t seed [32] = { 9 };
+    nines_engine_t *e = nines_engine_new (&net->keys [0], seed, &cfg);
+    nines_engine_set_registry (e, net->reg, T0);
+    nines_report_t *r = calloc (1, sizeof *r);
+    uint8_t *buf = malloc (NINES_PEER_MSG_MAX);
+    r->kind = NINES_REPORT_UP;
+    r->pod [0] = 0xEE;                      /* not registered: no incident state */
+    r->t_ms = T0;
+    r->n_votes = 1;
+    memcpy (r->votes [0].body.validator, net->keys [1].pk, 32);
+    r->votes [0].body.verdict = NINES_VERDICT_UP;
+    CHECK_RC (nines_vote_sign (&r->votes [0], &net->keys [1]), 0);
+    nines_engine_stats_t st;
+    for (int k = 0; k < 40; k++) {
+        r->round_id [0] = (uint8_t) k;
+        r->round_id [1] = (uint8_t) (k * 37);
+        size_t len = 0;
+        CHECK_RC (nines_report_encode (r, buf, NINES_PEER_MSG_MAX, &len), 0);
+        CHECK_RC (nines_engine_restore_report (e, buf, len, T0), 0);
+        nines_engine_stats (e, &st);
+        CHECK_EQ (st.reports, (uint64_t) k + 1);
+        /* The last five are remembered, the one before them is not. */
+        for (int back = 0; back < 5 && back <= k; back++) {
+            r->round_id [0] = (uint8_t) (k - back);
+            r->round_id [1] = (uint8_t) ((k - back) * 37);
+            CHECK_RC (nines_report_encode (r, buf, NINES_PEER_MSG_MAX, &len), 0);
+            CHECK_RC (nines_engine_restore_report (e, buf, len, T0), 0);
+        }
+        nines_engine_stats (e, &st);
+        CHECK_EQ (st.reports, (uint64_t) k + 1);
+        r->round_id [0] = (uint8_t) k;
+        r->round_id [1] = (uint8_t) (k * 37);
+    }
+    r->round_id [0] = 0;
+    r->round_id [1] = 0;
+    size_t len = 0;
+    CHECK_RC (nines_report_encode (r, buf, NINES_PEER_MSG_MAX, &len), 0);
+    CHECK_RC (nines_engine_restore_report (e, buf, len, T0), 0);
+    nines_engine_stats (e, &st);
+    CHECK_EQ (st.reports, 41);              /* long forgotten: accepted again */
+    free (buf);
+    free (r);
+    nines_engine_destroy (&e);
+    net_destroy (&net);
+}
+
 int
 main (void)
 {
@@ -600,6 +656,7 @@ main (void)
     RUN (test_determinism);
     RUN (test_sigcache);
     RUN (test_sparse_pods);
+    RUN (test_seen_ring);
     RUN (test_abstain_when_degraded);
     RUN (test_report_dedup);
     return t_done ("test_engine");
