@@ -1089,8 +1089,9 @@ s_usage (FILE *out)
         "                  [--sweep N1,N2,...] [--out DIR] [-v]\n"
         "  Runs the scenario on N real protocol engines over a virtual clock.\n"
         "  --validators/--pods scale the scenario (adversaries and multi-target\n"
-        "  faults keep their share); --sweep runs it at each N and prints the load\n"
-        "  per validator against N; --out DIR writes DIR/result.json (and\n"
+        "  faults keep their share); --sweep runs it at each N (pods in the\n"
+        "  scenario's ratio unless --pods) and prints the load per validator\n"
+        "  against N; --out DIR writes DIR/result.json (and\n"
         "  DIR/sweep.json).  Same scenario and seed give a byte-identical result.json.\n");
 }
 
@@ -1308,8 +1309,11 @@ nines_sim_des_main (int argc, char **argv)
                 rc = 2;
                 break;
             }
+            /* Without --pods the pods grow with N (the scenario's ratio), so
+               every size has the same probes per validator. */
+            uint64_t m = pods ? pods : (uint64_t) base->pods * n / (base->validators ? base->validators : 1);
             *cfg = *base;
-            nines_des_config_scale (cfg, (uint32_t) n, (uint32_t) pods);
+            nines_des_config_scale (cfg, (uint32_t) n, (uint32_t) (m ? m : 1));
             double t = s_wall ();
             if (nines_des_run (cfg, &res, verbose ? stderr : NULL)) {
                 rc = 1;
