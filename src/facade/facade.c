@@ -1,7 +1,7 @@
 /*  nines-facade: the HTTPS heartbeat facade beside a pod (DESIGN.md §6).
 
-    One h2o event loop per worker thread, each with its own SO_REUSEPORT
-    listener; TLS by OpenSSL with the pod's certificate, HTTP/1.1 only
+    One h2o event loop per worker thread, all accepting from one listening
+    socket; TLS by OpenSSL with the pod's certificate, HTTP/1.1 only
     (ALPN http/1.1, no h2c upgrade).  Every request passes two handlers:
       1. the heartbeat handler: a request whose Nines-Heartbeat header is a
          fresh, valid heartbeat from an allowed validator (hbcheck.c) is
@@ -32,6 +32,7 @@
 #include <czmq.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <h2o.h>
 #include <h2o/multithread.h>
 #include <netdb.h>
@@ -236,7 +237,7 @@ typedef struct {
     h2o_multithread_receiver_t health_receiver; /* health answers */
     h2o_multithread_receiver_t stop_receiver;   /* wakes the loop to stop */
     h2o_multithread_message_t stop_message;     /* sent once by main */
-    int listen_fd;                  /* this worker's SO_REUSEPORT socket */
+    int listen_fd;                  /* this worker's descriptor of the listener */
     int index;                      /* worker number */
     pthread_t thread;               /* running s_worker_main */
 } worker_t;
@@ -327,30 +328,31 @@ s_on_conn_close (void *data)
     atomic_fetch_sub (&s_connections, 1);
 }
 
+/*  One connection per wake-up (nginx's multi_accept off): every loop is
+    woken by a new connection and the first free one takes it, so a burst
+    of connections spreads over the loops. */
 static void
 s_on_accept (h2o_socket_t *listener, const char *err)
 {
     if (err)
         return;
-    for (int i = 0; i < 64; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept (listener);
-        if (!sock)
-            return;
-        if (atomic_fetch_add (&s_connections, 1) >= (long) s_cfg.max_connections) {
-            atomic_fetch_sub (&s_connections, 1);
-            nines_debug ("connection limit %llu reached: connection closed",
-                         (unsigned long long) s_cfg.max_connections);
-            h2o_socket_close (sock);
-            continue;
-        }
-        sock->on_close.cb = s_on_conn_close;
-        sock->on_close.data = NULL;
-        h2o_accept (&s_worker->accept_ctx, sock);
+    h2o_socket_t *sock = h2o_evloop_socket_accept (listener);
+    if (!sock)
+        return;                         /* another loop took it */
+    if (atomic_fetch_add (&s_connections, 1) >= (long) s_cfg.max_connections) {
+        atomic_fetch_sub (&s_connections, 1);
+        nines_debug ("connection limit %llu reached: connection closed",
+                     (unsigned long long) s_cfg.max_connections);
+        h2o_socket_close (sock);
+        return;
     }
+    sock->on_close.cb = s_on_conn_close;
+    sock->on_close.data = NULL;
+    h2o_accept (&s_worker->accept_ctx, sock);
 }
 
-/*  A listening socket on host:port (SO_REUSEPORT, so every worker has
-    its own).  Returns the fd or -1 with errno set. */
+/*  A non-blocking listening socket on host:port (port 0: any free
+    port).  Returns the fd or -1 with errno set. */
 static int
 s_listen (const char *host, int port)
 {
@@ -367,7 +369,6 @@ s_listen (const char *host, int port)
     int fd = socket (res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), on = 1;
     if (fd < 0
     ||  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on)
-    ||  setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on)
     ||  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on)
     ||  bind (fd, res->ai_addr, res->ai_addrlen)
     ||  listen (fd, SOMAXCONN)) {
@@ -766,28 +767,32 @@ s_setup_h2o (void)
     return 0;
 }
 
-/*  Open one listener per worker on the same port (the first one picks it
-    when the configured port is 0).  0 or -1 (logged). */
+/*  Open the listening socket and give each worker its own descriptor of
+    it (dup).  All loops accept from one queue, so the least busy loop
+    tends to take the next connection; SO_REUSEPORT would hash keep-alive
+    connections to loops once and for all (measured: 43/57 splits), and
+    would let another process bind the port too.  0 or -1 (logged). */
 static int
 s_open_listeners (worker_t *workers)
 {
-    int port = s_cfg.listen_port;
+    int fd = s_listen (s_cfg.listen_host, s_cfg.listen_port);
+    if (fd < 0) {
+        nines_error ("facade/listen: cannot listen on %s:%d: %s", s_cfg.listen_host, s_cfg.listen_port,
+                     strerror (errno));
+        return -1;
+    }
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    if (getsockname (fd, (struct sockaddr *) &sa, &len) == 0)
+        s_cfg.listen_port = ntohs (sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
+                                                            : ((struct sockaddr_in *) &sa)->sin_port);
     for (size_t i = 0; i < s_cfg.workers; i++) {
-        workers [i].listen_fd = s_listen (s_cfg.listen_host, port);
+        workers [i].listen_fd = i ? fcntl (fd, F_DUPFD_CLOEXEC, 0) : fd;
         if (workers [i].listen_fd < 0) {
-            nines_error ("facade/listen: cannot listen on %s:%d: %s", s_cfg.listen_host, port,
-                         strerror (errno));
+            nines_error ("facade/listen: %s", strerror (errno));
             return -1;
         }
-        if (port == 0) {
-            struct sockaddr_storage sa;
-            socklen_t len = sizeof sa;
-            getsockname (workers [i].listen_fd, (struct sockaddr *) &sa, &len);
-            port = ntohs (sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
-                                                   : ((struct sockaddr_in *) &sa)->sin_port);
-        }
     }
-    s_cfg.listen_port = port;
     return 0;
 }
 
