@@ -748,6 +748,7 @@ s_setup_h2o (void)
     s_globalconf.http1.upgrade_to_http2 = 0;
     s_globalconf.proxy.io_timeout = s_cfg.upstream_timeout_ms;
     s_globalconf.proxy.emit_x_forwarded_headers = 1;
+    s_globalconf.proxy.emit_via_header = 0;      /* as nginx: the app need not know */
     s_globalconf.proxy.preserve_server_header = 1;
     s_globalconf.server_name = h2o_iovec_init (H2O_STRLIT (""));   /* the app's, if any */
     h2o_hostconf_t *host = h2o_config_register_host (&s_globalconf, h2o_iovec_init (H2O_STRLIT ("default")), 65535);

@@ -335,6 +335,7 @@ test_proxy_methods_headers_bodies (void)
         CHECK (r.data && strstr (r.data, "x-custom: Value-42\n"));
         CHECK (r.data && strstr (r.data, "x-forwarded-proto: https\n"));
         CHECK (r.data && strstr (r.data, "x-forwarded-for: 10.9.8.7, 127.0.0.1\n"));
+        CHECK (r.data && !strstr (r.data, "\nvia: "));            /* the proxy stays quiet */
         if (body)
             CHECK (r.data && strstr (r.data, "\n\npayload=1&x=two"));
     }
