@@ -1122,6 +1122,30 @@ s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
     return remove (path);
 }
 
+/*  Keys only the discrete-event mode plays (fault/targets, spread,
+    partition) would be silently ignored here and the ground truth would
+    be wrong: refuse them, naming the fault and key.  0 or NINES_ECONFIG. */
+static int
+s_check_run_keys (const nines_scenario_t *sc)
+{
+    zconfig_t *root = nines_config_zconfig (sc->config);
+    size_t index = 0;
+    for (zconfig_t *s = zconfig_child (root); s; s = zconfig_next (s)) {
+        if (strcmp (zconfig_name (s), "fault") != 0)
+            continue;
+        for (const char *const *key = (const char *const []) { "targets", "spread", "partition", NULL };
+             *key; key++)
+            if (zconfig_get (s, *key, NULL)) {
+                fprintf (stderr, "nines-sim: %s: fault[%zu]/%s: expected no des-only key in a scenario "
+                         "for run, got '%s' (use nines-sim des)\n", sc->path, index, *key,
+                         zconfig_get (s, *key, NULL));
+                return NINES_ECONFIG;
+            }
+        index++;
+    }
+    return NINES_OK;
+}
+
 static void
 s_usage (void)
 {
@@ -1212,6 +1236,10 @@ nines_sim_run_main (int argc, char **argv)
     run->sc = nines_sim_scenario_open (scenario);
     if (!run->sc)
         return 2;
+    if (s_check_run_keys (run->sc)) {
+        nines_scenario_destroy (&run->sc);
+        return 2;
+    }
     const nines_scenario_t *sc = run->sc;
     if (out && strlen (out) >= sizeof run->out) {
         fprintf (stderr, "nines-sim: --out: expected a path shorter than %d characters\n", SIM_DIR_MAX);
@@ -1259,6 +1287,8 @@ nines_sim_run_main (int argc, char **argv)
         printf ("nines-sim run %s: %u validators, %u pods, %zu faults, %.0fs timeline\n",
                 sc->name, sc->validators, sc->pods, sc->n_faults, sc->duration_ms / 1000.0);
         printf ("  run directory %s%s\n", run->dir, run->keep ? " (kept)" : " (removed at the end; --keep keeps it)");
+        if (zconfig_locate (nines_config_zconfig (sc->config), "network"))
+            printf ("  (the network section is for des: run uses loopback as it is)\n");
         run->sub_nodes = zsock_new_sub (NULL, "report");
         run->sub_ledger = zsock_new_sub (NULL, "");
         run->poller = run->sub_nodes && run->sub_ledger
