@@ -141,8 +141,8 @@ main (int argc, char **argv)
         zsys_shutdown ();
         return code;
     }
-    nines_node_run (node, &s_stop);
+    code = nines_node_run (node, &s_stop);
     nines_node_destroy (&node);
     zsys_shutdown ();
-    return 0;
+    return code;
 }

@@ -21,6 +21,7 @@
 #define MEMBERS_EVERY_MS 5000       /* membership snapshot to LMDB */
 #define REPORTS_LIMIT   100         /* default rows of the reports query */
 #define PEER_HWM        1000        /* queued frames per peer before dropping */
+#define MAX_MONITORED   1024        /* peer connections whose handshake is watched */
 
 /*  LMDB databases (DESIGN.md section 10). */
 #define DB_REPORTS   "reports"      /* report id -> encoded report */
@@ -43,11 +44,21 @@ typedef struct {
     uint8_t last_ack [8];                   /* le64, Unix ms */
 } member_rec_t;
 
-/*  Outgoing connection to one peer. */
+/*  Outgoing connection to one peer.  libzmq never re-dials a CURVE
+    connection the server's ZAP handler refused (a peer that did not know
+    us yet), so a monitor watches the handshake and a refused connection is
+    closed and dialled again after a back-off. */
 typedef struct {
-    zsock_t *sock;                          /* DEALER, CurveZMQ client */
+    zsock_t *sock;                          /* DEALER, CurveZMQ client; NULL while backing off */
+    zsock_t *mon;                           /* PAIR receiving sock's handshake events */
     char endpoint [NINES_ENDPOINT_MAX];     /* connected to */
+    uint8_t id [NINES_ID_BYTES];            /* the peer */
+    uint64_t retry_at;                      /* no new socket before (ms) */
+    uint64_t backoff;                       /* next back-off after a refusal (ms) */
 } peer_conn_t;
+
+#define REDIAL_MIN_MS   250                 /* first re-dial delay after a refused handshake */
+#define REDIAL_MAX_MS   10000               /* cap */
 
 /*  Last heartbeat timings per pod (index = registry order). */
 typedef struct {
@@ -89,6 +100,15 @@ struct _nines_node_t {
     uint64_t query_bad;                     /* malformed query requests */
     uint64_t probe_ok;                      /* verified heartbeats */
     bool restored;                          /* persisted state re-loaded */
+    uint8_t ledger_id [NINES_ID_BYTES];     /* ledger key (signs canaries) */
+    bool has_ledger_id;                     /* ledger_id known (registry reply) */
+    uint8_t canary [NINES_HASH_BYTES];      /* last canary countersigned */
+    uint64_t canaries;                      /* canaries countersigned */
+    uint32_t mon_seq;                       /* monitor endpoint counter */
+    bool peer_bound;                        /* peer ROUTER bound (after the first registry) */
+    bool fatal;                             /* stop the loop: cannot go on */
+    uint64_t redials;                       /* refused handshakes re-dialled */
+    char bind_error [256];                  /* why the peer socket did not bind */
 };
 
 static void s_restore (nines_node_t *self);
@@ -235,20 +255,114 @@ s_get_be64 (const uint8_t in [8])
 }
 
 static void
+s_conn_close (peer_conn_t *c)
+{
+    if (c->sock)
+        zmq_socket_monitor (zsock_resolve (c->sock), NULL, 0);
+    zsock_destroy (&c->mon);
+    zsock_destroy (&c->sock);
+}
+
+static void
 s_conn_destroy (void **item)
 {
     peer_conn_t *c = (peer_conn_t *) *item;
     if (c) {
-        zsock_destroy (&c->sock);
+        s_conn_close (c);
         free (c);
     }
     *item = NULL;
+}
+
+/*  Dial c->endpoint with a handshake monitor.  0 or -1. */
+static int
+s_conn_open (nines_node_t *self, peer_conn_t *c)
+{
+    uint8_t server [NINES_CURVE_BYTES];
+    if (nines_id_to_curve (c->id, server))
+        return -1;
+    c->sock = zsock_new (ZMQ_DEALER);
+    if (!c->sock)
+        return -1;
+    zsock_set_linger (c->sock, 0);
+    zsock_set_sndhwm (c->sock, PEER_HWM);
+    zcert_apply (self->cert, c->sock);
+    zsock_set_curve_serverkey_bin (c->sock, server);
+    char ep [64];
+    snprintf (ep, sizeof ep, "inproc://nines-peer-mon-%u", ++self->mon_seq);
+    if (zmq_socket_monitor (zsock_resolve (c->sock), ep,
+                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                          | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
+        c->mon = zsock_new (ZMQ_PAIR);
+        if (c->mon && zsock_connect (c->mon, "%s", ep) != 0)
+            zsock_destroy (&c->mon);
+    }
+    if (zsock_connect (c->sock, "%s", c->endpoint) != 0) {
+        char hex [NINES_ID_HEX];
+        nines_warn ("peer %.16s: bad endpoint %s", nines_hex (hex, c->id, NINES_ID_BYTES), c->endpoint);
+        s_conn_close (c);
+        return -1;
+    }
+    return 0;
+}
+
+/*  A handshake event on c's monitor. */
+static void
+s_on_monitor (nines_node_t *self, peer_conn_t *c)
+{
+    zmsg_t *ev = zmsg_recv (c->mon);
+    zframe_t *f = ev ? zmsg_first (ev) : NULL;
+    uint16_t event = 0;
+    if (f && zframe_size (f) >= 2)
+        memcpy (&event, zframe_data (f), 2);
+    zmsg_destroy (&ev);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        c->backoff = 0;
+        return;
+    }
+    if (!(event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)))
+        return;
+    c->backoff = c->backoff ? (c->backoff * 2 > REDIAL_MAX_MS ? REDIAL_MAX_MS : c->backoff * 2)
+                            : REDIAL_MIN_MS;
+    c->retry_at = s_now () + c->backoff;
+    self->redials++;
+    char hex [NINES_ID_HEX];
+    nines_info ("peer %.16s refused our handshake (it may not know us yet): re-dialling in %" PRIu64 " ms",
+                nines_hex (hex, c->id, NINES_ID_BYTES), c->backoff);
+    s_conn_close (c);
 }
 
 static int
 s_curve_cmp (const void *a, const void *b)
 {
     return memcmp (a, b, NINES_CURVE_BYTES);
+}
+
+/*  Bind the CurveZMQ peer ROUTER.  Done once the first registry is in:
+    a connection our ZAP handler refused is never re-dialled by libzmq, so
+    peers must find the port closed (and retry) until we can admit them. */
+static void
+s_bind_peer (nines_node_t *self)
+{
+    self->peer = zsock_new (ZMQ_ROUTER);
+    if (!self->peer) {
+        snprintf (self->bind_error, sizeof self->bind_error, "cannot create the peer socket");
+        return;
+    }
+    zsock_set_linger (self->peer, 0);
+    zcert_apply (self->cert, self->peer);
+    zsock_set_curve_server (self->peer, 1);
+    zsock_set_zap_domain (self->peer, ZAP_DOMAIN);
+    zsock_set_maxmsgsize (self->peer, NINES_PEER_MSG_MAX);
+    zsock_set_rcvhwm (self->peer, 10000);
+    if (zsock_bind (self->peer, "%s", self->cfg.peer) < 0) {
+        snprintf (self->bind_error, sizeof self->bind_error, "cannot bind the peer socket to %s: %s",
+                  self->cfg.peer, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&self->peer);
+        return;
+    }
+    self->peer_bound = true;
 }
 
 /*  Install a new registry: engine, ZAP allow list, per-pod timings, and
@@ -315,6 +429,13 @@ s_set_registry (nines_node_t *self, nines_registry_t *reg)
                     me->endpoint, self->cfg.peer);
     nines_info ("registry version %" PRIu64 ": %zu validators, %zu pods",
                 reg->version, reg->n_validators, reg->n_pods);
+    if (!self->peer_bound && self->zap) {
+        s_bind_peer (self);
+        if (!self->peer_bound) {
+            nines_error ("%s", self->bind_error);
+            self->fatal = true;
+        }
+    }
     /*  Parsing a large snapshot leaves freed heap behind (zconfig trees,
         msgpack zones): give it back so RSS tracks what is really held. */
     malloc_trim (0);
@@ -336,29 +457,22 @@ s_send_peer (nines_node_t *self, const uint8_t id [NINES_ID_BYTES], const uint8_
     peer_conn_t *c = (peer_conn_t *) zhashx_lookup (self->conns, hex);
     if (!c) {
         const nines_validator_info_t *v = nines_registry_validator (self->reg, id);
-        uint8_t server [NINES_CURVE_BYTES];
-        if (!v || nines_id_to_curve (id, server))
+        if (!v)
             return;
         c = (peer_conn_t *) calloc (1, sizeof *c);
         if (!c)
             return;
-        c->sock = zsock_new (ZMQ_DEALER);
-        if (!c->sock) {
-            free (c);
-            return;
-        }
+        memcpy (c->id, id, NINES_ID_BYTES);
         snprintf (c->endpoint, sizeof c->endpoint, "%s", v->endpoint);
-        zsock_set_linger (c->sock, 0);
-        zsock_set_sndhwm (c->sock, PEER_HWM);
-        zcert_apply (self->cert, c->sock);
-        zsock_set_curve_serverkey_bin (c->sock, server);
-        if (zsock_connect (c->sock, "%s", c->endpoint) != 0) {
-            nines_warn ("peer %.16s: bad endpoint %s", hex, c->endpoint);
-            zsock_destroy (&c->sock);
-            free (c);
+        zhashx_insert (self->conns, hex, c);
+    }
+    if (!c->sock) {
+        if (s_now () < c->retry_at)
+            return;                 /* backing off after a refused handshake */
+        if (s_conn_open (self, c)) {
+            c->retry_at = s_now () + REDIAL_MAX_MS;
             return;
         }
-        zhashx_insert (self->conns, hex, c);
     }
     if (zmq_send (zsock_resolve (c->sock), data, len, ZMQ_DONTWAIT) < 0)
         nines_debug ("peer %.16s: send dropped (%s)", hex, zmq_strerror (zmq_errno ()));
@@ -621,13 +735,50 @@ s_ask_registry (nines_node_t *self)
     free (req);
 }
 
+/*  Countersign the ledger's canary (DESIGN.md section 8: only validators
+    that answer the period's canary share its fees).  msg is a PUB canary
+    map or a `canary` op reply; its signature is checked against the
+    ledger key from the registry reply. */
+static void
+s_on_canary (nines_node_t *self, const uint8_t *msg, size_t len)
+{
+    if (!self->ledger || !self->has_ledger_id)
+        return;
+    uint8_t id [NINES_HASH_BYTES];
+    uint64_t period = 0, deadline = 0;
+    int rc = nines_ledger_parse_canary (msg, len, self->ledger_id, id, &period, &deadline);
+    if (rc) {
+        if (rc != NINES_ENOTFOUND)
+            nines_warn ("ledger canary refused: %s", nines_strerror (rc));
+        return;
+    }
+    if (memcmp (id, self->canary, sizeof id) == 0 || s_now () > deadline)
+        return;
+    uint8_t *req = NULL;
+    size_t rlen = 0;
+    if (nines_ledger_req_canary_sign (&self->kp, id, &req, &rlen) == 0
+    &&  zmq_send (zsock_resolve (self->ledger), req, rlen, ZMQ_DONTWAIT) >= 0) {
+        memcpy (self->canary, id, sizeof id);
+        self->canaries++;
+        nines_info ("countersigned the ledger's canary of period %" PRIu64, period);
+    }
+    free (req);
+}
+
 static void
 s_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
 {
     uint8_t id [NINES_HASH_BYTES];
-    char verdict [32] = "", reason [128] = "";
+    char verdict [32] = "", reason [256] = "";
+    /*  Replies are told apart by their keys: an evidence ack has an id and
+        a verdict, a registry params, a canary deadline_ms. */
     int rc = nines_ledger_parse_ack (data, len, id, verdict, sizeof verdict, reason, sizeof reason);
-    if (rc == 0) {
+    if (rc == NINES_ESTATE) {
+        self->registry_pending = false;
+        nines_warn ("ledger refused a request: %s", reason [0] ? reason : "(no reason)");
+        return;
+    }
+    if (rc == 0 && verdict [0]) {
         /*  Acknowledged: record the verdict, then leave the outbox. */
         void *ev = NULL;
         size_t evlen = 0;
@@ -652,17 +803,33 @@ s_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
         return;
     }
     nines_registry_t *reg = NULL;
-    rc = nines_ledger_parse_registry (data, len, &reg, NULL);
+    uint8_t ledger_id [NINES_ID_BYTES];
+    rc = nines_ledger_parse_registry (data, len, &reg, ledger_id);
     if (rc == 0) {
         self->registry_pending = false;
+        memcpy (self->ledger_id, ledger_id, sizeof ledger_id);
+        bool first = !self->has_ledger_id;
+        self->has_ledger_id = true;
         if (!self->reg || reg->version != self->reg->version)
             s_set_registry (self, reg);
         else
             nines_registry_destroy (&reg);
+        if (first) {
+            /*  A canary published before we subscribed: ask for it. */
+            uint8_t *req = NULL;
+            size_t rlen = 0;
+            if (nines_ledger_req_simple (NINES_LEDGER_OP_CANARY, NULL, &req, &rlen) == 0)
+                zmq_send (zsock_resolve (self->ledger), req, rlen, ZMQ_DONTWAIT);
+            free (req);
+        }
         return;
     }
-    self->registry_pending = false;
-    nines_warn ("ledger reply not understood (%zu bytes): %s", len, nines_strerror (rc));
+    uint64_t period, deadline;
+    if (nines_ledger_parse_canary (data, len, NULL, id, &period, &deadline) == 0) {
+        s_on_canary (self, data, len);
+        return;
+    }
+    nines_debug ("ledger reply of %zu bytes (a canary_sign answer, or no canary open)", len);
 }
 
 /*  ---- ZAP (RFC 27): admit only registered validators' curve keys ---- */
@@ -774,7 +941,7 @@ s_q_status (nines_node_t *self, msgpack_packer *pk)
     uint64_t outbox = 0, reports = 0;
     nines_store_count (self->store, DB_OUTBOX, &outbox);
     nines_store_count (self->store, DB_REPORTS, &reports);
-    msgpack_pack_map (pk, 30);
+    msgpack_pack_map (pk, 32);
     nines_pack_kv_bool (pk, "ok", true);
     nines_pack_kv_bin (pk, "id", self->kp.pk, NINES_ID_BYTES);
     nines_pack_kv_u64 (pk, "epoch", st.epoch);
@@ -805,6 +972,8 @@ s_q_status (nines_node_t *self, msgpack_packer *pk)
     nines_pack_kv_u64 (pk, "evidence_acked", st.evidence_acked);
     nines_pack_kv_u64 (pk, "outbox", outbox);
     nines_pack_kv_u64 (pk, "misbehaviours", st.misbehaviours);
+    nines_pack_kv_u64 (pk, "canaries", self->canaries);
+    nines_pack_kv_u64 (pk, "redials", self->redials);
 }
 
 static void
@@ -1380,18 +1549,8 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
     if (reg)
         s_set_registry (self, reg);
 
-    self->peer = zsock_new (ZMQ_ROUTER);
-    if (!self->peer)
-        goto fail;
-    zsock_set_linger (self->peer, 0);
-    zcert_apply (self->cert, self->peer);
-    zsock_set_curve_server (self->peer, 1);
-    zsock_set_zap_domain (self->peer, ZAP_DOMAIN);
-    zsock_set_maxmsgsize (self->peer, NINES_PEER_MSG_MAX);
-    zsock_set_rcvhwm (self->peer, 10000);
-    if (zsock_bind (self->peer, "%s", self->cfg.peer) < 0) {
-        snprintf (err, err_size, "cannot bind the peer socket to %s: %s", self->cfg.peer,
-                  zmq_strerror (zmq_errno ()));
+    if (reg && !self->peer_bound) {
+        snprintf (err, err_size, "%s", self->bind_error);
         goto fail;
     }
     self->query = s_bind (ZMQ_ROUTER, self->cfg.query, err, err_size, "query");
@@ -1420,6 +1579,7 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
         }
         zsock_set_linger (self->ledger_sub, 0);
         zsock_set_subscribe (self->ledger_sub, NINES_LEDGER_TOPIC_REGISTRY);
+        zsock_set_subscribe (self->ledger_sub, NINES_LEDGER_TOPIC_CANARY);
     }
     self->next_members_ms = s_now () + MEMBERS_EVERY_MS;
     char hex [NINES_ID_HEX];
@@ -1477,6 +1637,12 @@ s_on_ledger_sub (nines_node_t *self)
     char *topic = zmsg_popstr (msg);
     if (topic && !strcmp (topic, NINES_LEDGER_TOPIC_REGISTRY) && self->ledger)
         s_ask_registry (self);
+    else
+    if (topic && !strcmp (topic, NINES_LEDGER_TOPIC_CANARY)) {
+        zframe_t *body = zmsg_first (msg);
+        if (body)
+            s_on_canary (self, zframe_data (body), zframe_size (body));
+    }
     free (topic);
     zmsg_destroy (&msg);
 }
@@ -1498,8 +1664,12 @@ int
 nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
 {
     zmq_pollitem_t *items = (zmq_pollitem_t *) calloc (MAX_POLL, sizeof *items);
-    if (!items)
+    peer_conn_t **mons = (peer_conn_t **) calloc (MAX_MONITORED, sizeof *mons);
+    if (!items || !mons) {
+        free (items);
+        free (mons);
         return NINES_ENOMEM;
+    }
     while (!*stop) {
         size_t n = 0;
         zsock_t *socks [6] = { self->zap, self->peer, self->query, self->ledger, self->ledger_sub, NULL };
@@ -1513,7 +1683,19 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
                 socks [nsocks++] = socks [i];
                 n++;
             }
-        size_t ncurl = nines_prober_pollitems (self->prober, items + n, MAX_POLL - n);
+        /*  Handshake monitors of the peer connections. */
+        size_t nmon = 0;
+        for (peer_conn_t *c = (peer_conn_t *) zhashx_first (self->conns); c;
+             c = (peer_conn_t *) zhashx_next (self->conns))
+            if (c->mon && n + nmon < MAX_POLL / 2 && nmon < MAX_MONITORED) {
+                mons [nmon] = c;
+                items [n + nmon].socket = zsock_resolve (c->mon);
+                items [n + nmon].fd = 0;
+                items [n + nmon].events = ZMQ_POLLIN;
+                items [n + nmon].revents = 0;
+                nmon++;
+            }
+        size_t ncurl = nines_prober_pollitems (self->prober, items + n + nmon, MAX_POLL - n - nmon);
         uint64_t now = s_now ();
         uint64_t wake = nines_engine_next_wakeup (self->engine);
         long timeout = 1000;
@@ -1522,7 +1704,7 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
         long ct = nines_prober_timeout_ms (self->prober);
         if (ct >= 0 && ct < timeout)
             timeout = ct;
-        int rc = zmq_poll (items, (int) (n + ncurl), timeout);
+        int rc = zmq_poll (items, (int) (n + nmon + ncurl), timeout);
         if (rc < 0 && zmq_errno () != EINTR) {
             nines_error ("zmq_poll: %s", zmq_strerror (zmq_errno ()));
             break;
@@ -1542,7 +1724,12 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
             else if (s == self->ledger_sub)
                 DRAIN (s, s_on_ledger_sub (self));
         }
-        nines_prober_service (self->prober, items + n, ncurl);
+        for (size_t i = 0; rc > 0 && i < nmon; i++)
+            if (items [n + i].revents & ZMQ_POLLIN)
+                s_on_monitor (self, mons [i]);
+        nines_prober_service (self->prober, items + n + nmon, ncurl);
+        if (self->fatal)
+            break;
         now = s_now ();
         if (nines_engine_next_wakeup (self->engine) <= now)
             nines_engine_on_tick (self->engine, now);
@@ -1555,6 +1742,7 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
             s_ask_registry (self);
     }
     free (items);
+    free (mons);
     nines_info ("shutting down");
-    return 0;
+    return self->fatal ? 1 : 0;
 }

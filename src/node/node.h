@@ -62,7 +62,8 @@ nines_node_t *nines_node_new (const nines_node_config_t *config, char *err, size
 void nines_node_destroy (nines_node_t **self_p);
 
 /*  Run the loop until *stop becomes non-zero (set from a signal handler).
-    Returns 0. */
+    Returns 0, or 1 when it had to stop on its own (the peer socket could
+    not be bound once the ledger's registry came in). */
 int nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop);
 
 #endif
