@@ -3,7 +3,8 @@
 #   are required.  Any key can be overridden on the command line with
 #   `-s facade/KEY=VALUE` (or the shortcuts listed by `nines-facade --help`).
 #   Durations take a unit: 250ms, 10s, 5m.  Sizes are bytes.
-#   SIGHUP reloads the validators file without dropping connections.
+#   SIGHUP reloads the validators file and the certificate and key without
+#   dropping connections (new handshakes use the new pair).
 facade
     #   Where the facade listens (TLS, HTTP/1.1 only).  HOST:PORT; use
     #   0.0.0.0 or [::] to listen on every interface.

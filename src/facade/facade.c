@@ -20,7 +20,8 @@
     the registry (op `registry`) at start, on every "registry" message of
     the ledger's PUB socket and every 30 s, and allows the eligible
     validators (stake >= min_validator_stake).  The main thread handles
-    signals: SIGHUP reloads the file, SIGTERM/SIGINT stop the loops, the
+    signals: SIGHUP reloads the file and the certificate and key,
+    SIGTERM/SIGINT stop the loops, the
     follower and the health threads, and exit 0. */
 #include "base/config.h"
 #include "base/log.h"
@@ -237,6 +238,8 @@ typedef struct {
     h2o_multithread_receiver_t health_receiver; /* health answers */
     h2o_multithread_receiver_t stop_receiver;   /* wakes the loop to stop */
     h2o_multithread_message_t stop_message;     /* sent once by main */
+    h2o_multithread_receiver_t tls_receiver;    /* certificate reloads */
+    h2o_multithread_message_t tls_message;      /* sent by main on SIGHUP */
     int listen_fd;                  /* this worker's descriptor of the listener */
     int index;                      /* worker number */
     pthread_t thread;               /* running s_worker_main */
@@ -390,6 +393,26 @@ s_on_stop (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
         h2o_linklist_unlink (messages->next);
 }
 
+/*  Certificate reload: main publishes the new context in s_tls_next and
+    waits until every loop has taken it (s_tls_taken), then frees the old
+    one; live connections keep their own reference (SSL_new up-refs). */
+static pthread_mutex_t s_tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t s_tls_cond = PTHREAD_COND_INITIALIZER;
+static SSL_CTX *s_tls_next;         /* context being rolled out */
+static size_t s_tls_taken;          /* loops that switched to it */
+
+static void
+s_on_tls_reload (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    while (!h2o_linklist_is_empty (messages))
+        h2o_linklist_unlink (messages->next);
+    pthread_mutex_lock (&s_tls_lock);
+    s_worker->accept_ctx.ssl_ctx = s_tls_next;
+    s_tls_taken++;
+    pthread_cond_broadcast (&s_tls_cond);
+    pthread_mutex_unlock (&s_tls_lock);
+}
+
 static void *
 s_worker_main (void *arg)
 {
@@ -401,6 +424,7 @@ s_worker_main (void *arg)
     w->accept_ctx.ssl_ctx = s_ssl_ctx;
     h2o_multithread_register_receiver (w->ctx.queue, &w->health_receiver, s_on_health_done);
     h2o_multithread_register_receiver (w->ctx.queue, &w->stop_receiver, s_on_stop);
+    h2o_multithread_register_receiver (w->ctx.queue, &w->tls_receiver, s_on_tls_reload);
     h2o_socket_t *listener = h2o_evloop_socket_create (w->ctx.loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start (listener, s_on_accept);
     pthread_barrier_wait (&s_ready);
@@ -528,7 +552,8 @@ s_usage (FILE *out)
         "  -v, --verbose             debug logs (facade/log_level = debug)\n"
         "  -h, --help                this text\n"
         "\n"
-        "Signals: SIGHUP reloads the validator list; SIGTERM and SIGINT stop.\n"
+        "Signals: SIGHUP reloads the validator list and the certificate and key\n"
+        "(no connection dropped); SIGTERM and SIGINT stop.\n"
         "Exit status: 0 after a signal, 2 on a bad configuration.\n");
 }
 
@@ -627,34 +652,73 @@ s_configure (nines_config_t *cfg)
     return 0;
 }
 
-static int
-s_setup_tls (void)
+/*  A TLS context with the configured certificate chain and key; NULL
+    (logged) when they cannot be loaded or do not match. */
+static SSL_CTX *
+s_tls_ctx_new (void)
 {
-    s_ssl_ctx = SSL_CTX_new (TLS_server_method ());
-    if (!s_ssl_ctx)
-        return -1;
-    SSL_CTX_set_min_proto_version (s_ssl_ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options (s_ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
-                                  | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX *ctx = SSL_CTX_new (TLS_server_method ());
+    if (!ctx)
+        return NULL;
+    SSL_CTX_set_min_proto_version (ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options (ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION
+                            | SSL_OP_CIPHER_SERVER_PREFERENCE);
     /* AEADs only; AES-128-GCM first: as strong in practice and cheaper
        per byte than AES-256 on the user's request path. */
-    SSL_CTX_set_ciphersuites (s_ssl_ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384");
-    SSL_CTX_set_cipher_list (s_ssl_ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
-    if (SSL_CTX_use_certificate_chain_file (s_ssl_ctx, s_cfg.cert) != 1) {
+    SSL_CTX_set_ciphersuites (ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384");
+    SSL_CTX_set_cipher_list (ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+    if (SSL_CTX_use_certificate_chain_file (ctx, s_cfg.cert) != 1) {
         nines_error ("facade/cert: cannot load %s: %s", s_cfg.cert,
                      ERR_reason_error_string (ERR_get_error ()));
-        return -1;
+        SSL_CTX_free (ctx);
+        ERR_clear_error ();
+        return NULL;
     }
-    if (SSL_CTX_use_PrivateKey_file (s_ssl_ctx, s_cfg.key, SSL_FILETYPE_PEM) != 1
-    ||  SSL_CTX_check_private_key (s_ssl_ctx) != 1) {
+    if (SSL_CTX_use_PrivateKey_file (ctx, s_cfg.key, SSL_FILETYPE_PEM) != 1
+    ||  SSL_CTX_check_private_key (ctx) != 1) {
         nines_error ("facade/key: cannot load %s or it does not match the certificate: %s",
                      s_cfg.key, ERR_reason_error_string (ERR_get_error ()));
-        return -1;
+        SSL_CTX_free (ctx);
+        ERR_clear_error ();
+        return NULL;
     }
     /* HTTP/1.1 only: Debian's h2o 2.2.5 lacks later HTTP/2 fixes. */
     static const h2o_iovec_t alpn [] = { { H2O_STRLIT ("http/1.1") }, { NULL } };
-    h2o_ssl_register_alpn_protocols (s_ssl_ctx, alpn);
-    return 0;
+    h2o_ssl_register_alpn_protocols (ctx, alpn);
+    return ctx;
+}
+
+static int
+s_setup_tls (void)
+{
+    s_ssl_ctx = s_tls_ctx_new ();
+    return s_ssl_ctx ? 0 : -1;
+}
+
+/*  Reload the certificate and key (SIGHUP) without dropping a
+    connection: new handshakes use the new pair, live connections keep
+    theirs.  A pair that does not load is logged and the old one kept. */
+static void
+s_reload_tls (worker_t *workers)
+{
+    SSL_CTX *ctx = s_tls_ctx_new ();
+    if (!ctx) {
+        nines_error ("certificate not reloaded, keeping the previous one");
+        return;
+    }
+    pthread_mutex_lock (&s_tls_lock);
+    s_tls_next = ctx;
+    s_tls_taken = 0;
+    pthread_mutex_unlock (&s_tls_lock);
+    for (size_t i = 0; i < s_cfg.workers; i++)
+        h2o_multithread_send_message (&workers [i].tls_receiver, &workers [i].tls_message);
+    pthread_mutex_lock (&s_tls_lock);
+    while (s_tls_taken < s_cfg.workers)
+        pthread_cond_wait (&s_tls_cond, &s_tls_lock);
+    pthread_mutex_unlock (&s_tls_lock);
+    SSL_CTX_free (s_ssl_ctx);
+    s_ssl_ctx = ctx;
+    nines_info ("certificate %s reloaded", s_cfg.cert);
 }
 
 /*  Load the validator list; 0 or -1 (logged, previous list kept). */
@@ -864,8 +928,10 @@ main (int argc, char **argv)
         int sig = 0;
         if (sigwait (&signals, &sig))
             continue;
-        if (sig == SIGHUP)
+        if (sig == SIGHUP) {
             s_reload ();
+            s_reload_tls (workers);
+        }
         else {
             nines_info ("signal %d: stopping", sig);
             break;

@@ -598,6 +598,40 @@ test_sighup_reload (void)
     kill (s_facade->pid, SIGHUP);
     CHECK (tf_child_wait (s_facade, "1 validators allowed", &mark, 10000) != NULL);
     s_expect_proxied (s_hb_header (&s_v2, s_pod, tf_now_ms (), &req), &req, "removed validator");
+
+    /* The certificate is reloaded too: new handshakes show the new key,
+       a connection opened before keeps working. */
+    CURL *old = curl_easy_init ();
+    CHECK_EQ (s_request (old, s_port, "GET", "/", NULL, NULL, 0, &r), 200);
+    char old_pin [sizeof s_pin];
+    memcpy (old_pin, s_pin, sizeof s_pin);
+    CHECK_RC (tf_make_cert (s_path_crt, s_path_key, s_pin, sizeof s_pin), 0);
+    CHECK (strcmp (old_pin, s_pin) != 0);
+    mark = tf_child_mark (s_facade);
+    kill (s_facade->pid, SIGHUP);
+    CHECK (tf_child_wait (s_facade, "reloaded", &mark, 10000) != NULL);
+    CHECK_EQ (s_get (s_port, "/", &r), 200);              /* pinned to the new key */
+    memcpy (s_pin, old_pin, sizeof s_pin);
+    CHECK_EQ (s_request (old, s_port, "GET", "/", NULL, NULL, 0, &r), 200);
+    connects = -1;
+    curl_easy_getinfo (old, CURLINFO_NUM_CONNECTS, &connects);
+    CHECK_EQ (connects, 0);                               /* the old connection, still up */
+    CHECK_EQ (s_get (s_port, "/", &r), 0);                /* a new one: the old pin fails */
+    curl_easy_cleanup (old);
+    CHECK_RC (tf_make_cert (s_path_crt, s_path_key, s_pin, sizeof s_pin), 0);
+    /* A broken pair is refused and the current one kept. */
+    FILE *f = fopen (s_path_key, "w");
+    fputs ("not a key\n", f);
+    fclose (f);
+    mark = tf_child_mark (s_facade);
+    kill (s_facade->pid, SIGHUP);
+    CHECK (tf_child_wait (s_facade, "certificate not reloaded", &mark, 10000) != NULL);
+    /* The running facade still has the pair made just before. */
+    mark = tf_child_mark (s_facade);
+    CHECK_RC (tf_make_cert (s_path_crt, s_path_key, s_pin, sizeof s_pin), 0);
+    kill (s_facade->pid, SIGHUP);
+    CHECK (tf_child_wait (s_facade, "reloaded", &mark, 10000) != NULL);
+    CHECK_EQ (s_get (s_port, "/", &r), 200);
     s_resp_reset (&r);
 }
 
