@@ -47,6 +47,7 @@ static tf_child_t *s_appc [NP], *s_facc [NP];
 static int s_app_port [NP], s_fac_port [NP];
 static nines_keypair_t s_fkp [NP];  /* facade keys */
 static uint8_t s_pod [NP][NINES_ID_BYTES];
+static uint8_t s_badpod [NINES_ID_BYTES];  /* registered with a wrong SPKI pin */
 static nines_registry_t *s_reg;
 static bool s_ledger_mode;          /* follow a nines-ledger */
 static char s_ledger [512];         /* its binary */
@@ -336,6 +337,13 @@ s_setup (void)
         strcpy (pod.path, "/");
         CHECK_RC (nines_registry_put_pod (s_reg, &pod), 0);
     }
+    /*  A third pod behind facade 1's address with a wrong SPKI pin: every
+        heartbeat to it must end as a "tls" outcome. */
+    nines_pod_info_t bad = *nines_registry_pod (s_reg, s_pod [1]);
+    nines_random (bad.pod, NINES_ID_BYTES);
+    nines_random (bad.spki_pin, sizeof bad.spki_pin);
+    memcpy (s_badpod, bad.pod, NINES_ID_BYTES);
+    CHECK_RC (nines_registry_put_pod (s_reg, &bad), 0);
     char reg_path [512];
     snprintf (reg_path, sizeof reg_path, "%s/registry.zpl", s_dir);
     CHECK_RC (nines_registry_save (s_reg, reg_path), 0);
@@ -472,20 +480,34 @@ test_outage (void)
     CHECK (healthy);
     if (!healthy)
         fprintf (stderr, "ninesd 0 output:\n%s\n", s_node [0]->log);
+    /*  The pod with the wrong pin fails TLS (pin mismatch), not anything else. */
+    bool tls = false;
+    for (deadline = tf_now_ms () + 5000; !tls && tf_now_ms () < deadline; ) {
+        reply_t r;
+        if (s_query (0, "pods", s_badpod, &r) == 0 && r.ok) {
+            const msgpack_object *rows = s_get (&r.u.data, "rows");
+            if (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 1)
+                tls = s_str_is (&rows->via.array.ptr [0], "last_outcome", "tls");
+        }
+        s_reply_free (&r);
+        if (!tls)
+            usleep (100 * 1000);
+    }
+    CHECK (tls);
 
     /*  Stop app 0: a DOWN report, also on node 3's report stream. */
     char pub [64];
     snprintf (pub, sizeof pub, "tcp://127.0.0.1:%d", s_pub_port [3]);
-    char *watch_argv [] = { s_ninesctl, "watch", "--pub", pub, "--count", "1", "-t", "30000", NULL };
+    char *watch_argv [] = { s_ninesctl, "watch", "--pub", pub, "-t", "30000", NULL };
     tf_child_t *watch = tf_child_start (watch_argv);
     usleep (300 * 1000);            /* let the SUB connect before the report */
     tf_child_stop (s_appc [0], SIGKILL);
     tf_child_destroy (&s_appc [0]);
     CHECK (s_wait_report (0, NINES_REPORT_DOWN, s_pod [0], 20000));
-    const char *line = watch ? tf_child_wait (watch, "kind=down", NULL, 10000) : NULL;
-    CHECK (line != NULL && strstr (line, hex) != NULL);
+    const char *line = watch ? tf_child_wait (watch, hex, NULL, 10000) : NULL;
+    CHECK (line != NULL && strstr (line, "kind=down") != NULL);
     if (watch) {
-        int st = tf_child_stop (watch, 0);     /* --count 1: it exits by itself */
+        int st = tf_child_stop (watch, SIGTERM);   /* watch ends cleanly on a signal */
         CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0);
     }
     tf_child_destroy (&watch);
