@@ -458,42 +458,37 @@ s_wait_report (int node, int kind, const uint8_t *pod, int timeout_ms)
     return false;
 }
 
+/*  Wait until node's last heartbeat to pod had the named outcome. */
+static bool
+s_wait_outcome (int node, const uint8_t *pod, const char *outcome, int timeout_ms)
+{
+    bool seen = false;
+    for (uint64_t deadline = tf_now_ms () + (uint64_t) timeout_ms; !seen && tf_now_ms () < deadline; ) {
+        reply_t r;
+        if (s_query (node, "pods", pod, &r) == 0 && r.ok) {
+            const msgpack_object *rows = s_get (&r.u.data, "rows");
+            if (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 1)
+                seen = s_str_is (&rows->via.array.ptr [0], "last_outcome", outcome);
+        }
+        s_reply_free (&r);
+        if (!seen)
+            usleep (100 * 1000);
+    }
+    return seen;
+}
+
 static void
 test_outage (void)
 {
     char hex [NINES_ID_HEX];
     nines_hex (hex, s_pod [0], NINES_ID_BYTES);
-    /*  Healthy first: every node has probed pod 0 ok. */
-    uint64_t deadline = tf_now_ms () + 15000;
-    bool healthy = false;
-    while (!healthy && tf_now_ms () < deadline) {
-        reply_t r;
-        if (s_query (0, "pods", s_pod [0], &r) == 0 && r.ok) {
-            const msgpack_object *rows = s_get (&r.u.data, "rows");
-            if (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 1)
-                healthy = s_str_is (&rows->via.array.ptr [0], "last_outcome", "ok");
-        }
-        s_reply_free (&r);
-        if (!healthy)
-            usleep (200 * 1000);
-    }
+    /*  Healthy first: node 0 has probed pod 0 ok. */
+    bool healthy = s_wait_outcome (0, s_pod [0], "ok", 15000);
     CHECK (healthy);
     if (!healthy)
         fprintf (stderr, "ninesd 0 output:\n%s\n", s_node [0]->log);
     /*  The pod with the wrong pin fails TLS (pin mismatch), not anything else. */
-    bool tls = false;
-    for (deadline = tf_now_ms () + 5000; !tls && tf_now_ms () < deadline; ) {
-        reply_t r;
-        if (s_query (0, "pods", s_badpod, &r) == 0 && r.ok) {
-            const msgpack_object *rows = s_get (&r.u.data, "rows");
-            if (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 1)
-                tls = s_str_is (&rows->via.array.ptr [0], "last_outcome", "tls");
-        }
-        s_reply_free (&r);
-        if (!tls)
-            usleep (100 * 1000);
-    }
-    CHECK (tls);
+    CHECK (s_wait_outcome (0, s_badpod, "tls", 5000));
 
     /*  Stop app 0: a DOWN report, also on node 3's report stream. */
     char pub [64];
