@@ -106,6 +106,15 @@ sim_svg_write (const sim_observed_t *obs, const sim_episode_t *episodes, const c
             s_bar (f, s_x ((double) iv [i].start_ms, span), s_x ((double) iv [i].end_ms, span), y + 4, 14,
                    "#d62728", NULL);
         free (iv);
+        for (size_t i = 0; i < sc->n_faults; i++) {
+            const nines_fault_t *fault = &sc->faults [i];
+            bool hit = fault->kind == NINES_FAULT_CORRELATED
+                     ? pod >= fault->pod && pod < fault->pod + fault->count
+                     : nines_fault_is_pod_fault (fault->kind) && fault->pod == pod;
+            if (hit)
+                fprintf (f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"white\">%s</text>\n",
+                         s_x ((double) fault->at_ms, span) + 4, y + 15, nines_fault_kind_name (fault->kind));
+        }
         for (size_t i = 0; i < obs->n_incidents; i++) {
             const sim_incident_t *inc = &obs->incidents [i];
             if (inc->pod != pod)

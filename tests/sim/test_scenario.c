@@ -220,7 +220,7 @@ test_shipped (void)
     if (!root)
         return;
     const char *names [] = { "quickstart", "flapping", "correlated-outage", "validator-churn",
-                             "minority-liars" };
+                             "minority-liars", "silent-failures" };
     for (size_t i = 0; i < sizeof names / sizeof names [0]; i++) {
         char path [1024], err [512];
         snprintf (path, sizeof path, "%s/sim/scenarios/%s.zpl", root, names [i]);
