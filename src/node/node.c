@@ -907,7 +907,15 @@ s_on_peer (nines_node_t *self)
     const uint8_t *d = zframe_data (body);
     size_t n = zframe_size (body);
     const char *user = zframe_meta (body, "User-Id");
-    if (user && n >= 37 && d [3] == 0xc4 && d [4] == NINES_ID_BYTES) {
+    if (user && !(n >= 37 && d [0] == 0x95 && d [3] == 0xc4 && d [4] == NINES_ID_BYTES)) {
+        /*  Our encoder always writes [fixarray 5, 1, type, bin8 32 from, ...];
+            another layout could hide a different sender from this check. */
+        self->peer_bad++;
+        nines_debug ("peer %.16s sent a frame of %zu bytes that is not a peer message", user, n);
+        zmsg_destroy (&msg);
+        return;
+    }
+    if (user) {
         char from [NINES_ID_HEX];
         nines_hex (from, d + 5, NINES_ID_BYTES);
         if (strcmp (from, user)) {
