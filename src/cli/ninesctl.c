@@ -34,7 +34,7 @@ s_usage (FILE *out)
 "  pods                   pods and their last heartbeat / incident state\n"
 "  reports [--pod HEX] [--limit N]     stored quorum reports, newest last\n"
 "  incidents [--pod HEX]  incidents (DOWN .. UP) known to this node\n"
-"  nines [--pod HEX]      availability per pod over the node's history\n"
+"  nines [--pod HEX]      availability per pod over the registry window (this node's incidents)\n"
 "  evidence               evidence outbox (awaiting the ledger's ack)\n"
 "  fault --isolate on|off isolation fault hook (ninesd with fault_hooks = 1)\n"
 "  watch [--count N]      print the report stream as reports arrive\n"
