@@ -763,22 +763,28 @@ s_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool 
     self->health_at = (self->health_at + 1) % w;
     if (self->health_n < w)
         self->health_n++;
-    /* Degraded when most recent probes failed, across several distinct
-       pods: one pod down is that pod's problem, many at once is ours
-       (Gatus's connectivity check, Storj's batch discard). */
-    size_t fails = 0, distinct = 0;
-    for (size_t i = 0; i < self->health_n; i++) {
-        if (!self->health_fail [i])
-            continue;
-        fails++;
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = self->health_fail [j]
-               && memcmp (self->health_pods + i * 32, self->health_pods + j * 32, 32) == 0;
-        distinct += !dup;
+    /* Degraded when most of the distinct pods recently probed failed at
+       their latest heartbeat, and at least health_min_pods of them: one pod
+       down is that pod's problem, many at once is ours (Gatus's
+       connectivity check, Storj's batch discard).  Pods, not heartbeats:
+       a pod reported down is retried and probed every down_probe_ms, so
+       counting heartbeats would let a few outages pass for our own. */
+    size_t pods = 0, failing = 0;
+    for (size_t k = 0; k < self->health_n; k++) {
+        size_t i = (self->health_at + w - 1 - k) % w;      /* newest first */
+        bool seen = false;
+        for (size_t l = 0; l < k && !seen; l++) {
+            size_t j = (self->health_at + w - 1 - l) % w;
+            seen = memcmp (self->health_pods + i * NINES_ID_BYTES,
+                           self->health_pods + j * NINES_ID_BYTES, NINES_ID_BYTES) == 0;
+        }
+        if (seen)
+            continue;                   /* an older outcome of a pod counted already */
+        pods++;
+        failing += self->health_fail [i];
     }
-    self->stats.degraded = distinct >= self->cfg.health_min_pods
-        && fails * 1000000 >= (uint64_t) self->cfg.health_fail_ppm * self->health_n;
+    self->stats.degraded = failing >= self->cfg.health_min_pods
+        && failing * 1000000 >= (uint64_t) self->cfg.health_fail_ppm * pods;
 }
 
 /*  ---- probes ---- */
@@ -1512,7 +1518,10 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
     pod->last_probe = now;
     if (failed)
         self->stats.probes_failed++;
-    s_health_record (self, pod->pod, failed);
+    /* A pod with an open DOWN report is a known outage, already confirmed
+       by a quorum: its heartbeats say nothing about our own network. */
+    if (!pod->down)
+        s_health_record (self, pod->pod, failed);
     bool may_open = !self->stats.degraded && pod->busy_until <= now;
     const nines_params_t *p = &self->reg->params;
     switch (slot->kind) {

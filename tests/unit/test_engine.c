@@ -255,6 +255,45 @@ test_self_health (void)
     net_destroy (&net);
 }
 
+/*  Self-health judges pods, not heartbeats: pods reported down are retried
+    and probed every down_probe_ms, so their failed heartbeats outnumber
+    their share of pods, and once a quorum has confirmed them down they say
+    nothing about our own network.  With 4 of 10 pods down a validator may
+    briefly doubt itself in the first seconds (few pods sampled), but once
+    the outages are reported nobody may stay degraded, and every outage
+    must be reported (nines-sim's correlated-outage once lost one). */
+static bool
+s_four_down (void *arg, size_t pod, uint64_t t)
+{
+    return pod >= 4 || t < T0 + 4000;
+}
+
+static void
+test_self_health_counts_pods (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (7, NULL, 10, &p, 11, T0);
+    net->truth = s_four_down;
+    nines_engine_stats_t st;
+    bool degraded = false;
+    for (uint64_t t = T0 + 500; t <= T0 + 60000; t += 500) {
+        net_run (net, t);
+        for (size_t i = 0; i < net->n; i++) {
+            nines_engine_stats (net->engines [i], &st);
+            if (t >= T0 + 20000)
+                degraded |= st.degraded;
+        }
+    }
+    CHECK (!degraded);
+    nines_pod_status_t pods [10];
+    size_t n = nines_engine_pods (net->engines [0], pods, 10);
+    size_t down = 0;
+    for (size_t i = 0; i < n && i < 10; i++)
+        down += pods [i].down;
+    CHECK_EQ (down, 4);
+    net_destroy (&net);
+}
+
 static void
 test_swim (void)
 {
@@ -649,6 +688,7 @@ main (void)
     RUN (test_minority_liars);
     RUN (test_quorum_unequal_stakes);
     RUN (test_self_health);
+    RUN (test_self_health_counts_pods);
     RUN (test_swim);
     RUN (test_swim_suspect_refute);
     RUN (test_round_timeout);
