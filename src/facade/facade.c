@@ -10,7 +10,8 @@
          unknown, forged, stale or replayed heartbeat is proxied exactly
          like user traffic;
       2. h2o's reverse proxy to the app on localhost (keep-alive upstream,
-         X-Forwarded-For/-Proto, 502 when the app is down).
+         X-Forwarded-For/-Proto, 502 when the app is down); its idle
+         upstream connections stay in their worker's loop (sockpool.c).
     The health check is a blocking libcurl request run on a small thread
     pool, its answer posted back to the worker's loop through h2o's
     multithread queue, so no event loop ever blocks on the app.
