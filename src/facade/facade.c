@@ -326,9 +326,12 @@ s_on_heartbeat (h2o_handler_t *self, h2o_req_t *req)
 
 /*  ---- accepting, with a connection limit ---- */
 
+/*  data: the TLS context the connection was accepted with (a reference
+    taken in s_on_accept). */
 static void
 s_on_conn_close (void *data)
 {
+    SSL_CTX_free ((SSL_CTX *) data);
     atomic_fetch_sub (&s_connections, 1);
 }
 
@@ -350,8 +353,15 @@ s_on_accept (h2o_socket_t *listener, const char *err)
         h2o_socket_close (sock);
         return;
     }
+    /* h2o 2.2.5 creates the connection's SSL (which up-refs the context)
+       only when the ClientHello's first bytes arrive, up to
+       handshake_timeout later, and meanwhile keeps a bare pointer to the
+       context (sock->ssl->ssl_ctx).  A certificate reload must not free
+       that context under it: the socket holds a reference until it closes. */
+    SSL_CTX *tls = s_worker->accept_ctx.ssl_ctx;
+    SSL_CTX_up_ref (tls);
     sock->on_close.cb = s_on_conn_close;
-    sock->on_close.data = NULL;
+    sock->on_close.data = tls;
     h2o_accept (&s_worker->accept_ctx, sock);
 }
 
@@ -395,8 +405,10 @@ s_on_stop (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 }
 
 /*  Certificate reload: main publishes the new context in s_tls_next and
-    waits until every loop has taken it (s_tls_taken), then frees the old
-    one; live connections keep their own reference (SSL_new up-refs). */
+    waits until every loop has taken it (s_tls_taken), then drops its own
+    reference to the old one; every connection accepted with the old one
+    holds a reference until it closes (s_on_accept), so the old context
+    lives on until its last connection, handshaken or not, is gone. */
 static pthread_mutex_t s_tls_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t s_tls_cond = PTHREAD_COND_INITIALIZER;
 static SSL_CTX *s_tls_next;         /* context being rolled out */

@@ -14,6 +14,8 @@
 #include <ctype.h>
 #include <czmq.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 static char s_dir [256];            /* temp dir with cert, keys, lists */
@@ -635,6 +637,79 @@ test_sighup_reload (void)
     s_resp_reset (&r);
 }
 
+/*  Certificate reloads under concurrent handshakes.  h2o 2.2.5 creates a
+    connection's SSL only when its ClientHello arrives, holding a bare
+    pointer to the context it was accepted with until then: connections
+    accepted before a reload and greeting after it must still find that
+    context alive (it used to be freed under them: SIGBUS/SIGSEGV in
+    SSL_new, or a use-after-free under ASan).  Each round opens idle TCP
+    connections, reloads, then handshakes on them, while a thread keeps
+    making fresh handshakes. */
+#define RELOAD_ROUNDS 25
+#define RELOAD_IDLE   6
+
+typedef struct {
+    int port;
+    atomic_bool stop;
+    int handshakes;                     /* completed by the thread */
+} hammer_t;
+
+static void *
+s_hammer (void *arg)
+{
+    hammer_t *h = (hammer_t *) arg;
+    SSL_CTX *ctx = tf_tls_ctx ();
+    while (!atomic_load (&h->stop)) {
+        tf_tls_t t;
+        if (tf_tls_connect (ctx, h->port, &t) == 0)
+            h->handshakes++;
+        tf_tls_close (&t);
+    }
+    SSL_CTX_free (ctx);
+    return NULL;
+}
+
+static void
+test_reload_under_handshakes (void)
+{
+    int port = 0;
+    tf_child_t *f = s_start_facade (NULL, &port);
+    if (!f)
+        return;
+    hammer_t h = { .port = port };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_hammer, &h);
+    int late_ok = 0;
+    for (int round = 0; round < RELOAD_ROUNDS && kill (f->pid, 0) == 0; round++) {
+        int fds [RELOAD_IDLE];
+        for (int i = 0; i < RELOAD_IDLE; i++)
+            fds [i] = tf_tcp_connect (port);
+        usleep (50000);                 /* accepted, no ClientHello yet */
+        size_t mark = tf_child_mark (f);
+        kill (f->pid, SIGHUP);
+        tf_child_wait (f, "reloaded", &mark, 5000);
+        for (int i = 0; i < RELOAD_IDLE; i++) {
+            if (fds [i] < 0)
+                continue;
+            SSL *ssl = SSL_new (s_tls);
+            SSL_set_fd (ssl, fds [i]);
+            if (SSL_connect (ssl) == 1)
+                late_ok++;
+            ERR_clear_error ();
+            SSL_free (ssl);
+            close (fds [i]);
+        }
+    }
+    atomic_store (&h.stop, true);
+    pthread_join (thread, NULL);
+    CHECK_EQ (late_ok, RELOAD_ROUNDS * RELOAD_IDLE);
+    CHECK (h.handshakes > 0);
+    resp_t r = { 0 };
+    CHECK_EQ (s_get (port, "/", &r), 200);
+    s_resp_reset (&r);
+    s_stop_facade (&f);
+}
+
 /*  ---- defences ---- */
 
 /*  Send raw bytes over TLS; expect a 400 (or 413) answer and a close. */
@@ -1033,6 +1108,7 @@ main (void)
         RUN (test_app_down_and_back);
         RUN (test_heartbeat_path_mode);
         RUN (test_sighup_reload);
+        RUN (test_reload_under_handshakes);
         RUN (test_malformed);
         RUN (test_slowloris);
         RUN (test_connection_limit);
