@@ -1156,6 +1156,37 @@ h_register_validator (req_t *r)
     return rc;
 }
 
+/*  Store a provider-signed change to pod p (malloc'd; freed here) in one
+    transaction with the signer's replay guard for domain, then update the
+    in-memory registry and publish the new version.  Writes the reply;
+    returns 0 or the NINES_E* code already reported (replay_msg names a
+    NINES_EREPLAY). */
+static int
+s_store_pod_change (req_t *r, const char *domain, nines_pod_info_t *p, uint64_t t_ms, const char *replay_msg)
+{
+    nines_ledger_t *self = r->self;
+    int rc;
+    if ((rc = s_begin (self))) {
+        free (p);
+        return s_fail (r, rc, "storage unavailable");
+    }
+    rc = s_seq (self, domain, p->provider, p->pod, t_ms);
+    if (!rc) rc = s_put_pod (self, p);
+    if (rc) {
+        s_abort (self, false);
+        free (p);
+        return s_fail (r, rc, "%s", rc == NINES_EREPLAY ? replay_msg : "cannot store");
+    }
+    uint64_t version = self->reg->version + 1;
+    rc = s_registry_commit (r);
+    if (!rc) {
+        nines_registry_put_pod (self->reg, p);
+        rc = s_registry_done (r, version);
+    }
+    free (p);
+    return rc;
+}
+
 static int
 h_register_pod (req_t *r)
 {
@@ -1190,25 +1221,8 @@ h_register_pod (req_t *r)
         memcpy (p->maint, old->maint, sizeof p->maint);
     if (p->paid_until_ms && p->paid_until_ms < r->now)
         p->paid_until_ms = r->now;
-    if ((rc = s_begin (self))) {
-        free (p);
-        return s_fail (r, rc, "storage unavailable");
-    }
-    rc = s_seq (self, NINES_DOMAIN_REG_POD, p->provider, p->pod, t_ms);
-    if (!rc) rc = s_put_pod (self, p);
-    if (rc) {
-        s_abort (self, false);
-        free (p);
-        return s_fail (r, rc, rc == NINES_EREPLAY ? "t_ms not after the provider's last registration" : "cannot store");
-    }
-    uint64_t version = self->reg->version + 1;
-    rc = s_registry_commit (r);
-    if (!rc) {
-        nines_registry_put_pod (self->reg, p);
-        rc = s_registry_done (r, version);
-    }
-    free (p);
-    return rc;
+    return s_store_pod_change (r, NINES_DOMAIN_REG_POD, p, t_ms,
+                               "t_ms not after the provider's last registration");
 }
 
 /*  pod + t_ms + sig of a provider-signed change; *pod_p the registered pod. */
@@ -1315,7 +1329,6 @@ h_maintenance (req_t *r)
 static int
 h_paid_until (req_t *r)
 {
-    nines_ledger_t *self = r->self;
     uint8_t pod [NINES_ID_BYTES], body [NINES_PAID_BODY_BYTES];
     uint64_t until, t_ms;
     if (nines_query_bin (r->q, "pod", pod, NINES_ID_BYTES) || nines_query_u64 (r->q, "paid_until_ms", &until)
@@ -1331,25 +1344,8 @@ h_paid_until (req_t *r)
         return s_fail (r, NINES_ENOMEM, "out of memory");
     *p = *old;
     p->paid_until_ms = until && until < r->now ? r->now : until;
-    if ((rc = s_begin (self))) {
-        free (p);
-        return s_fail (r, rc, "storage unavailable");
-    }
-    rc = s_seq (self, NINES_DOMAIN_PAID_UNTIL, p->provider, p->pod, t_ms);
-    if (!rc) rc = s_put_pod (self, p);
-    if (rc) {
-        s_abort (self, false);
-        free (p);
-        return s_fail (r, rc, rc == NINES_EREPLAY ? "t_ms not after the provider's last change" : "cannot store");
-    }
-    uint64_t version = self->reg->version + 1;
-    rc = s_registry_commit (r);
-    if (!rc) {
-        nines_registry_put_pod (self->reg, p);
-        rc = s_registry_done (r, version);
-    }
-    free (p);
-    return rc;
+    return s_store_pod_change (r, NINES_DOMAIN_PAID_UNTIL, p, t_ms,
+                               "t_ms not after the provider's last change");
 }
 
 static void
