@@ -1156,6 +1156,22 @@ h_register_validator (req_t *r)
     return rc;
 }
 
+/*  Commit the open write transaction holding pod p (malloc'd; freed
+    here), then update the in-memory registry and publish the new version.
+    0 or the NINES_E* code already reported. */
+static int
+s_pod_publish (req_t *r, nines_pod_info_t *p)
+{
+    uint64_t version = r->self->reg->version + 1;
+    int rc = s_registry_commit (r);
+    if (!rc) {
+        nines_registry_put_pod (r->self->reg, p);
+        rc = s_registry_done (r, version);
+    }
+    free (p);
+    return rc;
+}
+
 /*  Store a provider-signed change to pod p (malloc'd; freed here) in one
     transaction with the signer's replay guard for domain, then update the
     in-memory registry and publish the new version.  Writes the reply;
@@ -1177,14 +1193,7 @@ s_store_pod_change (req_t *r, const char *domain, nines_pod_info_t *p, uint64_t 
         free (p);
         return s_fail (r, rc, "%s", rc == NINES_EREPLAY ? replay_msg : "cannot store");
     }
-    uint64_t version = self->reg->version + 1;
-    rc = s_registry_commit (r);
-    if (!rc) {
-        nines_registry_put_pod (self->reg, p);
-        rc = s_registry_done (r, version);
-    }
-    free (p);
-    return rc;
+    return s_pod_publish (r, p);
 }
 
 static int
@@ -1316,14 +1325,7 @@ h_maintenance (req_t *r)
                            : "over the maintenance budget of the period");
         return NINES_OK;
     }
-    uint64_t version = self->reg->version + 1;
-    rc = s_registry_commit (r);
-    if (!rc) {
-        nines_registry_put_pod (self->reg, p);
-        rc = s_registry_done (r, version);
-    }
-    free (p);
-    return rc;
+    return s_pod_publish (r, p);
 }
 
 static int
