@@ -270,16 +270,7 @@ s_write_file (const char *path, const char *text)
 static const msgpack_object *
 s_get (const msgpack_object *map, const char *key)
 {
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t klen = strlen (key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr [i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen
-        &&  memcmp (k->via.str.ptr, key, klen) == 0)
-            return &map->via.map.ptr [i].val;
-    }
-    return NULL;
+    return nines_map_get (map, key);
 }
 
 static uint64_t

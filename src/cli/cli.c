@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "crypto/crypto.h"
+#include "wire/wire.h"
 
 int
 nines_cli_request (const char *endpoint, const uint8_t *req, size_t len,
@@ -198,16 +199,7 @@ s_cell (const msgpack_object *o)
 static const msgpack_object *
 s_map_get (const msgpack_object *map, const char *key)
 {
-    if (map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t klen = strlen (key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr [i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen
-        &&  memcmp (k->via.str.ptr, key, klen) == 0)
-            return &map->via.map.ptr [i].val;
-    }
-    return NULL;
+    return nines_map_get (map, key);
 }
 
 static void

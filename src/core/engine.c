@@ -238,18 +238,30 @@ s_dup (const void *data, size_t len)
     return copy;
 }
 
+/*  Binary search of the sorted pod entries: the entry or NULL, with *at
+    its index or where it would be inserted. */
 static pod_t *
-s_pod (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
+s_pod_search (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], size_t *at)
 {
     size_t lo = 0, hi = self->n_pods;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         int c = memcmp (self->pods [mid].pod, id, NINES_ID_BYTES);
-        if (c == 0)
+        if (c == 0) {
+            *at = mid;
             return &self->pods [mid];
+        }
         if (c < 0) lo = mid + 1; else hi = mid;
     }
+    *at = lo;
     return NULL;
+}
+
+static pod_t *
+s_pod (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    size_t at;
+    return s_pod_search (self, id, &at);
 }
 
 /*  Pod state is sparse: an entry exists only for pods this node probes,
@@ -259,14 +271,10 @@ s_pod (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
 static pod_t *
 s_pod_get (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
 {
-    size_t lo = 0, hi = self->n_pods;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = memcmp (self->pods [mid].pod, id, NINES_ID_BYTES);
-        if (c == 0)
-            return &self->pods [mid];
-        if (c < 0) lo = mid + 1; else hi = mid;
-    }
+    size_t lo;
+    pod_t *found = s_pod_search (self, id, &lo);
+    if (found)
+        return found;
     if (!self->reg || !nines_registry_pod (self->reg, id))
         return NULL;
     if (self->n_pods == self->cap_pods) {

@@ -245,16 +245,7 @@ nines_ledger_req_simple (const char *op, const uint8_t *pod, uint8_t **out, size
 static const msgpack_object *
 s_get (const msgpack_object *o, const char *key)
 {
-    if (o->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t klen = strlen (key);
-    for (uint32_t i = 0; i < o->via.map.size; i++) {
-        const msgpack_object_kv *kv = &o->via.map.ptr [i];
-        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == klen
-        &&  memcmp (kv->key.via.str.ptr, key, klen) == 0)
-            return &kv->val;
-    }
-    return NULL;
+    return nines_map_get (o, key);
 }
 
 static bool

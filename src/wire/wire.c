@@ -864,17 +864,26 @@ struct _nines_query_t {
     uint8_t *copy;              /* private copy of the request bytes */
 };
 
+const msgpack_object *
+nines_map_get (const msgpack_object *map, const char *key)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t klen = strlen (key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr [i].key;
+        /* msgpack-c gives an empty string a NULL ptr: no memcmp then */
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen
+        &&  (klen == 0 || memcmp (k->via.str.ptr, key, klen) == 0))
+            return &map->via.map.ptr [i].val;
+    }
+    return NULL;
+}
+
 static const msgpack_object *
 s_lookup (nines_query_t *q, const char *key)
 {
-    size_t klen = strlen (key);
-    const msgpack_object_map *map = &q->u.data.via.map;
-    for (uint32_t i = 0; i < map->size; i++) {
-        const msgpack_object *k = &map->ptr [i].key;
-        if (k->via.str.size == klen && (klen == 0 || memcmp (k->via.str.ptr, key, klen) == 0))
-            return &map->ptr [i].val;
-    }
-    return NULL;
+    return nines_map_get (&q->u.data, key);
 }
 
 int

@@ -325,6 +325,11 @@ int nines_query_blob (nines_query_t *query, const char *key, const uint8_t **dat
 /*  Reply writing uses msgpack-c's packer directly (msgpack_sbuffer +
     msgpack_packer); these helpers keep key spelling in one place. */
 struct msgpack_packer;
+struct msgpack_object;
+/*  Value of the string key in a msgpack map object, or NULL when map is
+    NULL, not a map, or has no such key (reply, PUB frame and request
+    reading share this one lookup). */
+const struct msgpack_object *nines_map_get (const struct msgpack_object *map, const char *key);
 void nines_pack_str (struct msgpack_packer *pk, const char *s);
 void nines_pack_kv_str (struct msgpack_packer *pk, const char *key, const char *value);
 void nines_pack_kv_u64 (struct msgpack_packer *pk, const char *key, uint64_t value);
