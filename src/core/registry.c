@@ -5,6 +5,7 @@
 #include <czmq.h>
 #include <stddef.h>
 
+static void s_id_index_destroy (struct _nines_id_index_t **self_p);
 
 nines_registry_t *
 nines_registry_new (void)
@@ -26,6 +27,7 @@ nines_registry_destroy (nines_registry_t **self_p)
     free (self->eligible_ids);
     free (self->eligible_idx);
     free (self->committee_cache);
+    s_id_index_destroy (&self->id_index);
     free (self);
     *self_p = NULL;
 }
@@ -74,6 +76,133 @@ s_search (const void *base, size_t n, size_t size, const uint8_t id [NINES_ID_BY
     }
     *found = false;
     return lo;
+}
+
+/*  ---- id index: id -> array index, one table for validators[], one for pods[] ----
+
+    Binary search over records of ~900 bytes costs a cache miss a step
+    (17 at 100,000 pods); nines-sim des looks ids up tens of millions of
+    times per simulated hour.  Ids are Ed25519 public keys or random pod
+    ids, so their first 8 bytes are uniform: multiplied by the golden
+    ratio they are the hash.  Open addressing with linear probing in a
+    power-of-two table at least twice the records; a slot holds the array
+    index + 1 (0 = empty) and id bytes 8..11 as a tag, so a probe past
+    another id rarely touches its record.  A table is rebuilt on the first
+    lookup after version (or the count) changed, like the committee memo. */
+
+#define ID_INDEX_MIN 16                  /* smallest table (slots) */
+
+typedef struct {
+    uint32_t index;                          /* array index + 1, 0 = empty */
+    uint32_t tag;                            /* id bytes 8..11 of that record */
+} s_id_slot_t;
+
+typedef struct {
+    bool built;                              /* slots match version and n below */
+    uint64_t version;                        /* registry version it was built at */
+    size_t n;                                /* records it was built over */
+    s_id_slot_t *slots;                      /* the table; NULL = binary search */
+    size_t capacity;                         /* slots, a power of two */
+    unsigned shift;                          /* 64 - log2 (capacity) */
+} s_id_table_t;
+
+struct _nines_id_index_t {
+    s_id_table_t validators;                 /* over validators[] by id */
+    s_id_table_t pods;                       /* over pods[] by pod id */
+};
+
+static void
+s_id_index_destroy (struct _nines_id_index_t **self_p)
+{
+    if (!*self_p)
+        return;
+    free ((*self_p)->validators.slots);
+    free ((*self_p)->pods.slots);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+static size_t
+s_id_home (const s_id_table_t *t, const uint8_t id [NINES_ID_BYTES])
+{
+    uint64_t h;
+    memcpy (&h, id, 8);
+    return (size_t) ((h * 0x9e3779b97f4a7c15ULL) >> t->shift);
+}
+
+static uint32_t
+s_id_tag (const uint8_t id [NINES_ID_BYTES])
+{
+    uint32_t tag;
+    memcpy (&tag, id + 8, 4);
+    return tag;
+}
+
+/*  Rebuild t over n records of size bytes at base.  On allocation
+    failure t has no slots (lookups binary-search) until the next change. */
+static void
+s_id_table_build (s_id_table_t *t, uint64_t version, const void *base, size_t n, size_t size)
+{
+    t->built = true;
+    t->version = version;
+    t->n = n;
+    size_t capacity = ID_INDEX_MIN;
+    unsigned bits = 4;
+    while (capacity < 2 * n) {
+        capacity *= 2;
+        bits++;
+    }
+    if (n >= UINT32_MAX || capacity != t->capacity) {
+        free (t->slots);
+        t->slots = NULL;
+        t->capacity = 0;
+        if (n >= UINT32_MAX || !(t->slots = calloc (capacity, sizeof *t->slots)))
+            return;
+        t->capacity = capacity;
+        t->shift = 64 - bits;
+    }
+    else
+        memset (t->slots, 0, capacity * sizeof *t->slots);
+    for (size_t k = 0; k < n; k++) {
+        const uint8_t *id = (const uint8_t *) base + k * size;
+        size_t i = s_id_home (t, id);
+        while (t->slots [i].index)
+            i = (i + 1) & (capacity - 1);
+        t->slots [i].index = (uint32_t) k + 1;
+        t->slots [i].tag = s_id_tag (id);
+    }
+}
+
+/*  Index of id in pods[] (pods true) or validators[], or -1. */
+static long
+s_find (const nines_registry_t *self, bool pods, const uint8_t id [NINES_ID_BYTES])
+{
+    const void *base = pods ? (const void *) self->pods : (const void *) self->validators;
+    size_t n = pods ? self->n_pods : self->n_validators;
+    size_t size = pods ? sizeof *self->pods : sizeof *self->validators;
+    if (n == 0)
+        return -1;
+    nines_registry_t *mut = (nines_registry_t *) self;   /* the index is not registry state */
+    if (!mut->id_index)
+        mut->id_index = calloc (1, sizeof *mut->id_index);
+    s_id_table_t *t = NULL;
+    if (mut->id_index) {
+        t = pods ? &mut->id_index->pods : &mut->id_index->validators;
+        if (!t->built || t->version != self->version || t->n != n)
+            s_id_table_build (t, self->version, base, n, size);
+    }
+    if (!t || !t->slots) {
+        bool found;
+        size_t at = s_search (base, n, size, id, &found);
+        return found ? (long) at : -1;
+    }
+    uint32_t tag = s_id_tag (id);
+    for (size_t i = s_id_home (t, id); t->slots [i].index; i = (i + 1) & (t->capacity - 1)) {
+        size_t at = t->slots [i].index - 1;
+        if (t->slots [i].tag == tag && memcmp ((const uint8_t *) base + at * size, id, NINES_ID_BYTES) == 0)
+            return (long) at;
+    }
+    return -1;
 }
 
 static int
@@ -140,9 +269,7 @@ nines_registry_remove_pod (nines_registry_t *self, const uint8_t pod [NINES_ID_B
 long
 nines_registry_validator_index (const nines_registry_t *self, const uint8_t id [NINES_ID_BYTES])
 {
-    bool found;
-    size_t at = s_search (self->validators, self->n_validators, sizeof *self->validators, id, &found);
-    return found ? (long) at : -1;
+    return s_find (self, false, id);
 }
 
 const nines_validator_info_t *
@@ -155,9 +282,8 @@ nines_registry_validator (const nines_registry_t *self, const uint8_t id [NINES_
 const nines_pod_info_t *
 nines_registry_pod (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES])
 {
-    bool found;
-    size_t at = s_search (self->pods, self->n_pods, sizeof *self->pods, pod, &found);
-    return found ? &self->pods [at] : NULL;
+    long at = s_find (self, true, pod);
+    return at < 0 ? NULL : &self->pods [at];
 }
 
 uint64_t

@@ -50,9 +50,12 @@ typedef struct {
     size_t n_eligible;                       /* validators with stake >= min */
     uint8_t (*eligible_ids) [NINES_ID_BYTES];/* their ids, sorted */
     uint32_t *eligible_idx;                  /* index into validators[] */
-    uint64_t version;                        /* bumped on every change */
+    uint64_t version;                        /* bumped on every change (the id index and
+                                                committee memo are keyed on it) */
     struct _nines_committee_cache_t *committee_cache; /* memo of recent committees (owned,
                                                 lazily allocated; see nines_registry_committee) */
+    struct _nines_id_index_t *id_index;      /* hash index of validators and pods by id
+                                                (owned, lazily built; see nines_registry_pod) */
 } nines_registry_t;
 
 nines_registry_t *nines_registry_new (void);
@@ -77,13 +80,19 @@ int nines_registry_put_pod (nines_registry_t *self, const nines_pod_info_t *p);
 int nines_registry_remove_validator (nines_registry_t *self, const uint8_t id [NINES_ID_BYTES]);
 int nines_registry_remove_pod (nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES]);
 
-/*  Lookup by id (binary search); NULL when absent. */
+/*  Lookup by id: hash index rebuilt after changes, O(1) expected; binary
+    search when out of memory.  NULL when absent.  The index is built on
+    the first lookup after a change (keyed on version, so whoever changes
+    validators[] or pods[] must bump version, as put and remove do): the
+    ten thousand engines of nines-sim des share one registry and look ids
+    up tens of millions of times.  Building it makes these calls, like
+    nines_registry_committee, not thread-safe on a shared registry. */
 const nines_validator_info_t *nines_registry_validator (const nines_registry_t *self,
                                                         const uint8_t id [NINES_ID_BYTES]);
 const nines_pod_info_t *nines_registry_pod (const nines_registry_t *self,
                                             const uint8_t pod [NINES_ID_BYTES]);
 
-/*  Index of a validator in validators[] or -1. */
+/*  Index of a validator in validators[] or -1 (through the same hash index). */
 long nines_registry_validator_index (const nines_registry_t *self, const uint8_t id [NINES_ID_BYTES]);
 
 /*  Quadratic weight of a validator: isqrt(stake) (DESIGN.md 7.4). */

@@ -231,6 +231,145 @@ test_registry (void)
     CHECK (reg == NULL);
 }
 
+/*  Pods in the index test: 2,000 fill the 4096-slot table half full (long
+    probe runs).  More cost seconds under ASan, whose realloc copies the
+    whole array on every put. */
+#define INDEX_PODS 2000
+
+static void
+s_rand_id (nines_rng_t *rng, uint8_t id [32])
+{
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = nines_rng_u64 (rng);
+        memcpy (id + 8 * i, &w, 8);
+    }
+}
+
+/*  Wrong answers of the id lookups for every validator and pod present:
+    each must be found at its own index. */
+static size_t
+s_lookup_errors (const nines_registry_t *reg)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < reg->n_validators; i++) {
+        bad += nines_registry_validator_index (reg, reg->validators [i].id) != (long) i;
+        bad += nines_registry_validator (reg, reg->validators [i].id) != &reg->validators [i];
+    }
+    for (size_t i = 0; i < reg->n_pods; i++)
+        bad += nines_registry_pod (reg, reg->pods [i].pod) != &reg->pods [i];
+    return bad;
+}
+
+/*  The hash index behind the lookups answers what the sorted arrays say:
+    every id at its index, absent ids (also ones sharing the hashed first
+    8 bytes, or those and the 4 tag bytes, with a present id) not found,
+    and after a put or remove the index is rebuilt, not trusted stale. */
+static void
+test_registry_index (void)
+{
+    nines_registry_t *reg = nines_registry_new ();
+    nines_rng_t rng;
+    uint8_t seed [32] = { 42 };
+    nines_rng_init (&rng, seed);
+    CHECK (nines_registry_pod (reg, seed) == NULL);            /* empty registry */
+    CHECK_EQ (nines_registry_validator_index (reg, seed), -1);
+    nines_validator_info_t v;
+    for (int i = 0; i < 300; i++) {
+        memset (&v, 0, sizeof v);
+        s_rand_id (&rng, v.id);
+        v.stake = 1000;
+        CHECK_RC (nines_registry_put_validator (reg, &v), 0);
+    }
+    nines_pod_info_t *p = calloc (1, sizeof *p);
+    uint8_t base [32];
+    s_rand_id (&rng, base);
+    for (int i = 0; i < INDEX_PODS; i++) {
+        s_rand_id (&rng, p->pod);
+        if (i < 40)                     /* same hash: first 8 bytes of base */
+            memcpy (p->pod, base, 8);
+        if (i < 20)                     /* same hash and tag: first 12 bytes */
+            memcpy (p->pod, base, 12);
+        p->stake = (uint64_t) i;
+        CHECK_RC (nines_registry_put_pod (reg, p), 0);
+    }
+    CHECK_EQ (reg->n_pods, INDEX_PODS);
+    CHECK_EQ (s_lookup_errors (reg), 0);
+
+    size_t found = 0;
+    uint8_t id [32];
+    for (int i = 0; i < 5000; i++) {
+        s_rand_id (&rng, id);
+        if (i % 3 == 1)
+            memcpy (id, base, 8);
+        if (i % 3 == 2)
+            memcpy (id, base, 12);
+        found += nines_registry_pod (reg, id) != NULL;
+        found += nines_registry_validator_index (reg, id) >= 0;
+    }
+    for (size_t i = 0; i < reg->n_pods; i++) {      /* one bit away from a present id */
+        memcpy (id, reg->pods [i].pod, 32);
+        id [31] ^= 1;
+        found += nines_registry_pod (reg, id) != NULL;
+    }
+    CHECK_EQ (found, 0);
+
+    /* Insert right after pods [100] (same first 12 bytes): it is found
+       there and every later pod one index further. */
+    memcpy (p->pod, reg->pods [100].pod, 32);
+    p->pod [31] ^= 1;
+    CHECK (memcmp (p->pod, reg->pods [100].pod, 32) > 0 && memcmp (p->pod, reg->pods [101].pod, 32) < 0);
+    uint8_t next [32];
+    memcpy (next, reg->pods [101].pod, 32);
+    CHECK_RC (nines_registry_put_pod (reg, p), 0);
+    CHECK (nines_registry_pod (reg, p->pod) == &reg->pods [101]);
+    CHECK (nines_registry_pod (reg, next) == &reg->pods [102]);
+    CHECK_EQ (s_lookup_errors (reg), 0);
+    /* Replace: same index, new content. */
+    p->stake = 99999;
+    CHECK_RC (nines_registry_put_pod (reg, p), 0);
+    CHECK_EQ (nines_registry_pod (reg, p->pod)->stake, 99999);
+    /* Remove one of the colliding pods and the first one: gone, the rest shift down. */
+    CHECK (memcmp (reg->pods [reg->n_pods - 1].pod, base, 12) != 0);
+    size_t colliding = 0;
+    while (memcmp (reg->pods [colliding].pod, base, 12) != 0)
+        colliding++;
+    memcpy (id, reg->pods [colliding].pod, 32);
+    memcpy (next, reg->pods [colliding + 1].pod, 32);
+    CHECK_RC (nines_registry_remove_pod (reg, id), 0);
+    CHECK (nines_registry_pod (reg, id) == NULL);
+    CHECK (nines_registry_pod (reg, next) == &reg->pods [colliding]);
+    memcpy (id, reg->pods [0].pod, 32);
+    CHECK_RC (nines_registry_remove_pod (reg, id), 0);
+    CHECK (nines_registry_pod (reg, id) == NULL);
+    CHECK_EQ (reg->n_pods, INDEX_PODS - 1);
+    CHECK_EQ (s_lookup_errors (reg), 0);
+    /* A remove and a put between two lookups keep the count: still rebuilt. */
+    memcpy (p->pod, reg->pods [reg->n_pods - 1].pod, 32);
+    memset (p->pod, 0, 4);                  /* sorts first */
+    CHECK_RC (nines_registry_remove_pod (reg, reg->pods [reg->n_pods - 1].pod), 0);
+    CHECK_RC (nines_registry_put_pod (reg, p), 0);
+    CHECK_EQ (reg->n_pods, INDEX_PODS - 1);
+    CHECK (nines_registry_pod (reg, p->pod) == &reg->pods [0]);
+    CHECK_EQ (s_lookup_errors (reg), 0);
+
+    /* Validators: remove one, add one, the index follows. */
+    memcpy (id, reg->validators [150].id, 32);
+    CHECK_RC (nines_registry_remove_validator (reg, id), 0);
+    CHECK_EQ (nines_registry_validator_index (reg, id), -1);
+    CHECK (nines_registry_validator (reg, id) == NULL);
+    memset (&v, 0, sizeof v);
+    memcpy (v.id, reg->validators [0].id, 12);
+    v.id [31] = (uint8_t) (reg->validators [0].id [31] ^ 1);
+    v.stake = 1000;
+    CHECK_RC (nines_registry_put_validator (reg, &v), 0);
+    long at = nines_registry_validator_index (reg, v.id);
+    CHECK (at >= 0 && at <= 1);
+    CHECK_EQ (reg->n_validators, 300);
+    CHECK_EQ (s_lookup_errors (reg), 0);
+    free (p);
+    nines_registry_destroy (&reg);
+}
+
 static void
 test_registry_errors (void)
 {
@@ -282,6 +421,7 @@ main (void)
     RUN (test_sortition_draws);
     RUN (test_committee_memo);
     RUN (test_registry);
+    RUN (test_registry_index);
     RUN (test_registry_errors);
     return t_done ("test_registry");
 }
