@@ -37,6 +37,8 @@ engine
     swim_suspect_periods = 5            # periods a suspect has to refute
     lhm_max = 8                         # Lifeguard local health multiplier cap
     gossip_fanout = 0                   # peers a new report is pushed to; 0 = all
+    report_scope = all                  # all, or committee: only the pod's committees
+                                        # (flat load in large networks; PROTOCOL.md 8.2)
     submit_backoff = 2s                 # first evidence re-submission delay, doubling
     submit_backoff_max = 60s            # back-off cap
     health_window = 16                  # recent own heartbeats kept for self-health

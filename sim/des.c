@@ -120,8 +120,10 @@ typedef struct {
     uint8_t id [NINES_HASH_BYTES];  /* report id */
     uint64_t first;                 /* formation (first REPORT action) */
     uint64_t last;                  /* latest REPORT action */
-    uint32_t count;                 /* validators that accepted it */
-    uint32_t target;                /* validators reachable at formation */
+    uint32_t count;                 /* validators of its scope that accepted it */
+    uint32_t target;                /* validators of its scope reachable at formation */
+    int32_t pod;                    /* pod index, -1 unknown */
+    uint64_t epoch;                 /* report epoch */
 } seen_report_t;
 
 typedef struct {
@@ -216,6 +218,23 @@ s_outage_at (des_t *d, uint32_t p, uint64_t t)
     return -1;
 }
 
+/*  Members of the pod's committee for epoch that are not cut off: the
+    validators a report must reach under NINES_SCOPE_COMMITTEE. */
+static uint32_t
+s_committee_reachable (des_t *d, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch)
+{
+    const nines_params_t *p = &d->reg->params;
+    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
+    size_t n = nines_registry_committee (d->reg, pod, epoch, c, members, NULL);
+    uint32_t reachable = 0;
+    for (size_t i = 0; i < n; i++) {
+        long v = s_idmap_get (&d->vmap, members [i]->id);
+        reachable += v >= 0 && !d->isolated [v] && d->group [v] == 0;
+    }
+    return reachable;
+}
+
 static void
 s_on_report (des_t *d, size_t v, const nines_action_t *a)
 {
@@ -230,10 +249,15 @@ s_on_report (des_t *d, size_t v, const nines_action_t *a)
         memcpy (sr->id, a->key, NINES_HASH_BYTES);
         sr->first = d->now;
         sr->target = (uint32_t) (d->n - d->n_isolated);
+        sr->pod = -1;
         s_idmap_put (&d->rmap, (uint32_t) d->n_reports++);
         /* First sight anywhere: the network formed a new report. */
         if (nines_report_decode (a->data, a->len, d->report) == 0) {
             long p = s_idmap_get (&d->pmap, d->report->pod);
+            sr->pod = (int32_t) p;
+            sr->epoch = d->report->epoch;
+            if (d->res->report_scope == NINES_SCOPE_COMMITTEE)
+                sr->target = s_committee_reachable (d, d->report->pod, sr->epoch);
             if (p >= 0 && d->report->kind == NINES_REPORT_DOWN && d->pod_incident [p] < 0) {
                 if (d->n_incidents == d->cap_incidents) {
                     size_t cap = d->cap_incidents ? 2 * d->cap_incidents : 64;
@@ -265,9 +289,11 @@ s_on_report (des_t *d, size_t v, const nines_action_t *a)
     }
     else
         sr = &d->reports [at];
+    if (d->res->report_scope == NINES_SCOPE_COMMITTEE
+    &&  (sr->pod < 0 || !nines_registry_in_committee (d->reg, d->pod_ids [sr->pod], sr->epoch, d->keys [v].pk)))
+        return;                     /* outside the scope: pulled or handed on, not counted */
     sr->count++;
     sr->last = d->now;
-    (void) v;
 }
 
 static void
@@ -576,6 +602,7 @@ s_setup (des_t *d)
     nines_engine_config_t ec;
     nines_engine_config_default (&ec);
     ec.gossip_fanout = d->res->gossip_fanout;
+    ec.report_scope = d->res->report_scope;
     ec.max_reports = 4;             /* queries are not simulated: keep few */
     ec.max_seen = 1024;             /* covers the gossip of every report in flight */
     ec.keep_idle_pods = false;      /* sparse pod state: a few dozen entries per node */
@@ -653,18 +680,28 @@ s_fault (des_t *d, const des_event_t *ev, bool on)
     }
 }
 
+/*  Monotonic wall clock, seconds (progress and the summary, never results). */
+static double
+s_wall (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
 static void
 s_loop (des_t *d, FILE *log)
 {
     des_event_t ev;
     uint64_t next_log = d->now + 60000;
+    double wall0 = s_wall ();
     while (des_queue_peek (&d->q) <= d->end && des_queue_pop (&d->q, &ev)) {
         d->now = ev.at;
         d->res->events++;
         if (log && d->now >= next_log) {
-            fprintf (log, "des: %s: t=%llus events=%llu reports=%zu\n", d->cfg->name,
+            fprintf (log, "des: %s: t=%llus events=%llu reports=%zu wall=%.1fs\n", d->cfg->name,
                      (unsigned long long) ((d->now - T0) / 1000), (unsigned long long) d->res->events,
-                     d->n_reports);
+                     d->n_reports, s_wall () - wall0);
             fflush (log);
             next_log += 60000;
         }
@@ -822,7 +859,10 @@ s_results (des_t *d)
     double cover = 0;
     for (size_t i = 0; reach && i < d->n_reports; i++) {
         const seen_report_t *s = &d->reports [i];
-        cover += d->n ? (double) s->count / (double) d->n : 0;
+        if (s->first + NINES_DES_REACH_MS > d->end)
+            continue;               /* formed too late to spread */
+        r->reports_spread++;
+        cover += s->target ? (s->count >= s->target ? 1.0 : (double) s->count / (double) s->target) : 1.0;
         if (s->count >= s->target) {
             r->reports_everywhere++;
             reach [n_reach++] = s->last - s->first;
@@ -835,7 +875,7 @@ s_results (des_t *d)
         r->reach_max_ms = n_reach ? reach [n_reach - 1] : 0;
     }
     free (reach);
-    r->coverage = d->n_reports ? cover / (double) d->n_reports : 1.0;
+    r->coverage = r->reports_spread ? cover / (double) r->reports_spread : 1.0;
 
     double secs = (double) d->cfg->duration_ms / 1000.0;
     double *msgs = calloc (d->n, sizeof *msgs), *bytes = calloc (d->n, sizeof *bytes);
@@ -883,6 +923,7 @@ nines_des_run (const nines_des_config_t *cfg, nines_des_result_t *result, FILE *
     result->validators = cfg->validators;
     result->pods = cfg->pods;
     result->duration_ms = cfg->duration_ms;
+    result->report_scope = cfg->report_scope;
     result->gossip_fanout = cfg->gossip_fanout;
     if (!result->gossip_fanout)
         result->gossip_fanout = (uint32_t) ceil (log ((double) cfg->validators + 1)) + 3;
@@ -905,8 +946,10 @@ nines_des_result_json (const nines_des_result_t *r, FILE *out)
     fprintf (out, "{\n");
     fprintf (out, "  \"scenario\": \"%s\",\n  \"mode\": \"des\",\n  \"seed\": %llu,\n", r->name,
              (unsigned long long) r->seed);
-    fprintf (out, "  \"validators\": %u,\n  \"pods\": %u,\n  \"duration_s\": %.3f,\n  \"gossip_fanout\": %u,\n",
-             r->validators, r->pods, (double) r->duration_ms / 1000.0, r->gossip_fanout);
+    fprintf (out, "  \"validators\": %u,\n  \"pods\": %u,\n  \"duration_s\": %.3f,\n  \"report_scope\": \"%s\",\n"
+                  "  \"gossip_fanout\": %u,\n",
+             r->validators, r->pods, (double) r->duration_ms / 1000.0,
+             r->report_scope == NINES_SCOPE_COMMITTEE ? "committee" : "all", r->gossip_fanout);
     fprintf (out, "  \"outages\": %u,\n  \"outages_detectable\": %u,\n  \"detected\": %u,\n  \"missed_incidents\": %u,\n",
              r->outages, r->outages_detectable, r->detected, r->missed);
     fprintf (out, "  \"incidents\": %u,\n  \"false_incidents\": %u,\n  \"correlated_incidents\": %u,\n",
@@ -916,9 +959,10 @@ nines_des_result_json (const nines_des_result_t *r, FILE *out)
              (unsigned long long) r->latency_p99_ms, (unsigned long long) r->latency_max_ms);
     fprintf (out, "  \"recovery_latency_ms\": {\"p50\": %llu, \"p99\": %llu},\n",
              (unsigned long long) r->recovery_p50_ms, (unsigned long long) r->recovery_p99_ms);
-    fprintf (out, "  \"reports\": %u,\n  \"reports_reached_all\": %u,\n  \"report_coverage\": %.6f,\n",
-             r->reports, r->reports_everywhere, r->coverage);
-    fprintf (out, "  \"report_reach_all_ms\": {\"p50\": %llu, \"p99\": %llu, \"max\": %llu},\n",
+    fprintf (out, "  \"reports\": %u,\n  \"reports_judged\": %u,\n  \"reports_reached_scope\": %u,\n"
+                  "  \"report_coverage\": %.6f,\n",
+             r->reports, r->reports_spread, r->reports_everywhere, r->coverage);
+    fprintf (out, "  \"report_reach_scope_ms\": {\"p50\": %llu, \"p99\": %llu, \"max\": %llu},\n",
              (unsigned long long) r->reach_p50_ms, (unsigned long long) r->reach_p99_ms,
              (unsigned long long) r->reach_max_ms);
     fprintf (out, "  \"load_per_validator\": {\"msgs_per_s\": {\"mean\": %.3f, \"p99\": %.3f, \"max\": %.3f}, "
@@ -952,6 +996,7 @@ nines_des_config_default (nines_des_config_t *cfg)
     cfg->latency_ms = 20;
     cfg->jitter_ms = 5;
     cfg->app_ms = 5;
+    cfg->report_scope = NINES_SCOPE_COMMITTEE;
 }
 
 static uint32_t
@@ -1031,6 +1076,13 @@ nines_des_config_from_scenario (nines_des_config_t *cfg, const nines_scenario_t 
         snprintf (err, err_size, "%s: network/probe_loss: expected a fraction in 0..1, got '%s'", sc->path, pl);
         return NINES_ECONFIG;
     }
+    const char *scope = net ? zconfig_get (net, "report_scope", NULL) : NULL;
+    if (scope && strcmp (scope, "all") && strcmp (scope, "committee")) {
+        snprintf (err, err_size, "%s: network/report_scope: expected all or committee, got '%s'", sc->path, scope);
+        return NINES_ECONFIG;
+    }
+    if (scope)
+        cfg->report_scope = strcmp (scope, "all") == 0 ? NINES_SCOPE_ALL : NINES_SCOPE_COMMITTEE;
     if (sc->n_faults > NINES_DES_FAULTS_MAX) {
         snprintf (err, err_size, "%s: fault: expected at most %d faults in des mode, got %zu", sc->path,
                   NINES_DES_FAULTS_MAX, sc->n_faults);
@@ -1086,21 +1138,15 @@ s_usage (FILE *out)
 {
     fprintf (out,
         "usage: nines-sim des SCENARIO [--seed N] [--validators N] [--pods M] [--duration T]\n"
-        "                  [--sweep N1,N2,...] [--out DIR] [-v]\n"
+        "                  [--report-scope all|committee] [--sweep N1,N2,...] [--out DIR] [-v]\n"
         "  Runs the scenario on N real protocol engines over a virtual clock.\n"
         "  --validators/--pods scale the scenario (adversaries and multi-target\n"
         "  faults keep their share); --sweep runs it at each N (pods in the\n"
         "  scenario's ratio unless --pods) and prints the load per validator\n"
         "  against N; --out DIR writes DIR/result.json (and\n"
-        "  DIR/sweep.json).  Same scenario and seed give a byte-identical result.json.\n");
-}
-
-static double
-s_wall (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        "  DIR/sweep.json).  Same scenario and seed give a byte-identical result.json.\n"
+        "  --report-scope (default committee, or the scenario's network/report_scope):\n"
+        "  push each quorum report to the pod's committee only, or to every validator.\n");
 }
 
 static long
@@ -1122,8 +1168,9 @@ s_print (const nines_des_result_t *r, double wall)
     printf ("  detection latency p50 %.1fs p90 %.1fs p99 %.1fs max %.1fs; recovery p50 %.1fs\n",
             r->latency_p50_ms / 1000.0, r->latency_p90_ms / 1000.0, r->latency_p99_ms / 1000.0,
             r->latency_max_ms / 1000.0, r->recovery_p50_ms / 1000.0);
-    printf ("  reports %u, reached every validator %u, reach p50 %llums p99 %llums, coverage %.4f\n",
-            r->reports, r->reports_everywhere, (unsigned long long) r->reach_p50_ms,
+    printf ("  reports %u (scope %s), reached their whole scope %u of %u, reach p50 %llums p99 %llums, coverage %.4f\n",
+            r->reports, r->report_scope == NINES_SCOPE_COMMITTEE ? "committee" : "all",
+            r->reports_everywhere, r->reports_spread, (unsigned long long) r->reach_p50_ms,
             (unsigned long long) r->reach_p99_ms, r->coverage);
     printf ("  load per validator: %.2f msg/s (p99 %.2f), %.0f B/s (p99 %.0f), %.3f probes/s\n",
             r->msgs_mean, r->msgs_p99, r->bytes_mean, r->bytes_p99, r->probes_mean);
@@ -1192,7 +1239,8 @@ nines_sim_des_main (int argc, char **argv)
 {
     const char *path = NULL, *out = NULL, *sweep = NULL;
     uint64_t seed = 0, duration = 0, validators = 0, pods = 0;
-    bool has_seed = false, verbose = false;
+    bool has_seed = false, verbose = false, has_scope = false;
+    uint32_t scope = NINES_SCOPE_COMMITTEE;
     int i = argc > 0 && strcmp (argv [0], "des") == 0 ? 1 : 0;
     for (; i < argc; i++) {
         const char *a = argv [i];
@@ -1224,6 +1272,13 @@ nines_sim_des_main (int argc, char **argv)
         else
         if (strcmp (a, "--duration") == 0 && v) {
             bad = nines_parse_duration_ms (v, &duration) != 0 || duration == 0;
+            i++;
+        }
+        else
+        if (strcmp (a, "--report-scope") == 0 && v) {
+            bad = strcmp (v, "all") && strcmp (v, "committee");
+            scope = strcmp (v, "all") == 0 ? NINES_SCOPE_ALL : NINES_SCOPE_COMMITTEE;
+            has_scope = true;
             i++;
         }
         else
@@ -1263,6 +1318,8 @@ nines_sim_des_main (int argc, char **argv)
     }
     if (has_seed)
         base->seed = seed;
+    if (has_scope)
+        base->report_scope = scope;
     if (duration)
         base->duration_ms = duration;
     int rc = 0;

@@ -70,10 +70,16 @@ typedef struct {
     uint32_t always_up;             /* adversaries: vote up whatever they see */
     uint32_t silent;                /* adversaries: never vote nor answer pings */
     uint32_t equivocate;            /* adversaries: sign both verdicts */
-    uint32_t gossip_fanout;         /* report push fanout; 0 = ceil(ln N) + 3 */
+    uint32_t gossip_fanout;         /* report push fanout; 0 = ceil(ln N) + 3 (scope all) */
+    uint32_t report_scope;          /* nines_report_scope_t; default NINES_SCOPE_COMMITTEE
+                                       (scenario key network/report_scope, --report-scope) */
     size_t n_faults;                /* faults used */
     nines_des_fault_t faults [NINES_DES_FAULTS_MAX];
 } nines_des_config_t;
+
+/*  Reports formed this close to the end of a run are left out of the
+    dissemination figures: they had no time to spread. */
+#define NINES_DES_REACH_MS 5000
 
 /*  Defaults: 100 validators, 1000 pods, 10 providers, one simulated
     minute, 20 ms + U[0, 5 ms] links, no loss, no adversary, no fault,
@@ -98,7 +104,8 @@ typedef struct {
     uint64_t seed;                  /* seed used */
     uint32_t validators, pods;      /* network size */
     uint64_t duration_ms;           /* simulated time */
-    uint32_t gossip_fanout;         /* fanout used */
+    uint32_t gossip_fanout;         /* fanout used (scope all) */
+    uint32_t report_scope;          /* nines_report_scope_t used */
     /* ground truth and detection */
     uint32_t outages;               /* ground-truth pod outages */
     uint32_t outages_detectable;    /* of which long enough to count as missed (>= 3 epochs) */
@@ -111,9 +118,12 @@ typedef struct {
     uint64_t recovery_p50_ms, recovery_p99_ms; /* outage end -> first UP report */
     /* dissemination */
     uint32_t reports;               /* distinct quorum reports formed */
-    uint32_t reports_everywhere;    /* ... that reached every reachable validator */
-    uint64_t reach_p50_ms, reach_p99_ms, reach_max_ms; /* formation -> last validator */
-    double coverage;                /* mean share of validators each report reached */
+    uint32_t reports_spread;        /* ... formed early enough to be judged (NINES_DES_REACH_MS
+                                       before the end) */
+    uint32_t reports_everywhere;    /* ... of those, that reached every reachable validator
+                                       of their scope (all, or the pod's committee) */
+    uint64_t reach_p50_ms, reach_p99_ms, reach_max_ms; /* formation -> last validator of the scope */
+    double coverage;                /* mean share of its scope each judged report reached */
     /* load, per validator per second of simulated time (messages sent) */
     double msgs_mean, msgs_p99, msgs_max;
     double bytes_mean, bytes_p99, bytes_max;

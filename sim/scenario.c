@@ -166,7 +166,7 @@ s_scenario (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 static int
 s_network (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 {
-    static const char *const keys [] = { "latency", "jitter", "loss", "probe_loss", NULL };
+    static const char *const keys [] = { "latency", "jitter", "loss", "probe_loss", "report_scope", NULL };
     int rc = section ? s_check_keys (ctx, section, "network", keys) : NINES_OK;
     if (!rc) rc = s_duration (ctx, section, "network", "latency", 0, 0, 60000, &self->latency_ms);
     if (!rc) rc = s_duration (ctx, section, "network", "jitter", 0, 0, 60000, &self->jitter_ms);

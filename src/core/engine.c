@@ -823,6 +823,10 @@ s_probe (nines_engine_t *self, pod_t *pod, int kind, int duty, uint64_t now)
     self->stats.probes++;
 }
 
+static void s_send_held_report (nines_engine_t *self, const uint8_t *data, size_t len, const uint8_t *to,
+                                const uint8_t pod [NINES_ID_BYTES], uint64_t epoch, uint64_t skip);
+static void s_seen_forget (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES]);
+
 /*  Sortition for the epoch: which pods we probe and when (DESIGN.md §6,
     validator-driven draws of committee.h, so the cost is the r*M/N pods
     drawn, not all M pods). */
@@ -830,6 +834,7 @@ static void
 s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
 {
     const nines_params_t *p = &self->reg->params;
+    uint64_t prev = self->epoch_started ? self->epoch : UINT64_MAX;
     self->epoch = epoch;
     self->stats.epoch = epoch;
     self->epoch_started = true;
@@ -855,11 +860,34 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
        epoch only: members of past committees stop, or every validator
        that ever sat on it would probe, and all of them would open an UP
        round at once when it recovers. */
+    bool scoped = self->cfg.report_scope == NINES_SCOPE_COMMITTEE;
     for (size_t i = 0; i < self->n_pods; i++) {
         pod_t *pod = &self->pods [i];
         if (!pod->down)
             continue;
-        if (!nines_registry_in_committee (self->reg, pod->pod, epoch, self->kp.pk))
+        bool member = nines_registry_in_committee (self->reg, pod->pod, epoch, self->kp.pk);
+        /* Committee scope: the last committee hands the open DOWN report
+           to the new one, and a node off the new committee forgets the
+           incident (the UP report will not be sent to it). */
+        if (scoped && pod->down_report && prev != UINT64_MAX && prev != epoch
+        &&  nines_registry_in_committee (self->reg, pod->pod, prev, self->kp.pk))
+            s_send_held_report (self, pod->down_report, pod->down_len, NULL, pod->pod, epoch, prev);
+        if (scoped && !member) {
+            nines_report_t *held = pod->down_report ? malloc (sizeof *held) : NULL;
+            uint8_t id [NINES_HASH_BYTES];
+            if (held && nines_report_decode (pod->down_report, pod->down_len, held) == 0) {
+                nines_report_id (held, id);
+                s_seen_forget (self, id);
+            }
+            free (held);
+            pod->down = false;
+            free (pod->down_report);
+            pod->down_report = NULL;
+            pod->down_len = 0;
+            pod->next_down_probe = 0;
+        }
+        else
+        if (!member)
             pod->next_down_probe = 0;
         else
         if (!pod->next_down_probe) {
@@ -1223,38 +1251,100 @@ s_seen_unindex (nines_engine_t *self, size_t k)
     self->seen_tab [i] = 0;
 }
 
-static bool
-s_seen (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+/*  Ring slot + 1 of a seen report id, 0 when not seen. */
+static size_t
+s_seen_slot (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
 {
     for (size_t i = s_seen_home (self, id); self->seen_tab [i]; i = (i + 1) & self->seen_mask)
         if (memcmp (self->seen [self->seen_tab [i] - 1], id, NINES_HASH_BYTES) == 0)
-            return true;
-    return false;
+            return self->seen_tab [i];
+    return 0;
 }
 
+static bool
+s_seen (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+{
+    return s_seen_slot (self, id) != 0;
+}
+
+/*  Forget a report we saw, so that it is taken again when it comes back
+    (a node that left a pod's committee and forgot the incident, then sits
+    on the committee again). */
+static void
+s_seen_forget (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+{
+    size_t slot = s_seen_slot (self, id);
+    if (!slot)
+        return;
+    s_seen_unindex (self, slot - 1);
+    memset (self->seen [slot - 1], 0, NINES_HASH_BYTES);
+}
+
+/*  Send msg to the committee of pod for epoch, leaving out ourselves,
+    members we hold dead and, unless skip is UINT64_MAX, the members of the
+    committee of epoch skip (they were sent it already). */
+static void
+s_send_committee (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch,
+                  uint64_t skip, nines_peer_msg_t *msg)
+{
+    const nines_params_t *p = &self->reg->params;
+    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
+    size_t n = nines_registry_committee (self->reg, pod, epoch, c, members, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (skip != UINT64_MAX && nines_registry_in_committee (self->reg, pod, skip, members [i]->id))
+            continue;
+        member_t *m = s_member (self, members [i]->id);
+        if (m && m->state != NINES_MEMBER_DEAD)
+            s_send (self, members [i]->id, msg);
+    }
+}
+
+/*  Push a report on: to every member (or gossip_fanout random ones) under
+    NINES_SCOPE_ALL; to the pod's committees of the report's epoch and of
+    ours under NINES_SCOPE_COMMITTEE, the validators that probe the pod
+    while it is down and vote on its recovery. */
 static void
 s_gossip_report (nines_engine_t *self, const nines_report_t *report)
 {
     if (self->n_members == 0)
         return;
     nines_peer_msg_t *msg = self->scratch;
-    size_t fanout = self->cfg.gossip_fanout ? self->cfg.gossip_fanout : self->n_members;
-    if (fanout >= self->n_members) {
-        for (size_t i = 0; i < self->n_members; i++) {
-            memset (msg, 0, offsetof (nines_peer_msg_t, u));
-            msg->type = NINES_MSG_REPORT;
-            msg->u.report = *report;
-            if (self->members [i].state != NINES_MEMBER_DEAD)
-                s_send (self, self->members [i].id, msg);
-        }
+    memset (msg, 0, offsetof (nines_peer_msg_t, u));
+    msg->type = NINES_MSG_REPORT;
+    msg->u.report = *report;        /* s_send changes only from and the piggyback */
+    if (self->cfg.report_scope == NINES_SCOPE_COMMITTEE) {
+        s_send_committee (self, report->pod, report->epoch, UINT64_MAX, msg);
+        if (self->epoch != report->epoch)
+            s_send_committee (self, report->pod, self->epoch, report->epoch, msg);
         return;
     }
-    for (size_t k = 0; k < fanout; k++) {
-        memset (msg, 0, offsetof (nines_peer_msg_t, u));
-        msg->type = NINES_MSG_REPORT;
-        msg->u.report = *report;
-        s_send (self, self->members [s_rand (self, self->n_members)].id, msg);
+    size_t fanout = self->cfg.gossip_fanout ? self->cfg.gossip_fanout : self->n_members;
+    if (fanout >= self->n_members) {
+        for (size_t i = 0; i < self->n_members; i++)
+            if (self->members [i].state != NINES_MEMBER_DEAD)
+                s_send (self, self->members [i].id, msg);
+        return;
     }
+    for (size_t k = 0; k < fanout; k++)
+        s_send (self, self->members [s_rand (self, self->n_members)].id, msg);
+}
+
+/*  Send an encoded report we hold (a pod's open DOWN report) to one peer,
+    or with to = NULL to the committee of epoch minus that of skip. */
+static void
+s_send_held_report (nines_engine_t *self, const uint8_t *data, size_t len, const uint8_t *to,
+                    const uint8_t pod [NINES_ID_BYTES], uint64_t epoch, uint64_t skip)
+{
+    nines_peer_msg_t *msg = self->scratch;
+    memset (msg, 0, offsetof (nines_peer_msg_t, u));
+    msg->type = NINES_MSG_REPORT;
+    if (nines_report_decode (data, len, &msg->u.report))
+        return;
+    if (to)
+        s_send (self, to, msg);
+    else
+        s_send_committee (self, pod, epoch, skip, msg);
 }
 
 /*  True when we signed a vote in a or b (b may be NULL): the signers are
@@ -1317,6 +1407,12 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
     }
     if (origin != FROM_DISK)
         s_gossip_report (self, report);
+    /* Our own open round on the pod wanting this kind is answered. */
+    for (int i = 0; i < self->rounds_hi; i++) {
+        round_t *r = &self->rounds [i];
+        if (r->used && !r->done && r->want == report->kind && memcmp (r->pod, report->pod, NINES_ID_BYTES) == 0)
+            r->done = true;
+    }
 
     pod_t *pod = report->kind == NINES_REPORT_DOWN ? s_pod_get (self, report->pod)
                                                    : s_pod (self, report->pod);
@@ -1428,6 +1524,13 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
             }
             if (!nines_registry_in_committee (self->reg, req.pod, req.epoch, self->kp.pk)) {
                 rc = NINES_ENOTCOMMITTEE;
+                break;
+            }
+            if (pod->down && pod->down_report && req.outcome != NINES_OUTCOME_OK) {
+                /* A DOWN round on a pod a quorum already reported down:
+                   the initiator missed the report, so hand it over instead
+                   of voting (a second DOWN report would only repeat it). */
+                s_send_held_report (self, pod->down_report, pod->down_len, from, NULL, 0, 0);
                 break;
             }
             for (int d = 0; d < self->duties_hi; d++)

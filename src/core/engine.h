@@ -72,6 +72,19 @@ typedef enum {
     NINES_BEHAVE_EQUIVOCATE         /* signs both a down and an up vote */
 } nines_behaviour_t;
 
+/*  Who a quorum report is pushed to (nines_engine_config_t.report_scope). */
+typedef enum {
+    NINES_SCOPE_ALL = 0,            /* every validator (DESIGN.md 7.6): each node
+                                       knows every incident; per-node load grows
+                                       with the network's report rate */
+    NINES_SCOPE_COMMITTEE = 1       /* the pod's committees of the report's epoch
+                                       and of the current one; an open DOWN report
+                                       is handed on to each new committee at the
+                                       epoch boundary, and anyone else learns it by
+                                       asking (PROTOCOL.md 7.6): per-node load stays
+                                       flat as the network grows */
+} nines_report_scope_t;
+
 /*  Engine tunables that are local policy, not protocol parameters. */
 typedef struct {
     uint64_t swim_period_ms;        /* SWIM protocol period (1000) */
@@ -79,7 +92,8 @@ typedef struct {
     uint32_t swim_k;                /* indirect probers (3) */
     uint32_t swim_suspect_periods;  /* periods a suspect has to refute (5) */
     uint32_t lhm_max;               /* Lifeguard local health multiplier cap (8) */
-    uint32_t gossip_fanout;         /* peers a new report is pushed to; 0 = all */
+    uint32_t gossip_fanout;         /* NINES_SCOPE_ALL: peers a new report is pushed to; 0 = all */
+    uint32_t report_scope;          /* nines_report_scope_t (NINES_SCOPE_ALL) */
     uint64_t submit_backoff_ms;     /* first re-submission delay (2000), doubling */
     uint64_t submit_backoff_max_ms; /* cap (60000) */
     uint32_t health_window;         /* recent probes kept for self-health (16) */

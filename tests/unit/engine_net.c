@@ -57,15 +57,23 @@ net_new (size_t n, const uint64_t *stakes, size_t n_pods, const nines_params_t *
         info.stake = 1000000;
         nines_registry_put_pod (self->reg, &info);
     }
-    for (size_t i = 0; i < n; i++) {
+    self->seed = seed;
+    net_configure (self, NULL, start_ms);
+    return self;
+}
+
+void
+net_configure (net_t *self, const nines_engine_config_t *config, uint64_t start_ms)
+{
+    for (size_t i = 0; i < self->n; i++) {
         uint8_t s [32] = { 0 };
-        memcpy (s, &seed, 8);
+        memcpy (s, &self->seed, 8);
         s [8] = 3;
         memcpy (s + 9, &i, sizeof i);
-        self->engines [i] = nines_engine_new (&self->keys [i], s, NULL);
+        nines_engine_destroy (&self->engines [i]);
+        self->engines [i] = nines_engine_new (&self->keys [i], s, config);
         nines_engine_set_registry (self->engines [i], self->reg, start_ms);
     }
-    return self;
 }
 
 void

@@ -43,6 +43,7 @@ typedef struct {
     uint64_t first_down_ms;         /* t of first REPORT action of kind DOWN, 0 none */
     uint64_t first_up_ms;           /* t of first REPORT action of kind UP, 0 none */
     uint64_t first_down_t_ms;       /* that DOWN report's t_ms */
+    uint64_t seed;                  /* engine seeds derive from it */
 } net_t;
 
 /*  n validators with the given stakes (NULL = all 10000), n_pods pods,
@@ -50,6 +51,10 @@ typedef struct {
 net_t *net_new (size_t n, const uint64_t *stakes, size_t n_pods, const nines_params_t *params,
                 uint64_t seed, uint64_t start_ms);
 void net_destroy (net_t **self_p);
+
+/*  Re-create every engine with config (NULL = defaults), same keys and
+    seeds, registry set at start_ms (call before net_run). */
+void net_configure (net_t *self, const nines_engine_config_t *config, uint64_t start_ms);
 
 /*  Run the network until virtual time until_ms. */
 void net_run (net_t *self, uint64_t until_ms);

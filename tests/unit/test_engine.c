@@ -679,6 +679,70 @@ test_seen_ring (void)
     net_destroy (&net);
 }
 
+/*  NINES_SCOPE_COMMITTEE: a report goes to the pod's committee, not to
+    everyone; the open DOWN report follows the committee from epoch to
+    epoch (so the committee of the moment probes the pod and closes the
+    incident), nodes off the committee forget it, and a prober that
+    missed it and opens a DOWN round is handed the report instead of
+    getting a second DOWN report formed. */
+static void
+test_report_scope_committee (void)
+{
+    nines_params_t p = s_params ();
+    p.committee = 5;
+    outage_t o = { 1, T0 + 10000, T0 + 40000 };
+    net_t *net = net_new (24, NULL, 3, &p, 9, T0);
+    nines_engine_config_t c;
+    nines_engine_config_default (&c);
+    c.report_scope = NINES_SCOPE_COMMITTEE;
+    net_configure (net, &c, T0);
+    net->truth = s_truth;
+    net->truth_arg = &o;
+    /* Just after the DOWN report formed, it has reached its committees,
+       not everyone. */
+    while (!net->first_down_ms && net->now < o.to)
+        net_run (net, net->now + 50);
+    CHECK (net->first_down_ms > 0);
+    net_run (net, net->now + 4 * net->latency_ms + 10);
+    size_t reached = 0;
+    for (size_t i = 0; i < net->n; i++)
+        reached += net->reports [i] > 0;
+    CHECK (reached >= p.committee - 1 && reached <= 2 * p.committee);
+    /* Mid-outage, ten epochs after the failure: exactly the committee of
+       the current epoch holds the pod down. */
+    uint64_t mid = T0 + 30000 + p.epoch_ms / 2;
+    net_run (net, mid);
+    uint64_t epoch = nines_epoch_of (mid, p.genesis_ms, p.epoch_ms);
+    size_t holders = 0;
+    for (size_t i = 0; i < net->n; i++) {
+        nines_pod_status_t pods [3];
+        nines_engine_pods (net->engines [i], pods, 3);
+        bool member = nines_registry_in_committee (net->reg, net->pod_keys [1].pk, epoch, net->keys [i].pk);
+        for (int k = 0; k < 3; k++)
+            if (memcmp (pods [k].pod, net->pod_keys [1].pk, 32) == 0) {
+                if (member)                 /* handed on at the epoch boundary, or */
+                    CHECK (pods [k].down);  /* by a prober that was handed it */
+                holders += pods [k].down;
+            }
+    }
+    CHECK (holders >= p.committee && holders < net->n / 2);
+    net_run (net, T0 + 70000);
+    CHECK (net->first_up_ms > o.to && net->first_up_ms - o.to < 4 * p.epoch_ms + 2000);
+    /* One DOWN and one UP report formed in all: probers off the committee
+       that missed the DOWN report were handed it, not outvoted into a
+       second one. */
+    nines_engine_stats_t st;
+    uint64_t downs = 0, ups = 0;
+    for (size_t i = 0; i < net->n; i++) {
+        nines_engine_stats (net->engines [i], &st);
+        downs += st.rounds_down;
+        ups += st.rounds_up;
+    }
+    CHECK_EQ (downs, 1);
+    CHECK_EQ (ups, 1);
+    net_destroy (&net);
+}
+
 int
 main (void)
 {
@@ -699,5 +763,6 @@ main (void)
     RUN (test_seen_ring);
     RUN (test_abstain_when_degraded);
     RUN (test_report_dedup);
+    RUN (test_report_scope_committee);
     return t_done ("test_engine");
 }
