@@ -17,13 +17,19 @@
 
 typedef enum { PROBE_SCHEDULED, PROBE_RETRY, PROBE_DUTY, PROBE_DOWN } probe_kind_t;
 
+/*  Our view of one validator, at the validator's index in the registry
+    (its id is reg->validators [index].id): 16 bytes, because each of the
+    10^4 engines of nines-sim des holds 10^4 of them. */
 typedef struct {
-    uint8_t id [NINES_ID_BYTES];    /* member id */
-    uint8_t state;                  /* nines_member_state_t */
     uint64_t incarnation;           /* highest incarnation heard */
-    uint64_t last_ack;              /* last ack, ms */
-    uint64_t suspect_since;         /* when suspicion started, ms */
+    uint32_t last_ack_s;            /* last ack, Unix seconds (shown, never decided on) */
+    uint8_t state;                  /* nines_member_state_t */
 } member_t;
+
+typedef struct {
+    uint32_t index;                 /* member (registry index) that turned SUSPECT */
+    uint64_t since;                 /* when, ms */
+} suspect_t;
 
 typedef struct {
     nines_member_update_t u;        /* the update */
@@ -113,8 +119,9 @@ struct _nines_engine_t {
 
     pod_t *pods;                    /* pods with state, sorted by pod id (sparse) */
     size_t n_pods, cap_pods;
-    member_t *members;              /* other validators, sorted by id */
-    size_t n_members;
+    member_t *members;              /* one per registry validator (ours unused) */
+    size_t n_slots;                 /* = registry validators when members_version is current */
+    size_t n_members;               /* other validators: n_slots minus us */
     uint64_t members_version;       /* registry version members mirror */
     long self_index;                /* our index in the registry, -1 none */
 
@@ -146,7 +153,7 @@ struct _nines_engine_t {
 
     nines_peer_msg_t *scratch;      /* encode/decode buffer (large, per thread) */
     uint8_t *frame;                 /* NINES_PEER_MSG_MAX bytes (per thread) */
-    uint32_t *suspects;             /* member indexes that turned SUSPECT (may be stale) */
+    suspect_t *suspects;            /* members that turned SUSPECT (may be stale) */
     size_t n_suspects, cap_suspects;
     bool suspects_rescan;           /* list lost track: scan all members once */
     uint32_t *seen_tab;             /* hash index over seen []: ring slot + 1, 0 empty */
@@ -315,26 +322,25 @@ s_pods_compact (nines_engine_t *self, uint64_t now)
 static member_t *
 s_member (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
 {
-    /* members mirror the registry's validators minus us, in the same
-       order: search the registry's array, which every engine of a
-       simulator shares (and keeps in cache), then check the slot. */
-    if (self->reg && self->reg->version == self->members_version) {
-        long at = nines_registry_validator_index (self->reg, id);
-        if (at < 0)
-            return NULL;
-        size_t mi = (size_t) at - (self->self_index >= 0 && at > self->self_index);
-        if (mi < self->n_members && memcmp (self->members [mi].id, id, NINES_ID_BYTES) == 0)
-            return &self->members [mi];
-    }
-    size_t lo = 0, hi = self->n_members;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = memcmp (self->members [mid].id, id, NINES_ID_BYTES);
-        if (c == 0)
-            return &self->members [mid];
-        if (c < 0) lo = mid + 1; else hi = mid;
-    }
-    return NULL;
+    if (!self->reg || !self->members || self->reg->version != self->members_version)
+        return NULL;
+    long at = nines_registry_validator_index (self->reg, id);
+    if (at < 0 || at == self->self_index || (size_t) at >= self->n_slots)
+        return NULL;
+    return &self->members [at];
+}
+
+/*  The k-th other member (0 <= k < n_members), skipping our own slot. */
+static member_t *
+s_member_at (nines_engine_t *self, size_t k)
+{
+    return &self->members [k + (self->self_index >= 0 && k >= (size_t) self->self_index)];
+}
+
+static const uint8_t *
+s_member_id (nines_engine_t *self, const member_t *m)
+{
+    return self->reg->validators [m - self->members].id;
 }
 
 static bool
@@ -435,6 +441,7 @@ nines_engine_set_isolated (nines_engine_t *self, bool isolated)
 void
 nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, uint64_t now)
 {
+    const nines_registry_t *old_reg = self->reg;
     self->reg = reg;
     /* Keep the state of pods still registered; with keep_idle_pods every
        registered pod gets an entry (a daemon lists them all). */
@@ -451,28 +458,28 @@ nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, ui
         for (size_t i = 0; i < reg->n_pods; i++)
             s_pod_get (self, reg->pods [i].pod);
 
-    member_t *members = calloc (reg->n_validators ? reg->n_validators : 1, sizeof *members);
-    if (!members)
-        return;
-    size_t n = 0;
-    for (size_t i = 0; i < reg->n_validators; i++) {
-        if (s_is_me (self, reg->validators [i].id))
-            continue;
-        member_t *old = s_member (self, reg->validators [i].id);
-        if (old)
-            members [n] = *old;
-        else {
-            memcpy (members [n].id, reg->validators [i].id, NINES_ID_BYTES);
-            members [n].state = NINES_MEMBER_ALIVE;
-            members [n].last_ack = now;
+    /* Members: kept by id when the previous registry is another object
+       (still alive and unchanged, as the contract says); a registry
+       changed in place cannot be mapped, so every view starts afresh. */
+    if (old_reg != reg || self->members_version != reg->version || !self->members) {
+        member_t *members = calloc (reg->n_validators ? reg->n_validators : 1, sizeof *members);
+        for (size_t i = 0; members && i < reg->n_validators; i++) {
+            long was = old_reg && old_reg != reg && self->members
+                     ? nines_registry_validator_index (old_reg, reg->validators [i].id) : -1;
+            if (was >= 0 && (size_t) was < self->n_slots)
+                members [i] = self->members [was];
+            else {
+                members [i].state = NINES_MEMBER_ALIVE;
+                members [i].last_ack_s = (uint32_t) (now / 1000);
+            }
         }
-        n++;
+        free (self->members);
+        self->members = members;
+        self->n_slots = members ? reg->n_validators : 0;
     }
-    free (self->members);
-    self->members = members;
-    self->n_members = n;
     self->members_version = reg->version;
     self->self_index = nines_registry_validator_index (reg, self->kp.pk);
+    self->n_members = self->n_slots - (self->self_index >= 0 && self->n_slots > 0);
     self->n_suspects = 0;
     self->suspects_rescan = true;   /* indexes changed: re-scan once */
     self->epoch_started = false;    /* re-run sortition with the new set */
@@ -510,7 +517,7 @@ s_send (nines_engine_t *self, const uint8_t to [NINES_ID_BYTES], nines_peer_msg_
         if (msg->n_updates == NINES_PIGGYBACK_MAX)
             msg->n_updates--;
         nines_member_update_t *u = &msg->updates [msg->n_updates++];
-        memcpy (u->id, peer->id, NINES_ID_BYTES);
+        memcpy (u->id, to, NINES_ID_BYTES);
         u->state = peer->state;
         u->incarnation = peer->incarnation;
     }
@@ -552,7 +559,7 @@ s_gossip_update (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], uint8_
 
 /*  ---- membership (SWIM + Lifeguard) ---- */
 
-static void s_suspect_add (nines_engine_t *self, const member_t *m);
+static void s_suspect_add (nines_engine_t *self, const member_t *m, uint64_t since);
 
 static void
 s_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint64_t now)
@@ -591,21 +598,19 @@ s_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint64_t n
         return;
     m->state = u->state;
     m->incarnation = u->incarnation;
-    if (u->state == NINES_MEMBER_SUSPECT) {
-        m->suspect_since = now;
-        s_suspect_add (self, m);
-    }
+    if (u->state == NINES_MEMBER_SUSPECT)
+        s_suspect_add (self, m, now);
     if (u->state == NINES_MEMBER_ALIVE)
-        m->last_ack = now;
+        m->last_ack_s = (uint32_t) (now / 1000);
     s_gossip_update (self, u->id, u->state, u->incarnation);
 }
 
 static void
-s_suspect_add (nines_engine_t *self, const member_t *m)
+s_suspect_add (nines_engine_t *self, const member_t *m, uint64_t since)
 {
     if (self->n_suspects == self->cap_suspects) {
         size_t cap = self->cap_suspects ? 2 * self->cap_suspects : 16;
-        uint32_t *grown = realloc (self->suspects, cap * sizeof *grown);
+        suspect_t *grown = realloc (self->suspects, cap * sizeof *grown);
         if (!grown) {
             self->suspects_rescan = true;
             return;
@@ -613,7 +618,9 @@ s_suspect_add (nines_engine_t *self, const member_t *m)
         self->suspects = grown;
         self->cap_suspects = cap;
     }
-    self->suspects [self->n_suspects++] = (uint32_t) (m - self->members);
+    suspect_t *sp = &self->suspects [self->n_suspects++];
+    sp->index = (uint32_t) (m - self->members);
+    sp->since = since;
 }
 
 static void
@@ -622,11 +629,9 @@ s_mark (nines_engine_t *self, member_t *m, uint8_t state, uint64_t now)
     if (m->state == state)
         return;
     m->state = state;
-    if (state == NINES_MEMBER_SUSPECT) {
-        m->suspect_since = now;
-        s_suspect_add (self, m);
-    }
-    s_gossip_update (self, m->id, state, m->incarnation);
+    if (state == NINES_MEMBER_SUSPECT)
+        s_suspect_add (self, m, now);
+    s_gossip_update (self, s_member_id (self, m), state, m->incarnation);
 }
 
 static void
@@ -680,9 +685,9 @@ s_swim_tick (nines_engine_t *self, uint64_t now)
             if (self->lhm < self->cfg.lhm_max)
                 self->lhm++;            /* missed ack: Lifeguard LHM + 1 */
             for (uint32_t k = 0; k < self->cfg.swim_k && self->n_members > 1; k++) {
-                member_t *via = &self->members [s_rand (self, self->n_members)];
+                member_t *via = s_member_at (self, s_rand (self, self->n_members));
                 if (via != m && via->state == NINES_MEMBER_ALIVE)
-                    s_ping (self, NINES_MSG_PING_REQ, via->id, p->target, p->seq);
+                    s_ping (self, NINES_MSG_PING_REQ, s_member_id (self, via), p->target, p->seq);
             }
         }
         if (now >= p->sent + period) {
@@ -698,41 +703,42 @@ s_swim_tick (nines_engine_t *self, uint64_t now)
     if (self->suspects_rescan) {
         self->suspects_rescan = false;
         self->n_suspects = 0;
-        for (size_t i = 0; i < self->n_members; i++)
+        for (size_t i = 0; i < self->n_slots; i++)
             if (self->members [i].state == NINES_MEMBER_SUSPECT)
-                s_suspect_add (self, &self->members [i]);
+                s_suspect_add (self, &self->members [i], now);
     }
     size_t kept = 0;
     for (size_t k = 0; k < self->n_suspects; k++) {
-        uint32_t i = self->suspects [k];
-        member_t *m = i < self->n_members ? &self->members [i] : NULL;
+        suspect_t sp = self->suspects [k];
+        member_t *m = sp.index < self->n_slots ? &self->members [sp.index] : NULL;
         if (!m || m->state != NINES_MEMBER_SUSPECT)
             continue;
         bool dup = false;
         for (size_t j = 0; j < kept && !dup; j++)
-            dup = self->suspects [j] == i;
+            dup = self->suspects [j].index == sp.index;
         if (dup)
             continue;
-        if (now >= m->suspect_since + suspect_timeout)
+        if (now >= sp.since + suspect_timeout)
             s_mark (self, m, NINES_MEMBER_DEAD, now);
         else
-            self->suspects [kept++] = i;
+            self->suspects [kept++] = sp;
     }
     self->n_suspects = kept;
     /* One new probe per protocol period, round-robin over a random start. */
     if (now >= self->next_swim && self->n_members > 0) {
         self->next_swim = now + period;
         for (size_t tries = 0; tries < self->n_members; tries++) {
-            member_t *m = &self->members [self->swim_cursor++ % self->n_members];
+            member_t *m = s_member_at (self, self->swim_cursor++ % self->n_members);
             if (m->state == NINES_MEMBER_DEAD && s_rand (self, 4) != 0)
                 continue;   /* dead members are re-probed now and then to see them return */
             ping_t *p = s_ping_slot (self);
             memset (p, 0, sizeof *p);
             p->used = true;
             p->seq = ++self->ping_seq;
-            memcpy (p->target, m->id, NINES_ID_BYTES);
+            const uint8_t *id = s_member_id (self, m);
+            memcpy (p->target, id, NINES_ID_BYTES);
             p->sent = now;
-            s_ping (self, NINES_MSG_PING, m->id, m->id, p->seq);
+            s_ping (self, NINES_MSG_PING, id, id, p->seq);
             break;
         }
     }
@@ -753,7 +759,7 @@ s_on_ack (nines_engine_t *self, const nines_peer_msg_t *msg, uint64_t now)
         }
         member_t *m = s_member (self, p->target);
         if (m)
-            m->last_ack = now;
+            m->last_ack_s = (uint32_t) (now / 1000);
         if (self->lhm > 1)
             self->lhm--;                /* successful probe: LHM - 1 */
         return;
@@ -1321,13 +1327,13 @@ s_gossip_report (nines_engine_t *self, const nines_report_t *report)
     }
     size_t fanout = self->cfg.gossip_fanout ? self->cfg.gossip_fanout : self->n_members;
     if (fanout >= self->n_members) {
-        for (size_t i = 0; i < self->n_members; i++)
-            if (self->members [i].state != NINES_MEMBER_DEAD)
-                s_send (self, self->members [i].id, msg);
+        for (size_t k = 0; k < self->n_members; k++)
+            if (s_member_at (self, k)->state != NINES_MEMBER_DEAD)
+                s_send (self, s_member_id (self, s_member_at (self, k)), msg);
         return;
     }
     for (size_t k = 0; k < fanout; k++)
-        s_send (self, self->members [s_rand (self, self->n_members)].id, msg);
+        s_send (self, s_member_id (self, s_member_at (self, s_rand (self, self->n_members))), msg);
 }
 
 /*  Send an encoded report we hold (a pod's open DOWN report) to one peer,
@@ -1479,7 +1485,7 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
     /* Hearing from a member is evidence it is alive at its incarnation. */
     member_t *sender = s_member (self, msg->from);
     if (sender && sender->state == NINES_MEMBER_SUSPECT && msg->type != NINES_MSG_MISBEHAVIOUR)
-        sender->last_ack = now;
+        sender->last_ack_s = (uint32_t) (now / 1000);
     nines_member_update_t updates [NINES_PIGGYBACK_MAX];
     uint8_t n_updates = msg->n_updates;
     memcpy (updates, msg->updates, n_updates * sizeof updates [0]);
@@ -1811,8 +1817,7 @@ nines_engine_next_wakeup (nines_engine_t *self)
         }
         uint64_t suspect_timeout = self->cfg.swim_suspect_periods * self->cfg.swim_period_ms;
         for (size_t k = 0; k < self->n_suspects; k++)
-            if (self->suspects [k] < self->n_members)
-                MIN_AT (self->members [self->suspects [k]].suspect_since + suspect_timeout);
+            MIN_AT (self->suspects [k].since + suspect_timeout);
         if (self->suspects_rescan)
             MIN_AT (self->now ? self->now : 1);
     }
@@ -1863,11 +1868,12 @@ nines_engine_stats (nines_engine_t *self, nines_engine_stats_t *stats)
 size_t
 nines_engine_members (nines_engine_t *self, nines_member_info_t *out, size_t max)
 {
-    for (size_t i = 0; i < self->n_members && i < max; i++) {
-        memcpy (out [i].id, self->members [i].id, NINES_ID_BYTES);
-        out [i].state = self->members [i].state;
-        out [i].incarnation = self->members [i].incarnation;
-        out [i].last_ack_ms = self->members [i].last_ack;
+    for (size_t k = 0; k < self->n_members && k < max; k++) {
+        const member_t *m = s_member_at (self, k);
+        memcpy (out [k].id, s_member_id (self, m), NINES_ID_BYTES);
+        out [k].state = m->state;
+        out [k].incarnation = m->incarnation;
+        out [k].last_ack_ms = (uint64_t) m->last_ack_s * 1000;
     }
     return self->n_members;
 }

@@ -131,7 +131,10 @@ nines_engine_t *nines_engine_new (const nines_keypair_t *kp, const uint8_t seed 
 void nines_engine_destroy (nines_engine_t **self_p);
 
 /*  Use registry (borrowed: the driver keeps it alive and calls again after
-    every change).  Pods and members are reconciled with their state kept. */
+    every change).  Pods and members are reconciled with their state kept,
+    members by id, which needs the previous registry alive and unchanged
+    until this returns: pass a new object for a changed registry (a
+    registry changed in place resets every member to alive). */
 void nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *registry, uint64_t now);
 
 void nines_engine_set_behaviour (nines_engine_t *self, nines_behaviour_t behaviour);
@@ -208,7 +211,7 @@ typedef struct {
     uint8_t id [NINES_ID_BYTES];    /* member id */
     uint8_t state;                  /* nines_member_state_t */
     uint64_t incarnation;           /* last known incarnation */
-    uint64_t last_ack_ms;           /* last direct or indirect ack */
+    uint64_t last_ack_ms;           /* last direct or indirect ack (whole seconds) */
 } nines_member_info_t;
 
 /*  Copy up to max members into out; returns the number of members. */

@@ -311,6 +311,32 @@ test_swim (void)
         else
             CHECK_EQ (m [i].state, NINES_MEMBER_ALIVE);
     CHECK (dead);
+    /* A new registry object with one more validator: the views are kept
+       by id (the dead member stays dead), the newcomer starts alive. */
+    nines_registry_t *grown = nines_registry_new ();
+    grown->params = net->reg->params;
+    for (size_t i = 0; i < net->reg->n_validators; i++)
+        CHECK_RC (nines_registry_put_validator (grown, &net->reg->validators [i]), 0);
+    for (size_t i = 0; i < net->reg->n_pods; i++)
+        CHECK_RC (nines_registry_put_pod (grown, &net->reg->pods [i]), 0);
+    nines_validator_info_t extra = net->reg->validators [0];
+    memset (extra.id, 0x5a, 32);            /* sorts among the others: indexes shift */
+    CHECK_RC (nines_registry_put_validator (grown, &extra), 0);
+    nines_engine_set_registry (net->engines [0], grown, net->now);
+    n = nines_engine_members (net->engines [0], m, 8);
+    CHECK_EQ (n, 6);
+    for (size_t i = 0; i < n; i++)
+        if (!memcmp (m [i].id, net->keys [5].pk, 32))
+            CHECK_EQ (m [i].state, NINES_MEMBER_DEAD);
+        else
+            CHECK_EQ (m [i].state, NINES_MEMBER_ALIVE);
+    nines_engine_set_registry (net->engines [0], net->reg, net->now);
+    nines_registry_destroy (&grown);
+    n = nines_engine_members (net->engines [0], m, 8);
+    CHECK_EQ (n, 5);
+    for (size_t i = 0; i < n; i++)
+        if (!memcmp (m [i].id, net->keys [5].pk, 32))
+            CHECK_EQ (m [i].state, NINES_MEMBER_DEAD);
     nines_engine_stats_t before, after;
     nines_engine_stats (net->engines [5], &before);
     net->cut [5] = false;                  /* it returns and refutes */
