@@ -292,8 +292,8 @@ s_on_report (des_t *d, size_t v, const nines_action_t *a)
     if (d->res->report_scope == NINES_SCOPE_COMMITTEE
     &&  (sr->pod < 0 || !nines_registry_in_committee (d->reg, d->pod_ids [sr->pod], sr->epoch, d->keys [v].pk)))
         return;                     /* outside the scope: pulled or handed on, not counted */
-    sr->count++;
-    sr->last = d->now;
+    if (++sr->count <= sr->target)
+        sr->last = d->now;          /* reach: the last of the scope reachable at formation */
 }
 
 static void
@@ -361,12 +361,16 @@ s_drain (des_t *d, size_t v)
                 long p = s_idmap_get (&d->pmap, a.pod);
                 if (p < 0)
                     break;
+                /* A heartbeat handed over ahead (probe_ahead) goes out at
+                   a.at; isolation then is the engine's to apply when the
+                   answer comes back. */
+                uint64_t sent = a.at > d->now ? a.at : d->now;
                 uint64_t rtt = 2 * cfg->latency_ms + s_rng_below (&d->rng, 2 * cfg->jitter_ms + 1) + cfg->app_ms;
-                int outcome = s_truth (d, (uint32_t) p, d->now + rtt / 2);
-                if (d->isolated [v] || s_rng_ppm (&d->rng, cfg->probe_loss_ppm))
+                int outcome = s_truth (d, (uint32_t) p, sent + rtt / 2);
+                if ((sent == d->now && d->isolated [v]) || s_rng_ppm (&d->rng, cfg->probe_loss_ppm))
                     outcome = NINES_OUTCOME_TIMEOUT;
                 uint64_t after = outcome == NINES_OUTCOME_TIMEOUT ? cfg->params.probe_timeout_ms : rtt;
-                s_push (d, d->now + (after ? after : 1), EV_PROBE, (uint32_t) v, a.probe_id, NULL,
+                s_push (d, sent + (after ? after : 1), EV_PROBE, (uint32_t) v, a.probe_id, NULL,
                         (uint32_t) outcome, (uint32_t) p);
                 break;
             }
@@ -603,6 +607,7 @@ s_setup (des_t *d)
     nines_engine_config_default (&ec);
     ec.gossip_fanout = d->res->gossip_fanout;
     ec.report_scope = d->res->report_scope;
+    ec.probe_ahead = true;          /* no wakeup per heartbeat instant */
     ec.max_reports = 4;             /* queries are not simulated: keep few */
     ec.max_seen = 1024;             /* covers the gossip of every report in flight */
     ec.keep_idle_pods = false;      /* sparse pod state: a few dozen entries per node */
@@ -710,7 +715,10 @@ s_loop (des_t *d, FILE *log)
                 if (d->tick_at [ev.to] != ev.arg)
                     break;              /* superseded by an earlier one */
                 d->tick_at [ev.to] = 0;
-                nines_engine_on_tick (d->engines [ev.to], d->now);
+                /* A wakeup that stopped being due (the ack came before
+                   its timeout) only re-arms. */
+                if (nines_engine_next_wakeup (d->engines [ev.to]) <= d->now)
+                    nines_engine_on_tick (d->engines [ev.to], d->now);
                 s_drain (d, ev.to);
                 break;
             case EV_MSG:

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_INFLIGHT    256     /* probes in flight per engine */
+#define MAX_INFLIGHT    65536   /* probes in flight per engine (slot index in the low
+                                   16 bits of a probe id) */
 #define MAX_ROUNDS      64      /* rounds this node initiated, open at once */
 #define MAX_DUTIES      256     /* confirm requests waiting for our vote */
 /*  A pod timer was set to t: the pods' earliest due time may move earlier. */
@@ -86,6 +87,7 @@ typedef struct {
     uint8_t pod [NINES_ID_BYTES];
     int kind;                       /* probe_kind_t */
     int duty;                       /* PROBE_DUTY: duty index */
+    uint64_t version;               /* registry version when asked */
 } inflight_t;
 
 typedef struct {
@@ -126,6 +128,8 @@ struct _nines_engine_t {
     long self_index;                /* our index in the registry, -1 none */
 
     int rounds_hi, duties_hi, inflight_hi; /* 1 + highest slot in use (scans stop there) */
+    inflight_t *inflight;           /* probes handed to the driver, grown on demand */
+    int cap_inflight;
     uint64_t pods_due;              /* earliest pod timer (0 = recompute: scan pods) */
     uint64_t next_probe_id;
 
@@ -139,6 +143,7 @@ struct _nines_engine_t {
 
     size_t n_gossip;                /* gossip [] entries used */
     uint64_t ping_seq;
+    uint32_t pings_mask;            /* bit i: pings [i] in use */
     uint64_t next_swim;             /* next protocol period */
     size_t swim_cursor;             /* round-robin position */
     uint64_t incarnation;
@@ -162,7 +167,6 @@ struct _nines_engine_t {
     /* Large tables last: hot fields above share a few cache lines. */
     gossip_t gossip [MAX_GOSSIP];
     ping_t pings [MAX_PINGS];
-    inflight_t inflight [MAX_INFLIGHT];
     duty_t duties [MAX_DUTIES];
     round_t rounds [MAX_ROUNDS];
 };
@@ -276,13 +280,13 @@ s_pod (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
     10^5 pods holds a few dozen entries, not 10^5 (nines-sim des).  Entries
     move on insertion: never hold a pod_t pointer across s_pod_get. */
 static pod_t *
-s_pod_get (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
+s_pod_add (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], bool registered)
 {
     size_t lo;
     pod_t *found = s_pod_search (self, id, &lo);
     if (found)
         return found;
-    if (!self->reg || !nines_registry_pod (self->reg, id))
+    if (!self->reg || (!registered && !nines_registry_pod (self->reg, id)))
         return NULL;
     if (self->n_pods == self->cap_pods) {
         size_t cap = self->cap_pods ? 2 * self->cap_pods : 16;
@@ -299,6 +303,14 @@ s_pod_get (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
     memcpy (pod->pod, id, NINES_ID_BYTES);
     pod->last_outcome = -1;
     return pod;
+}
+
+/*  The entry of a pod that may not be registered (peer input): NULL if
+    it is not. */
+static pod_t *
+s_pod_get (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES])
+{
+    return s_pod_add (self, id, false);
 }
 
 /*  Drop entries with nothing pending (when the config does not keep idle
@@ -402,6 +414,7 @@ nines_engine_destroy (nines_engine_t **self_p)
         free (self->pods [i].down_report);
     free (self->pods);
     free (self->members);
+    free (self->inflight);
     for (int i = 0; i < MAX_ROUNDS; i++)
         free (self->rounds [i].votes);
     free (self->seen);
@@ -646,18 +659,37 @@ s_ping (nines_engine_t *self, int type, const uint8_t to [NINES_ID_BYTES],
     s_send (self, to, msg);
 }
 
+/*  A cleared ping slot marked used: a free one, or the oldest. */
 static ping_t *
-s_ping_slot (nines_engine_t *self)
+s_ping_take (nines_engine_t *self)
 {
-    ping_t *oldest = &self->pings [0];
+    int at = 0;
     for (int i = 0; i < MAX_PINGS; i++) {
-        if (!self->pings [i].used)
-            return &self->pings [i];
-        if (self->pings [i].sent < oldest->sent)
-            oldest = &self->pings [i];
+        if (!self->pings [i].used) {
+            at = i;
+            break;
+        }
+        if (self->pings [i].sent < self->pings [at].sent)
+            at = i;
     }
-    return oldest;
+    ping_t *p = &self->pings [at];
+    memset (p, 0, sizeof *p);
+    p->used = true;
+    self->pings_mask |= 1u << at;
+    return p;
 }
+
+static void
+s_ping_free (nines_engine_t *self, ping_t *p)
+{
+    p->used = false;
+    self->pings_mask &= ~(1u << (p - self->pings));
+}
+
+/*  Visit the pings in use (a bit per slot: scanning all slots cost a
+    few cache lines per wakeup at 10^4 simulated nodes). */
+#define FOR_PINGS(self, i) \
+    for (uint32_t _m = (self)->pings_mask, i; _m && ((i) = (uint32_t) __builtin_ctz (_m), 1); _m &= _m - 1)
 
 static void
 s_swim_tick (nines_engine_t *self, uint64_t now)
@@ -666,18 +698,16 @@ s_swim_tick (nines_engine_t *self, uint64_t now)
     uint64_t ack_timeout = self->cfg.swim_ack_timeout_ms * self->lhm;
     /* Outstanding direct probes: indirect after the ack timeout, suspect
        after the period. */
-    for (int i = 0; i < MAX_PINGS; i++) {
+    FOR_PINGS (self, i) {
         ping_t *p = &self->pings [i];
-        if (!p->used)
-            continue;
         if (p->relay) {
             if (now >= p->sent + period)
-                p->used = false;
+                s_ping_free (self, p);
             continue;
         }
         member_t *m = s_member (self, p->target);
         if (!m) {
-            p->used = false;
+            s_ping_free (self, p);
             continue;
         }
         if (!p->indirect && now >= p->sent + ack_timeout) {
@@ -691,7 +721,7 @@ s_swim_tick (nines_engine_t *self, uint64_t now)
             }
         }
         if (now >= p->sent + period) {
-            p->used = false;
+            s_ping_free (self, p);
             if (m->state == NINES_MEMBER_ALIVE)
                 s_mark (self, m, NINES_MEMBER_SUSPECT, now);
         }
@@ -731,9 +761,7 @@ s_swim_tick (nines_engine_t *self, uint64_t now)
             member_t *m = s_member_at (self, self->swim_cursor++ % self->n_members);
             if (m->state == NINES_MEMBER_DEAD && s_rand (self, 4) != 0)
                 continue;   /* dead members are re-probed now and then to see them return */
-            ping_t *p = s_ping_slot (self);
-            memset (p, 0, sizeof *p);
-            p->used = true;
+            ping_t *p = s_ping_take (self);
             p->seq = ++self->ping_seq;
             const uint8_t *id = s_member_id (self, m);
             memcpy (p->target, id, NINES_ID_BYTES);
@@ -747,12 +775,11 @@ s_swim_tick (nines_engine_t *self, uint64_t now)
 static void
 s_on_ack (nines_engine_t *self, const nines_peer_msg_t *msg, uint64_t now)
 {
-    for (int i = 0; i < MAX_PINGS; i++) {
+    FOR_PINGS (self, i) {
         ping_t *p = &self->pings [i];
-        if (!p->used || p->seq != msg->u.ping.seq
-        ||  memcmp (p->target, msg->u.ping.target, NINES_ID_BYTES) != 0)
+        if (p->seq != msg->u.ping.seq || memcmp (p->target, msg->u.ping.target, NINES_ID_BYTES) != 0)
             continue;
-        p->used = false;
+        s_ping_free (self, p);
         if (p->relay) {
             s_ping (self, NINES_MSG_ACK, p->requester, p->target, p->requester_seq);
             return;
@@ -789,8 +816,11 @@ s_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool 
         bool seen = false;
         for (size_t l = 0; l < k && !seen; l++) {
             size_t j = (self->health_at + w - 1 - l) % w;
-            seen = memcmp (self->health_pods + i * NINES_ID_BYTES,
-                           self->health_pods + j * NINES_ID_BYTES, NINES_ID_BYTES) == 0;
+            uint64_t a, b;              /* first 8 bytes first: no call on a miss */
+            memcpy (&a, self->health_pods + i * NINES_ID_BYTES, 8);
+            memcpy (&b, self->health_pods + j * NINES_ID_BYTES, 8);
+            seen = a == b && memcmp (self->health_pods + i * NINES_ID_BYTES,
+                                     self->health_pods + j * NINES_ID_BYTES, NINES_ID_BYTES) == 0;
         }
         if (seen)
             continue;                   /* an older outcome of a pod counted already */
@@ -803,29 +833,45 @@ s_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool 
 
 /*  ---- probes ---- */
 
-static void
-s_probe (nines_engine_t *self, pod_t *pod, int kind, int duty, uint64_t now)
+static int
+s_cmp_u32 (const void *a, const void *b)
 {
-    inflight_t *slot = NULL;
-    for (int i = 0; i < MAX_INFLIGHT && !slot; i++)
-        if (!self->inflight [i].used) {
-            slot = &self->inflight [i];
-            HI_BUMP (self->inflight_hi, i);
-        }
-    if (!slot)
+    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+/*  Ask the driver for a heartbeat to pod, sent now (at = 0) or at time at
+    (probe_ahead).  The probe id carries the slot index in its low 16 bits,
+    so the answer finds its slot at once. */
+static void
+s_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at)
+{
+    int i = 0;
+    while (i < self->cap_inflight && self->inflight [i].used)
+        i++;
+    if (i == self->cap_inflight) {
+        int cap = self->cap_inflight ? 2 * self->cap_inflight : 16;
+        inflight_t *grown = cap <= MAX_INFLIGHT ? realloc (self->inflight, (size_t) cap * sizeof *grown) : NULL;
+        if (!grown)
+            return;
+        memset (grown + self->cap_inflight, 0, (size_t) (cap - self->cap_inflight) * sizeof *grown);
+        self->inflight = grown;
+        self->cap_inflight = cap;
+    }
+    nines_action_t *a = s_push (self, NINES_ACT_PROBE);
+    if (!a)
         return;
+    inflight_t *slot = &self->inflight [i];
+    HI_BUMP (self->inflight_hi, i);
     slot->used = true;
-    slot->id = ++self->next_probe_id;
-    memcpy (slot->pod, pod->pod, NINES_ID_BYTES);
+    slot->id = (++self->next_probe_id << 16) | (uint64_t) i;
+    memcpy (slot->pod, pod, NINES_ID_BYTES);
     slot->kind = kind;
     slot->duty = duty;
-    nines_action_t *a = s_push (self, NINES_ACT_PROBE);
-    if (!a) {
-        slot->used = false;
-        return;
-    }
-    memcpy (a->pod, pod->pod, NINES_ID_BYTES);
+    slot->version = self->reg ? self->reg->version : 0;
+    memcpy (a->pod, pod, NINES_ID_BYTES);
     a->probe_id = slot->id;
+    a->at = at;
     self->stats.probes++;
 }
 
@@ -853,9 +899,26 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
         self->pods [i].next_probe = 0;
     bool all = n > 0 && p->r >= n;
     uint32_t draws = all ? m : nines_sortition_draws (seed, self->kp.pk, p->r, n, m);
+    if (self->cfg.probe_ahead) {
+        /* Every heartbeat of the epoch handed over now, each with its
+           instant; a pod drawn twice is probed once. */
+        uint32_t *drawn = malloc ((draws ? draws : 1) * sizeof *drawn);
+        for (uint32_t j = 0; drawn && j < draws; j++)
+            drawn [j] = all ? j : nines_sortition_pod (seed, self->kp.pk, j, m);
+        if (drawn)
+            qsort (drawn, draws, sizeof *drawn, s_cmp_u32);
+        for (uint32_t j = 0; drawn && j < draws; j++) {
+            if (j > 0 && drawn [j] == drawn [j - 1])
+                continue;
+            uint64_t at = start + s_rand (self, p->epoch_ms);
+            s_probe (self, self->reg->pods [drawn [j]].pod, PROBE_SCHEDULED, -1, at < now ? now : at);
+        }
+        free (drawn);
+        draws = 0;
+    }
     for (uint32_t j = 0; j < draws; j++) {
         uint32_t at_pod = all ? j : nines_sortition_pod (seed, self->kp.pk, j, m);
-        pod_t *pod = s_pod_get (self, self->reg->pods [at_pod].pod);
+        pod_t *pod = s_pod_add (self, self->reg->pods [at_pod].pod, true);
         if (!pod || pod->next_probe)
             continue;
         uint64_t at = start + s_rand (self, p->epoch_ms);
@@ -1500,9 +1563,7 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
         case NINES_MSG_PING_REQ: {
             if (!s_member (self, msg->u.ping.target))
                 break;
-            ping_t *p = s_ping_slot (self);
-            memset (p, 0, sizeof *p);
-            p->used = true;
+            ping_t *p = s_ping_take (self);
             p->relay = true;
             p->seq = ++self->ping_seq;
             memcpy (p->target, msg->u.ping.target, NINES_ID_BYTES);
@@ -1614,9 +1675,9 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
                             uint64_t req_t_ms, uint64_t now)
 {
     inflight_t *slot = NULL;
-    for (int i = 0; i < self->inflight_hi && !slot; i++)
-        if (self->inflight [i].used && self->inflight [i].id == probe_id)
-            slot = &self->inflight [i];
+    uint64_t at = probe_id & 0xffff;
+    if (at < (uint64_t) self->cap_inflight && self->inflight [at].used && self->inflight [at].id == probe_id)
+        slot = &self->inflight [at];
     if (!slot || !self->reg)
         return;
     slot->used = false;
@@ -1627,7 +1688,8 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
         outcome = NINES_OUTCOME_TIMEOUT;
     if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
         outcome = NINES_OUTCOME_TIMEOUT;
-    pod_t *pod = s_pod_get (self, slot->pod);
+    /* Registered when we asked; the registry may have changed since. */
+    pod_t *pod = s_pod_add (self, slot->pod, slot->version == self->reg->version);
     if (!pod)
         return;
     bool failed = outcome != NINES_OUTCOME_OK;
@@ -1701,15 +1763,15 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
             pod_t *pod = &self->pods [i];
             if (pod->next_probe && now >= pod->next_probe) {
                 pod->next_probe = 0;
-                s_probe (self, pod, PROBE_SCHEDULED, -1, now);
+                s_probe (self, pod->pod, PROBE_SCHEDULED, -1, 0);
             }
             if (pod->retry_at && now >= pod->retry_at) {
                 pod->retry_at = 0;
-                s_probe (self, pod, PROBE_RETRY, -1, now);
+                s_probe (self, pod->pod, PROBE_RETRY, -1, 0);
             }
             if (pod->down && pod->next_down_probe && now >= pod->next_down_probe) {
                 pod->next_down_probe = now + p->down_probe_ms;
-                s_probe (self, pod, PROBE_DOWN, -1, now);
+                s_probe (self, pod->pod, PROBE_DOWN, -1, 0);
             }
             if (pod->next_probe && pod->next_probe < due)
                 due = pod->next_probe;
@@ -1731,7 +1793,7 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
                 continue;
             }
             duty->probing = true;
-            s_probe (self, pod, PROBE_DUTY, d, now);
+            s_probe (self, pod->pod, PROBE_DUTY, d, 0);
         }
         else
         if (duty->probing && now >= duty->probe_at + p->round_timeout_ms + p->probe_timeout_ms)
@@ -1807,10 +1869,8 @@ nines_engine_next_wakeup (nines_engine_t *self)
         uint64_t ack_timeout = self->cfg.swim_ack_timeout_ms * self->lhm;
         if (self->next_swim < next)
             next = self->next_swim > self->now ? self->next_swim : self->now;
-        for (int i = 0; i < MAX_PINGS; i++) {
+        FOR_PINGS (self, i) {
             const ping_t *ping = &self->pings [i];
-            if (!ping->used)
-                continue;
             if (!ping->relay && !ping->indirect)
                 MIN_AT (ping->sent + ack_timeout);
             MIN_AT (ping->sent + period);

@@ -55,6 +55,8 @@ typedef struct {
     uint8_t peer [NINES_ID_BYTES];  /* SEND: destination validator */
     uint8_t pod [NINES_ID_BYTES];   /* PROBE, REPORT, SUBMIT: the pod */
     uint64_t probe_id;              /* PROBE: tag to hand back in on_probe_done */
+    uint64_t at;                    /* PROBE: send at this time, Unix ms (0 = now; only
+                                       with probe_ahead) */
     uint8_t key [NINES_HASH_BYTES]; /* SUBMIT: evidence id; REPORT: report id */
     uint8_t *data;                  /* SEND/REPORT/SUBMIT/MISBEHAVIOUR payload (owned) */
     size_t len;                     /* payload bytes */
@@ -101,6 +103,12 @@ typedef struct {
     uint32_t health_fail_ppm;       /* failing fraction that means degraded (600000) */
     uint32_t max_reports;           /* reports kept in memory for queries (1024) */
     uint32_t max_seen;              /* report ids remembered for de-duplication (4096) */
+    bool probe_ahead;               /* false: each scheduled heartbeat is a PROBE action
+                                       at its instant (a wakeup per heartbeat); true: the
+                                       epoch's heartbeats are all emitted at the epoch start
+                                       with their instant in action.at and the driver sends
+                                       each then (nines-sim des: 3 fewer wakeups per node
+                                       per second at 10^4 nodes) */
     bool keep_idle_pods;            /* keep an entry for every registered pod (true);
                                        false: only pods with pending work or history
                                        (the simulator's 10^5 pods x 10^4 nodes) */

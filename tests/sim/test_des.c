@@ -2,8 +2,10 @@
     minority liars produce no report, equivocation is caught with a valid
     two-vote proof, a correlated outage is flagged, the median detection
     latency at 1,000 validators stays within the bound the parameters
-    imply, and a run is byte-for-byte deterministic. */
+    imply, a run is byte-for-byte deterministic, and the load per
+    validator stays flat as the network grows (committee report scope). */
 #include "des.h"
+#include "core/engine.h"
 #include "testutil.h"
 #include <math.h>
 
@@ -224,6 +226,40 @@ test_scenario_files (void)
     }
 }
 
+/*  Load per validator against N, pods and outages growing with N (as in
+    --sweep): flat under the committee report scope, growing with N when
+    every report goes to every validator.  Messages include SWIM, votes
+    and reports; heartbeats are not peer messages. */
+static void
+s_sweep_point (uint32_t n, uint32_t scope, nines_des_result_t *r)
+{
+    nines_des_config_t cfg;
+    s_config (&cfg, n, 10 * n, 60000);
+    cfg.report_scope = scope;
+    nines_des_fault_t *f = s_fault (&cfg, NINES_FAULT_APP_DOWN, 5000, 0, n / 20, 30000);
+    f->spread_ms = 20000;
+    CHECK_RC (nines_des_run (&cfg, r, NULL), 0);
+    CHECK_EQ (r->false_incidents, 0);
+    CHECK (r->detected >= n / 20 - 1);
+}
+
+static void
+test_load_flat (void)
+{
+    nines_des_result_t small, large;
+    s_sweep_point (150, NINES_SCOPE_COMMITTEE, &small);
+    s_sweep_point (600, NINES_SCOPE_COMMITTEE, &large);
+    fprintf (stderr, "  committee scope: %.2f -> %.2f msg/s, %.0f -> %.0f B/s per validator\n",
+             small.msgs_mean, large.msgs_mean, small.bytes_mean, large.bytes_mean);
+    CHECK (large.msgs_mean < 1.25 * small.msgs_mean);
+    CHECK (large.bytes_mean < 1.25 * small.bytes_mean);
+    s_sweep_point (150, NINES_SCOPE_ALL, &small);
+    s_sweep_point (600, NINES_SCOPE_ALL, &large);
+    fprintf (stderr, "  all scope:       %.2f -> %.2f msg/s, %.0f -> %.0f B/s per validator\n",
+             small.msgs_mean, large.msgs_mean, small.bytes_mean, large.bytes_mean);
+    CHECK (large.bytes_mean > 2 * small.bytes_mean);
+}
+
 int
 main (void)
 {
@@ -232,6 +268,7 @@ main (void)
     RUN (test_correlated);
     RUN (test_latency_1000);
     RUN (test_determinism);
+    RUN (test_load_flat);
     RUN (test_scenario_files);
     return t_done ("test_des");
 }
