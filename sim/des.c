@@ -609,7 +609,7 @@ s_setup (des_t *d)
     ec.report_scope = d->res->report_scope;
     ec.probe_ahead = true;          /* no wakeup per heartbeat instant */
     ec.max_reports = 4;             /* queries are not simulated: keep few */
-    ec.max_seen = 1024;             /* covers the gossip of every report in flight */
+    ec.max_seen = 128;              /* committee scope: a node sees the reports of its pods */
     ec.keep_idle_pods = false;      /* sparse pod state: a few dozen entries per node */
     ec.sigcache = d->sigcache;      /* each distinct signature verified once */
     for (size_t i = 0; i < d->n; i++) {

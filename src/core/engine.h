@@ -87,6 +87,8 @@ typedef enum {
                                        flat as the network grows */
 } nines_report_scope_t;
 
+#define NINES_HEALTH_MAX 64         /* largest self-health window */
+
 /*  Engine tunables that are local policy, not protocol parameters. */
 typedef struct {
     uint64_t swim_period_ms;        /* SWIM protocol period (1000) */
@@ -98,7 +100,9 @@ typedef struct {
     uint32_t report_scope;          /* nines_report_scope_t (NINES_SCOPE_ALL) */
     uint64_t submit_backoff_ms;     /* first re-submission delay (2000), doubling */
     uint64_t submit_backoff_max_ms; /* cap (60000) */
-    uint32_t health_window;         /* recent probes kept for self-health (16) */
+    uint32_t health_window;         /* recent probes kept for self-health (16, at most
+                                       NINES_HEALTH_MAX; pods told apart by the first 8
+                                       bytes of their id) */
     uint32_t health_min_pods;       /* distinct pods failed before degrading (3) */
     uint32_t health_fail_ppm;       /* failing fraction that means degraded (600000) */
     uint32_t max_reports;           /* reports kept in memory for queries (1024) */

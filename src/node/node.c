@@ -192,7 +192,7 @@ nines_node_config_load (nines_config_t *cfg, nines_node_config_t *o, char *err, 
     e->report_scope = strcmp (scope, "committee") == 0 ? NINES_SCOPE_COMMITTEE : NINES_SCOPE_ALL;
     CHK (nines_config_duration_ms (cfg, "engine/submit_backoff", e->submit_backoff_ms, 1, 86400000, &e->submit_backoff_ms));
     CHK (nines_config_duration_ms (cfg, "engine/submit_backoff_max", e->submit_backoff_max_ms, 1, 86400000, &e->submit_backoff_max_ms));
-    CHK (nines_config_u64 (cfg, "engine/health_window", e->health_window, 1, 100000, &v));
+    CHK (nines_config_u64 (cfg, "engine/health_window", e->health_window, 1, NINES_HEALTH_MAX, &v));
     e->health_window = (uint32_t) v;
     CHK (nines_config_u64 (cfg, "engine/health_min_pods", e->health_min_pods, 1, 100000, &v));
     e->health_min_pods = (uint32_t) v;
