@@ -1,6 +1,6 @@
 /*  nines-sim des: see des.h.  The driver around N real engines: an event
-    heap (des_queue), simulated links, a pod ground truth, a stand-in
-    ledger, and the measurements. */
+    queue (des_queue, a timing wheel), simulated links, a pod ground truth,
+    a stand-in ledger, and the measurements. */
 #include "des.h"
 #include "des_queue.h"
 #include "core/engine.h"

@@ -21,6 +21,12 @@
     and would dominate the run time while testing nothing the unit tests of
     the facade and prober do not.
 
+    The engines run with the report scope of the config (committee by
+    default: a report goes to its pod's committees, PROTOCOL.md 8.2, which
+    keeps the load per validator flat as N grows) and with probe_ahead
+    (an epoch's heartbeats are handed over at its start with their send
+    instants, instead of one wakeup per heartbeat).
+
     Same config and seed => byte-identical result JSON: all randomness comes
     from the seed, events at the same millisecond keep their push order, and
     wall-clock figures are printed, never written to the result. */
