@@ -149,6 +149,9 @@ typedef struct {
     size_t m;                       /* pods */
     uint8_t (*pod_ids) [NINES_ID_BYTES]; /* pod ids by pod index */
     idmap_t pmap;                   /* pod id -> index */
+    idmap_t fmap;                   /* pod id -> index, only pods with an outage: a
+                                       heartbeat to any other pod is answered without
+                                       touching the 3 MB id table */
     uint32_t *pod_first;            /* outages of pod p: [pod_first [p], pod_first [p + 1]) */
     outage_t *outages;              /* sorted by (pod, start) */
     size_t n_outages;
@@ -358,20 +361,18 @@ s_drain (des_t *d, size_t v)
                 break;
             }
             case NINES_ACT_PROBE: {
-                long p = s_idmap_get (&d->pmap, a.pod);
-                if (p < 0)
-                    break;
+                long p = s_idmap_get (&d->fmap, a.pod);     /* the engine probes registered pods */
                 /* A heartbeat handed over ahead (probe_ahead) goes out at
                    a.at; isolation then is the engine's to apply when the
                    answer comes back. */
                 uint64_t sent = a.at > d->now ? a.at : d->now;
                 uint64_t rtt = 2 * cfg->latency_ms + s_rng_below (&d->rng, 2 * cfg->jitter_ms + 1) + cfg->app_ms;
-                int outcome = s_truth (d, (uint32_t) p, sent + rtt / 2);
+                int outcome = p >= 0 ? s_truth (d, (uint32_t) p, sent + rtt / 2) : NINES_OUTCOME_OK;
                 if ((sent == d->now && d->isolated [v]) || s_rng_ppm (&d->rng, cfg->probe_loss_ppm))
                     outcome = NINES_OUTCOME_TIMEOUT;
                 uint64_t after = outcome == NINES_OUTCOME_TIMEOUT ? cfg->params.probe_timeout_ms : rtt;
                 s_push (d, sent + (after ? after : 1), EV_PROBE, (uint32_t) v, a.probe_id, NULL,
-                        (uint32_t) outcome, (uint32_t) p);
+                        (uint32_t) outcome, 0);
                 break;
             }
             case NINES_ACT_REPORT:
@@ -496,6 +497,11 @@ s_plan_faults (des_t *d)
         d->pod_first [d->outages [i].pod + 1]++;
     for (size_t p = 0; p < d->m; p++)
         d->pod_first [p + 1] += d->pod_first [p];
+    if (s_idmap_init (&d->fmap, d->n_outages, d->pod_ids [0], NINES_ID_BYTES))
+        return NINES_ENOMEM;
+    for (size_t p = 0; p < d->m; p++)
+        if (d->pod_first [p + 1] > d->pod_first [p])
+            s_idmap_put (&d->fmap, (uint32_t) p);
     return 0;
 }
 
@@ -655,6 +661,7 @@ s_teardown (des_t *d)
     free (d->evidence);
     free (d->vmap.slot);
     free (d->pmap.slot);
+    free (d->fmap.slot);
     free (d->rmap.slot);
     free (d->emap.slot);
     free (d->msg);

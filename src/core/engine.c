@@ -808,14 +808,14 @@ s_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool 
        connectivity check, Storj's batch discard).  Pods, not heartbeats:
        a pod reported down is retried and probed every down_probe_ms, so
        counting heartbeats would let a few outages pass for our own. */
+    uint64_t keys [NINES_HEALTH_MAX];
     size_t pods = 0, failing = 0;
-    for (size_t k = 0; k < self->health_n; k++) {
-        size_t i = (self->health_at + w - 1 - k) % w;      /* newest first */
+    for (size_t k = 0, i = self->health_at; k < self->health_n; k++) {
+        i = i ? i - 1 : w - 1;                              /* newest first */
+        keys [k] = self->health_keys [i];
         bool seen = false;
-        for (size_t l = 0; l < k && !seen; l++) {
-            size_t j = (self->health_at + w - 1 - l) % w;
-            seen = self->health_keys [i] == self->health_keys [j];
-        }
+        for (size_t l = 0; l < k && !seen; l++)
+            seen = keys [l] == keys [k];
         if (seen)
             continue;                   /* an older outcome of a pod counted already */
         pods++;
@@ -1682,11 +1682,17 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
         outcome = NINES_OUTCOME_TIMEOUT;
     if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
         outcome = NINES_OUTCOME_TIMEOUT;
+    bool failed = outcome != NINES_OUTCOME_OK;
+    if (!failed && slot->kind == PROBE_SCHEDULED && !self->cfg.keep_idle_pods && !s_pod (self, slot->pod)) {
+        /* The common case in sparse mode: a healthy answer from a pod we
+           hold nothing on (not down, no round) leaves nothing to keep. */
+        s_health_record (self, slot->pod, false);
+        return;
+    }
     /* Registered when we asked; the registry may have changed since. */
     pod_t *pod = s_pod_add (self, slot->pod, slot->version == self->reg->version);
     if (!pod)
         return;
-    bool failed = outcome != NINES_OUTCOME_OK;
     pod->last_outcome = outcome;
     pod->last_probe = now;
     if (failed)
