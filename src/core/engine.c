@@ -128,8 +128,12 @@ struct _nines_engine_t {
     long self_index;                /* our index in the registry, -1 none */
 
     int rounds_hi, duties_hi, inflight_hi; /* 1 + highest slot in use (scans stop there) */
-    inflight_t *inflight;           /* probes handed to the driver, grown on demand */
-    int cap_inflight;
+    /* Slot tables grown on demand (an engine of 10^4 simulated ones uses a
+       few slots; fixed arrays cost 200 KB each once backed by huge pages): */
+    inflight_t *inflight;           /* probes handed to the driver */
+    duty_t *duties;                 /* confirm requests waiting for our vote */
+    round_t *rounds;                /* rounds we initiated */
+    int cap_inflight, cap_duties, cap_rounds;
     uint64_t pods_due;              /* earliest pod timer (0 = recompute: scan pods) */
     uint64_t next_probe_id;
 
@@ -168,8 +172,7 @@ struct _nines_engine_t {
     /* Large tables last: hot fields above share a few cache lines. */
     gossip_t gossip [MAX_GOSSIP];
     ping_t pings [MAX_PINGS];
-    duty_t duties [MAX_DUTIES];
-    round_t rounds [MAX_ROUNDS];
+
 };
 
 /*  ---- small helpers ---- */
@@ -239,6 +242,32 @@ nines_engine_next_action (nines_engine_t *self, nines_action_t *action)
     if (self->act_head == self->act_tail)
         self->act_head = self->act_tail = 0;
     return true;
+}
+
+/*  Index of a free slot in a table whose entries start with a bool "used",
+    grown on demand (doubling, new slots zeroed) up to max entries; -1 when
+    full or out of memory.  Indexes stay valid across growth, pointers do
+    not. */
+static int
+s_free_slot (void **table, int *cap, int max, size_t size)
+{
+    char *t = *table;
+    for (int i = 0; i < *cap; i++)
+        if (!*(const bool *) (t + (size_t) i * size))
+            return i;
+    if (*cap >= max)
+        return -1;
+    int grown_cap = *cap ? 2 * *cap : 4;
+    if (grown_cap > max)
+        grown_cap = max;
+    char *grown = realloc (t, (size_t) grown_cap * size);
+    if (!grown)
+        return -1;
+    memset (grown + (size_t) *cap * size, 0, (size_t) (grown_cap - *cap) * size);
+    *table = grown;
+    int at = *cap;
+    *cap = grown_cap;
+    return at;
 }
 
 static void *
@@ -415,8 +444,10 @@ nines_engine_destroy (nines_engine_t **self_p)
     free (self->pods);
     free (self->members);
     free (self->inflight);
-    for (int i = 0; i < MAX_ROUNDS; i++)
+    for (int i = 0; i < self->cap_rounds; i++)
         free (self->rounds [i].votes);
+    free (self->rounds);
+    free (self->duties);
     free (self->seen);
     free (self->seen_tab);
     free (self->suspects);
@@ -840,18 +871,9 @@ s_cmp_u32 (const void *a, const void *b)
 static void
 s_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at)
 {
-    int i = 0;
-    while (i < self->cap_inflight && self->inflight [i].used)
-        i++;
-    if (i == self->cap_inflight) {
-        int cap = self->cap_inflight ? 2 * self->cap_inflight : 16;
-        inflight_t *grown = cap <= MAX_INFLIGHT ? realloc (self->inflight, (size_t) cap * sizeof *grown) : NULL;
-        if (!grown)
-            return;
-        memset (grown + self->cap_inflight, 0, (size_t) (cap - self->cap_inflight) * sizeof *grown);
-        self->inflight = grown;
-        self->cap_inflight = cap;
-    }
+    int i = s_free_slot ((void **) &self->inflight, &self->cap_inflight, MAX_INFLIGHT, sizeof (inflight_t));
+    if (i < 0)
+        return;
     nines_action_t *a = s_push (self, NINES_ACT_PROBE);
     if (!a)
         return;
@@ -967,14 +989,11 @@ static void
 s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint64_t now)
 {
     const nines_params_t *p = &self->reg->params;
-    round_t *r = NULL;
-    for (int i = 0; i < MAX_ROUNDS && !r; i++)
-        if (!self->rounds [i].used) {
-            r = &self->rounds [i];
-            HI_BUMP (self->rounds_hi, i);
-        }
-    if (!r)
+    int at = s_free_slot ((void **) &self->rounds, &self->cap_rounds, MAX_ROUNDS, sizeof (round_t));
+    if (at < 0)
         return;
+    round_t *r = &self->rounds [at];
+    HI_BUMP (self->rounds_hi, at);
     if (!r->votes && !(r->votes = calloc (NINES_REPORT_MAX_VOTES, sizeof (nines_vote_t))))
         return;
     nines_vote_t *votes = r->votes;
@@ -1013,19 +1032,18 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
         msg->u.confirm.outcome = (uint8_t) outcome;
         if (s_is_me (self, r->members [i])) {
             /* We sit on our own committee: take the duty locally. */
-            for (int d = 0; d < MAX_DUTIES; d++)
-                if (!self->duties [d].used) {
-                    duty_t *duty = &self->duties [d];
-                    HI_BUMP (self->duties_hi, d);
-                    memset (duty, 0, sizeof *duty);
-                    duty->used = true;
-                    memcpy (duty->round_id, r->round_id, NINES_HASH_BYTES);
-                    memcpy (duty->pod, pod->pod, NINES_ID_BYTES);
-                    duty->epoch = r->epoch;
-                    memcpy (duty->initiator, self->kp.pk, NINES_ID_BYTES);
-                    duty->probe_at = now + s_rand (self, p->vote_delay_ms ? p->vote_delay_ms : 1);
-                    break;
-                }
+            int d = s_free_slot ((void **) &self->duties, &self->cap_duties, MAX_DUTIES, sizeof (duty_t));
+            if (d >= 0) {
+                duty_t *duty = &self->duties [d];
+                HI_BUMP (self->duties_hi, d);
+                memset (duty, 0, sizeof *duty);
+                duty->used = true;
+                memcpy (duty->round_id, r->round_id, NINES_HASH_BYTES);
+                memcpy (duty->pod, pod->pod, NINES_ID_BYTES);
+                duty->epoch = r->epoch;
+                memcpy (duty->initiator, self->kp.pk, NINES_ID_BYTES);
+                duty->probe_at = now + s_rand (self, p->vote_delay_ms ? p->vote_delay_ms : 1);
+            }
         }
         else
             s_send (self, r->members [i], msg);
@@ -1598,23 +1616,22 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
                 if (self->duties [d].used
                 &&  memcmp (self->duties [d].round_id, req.round_id, NINES_HASH_BYTES) == 0)
                     return NINES_OK;        /* repeated request */
-            for (int d = 0; d < MAX_DUTIES; d++)
-                if (!self->duties [d].used) {
-                    duty_t *duty = &self->duties [d];
-                    HI_BUMP (self->duties_hi, d);
-                    memset (duty, 0, sizeof *duty);
-                    duty->used = true;
-                    memcpy (duty->round_id, req.round_id, NINES_HASH_BYTES);
-                    memcpy (duty->pod, req.pod, NINES_ID_BYTES);
-                    duty->epoch = req.epoch;
-                    memcpy (duty->initiator, from, NINES_ID_BYTES);
-                    uint64_t delay = self->reg->params.vote_delay_ms;
-                    duty->probe_at = now + s_rand (self, delay ? delay : 1);
-                    uint64_t busy = now + self->reg->params.round_timeout_ms;
-                    if (pod->busy_until < busy)
-                        pod->busy_until = busy;
-                    break;
-                }
+            int d = s_free_slot ((void **) &self->duties, &self->cap_duties, MAX_DUTIES, sizeof (duty_t));
+            if (d >= 0) {
+                duty_t *duty = &self->duties [d];
+                HI_BUMP (self->duties_hi, d);
+                memset (duty, 0, sizeof *duty);
+                duty->used = true;
+                memcpy (duty->round_id, req.round_id, NINES_HASH_BYTES);
+                memcpy (duty->pod, req.pod, NINES_ID_BYTES);
+                duty->epoch = req.epoch;
+                memcpy (duty->initiator, from, NINES_ID_BYTES);
+                uint64_t delay = self->reg->params.vote_delay_ms;
+                duty->probe_at = now + s_rand (self, delay ? delay : 1);
+                uint64_t busy = now + self->reg->params.round_timeout_ms;
+                if (pod->busy_until < busy)
+                    pod->busy_until = busy;
+            }
             break;
         }
         case NINES_MSG_VOTE: {
