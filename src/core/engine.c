@@ -985,6 +985,28 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
 
 /*  ---- rounds ---- */
 
+/*  Take a duty: re-probe pod within vote_delay and vote in the round.
+    false when the duty table is full. */
+static bool
+s_duty_add (nines_engine_t *self, const uint8_t round_id [NINES_HASH_BYTES], const uint8_t pod [NINES_ID_BYTES],
+            uint64_t epoch, const uint8_t initiator [NINES_ID_BYTES], uint64_t now)
+{
+    int d = s_free_slot ((void **) &self->duties, &self->cap_duties, MAX_DUTIES, sizeof (duty_t));
+    if (d < 0)
+        return false;
+    duty_t *duty = &self->duties [d];
+    HI_BUMP (self->duties_hi, d);
+    memset (duty, 0, sizeof *duty);
+    duty->used = true;
+    memcpy (duty->round_id, round_id, NINES_HASH_BYTES);
+    memcpy (duty->pod, pod, NINES_ID_BYTES);
+    duty->epoch = epoch;
+    memcpy (duty->initiator, initiator, NINES_ID_BYTES);
+    uint64_t delay = self->reg->params.vote_delay_ms;
+    duty->probe_at = now + s_rand (self, delay ? delay : 1);
+    return true;
+}
+
 static void
 s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint64_t now)
 {
@@ -1032,18 +1054,7 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
         msg->u.confirm.outcome = (uint8_t) outcome;
         if (s_is_me (self, r->members [i])) {
             /* We sit on our own committee: take the duty locally. */
-            int d = s_free_slot ((void **) &self->duties, &self->cap_duties, MAX_DUTIES, sizeof (duty_t));
-            if (d >= 0) {
-                duty_t *duty = &self->duties [d];
-                HI_BUMP (self->duties_hi, d);
-                memset (duty, 0, sizeof *duty);
-                duty->used = true;
-                memcpy (duty->round_id, r->round_id, NINES_HASH_BYTES);
-                memcpy (duty->pod, pod->pod, NINES_ID_BYTES);
-                duty->epoch = r->epoch;
-                memcpy (duty->initiator, self->kp.pk, NINES_ID_BYTES);
-                duty->probe_at = now + s_rand (self, p->vote_delay_ms ? p->vote_delay_ms : 1);
-            }
+            s_duty_add (self, r->round_id, pod->pod, r->epoch, self->kp.pk, now);
         }
         else
             s_send (self, r->members [i], msg);
@@ -1616,18 +1627,7 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
                 if (self->duties [d].used
                 &&  memcmp (self->duties [d].round_id, req.round_id, NINES_HASH_BYTES) == 0)
                     return NINES_OK;        /* repeated request */
-            int d = s_free_slot ((void **) &self->duties, &self->cap_duties, MAX_DUTIES, sizeof (duty_t));
-            if (d >= 0) {
-                duty_t *duty = &self->duties [d];
-                HI_BUMP (self->duties_hi, d);
-                memset (duty, 0, sizeof *duty);
-                duty->used = true;
-                memcpy (duty->round_id, req.round_id, NINES_HASH_BYTES);
-                memcpy (duty->pod, req.pod, NINES_ID_BYTES);
-                duty->epoch = req.epoch;
-                memcpy (duty->initiator, from, NINES_ID_BYTES);
-                uint64_t delay = self->reg->params.vote_delay_ms;
-                duty->probe_at = now + s_rand (self, delay ? delay : 1);
+            if (s_duty_add (self, req.round_id, req.pod, req.epoch, from, now)) {
                 uint64_t busy = now + self->reg->params.round_timeout_ms;
                 if (pod->busy_until < busy)
                     pod->busy_until = busy;
