@@ -68,7 +68,9 @@ typedef struct {
     uint64_t total;                 /* committee weight */
     uint64_t weight [3];            /* weight per verdict */
     size_t n_votes;                 /* votes received */
-    nines_vote_t *votes;            /* heap, NINES_REPORT_MAX_VOTES */
+    nines_vote_t *votes;            /* heap, cap_votes (the committee size; kept for
+                                       the slot's next round) */
+    size_t cap_votes;
 } round_t;
 
 typedef struct {
@@ -1015,12 +1017,20 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
     if (at < 0)
         return;
     round_t *r = &self->rounds [at];
+    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    if (r->cap_votes < c) {
+        nines_vote_t *grown = realloc (r->votes, c * sizeof *grown);
+        if (!grown)
+            return;
+        r->votes = grown;
+        r->cap_votes = c;
+    }
     HI_BUMP (self->rounds_hi, at);
-    if (!r->votes && !(r->votes = calloc (NINES_REPORT_MAX_VOTES, sizeof (nines_vote_t))))
-        return;
     nines_vote_t *votes = r->votes;
+    size_t cap_votes = r->cap_votes;
     memset (r, 0, sizeof *r);
     r->votes = votes;
+    r->cap_votes = cap_votes;
     r->used = true;
     r->want = want;
     r->epoch = self->epoch;
@@ -1031,7 +1041,6 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
         memcpy (nonce + 8 * i, &v, 8);
     }
     nines_round_id (r->round_id, pod->pod, r->epoch, self->kp.pk, nonce);
-    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
     const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
     r->n_members = nines_registry_committee (self->reg, pod->pod, r->epoch, c, members, &r->total);
     for (size_t i = 0; i < r->n_members; i++) {
@@ -1159,7 +1168,7 @@ s_on_vote (nines_engine_t *self, const nines_vote_t *vote, uint64_t now)
                 s_misbehaviour (self, &r->votes [i], vote);
             return NINES_EDUPSIGNER;
         }
-    if (r->n_votes == NINES_REPORT_MAX_VOTES)
+    if (r->n_votes == r->cap_votes)
         return NINES_EFULL;
     r->votes [r->n_votes++] = *vote;
     if (r->done)
