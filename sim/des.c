@@ -226,10 +226,9 @@ s_outage_at (des_t *d, uint32_t p, uint64_t t)
 static uint32_t
 s_committee_reachable (des_t *d, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch)
 {
-    const nines_params_t *p = &d->reg->params;
-    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
     const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
-    size_t n = nines_registry_committee (d->reg, pod, epoch, c, members, NULL);
+    size_t n = nines_registry_committee (d->reg, pod, epoch, nines_registry_committee_size (d->reg),
+                                         members, NULL);
     uint32_t reachable = 0;
     for (size_t i = 0; i < n; i++) {
         long v = s_idmap_get (&d->vmap, members [i]->id);

@@ -44,6 +44,7 @@ typedef struct {
     uint8_t *down_report;           /* that report, encoded (heap; a decoded report is
                                        38 KB, 10^4 simulated nodes hold one per down pod) */
     uint32_t down_len;              /* its bytes */
+    uint8_t down_id [NINES_HASH_BYTES]; /* its report id */
     int last_outcome;               /* own last outcome, -1 none */
     uint64_t last_probe;            /* when */
     uint64_t next_probe;            /* scheduled heartbeat this epoch, 0 none */
@@ -174,7 +175,6 @@ struct _nines_engine_t {
     /* Large tables last: hot fields above share a few cache lines. */
     gossip_t gossip [MAX_GOSSIP];
     ping_t pings [MAX_PINGS];
-
 };
 
 /*  ---- small helpers ---- */
@@ -960,13 +960,7 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
         &&  nines_registry_in_committee (self->reg, pod->pod, prev, self->kp.pk))
             s_send_held_report (self, pod->down_report, pod->down_len, NULL, pod->pod, epoch, prev);
         if (scoped && !member) {
-            nines_report_t *held = pod->down_report ? malloc (sizeof *held) : NULL;
-            uint8_t id [NINES_HASH_BYTES];
-            if (held && nines_report_decode (pod->down_report, pod->down_len, held) == 0) {
-                nines_report_id (held, id);
-                s_seen_forget (self, id);
-            }
-            free (held);
+            s_seen_forget (self, pod->down_id);
             pod->down = false;
             free (pod->down_report);
             pod->down_report = NULL;
@@ -1017,7 +1011,7 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
     if (at < 0)
         return;
     round_t *r = &self->rounds [at];
-    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    size_t c = nines_registry_committee_size (self->reg);
     if (r->cap_votes < c) {
         nines_vote_t *grown = realloc (r->votes, c * sizeof *grown);
         if (!grown)
@@ -1244,7 +1238,7 @@ s_verify_report (nines_engine_t *self, const nines_report_t *report)
     const nines_params_t *p = &self->reg->params;
     if (!nines_registry_pod (self->reg, report->pod))
         return NINES_EUNKNOWN;
-    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    size_t c = nines_registry_committee_size (self->reg);
     const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
     uint64_t total = 0, agree = 0;
     size_t n = nines_registry_committee (self->reg, report->pod, report->epoch, c, members, &total);
@@ -1388,8 +1382,7 @@ static void
 s_send_committee (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch,
                   uint64_t skip, nines_peer_msg_t *msg)
 {
-    const nines_params_t *p = &self->reg->params;
-    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    size_t c = nines_registry_committee_size (self->reg);
     const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
     size_t n = nines_registry_committee (self->reg, pod, epoch, c, members, NULL);
     for (size_t i = 0; i < n; i++) {
@@ -1530,6 +1523,7 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
         if (nines_report_encode (report, self->frame, NINES_PEER_MSG_MAX, &enc) == 0
         &&  (pod->down_report = s_dup (self->frame, enc)))
             pod->down_len = (uint32_t) enc;
+        memcpy (pod->down_id, id, NINES_HASH_BYTES);
         pod->next_down_probe = 0;
         pod->retry_at = 0;
         if (nines_registry_in_committee (self->reg, pod->pod, self->epoch, self->kp.pk))

@@ -359,15 +359,19 @@ nines_registry_committee (const nines_registry_t *self, const uint8_t pod [NINES
     return n;
 }
 
+size_t
+nines_registry_committee_size (const nines_registry_t *self)
+{
+    return self->params.committee < NINES_REPORT_MAX_VOTES ? self->params.committee : NINES_REPORT_MAX_VOTES;
+}
+
 bool
 nines_registry_in_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
                              uint64_t epoch, const uint8_t id [NINES_ID_BYTES])
 {
-    /* At most NINES_REPORT_MAX_VOTES members take part (PROTOCOL.md 5), as
-       the engine counts them; the bound also keeps this array on the stack
-       small whatever committee size a registry claims. */
-    size_t c = self->params.committee < NINES_REPORT_MAX_VOTES ? self->params.committee
-                                                                : NINES_REPORT_MAX_VOTES;
+    /* The bound also keeps this array on the stack small whatever
+       committee size a registry claims. */
+    size_t c = nines_registry_committee_size (self);
     const nines_validator_info_t *members [c ? c : 1];
     size_t n = nines_registry_committee (self, pod, epoch, c, members, NULL);
     for (size_t i = 0; i < n; i++)

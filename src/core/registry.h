@@ -109,6 +109,10 @@ size_t nines_registry_committee (const nines_registry_t *self, const uint8_t pod
                                  uint64_t epoch, size_t c, const nines_validator_info_t **out,
                                  uint64_t *total_weight);
 
+/*  Members a committee has: params.committee, at most NINES_REPORT_MAX_VOTES
+    (the votes a report can carry, PROTOCOL.md 5). */
+size_t nines_registry_committee_size (const nines_registry_t *self);
+
 /*  True if the validator is in the committee of pod for epoch. */
 bool nines_registry_in_committee (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES],
                                   uint64_t epoch, const uint8_t id [NINES_ID_BYTES]);
