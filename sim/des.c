@@ -963,7 +963,7 @@ nines_des_result_json (const nines_des_result_t *r, FILE *out)
     fprintf (out, "  \"validators\": %u,\n  \"pods\": %u,\n  \"duration_s\": %.3f,\n  \"report_scope\": \"%s\",\n"
                   "  \"gossip_fanout\": %u,\n",
              r->validators, r->pods, (double) r->duration_ms / 1000.0,
-             r->report_scope == NINES_SCOPE_COMMITTEE ? "committee" : "all", r->gossip_fanout);
+             nines_report_scope_name (r->report_scope), r->gossip_fanout);
     fprintf (out, "  \"outages\": %u,\n  \"outages_detectable\": %u,\n  \"detected\": %u,\n  \"missed_incidents\": %u,\n",
              r->outages, r->outages_detectable, r->detected, r->missed);
     fprintf (out, "  \"incidents\": %u,\n  \"false_incidents\": %u,\n  \"correlated_incidents\": %u,\n",
@@ -1091,12 +1091,10 @@ nines_des_config_from_scenario (nines_des_config_t *cfg, const nines_scenario_t 
         return NINES_ECONFIG;
     }
     const char *scope = net ? zconfig_get (net, "report_scope", NULL) : NULL;
-    if (scope && strcmp (scope, "all") && strcmp (scope, "committee")) {
+    if (scope && nines_report_scope_parse (scope, &cfg->report_scope)) {
         snprintf (err, err_size, "%s: network/report_scope: expected all or committee, got '%s'", sc->path, scope);
         return NINES_ECONFIG;
     }
-    if (scope)
-        cfg->report_scope = strcmp (scope, "all") == 0 ? NINES_SCOPE_ALL : NINES_SCOPE_COMMITTEE;
     if (sc->n_faults > NINES_DES_FAULTS_MAX) {
         snprintf (err, err_size, "%s: fault: expected at most %d faults in des mode, got %zu", sc->path,
                   NINES_DES_FAULTS_MAX, sc->n_faults);
@@ -1183,7 +1181,7 @@ s_print (const nines_des_result_t *r, double wall)
             r->latency_p50_ms / 1000.0, r->latency_p90_ms / 1000.0, r->latency_p99_ms / 1000.0,
             r->latency_max_ms / 1000.0, r->recovery_p50_ms / 1000.0);
     printf ("  reports %u (scope %s), reached their whole scope %u of %u, reach p50 %llums p99 %llums, coverage %.4f\n",
-            r->reports, r->report_scope == NINES_SCOPE_COMMITTEE ? "committee" : "all",
+            r->reports, nines_report_scope_name (r->report_scope),
             r->reports_everywhere, r->reports_spread, (unsigned long long) r->reach_p50_ms,
             (unsigned long long) r->reach_p99_ms, r->coverage);
     printf ("  load per validator: %.2f msg/s (p99 %.2f), %.0f B/s (p99 %.0f), %.3f probes/s\n",
@@ -1290,8 +1288,7 @@ nines_sim_des_main (int argc, char **argv)
         }
         else
         if (strcmp (a, "--report-scope") == 0 && v) {
-            bad = strcmp (v, "all") && strcmp (v, "committee");
-            scope = strcmp (v, "all") == 0 ? NINES_SCOPE_ALL : NINES_SCOPE_COMMITTEE;
+            bad = nines_report_scope_parse (v, &scope) != 0;
             has_scope = true;
             i++;
         }

@@ -199,6 +199,25 @@ nines_engine_config_default (nines_engine_config_t *c)
     c->keep_idle_pods = true;
 }
 
+int
+nines_report_scope_parse (const char *text, uint32_t *scope)
+{
+    if (text && strcmp (text, "all") == 0)
+        *scope = NINES_SCOPE_ALL;
+    else
+    if (text && strcmp (text, "committee") == 0)
+        *scope = NINES_SCOPE_COMMITTEE;
+    else
+        return NINES_EINVAL;
+    return NINES_OK;
+}
+
+const char *
+nines_report_scope_name (uint32_t scope)
+{
+    return scope == NINES_SCOPE_COMMITTEE ? "committee" : "all";
+}
+
 void
 nines_action_clear (nines_action_t *a)
 {

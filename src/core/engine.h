@@ -89,6 +89,13 @@ typedef enum {
 
 #define NINES_HEALTH_MAX 64         /* largest self-health window */
 
+/*  "all" or "committee" into *scope: 0, or NINES_EINVAL for anything else
+    (config files and command lines). */
+int nines_report_scope_parse (const char *text, uint32_t *scope);
+
+/*  "all" or "committee". */
+const char *nines_report_scope_name (uint32_t scope);
+
 /*  Engine tunables that are local policy, not protocol parameters. */
 typedef struct {
     uint64_t swim_period_ms;        /* SWIM protocol period (1000) */

@@ -185,11 +185,10 @@ nines_node_config_load (nines_config_t *cfg, nines_node_config_t *o, char *err, 
     CHK (nines_config_u64 (cfg, "engine/gossip_fanout", e->gossip_fanout, 0, 100000, &v));
     e->gossip_fanout = (uint32_t) v;
     const char *scope = nines_config_str (cfg, "engine/report_scope", "all");
-    if (!rc && strcmp (scope, "all") && strcmp (scope, "committee")) {
+    if (!rc && nines_report_scope_parse (scope, &e->report_scope)) {
         snprintf (err, err_size, "engine/report_scope: expected all or committee, got '%s'", scope);
         rc = NINES_ECONFIG;
     }
-    e->report_scope = strcmp (scope, "committee") == 0 ? NINES_SCOPE_COMMITTEE : NINES_SCOPE_ALL;
     CHK (nines_config_duration_ms (cfg, "engine/submit_backoff", e->submit_backoff_ms, 1, 86400000, &e->submit_backoff_ms));
     CHK (nines_config_duration_ms (cfg, "engine/submit_backoff_max", e->submit_backoff_max_ms, 1, 86400000, &e->submit_backoff_max_ms));
     CHK (nines_config_u64 (cfg, "engine/health_window", e->health_window, 1, NINES_HEALTH_MAX, &v));
