@@ -41,7 +41,8 @@ engine
                                         # (flat load in large networks; PROTOCOL.md 8.2)
     submit_backoff = 2s                 # first evidence re-submission delay, doubling
     submit_backoff_max = 60s            # back-off cap
-    health_window = 16                  # recent own heartbeats kept for self-health (1..64)
+    health_window = 16                  # recent own heartbeats kept for self-health (1..64);
+                                        # pods reported down do not count
     health_min_pods = 3                 # distinct failing pods before degrading
     health_fail = 0.6                   # failing fraction that means "my network is down"
     max_reports = 1024                  # reports kept in memory (all are in LMDB)

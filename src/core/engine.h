@@ -109,7 +109,9 @@ typedef struct {
     uint64_t submit_backoff_max_ms; /* cap (60000) */
     uint32_t health_window;         /* recent probes kept for self-health (16, at most
                                        NINES_HEALTH_MAX; pods told apart by the first 8
-                                       bytes of their id) */
+                                       bytes of their id); a pod's heartbeats leave it
+                                       when a DOWN report on it is accepted and are not
+                                       recorded until it is reported up */
     uint32_t health_min_pods;       /* distinct pods failed before degrading (3) */
     uint32_t health_fail_ppm;       /* failing fraction that means degraded (600000) */
     uint32_t max_reports;           /* reports kept in memory for queries (1024) */

@@ -26,6 +26,7 @@ net_new (size_t n, const uint64_t *stakes, size_t n_pods, const nines_params_t *
     self->blind = calloc (n, sizeof (bool));
     self->cut = calloc (n, sizeof (bool));
     self->reports = calloc (n, sizeof (size_t));
+    self->pod_down_ms = calloc (n_pods ? n_pods : 1, sizeof (uint64_t));
     self->latency_ms = 5;
     self->now = start_ms;
     self->reg = nines_registry_new ();
@@ -94,6 +95,7 @@ net_destroy (net_t **self_p)
     free (self->blind);
     free (self->cut);
     free (self->reports);
+    free (self->pod_down_ms);
     free (self);
     *self_p = NULL;
 }
@@ -146,6 +148,9 @@ s_drain (net_t *self, size_t i)
                 if (r && nines_report_decode (a.data, a.len, r) == 0) {
                     if (r->kind == NINES_REPORT_DOWN) {
                         self->down_reports++;
+                        long p = s_pod_index (self, r->pod);
+                        if (p >= 0 && !self->pod_down_ms [p])
+                            self->pod_down_ms [p] = self->now;
                         if (!self->first_down_ms) {
                             self->first_down_ms = self->now;
                             self->first_down_t_ms = r->t_ms;

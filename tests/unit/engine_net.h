@@ -43,6 +43,8 @@ typedef struct {
     uint64_t first_down_ms;         /* t of first REPORT action of kind DOWN, 0 none */
     uint64_t first_up_ms;           /* t of first REPORT action of kind UP, 0 none */
     uint64_t first_down_t_ms;       /* that DOWN report's t_ms */
+    uint64_t *pod_down_ms;          /* per pod: t of its first REPORT action of kind
+                                       DOWN anywhere, 0 none */
     uint64_t seed;                  /* engine seeds derive from it */
 } net_t;
 

@@ -294,6 +294,95 @@ test_self_health_counts_pods (void)
     net_destroy (&net);
 }
 
+/*  Several independent outages, staggered: pods already reported down say
+    nothing about our own network, neither their later heartbeats nor the
+    failures recorded before their report (issue 11 item 2).  On the
+    issue's network (5 validators, 4 pods) the third outage made every
+    validator mark itself degraded and was reported 15-22 s late; on 10
+    pods, outages on 1, then 2 more, then 3 more pods made the last wave
+    look like our own network failing.  Each outage must be reported within
+    test_outage_detected's single-outage bound with nobody degraded; and a
+    validator whose own network then fails is still degraded. */
+typedef struct { size_t n; outage_t o [8]; } outages_t;
+
+static bool
+s_truth_many (void *arg, size_t pod, uint64_t t)
+{
+    outages_t *all = (outages_t *) arg;
+    for (size_t i = 0; i < all->n; i++)
+        if (!s_truth (&all->o [i], pod, t))
+            return false;
+    return true;
+}
+
+/*  Run net in 500 ms steps until until_ms; true when any engine but skip
+    (SIZE_MAX: none) was degraded at some step. */
+static bool
+s_run_watch_degraded (net_t *net, uint64_t until_ms, size_t skip)
+{
+    bool degraded = false;
+    nines_engine_stats_t st;
+    for (uint64_t t = net->now + 500; t <= until_ms; t += 500) {
+        net_run (net, t);
+        for (size_t i = 0; i < net->n; i++) {
+            nines_engine_stats (net->engines [i], &st);
+            degraded |= i != skip && st.degraded;
+        }
+    }
+    return degraded;
+}
+
+/*  n_v validators, n_p pods, outages outs (until the end): no validator
+    degraded, each outage detected within bound after it began. */
+static net_t *
+s_staggered (size_t n_v, size_t n_p, outages_t *outs, uint64_t seed, uint64_t until_ms)
+{
+    nines_params_t p = s_params ();
+    uint64_t bound = 4 * p.epoch_ms + 2000;     /* test_outage_detected's */
+    net_t *net = net_new (n_v, NULL, n_p, &p, seed, T0);
+    net->truth = s_truth_many;
+    net->truth_arg = outs;
+    CHECK (!s_run_watch_degraded (net, until_ms, SIZE_MAX));
+    for (size_t k = 0; k < outs->n; k++) {
+        uint64_t at = net->pod_down_ms [outs->o [k].pod];
+        fprintf (stderr, "  %zu pods: outage %zu of pod %zu reported %+lld ms after it began\n", n_p, k + 1,
+                 outs->o [k].pod, at ? (long long) (at - outs->o [k].from) : -1LL);
+        CHECK (at >= outs->o [k].from);
+        CHECK_EQ (at >= outs->o [k].from && at - outs->o [k].from < bound, true);
+    }
+    return net;
+}
+
+static void
+test_self_health_staggered (void)
+{
+    /* The issue's network: pods 0, 1, then 2 of 4 go down 10 s apart. */
+    outages_t outs = { 3, { { 0, 0, 0 } } };
+    for (size_t k = 0; k < 3; k++)
+        outs.o [k] = (outage_t) { k, T0 + 10000 + k * 10000, UINT64_MAX };
+    net_t *net = s_staggered (5, 4, &outs, 31, T0 + 60000);
+    net_destroy (&net);
+
+    /* 10 pods: one outage, then two more, then three more, 10 s apart. */
+    outs.n = 0;
+    for (size_t wave = 1; wave <= 3; wave++)
+        for (size_t k = 0; k < wave; k++, outs.n++)
+            outs.o [outs.n] = (outage_t) { outs.n, T0 + 10000 * wave, UINT64_MAX };
+    net = s_staggered (7, 10, &outs, 32, T0 + 60000);
+    /* Then validator 4's own network fails: with 6 of 10 pods reported
+       down the 4 others still tell it that the fault is its own. */
+    net->blind [4] = true;
+    CHECK (!s_run_watch_degraded (net, net->now + 20000, 4));
+    nines_engine_stats_t st;
+    nines_engine_stats (net->engines [4], &st);
+    CHECK (st.degraded);
+    uint64_t opened = st.rounds_opened;
+    net_run (net, net->now + 10000);
+    nines_engine_stats (net->engines [4], &st);
+    CHECK_EQ (st.rounds_opened, opened);
+    net_destroy (&net);
+}
+
 static void
 test_swim (void)
 {
@@ -779,6 +868,7 @@ main (void)
     RUN (test_quorum_unequal_stakes);
     RUN (test_self_health);
     RUN (test_self_health_counts_pods);
+    RUN (test_self_health_staggered);
     RUN (test_swim);
     RUN (test_swim_suspect_refute);
     RUN (test_round_timeout);
