@@ -1,60 +1,72 @@
-/*  Fixed-point slashing math: see slash.h for the method and its sources. */
+/*  Fixed-point slashing math: see slash.h for the method and its sources;
+    proto/LEDGER.md ("Fixed-point arithmetic") is the normative pseudo-code
+    this file follows line by line. */
 #include "ledger/slash.h"
 #include <stdbool.h>
 
 typedef unsigned __int128 u128;
 
-#define Q 62
-#define LN2_Q62     3196577161300663915ULL   /* round(ln 2 × 2^62) */
-#define LN10_Q62    10618799479599967255ULL  /* round(ln 10 × 2^62) */
-#define LOG10_2_Q62 1388255822130839283ULL   /* round(log10 2 × 2^62) */
-#define Y_MAX       ((u128) 64 << Q)         /* e^-64 < 2^-92: below Q62 resolution */
+#define Q           NINES_Q62_BITS
+#define LN2_Q62     NINES_LN2_Q62
+#define LN10_Q62    NINES_LN10_Q62
+#define LOG10_2_Q62 NINES_LOG10_2_Q62
+#define Y_MAX       ((u128) NINES_EXP_Y_MAX << Q)   /* e^-64 < 2^-92: below Q62 resolution */
 
-/*  e^r in Q62 for 0 <= r < ln 2 (Q62): Taylor series, exact truncations. */
+/*  e^r in Q62 for 0 <= r < ln 2 (Q62): Taylor series, exact truncations;
+    *terms gets the number of terms added after the leading 1. */
 static uint64_t
-s_exp_small (uint64_t r)
+s_exp_small (uint64_t r, unsigned *terms)
 {
     u128 sum = NINES_Q62_ONE, term = NINES_Q62_ONE;
-    for (unsigned n = 1; n < 40; n++) {
+    unsigned n;
+    for (n = 1; n < NINES_EXP_TERMS_MAX; n++) {
         term = ((term * r) >> Q) / n;
         if (term == 0)
             break;
         sum += term;
     }
+    *terms = n - 1;
     return (uint64_t) sum;           /* < 2 × 2^62 */
 }
 
-/*  Cody-Waite reduction y = k ln2 + r (y in Q62); false when k >= kmax or
-    y is past Y_MAX (the result then underflows Q62). */
+/*  Cody-Waite reduction y = k ln2 + r (y in Q62) and e^r into *t; false
+    (t->cut) when y is past Y_MAX or k >= kmax (the result then underflows
+    Q62). */
 static bool
-s_reduce (u128 y, uint64_t kmax, uint64_t *k, uint64_t *r)
+s_reduce (u128 y, uint64_t kmax, nines_exp_trace_t *t)
 {
-    if (y >= Y_MAX)
+    *t = (nines_exp_trace_t) { .y = y };
+    if (y >= Y_MAX) {
+        t->cut = 1;
         return false;
-    *k = (uint64_t) (y / LN2_Q62);
-    *r = (uint64_t) (y - (u128) *k * LN2_Q62);
-    return *k < kmax;
+    }
+    t->k = (uint64_t) (y / LN2_Q62);
+    if (t->k >= kmax) {
+        t->k = 0;
+        t->cut = 1;
+        return false;
+    }
+    t->r = (uint64_t) (y - (u128) t->k * LN2_Q62);
+    t->e_r = s_exp_small (t->r, &t->terms);
+    return true;
 }
 
 /*  1 / (1 + e^y) in Q62 for y >= 0 given in Q62 (128-bit). */
 static uint64_t
-s_sigmoid_neg (u128 y)
+s_sigmoid_neg (u128 y, nines_exp_trace_t *t)
 {
-    uint64_t k, r;
-    if (!s_reduce (y, 64, &k, &r))
-        return 0;
-    u128 den = (u128) NINES_Q62_ONE + ((u128) s_exp_small (r) << k);
-    return (uint64_t) (((u128) 1 << (2 * Q)) / den);
+    if (s_reduce (y, 64, t))
+        t->value = (uint64_t) (((u128) 1 << (2 * Q)) / ((u128) NINES_Q62_ONE + ((u128) t->e_r << t->k)));
+    return t->value;
 }
 
 /*  e^-y in Q62 for y >= 0 in Q62 (128-bit): 2^-k / e^r. */
 static uint64_t
-s_exp_neg (u128 y)
+s_exp_neg (u128 y, nines_exp_trace_t *t)
 {
-    uint64_t k, r;
-    if (!s_reduce (y, 63, &k, &r))
-        return 0;
-    return (uint64_t) ((((u128) 1 << (2 * Q)) / s_exp_small (r)) >> k);
+    if (s_reduce (y, 63, t))
+        t->value = (uint64_t) ((((u128) 1 << (2 * Q)) / t->e_r) >> t->k);
+    return t->value;
 }
 
 uint64_t
@@ -62,17 +74,27 @@ nines_exp_neg_q62 (uint64_t num, uint64_t den)
 {
     if (den == 0)
         return 0;
-    return s_exp_neg (((u128) num << Q) / den);
+    nines_exp_trace_t t;
+    return s_exp_neg (((u128) num << Q) / den, &t);
+}
+
+uint64_t
+nines_sigmoid_q62_trace (uint64_t a_ms, uint64_t b_ms, uint64_t s_ms, nines_exp_trace_t *t)
+{
+    if (s_ms == 0) {
+        *t = (nines_exp_trace_t) { 0 };
+        return a_ms >= b_ms ? NINES_Q62_ONE : 0;
+    }
+    uint64_t diff = a_ms >= b_ms ? a_ms - b_ms : b_ms - a_ms;
+    uint64_t neg = s_sigmoid_neg (((u128) diff << Q) / s_ms, t);
+    return a_ms >= b_ms ? NINES_Q62_ONE - neg : neg;
 }
 
 uint64_t
 nines_sigmoid_q62 (uint64_t a_ms, uint64_t b_ms, uint64_t s_ms)
 {
-    if (s_ms == 0)
-        return a_ms >= b_ms ? NINES_Q62_ONE : 0;
-    uint64_t diff = a_ms >= b_ms ? a_ms - b_ms : b_ms - a_ms;
-    uint64_t neg = s_sigmoid_neg (((u128) diff << Q) / s_ms);
-    return a_ms >= b_ms ? NINES_Q62_ONE - neg : neg;
+    nines_exp_trace_t t;
+    return nines_sigmoid_q62_trace (a_ms, b_ms, s_ms, &t);
 }
 
 uint32_t
@@ -82,11 +104,11 @@ nines_slash_weight_ppb (uint64_t d_ms, uint64_t d_mid_ms, uint64_t s_ms)
         return 0;
     uint64_t sa = nines_sigmoid_q62 (d_ms, d_mid_ms, s_ms);
     uint64_t sb = nines_sigmoid_q62 (0, d_mid_ms, s_ms);
+    uint64_t den = NINES_Q62_ONE - sb;
+    if (den == 0)                    /* d_mid = 0 with s = 0: a pure step at 0 */
+        return (uint32_t) NINES_PPB;
     if (sa <= sb)
         return 0;
-    uint64_t den = NINES_Q62_ONE - sb;
-    if (den == 0)                    /* d_mid = 0 with s = 0: a pure step */
-        return (uint32_t) NINES_PPB;
     u128 w = ((u128) (sa - sb) * NINES_PPB) / den;
     return w > NINES_PPB ? (uint32_t) NINES_PPB : (uint32_t) w;
 }
@@ -139,11 +161,18 @@ nines_nines_micro (uint64_t down_ms, uint64_t window_ms)
 }
 
 uint64_t
-nines_allowed_downtime_ms (uint64_t window_ms, uint64_t nines_micro)
+nines_allowed_downtime_trace (uint64_t window_ms, uint64_t nines_micro, nines_exp_trace_t *t)
 {
     /* 10^-n = e^(-n ln 10), n ln 10 in Q62 */
-    uint64_t f = s_exp_neg ((u128) nines_micro * LN10_Q62 / NINES_PPM);
+    uint64_t f = s_exp_neg ((u128) nines_micro * LN10_Q62 / NINES_PPM, t);
     return (uint64_t) (((u128) window_ms * f + ((u128) 1 << (Q - 1))) >> Q);   /* nearest ms */
+}
+
+uint64_t
+nines_allowed_downtime_ms (uint64_t window_ms, uint64_t nines_micro)
+{
+    nines_exp_trace_t t;
+    return nines_allowed_downtime_trace (window_ms, nines_micro, &t);
 }
 
 uint64_t

@@ -41,6 +41,30 @@
 #define NINES_NINES_MAX      20000000ULL      /* cap on nines (micro-nines) when no downtime */
 #define NINES_Q62_ONE        (1ULL << 62)     /* 1.0 in Q62 */
 
+/*  The constants of the pseudo-code in proto/LEDGER.md ("Fixed-point
+    arithmetic"); proto/slash-vectors.txt repeats them (K lines) and
+    test_slash derives them again from series and checks all three agree. */
+#define NINES_Q62_BITS       62                        /* fractional bits */
+#define NINES_LN2_Q62        3196577161300663915ULL    /* round(ln 2 × 2^62) */
+#define NINES_LN10_Q62       10618799479599967255ULL   /* round(ln 10 × 2^62) */
+#define NINES_LOG10_2_Q62    1388255822130839283ULL    /* round(log10 2 × 2^62) */
+#define NINES_EXP_Y_MAX      64                        /* e^-y taken as 0 for y >= 64 (e^-64 < 2^-92) */
+#define NINES_EXP_TERMS_MAX  40                        /* Taylor loop bound n < 40 (never reached) */
+
+/*  One evaluation of e^-y or 1/(1 + e^y) step by step (y >= 0 in Q62), as
+    LEDGER.md writes it: y = k ln2 + r, e^r by its Taylor series.  `cut`
+    is 1 when y >= NINES_EXP_Y_MAX or k reached its bound (the value is
+    then 0 and k, r, e_r, terms are not computed). */
+typedef struct {
+    unsigned __int128 y;        /* argument, Q62 */
+    uint64_t k;                 /* floor (y / LN2_Q62) */
+    uint64_t r;                 /* y - k × LN2_Q62, Q62, < LN2_Q62 */
+    uint64_t e_r;               /* e^r, Q62 */
+    unsigned terms;             /* Taylor terms added after the leading 1 */
+    int cut;
+    uint64_t value;             /* the function's result, Q62 */
+} nines_exp_trace_t;
+
 /*  e^(-num/den) in Q62 (value × 2^62, rounded down), for num/den >= 0.
     den = 0 returns 0 (an infinite argument).  Exact integer method above. */
 uint64_t nines_exp_neg_q62 (uint64_t num, uint64_t den);
@@ -50,8 +74,14 @@ uint64_t nines_exp_neg_q62 (uint64_t num, uint64_t den);
     limit s -> 0 of the logistic would give 1/2 only at a = b). */
 uint64_t nines_sigmoid_q62 (uint64_t a_ms, uint64_t b_ms, uint64_t s_ms);
 
+/*  nines_sigmoid_q62 with its steps: *t (not NULL) gets y = |a - b| × 2^62
+    / s and the evaluation of σ(-y) = 1/(1 + e^y) (t->value); s = 0 leaves
+    t zeroed.  Returns the same value as nines_sigmoid_q62. */
+uint64_t nines_sigmoid_q62_trace (uint64_t a_ms, uint64_t b_ms, uint64_t s_ms, nines_exp_trace_t *t);
+
 /*  S(d) of DESIGN.md section 8 in ppb, 0 <= S <= 1e9, non-decreasing in d,
-    S(0) = 0.  d_mid, s in ms (defaults 2 h and 30 min). */
+    S(0) = 0.  d_mid, s in ms (defaults 2 h and 30 min).  d_mid = s = 0 is
+    the step at 0: S(d) = 1e9 for every d > 0. */
 uint32_t nines_slash_weight_ppb (uint64_t d_ms, uint64_t d_mid_ms, uint64_t s_ms);
 
 /*  floor(stake × max_slash_ppm / 1e6 × weight_ppb / 1e9) in base units
@@ -73,6 +103,10 @@ uint64_t nines_nines_micro (uint64_t down_ms, uint64_t window_ms);
 /*  Downtime allowed in window_ms at nines_micro nines: window × 10^(-nines)
     rounded to the nearest ms.  E.g. 30 d at 3 nines -> 2592000 ms (43.2 min). */
 uint64_t nines_allowed_downtime_ms (uint64_t window_ms, uint64_t nines_micro);
+
+/*  nines_allowed_downtime_ms with its steps: *t (not NULL) gets y =
+    nines × LN10_Q62 / 1e6 and the evaluation of e^-y (t->value). */
+uint64_t nines_allowed_downtime_trace (uint64_t window_ms, uint64_t nines_micro, nines_exp_trace_t *t);
 
 /*  Refund owed for downtime beyond a target (seed "Uptime staking
     contract": the pay-out for the downtime beyond X nines over one
