@@ -582,7 +582,9 @@ s_setup (des_t *d)
         long p = s_idmap_get (&d->pmap, sorted [k]);
         memset (info, 0, sizeof *info);
         memcpy (info->pod, sorted [k], NINES_ID_BYTES);
-        memcpy (info->facade_key, sorted [k], NINES_ID_BYTES);
+        info->n_facade_keys = 1;
+        memcpy (info->facade_keys [0], sorted [k], NINES_ID_BYTES);
+        info->n_spki_pins = 1;                 /* no TLS here: one all-zero pin */
         s_derive (info->provider, cfg->seed, 3, (uint64_t) p % (cfg->providers ? cfg->providers : 1));
         snprintf (info->facade_url, sizeof info->facade_url, "https://pod%ld.sim/", p);
         snprintf (info->method, sizeof info->method, "GET");

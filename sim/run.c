@@ -616,8 +616,10 @@ s_register (s_run_t *run)
         memcpy (info.pod, p->id, NINES_ID_BYTES);
         memcpy (info.provider, run->providers [p->provider].pk, NINES_ID_BYTES);
         snprintf (info.facade_url, sizeof info.facade_url, "https://127.0.0.1:%d/", p->facade_port);
-        memcpy (info.facade_key, p->facade_kp.pk, NINES_ID_BYTES);
-        memcpy (info.spki_pin, p->pin, NINES_HASH_BYTES);
+        info.n_facade_keys = 1;
+        memcpy (info.facade_keys [0], p->facade_kp.pk, NINES_ID_BYTES);
+        info.n_spki_pins = 1;
+        memcpy (info.spki_pins [0], p->pin, NINES_HASH_BYTES);
         info.stake = sc->pod_stake;
         strcpy (info.method, "GET");
         strcpy (info.path, "/");

@@ -28,9 +28,10 @@ nines_cli_ledger_usage (FILE *out)
 "ledger (nines-ledger API, proto/LEDGER.md; -e defaults to " DEFAULT_LEDGER "):\n"
 "  register-validator --key FILE --stake N --peer EP\n"
 "                         register or update the validator of key FILE (signed)\n"
-"  register-pod --key PROVIDER_KEY --pod HEX --facade-url URL --facade-key HEX\n"
-"               --spki-pin HEX --stake N [--paid-until T] [--method M] [--path P]\n"
-"                         register or update a pod, signed by its provider\n"
+"  register-pod --key PROVIDER_KEY --pod HEX --facade-url URL --facade-key HEX[,HEX..]\n"
+"               --spki-pin HEX[,HEX..] --stake N [--paid-until T] [--method M] [--path P]\n"
+"                         register or update a pod, signed by its provider; up to 4 facade\n"
+"                         keys and 4 SPKI pins (current,next: README, rotating keys)\n"
 "  maintenance --key PROVIDER_KEY --pod HEX --start T --duration DUR\n"
 "                         announce a maintenance window (honoured with notice, in budget)\n"
 "  paid-until --key PROVIDER_KEY --pod HEX --until T\n"
@@ -248,6 +249,30 @@ s_need_hex (const char *v, const char *name, uint8_t *out, size_t len)
     return 0;
 }
 
+/*  A comma-separated list of 1..max values of 32 bytes in hex. */
+static int
+s_need_hex_set (const char *v, const char *name, uint8_t (*set) [32], uint8_t *n, uint8_t max)
+{
+    *n = 0;
+    if (!v)
+        return s_need_hex (NULL, name, set [0], 32);
+    for (;;) {
+        const char *comma = strchr (v, ',');
+        size_t len = comma ? (size_t) (comma - v) : strlen (v);
+        char one [2 * 32 + 2];      /* one value, or 65 characters that fail the length check */
+        snprintf (one, sizeof one, "%.*s", (int) (len < sizeof one ? len : sizeof one - 1), v);
+        if (*n == max) {
+            fprintf (stderr, "ninesctl: %s: at most %u values\n", name, max);
+            return 2;
+        }
+        if (s_need_hex (one, name, set [(*n)++], 32))
+            return 2;
+        if (!comma)
+            return 0;
+        v = comma + 1;
+    }
+}
+
 static int
 s_load_key (const lopts_t *o, nines_keypair_t *kp)
 {
@@ -310,8 +335,10 @@ s_register_pod (const lopts_t *o, uint64_t now)
         return 1;
     int rc = s_load_key (o, &kp);
     if (!rc) rc = s_need_hex (o->pod, "--pod", p->pod, NINES_ID_BYTES);
-    if (!rc) rc = s_need_hex (s_val (o, "--facade-key"), "--facade-key", p->facade_key, NINES_ID_BYTES);
-    if (!rc) rc = s_need_hex (s_val (o, "--spki-pin"), "--spki-pin", p->spki_pin, NINES_HASH_BYTES);
+    if (!rc) rc = s_need_hex_set (s_val (o, "--facade-key"), "--facade-key", p->facade_keys,
+                                  &p->n_facade_keys, NINES_POD_KEYS_MAX);
+    if (!rc) rc = s_need_hex_set (s_val (o, "--spki-pin"), "--spki-pin", p->spki_pins,
+                                  &p->n_spki_pins, NINES_POD_PINS_MAX);
     if (!rc) rc = s_need_u64 (o, "--stake", &p->stake);
     if (!rc && s_val (o, "--paid-until")) rc = s_need_time (o, "--paid-until", now, &p->paid_until_ms);
     const char *url = s_val (o, "--facade-url");

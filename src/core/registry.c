@@ -410,6 +410,33 @@ s_hex_field (zconfig_t *section, const char *key, uint8_t out [32], bool require
     return NINES_OK;
 }
 
+/*  A repeatable key: every `key = <64 hex>` line of the section adds one
+    value to set (1..max of them; none is an error). */
+static int
+s_hex_set (zconfig_t *section, const char *key, uint8_t (*set) [32], uint8_t *n, uint8_t max,
+           const char *name, const char *where, char *err, size_t err_size)
+{
+    char at [96];
+    snprintf (at, sizeof at, "%s/%s", where, key);
+    *n = 0;
+    for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
+        if (strcmp (zconfig_name (item), key) != 0)
+            continue;
+        const char *text = zconfig_value (item);
+        if (*n == max) {
+            char what [64];
+            snprintf (what, sizeof what, "at most %u `%s` lines", max, key);
+            return s_err (err, err_size, name, at, what, text);
+        }
+        if (!text || nines_unhex (set [*n], 32, text))
+            return s_err (err, err_size, name, at, "64 hex digits", text);
+        (*n)++;
+    }
+    if (*n == 0)
+        return s_err (err, err_size, name, at, "64 hex digits (one line per key, at least one)", NULL);
+    return NINES_OK;
+}
+
 static int
 s_u64_field (zconfig_t *section, const char *key, uint64_t *out, const char *name,
              const char *where, char *err, size_t err_size)
@@ -525,8 +552,10 @@ s_from_zconfig (zconfig_t *root, const char *name, char *err, size_t err_size)
             snprintf (where, sizeof where, "pod[%d]", np++);
             rc = s_hex_field (s, "id", p.pod, true, name, where, err, err_size);
             if (!rc) rc = s_hex_field (s, "provider", p.provider, false, name, where, err, err_size);
-            if (!rc) rc = s_hex_field (s, "facade_key", p.facade_key, true, name, where, err, err_size);
-            if (!rc) rc = s_hex_field (s, "spki_pin", p.spki_pin, false, name, where, err, err_size);
+            if (!rc) rc = s_hex_set (s, "facade_key", p.facade_keys, &p.n_facade_keys, NINES_POD_KEYS_MAX,
+                                     name, where, err, err_size);
+            if (!rc) rc = s_hex_set (s, "spki_pin", p.spki_pins, &p.n_spki_pins, NINES_POD_PINS_MAX,
+                                     name, where, err, err_size);
             if (!rc) rc = s_str_field (s, "facade_url", p.facade_url, sizeof p.facade_url, name, where, err, err_size);
             if (!rc) rc = s_u64_field (s, "stake", &p.stake, name, where, err, err_size);
             if (!rc) rc = s_u64_field (s, "paid_until", &p.paid_until_ms, name, where, err, err_size);
@@ -612,8 +641,10 @@ nines_registry_save (const nines_registry_t *self, const char *path)
         fprintf (f, "pod\n    id = %s\n", nines_hex (hex, p->pod, 32));
         fprintf (f, "    provider = %s\n", nines_hex (hex, p->provider, 32));
         fprintf (f, "    facade_url = \"%s\"\n", p->facade_url);
-        fprintf (f, "    facade_key = %s\n", nines_hex (hex, p->facade_key, 32));
-        fprintf (f, "    spki_pin = %s\n", nines_hex (hex, p->spki_pin, 32));
+        for (uint8_t k = 0; k < p->n_facade_keys; k++)
+            fprintf (f, "    facade_key = %s\n", nines_hex (hex, p->facade_keys [k], 32));
+        for (uint8_t k = 0; k < p->n_spki_pins; k++)
+            fprintf (f, "    spki_pin = %s\n", nines_hex (hex, p->spki_pins [k], 32));
         fprintf (f, "    stake = %llu\n    paid_until = %llu\n", (unsigned long long) p->stake,
                  (unsigned long long) p->paid_until_ms);
         fprintf (f, "    method = %s\n    path = \"%s\"\n", p->method, p->path);

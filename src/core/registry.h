@@ -25,8 +25,8 @@
             id = <64 hex>
             provider = <64 hex>
             facade_url = https://127.0.0.1:8443/
-            facade_key = <64 hex>
-            spki_pin = <64 hex>
+            facade_key = <64 hex>       (repeatable, 1..NINES_POD_KEYS_MAX: current, next)
+            spki_pin = <64 hex>         (repeatable, 1..NINES_POD_PINS_MAX: current, next)
             stake = 1000000
             paid_until = 0              (Unix ms; 0 = unlimited)
             method = GET

@@ -21,7 +21,8 @@
     the registry (op `registry`) at start, on every "registry" message of
     the ledger's PUB socket and every 30 s, and allows the eligible
     validators (stake >= min_validator_stake).  The main thread handles
-    signals: SIGHUP reloads the file and the certificate and key,
+    signals: SIGHUP reloads the file, the certificate and key, and the
+    facade key (a key rotation, PROTOCOL.md section 10.2),
     SIGTERM/SIGINT stop the loops, the
     follower and the health threads, and exit 0. */
 #include "base/config.h"
@@ -64,7 +65,8 @@ typedef struct {
     const char *key;                /* PEM private key */
     const char *upstream;           /* app URL, http://127.0.0.1:8080/ */
     uint8_t pod [NINES_ID_BYTES];   /* our pod id */
-    nines_keypair_t facade_key;     /* signs heartbeat answers */
+    nines_keypair_t facade_key;     /* signs heartbeat answers (under s_key_lock) */
+    const char *facade_key_file;    /* its key file, re-read on SIGHUP */
     const char *validators;         /* allow-list file, NULL = none */
     const char *ledger;             /* ledger API endpoint, NULL = none */
     const char *ledger_pub;         /* ledger PUB endpoint */
@@ -201,6 +203,40 @@ s_padding_size (void)
     return s_cfg.padding + r % (s_cfg.padding_jitter + 1);
 }
 
+/*  The facade key: read by every worker, replaced by the main thread on
+    SIGHUP, so workers sign with a copy taken under the lock. */
+static pthread_mutex_t s_key_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+s_facade_key_get (nines_keypair_t *out)
+{
+    pthread_mutex_lock (&s_key_lock);
+    *out = s_cfg.facade_key;
+    pthread_mutex_unlock (&s_key_lock);
+}
+
+/*  Re-read the facade key file (SIGHUP): answers signed from now on use the
+    new key.  A file that does not load is logged and the old key kept. */
+static void
+s_reload_facade_key (void)
+{
+    nines_keypair_t kp;
+    int rc = nines_keyfile_load (s_cfg.facade_key_file, &kp);
+    if (rc) {
+        nines_error ("facade/facade_key: %s: %s; keeping the previous key", s_cfg.facade_key_file,
+                     nines_strerror (rc));
+        return;
+    }
+    pthread_mutex_lock (&s_key_lock);
+    bool same = memcmp (kp.pk, s_cfg.facade_key.pk, NINES_ID_BYTES) == 0;
+    nines_keypair_wipe (&s_cfg.facade_key);
+    s_cfg.facade_key = kp;
+    pthread_mutex_unlock (&s_key_lock);
+    char hex [NINES_ID_HEX];
+    nines_info ("facade key %s %s", nines_hex (hex, kp.pk, NINES_ID_BYTES), same ? "unchanged" : "loaded");
+    nines_keypair_wipe (&kp);
+}
+
 static void
 s_on_health_done (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
@@ -214,8 +250,12 @@ s_on_health_done (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages
             *job->slot = NULL;
             char value [NINES_HB_VALUE_MAX];
             uint16_t status = job->status < 0 || job->status > 65535 ? 0 : (uint16_t) job->status;
-            if (nines_hb_resp_make (&s_cfg.facade_key, &job->hb, status, job->latency_us,
-                                    NULL, value, sizeof value) == 0) {
+            nines_keypair_t key;
+            s_facade_key_get (&key);
+            int signed_rc = nines_hb_resp_make (&key, &job->hb, status, job->latency_us,
+                                                NULL, value, sizeof value);
+            nines_keypair_wipe (&key);
+            if (signed_rc == 0) {
                 req->res.status = 200;
                 req->res.reason = "OK";
                 h2o_add_header (&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
@@ -565,7 +605,7 @@ s_usage (FILE *out)
         "  -v, --verbose             debug logs (facade/log_level = debug)\n"
         "  -h, --help                this text\n"
         "\n"
-        "Signals: SIGHUP reloads the validator list and the certificate and key\n"
+        "Signals: SIGHUP reloads the validator list, the certificate and key and the facade key\n"
         "(no connection dropped); SIGTERM and SIGINT stop.\n"
         "Exit status: 0 after a signal, 2 on a bad configuration.\n");
 }
@@ -625,6 +665,7 @@ s_configure (nines_config_t *cfg)
         nines_error ("facade/facade_key: required (a nines key file)");
         return -1;
     }
+    s_cfg.facade_key_file = keyfile;
     int rc = nines_keyfile_load (keyfile, &s_cfg.facade_key);
     if (rc) {
         nines_error ("facade/facade_key: %s: %s", keyfile, nines_strerror (rc));
@@ -944,6 +985,7 @@ main (int argc, char **argv)
         if (sig == SIGHUP) {
             s_reload ();
             s_reload_tls (workers);
+            s_reload_facade_key ();
         }
         else {
             nines_info ("signal %d: stopping", sig);

@@ -19,7 +19,8 @@ typedef struct _transfer_t {
     struct curl_slist *headers;         /* request headers of this transfer */
     uint64_t probe_id;                  /* caller's tag */
     uint8_t pod [NINES_ID_BYTES];       /* pod id */
-    uint8_t facade_key [NINES_ID_BYTES];/* facade key that must sign the answer */
+    uint8_t n_facade_keys;              /* facade keys registered */
+    uint8_t facade_keys [NINES_POD_KEYS_MAX][NINES_ID_BYTES]; /* one of them must sign the answer */
     uint8_t nonce [NINES_NONCE_BYTES];  /* request nonce */
     uint64_t t_ms;                      /* request time */
     char resp_hdr [NINES_HB_VALUE_MAX]; /* Nines-Heartbeat response value */
@@ -221,6 +222,9 @@ nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
     for (char *m = method; *m; m++)
         if (*m < 'A' || *m > 'Z')
             return NINES_EINVAL;
+    if (pod->n_facade_keys == 0 || pod->n_facade_keys > NINES_POD_KEYS_MAX
+    ||  pod->n_spki_pins == 0 || pod->n_spki_pins > NINES_POD_PINS_MAX)
+        return NINES_EINVAL;
 
     transfer_t *t = self->free_list;
     if (t)
@@ -242,7 +246,8 @@ nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
     t->headers = NULL;
     t->probe_id = probe_id;
     memcpy (t->pod, pod->pod, NINES_ID_BYTES);
-    memcpy (t->facade_key, pod->facade_key, NINES_ID_BYTES);
+    t->n_facade_keys = pod->n_facade_keys;
+    memcpy (t->facade_keys, pod->facade_keys, sizeof t->facade_keys);
     t->t_ms = t_ms;
     t->has_resp_hdr = false;
     t->next = NULL;
@@ -259,11 +264,20 @@ nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
     snprintf (header, sizeof header, "%s: %s", NINES_HB_HEADER, value);
     t->headers = curl_slist_append (NULL, header);
 
-    /*  sha256//<base64 of the SPKI digest>. */
-    char pin [16 + sodium_base64_ENCODED_LEN (NINES_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-    strcpy (pin, "sha256//");
-    sodium_bin2base64 (pin + 8, sizeof pin - 8, pod->spki_pin, NINES_HASH_BYTES,
-                       sodium_base64_VARIANT_ORIGINAL);
+    /*  sha256//<base64 of an SPKI digest>, one per registered pin joined
+        by ';': libcurl accepts the certificate when any of them matches
+        (CURLOPT_PINNEDPUBLICKEY), so a pod registers its next key before
+        it rotates (PROTOCOL.md section 10.2). */
+    enum { PIN_B64 = sodium_base64_ENCODED_LEN (NINES_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL) };
+    char pin [NINES_POD_PINS_MAX * (9 + PIN_B64) + 1];
+    size_t at = 0;
+    for (uint8_t i = 0; i < pod->n_spki_pins; i++) {
+        memcpy (pin + at, i ? ";sha256//" : "sha256//", i ? 9 : 8);
+        at += i ? 9 : 8;
+        sodium_bin2base64 (pin + at, sizeof pin - at, pod->spki_pins [i], NINES_HASH_BYTES,
+                           sodium_base64_VARIANT_ORIGINAL);
+        at += strlen (pin + at);
+    }
 
     curl_easy_setopt (e, CURLOPT_URL, url);
     curl_easy_setopt (e, CURLOPT_CUSTOMREQUEST, strcmp (method, "GET") ? method : NULL);
@@ -359,6 +373,16 @@ s_info_us (CURL *e, CURLINFO info)
     return v > 0 ? (uint64_t) v : 0;
 }
 
+/*  True when one of the pod's facade keys signed the response. */
+static bool
+s_signed_by_pod (const transfer_t *t, const nines_hb_resp_t *resp)
+{
+    for (uint8_t i = 0; i < t->n_facade_keys; i++)
+        if (nines_hb_resp_verify (t->facade_keys [i], t->pod, t->nonce, t->t_ms, resp) == 0)
+            return true;
+    return false;
+}
+
 static void
 s_finish (nines_prober_t *self, CURL *e, CURLcode code)
 {
@@ -388,7 +412,7 @@ s_finish (nines_prober_t *self, CURL *e, CURLcode code)
     else
     if (r.http_status != 200 || !t->has_resp_hdr
     ||  nines_hb_resp_parse (t->resp_hdr, strlen (t->resp_hdr), &r.resp)
-    ||  nines_hb_resp_verify (t->facade_key, t->pod, t->nonce, t->t_ms, &r.resp))
+    ||  !s_signed_by_pod (t, &r.resp))
         r.outcome = NINES_OUTCOME_HTTP;
     else
     if (r.resp.app_status == 0 || r.resp.app_status >= 500)

@@ -302,12 +302,15 @@ static const s_field_t s_validator_fields [] = {
     STR_F (nines_validator_info_t, endpoint),
 };
 
+/*  The pod entry: these fields, then the facade key and SPKI pin sets
+    (arrays of bin32), then s_pod_tail_fields, then the maintenance list. */
 static const s_field_t s_pod_fields [] = {
     BIN_F (nines_pod_info_t, pod),
     BIN_F (nines_pod_info_t, provider),
     STR_F (nines_pod_info_t, facade_url),
-    BIN_F (nines_pod_info_t, facade_key),
-    BIN_F (nines_pod_info_t, spki_pin),
+};
+
+static const s_field_t s_pod_tail_fields [] = {
     UINT_F (nines_pod_info_t, stake, UINT64_MAX),
     UINT_F (nines_pod_info_t, paid_until_ms, UINT64_MAX),
     STR_F (nines_pod_info_t, method),
@@ -748,17 +751,52 @@ nines_validator_info_decode (const uint8_t *buf, size_t len, nines_validator_inf
     return rc;
 }
 
+/*  A set of 32-byte values (facade keys, SPKI pins): an array of 1..max bin32. */
+static void
+s_encode_set (msgpack_packer *pk, const uint8_t (*set) [32], uint8_t n)
+{
+    msgpack_pack_array (pk, n);
+    for (uint8_t i = 0; i < n; i++) {
+        msgpack_pack_bin (pk, 32);
+        msgpack_pack_bin_body (pk, set [i], 32);
+    }
+}
+
+static int
+s_decode_set (const msgpack_object *o, uint8_t (*set) [32], uint8_t *n, uint8_t max)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
+        return NINES_EMALFORMED;
+    if (o->via.array.size > max)
+        return NINES_ETOOBIG;
+    *n = (uint8_t) o->via.array.size;
+    for (uint8_t i = 0; i < *n; i++) {
+        int rc = s_bin (&o->via.array.ptr [i], set [i], 32);
+        if (rc)
+            return rc;
+    }
+    return NINES_OK;
+}
+
+#define POD_ITEMS (COUNT (s_pod_fields) + 2 + COUNT (s_pod_tail_fields) + 1)
+
 int
 nines_pod_info_encode (const nines_pod_info_t *p, uint8_t *buf, size_t cap, size_t *len)
 {
-    if (p->n_maint > NINES_MAINT_MAX)
+    if (p->n_maint > NINES_MAINT_MAX || p->n_facade_keys > NINES_POD_KEYS_MAX
+    ||  p->n_spki_pins > NINES_POD_PINS_MAX)
         return NINES_ETOOBIG;
+    if (p->n_facade_keys == 0 || p->n_spki_pins == 0)
+        return NINES_EINVAL;
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init (&sb);
     msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array (&pk, COUNT (s_pod_fields) + 1);
+    msgpack_pack_array (&pk, POD_ITEMS);
     s_encode_fields (&pk, s_pod_fields, COUNT (s_pod_fields), p);
+    s_encode_set (&pk, p->facade_keys, p->n_facade_keys);
+    s_encode_set (&pk, p->spki_pins, p->n_spki_pins);
+    s_encode_fields (&pk, s_pod_tail_fields, COUNT (s_pod_tail_fields), p);
     msgpack_pack_array (&pk, p->n_maint);
     for (int i = 0; i < p->n_maint; i++) {
         msgpack_pack_array (&pk, COUNT (s_maint_fields));
@@ -774,9 +812,13 @@ nines_pod_info_decode (const uint8_t *buf, size_t len, nines_pod_info_t *p)
     int rc = s_unpack (buf, len, 4096, &u);
     const msgpack_object *items = NULL;
     memset (p, 0, sizeof *p);
-    if (!rc) rc = s_array (&u.data, COUNT (s_pod_fields) + 1, &items);
+    size_t at = COUNT (s_pod_fields);
+    if (!rc) rc = s_array (&u.data, POD_ITEMS, &items);
     if (!rc) rc = s_decode_fields (items, s_pod_fields, COUNT (s_pod_fields), p);
-    const msgpack_object *maint = rc ? NULL : &items [COUNT (s_pod_fields)];
+    if (!rc) rc = s_decode_set (&items [at], p->facade_keys, &p->n_facade_keys, NINES_POD_KEYS_MAX);
+    if (!rc) rc = s_decode_set (&items [at + 1], p->spki_pins, &p->n_spki_pins, NINES_POD_PINS_MAX);
+    if (!rc) rc = s_decode_fields (items + at + 2, s_pod_tail_fields, COUNT (s_pod_tail_fields), p);
+    const msgpack_object *maint = rc ? NULL : &items [POD_ITEMS - 1];
     if (!rc && maint->type != MSGPACK_OBJECT_ARRAY) rc = NINES_EMALFORMED;
     if (!rc && maint->via.array.size > NINES_MAINT_MAX) rc = NINES_ETOOBIG;
     if (!rc) {

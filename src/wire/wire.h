@@ -35,6 +35,8 @@
 #define NINES_URL_MAX             256          /* facade URL incl. NUL */
 #define NINES_HTTP_PATH_MAX       128          /* heartbeat request path incl. NUL */
 #define NINES_MAINT_MAX           16           /* maintenance windows per pod */
+#define NINES_POD_PINS_MAX        4            /* SPKI pins per pod (current, next, ...) */
+#define NINES_POD_KEYS_MAX        4            /* facade keys per pod (current, next, ...) */
 
 /*  Verdict of one committee member on a pod. */
 typedef enum {
@@ -229,8 +231,12 @@ typedef struct {
     uint8_t pod [NINES_ID_BYTES];         /* pod id */
     uint8_t provider [NINES_ID_BYTES];    /* provider (owner) id */
     char facade_url [NINES_URL_MAX];      /* "https://127.0.0.1:8443/" */
-    uint8_t facade_key [NINES_ID_BYTES];  /* facade's Ed25519 public key */
-    uint8_t spki_pin [NINES_HASH_BYTES];  /* sha256 of the TLS SubjectPublicKeyInfo */
+    uint8_t n_facade_keys;                /* facade keys used, 1..NINES_POD_KEYS_MAX */
+    uint8_t facade_keys [NINES_POD_KEYS_MAX][NINES_ID_BYTES]; /* Ed25519 public keys, any of
+                                             which may sign heartbeat answers (rotation) */
+    uint8_t n_spki_pins;                  /* pins used, 1..NINES_POD_PINS_MAX */
+    uint8_t spki_pins [NINES_POD_PINS_MAX][NINES_HASH_BYTES]; /* sha256 of an accepted TLS
+                                             SubjectPublicKeyInfo each (rotation) */
     uint64_t stake;                       /* provider stake on this pod, base units */
     uint64_t paid_until_ms;               /* protection ends here, Unix ms */
     char method [8];                      /* heartbeat method, default "GET" */
@@ -286,8 +292,10 @@ extern const nines_param_desc_t nines_param_descs [];
 extern const size_t nines_param_ndescs;
 
 /*  Registry entry codecs: validator [id, stake, endpoint];
-    pod [pod, provider, facade_url, facade_key, spki_pin, stake, paid_until,
-         method, path, maint[[start, end, announced]...]];
+    pod [pod, provider, facade_url, facade_keys[bin32 x 1..NINES_POD_KEYS_MAX],
+         spki_pins[bin32 x 1..NINES_POD_PINS_MAX], stake, paid_until,
+         method, path, maint[[start, end, announced]...]] (an empty or
+         oversized key or pin set is NINES_EMALFORMED / NINES_ETOOBIG);
     params: a msgpack map keyed by the field names above (unknown keys
     rejected, missing keys take defaults).  Same strictness as above. */
 int nines_validator_info_encode (const nines_validator_info_t *v, uint8_t *buf, size_t cap, size_t *len);

@@ -182,7 +182,9 @@ s_ninesd_rss (const nines_keypair_t *kp, const char *key_path, int pods, int *pe
         p.pod [31] = 1;
         memcpy (p.provider, kp->pk, NINES_ID_BYTES);
         snprintf (p.facade_url, sizeof p.facade_url, "https://127.0.0.1:9/");
-        memcpy (p.facade_key, kp->pk, NINES_ID_BYTES);
+        p.n_facade_keys = 1;
+        memcpy (p.facade_keys [0], kp->pk, NINES_ID_BYTES);
+        p.n_spki_pins = 1;
         p.stake = 1000000;
         strcpy (p.method, "GET");
         strcpy (p.path, "/");
@@ -264,9 +266,11 @@ main (void)
     nines_pod_info_t pod;
     memset (&pod, 0, sizeof pod);
     nines_random (pod.pod, NINES_ID_BYTES);
-    memcpy (pod.facade_key, fkp.pk, NINES_ID_BYTES);
+    pod.n_facade_keys = 1;
+    memcpy (pod.facade_keys [0], fkp.pk, NINES_ID_BYTES);
     size_t pin_len = 0;
-    sodium_base642bin (pod.spki_pin, sizeof pod.spki_pin, pin + 8, strlen (pin + 8), NULL,
+    pod.n_spki_pins = 1;
+    sodium_base642bin (pod.spki_pins [0], sizeof pod.spki_pins [0], pin + 8, strlen (pin + 8), NULL,
                        &pin_len, NULL, sodium_base64_VARIANT_ORIGINAL);
     strcpy (pod.method, "GET");
     strcpy (pod.path, "/");

@@ -634,6 +634,37 @@ test_sighup_reload (void)
     kill (s_facade->pid, SIGHUP);
     CHECK (tf_child_wait (s_facade, "reloaded", &mark, 10000) != NULL);
     CHECK_EQ (s_get (s_port, "/", &r), 200);
+
+    /* The facade key rotates the same way (PROTOCOL.md 10.2): answers after
+       the reload are signed by the new key, not the old one; a key file
+       that does not load keeps the key in use. */
+    nines_keypair_t old_key = s_facade_kp;
+    CHECK_RC (nines_keypair_generate (&s_facade_kp), 0);
+    unlink (s_path_fkey);
+    CHECK_RC (nines_keyfile_save (s_path_fkey, &s_facade_kp), 0);
+    mark = tf_child_mark (s_facade);
+    kill (s_facade->pid, SIGHUP);
+    char line [128], hex [NINES_ID_HEX];
+    snprintf (line, sizeof line, "facade key %s loaded", nines_hex (hex, s_facade_kp.pk, NINES_ID_BYTES));
+    CHECK (tf_child_wait (s_facade, line, &mark, 10000) != NULL);
+    CHECK_EQ (s_heartbeat (s_port, "/", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
+                           &req, &r, &verified, &answer), 200);
+    CHECK_RC (verified, 0);
+    CHECK (nines_hb_resp_verify (old_key.pk, req.pod, req.nonce, req.t_ms, &answer) != 0);
+    unlink (s_path_fkey);
+    f = fopen (s_path_fkey, "w");
+    fputs ("nines-ed25519-v1\nnot hex\n", f);
+    fclose (f);
+    chmod (s_path_fkey, 0600);
+    mark = tf_child_mark (s_facade);
+    kill (s_facade->pid, SIGHUP);
+    CHECK (tf_child_wait (s_facade, "keeping the previous key", &mark, 10000) != NULL);
+    CHECK_EQ (s_heartbeat (s_port, "/", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
+                           &req, &r, &verified, &answer), 200);
+    CHECK_RC (verified, 0);
+    unlink (s_path_fkey);
+    CHECK_RC (nines_keyfile_save (s_path_fkey, &s_facade_kp), 0);
+    nines_keypair_wipe (&old_key);
     s_resp_reset (&r);
 }
 

@@ -327,9 +327,15 @@ s_setup (void)
         memcpy (pod.pod, s_pod [k], NINES_ID_BYTES);
         memcpy (pod.provider, provider.pk, NINES_ID_BYTES);
         snprintf (pod.facade_url, sizeof pod.facade_url, "https://127.0.0.1:%d/", s_fac_port [k]);
-        memcpy (pod.facade_key, s_fkp [k].pk, NINES_ID_BYTES);
+        /*  Pod 0 is mid-rotation (PROTOCOL.md 10.2): its real facade key
+            and pin come after another one, and must still be accepted. */
+        int at = k == 0;
+        nines_random (pod.facade_keys [0], NINES_ID_BYTES);
+        nines_random (pod.spki_pins [0], NINES_HASH_BYTES);
+        pod.n_facade_keys = pod.n_spki_pins = (uint8_t) (at + 1);
+        memcpy (pod.facade_keys [at], s_fkp [k].pk, NINES_ID_BYTES);
         size_t pin_len = 0;
-        CHECK_RC (sodium_base642bin (pod.spki_pin, sizeof pod.spki_pin, pin + 8, strlen (pin + 8),
+        CHECK_RC (sodium_base642bin (pod.spki_pins [at], NINES_HASH_BYTES, pin + 8, strlen (pin + 8),
                                      NULL, &pin_len, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
         CHECK_EQ (pin_len, 32);
         pod.stake = 1000000;
@@ -341,7 +347,8 @@ s_setup (void)
         heartbeat to it must end as a "tls" outcome. */
     nines_pod_info_t bad = *nines_registry_pod (s_reg, s_pod [1]);
     nines_random (bad.pod, NINES_ID_BYTES);
-    nines_random (bad.spki_pin, sizeof bad.spki_pin);
+    bad.n_spki_pins = 1;
+    nines_random (bad.spki_pins [0], sizeof bad.spki_pins [0]);
     memcpy (s_badpod, bad.pod, NINES_ID_BYTES);
     CHECK_RC (nines_registry_put_pod (s_reg, &bad), 0);
     char reg_path [512];

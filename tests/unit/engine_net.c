@@ -53,7 +53,9 @@ net_new (size_t n, const uint64_t *stakes, size_t n_pods, const nines_params_t *
         nines_pod_info_t info;
         memset (&info, 0, sizeof info);
         memcpy (info.pod, self->pod_keys [p].pk, 32);
-        memcpy (info.facade_key, self->pod_keys [p].pk, 32);
+        info.n_facade_keys = 1;
+        memcpy (info.facade_keys [0], self->pod_keys [p].pk, 32);
+        info.n_spki_pins = 1;                 /* no TLS here: one all-zero pin */
         snprintf (info.facade_url, sizeof info.facade_url, "https://pod%zu/", p);
         info.stake = 1000000;
         nines_registry_put_pod (self->reg, &info);

@@ -55,6 +55,7 @@ t_builders (void)
     CHECK_RC (nines_ledger_req_register_validator (&kp, &v, 10, &out, &len), NINES_EINVAL);
     nines_pod_info_t *p = calloc (1, sizeof *p);
     memcpy (p->provider, kp.pk, 32);
+    p->n_facade_keys = p->n_spki_pins = 1;
     CHECK_RC (nines_ledger_req_register_pod (&kp, p, 11, &out, &len), 0);
     free (out);
     p->provider [1] ^= 1;

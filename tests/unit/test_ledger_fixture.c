@@ -37,7 +37,9 @@ lfx_init (lfx_t *f, size_t n_validators, size_t n_pods, size_t n_providers, uint
         memcpy (p->pod, k.pk, NINES_ID_BYTES);
         memcpy (p->provider, f->provider [i % n_providers].pk, NINES_ID_BYTES);
         snprintf (p->facade_url, sizeof p->facade_url, "https://127.0.0.1:%zu/", 18000 + i);
-        memcpy (p->facade_key, k.pk, NINES_ID_BYTES);
+        p->n_facade_keys = 1;
+        memcpy (p->facade_keys [0], k.pk, NINES_ID_BYTES);
+        p->n_spki_pins = 1;                 /* no TLS here: one all-zero pin */
         p->stake = 1000000;
         strcpy (p->method, "GET");
         strcpy (p->path, "/");

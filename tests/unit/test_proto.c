@@ -156,8 +156,11 @@ s_fixtures (void)
     memcpy (p.pod, F.pod, NINES_ID_BYTES);
     memcpy (p.provider, F.provider.pk, NINES_ID_BYTES);
     strcpy (p.facade_url, "https://127.0.0.1:8443/");
-    memcpy (p.facade_key, F.facade.pk, NINES_ID_BYTES);
-    memset (p.spki_pin, 0x5b, sizeof p.spki_pin);
+    p.n_facade_keys = 1;
+    memcpy (p.facade_keys [0], F.facade.pk, NINES_ID_BYTES);
+    p.n_spki_pins = 2;                      /* current and next (rotation) */
+    memset (p.spki_pins [0], 0x5b, sizeof p.spki_pins [0]);
+    memset (p.spki_pins [1], 0x5c, sizeof p.spki_pins [1]);
     p.stake = 50000000;
     p.paid_until_ms = 1735689600000ULL;
     strcpy (p.method, "GET");

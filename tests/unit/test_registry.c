@@ -180,7 +180,12 @@ test_registry (void)
     memset (&p, 0, sizeof p);
     s_id (p.pod, 100);
     s_id (p.provider, 101);
-    s_id (p.facade_key, 102);
+    p.n_facade_keys = 2;                    /* current and next facade key */
+    s_id (p.facade_keys [0], 102);
+    s_id (p.facade_keys [1], 103);
+    p.n_spki_pins = 3;
+    for (int i = 0; i < 3; i++)
+        s_id (p.spki_pins [i], 110 + i);
     strcpy (p.facade_url, "https://127.0.0.1:8443/");
     strcpy (p.method, "GET");
     strcpy (p.path, "/");
@@ -221,6 +226,7 @@ test_registry (void)
         CHECK_EQ (back->params.theta_ppm, 500000);
         CHECK_EQ (back->params.min_validator_stake, 100);
         CHECK_STR (back->pods [0].facade_url, "https://127.0.0.1:8443/");
+        CHECK_MEM (back->pods, reg->pods, sizeof (nines_pod_info_t));   /* both sets, in order */
         CHECK_MEM (back->validators, reg->validators, sizeof (nines_validator_info_t) * 10);
         nines_registry_destroy (&back);
     }
@@ -386,6 +392,25 @@ test_registry_errors (void)
     CHECK (strstr (err, "params/colour") != NULL);
     reg = nines_registry_from_string ("bad.zpl", "planet\n    x = 1\n", err, sizeof err);
     CHECK (reg == NULL);
+    /* A pod needs 1..NINES_POD_PINS_MAX spki_pin lines. */
+    char text [1024];
+    const char *hex = "3333333333333333333333333333333333333333333333333333333333333333";
+    int at = snprintf (text, sizeof text, "pod\n    id = %s\n    facade_url = https://h:1/\n"
+                       "    facade_key = %s\n", hex, hex);
+    reg = nines_registry_from_string ("pins.zpl", text, err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "pod[0]/spki_pin: expected 64 hex digits (one line per key, at least one)") != NULL);
+    for (int i = 0; i < NINES_POD_PINS_MAX; i++)
+        at += snprintf (text + at, sizeof text - (size_t) at, "    spki_pin = %s\n", hex);
+    reg = nines_registry_from_string ("pins.zpl", text, err, sizeof err);
+    CHECK (reg != NULL);
+    if (reg)
+        CHECK_EQ (reg->pods [0].n_spki_pins, NINES_POD_PINS_MAX);
+    nines_registry_destroy (&reg);
+    snprintf (text + at, sizeof text - (size_t) at, "    spki_pin = %s\n", hex);
+    reg = nines_registry_from_string ("pins.zpl", text, err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "pod[0]/spki_pin: expected at most 4 `spki_pin` lines") != NULL);
     reg = nines_registry_from_string ("ok.zpl", "params\n    epoch = 2s\n    theta = 0.5\n", err, sizeof err);
     CHECK (reg != NULL);
     if (reg) {

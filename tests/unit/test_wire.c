@@ -254,6 +254,11 @@ test_registry_entries (void)
     p.stake = 5000;
     p.n_maint = 2;
     p.maint [1].end_ms = 77;
+    p.n_facade_keys = 2;
+    memset (p.facade_keys [1], 0xfa, 32);
+    p.n_spki_pins = NINES_POD_PINS_MAX;
+    for (int i = 0; i < NINES_POD_PINS_MAX; i++)
+        memset (p.spki_pins [i], 0x50 + i, 32);
     uint8_t buf [4096];
     size_t len;
     CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), 0);
@@ -561,7 +566,51 @@ test_wire_negative (void)
     p.n_maint = NINES_MAINT_MAX + 1;
     CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), NINES_ETOOBIG);
     p.n_maint = NINES_MAINT_MAX;
+    CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), NINES_EINVAL);  /* no key, no pin */
+    p.n_facade_keys = 1;
+    CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), NINES_EINVAL);  /* no pin */
+    p.n_spki_pins = NINES_POD_PINS_MAX + 1;
+    CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), NINES_ETOOBIG);
+    p.n_spki_pins = 1;
+    p.n_facade_keys = NINES_POD_KEYS_MAX + 1;
+    CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), NINES_ETOOBIG);
+    p.n_facade_keys = 1;
     CHECK_RC (nines_pod_info_encode (&p, buf, sizeof buf, &len), 0);
+    /* The key and pin sets on the wire: an empty set, a fifth pin and a
+       pin of 31 bytes are refused. */
+    {
+        uint8_t set [4096];
+        nines_pod_info_t q;
+        size_t slen = len;
+        uint8_t *keys = memmem (buf, len, "\x91\xc4\x20", 3);   /* [key] */
+        CHECK (keys != NULL);
+        if (keys) {
+            size_t at = (size_t) (keys - buf);
+            memcpy (set, buf, slen);
+            set [at] = 0x90;                                    /* [] then a stray bin */
+            CHECK (nines_pod_info_decode (set, slen, &q) < 0);
+            memcpy (set, buf, at);                              /* [] in place of [key] */
+            set [at] = 0x90;
+            memcpy (set + at + 1, buf + at + 35, slen - at - 35);
+            CHECK_RC (nines_pod_info_decode (set, slen - 34, &q), NINES_EMALFORMED);
+            /* the pin set follows the key: five pins */
+            size_t pins = at + 35;
+            CHECK_EQ (buf [pins], 0x91);
+            memcpy (set, buf, pins);
+            set [pins] = 0x95;
+            size_t o = pins + 1;
+            for (int i = 0; i < 5; i++, o += 34)
+                memcpy (set + o, buf + pins + 1, 34);
+            memcpy (set + o, buf + pins + 35, slen - pins - 35);
+            CHECK_RC (nines_pod_info_decode (set, o + slen - pins - 35, &q), NINES_ETOOBIG);
+            set [pins] = 0x94;                                  /* four pins: fine */
+            memcpy (set + pins + 1 + 4 * 34, buf + pins + 35, slen - pins - 35);
+            CHECK_RC (nines_pod_info_decode (set, pins + 1 + 4 * 34 + slen - pins - 35, &q), 0);
+            CHECK_EQ (q.n_spki_pins, 4);
+            set [pins + 2] = 31;                                /* a 31-byte pin */
+            CHECK (nines_pod_info_decode (set, pins + 1 + 4 * 34 + slen - pins - 35, &q) < 0);
+        }
+    }
     /* Turn the maint array header (fixarray 16 = 0xdc 0x00 0x10) into 17
        entries by appending one more window. */
     uint8_t *hdr = memmem (buf, len, "\xdc\x00\x10", 3);
