@@ -4,8 +4,8 @@
 #include "des.h"
 #include "des_queue.h"
 #include "core/engine.h"
-#include "core/committee.h"
-#include "core/registry.h"
+#include "proto/committee.h"
+#include "proto/registry.h"
 #include "base/error.h"
 #include "base/config.h"
 #include <czmq.h>

@@ -23,7 +23,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "cli/cli.h"
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "ledger/api.h"
 #include <czmq.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 #include "scenario.h"
 #include "base/config.h"
 #include "base/error.h"
-#include "core/registry.h"
+#include "proto/registry.h"
 #include <czmq.h>
 
 static const char *s_kind_names [NINES_FAULT_KIND_COUNT] = {

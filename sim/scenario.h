@@ -12,7 +12,7 @@
             providers = 3               pod i belongs to provider i % providers
             stake = 1000000             each validator's stake, base units
             pod_stake = 1000000         each pod's provider stake, base units
-        params                          any registry params key (src/core/registry.h):
+        params                          any registry params key (src/proto/registry.h):
             epoch = 2s                  epoch, r, committee, theta, grace, d_mid,
             grace = 10s                 s, max_slash, merge_min ... with units
         network                         des only (run uses loopback as it is)

@@ -1,7 +1,7 @@
 /*  nines protocol engine: see engine.h.  Sans-I/O: every function takes
     "now" from its caller and returns work as actions. */
 #include "core/engine.h"
-#include "core/committee.h"
+#include "proto/committee.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -37,7 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "wire/wire.h"
 
 typedef struct _nines_engine_t nines_engine_t;

@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include "crypto/crypto.h"
 #include "wire/wire.h"
-#include "core/registry.h"
+#include "proto/registry.h"
 
 /*  ---- op names ---- */
 #define NINES_LEDGER_OP_REGISTRY        "registry"          /* snapshot: version, params, validators, pods, ledger */

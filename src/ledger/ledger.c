@@ -4,8 +4,8 @@
     request handlers, queries. */
 #include "ledger/ledger.h"
 #include "ledger/api.h"
-#include "ledger/evidence.h"
-#include "ledger/slash.h"
+#include "proto/verify.h"
+#include "proto/slash.h"
 #include "core/engine.h"
 #include "store/store.h"
 #include "base/log.h"

@@ -42,7 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "crypto/crypto.h"
 
 #define NINES_CORR_MIN_PODS      3                  /* at least this many pods ... */

@@ -15,7 +15,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "crypto/crypto.h"
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "ledger/ledger.h"
 
 static volatile sig_atomic_t s_stop = 0;

@@ -7,7 +7,7 @@
     CPU time, so the other jobs of a shared machine skew neither side.
     Last line:
     "ledger/raw verify ratio: X.XX" (the smaller of the two sizes). */
-#include "ledger/evidence.h"
+#include "proto/verify.h"
 #include "test_ledger_fixture.h"
 #include <sodium.h>
 #include <stdio.h>

@@ -22,7 +22,7 @@
 #include <sodium.h>
 #include <sys/resource.h>
 
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "node/prober.h"
 
 static char s_dir [256];

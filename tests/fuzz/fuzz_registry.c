@@ -3,7 +3,7 @@
     every entry and draw a committee.  Properties: no crash or leak; a
     rejected snapshot always explains itself in err. */
 #include "fuzz.h"
-#include "core/registry.h"
+#include "proto/registry.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)

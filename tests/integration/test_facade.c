@@ -8,7 +8,7 @@
     Every child is killed at exit, also when a check fails. */
 #include "testutil.h"
 #include "test_facade_util.h"
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "ledger/api.h"
 #include <curl/curl.h>
 #include <ctype.h>

@@ -5,7 +5,7 @@
     against it (queries, verify-evidence offline, sla). */
 #include "test_ledger_fixture.h"
 #include "ledger/api.h"
-#include "ledger/slash.h"
+#include "proto/slash.h"
 #include "testutil.h"
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "test_facade_util.h"

@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "crypto/crypto.h"
 #include "wire/wire.h"
 

@@ -3,7 +3,7 @@
     SWIM, round timeouts,
     report de-duplication, equivocation.  No wall-clock sleeps. */
 #include "engine_net.h"
-#include "core/committee.h"
+#include "proto/committee.h"
 #include "testutil.h"
 
 #define T0 1800000000000ULL          /* virtual start, Unix ms */

@@ -5,8 +5,8 @@
     rewards, and state surviving a reopen. */
 #include "ledger/ledger.h"
 #include "ledger/api.h"
-#include "ledger/evidence.h"
-#include "ledger/slash.h"
+#include "proto/verify.h"
+#include "proto/slash.h"
 #include "test_ledger_fixture.h"
 #include "testutil.h"
 #include <msgpack.h>

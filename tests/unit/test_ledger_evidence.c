@@ -1,6 +1,6 @@
 /*  Evidence verification: a valid evidence passes, and each forgery is
     rejected with its own reason. */
-#include "ledger/evidence.h"
+#include "proto/verify.h"
 #include "test_ledger_fixture.h"
 #include "testutil.h"
 

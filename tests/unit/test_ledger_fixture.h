@@ -5,8 +5,8 @@
 #ifndef NINES_TEST_LEDGER_FIXTURE_H
 #define NINES_TEST_LEDGER_FIXTURE_H
 
-#include "core/registry.h"
-#include "core/committee.h"
+#include "proto/registry.h"
+#include "proto/committee.h"
 #include "wire/wire.h"
 
 #define LFX_MAX_VALIDATORS 128

@@ -16,9 +16,9 @@
                                     DIR/<target>/ (tests/fuzz/corpus)
 
     The file is found through NINES_SOURCE_ROOT (set by meson) or argv[1]. */
-#include "core/committee.h"
+#include "proto/committee.h"
 #include "core/engine.h"
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "wire/wire.h"
 #include "testutil.h"
 #include <errno.h>

@@ -1,5 +1,5 @@
-#include "core/registry.h"
-#include "core/committee.h"
+#include "proto/registry.h"
+#include "proto/committee.h"
 #include "testutil.h"
 #include <unistd.h>
 

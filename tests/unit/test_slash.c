@@ -3,7 +3,7 @@
     proto/LEDGER.md ("Fixed-point arithmetic") transcribed here with the
     constants read from the vectors, compared step by step with the C.
     `test_slash --write FILE` regenerates the vectors (review the diff). */
-#include "ledger/slash.h"
+#include "proto/slash.h"
 #include "testutil.h"
 #include <math.h>
 

@@ -1,4 +1,4 @@
-#include "core/committee.h"
+#include "proto/committee.h"
 #include <string.h>
 
 uint64_t

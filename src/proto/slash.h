@@ -30,8 +30,8 @@
     Nines use the binary logarithm by repeated squaring (C. S. Turner, "A
     Fast Binary Logarithm Algorithm", IEEE Signal Processing Magazine,
     2010), 10^-n uses the same exp as σ: 10^-n = e^(-n ln 10). */
-#ifndef NINES_LEDGER_SLASH_H
-#define NINES_LEDGER_SLASH_H
+#ifndef NINES_PROTO_SLASH_H
+#define NINES_PROTO_SLASH_H
 
 #include <stdint.h>
 #include "wire/wire.h"

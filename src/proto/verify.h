@@ -9,7 +9,7 @@
                             report, a vote whose pod, epoch, round or
                             verdict differs from its report's
         NINES_ENOTCOMMITTEE a signer outside the committee recomputed
-                            (src/core) for that pod and epoch
+                            (src/proto/committee.c) for that pod and epoch
         NINES_EDUPSIGNER    one signer twice in a report
         NINES_EBADSIG       a signature that does not verify for
                             "nines/vote/v1" (forged, or made for another
@@ -26,11 +26,11 @@
 
     Checks run in that order per report (fields, committee, duplicate,
     signature, per vote; then weight and times), the DOWN report first. */
-#ifndef NINES_LEDGER_EVIDENCE_H
-#define NINES_LEDGER_EVIDENCE_H
+#ifndef NINES_PROTO_VERIFY_H
+#define NINES_PROTO_VERIFY_H
 
 #include <stdint.h>
-#include "core/registry.h"
+#include "proto/registry.h"
 #include "wire/wire.h"
 
 #define NINES_EVIDENCE_SKEW_MS  30000   /* clock skew tolerated between validators and the ledger */

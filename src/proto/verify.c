@@ -1,8 +1,8 @@
-/*  Evidence verification: see evidence.h.  Each check is one pass over the
+/*  Evidence verification: see verify.h.  Each check is one pass over the
     votes so a failure is named by the first check it breaks; only the
     signature pass costs anything (one Ed25519 verification per vote). */
-#include "ledger/evidence.h"
-#include "core/committee.h"
+#include "proto/verify.h"
+#include "proto/committee.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

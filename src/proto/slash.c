@@ -1,7 +1,7 @@
 /*  Fixed-point slashing math: see slash.h for the method and its sources;
     proto/LEDGER.md ("Fixed-point arithmetic") is the normative pseudo-code
     this file follows line by line. */
-#include "ledger/slash.h"
+#include "proto/slash.h"
 #include <stdbool.h>
 
 typedef unsigned __int128 u128;

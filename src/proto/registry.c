@@ -1,5 +1,5 @@
-#include "core/registry.h"
-#include "core/committee.h"
+#include "proto/registry.h"
+#include "proto/committee.h"
 #include "base/config.h"
 #include "base/log.h"
 #include <czmq.h>
@@ -615,7 +615,7 @@ nines_registry_save (const nines_registry_t *self, const char *path)
     if (!f)
         return NINES_EIO;
     char hex [65];
-    fprintf (f, "#   nines registry snapshot (ZPL, see src/core/registry.h)\n");
+    fprintf (f, "#   nines registry snapshot (ZPL, see src/proto/registry.h)\n");
     fprintf (f, "params\n    genesis_seed = %s\n", nines_hex (hex, self->params.genesis_seed, 32));
     for (size_t i = 0; i < nines_param_ndescs; i++) {
         const nines_param_desc_t *d = &nines_param_descs [i];
