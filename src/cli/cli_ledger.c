@@ -10,7 +10,7 @@
 #include "base/config.h"
 #include "base/error.h"
 #include "cli/cli.h"
-#include "core/engine.h"
+#include "proto/ids.h"
 #include "proto/registry.h"
 #include "crypto/crypto.h"
 #include "ledger/api.h"

@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "proto/ids.h"
 #include "proto/registry.h"
 #include "wire/wire.h"
 
@@ -197,10 +198,6 @@ bool nines_engine_next_action (nines_engine_t *self, nines_action_t *action);
 
 /*  Earliest time the engine wants a tick (UINT64_MAX when idle). */
 uint64_t nines_engine_next_wakeup (nines_engine_t *self);
-
-/*  Evidence id: BLAKE2b-256("nines/evidence-id/v1" || pod || down report
-    round_id || has_up || up round_id). */
-void nines_evidence_id (const nines_evidence_t *ev, uint8_t id [NINES_HASH_BYTES]);
 
 /*  ---- queries (for the daemon's query socket and the simulator) ---- */
 

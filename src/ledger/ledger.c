@@ -6,7 +6,7 @@
 #include "ledger/api.h"
 #include "proto/verify.h"
 #include "proto/slash.h"
-#include "core/engine.h"
+#include "proto/ids.h"
 #include "store/store.h"
 #include "base/log.h"
 #include <msgpack.h>

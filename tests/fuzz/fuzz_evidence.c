@@ -1,7 +1,7 @@
 /*  Fuzz nines_evidence_decode (what the ledger's submit_evidence receives).
     Properties as fuzz_peer_msg, plus the evidence id is computable. */
 #include "fuzz.h"
-#include "core/engine.h"
+#include "proto/ids.h"
 #include "wire/wire.h"
 
 static nines_evidence_t s_ev, s_again;

@@ -17,7 +17,7 @@
 
     The file is found through NINES_SOURCE_ROOT (set by meson) or argv[1]. */
 #include "proto/committee.h"
-#include "core/engine.h"
+#include "proto/ids.h"
 #include "proto/registry.h"
 #include "wire/wire.h"
 #include "testutil.h"
