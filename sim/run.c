@@ -22,9 +22,9 @@
 #include "base/config.h"
 #include "base/error.h"
 #include "base/log.h"
-#include "cli/cli.h"
+#include "client/request.h"
 #include "proto/registry.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include <czmq.h>
 #include <errno.h>
 #include <ftw.h>
@@ -331,7 +331,7 @@ s_call (const char *endpoint, uint8_t *req, size_t len, const char *what,
 {
     uint8_t *reply = NULL;
     size_t reply_len = 0;
-    int rc = nines_cli_request (endpoint, req, len, SIM_REQ_TIMEOUT, &reply, &reply_len);
+    int rc = nines_request (endpoint, req, len, SIM_REQ_TIMEOUT, &reply, &reply_len);
     free (req);
     if (rc) {
         fprintf (stderr, "nines-sim: %s: no reply from %s (%s)\n", what, endpoint, nines_strerror (rc));
@@ -396,7 +396,7 @@ s_answers (s_run_t *run, void *endpoint)
     size_t len, reply_len;
     if (nines_ledger_req_simple ("status", NULL, &req, &len))
         return false;
-    int rc = nines_cli_request ((const char *) endpoint, req, len, 500, &reply, &reply_len);
+    int rc = nines_request ((const char *) endpoint, req, len, 500, &reply, &reply_len);
     free (req);
     free (reply);
     return rc == NINES_OK;

@@ -13,13 +13,6 @@
 
 #define NINES_CLI_TIMEOUT_MS 3000   /* default reply timeout */
 
-/*  Send one msgpack request to a ZMQ ROUTER endpoint (via a DEALER socket)
-    and wait up to timeout_ms for the reply.  *reply is malloc'd (caller
-    frees).  0, NINES_EUNAVAIL/NINES_ETIMEOUT (no answer in time: the
-    caller prints a clear error and exits non-zero), NINES_EINVAL. */
-int nines_cli_request (const char *endpoint, const uint8_t *req, size_t len,
-                       int timeout_ms, uint8_t **reply, size_t *reply_len);
-
 /*  Print a reply map.  json: the whole map as JSON on one line.  Otherwise,
     when the map has "rows" (array of maps), a table with a header of the
     first row's keys (or columns, if given, NULL-terminated); other keys are

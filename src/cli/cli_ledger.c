@@ -13,7 +13,7 @@
 #include "proto/ids.h"
 #include "proto/registry.h"
 #include "crypto/crypto.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include "proto/verify.h"
 #include "proto/slash.h"
 #include "wire/wire.h"

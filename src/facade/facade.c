@@ -29,7 +29,7 @@
 #include "base/log.h"
 #include "crypto/crypto.h"
 #include "facade/hbcheck.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include "wire/wire.h"
 #include <arpa/inet.h>
 #include <czmq.h>

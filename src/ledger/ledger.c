@@ -3,7 +3,7 @@
     (pieces, merged incidents, correlation, settlement), canary and fees,
     request handlers, queries. */
 #include "ledger/ledger.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include "proto/verify.h"
 #include "proto/slash.h"
 #include "proto/ids.h"

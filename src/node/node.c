@@ -10,7 +10,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "crypto/crypto.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include "store/store.h"
 #include "wire/wire.h"
 

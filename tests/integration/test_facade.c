@@ -9,7 +9,7 @@
 #include "testutil.h"
 #include "test_facade_util.h"
 #include "proto/registry.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include <curl/curl.h>
 #include <ctype.h>
 #include <czmq.h>

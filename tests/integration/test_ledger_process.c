@@ -4,7 +4,7 @@
     restart, and nothing is counted twice), and ninesctl's ledger commands
     against it (queries, verify-evidence offline, sla). */
 #include "test_ledger_fixture.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include "proto/slash.h"
 #include "testutil.h"
 #pragma GCC diagnostic ignored "-Wunused-function"

@@ -28,7 +28,7 @@
 #include <msgpack.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
+#include "client/request.h"
 #include "proto/registry.h"
 #include "crypto/crypto.h"
 #include "wire/wire.h"
@@ -135,7 +135,7 @@ s_raw_query (int node, const uint8_t *req, size_t len, reply_t *r)
     memset (r, 0, sizeof *r);
     msgpack_unpacked_init (&r->u);
     size_t rlen = 0;
-    int rc = nines_cli_request (s_query_ep [node], req, len, 2000, &r->raw, &rlen);
+    int rc = nines_request (s_query_ep [node], req, len, 2000, &r->raw, &rlen);
     if (rc)
         return rc;
     size_t off = 0;

@@ -4,7 +4,7 @@
     resubmission, a split-outage property, registration rules, canary and
     rewards, and state surviving a reopen. */
 #include "ledger/ledger.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include "proto/verify.h"
 #include "proto/slash.h"
 #include "test_ledger_fixture.h"

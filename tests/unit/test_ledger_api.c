@@ -1,5 +1,5 @@
 /*  Ledger API helpers: signed-message domains, replay field, builders. */
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include "testutil.h"
 
 static void

@@ -1,5 +1,5 @@
 #include "test_ledger_fixture.h"
-#include "ledger/api.h"
+#include "client/ledger_client.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

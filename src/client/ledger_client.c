@@ -1,6 +1,6 @@
 /*  nines-ledger API helpers: signed request builders and reply parsers
-    (see api.h and proto/LEDGER.md). */
-#include "ledger/api.h"
+    (see ledger_client.h and proto/LEDGER.md). */
+#include "client/ledger_client.h"
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>

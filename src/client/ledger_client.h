@@ -25,8 +25,8 @@
     Every builder below returns a complete request frame (malloc'd; the
     caller frees *out) ready for a DEALER send.  Return codes are 0 or a
     negative NINES_E*; nothing here aborts on bad input. */
-#ifndef NINES_LEDGER_API_H
-#define NINES_LEDGER_API_H
+#ifndef NINES_CLIENT_LEDGER_CLIENT_H
+#define NINES_CLIENT_LEDGER_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
