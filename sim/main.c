@@ -6,7 +6,6 @@
 #include "sim.h"
 #include "scenario.h"
 #include "base/error.h"
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,26 +42,6 @@ s_print_intervals (const char *what, uint32_t index, const nines_interval_t *iv,
     for (size_t i = 0; i < n; i++)
         printf (" [%.1fs, %.1fs)", iv [i].start_ms / 1000.0, iv [i].end_ms / 1000.0);
     printf ("\n");
-}
-
-nines_scenario_t *
-nines_sim_scenario_open (const char *path)
-{
-    char err [1024];
-    nines_scenario_t *sc = nines_scenario_load (path, err, sizeof err);
-    if (!sc)
-        fprintf (stderr, "nines-sim: %s\n", err);
-    return sc;
-}
-
-void
-nines_sim_catch (void (*fn) (int), const int *signals)
-{
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = fn;
-    for (; *signals; signals++)
-        sigaction (*signals, &sa, NULL);
 }
 
 /*  `check SCENARIO`: parse, validate, print what the timeline does. */

@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "proto/registry.h"
 #include <czmq.h>
+#include <signal.h>
 
 static const char *s_kind_names [NINES_FAULT_KIND_COUNT] = {
     "app_down", "app_unhealthy", "facade_stop", "validator_kill",
@@ -540,4 +541,26 @@ nines_interval_merge (nines_interval_t *iv, size_t n, const nines_params_t *para
         iv [out++] = iv [i];
     }
     return out;
+}
+
+/*  ---- helpers of the nines-sim subcommands ---- */
+
+nines_scenario_t *
+nines_sim_scenario_open (const char *path)
+{
+    char err [1024];
+    nines_scenario_t *sc = nines_scenario_load (path, err, sizeof err);
+    if (!sc)
+        fprintf (stderr, "nines-sim: %s\n", err);
+    return sc;
+}
+
+void
+nines_sim_catch (void (*fn) (int), const int *signals)
+{
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    for (; *signals; signals++)
+        sigaction (*signals, &sa, NULL);
 }

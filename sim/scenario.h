@@ -181,4 +181,13 @@ int nines_scenario_validator_truth (const nines_scenario_t *self, uint32_t valid
     truth into "episodes" a detected incident is compared with. */
 size_t nines_interval_merge (nines_interval_t *iv, size_t n, const nines_params_t *params);
 
+/*  For the nines-sim subcommands.  Load a scenario; on failure print the
+    one-line message ("nines-sim: FILE: section/key: expected ..., got
+    ...") to stderr and return NULL. */
+nines_scenario_t *nines_sim_scenario_open (const char *path);
+
+/*  Install fn (no SA_RESTART, so blocking calls return EINTR) for each
+    signal in the list, which ends with 0. */
+void nines_sim_catch (void (*fn) (int), const int *signals);
+
 #endif

@@ -17,13 +17,4 @@ int nines_sim_des_main (int argc, char **argv);
     pod behind a facade (demoapp.c). */
 int nines_sim_demoapp_main (int argc, char **argv);
 
-/*  Load a scenario for a subcommand; on failure print the one-line
-    message ("nines-sim: FILE: section/key: expected ..., got ...") to
-    stderr and return NULL.  (main.c) */
-nines_scenario_t *nines_sim_scenario_open (const char *path);
-
-/*  Install fn (no SA_RESTART, so blocking calls return EINTR) for each
-    signal in the list, which ends with 0.  (main.c) */
-void nines_sim_catch (void (*fn) (int), const int *signals);
-
 #endif
