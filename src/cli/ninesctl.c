@@ -224,7 +224,8 @@ s_id (const opts_t *o)
 /*  Columns shown by default for each query (the JSON has every field). */
 static const char *const cols_peers [] = { "id", "state", "incarnation", "last_ack_ms", "endpoint", NULL };
 static const char *const cols_pods [] = { "pod", "state", "last_outcome", "last_probe_ms",
-                                          "down_since_ms", "incidents", "downtime_ms", NULL };
+                                          "down_since_ms", "incidents", "downtime_ms",
+                                          "cert_not_after_ms", NULL };
 static const char *const cols_reports [] = { "kind", "pod", "epoch", "t_ms", "signers",
                                              "weight", "round_id", NULL };
 static const char *const cols_incidents [] = { "pod", "t_down", "t_up", "duration_ms", "open", NULL };

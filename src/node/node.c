@@ -66,6 +66,7 @@ typedef struct {
     uint32_t tls_us;                        /* TLS done */
     uint32_t ttfb_us;                       /* first byte */
     uint32_t total_us;                      /* whole heartbeat */
+    uint64_t cert_not_after_ms;             /* the facade certificate's notAfter, Unix ms (0: unknown) */
 } pod_timing_t;
 
 struct _nines_node_t {
@@ -710,6 +711,8 @@ s_probe_done (const nines_probe_result_t *r, void *arg)
             t->tls_us = (uint32_t) r->tls_us;
             t->ttfb_us = (uint32_t) r->ttfb_us;
             t->total_us = (uint32_t) r->total_us;
+            if (r->cert_not_after_ms)
+                t->cert_not_after_ms = r->cert_not_after_ms;
         }
     }
     if (r->outcome != NINES_OUTCOME_OK) {
@@ -1044,7 +1047,7 @@ s_q_pods (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
         pod_timing_t t = { 0 };
         if (p && self->timings)
             t = self->timings [p - self->reg->pods];
-        msgpack_pack_map (pk, 13);
+        msgpack_pack_map (pk, 14);
         nines_pack_kv_bin (pk, "pod", ps [i].pod, NINES_ID_BYTES);
         nines_pack_kv_str (pk, "state", ps [i].down ? "down" : "up");
         nines_pack_kv_str (pk, "last_outcome", ps [i].last_outcome < 0 ? "-" : nines_outcome_name (ps [i].last_outcome));
@@ -1058,6 +1061,7 @@ s_q_pods (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
         nines_pack_kv_u64 (pk, "tls_us", t.tls_us);
         nines_pack_kv_u64 (pk, "ttfb_us", t.ttfb_us);
         nines_pack_kv_u64 (pk, "total_us", t.total_us);
+        nines_pack_kv_u64 (pk, "cert_not_after_ms", t.cert_not_after_ms);
     }
     free (ps);
 }

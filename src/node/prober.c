@@ -1,11 +1,13 @@
 /*  libcurl multi_socket prober (see prober.h). */
 #include "node/prober.h"
 
+#include <czmq.h>
 #include <curl/curl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/error.h"
 #include "base/log.h"
@@ -30,6 +32,13 @@ typedef struct _transfer_t {
     struct _transfer_t *all_next;       /* list of every transfer allocated */
 } transfer_t;
 
+/*  Validity period of the leaf certificate a pod's facade last showed in a
+    TLS handshake (a kept-alive connection shows none, so it is remembered). */
+typedef struct {
+    uint64_t not_before_ms;             /* notBefore, Unix ms */
+    uint64_t not_after_ms;              /* notAfter, Unix ms */
+} cert_validity_t;
+
 typedef struct {
     curl_socket_t fd;                   /* socket */
     int what;                           /* CURL_POLL_IN / OUT / INOUT */
@@ -47,6 +56,7 @@ struct _nines_prober_t {
     transfer_t *free_list;              /* idle transfers with easy handles */
     transfer_t *all;                    /* every transfer allocated */
     size_t active;                      /* transfers in flight */
+    zhashx_t *certs;                    /* hex pod id -> cert_validity_t (owned) */
 };
 
 static uint64_t
@@ -118,7 +128,10 @@ nines_prober_new (const nines_prober_config_t *config, nines_probe_done_fn *done
     self->timer_ms = -1;
     self->watches = (watch_t *) calloc (MAX_FDS, sizeof (watch_t));
     self->multi = curl_multi_init ();
-    if (!self->watches || !self->multi) {
+    self->certs = zhashx_new ();
+    if (self->certs)
+        zhashx_set_destructor (self->certs, (zhashx_destructor_fn *) zstr_free);
+    if (!self->watches || !self->multi || !self->certs) {
         nines_prober_destroy (&self);
         return NULL;
     }
@@ -159,6 +172,7 @@ nines_prober_destroy (nines_prober_t **self_p)
     if (self->multi)
         curl_multi_cleanup (self->multi);
     free (self->watches);
+    zhashx_destroy (&self->certs);
     free ((char *) self->cfg.user_agent);
     free (self);
     *self_p = NULL;
@@ -285,6 +299,15 @@ nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
     curl_easy_setopt (e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt (e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
     curl_easy_setopt (e, CURLOPT_PINNEDPUBLICKEY, pin);
+    curl_easy_setopt (e, CURLOPT_CERTINFO, 1L);
+    /*  A connection kept alive from a handshake whose certificate was out
+        of its validity period is not reused: the facade may have a new
+        certificate by now, and only a handshake shows it. */
+    char hex [NINES_ID_HEX];
+    const cert_validity_t *known = (const cert_validity_t *) zhashx_lookup (
+        self->certs, nines_hex (hex, pod->pod, NINES_ID_BYTES));
+    curl_easy_setopt (e, CURLOPT_FRESH_CONNECT,
+                      known && (t_ms < known->not_before_ms || t_ms > known->not_after_ms) ? 1L : 0L);
     curl_easy_setopt (e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt (e, CURLOPT_SSL_VERIFYHOST, 0L);
     curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
@@ -373,6 +396,60 @@ s_info_us (CURL *e, CURLINFO info)
     return v > 0 ? (uint64_t) v : 0;
 }
 
+/*  A certificate time as libcurl's CURLINFO_CERTINFO writes it: OpenSSL's
+    ASN1_TIME_print ("Dec  3 03:42:54 2026 GMT") or, with other TLS
+    backends, "2026-12-03 03:42:54 GMT".  Unix ms, or -1. */
+static int64_t
+s_cert_time_ms (const char *text)
+{
+    time_t t = curl_getdate (text, NULL);
+    if (t == (time_t) -1) {
+        struct tm tm = { 0 };
+        if (sscanf (text, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+            return -1;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        t = timegm (&tm);
+    }
+    return t < 0 ? -1 : (int64_t) t * 1000;
+}
+
+/*  After a transfer that made a TLS handshake, remember the validity period
+    of the pod's leaf certificate (certificate 0 of CURLINFO_CERTINFO).
+    Times that do not parse leave what was known. */
+static void
+s_note_cert (nines_prober_t *self, CURL *e, const uint8_t pod [NINES_ID_BYTES])
+{
+    long connects = 0;
+    struct curl_certinfo *ci = NULL;
+    if (curl_easy_getinfo (e, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK || connects <= 0
+    ||  curl_easy_getinfo (e, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
+        return;
+    int64_t nb = -1, na = -1;
+    for (struct curl_slist *s = ci->certinfo [0]; s; s = s->next) {
+        if (strncmp (s->data, "Start date:", 11) == 0)
+            nb = s_cert_time_ms (s->data + 11);
+        else
+        if (strncmp (s->data, "Expire date:", 12) == 0)
+            na = s_cert_time_ms (s->data + 12);
+    }
+    if (nb < 0 || na < 0)
+        return;
+    char hex [NINES_ID_HEX];
+    nines_hex (hex, pod, NINES_ID_BYTES);
+    cert_validity_t *v = (cert_validity_t *) zhashx_lookup (self->certs, hex);
+    if (!v) {
+        v = (cert_validity_t *) calloc (1, sizeof *v);
+        if (!v || zhashx_insert (self->certs, hex, v)) {
+            free (v);
+            return;
+        }
+    }
+    v->not_before_ms = (uint64_t) nb;
+    v->not_after_ms = (uint64_t) na;
+}
+
 /*  True when one of the pod's facade keys signed the response. */
 static bool
 s_signed_by_pod (const transfer_t *t, const nines_hb_resp_t *resp)
@@ -407,8 +484,22 @@ s_finish (nines_prober_t *self, CURL *e, CURLcode code)
     r.tls_us = s_info_us (e, CURLINFO_APPCONNECT_TIME_T);
     r.ttfb_us = s_info_us (e, CURLINFO_STARTTRANSFER_TIME_T);
     r.total_us = s_info_us (e, CURLINFO_TOTAL_TIME_T);
+    s_note_cert (self, e, t->pod);
+    char hex [NINES_ID_HEX];
+    const cert_validity_t *cert = (const cert_validity_t *) zhashx_lookup (
+        self->certs, nines_hex (hex, t->pod, NINES_ID_BYTES));
+    if (cert) {
+        r.cert_not_before_ms = cert->not_before_ms;
+        r.cert_not_after_ms = cert->not_after_ms;
+    }
     if (code != CURLE_OK)
         r.outcome = s_classify (code);
+    else
+    /*  The pin stands in for the CA chain and the host name, not for the
+        validity period: users' clients reject a certificate before its
+        notBefore or after its notAfter (RFC 5280 4.1.2.5), so must we. */
+    if (cert && (t->t_ms < cert->not_before_ms || t->t_ms > cert->not_after_ms))
+        r.outcome = NINES_OUTCOME_TLS;
     else
     if (r.http_status != 200 || !t->has_resp_hdr
     ||  nines_hb_resp_parse (t->resp_hdr, strlen (t->resp_hdr), &r.resp)

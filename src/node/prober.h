@@ -4,14 +4,21 @@
 
     Each heartbeat is an ordinary HTTPS request (the pod's method and path)
     carrying the Nines-Heartbeat request header (wire/heartbeat.h).  TLS
-    trust is the pod's SPKI pin from the registry (CURLOPT_PINNEDPUBLICKEY);
+    trust is the pod's SPKI pins from the registry (CURLOPT_PINNEDPUBLICKEY,
+    any of them);
     CA, peer and host verification are off because facades use self-signed
     certificates.  Connections are kept alive and reused per facade.
 
     Outcome classes (DESIGN.md section 6): ok (200 with a valid facade
     signature and a healthy app status), app_unhealthy (signed, app status
-    0 or >= 500), timeout, refused, tls (handshake or pin mismatch), http
-    (bad status, missing or invalid signature), dns. */
+    0 or >= 500), timeout, refused, tls (handshake failure, a certificate
+    matching none of the pod's pins, or one outside its validity period at
+    the request time), http (bad status, missing or invalid signature), dns.
+
+    The validity period comes from libcurl's CURLINFO_CERTINFO after each
+    handshake and is remembered per pod, since a kept-alive connection
+    shows no certificate; a pod whose certificate was out of its period is
+    probed on a fresh connection next time. */
 #ifndef NINES_PROBER_H
 #define NINES_PROBER_H
 
@@ -48,6 +55,9 @@ typedef struct {
     uint64_t tls_us;                /* TLS handshake done */
     uint64_t ttfb_us;               /* first response byte */
     uint64_t total_us;              /* transfer done */
+    uint64_t cert_not_before_ms;    /* the pod's leaf certificate notBefore, Unix ms (0: unknown) */
+    uint64_t cert_not_after_ms;     /* its notAfter, Unix ms (0: unknown): an expired or
+                                       not yet valid certificate is outcome tls */
 } nines_probe_result_t;
 
 typedef void (nines_probe_done_fn) (const nines_probe_result_t *result, void *arg);

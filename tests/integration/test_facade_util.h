@@ -32,10 +32,13 @@
 /*  ---- certificate ---- */
 
 /*  Write a fresh P-256 key and a self-signed certificate for 127.0.0.1
-    (CN and SAN) to crt_path / key_path (PEM), and the curl pin of its
-    public key ("sha256//<base64>") into pin (>= 64 bytes).  0 or -1. */
+    (CN and SAN), valid from now + not_before_s to now + not_after_s
+    (seconds, negative in the past), to crt_path / key_path (PEM), and the
+    curl pin of its public key ("sha256//<base64>") into pin (>= 64 bytes).
+    0 or -1. */
 static inline int
-tf_make_cert (const char *crt_path, const char *key_path, char *pin, size_t pin_size)
+tf_make_cert_valid (const char *crt_path, const char *key_path, char *pin, size_t pin_size,
+                    long not_before_s, long not_after_s)
 {
     int rc = -1;
     EVP_PKEY *pkey = EVP_EC_gen ("P-256");
@@ -45,8 +48,8 @@ tf_make_cert (const char *crt_path, const char *key_path, char *pin, size_t pin_
         goto done;
     X509_set_version (x509, 2);
     ASN1_INTEGER_set (X509_get_serialNumber (x509), (long) time (NULL));
-    X509_gmtime_adj (X509_getm_notBefore (x509), -3600);
-    X509_gmtime_adj (X509_getm_notAfter (x509), 86400L * 365);
+    X509_gmtime_adj (X509_getm_notBefore (x509), not_before_s);
+    X509_gmtime_adj (X509_getm_notAfter (x509), not_after_s);
     X509_set_pubkey (x509, pkey);
     X509_NAME *name = X509_get_subject_name (x509);
     X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const unsigned char *) "127.0.0.1", -1, -1, 0);
@@ -86,6 +89,13 @@ done:
     X509_free (x509);
     EVP_PKEY_free (pkey);
     return rc;
+}
+
+/*  The same, valid from an hour ago for a year. */
+static inline int
+tf_make_cert (const char *crt_path, const char *key_path, char *pin, size_t pin_size)
+{
+    return tf_make_cert_valid (crt_path, key_path, pin, pin_size, -3600, 86400L * 365);
 }
 
 /*  ---- child processes with captured output ---- */

@@ -496,6 +496,22 @@ test_outage (void)
         fprintf (stderr, "ninesd 0 output:\n%s\n", s_node [0]->log);
     /*  The pod with the wrong pin fails TLS (pin mismatch), not anything else. */
     CHECK (s_wait_outcome (0, s_badpod, "tls", 5000));
+    {
+        /*  `pods` shows the notAfter of pod 0's certificate (made for a year). */
+        reply_t r;
+        if (s_query (0, "pods", s_pod [0], &r) == 0 && r.ok) {
+            const msgpack_object *rows = s_get (&r.u.data, "rows");
+            CHECK (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 1);
+            if (rows && rows->type == MSGPACK_OBJECT_ARRAY && rows->via.array.size == 1) {
+                uint64_t not_after = s_u64 (&rows->via.array.ptr [0], "cert_not_after_ms");
+                uint64_t year = 365 * 86400000ULL;
+                CHECK (not_after > tf_now_ms () + year - 3600000 && not_after <= tf_now_ms () + year);
+            }
+        }
+        else
+            CHECK (false);
+        s_reply_free (&r);
+    }
 
     /*  Stop app 0: a DOWN report, also on node 3's report stream. */
     char pub [64];
