@@ -205,17 +205,7 @@ nines_hash (uint8_t out [NINES_HASH_BYTES], int nparts, ...)
 uint64_t
 nines_hash_u64 (const uint8_t digest [NINES_HASH_BYTES])
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | digest [i];
-    return v;
-}
-
-void
-nines_le64 (uint8_t out [8], uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        out [i] = (uint8_t) (v >> (8 * i));
+    return nines_get_le64 (digest);
 }
 
 char *
@@ -314,10 +304,7 @@ nines_rng_u64 (nines_rng_t *rng)
 {
     if (rng->pool_left < 8)
         s_rng_refill (rng);
-    const uint8_t *p = rng->pool + sizeof rng->pool - rng->pool_left;
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p [i];
+    uint64_t v = nines_get_le64 (rng->pool + sizeof rng->pool - rng->pool_left);
     rng->pool_left -= 8;
     return v;
 }

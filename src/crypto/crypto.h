@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "base/bytes.h"
 #include "base/error.h"
 
 #define NINES_ID_BYTES      32   /* Ed25519 public key = identity */
@@ -94,9 +95,6 @@ void nines_hash (uint8_t out [NINES_HASH_BYTES], int nparts, ...);
 /*  The first 8 bytes of a BLAKE2b-256 digest, little-endian: the sortition
     and committee ranking value H(...) of DESIGN.md section 6. */
 uint64_t nines_hash_u64 (const uint8_t digest [NINES_HASH_BYTES]);
-
-/*  Little-endian encoding of a 64-bit value (le64 of DESIGN.md). */
-void nines_le64 (uint8_t out [8], uint64_t v);
 
 /*  Lowercase hex; out must hold 2*len+1 bytes.  Returns out. */
 char *nines_hex (char *out, const uint8_t *bin, size_t len);

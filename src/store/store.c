@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "base/bytes.h"
 #include "base/log.h"
 #include <lmdb.h>
 #include <errno.h>
@@ -245,8 +246,7 @@ int
 nines_store_put_u64 (nines_store_t *self, const char *db, const char *key, uint64_t value)
 {
     uint8_t le [8];
-    for (int i = 0; i < 8; i++)
-        le [i] = (uint8_t) (value >> (8 * i));
+    nines_le64 (le, value);
     return nines_store_put (self, db, key, strlen (key), le, sizeof le);
 }
 
@@ -262,11 +262,8 @@ nines_store_get_u64 (nines_store_t *self, const char *db, const char *key, uint6
         free (val);
         return NINES_EMALFORMED;
     }
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | ((uint8_t *) val) [i];
+    *value = nines_get_le64 (val);
     free (val);
-    *value = v;
     return NINES_OK;
 }
 

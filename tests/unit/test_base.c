@@ -1,3 +1,4 @@
+#include "base/bytes.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/config.h"
@@ -139,9 +140,26 @@ test_config_negative (void)
     CHECK_RC (nines_parse_ppm ("1000001ppm", &ppm), NINES_EINVAL);
 }
 
+/*  Byte order, against bytes written out by hand. */
+static void
+test_bytes (void)
+{
+    const uint64_t v = 0x0102030405060708ULL;
+    const uint8_t le [8] = { 8, 7, 6, 5, 4, 3, 2, 1 }, be [8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    uint8_t out [8];
+    nines_le64 (out, v);
+    CHECK (memcmp (out, le, 8) == 0);
+    nines_be64 (out, v);
+    CHECK (memcmp (out, be, 8) == 0);
+    CHECK_EQ (nines_get_le64 (le), v);
+    CHECK_EQ (nines_get_be64 (be), v);
+    CHECK_EQ (nines_get_le64 ((const uint8_t []) { 0xff, 0, 0, 0, 0, 0, 0, 0x80 }), 0x80000000000000ffULL);
+}
+
 int
 main (void)
 {
+    RUN (test_bytes);
     RUN (test_errors);
     RUN (test_config);
     RUN (test_config_negative);
