@@ -76,7 +76,7 @@ s_verify_report (const nines_registry_t *reg, const nines_report_t *r, int kind,
     const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
     const nines_validator_info_t *who [NINES_REPORT_MAX_VOTES];
     uint64_t total = 0;
-    size_t c = p->committee > NINES_REPORT_MAX_VOTES ? NINES_REPORT_MAX_VOTES : p->committee;
+    size_t c = nines_registry_committee_size (reg);
     size_t n = nines_registry_committee (reg, r->pod, r->epoch, c, members, &total);
     for (size_t i = 0; !rc && i < r->n_votes; i++) {
         who [i] = NULL;

@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     for (size_t i = 0; i < reg->n_pods; i++) {
         FUZZ_CHECK (nines_registry_pod (reg, reg->pods [i].pod) == &reg->pods [i]);
         const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
-        size_t c = reg->params.committee < NINES_REPORT_MAX_VOTES ? reg->params.committee : NINES_REPORT_MAX_VOTES;
+        size_t c = nines_registry_committee_size (reg);
         uint64_t total = 0;
         size_t n = nines_registry_committee (reg, reg->pods [i].pod, 1, c, members, &total);
         FUZZ_CHECK (n <= c && n <= reg->n_eligible);
