@@ -187,11 +187,11 @@ nines_ledger_req_submit_evidence (const nines_evidence_t *ev, const uint8_t from
 {
     if (!ev || !from)
         return NINES_EINVAL;
-    uint8_t *buf = malloc (2 * NINES_PEER_MSG_MAX);
+    uint8_t *buf = malloc (NINES_EVIDENCE_MAX);
     if (!buf)
         return NINES_ENOMEM;
     size_t n = 0;
-    int rc = nines_evidence_encode (ev, buf, 2 * NINES_PEER_MSG_MAX, &n);
+    int rc = nines_evidence_encode (ev, buf, NINES_EVIDENCE_MAX, &n);
     if (rc) {
         free (buf);
         return rc;

@@ -1880,7 +1880,7 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
         if (now < o->next_at)
             continue;
         size_t len = 0;
-        static uint8_t buf [2 * NINES_PEER_MSG_MAX];
+        static uint8_t buf [NINES_EVIDENCE_MAX];
         if (nines_evidence_encode (o->ev, buf, sizeof buf, &len) == 0) {
             nines_action_t *a = s_push (self, NINES_ACT_SUBMIT);
             if (a) {

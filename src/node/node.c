@@ -593,7 +593,7 @@ s_persist_outbox (nines_node_t *self)
     if (!evs)
         return;
     n = nines_engine_outbox (self->engine, evs, n);
-    size_t cap = 2 * NINES_PEER_MSG_MAX;
+    size_t cap = NINES_EVIDENCE_MAX;
     uint8_t *buf = (uint8_t *) malloc (cap);
     for (size_t i = 0; buf && i < n; i++) {
         uint8_t id [NINES_HASH_BYTES];

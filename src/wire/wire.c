@@ -707,7 +707,7 @@ int
 nines_evidence_decode (const uint8_t *buf, size_t len, nines_evidence_t *ev)
 {
     msgpack_unpacked u;
-    int rc = s_unpack (buf, len, 2 * NINES_PEER_MSG_MAX, &u);
+    int rc = s_unpack (buf, len, NINES_EVIDENCE_MAX, &u);
     const msgpack_object *items = NULL;
     uint64_t version = 0;
     ev->has_up = false;

@@ -28,6 +28,7 @@
 #define NINES_WIRE_VERSION        1
 #define NINES_PEER_MSG_MAX        (64 * 1024)  /* largest peer frame, bytes */
 #define NINES_QUERY_MAX           (64 * 1024)  /* largest query request, bytes */
+#define NINES_EVIDENCE_MAX        (2 * NINES_PEER_MSG_MAX) /* largest encoded EVIDENCE (two reports), bytes */
 #define NINES_REPORT_MAX_VOTES    64           /* votes per quorum report */
 #define NINES_VOTE_SIGNED_MAX     256          /* encoded vote body, bytes */
 #define NINES_PIGGYBACK_MAX       8            /* membership updates per message */
