@@ -624,14 +624,27 @@ s_gossip_update (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], uint8_
 
 static void s_suspect_add (nines_engine_t *self, const member_t *m, uint64_t since);
 
+/*  Apply a piggybacked membership update (PROTOCOL.md 7, SWIM §4.2).
+    Incarnations never wrap and cannot be run up: an update more than
+    NINES_INCARNATION_STEP above the incarnation we know, or a suspicion
+    or death at UINT64_MAX (which no refutation could top), is ignored.
+    Otherwise one message from any registered validator declaring another
+    dead at the largest incarnation made every peer hold it dead for good:
+    its refutation, incarnation + 1, wrapped to 0 (issue 11 item 4).  With
+    the step bound, raising a member to the top takes 2^44 accepted
+    updates; an honest member refutes once per suspicion. */
 static void
 s_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint64_t now)
 {
+    bool accusation = u->state != NINES_MEMBER_ALIVE;
+    if (accusation && u->incarnation == UINT64_MAX)
+        return;
     if (s_is_me (self, u->id)) {
         /* Refute suspicion or death with a higher incarnation (SWIM §4.2);
            being suspected also raises our local health multiplier
            (Lifeguard §3.1). */
-        if (u->state != NINES_MEMBER_ALIVE && u->incarnation >= self->incarnation) {
+        if (accusation && u->incarnation >= self->incarnation
+        &&  u->incarnation - self->incarnation <= NINES_INCARNATION_STEP) {
             self->incarnation = u->incarnation + 1;
             s_gossip_update (self, self->kp.pk, NINES_MEMBER_ALIVE, self->incarnation);
             if (self->lhm < self->cfg.lhm_max)
@@ -640,13 +653,12 @@ s_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint64_t n
         return;
     }
     member_t *m = s_member (self, u->id);
-    if (!m)
+    if (!m || (u->incarnation > m->incarnation && u->incarnation - m->incarnation > NINES_INCARNATION_STEP))
         return;
     bool take = false;
     switch (u->state) {
         case NINES_MEMBER_ALIVE:
-            take = u->incarnation > m->incarnation
-                || (m->state == NINES_MEMBER_ALIVE && u->incarnation == m->incarnation && false);
+            take = u->incarnation > m->incarnation;
             break;
         case NINES_MEMBER_SUSPECT:
             take = m->state != NINES_MEMBER_DEAD
@@ -1977,13 +1989,22 @@ nines_engine_restore_evidence (nines_engine_t *self, const uint8_t *data, size_t
     return rc;
 }
 
+void
+nines_engine_restore_incarnation (nines_engine_t *self, uint64_t incarnation)
+{
+    if (incarnation == UINT64_MAX)
+        incarnation--;
+    if (incarnation > self->incarnation)
+        self->incarnation = incarnation;
+}
+
 /*  ---- queries ---- */
 
 void
 nines_engine_stats (nines_engine_t *self, nines_engine_stats_t *stats)
 {
     *stats = self->stats;
-    stats->incarnation = (uint32_t) self->incarnation;
+    stats->incarnation = self->incarnation;
     stats->lhm = self->lhm;
 }
 

@@ -90,6 +90,12 @@ typedef enum {
 
 #define NINES_HEALTH_MAX 64         /* largest self-health window */
 
+/*  Largest rise of a member's incarnation one membership update may make
+    (PROTOCOL.md 7): an update further above the incarnation a receiver
+    knows is ignored, so nobody can run a member's incarnation up to the
+    top of the u64 range, where it could no longer refute. */
+#define NINES_INCARNATION_STEP (1ULL << 20)
+
 /*  "all" or "committee" into *scope: 0, or NINES_EINVAL for anything else
     (config files and command lines). */
 int nines_report_scope_parse (const char *text, uint32_t *scope);
@@ -192,6 +198,12 @@ int nines_engine_restore_report (nines_engine_t *self, const uint8_t *data, size
     the next tick).  0 or a decode error. */
 int nines_engine_restore_evidence (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now);
 
+/*  Restore our own SWIM incarnation persisted before a restart: raised to
+    incarnation (never lowered; at most UINT64_MAX - 1), so that peers that
+    hold us dead at an incarnation far above 0 still take our refutation
+    (updates rising more than NINES_INCARNATION_STEP are ignored). */
+void nines_engine_restore_incarnation (nines_engine_t *self, uint64_t incarnation);
+
 /*  Pop the next action; false when none.  The caller owns action->data
     and frees it with nines_action_clear. */
 bool nines_engine_next_action (nines_engine_t *self, nines_action_t *action);
@@ -219,7 +231,7 @@ typedef struct {
     uint64_t misbehaviours;         /* equivocations detected */
     bool degraded;                  /* self-health says our network is bad */
     uint64_t epoch;                 /* current epoch */
-    uint32_t incarnation;           /* our SWIM incarnation */
+    uint64_t incarnation;           /* our SWIM incarnation */
     uint32_t lhm;                   /* Lifeguard local health multiplier */
 } nines_engine_stats_t;
 

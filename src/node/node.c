@@ -28,7 +28,8 @@
 #define DB_INCIDENTS "incidents"    /* pod || be64(t_down) -> incident_rec_t */
 #define DB_OUTBOX    "outbox"       /* evidence id -> encoded evidence (unacknowledged) */
 #define DB_EVIDENCE  "evidence"     /* evidence id -> u8 len || verdict || encoded evidence */
-#define DB_MEMBERS   "members"      /* member id -> member_rec_t */
+#define DB_MEMBERS   "members"      /* member id -> member_rec_t (our own id: our
+                                       incarnation, restored at start) */
 static const char *const s_dbs [] = { DB_REPORTS, DB_INCIDENTS, DB_OUTBOX, DB_EVIDENCE,
                                       DB_MEMBERS, NULL };
 
@@ -1443,6 +1444,12 @@ s_save_members (nines_node_t *self)
             nines_le64 (rec.last_ack, m [i].last_ack_ms);
             nines_txn_put (txn, DB_MEMBERS, m [i].id, NINES_ID_BYTES, &rec, sizeof rec);
         }
+        nines_engine_stats_t st;
+        nines_engine_stats (self->engine, &st);
+        member_rec_t own = { .state = NINES_MEMBER_ALIVE };
+        nines_le64 (own.incarnation, st.incarnation);
+        nines_le64 (own.last_ack, 0);
+        nines_txn_put (txn, DB_MEMBERS, self->kp.pk, NINES_ID_BYTES, &own, sizeof own);
         if (nines_txn_commit (&txn))
             nines_warn ("cannot save the membership snapshot");
     }
@@ -1472,6 +1479,15 @@ s_restore (nines_node_t *self)
     if (ok || pending)
         nines_info ("restored %zu reports and %zu unacknowledged evidence from %s", ok, pending,
                     self->cfg.data);
+    /* Our own incarnation: peers holding us dead far above 0 take only a
+       refutation within NINES_INCARNATION_STEP of what they know. */
+    void *own = NULL;
+    size_t own_len = 0;
+    if (nines_store_get (self->store, DB_MEMBERS, self->kp.pk, NINES_ID_BYTES, &own, &own_len) == 0
+    &&  own_len == sizeof (member_rec_t)) {
+        nines_engine_restore_incarnation (self->engine, s_get_le64 (((member_rec_t *) own)->incarnation));
+    }
+    free (own);
 }
 
 /*  ---- life cycle ---- */

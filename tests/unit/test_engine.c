@@ -441,6 +441,102 @@ test_swim (void)
     net_destroy (&net);
 }
 
+/*  Membership attack (issue 11 item 4): one PING from a registered
+    validator (1) to validator 0 piggybacks "validator 3 is dead at
+    incarnation inc" (engine 0 must accept the frame itself). */
+static void
+s_declare_dead (net_t *net, size_t victim, uint64_t inc)
+{
+    nines_peer_msg_t *msg = calloc (1, sizeof *msg);
+    uint8_t *buf = malloc (NINES_PEER_MSG_MAX);
+    msg->type = NINES_MSG_PING;
+    memcpy (msg->from, net->keys [1].pk, NINES_ID_BYTES);
+    msg->u.ping.seq = 77;
+    memcpy (msg->u.ping.target, net->keys [0].pk, NINES_ID_BYTES);
+    msg->n_updates = 1;
+    memcpy (msg->updates [0].id, net->keys [victim].pk, NINES_ID_BYTES);
+    msg->updates [0].state = NINES_MEMBER_DEAD;
+    msg->updates [0].incarnation = inc;
+    size_t len = 0;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, NINES_PEER_MSG_MAX, &len), 0);
+    CHECK_RC (net_inject (net, 0, buf, len), 0);
+    free (buf);
+    free (msg);
+}
+
+/*  Every engine but victim holds victim alive at an incarnation in
+    [lo, hi]. */
+static void
+s_check_alive (net_t *net, size_t victim, uint64_t lo, uint64_t hi)
+{
+    for (size_t i = 0; i < net->n; i++) {
+        if (i == victim)
+            continue;
+        nines_member_info_t m [16];
+        size_t n = nines_engine_members (net->engines [i], m, 16);
+        for (size_t k = 0; k < n; k++)
+            if (!memcmp (m [k].id, net->keys [victim].pk, 32)) {
+                CHECK_EQ (m [k].state, NINES_MEMBER_ALIVE);
+                CHECK (m [k].incarnation >= lo && m [k].incarnation <= hi);
+            }
+    }
+}
+
+/*  A single message cannot evict a live validator: a death at the largest
+    incarnation, or any rise beyond NINES_INCARNATION_STEP, is ignored; a
+    death within the step is refuted (incarnation + 1, no wrap) and the
+    victim keeps getting reports; and a victim that restarts with its
+    persisted incarnation and is held dead is told so, refutes and
+    rejoins (the old code wrapped the refutation to 0: dead for good). */
+static void
+test_swim_no_eviction (void)
+{
+    nines_params_t p = s_params ();
+    outage_t o = { 0, T0 + 40000, T0 + 50000 };
+    net_t *net = net_new (6, NULL, 1, &p, 41, T0);
+    net->truth = s_truth;
+    net->truth_arg = &o;
+    net_run (net, T0 + 5000);
+    s_declare_dead (net, 3, UINT64_MAX);            /* the issue's attack */
+    s_declare_dead (net, 3, UINT64_MAX - 1);        /* a rise beyond the step */
+    s_declare_dead (net, 3, NINES_INCARNATION_STEP + 1);
+    net_run (net, T0 + 15000);
+    s_check_alive (net, 3, 0, 0);
+    nines_engine_stats_t st;
+    nines_engine_stats (net->engines [3], &st);
+    CHECK_EQ (st.incarnation, 0);
+    /* The largest rise accepted: everyone takes the death, the victim
+       refutes at once and is alive again one incarnation higher. */
+    s_declare_dead (net, 3, NINES_INCARNATION_STEP);
+    net_run (net, T0 + 25000);
+    s_check_alive (net, 3, NINES_INCARNATION_STEP + 1, NINES_INCARNATION_STEP + 1);
+    nines_engine_stats (net->engines [3], &st);
+    CHECK_EQ (st.incarnation, NINES_INCARNATION_STEP + 1);
+    /* And it is still sent every report. */
+    net_run (net, T0 + 60000);
+    CHECK (net->first_down_ms > o.from && net->first_up_ms > o.to);
+    CHECK (net->reports [3] >= 2);
+    /* The victim restarts with the incarnation it persisted and is cut off
+       long enough to be held dead; when it answers again it is told so and
+       rejoins above the incarnation it was held dead at. */
+    nines_engine_destroy (&net->engines [3]);
+    uint8_t seed [32] = { 41, 3 };
+    net->engines [3] = nines_engine_new (&net->keys [3], seed, NULL);
+    nines_engine_set_registry (net->engines [3], net->reg, net->now);
+    nines_engine_restore_incarnation (net->engines [3], st.incarnation);
+    net->cut [3] = true;
+    net_run (net, T0 + 80000);
+    nines_member_info_t m [16];
+    size_t n = nines_engine_members (net->engines [0], m, 16);
+    for (size_t k = 0; k < n; k++)
+        if (!memcmp (m [k].id, net->keys [3].pk, 32))
+            CHECK_EQ (m [k].state, NINES_MEMBER_DEAD);
+    net->cut [3] = false;
+    net_run (net, T0 + 110000);
+    s_check_alive (net, 3, NINES_INCARNATION_STEP + 2, NINES_INCARNATION_STEP + 2);
+    net_destroy (&net);
+}
+
 /*  Suspicion without death: a member slow for less than the suspicion
     timeout is suspected and then refutes. */
 static void
@@ -871,6 +967,7 @@ main (void)
     RUN (test_self_health_staggered);
     RUN (test_swim);
     RUN (test_swim_suspect_refute);
+    RUN (test_swim_no_eviction);
     RUN (test_round_timeout);
     RUN (test_equivocation);
     RUN (test_determinism);
