@@ -38,4 +38,27 @@ t_done (const char *name)
     return t_failures ? 1 : 0;
 }
 
+/*  The value of `name = value` in proto/vectors.txt (found through
+    NINES_SOURCE_ROOT) as bytes decoded from hex into out (cap bytes):
+    the length, or 0 when the file or the line is missing or not hex. */
+static inline size_t
+t_vector_bytes (const char *name, unsigned char *out, size_t cap)
+{
+    const char *root = getenv ("NINES_SOURCE_ROOT");
+    char path [1024], line [4096];
+    snprintf (path, sizeof path, "%s/proto/vectors.txt", root ? root : ".");
+    FILE *f = fopen (path, "r");
+    size_t n = 0, nl = strlen (name);
+    while (f && !n && fgets (line, sizeof line, f))
+        if (strncmp (line, name, nl) == 0 && strncmp (line + nl, " = ", 3) == 0) {
+            const char *h = line + nl + 3;
+            unsigned v;
+            while (n < cap && sscanf (h + 2 * n, "%2x", &v) == 1 && h [2 * n + 1] > ' ')
+                out [n++] = (unsigned char) v;
+        }
+    if (f)
+        fclose (f);
+    return n;
+}
+
 #endif

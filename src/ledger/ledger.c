@@ -1824,10 +1824,8 @@ nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint6
     char err [384] = "";
     nines_query_t *q = NULL;
     int rc = nines_query_parse (req, len, &q);
-    if (rc) {
-        snprintf (err, sizeof err, "%s: request is not a msgpack map with an op", nines_errname (rc));
-        return nines_reply_error (err, reply, reply_len);
-    }
+    if (rc)
+        return nines_reply_bad_query (rc, reply, reply_len);
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init (&sb);
@@ -1838,7 +1836,13 @@ nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint6
     for (size_t i = 0; i < sizeof s_ops / sizeof s_ops [0] && !fn; i++)
         if (strcmp (s_ops [i].op, nines_query_op (q)) == 0)
             fn = s_ops [i].fn;
-    rc = fn ? fn (&r) : s_fail (&r, NINES_EINVAL, "unknown op '%.64s'", nines_query_op (q));
+    if (!fn) {
+        msgpack_sbuffer_destroy (&sb);
+        rc = nines_reply_unknown_op (nines_query_op (q), reply, reply_len);
+        nines_query_destroy (&q);
+        return rc;
+    }
+    rc = fn (&r);
     nines_query_destroy (&q);
     if (rc) {
         msgpack_sbuffer_destroy (&sb);

@@ -1319,15 +1319,18 @@ s_q_evidence (nines_node_t *self, msgpack_packer *pk)
     nines_store_iter_prefix (self->store, DB_EVIDENCE, NULL, 0, s_ev_row, &it);
 }
 
-/*  Answer one request into sb; returns false with an error text set. */
+/*  Answer one request into sb; returns false with *code (a NINES_E* code)
+    and an error text set (the reply's error is "<code's name>: <text>"),
+    or with *error NULL for an op it does not know. */
 static bool
-s_answer (nines_node_t *self, nines_query_t *q, msgpack_packer *pk, const char **error)
+s_answer (nines_node_t *self, nines_query_t *q, msgpack_packer *pk, int *code, const char **error)
 {
     const char *op = nines_query_op (q);
     uint8_t pod [NINES_ID_BYTES];
     int rc = 0;
     bool has_pod = s_pod_filter (q, pod, &rc);
     if (rc) {
+        *code = NINES_EMALFORMED;
         *error = "pod: expected bin 32 (a pod id)";
         return false;
     }
@@ -1341,7 +1344,8 @@ s_answer (nines_node_t *self, nines_query_t *q, msgpack_packer *pk, const char *
         uint64_t limit = REPORTS_LIMIT;
         rc = nines_query_u64 (q, "limit", &limit);
         if (rc && rc != NINES_ENOTFOUND) {
-            *error = "limit: expected an unsigned integer";
+            *code = NINES_EMALFORMED;
+        *error = "limit: expected an unsigned integer";
             return false;
         }
         s_q_reports (self, pk, has_pod ? pod : NULL, limit);
@@ -1354,12 +1358,14 @@ s_answer (nines_node_t *self, nines_query_t *q, msgpack_packer *pk, const char *
         s_q_evidence (self, pk);
     else if (!strcmp (op, "fault")) {
         if (!self->cfg.fault_hooks) {
-            *error = "fault hooks are disabled (node/fault_hooks = 0)";
+            *code = NINES_EPERM;
+        *error = "fault hooks are disabled (node/fault_hooks = 0)";
             return false;
         }
         bool iso = false;
         if (nines_query_bool (q, "isolate", &iso)) {
-            *error = "isolate: expected a boolean";
+            *code = NINES_EMALFORMED;
+        *error = "isolate: expected a boolean";
             return false;
         }
         self->isolated = iso;
@@ -1370,7 +1376,7 @@ s_answer (nines_node_t *self, nines_query_t *q, msgpack_packer *pk, const char *
         nines_pack_kv_bool (pk, "isolated", iso);
     }
     else {
-        *error = "unknown op (expected status, peers, pods, reports, incidents, nines, evidence, fault)";
+        *error = NULL;
         return false;
     }
     return true;
@@ -1398,21 +1404,22 @@ s_on_query (nines_node_t *self)
     msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
     nines_query_t *q = NULL;
     const char *error = NULL;
-    char errbuf [128];
+    int code = 0;
+    uint8_t *out = NULL;
+    size_t len = 0;
     int rc = req ? nines_query_parse (zframe_data (req), zframe_size (req), &q) : NINES_EMALFORMED;
-    if (rc) {
-        snprintf (errbuf, sizeof errbuf, "malformed request: %s (expected a msgpack map with an \"op\" string)",
-                  nines_strerror (rc));
-        error = errbuf;
-    }
+    if (rc)
+        nines_reply_bad_query (rc, &out, &len);
     else
-    if (!s_answer (self, q, &pk, &error))
+    if (!s_answer (self, q, &pk, &code, &error)) {
         msgpack_sbuffer_clear (&sb);
-    if (error) {
+        if (!error)
+            nines_reply_unknown_op (nines_query_op (q), &out, &len);
+        else
+            nines_reply_fail (code, error, &out, &len);
+    }
+    if (out) {
         self->query_bad++;
-        uint8_t *out = NULL;
-        size_t len = 0;
-        nines_reply_error (error, &out, &len);
         zmsg_addmem (reply, out, len);
         free (out);
     }

@@ -954,9 +954,7 @@ nines_query_parse (const uint8_t *buf, size_t len, nines_query_t **query_p)
         if (!op)
             rc = NINES_EMALFORMED;
         else
-            rc = s_str (op, q->op, sizeof q->op);
-        if (rc == NINES_ETOOBIG)
-            rc = NINES_EMALFORMED;
+            rc = s_str (op, q->op, sizeof q->op);      /* 64 bytes or more: NINES_ETOOBIG */
     }
     if (rc) {
         nines_query_destroy (&q);
@@ -1082,4 +1080,27 @@ nines_reply_error (const char *text, uint8_t **out, size_t *len)
     *out = (uint8_t *) sb.data;     /* malloc'd by the sbuffer: caller frees */
     *len = sb.size;
     return *out ? NINES_OK : NINES_ENOMEM;
+}
+
+int
+nines_reply_fail (int code, const char *detail, uint8_t **out, size_t *len)
+{
+    char text [512];
+    snprintf (text, sizeof text, "%s: %s", nines_errname (code), detail);
+    return nines_reply_error (text, out, len);
+}
+
+int
+nines_reply_bad_query (int rc, uint8_t **out, size_t *len)
+{
+    return nines_reply_fail (rc, "request is not a msgpack map of str keys with an op str of at most 63 bytes",
+                             out, len);
+}
+
+int
+nines_reply_unknown_op (const char *op, uint8_t **out, size_t *len)
+{
+    char detail [96];
+    snprintf (detail, sizeof detail, "unknown op '%s'", op);
+    return nines_reply_fail (NINES_EINVAL, detail, out, len);
 }

@@ -348,4 +348,20 @@ void nines_pack_kv_bin (struct msgpack_packer *pk, const char *key, const uint8_
     sbuffer-owned buffer: *out (malloc'd, caller frees) and *len. */
 int nines_reply_error (const char *text, uint8_t **out, size_t *len);
 
+/*  The error reply of both query servers (ninesd, nines-ledger; PROTOCOL.md
+    section 11): error = "<symbolic code>: <detail>", e.g. "NINES_EINVAL:
+    unknown op 'x'" (vector reply.error).  code is a NINES_E* code, named
+    by nines_errname; detail is text for people (clients read the code).
+    Output as nines_reply_error. */
+int nines_reply_fail (int code, const char *detail, uint8_t **out, size_t *len);
+
+/*  The reply to a request nines_query_parse refused with rc:
+    "<rc's name>: request is not a msgpack map of str keys with an op str
+    of at most 63 bytes". */
+int nines_reply_bad_query (int rc, uint8_t **out, size_t *len);
+
+/*  The reply to an op the server does not know: "NINES_EINVAL: unknown op
+    '<op>'". */
+int nines_reply_unknown_op (const char *op, uint8_t **out, size_t *len);
+
 #endif

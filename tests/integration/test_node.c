@@ -88,6 +88,7 @@ s_free_port (void)
 typedef struct {
     msgpack_unpacked u;             /* parsed reply */
     uint8_t *raw;                   /* reply bytes */
+    size_t len;                     /* their length */
     bool ok;                        /* parsed and ok = true */
 } reply_t;
 
@@ -138,6 +139,7 @@ s_raw_query (int node, const uint8_t *req, size_t len, reply_t *r)
     int rc = nines_request (s_query_ep [node], req, len, 2000, &r->raw, &rlen);
     if (rc)
         return rc;
+    r->len = rlen;
     size_t off = 0;
     if (msgpack_unpack_next (&r->u, (const char *) r->raw, rlen, &off) != MSGPACK_UNPACK_SUCCESS)
         return NINES_EMALFORMED;
@@ -619,6 +621,13 @@ test_malformed_query (void)
     s_reply_free (&r);
     CHECK_RC (s_query (0, "bogus", NULL, &r), 0);
     CHECK (!r.ok);
+    s_reply_free (&r);
+    /* {op: "x"} gets exactly the reply.error vector of proto/vectors.txt */
+    uint8_t want [128];
+    size_t want_len = t_vector_bytes ("reply.error", want, sizeof want);
+    CHECK (want_len > 10);
+    CHECK_RC (s_query (0, "x", NULL, &r), 0);
+    CHECK (!r.ok && r.len == want_len && memcmp (r.raw, want, want_len) == 0);
     s_reply_free (&r);
     const uint8_t bad_pod [] = { 0x82, 0xa2, 'o', 'p', 0xa4, 'p', 'o', 'd', 's', 0xa3, 'p', 'o', 'd', 0x05 };
     CHECK_RC (s_raw_query (0, bad_pod, sizeof bad_pod, &r), 0);

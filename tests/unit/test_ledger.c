@@ -403,6 +403,15 @@ t_idempotent (void)
     s_call (l, req, len, T, &r);
     CHECK (!s_true (r.o, "ok"));
     rep_free (&r);
+    /* {op: "x"} gets exactly the reply.error vector of proto/vectors.txt */
+    uint8_t want [128], *reply = NULL;
+    size_t want_len = t_vector_bytes ("reply.error", want, sizeof want), reply_len = 0;
+    CHECK (want_len > 10);
+    CHECK_RC (nines_ledger_req_simple ("x", NULL, &req, &len), 0);
+    CHECK_RC (nines_ledger_handle (l, req, len, T, &reply, &reply_len), 0);
+    free (req);
+    CHECK (reply_len == want_len && reply && memcmp (reply, want, want_len) == 0);
+    free (reply);
     nines_ledger_destroy (&l);
 }
 

@@ -363,7 +363,7 @@ s_enc_reply_error (void)
 {
     uint8_t *out = NULL;
     size_t len = 0;
-    CHECK_RC (nines_reply_error ("unknown op 'x'", &out, &len), 0);
+    CHECK_RC (nines_reply_unknown_op ("x", &out, &len), 0);
     blob_t b = s_blob (out, len);
     free (out);
     return b;
@@ -527,7 +527,8 @@ s_vectors (FILE *f, lines_t *keep)
     s_out (f, keep, "");
 
     s_out (f, keep, "# -- query maps: {op: status}; {op: reports, pod, limit: 10, open: true};");
-    s_out (f, keep, "#    the error reply {ok: false, error: \"unknown op 'x'\"}");
+    s_out (f, keep, "#    the error reply of both servers to {op: \"x\"}:");
+    s_out (f, keep, "#    {ok: false, error: \"NINES_EINVAL: unknown op 'x'\"}");
     s_out_blob (f, keep, "query.status", s_enc_query (0));
     s_out_blob (f, keep, "query.reports", s_enc_query (1));
     s_out_blob (f, keep, "reply.error", s_enc_reply_error ());

@@ -343,12 +343,33 @@ test_query (void)
     msgpack_pack_int (&pk, 1);
     msgpack_pack_int (&pk, 2);
     CHECK_RC (nines_query_parse ((uint8_t *) sb.data, sb.size, &q), NINES_EMALFORMED);
+    /* op at its limit (63 bytes) parses; 64 bytes is over the limit:
+       NINES_ETOOBIG like every other over-long string (section 13) */
+    char op [65];
+    memset (op, 'o', sizeof op - 1);
+    op [64] = 0;
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 1);
+    nines_pack_kv_str (&pk, "op", op + 1);
+    CHECK_RC (nines_query_parse ((uint8_t *) sb.data, sb.size, &q), 0);
+    nines_query_destroy (&q);
+    msgpack_sbuffer_clear (&sb);
+    msgpack_pack_map (&pk, 1);
+    nines_pack_kv_str (&pk, "op", op);
+    CHECK_RC (nines_query_parse ((uint8_t *) sb.data, sb.size, &q), NINES_ETOOBIG);
     msgpack_sbuffer_destroy (&sb);
 
     uint8_t *reply;
     size_t len;
     CHECK_RC (nines_reply_error ("unknown op 'x'", &reply, &len), 0);
     CHECK (len > 10 && memmem (reply, len, "unknown op", 10) != NULL);
+    free (reply);
+    /* the servers' shape: "<code name>: <detail>" */
+    CHECK_RC (nines_reply_bad_query (NINES_ETOOBIG, &reply, &len), 0);
+    CHECK (len > 30 && memmem (reply, len, "NINES_ETOOBIG: request is not", 29) != NULL);
+    free (reply);
+    CHECK_RC (nines_reply_unknown_op ("x", &reply, &len), 0);
+    CHECK (memmem (reply, len, "NINES_EINVAL: unknown op 'x'", 28) != NULL);
     free (reply);
 }
 
