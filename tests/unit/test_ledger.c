@@ -415,6 +415,73 @@ t_idempotent (void)
     nines_ledger_destroy (&l);
 }
 
+/*  Submit ev from `from`: the verdict's first letter ('a', 'd', 'r', '?'),
+    and the rejection reason must be want_reason when given. */
+static char
+s_submit_from (nines_ledger_t *l, const nines_evidence_t *ev, const uint8_t from [32], uint64_t now,
+               const char *want_reason)
+{
+    uint8_t *req;
+    size_t len;
+    CHECK_RC (nines_ledger_req_submit_evidence (ev, from, &req, &len), 0);
+    rep_t r;
+    s_call (l, req, len, now, &r);
+    const msgpack_object *v = s_get (r.o, "verdict");
+    char c = s_true (r.o, "ok") && v && v->type == MSGPACK_OBJECT_STR && v->via.str.size ? v->via.str.ptr [0] : '?';
+    if (want_reason)
+        CHECK (s_str_is (r.o, "reason", want_reason));
+    rep_free (&r);
+    return c;
+}
+
+/*  PROTOCOL.md section 9's rules: every report is the evidence's pod's;
+    `from` is the submitter's word, not checked (the votes carry the
+    authority); a known evidence id is answered `duplicate` before any
+    verification and changes nothing, however its votes were altered;
+    a rejection is not remembered. */
+static void
+t_evidence_rules (void)
+{
+    nines_ledger_t *l = s_open ();
+    if (!l)
+        return;
+    nines_evidence_t *ev = malloc (sizeof *ev), *other = malloc (sizeof *other);
+    lfx_evidence (&F, ev, 0, T, T + H);
+    lfx_evidence (&F, other, 1, T, T + H);
+    /* the UP report of pod 1 inside pod 0's evidence; the evidence's pod
+       field naming pod 1 around pod 0's reports */
+    nines_evidence_t *mixed = malloc (sizeof *mixed);
+    *mixed = *ev;
+    mixed->up = other->up;
+    CHECK_EQ (s_submit_from (l, mixed, F.validator [0].pk, T + H, "NINES_EMALFORMED"), 'r');
+    *mixed = *ev;
+    memcpy (mixed->pod, F.pod [1], 32);
+    CHECK_EQ (s_submit_from (l, mixed, F.validator [0].pk, T + H, "NINES_EMALFORMED"), 'r');
+    /* a forged copy before the real one: rejected, and not remembered */
+    *mixed = *ev;
+    mixed->down.votes [0].sig [3] ^= 1;
+    CHECK_EQ (s_submit_from (l, mixed, F.validator [0].pk, T + H, "NINES_EBADSIG"), 'r');
+    /* from an id nobody registered: accepted on the votes alone */
+    nines_keypair_t stranger;
+    uint8_t seed [32];
+    memset (seed, 0x77, sizeof seed);
+    CHECK_RC (nines_keypair_from_seed (&stranger, seed), 0);
+    CHECK (nines_registry_validator (nines_ledger_registry (l), stranger.pk) == NULL);
+    CHECK_EQ (s_submit_from (l, ev, stranger.pk, T + H, NULL), 'a');
+    nines_ledger_tick (l, T + 5 * H);
+    uint64_t once = s_slashed (l, 0, T + 5 * H);
+    CHECK_EQ (once, s_slash (H));
+    /* the same id with a forged vote: duplicate, unverified, no change */
+    CHECK_EQ (s_submit_from (l, mixed, F.validator [1].pk, T + 5 * H, NULL), 'd');
+    nines_ledger_tick (l, T + 6 * H);
+    CHECK_EQ (s_slashed (l, 0, T + 6 * H), once);
+    CHECK_EQ (s_slashed (l, 1, T + 6 * H), 0);
+    free (mixed);
+    free (other);
+    free (ev);
+    nines_ledger_destroy (&l);
+}
+
 static void
 t_stake_cap (void)
 {
@@ -745,6 +812,7 @@ main (void)
     RUN (t_correlated);
     RUN (t_open_topped_up);
     RUN (t_idempotent);
+    RUN (t_evidence_rules);
     RUN (t_stake_cap);
     RUN (t_split_never_lowers);
     RUN (t_registration);
