@@ -41,6 +41,7 @@ typedef struct {
     uint8_t pod [NINES_ID_BYTES];   /* pod id */
     bool down;                      /* a DOWN report is open */
     uint64_t down_since;            /* its t_ms */
+    uint64_t confirmed;             /* t_ms of the DOWN report held (the latest re-confirmation) */
     uint8_t *down_report;           /* that report, encoded (heap; a decoded report is
                                        38 KB, 10^4 simulated nodes hold one per down pod) */
     uint32_t down_len;              /* its bytes */
@@ -1067,6 +1068,19 @@ s_duty_add (nines_engine_t *self, const uint8_t round_id [NINES_HASH_BYTES], con
     return true;
 }
 
+/*  Is the outage of pod due for re-confirmation (PROTOCOL.md 8.2): the
+    DOWN report held is at least down_confirm_ms old (an initiator), or
+    3/4 of it (a member agreeing to vote: views of the latest report and
+    clocks differ a little; a prober off the committee that missed the
+    report and opens a DOWN round of its own gets a vote no sooner). */
+static bool
+s_confirm_due (nines_engine_t *self, const pod_t *pod, uint64_t now, bool member)
+{
+    uint64_t every = self->reg->params.down_confirm_ms;
+    uint64_t age = member ? every - every / 4 : every;
+    return every && pod->down && pod->down_report && now >= pod->confirmed + age;
+}
+
 static void
 s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint64_t now)
 {
@@ -1568,6 +1582,7 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
     if (report->kind == NINES_REPORT_DOWN && !pod->down) {
         pod->down = true;
         pod->down_since = report->t_ms;
+        pod->confirmed = report->t_ms;
         pod->incidents++;
         s_health_forget (self, pod->pod);
         free (pod->down_report);
@@ -1583,6 +1598,24 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
         if (nines_registry_in_committee (self->reg, pod->pod, self->epoch, self->kp.pk))
             pod->next_down_probe = now + s_rand (self, self->reg->params.down_probe_ms + 1);
         POD_DUE (self, pod->next_down_probe);
+        if (origin != FROM_DISK && (own || s_signed (self, report, NULL)))
+            s_outbox_add (self, report, NULL, own, now);
+    }
+    else
+    if (report->kind == NINES_REPORT_DOWN && pod->down && pod->down_report && report->t_ms > pod->confirmed) {
+        /* A re-confirmation: hold it instead (hand-off, pull and the
+           closing evidence carry the latest) and tell the ledger, which
+           charges an open outage only up to its latest DOWN report. */
+        size_t enc = 0;
+        uint8_t *held = nines_report_encode (report, self->frame, NINES_PEER_MSG_MAX, &enc) == 0
+                      ? s_dup (self->frame, enc) : NULL;
+        if (held) {
+            free (pod->down_report);
+            pod->down_report = held;
+            pod->down_len = (uint32_t) enc;
+            memcpy (pod->down_id, id, NINES_HASH_BYTES);
+            pod->confirmed = report->t_ms;
+        }
         if (origin != FROM_DISK && (own || s_signed (self, report, NULL)))
             s_outbox_add (self, report, NULL, own, now);
     }
@@ -1673,10 +1706,12 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
                 rc = NINES_ENOTCOMMITTEE;
                 break;
             }
-            if (pod->down && pod->down_report && req.outcome != NINES_OUTCOME_OK) {
-                /* A DOWN round on a pod a quorum already reported down:
-                   the initiator missed the report, so hand it over instead
-                   of voting (a second DOWN report would only repeat it). */
+            if (pod->down && pod->down_report && req.outcome != NINES_OUTCOME_OK
+            &&  !s_confirm_due (self, pod, now, true)) {
+                /* A DOWN round on a pod a quorum already reported down,
+                   and no re-confirmation is due: the initiator missed the
+                   report, so hand it over instead of voting (a second DOWN
+                   report would only repeat it). */
                 s_send_held_report (self, pod->down_report, pod->down_len, from, NULL, 0, 0);
                 break;
             }
@@ -1794,6 +1829,9 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
         case PROBE_DOWN:
             if (!failed && pod->down && may_open)
                 s_open_round (self, pod, NINES_REPORT_UP, outcome, now);
+            else
+            if (failed && may_open && s_confirm_due (self, pod, now, false))
+                s_open_round (self, pod, NINES_REPORT_DOWN, outcome, now);
             break;
         case PROBE_DUTY: {
             duty_t *duty = &self->duties [slot->duty];

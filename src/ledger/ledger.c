@@ -17,7 +17,7 @@
 
 typedef unsigned __int128 u128;
 
-#define TOPUP_MS        10000ULL    /* open incidents re-evaluated this often */
+#define TOPUP_MS        10000ULL    /* incidents re-evaluated this often (the corr_window wait) */
 #define WAKEUP_MAX_MS   10000ULL
 #define HISTORY         16          /* earlier validator sets kept for evidence checks */
 #define HISTORY_BURST_MS 10000ULL   /* changes this close together keep one earlier set */
@@ -92,6 +92,8 @@ struct _nines_ledger_t {
     uint64_t last_topup;                /* last open-incident re-evaluation */
     group_t *groups;                    /* scratch for s_groups */
     size_t cap_groups;
+    uint64_t *ups;                      /* scratch for s_chains: a pod's UP times */
+    size_t cap_ups;
     nines_registry_t *older [HISTORY];  /* validator sets before the last changes, newest first */
     uint64_t older_until [HISTORY];     /* when each stopped being current, ledger ms */
 };
@@ -485,6 +487,7 @@ nines_ledger_destroy (nines_ledger_t **self_p)
     free (self->paids);
     free (self->accts);
     free (self->groups);
+    free (self->ups);
     for (int i = 0; i < HISTORY; i++)
         nines_registry_destroy (&self->older [i]);
     nines_keypair_wipe (&self->key);
@@ -546,48 +549,101 @@ s_pod_range (nines_ledger_t *self, const uint8_t pod [NINES_ID_BYTES], size_t *l
     *hi = i;
 }
 
-/*  End of raw incident i at now: its UP, else the earliest later UP of the
-    pod that closes it, else now. */
-static uint64_t
-s_raw_end (nines_ledger_t *self, size_t i, size_t lo, size_t hi, uint64_t now, bool *open)
+/*  Walk a pod's raw incidents [lo, hi) in order, with the end of each:
+    its UP, else the earliest UP of the pod at or after its DOWN, else
+    (open) the latest instant evidence proves the pod down, the largest
+    t_down of the pod's DOWN reports (the committee re-confirms an outage
+    by a new DOWN round every down_confirm_ms, PROTOCOL.md), never the
+    ledger's clock: time the ledger could not see, its own downtime
+    included, is never charged.
+    Raw incidents form chains: one whose DOWN falls inside an earlier one
+    of the pod (before its end, or while it is open) continues that outage
+    (a re-confirmation or a parallel round) and takes the correlated flag
+    of the raw incident that started it.  cont (may be NULL) gets, per raw
+    index, whether it continues one; fn (may be NULL) gets each raw's end
+    and effective flag.  O(k log k) for k raw incidents.  NINES_ENOMEM
+    (nothing called) when the scratch cannot grow. */
+typedef void (chain_fn) (void *arg, size_t raw, uint64_t end, bool open, bool correlated);
+static int
+s_cmp_u64 (const void *a, const void *b)
 {
-    const raw_t *r = &self->raws [i];
-    *open = false;
-    if (r->has_up)
-        return r->t_up;
-    uint64_t end = UINT64_MAX;
-    for (size_t j = lo; j < hi; j++)
-        if (self->raws [j].has_up && self->raws [j].t_up >= r->t_down && self->raws [j].t_up < end)
-            end = self->raws [j].t_up;
-    if (end != UINT64_MAX)
-        return end;
-    *open = true;
-    return now > r->t_down ? now : r->t_down;
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
 }
 
-/*  Call fn for each disjoint downtime piece [a, b) of the pod at now (the
-    union of its uncorrelated raw incidents, in order), with the raw index.
-    Returns the number of pieces. */
-typedef void (piece_fn) (void *arg, size_t raw, uint64_t a, uint64_t b, bool open);
-static size_t
-s_pieces (nines_ledger_t *self, const uint8_t pod [NINES_ID_BYTES], uint64_t now, piece_fn *fn, void *arg)
+static int
+s_chains (nines_ledger_t *self, size_t lo, size_t hi, bool *cont, chain_fn *fn, void *arg)
 {
-    size_t lo, hi, n = 0;
-    s_pod_range (self, pod, &lo, &hi);
-    uint64_t cover = 0;
+    if (!s_grow ((void **) &self->ups, &self->cap_ups, hi - lo + 1, sizeof *self->ups))
+        return NINES_ENOMEM;
+    size_t n_up = 0, u = 0;
+    for (size_t i = lo; i < hi; i++)
+        if (self->raws [i].has_up)
+            self->ups [n_up++] = self->raws [i].t_up;
+    qsort (self->ups, n_up, sizeof *self->ups, s_cmp_u64);
+    uint64_t chain_end = 0, latest = hi > lo ? self->raws [hi - 1].t_down : 0;
+    bool chain = false, chain_open = false, chain_corr = false;
     for (size_t i = lo; i < hi; i++) {
         const raw_t *r = &self->raws [i];
-        if (r->correlated)
-            continue;
-        bool open;
-        uint64_t end = s_raw_end (self, i, lo, hi, now, &open);
-        uint64_t a = r->t_down > cover ? r->t_down : cover;
-        fn (arg, i, a, end > a ? end : a, open);
-        if (end > cover)
-            cover = end;
-        n++;
+        while (u < n_up && self->ups [u] < r->t_down)
+            u++;                        /* DOWNs come in order: the earliest UP after moves forward */
+        bool open = !r->has_up && u == n_up;
+        uint64_t end = r->has_up ? r->t_up : u < n_up ? self->ups [u] : latest;
+        bool c = chain && (chain_open || r->t_down < chain_end);
+        if (!c) {
+            chain_corr = r->correlated;
+            chain_end = end;
+            chain_open = open;
+        }
+        else {
+            if (end > chain_end)
+                chain_end = end;
+            chain_open = chain_open || open;
+        }
+        chain = true;
+        if (cont)
+            cont [i] = c;
+        if (fn)
+            fn (arg, i, end, open, c ? chain_corr : r->correlated);
     }
-    return n;
+    return NINES_OK;
+}
+
+/*  Call fn for each disjoint downtime piece [a, b) of the pod (the union
+    of its uncorrelated raw incidents, in order), with the raw index.
+    Returns the number of pieces. */
+typedef void (piece_fn) (void *arg, size_t raw, uint64_t a, uint64_t b, bool open);
+typedef struct {
+    nines_ledger_t *self;               /* ledger */
+    piece_fn *fn;                       /* per piece */
+    void *arg;                          /* its argument */
+    uint64_t cover;                     /* end of the union so far */
+    size_t n;                           /* pieces */
+} pieces_ctx_t;
+
+static void
+s_piece_of_chain (void *arg, size_t i, uint64_t end, bool open, bool correlated)
+{
+    pieces_ctx_t *c = arg;
+    if (correlated)
+        return;
+    uint64_t t_down = c->self->raws [i].t_down;
+    uint64_t a = t_down > c->cover ? t_down : c->cover;
+    c->fn (c->arg, i, a, end > a ? end : a, open);
+    if (end > c->cover)
+        c->cover = end;
+    c->n++;
+}
+
+static size_t
+s_pieces (nines_ledger_t *self, const uint8_t pod [NINES_ID_BYTES], piece_fn *fn, void *arg)
+{
+    size_t lo, hi;
+    s_pod_range (self, pod, &lo, &hi);
+    pieces_ctx_t c = { self, fn, arg, 0, 0 };
+    if (s_chains (self, lo, hi, NULL, s_piece_of_chain, &c))
+        nines_error ("ledger: out of memory walking a pod's incidents");
+    return c.n;
 }
 
 typedef struct {
@@ -634,12 +690,13 @@ s_group_piece (void *arg, size_t raw, uint64_t a, uint64_t b, bool open)
         g->cover = b;
 }
 
-/*  Merged incidents of a pod at now into self->groups; returns how many. */
+/*  Merged incidents of a pod into self->groups (they depend on the
+    evidence only, not on the clock); returns how many. */
 static size_t
-s_groups (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now)
+s_groups (nines_ledger_t *self, const nines_pod_info_t *pod)
 {
     group_ctx_t g = { self, pod, 0, 0, true };
-    s_pieces (self, pod->pod, now, s_group_piece, &g);
+    s_pieces (self, pod->pod, s_group_piece, &g);
     return g.n;
 }
 
@@ -687,7 +744,7 @@ static int
 s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, uint64_t announce_t)
 {
     const nines_params_t *p = &self->reg->params;
-    size_t n = s_groups (self, pod, now);
+    size_t n = s_groups (self, pod);
     int rc = NINES_OK;
     for (size_t i = 0; !rc && i < n; i++) {
         const group_t *g = &self->groups [i];
@@ -737,11 +794,15 @@ s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, uint6
 
 /*  Is raw incident i part of a correlated outage?  Some window of
     params.corr_window containing its DOWN holds DOWNs of at least
-    max(3, 20 % of pods) pods from at least 3 providers. */
+    max(3, 20 % of pods) pods from at least 3 providers.  Only DOWNs that
+    start an outage count (cont: s_chains): a re-confirmation of an
+    outage hours old is not a new failure. */
 static bool
-s_is_correlated (nines_ledger_t *self, size_t i)
+s_is_correlated (nines_ledger_t *self, size_t i, const bool *cont)
 {
     const raw_t *r = &self->raws [i];
+    if (cont [i])
+        return r->correlated;           /* takes its chain's flag: unchanged */
     const uint64_t window = self->reg->params.corr_window_ms;
     size_t need = ((u128) self->reg->n_pods * NINES_CORR_POD_PPM + NINES_PPM - 1) / NINES_PPM;
     if (need < NINES_CORR_MIN_PODS)
@@ -754,13 +815,13 @@ s_is_correlated (nines_ledger_t *self, size_t i)
     uint64_t from = r->t_down > window ? r->t_down - window : 0;
     for (size_t s = 0; s < self->n_raws && !found; s++) {
         uint64_t a = self->raws [s].t_down;
-        if (a < from || a > r->t_down)
+        if (cont [s] || a < from || a > r->t_down)
             continue;
         /* window [a, a + W]: distinct pods and providers */
         size_t np = 0, nv = 0;
         for (size_t j = 0; j < self->n_raws; j++) {
             const raw_t *o = &self->raws [j];
-            if (o->t_down < a || o->t_down > a + window)
+            if (cont [j] || o->t_down < a || o->t_down > a + window)
                 continue;
             bool seen = false;
             for (size_t k = 0; k < np && !seen; k++)
@@ -789,11 +850,22 @@ s_reflag (nines_ledger_t *self, uint64_t t, uint64_t now)
 {
     int rc = NINES_OK;
     const uint64_t window = self->reg->params.corr_window_ms;
+    bool *cont = calloc (self->n_raws ? self->n_raws : 1, sizeof *cont);
+    if (!cont)
+        return NINES_ENOMEM;
+    for (size_t lo = 0, hi; lo < self->n_raws; lo = hi) {
+        for (hi = lo + 1; hi < self->n_raws && memcmp (self->raws [hi].pod, self->raws [lo].pod, NINES_ID_BYTES) == 0; hi++)
+            ;
+        if ((rc = s_chains (self, lo, hi, cont, NULL, NULL))) {
+            free (cont);
+            return rc;
+        }
+    }
     for (size_t i = 0; !rc && i < self->n_raws; i++) {
         raw_t *r = &self->raws [i];
         if (r->t_down + window < t || r->t_down > t + window)
             continue;
-        bool c = s_is_correlated (self, i);
+        bool c = s_is_correlated (self, i, cont);
         if (c == r->correlated)
             continue;
         r->correlated = c;
@@ -806,6 +878,7 @@ s_reflag (nines_ledger_t *self, uint64_t t, uint64_t now)
             rc = s_settle (self, pod, now, NO_ANNOUNCE);
         }
     }
+    free (cont);
     return rc;
 }
 
@@ -1611,7 +1684,7 @@ h_incidents (req_t *r)
             const nines_pod_info_t *p = &self->reg->pods [i];
             if (only && only != p)
                 continue;
-            size_t n = s_groups (self, p, r->now);
+            size_t n = s_groups (self, p);
             for (size_t g = 0; g < n; g++) {
                 const paid_t *paid = s_paid (self, p->pod, self->groups [g].rid, false);
                 if (pass)
@@ -1709,7 +1782,7 @@ s_window_down (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now)
 {
     uint64_t window = self->reg->params.window_ms;
     window_ctx_t w = { pod, now > window ? now - window : 0, now, 0 };
-    s_pieces (self, pod->pod, now, s_window_piece, &w);
+    s_pieces (self, pod->pod, s_window_piece, &w);
     return w.down;
 }
 

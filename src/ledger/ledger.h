@@ -15,8 +15,11 @@
       - a raw incident is [t_down, t_up) from a DOWN report and the UP report
         that closes it (evidence may arrive open, then closed; an open
         incident is also closed by any later UP of the pod, and otherwise
-        runs to `now`); reports of parallel rounds are united, never counted
-        twice;
+        runs to the latest evidenced instant: the largest t_ms of the pod's
+        DOWN reports, which the committee re-confirms every down_confirm,
+        never to `now`: the ledger's own downtime, or evidence delivered
+        late, never becomes provider downtime); reports of parallel rounds
+        and re-confirmations are united, never counted twice;
       - clipped at paid_until (0 = unlimited; a new paid_until earlier than
         `now` is raised to `now`, so a provider cannot retroactively shed
         protection it was paid for);
@@ -30,7 +33,9 @@
       - a merged incident shorter than `grace` is ignored;
       - correlated: a raw incident whose DOWN starts, within the params'
         corr_window (default 5 min), with DOWNs of at least max(3, 20 % of pods)
-        pods across at least 3 providers is flagged and not slashed; so that
+        pods across at least 3 providers is flagged and not slashed (only
+        DOWNs that start an outage count; one inside an earlier raw
+        incident of the pod continues it and takes its flag); so that
         the flag is known before money moves, nothing is paid for a merged
         incident until corr_window after its first DOWN;
       - slash = stake × max_slash × S(duration), paid incrementally (only the
@@ -65,12 +70,12 @@ void nines_ledger_destroy (nines_ledger_t **self_p);
 int nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint64_t now,
                          uint8_t **reply, size_t *reply_len);
 
-/*  Advance time: open, publish and settle canaries and fees, top up open
-    incidents.  Call at next_wakeup or sooner. */
+/*  Advance time: open, publish and settle canaries and fees, pay what
+    incidents owe once their corr_window has passed (amounts depend on the
+    evidence only, never on now).  Call at next_wakeup or sooner. */
 void nines_ledger_tick (nines_ledger_t *self, uint64_t now);
 
-/*  Earliest time a tick has work (never later than now + 60 s, so open
-    incidents are topped up at least once a minute). */
+/*  Earliest time a tick has work (never later than now + 10 s). */
 uint64_t nines_ledger_next_wakeup (nines_ledger_t *self, uint64_t now);
 
 /*  Pop the next PUB event: topic (NUL-terminated, <= 15 chars) and a

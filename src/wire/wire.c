@@ -352,6 +352,7 @@ const nines_param_desc_t nines_param_descs [] = {
     P ("fee_period", 'd', fee_period_ms),
     P ("canary_window", 'd', canary_window_ms),
     P ("corr_window", 'd', corr_window_ms),
+    P ("down_confirm", 'd', down_confirm_ms),
 };
 #undef P
 const size_t nines_param_ndescs = COUNT (nines_param_descs);
@@ -401,6 +402,7 @@ nines_params_default (nines_params_t *p)
     p->fee_period_ms = 86400 * 1000ULL;
     p->canary_window_ms = 60000;
     p->corr_window_ms = 5 * 60 * 1000ULL;
+    p->down_confirm_ms = 60000;
 }
 
 /*  ---- encoding plumbing ---- */

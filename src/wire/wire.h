@@ -259,6 +259,7 @@ typedef struct {
     uint64_t vote_delay_ms;         /* max random delay before a member re-probes (2 s) */
     uint64_t round_timeout_ms;      /* round gives up after (15 s) */
     uint64_t down_probe_ms;         /* probe interval of a pod reported down (5 s) */
+    uint64_t down_confirm_ms;       /* a reported outage is re-confirmed by a DOWN round this often (60 s) */
     uint64_t min_validator_stake;   /* base units (1000) */
     uint64_t d_mid_ms;              /* sigmoid midpoint (2 h) */
     uint64_t s_ms;                  /* sigmoid scale (30 min) */

@@ -972,6 +972,65 @@ test_report_scope_committee (void)
     net_destroy (&net);
 }
 
+/*  A long outage is re-confirmed by a DOWN round about every down_confirm
+    (PROTOCOL.md 8.2), under both report scopes: the ledger charges an open
+    outage only up to its latest DOWN report, so the reports must keep
+    coming, about one per interval (not one per committee member, nor one
+    per epoch in committee scope, where new members are handed the latest). */
+static void
+test_outage_reconfirmed (void)
+{
+    for (int scope = 0; scope < 2; scope++) {
+        nines_params_t p = s_params ();
+        p.committee = 5;
+        p.down_confirm_ms = 20000;
+        outage_t o = { 1, T0 + 10000, T0 + 310000 };
+        net_t *net = net_new (scope ? 24 : 9, NULL, 3, &p, 11, T0);
+        nines_engine_config_t c;
+        nines_engine_config_default (&c);
+        c.report_scope = scope ? NINES_SCOPE_COMMITTEE : NINES_SCOPE_ALL;
+        net_configure (net, &c, T0);
+        net->truth = s_truth;
+        net->truth_arg = &o;
+        uint64_t latest = 0, prev = 0, gaps = 0, max_gap = 0;
+        for (uint64_t t = T0; t < o.to + 30000; t += 500) {
+            net_run (net, t);
+            for (size_t i = 0; i < net->n; i++) {
+                const nines_report_t *reports [64];
+                size_t nr = nines_engine_reports (net->engines [i], reports, 64);
+                for (size_t k = 0; k < nr && k < 64; k++)
+                    if (reports [k]->kind == NINES_REPORT_DOWN && reports [k]->t_ms > latest)
+                        latest = reports [k]->t_ms;
+            }
+            if (latest != prev) {
+                if (prev && latest - prev > max_gap)
+                    max_gap = latest - prev;
+                gaps += prev != 0;
+                prev = latest;
+            }
+        }
+        nines_engine_stats_t st;
+        uint64_t downs = 0;
+        for (size_t i = 0; i < net->n; i++) {
+            nines_engine_stats (net->engines [i], &st);
+            downs += st.rounds_down;
+        }
+        /* 300 s / 20 s = 15 intervals; in committee scope, probers off
+           the committee that missed the report get votes after 3/4 of
+           it: at most 300 s / 15 s = 20 */
+        CHECK (downs >= 12 && downs <= 24);
+        CHECK (gaps >= 11);
+        CHECK (max_gap < 2 * p.down_confirm_ms);
+        CHECK (latest + 2 * p.down_confirm_ms > o.to && latest < o.to);
+        CHECK (net->first_up_ms > o.to && net->first_up_ms - o.to < 4 * p.epoch_ms + 2000);
+        CHECK (net->submits >= downs + 1);
+        if (downs < 12 || downs > 24)
+            fprintf (stderr, "  scope %d: %llu DOWN rounds, %llu gaps, max %llu ms\n", scope,
+                     (unsigned long long) downs, (unsigned long long) gaps, (unsigned long long) max_gap);
+        net_destroy (&net);
+    }
+}
+
 int
 main (void)
 {
@@ -995,5 +1054,6 @@ main (void)
     RUN (test_abstain_when_degraded);
     RUN (test_report_dedup);
     RUN (test_report_scope_committee);
+    RUN (test_outage_reconfirmed);
     return t_done ("test_engine");
 }
