@@ -2,6 +2,7 @@
     "now" from its caller and returns work as actions. */
 #include "core/engine.h"
 #include "proto/committee.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,10 @@ typedef struct {
     int last_outcome;               /* own last outcome, -1 none */
     uint64_t last_probe;            /* when */
     uint64_t next_probe;            /* scheduled heartbeat this epoch, 0 none */
-    uint64_t retry_at;              /* pending retry, 0 none */
+    uint64_t retry_at;              /* next retry of a failed heartbeat, 0 none */
+    uint8_t retries_left;           /* retries still to send */
+    uint8_t retries_out;            /* retries sent, answer pending */
+    bool retry_ok;                  /* a retry succeeded: no round */
     uint64_t next_down_probe;       /* next probe of a down pod, 0 none */
     uint64_t busy_until;            /* a round on this pod is in progress */
     uint64_t downtime;              /* closed incidents' total, ms */
@@ -63,6 +67,9 @@ typedef struct {
     uint8_t pod [NINES_ID_BYTES];   /* pod under question */
     uint64_t epoch;                 /* committee epoch */
     uint64_t deadline;              /* round gives up, ms */
+    uint64_t next_resend;           /* CONFIRM_REQ again to members without a vote */
+    uint64_t opened;                /* initiator's observation, ms */
+    uint8_t outcome;                /* initiator's failed outcome */
     uint8_t want;                   /* report kind this round can form */
     size_t n_members;               /* committee size */
     uint8_t members [NINES_REPORT_MAX_VOTES][NINES_ID_BYTES];
@@ -75,14 +82,26 @@ typedef struct {
     size_t cap_votes;
 } round_t;
 
+/*  A vote we owe: `planned` heartbeats at the instants at [], then one
+    signed vote, kept (and re-sent when the initiator asks again) until
+    the round is over. */
 typedef struct {
     bool used;                      /* slot in use */
     uint8_t round_id [NINES_HASH_BYTES];
     uint8_t pod [NINES_ID_BYTES];
     uint64_t epoch;
     uint8_t initiator [NINES_ID_BYTES];
-    uint64_t probe_at;              /* when to re-probe */
-    bool probing;                   /* probe requested */
+    uint32_t serial;                /* tells this duty's probes from a reused slot's */
+    uint64_t expires;               /* dropped then (round over, probes lost) */
+    uint8_t planned, sent, done;    /* attempts planned, sent, answered */
+    uint8_t needed;                 /* failures a down vote needs, 0 = cannot vote down */
+    uint8_t failed;                 /* failures answered */
+    bool voted;                     /* vote signed (vote holds it) */
+    bool want_down;                 /* the initiator's heartbeat failed (a DOWN round) */
+    uint64_t at [NINES_VOTE_ATTEMPTS_MAX];      /* attempt send instants */
+    uint8_t outcome [NINES_VOTE_ATTEMPTS_MAX];  /* attempt outcomes */
+    uint8_t answered [NINES_VOTE_ATTEMPTS_MAX]; /* 1 = outcome known */
+    nines_vote_t vote;              /* our signed vote */
 } duty_t;
 
 typedef struct {
@@ -91,6 +110,8 @@ typedef struct {
     uint8_t pod [NINES_ID_BYTES];
     int kind;                       /* probe_kind_t */
     int duty;                       /* PROBE_DUTY: duty index */
+    uint32_t duty_serial;           /* PROBE_DUTY: that duty's serial */
+    uint8_t attempt;                /* PROBE_DUTY: attempt index */
     uint64_t version;               /* registry version when asked */
 } inflight_t;
 
@@ -140,6 +161,9 @@ struct _nines_engine_t {
     int cap_inflight, cap_duties, cap_rounds;
     uint64_t pods_due;              /* earliest pod timer (0 = recompute: scan pods) */
     uint64_t next_probe_id;
+    uint32_t duty_serial;           /* last duty serial handed out */
+    uint32_t loss_ppm;              /* own heartbeat loss, EWMA over scheduled heartbeats */
+    uint32_t msg_loss_ppm;          /* own SWIM loss, EWMA over direct pings unacked in time */
 
     uint8_t (*seen) [NINES_HASH_BYTES]; /* ring of report ids */
     size_t n_seen, seen_at;
@@ -375,7 +399,7 @@ s_pods_compact (nines_engine_t *self, uint64_t now)
     size_t kept = 0;
     for (size_t i = 0; i < self->n_pods; i++) {
         pod_t *pod = &self->pods [i];
-        bool idle = !pod->down && !pod->next_probe && !pod->retry_at && !pod->next_down_probe
+        bool idle = !pod->down && !pod->next_probe && !pod->retry_at && !pod->retries_out && !pod->next_down_probe
                  && pod->busy_until <= now && !pod->down_report;
         if (!idle)
             self->pods [kept++] = *pod;
@@ -754,6 +778,15 @@ s_ping_free (nines_engine_t *self, ping_t *p)
 #define FOR_PINGS(self, i) \
     for (uint32_t _m = (self)->pings_mask, i; _m && ((i) = (uint32_t) __builtin_ctz (_m), 1); _m &= _m - 1)
 
+/*  Own message loss for the vote's confidence (s_attempts_needed): an
+    EWMA (weight 1/16) of direct pings that missed their ack timeout. */
+static void
+s_msg_loss_record (nines_engine_t *self, bool lost)
+{
+    int64_t x = lost ? 1000000 : 0;
+    self->msg_loss_ppm = (uint32_t) ((int64_t) self->msg_loss_ppm + (x - (int64_t) self->msg_loss_ppm) / 16);
+}
+
 static void
 s_swim_tick (nines_engine_t *self, uint64_t now)
 {
@@ -775,6 +808,7 @@ s_swim_tick (nines_engine_t *self, uint64_t now)
         }
         if (!p->indirect && now >= p->sent + ack_timeout) {
             p->indirect = true;
+            s_msg_loss_record (self, true);
             if (self->lhm < self->cfg.lhm_max)
                 self->lhm++;            /* missed ack: Lifeguard LHM + 1 */
             for (uint32_t k = 0; k < self->cfg.swim_k && self->n_members > 1; k++) {
@@ -850,6 +884,8 @@ s_on_ack (nines_engine_t *self, const nines_peer_msg_t *msg, uint64_t now)
         member_t *m = s_member (self, p->target);
         if (m)
             m->last_ack_s = (uint32_t) (now / 1000);
+        if (!p->indirect)
+            s_msg_loss_record (self, false);
         if (self->lhm > 1)
             self->lhm--;                /* successful probe: LHM - 1 */
         return;
@@ -935,15 +971,15 @@ s_cmp_u32 (const void *a, const void *b)
 /*  Ask the driver for a heartbeat to pod, sent now (at = 0) or at time at
     (probe_ahead).  The probe id carries the slot index in its low 16 bits,
     so the answer finds its slot at once. */
-static void
+static inflight_t *
 s_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at)
 {
     int i = s_free_slot ((void **) &self->inflight, &self->cap_inflight, MAX_INFLIGHT, sizeof (inflight_t));
     if (i < 0)
-        return;
+        return NULL;
     nines_action_t *a = s_push (self, NINES_ACT_PROBE);
     if (!a)
-        return;
+        return NULL;
     inflight_t *slot = &self->inflight [i];
     HI_BUMP (self->inflight_hi, i);
     slot->used = true;
@@ -956,6 +992,7 @@ s_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int
     a->probe_id = slot->id;
     a->at = at;
     self->stats.probes++;
+    return slot;
 }
 
 static void s_send_held_report (nines_engine_t *self, const uint8_t *data, size_t len, const uint8_t *to,
@@ -1046,25 +1083,99 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
 
 /*  ---- rounds ---- */
 
-/*  Take a duty: re-probe pod within vote_delay and vote in the round.
+/*  Own heartbeat loss, an EWMA (weight 1/32) over the scheduled
+    heartbeats: they go to pods drawn at random, so their failures measure
+    our own links rather than a suspect pod (Lifeguard's local health,
+    Dadgar et al. 2018, section 3, applied to heartbeats). */
+static void
+s_loss_record (nines_engine_t *self, bool failed)
+{
+    int64_t x = failed ? 1000000 : 0;
+    self->loss_ppm = (uint32_t) ((int64_t) self->loss_ppm + (x - (int64_t) self->loss_ppm) / 32);
+    self->stats.loss_ppm = self->loss_ppm;
+}
+
+/*  Own loss q for the vote's confidence: the heartbeat estimate, unless
+    our pings to peers fare better.  Many pods failing while our peers
+    answer is an outage of those pods (the correlated rule's business),
+    not our network; a lossy link loses both. */
+static double
+s_own_loss (const nines_engine_t *self)
+{
+    uint32_t q = self->loss_ppm < self->msg_loss_ppm ? self->loss_ppm : self->msg_loss_ppm;
+    return q / 1e6;
+}
+
+/*  Chance that k or more of n heartbeats are lost at loss q, bounded by
+    C(n, k) q^k (PROTOCOL.md 8.1). */
+static double
+s_false_down (double q, unsigned n, unsigned k)
+{
+    double c = 1;
+    for (unsigned i = 0; i < k; i++)
+        c = c * (n - i) / (i + 1);
+    return c * pow (q, k);
+}
+
+/*  Failed heartbeats a `down` vote needs from us (PROTOCOL.md 8.1): at
+    least vote_attempts, and enough k that, with one spare attempt, our
+    own loss q gives C(k+1, k) q^k = (k + 1) q^k <= vote_false; k = 0 when
+    no k below NINES_VOTE_ATTEMPTS_MAX does (we still measure: an `ok`
+    is an `up` vote, but we will not vote down). */
+static uint8_t
+s_attempts_needed (nines_engine_t *self)
+{
+    const nines_params_t *p = &self->reg->params;
+    uint32_t k = p->vote_attempts ? p->vote_attempts : 1;
+    if (k > NINES_VOTE_ATTEMPTS_MAX - 1)
+        k = NINES_VOTE_ATTEMPTS_MAX - 1;
+    double q = s_own_loss (self), bound = p->vote_false_ppm / 1e6;
+    while (k < NINES_VOTE_ATTEMPTS_MAX - 1 && s_false_down (q, k + 1, k) > bound)
+        k++;
+    return s_false_down (q, k + 1, k) > bound ? 0 : (uint8_t) k;
+}
+
+/*  Take a duty: `planned` heartbeats to pod spread over vote_window after
+    a random delay in [0, vote_delay) (stratified: attempt j at a random
+    instant of the j-th slice of the window), then vote in the round.
     false when the duty table is full. */
 static bool
 s_duty_add (nines_engine_t *self, const uint8_t round_id [NINES_HASH_BYTES], const uint8_t pod [NINES_ID_BYTES],
-            uint64_t epoch, const uint8_t initiator [NINES_ID_BYTES], uint64_t now)
+            uint64_t epoch, const uint8_t initiator [NINES_ID_BYTES], bool want_down, uint64_t now)
 {
+    const nines_params_t *p = &self->reg->params;
     int d = s_free_slot ((void **) &self->duties, &self->cap_duties, MAX_DUTIES, sizeof (duty_t));
     if (d < 0)
         return false;
     duty_t *duty = &self->duties [d];
     HI_BUMP (self->duties_hi, d);
-    memset (duty, 0, sizeof *duty);
+    memset (duty, 0, offsetof (duty_t, vote));
     duty->used = true;
+    duty->serial = ++self->duty_serial;
     memcpy (duty->round_id, round_id, NINES_HASH_BYTES);
     memcpy (duty->pod, pod, NINES_ID_BYTES);
     duty->epoch = epoch;
     memcpy (duty->initiator, initiator, NINES_ID_BYTES);
-    uint64_t delay = self->reg->params.vote_delay_ms;
-    duty->probe_at = now + s_rand (self, delay ? delay : 1);
+    uint64_t start = now + s_rand (self, p->vote_delay_ms ? p->vote_delay_ms : 1);
+    duty->want_down = want_down;
+    /* Another round on the pod is being measured (two probers saw the
+       same outage): start after its last attempt, so that its report,
+       when it forms, reaches us first and is handed over instead. */
+    for (int k = 0; k < self->duties_hi; k++) {
+        const duty_t *o = &self->duties [k];
+        if (k != d && o->used && o->planned && memcmp (o->pod, pod, NINES_ID_BYTES) == 0
+        &&  o->at [o->planned - 1] > start)
+            start = o->at [o->planned - 1];
+    }
+    duty->needed = s_attempts_needed (self);
+    duty->planned = duty->needed ? duty->needed + 1 : NINES_VOTE_ATTEMPTS_MAX;
+    /* The window fits the round whatever the registry says: at most a
+       quarter of round_timeout. */
+    uint64_t window = p->vote_window_ms < p->round_timeout_ms / 4 ? p->vote_window_ms : p->round_timeout_ms / 4;
+    uint64_t slice = window / duty->planned;
+    for (uint8_t j = 0; j < duty->planned; j++)
+        duty->at [j] = start + j * slice + s_rand (self, slice ? slice : 1);
+    duty->expires = duty->at [duty->planned - 1] + p->probe_timeout_ms + p->round_timeout_ms;
     return true;
 }
 
@@ -1079,6 +1190,74 @@ s_confirm_due (nines_engine_t *self, const pod_t *pod, uint64_t now, bool member
     uint64_t every = self->reg->params.down_confirm_ms;
     uint64_t age = member ? every - every / 4 : every;
     return every && pod->down && pod->down_report && now >= pod->confirmed + age;
+}
+
+/*  Send the duty's attempts that are due. */
+static void
+s_duty_tick (nines_engine_t *self, int d, uint64_t now)
+{
+    duty_t *duty = &self->duties [d];
+    if (now >= duty->expires) {
+        duty->used = false;
+        return;
+    }
+    while (!duty->voted && duty->sent < duty->planned && now >= duty->at [duty->sent]) {
+        pod_t *pod = s_pod_get (self, duty->pod);
+        if (!pod) {
+            duty->used = false;
+            return;
+        }
+        if (duty->sent == 0 && duty->want_down && pod->down && pod->down_report
+        &&  !s_confirm_due (self, pod, now, true)) {
+            /* The outage was reported meanwhile and no re-confirmation is
+               due: hand the report over (the pull rule of PROTOCOL.md 8.2)
+               instead of measuring. */
+            if (!s_is_me (self, duty->initiator))
+                s_send_held_report (self, pod->down_report, pod->down_len, duty->initiator, NULL, 0, 0);
+            duty->used = false;
+            return;
+        }
+        inflight_t *slot = s_probe (self, pod->pod, PROBE_DUTY, d, 0);
+        if (slot) {
+            slot->duty_serial = duty->serial;
+            slot->attempt = duty->sent;
+        }
+        duty->at [duty->sent++] = now;      /* the instant it actually went out */
+    }
+}
+
+/*  Ask the round's committee to measure and vote (CONFIRM_REQ): all of
+    it when the round opens (first), later only the members whose vote
+    has not arrived, since a request or a vote may have been lost. */
+static void
+s_confirm_send (nines_engine_t *self, round_t *r, bool first)
+{
+    nines_peer_msg_t *msg = self->scratch;
+    for (size_t i = 0; i < r->n_members; i++) {
+        bool voted = false;
+        for (size_t k = 0; k < r->n_votes && !voted; k++)
+            voted = memcmp (r->votes [k].body.validator, r->members [i], NINES_ID_BYTES) == 0;
+        if (voted)
+            continue;
+        if (s_is_me (self, r->members [i])) {
+            /* We sit on our own committee: take the duty locally. */
+            if (first)
+                s_duty_add (self, r->round_id, r->pod, r->epoch, self->kp.pk,
+                            r->want == NINES_REPORT_DOWN, r->opened);
+            continue;
+        }
+        memset (msg, 0, offsetof (nines_peer_msg_t, u) + sizeof (nines_confirm_req_t));
+        msg->type = NINES_MSG_CONFIRM_REQ;
+        memcpy (msg->u.confirm.round_id, r->round_id, NINES_HASH_BYTES);
+        memcpy (msg->u.confirm.pod, r->pod, NINES_ID_BYTES);
+        msg->u.confirm.epoch = r->epoch;
+        memcpy (msg->u.confirm.initiator, self->kp.pk, NINES_ID_BYTES);
+        msg->u.confirm.t_ms = r->opened;
+        msg->u.confirm.outcome = r->outcome;
+        s_send (self, r->members [i], msg);
+        if (!first)
+            self->stats.confirms_resent++;
+    }
 }
 
 static void
@@ -1120,26 +1299,12 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
         r->weights [i] = nines_validator_weight (members [i]);
     }
     r->deadline = now + p->round_timeout_ms;
+    r->opened = now;
+    r->outcome = (uint8_t) outcome;
+    r->next_resend = now + p->round_timeout_ms / 5;
     pod->busy_until = r->deadline;
     self->stats.rounds_opened++;
-
-    nines_peer_msg_t *msg = self->scratch;
-    for (size_t i = 0; i < r->n_members; i++) {
-        memset (msg, 0, offsetof (nines_peer_msg_t, u) + sizeof (nines_confirm_req_t));
-        msg->type = NINES_MSG_CONFIRM_REQ;
-        memcpy (msg->u.confirm.round_id, r->round_id, NINES_HASH_BYTES);
-        memcpy (msg->u.confirm.pod, pod->pod, NINES_ID_BYTES);
-        msg->u.confirm.epoch = r->epoch;
-        memcpy (msg->u.confirm.initiator, self->kp.pk, NINES_ID_BYTES);
-        msg->u.confirm.t_ms = now;
-        msg->u.confirm.outcome = (uint8_t) outcome;
-        if (s_is_me (self, r->members [i])) {
-            /* We sit on our own committee: take the duty locally. */
-            s_duty_add (self, r->round_id, pod->pod, r->epoch, self->kp.pk, now);
-        }
-        else
-            s_send (self, r->members [i], msg);
-    }
+    s_confirm_send (self, r, true);
 }
 
 /*  How a report reached us: formed here, gossiped, or restored from disk. */
@@ -1252,56 +1417,103 @@ s_on_vote (nines_engine_t *self, const nines_vote_t *vote, uint64_t now)
     return NINES_OK;
 }
 
-/*  Sign and deliver our vote for a duty. */
+/*  Deliver a signed vote to the round's initiator. */
+static void
+s_vote_deliver (nines_engine_t *self, const uint8_t initiator [NINES_ID_BYTES], const nines_vote_t *vote,
+                uint64_t now)
+{
+    if (s_is_me (self, initiator))
+        s_on_vote (self, vote, now);
+    else {
+        nines_peer_msg_t *msg = self->scratch;
+        memset (msg, 0, offsetof (nines_peer_msg_t, u));
+        msg->type = NINES_MSG_VOTE;
+        msg->u.vote = *vote;
+        s_send (self, initiator, msg);
+    }
+}
+
+/*  Sign and deliver our vote for a duty: `up` on an `ok` heartbeat (with
+    the facade's signed answer as proof), `down` when every attempt
+    failed and our own loss q makes q^failed at most vote_false, abstain
+    otherwise, or when self-health or Lifeguard's multiplier at its cap
+    say our own network is bad (PROTOCOL.md 8.1).  The answered attempts
+    go into the vote, oldest first. */
 static void
 s_vote (nines_engine_t *self, duty_t *duty, int outcome, const nines_hb_resp_t *resp,
         const uint8_t *nonce, uint64_t req_t_ms, uint64_t now)
 {
+    duty->voted = true;
     if (self->behaviour == NINES_BEHAVE_SILENT)
         return;
-    nines_vote_t vote;
-    memset (&vote, 0, sizeof vote);
-    memcpy (vote.body.round_id, duty->round_id, NINES_HASH_BYTES);
-    memcpy (vote.body.pod, duty->pod, NINES_ID_BYTES);
-    vote.body.epoch = duty->epoch;
-    memcpy (vote.body.validator, self->kp.pk, NINES_ID_BYTES);
-    vote.body.outcome = (uint8_t) outcome;
-    vote.body.t_ms = now;
+    nines_vote_t *vote = &duty->vote;
+    memset (vote, 0, sizeof *vote);
+    memcpy (vote->body.round_id, duty->round_id, NINES_HASH_BYTES);
+    memcpy (vote->body.pod, duty->pod, NINES_ID_BYTES);
+    vote->body.epoch = duty->epoch;
+    memcpy (vote->body.validator, self->kp.pk, NINES_ID_BYTES);
+    vote->body.outcome = (uint8_t) outcome;
+    vote->body.t_ms = now;
+    uint8_t failed = 0;
+    for (uint8_t j = 0; j < duty->sent; j++)
+        if (duty->answered [j]) {
+            nines_attempt_t *at = &vote->body.attempts [vote->body.n_attempts++];
+            at->age_ms = (uint32_t) (now - duty->at [j] > UINT32_MAX ? UINT32_MAX : now - duty->at [j]);
+            at->outcome = duty->outcome [j];
+            failed += duty->outcome [j] != NINES_OUTCOME_OK;
+        }
+    /* needed was chosen from our loss when the duty began; a Lifeguard
+       multiplier at its cap since then (our own pings unanswered) still
+       takes the confidence away. */
+    bool confident = duty->needed && failed >= duty->needed && self->lhm < self->cfg.lhm_max;
     if (self->stats.degraded && self->behaviour == NINES_BEHAVE_HONEST)
-        vote.body.verdict = NINES_VERDICT_ABSTAIN;
+        vote->body.verdict = NINES_VERDICT_ABSTAIN;
     else
     if (outcome == NINES_OUTCOME_OK)
-        vote.body.verdict = NINES_VERDICT_UP;
+        vote->body.verdict = NINES_VERDICT_UP;
     else
-        vote.body.verdict = NINES_VERDICT_DOWN;
+    if (!confident && self->behaviour == NINES_BEHAVE_HONEST)
+        vote->body.verdict = NINES_VERDICT_ABSTAIN;
+    else
+        vote->body.verdict = NINES_VERDICT_DOWN;
     if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
-        vote.body.verdict = NINES_VERDICT_DOWN;
+        vote->body.verdict = NINES_VERDICT_DOWN;
     if (self->behaviour == NINES_BEHAVE_ALWAYS_UP)
-        vote.body.verdict = NINES_VERDICT_UP;
-    if (vote.body.verdict == NINES_VERDICT_UP && resp && nonce && outcome == NINES_OUTCOME_OK) {
-        vote.body.has_proof = true;
-        memcpy (vote.body.proof_nonce, nonce, NINES_NONCE_BYTES);
-        vote.body.proof_t_ms = req_t_ms;
-        vote.body.proof = *resp;
+        vote->body.verdict = NINES_VERDICT_UP;
+    if (vote->body.verdict == NINES_VERDICT_DOWN)
+        for (uint8_t j = 0; j < vote->body.n_attempts; j++)
+            if (vote->body.attempts [j].outcome == NINES_OUTCOME_OK)
+                vote->body.attempts [j].outcome = NINES_OUTCOME_TIMEOUT;     /* a liar's claim */
+    if (vote->body.verdict == NINES_VERDICT_UP && resp && nonce && outcome == NINES_OUTCOME_OK) {
+        vote->body.has_proof = true;
+        memcpy (vote->body.proof_nonce, nonce, NINES_NONCE_BYTES);
+        vote->body.proof_t_ms = req_t_ms;
+        vote->body.proof = *resp;
     }
     int rounds = self->behaviour == NINES_BEHAVE_EQUIVOCATE ? 2 : 1;
     for (int k = 0; k < rounds; k++) {
         if (k == 1) {
-            vote.body.verdict = vote.body.verdict == NINES_VERDICT_UP ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
-            vote.body.has_proof = false;
+            /* The second, conflicting vote; the first stays in the duty. */
+            nines_vote_t other = *vote;
+            other.body.verdict = vote->body.verdict == NINES_VERDICT_UP ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
+            other.body.has_proof = false;
+            for (uint8_t j = 0; j < other.body.n_attempts; j++)
+                other.body.attempts [j].outcome = other.body.verdict == NINES_VERDICT_DOWN
+                                                ? NINES_OUTCOME_TIMEOUT : NINES_OUTCOME_OK;
+            if (nines_vote_sign (&other, &self->kp))
+                return;
+            self->stats.votes_sent++;
+            s_vote_deliver (self, duty->initiator, &other, now);
+            continue;
         }
-        if (nines_vote_sign (&vote, &self->kp))
+        if (nines_vote_sign (vote, &self->kp)) {
+            duty->voted = false;
             return;
-        self->stats.votes_sent++;
-        if (s_is_me (self, duty->initiator))
-            s_on_vote (self, &vote, now);
-        else {
-            nines_peer_msg_t *msg = self->scratch;
-            memset (msg, 0, offsetof (nines_peer_msg_t, u));
-            msg->type = NINES_MSG_VOTE;
-            msg->u.vote = vote;
-            s_send (self, duty->initiator, msg);
         }
+        self->stats.votes_sent++;
+        self->stats.votes_down += vote->body.verdict == NINES_VERDICT_DOWN;
+        self->stats.votes_abstain += vote->body.verdict == NINES_VERDICT_ABSTAIN;
+        s_vote_deliver (self, duty->initiator, vote, now);
     }
 }
 
@@ -1442,8 +1654,8 @@ s_seen_forget (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
     memset (self->seen [slot - 1], 0, NINES_HASH_BYTES);
 }
 
-/*  Send msg to the committee of pod for epoch, leaving out ourselves,
-    members we hold dead and, unless skip is UINT64_MAX, the members of the
+/*  Send msg to the committee of pod for epoch, leaving out ourselves
+    and, unless skip is UINT64_MAX, the members of the
     committee of epoch skip (they were sent it already). */
 static void
 s_send_committee (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch,
@@ -1455,8 +1667,10 @@ s_send_committee (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], uint
     for (size_t i = 0; i < n; i++) {
         if (skip != UINT64_MAX && nines_registry_in_committee (self->reg, pod, skip, members [i]->id))
             continue;
-        member_t *m = s_member (self, members [i]->id);
-        if (m && m->state != NINES_MEMBER_DEAD)
+        /* Members we hold dead get it too: under loss SWIM declares live
+           members dead, and a committee is a few dozen messages at most
+           (a report skipped there reached 0.67 of its scope at 20 % loss). */
+        if (s_member (self, members [i]->id))
             s_send (self, members [i]->id, msg);
     }
 }
@@ -1595,6 +1809,7 @@ s_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t or
         memcpy (pod->down_id, id, NINES_HASH_BYTES);
         pod->next_down_probe = 0;
         pod->retry_at = 0;
+        pod->retries_left = 0;
         if (nines_registry_in_committee (self->reg, pod->pod, self->epoch, self->kp.pk))
             pod->next_down_probe = now + s_rand (self, self->reg->params.down_probe_ms + 1);
         POD_DUE (self, pod->next_down_probe);
@@ -1715,11 +1930,17 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
                 s_send_held_report (self, pod->down_report, pod->down_len, from, NULL, 0, 0);
                 break;
             }
-            for (int d = 0; d < self->duties_hi; d++)
-                if (self->duties [d].used
-                &&  memcmp (self->duties [d].round_id, req.round_id, NINES_HASH_BYTES) == 0)
-                    return NINES_OK;        /* repeated request */
-            if (s_duty_add (self, req.round_id, req.pod, req.epoch, from, now)) {
+            for (int d = 0; d < self->duties_hi; d++) {
+                duty_t *duty = &self->duties [d];
+                if (duty->used && memcmp (duty->round_id, req.round_id, NINES_HASH_BYTES) == 0) {
+                    /* Repeated request: our vote (or the request) was
+                       lost; send the vote again if it is signed. */
+                    if (duty->voted && duty->vote.signed_len)
+                        s_vote_deliver (self, duty->initiator, &duty->vote, now);
+                    return NINES_OK;
+                }
+            }
+            if (s_duty_add (self, req.round_id, req.pod, req.epoch, from, req.outcome != NINES_OUTCOME_OK, now)) {
                 uint64_t busy = now + self->reg->params.round_timeout_ms;
                 if (pod->busy_until < busy)
                     pod->busy_until = busy;
@@ -1792,6 +2013,11 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
     if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
         outcome = NINES_OUTCOME_TIMEOUT;
     bool failed = outcome != NINES_OUTCOME_OK;
+    if (slot->kind == PROBE_SCHEDULED) {
+        const pod_t *known = s_pod (self, slot->pod);
+        if (!known || !known->down)
+            s_loss_record (self, failed);
+    }
     if (!failed && slot->kind == PROBE_SCHEDULED && !self->cfg.keep_idle_pods && !s_pod (self, slot->pod)) {
         /* The common case in sparse mode: a healthy answer from a pod we
            hold nothing on (not down, no round) leaves nothing to keep. */
@@ -1806,24 +2032,47 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
     pod->last_probe = now;
     if (failed)
         self->stats.probes_failed++;
+    const nines_params_t *p = &self->reg->params;
     /* A pod with an open DOWN report is a known outage, already confirmed
-       by a quorum: its heartbeats say nothing about our own network. */
-    if (!pod->down)
+       by a quorum: its heartbeats say nothing about our own network.  One
+       heartbeat per measurement counts: a vote's further attempts and the
+       retries after the first answered one would fill the ring with the
+       one pod under question. */
+    bool extra = (slot->kind == PROBE_DUTY && slot->attempt > 0)
+              || (slot->kind == PROBE_RETRY && pod->retries_out + pod->retries_left < p->retry_attempts);
+    if (!pod->down && !extra)
         s_health_record (self, pod->pod, failed);
     bool may_open = !self->stats.degraded && pod->busy_until <= now;
-    const nines_params_t *p = &self->reg->params;
     switch (slot->kind) {
         case PROBE_SCHEDULED:
-            if (failed && !pod->down && may_open) {
-                pod->retry_at = now + 1 + s_rand (self, p->retry_delay_ms ? p->retry_delay_ms : 1);
-                POD_DUE (self, pod->retry_at);
+            if (failed && !pod->down && may_open && !pod->retry_at && !pod->retries_out) {
+                /* retry_attempts more heartbeats at random instants within
+                   retry_delay; a round opens when all of them fail too. */
+                pod->retries_left = (uint8_t) (p->retry_attempts > NINES_VOTE_ATTEMPTS_MAX
+                                             ? NINES_VOTE_ATTEMPTS_MAX : p->retry_attempts);
+                pod->retry_ok = false;
+                if (!pod->retries_left)
+                    s_open_round (self, pod, NINES_REPORT_DOWN, outcome, now);
+                else {
+                    uint64_t slice = p->retry_delay_ms / pod->retries_left;
+                    pod->retry_at = now + 1 + s_rand (self, slice ? slice : 1);
+                    POD_DUE (self, pod->retry_at);
+                }
             }
             else
             if (!failed && pod->down && may_open)
                 s_open_round (self, pod, NINES_REPORT_UP, outcome, now);
             break;
         case PROBE_RETRY:
-            if (failed && !pod->down && may_open)
+            if (pod->retries_out)
+                pod->retries_out--;
+            if (!failed) {
+                pod->retry_ok = true;           /* the pod answered: no round */
+                pod->retries_left = 0;
+                pod->retry_at = 0;
+            }
+            else
+            if (!pod->retries_left && !pod->retries_out && !pod->retry_ok && !pod->down && may_open)
                 s_open_round (self, pod, NINES_REPORT_DOWN, outcome, now);
             break;
         case PROBE_DOWN:
@@ -1834,11 +2083,19 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
                 s_open_round (self, pod, NINES_REPORT_DOWN, outcome, now);
             break;
         case PROBE_DUTY: {
-            duty_t *duty = &self->duties [slot->duty];
-            if (duty->used && memcmp (duty->pod, pod->pod, NINES_ID_BYTES) == 0) {
+            duty_t *duty = slot->duty < self->cap_duties ? &self->duties [slot->duty] : NULL;
+            if (!duty || !duty->used || duty->serial != slot->duty_serial || duty->voted
+            ||  slot->attempt >= duty->sent || duty->answered [slot->attempt])
+                break;
+            duty->answered [slot->attempt] = 1;
+            duty->outcome [slot->attempt] = (uint8_t) outcome;
+            duty->done++;
+            duty->failed += failed;
+            /* Up at the first `ok`; down once `needed` failed (the spare
+               attempt spares a lost heartbeat's timeout); abstain when
+               all failed and we may not vote down. */
+            if (!failed || (duty->needed && duty->failed >= duty->needed) || duty->done == duty->planned)
                 s_vote (self, duty, outcome, resp, nonce, req_t_ms, now);
-                duty->used = false;
-            }
             break;
         }
     }
@@ -1879,7 +2136,15 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
             }
             if (pod->retry_at && now >= pod->retry_at) {
                 pod->retry_at = 0;
-                s_probe (self, pod->pod, PROBE_RETRY, -1, 0);
+                if (pod->retries_left && !pod->retry_ok) {
+                    pod->retries_left--;
+                    pod->retries_out++;
+                    s_probe (self, pod->pod, PROBE_RETRY, -1, 0);
+                }
+                if (pod->retries_left && !pod->retry_ok) {
+                    uint64_t slice = p->retry_delay_ms / (p->retry_attempts ? p->retry_attempts : 1);
+                    pod->retry_at = now + 1 + s_rand (self, slice ? slice : 1);
+                }
             }
             if (pod->down && pod->next_down_probe && now >= pod->next_down_probe) {
                 pod->next_down_probe = now + p->down_probe_ms;
@@ -1894,25 +2159,15 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
         }
         self->pods_due = due;
     }
-    for (int d = 0; d < self->duties_hi; d++) {
-        duty_t *duty = &self->duties [d];
-        if (!duty->used)
-            continue;
-        if (!duty->probing && now >= duty->probe_at) {
-            pod_t *pod = s_pod_get (self, duty->pod);
-            if (!pod) {
-                duty->used = false;
-                continue;
-            }
-            duty->probing = true;
-            s_probe (self, pod->pod, PROBE_DUTY, d, 0);
-        }
-        else
-        if (duty->probing && now >= duty->probe_at + p->round_timeout_ms + p->probe_timeout_ms)
-            duty->used = false;         /* the driver lost the probe */
-    }
+    for (int d = 0; d < self->duties_hi; d++)
+        if (self->duties [d].used)
+            s_duty_tick (self, d, now);
     for (int i = 0; i < self->rounds_hi; i++) {
         round_t *r = &self->rounds [i];
+        if (r->used && !r->done && now < r->deadline && now >= r->next_resend) {
+            r->next_resend = now + p->round_timeout_ms / 5;
+            s_confirm_send (self, r, false);
+        }
         if (r->used && now >= r->deadline) {
             r->used = false;
             if (r->done)
@@ -1966,12 +2221,20 @@ nines_engine_next_wakeup (nines_engine_t *self)
             if (self->pods [i].down)
                 MIN_AT (self->pods [i].next_down_probe);
         }
-    for (int d = 0; d < self->duties_hi; d++)
-        if (self->duties [d].used && !self->duties [d].probing)
-            MIN_AT (self->duties [d].probe_at);
+    for (int d = 0; d < self->duties_hi; d++) {
+        const duty_t *duty = &self->duties [d];
+        if (!duty->used)
+            continue;
+        MIN_AT (duty->expires);
+        if (!duty->voted && duty->sent < duty->planned)
+            MIN_AT (duty->at [duty->sent]);
+    }
     for (int i = 0; i < self->rounds_hi; i++)
-        if (self->rounds [i].used)
+        if (self->rounds [i].used) {
             MIN_AT (self->rounds [i].deadline);
+            if (!self->rounds [i].done)
+                MIN_AT (self->rounds [i].next_resend);
+        }
     for (size_t i = 0; i < self->n_outbox; i++)
         MIN_AT (self->outbox [i].next_at);
     /* SWIM: the next protocol period and the deadlines of outstanding

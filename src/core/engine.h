@@ -221,6 +221,10 @@ typedef struct {
     uint64_t rounds_up;             /* ... that formed an UP report */
     uint64_t rounds_failed;         /* ... that timed out without quorum */
     uint64_t votes_sent;            /* votes signed */
+    uint64_t votes_down;            /* ... with verdict down */
+    uint64_t votes_abstain;         /* ... abstaining (own network too lossy to judge) */
+    uint64_t confirms_resent;       /* CONFIRM_REQs sent again to members without a vote */
+    uint32_t loss_ppm;              /* own heartbeat loss estimate (EWMA, ppm) */
     uint64_t reports;               /* distinct reports accepted */
     uint64_t msgs_in;               /* peer frames accepted */
     uint64_t msgs_bad;              /* peer frames rejected */

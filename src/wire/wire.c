@@ -268,6 +268,11 @@ static const s_field_t s_proof_fields [] = {
     BIN_F (nines_vote_body_t, proof.sig),
 };
 
+static const s_field_t s_attempt_fields [] = {
+    UINT_F (nines_attempt_t, age_ms, UINT32_MAX),
+    UINT_F (nines_attempt_t, outcome, NINES_OUTCOME_COUNT - 1),
+};
+
 static const s_field_t s_report_fields [] = {
     UINT_F (nines_report_t, kind, NINES_REPORT_UP),
     BIN_F (nines_report_t, pod),
@@ -334,6 +339,10 @@ const nines_param_desc_t nines_param_descs [] = {
     P ("probe_timeout", 'd', probe_timeout_ms),
     P ("retry_delay", 'd', retry_delay_ms),
     P ("vote_delay", 'd', vote_delay_ms),
+    P ("vote_attempts", 'w', vote_attempts),
+    P ("vote_window", 'd', vote_window_ms),
+    P ("vote_false", 'p', vote_false_ppm),
+    P ("retry_attempts", 'w', retry_attempts),
     P ("round_timeout", 'd', round_timeout_ms),
     P ("down_probe", 'd', down_probe_ms),
     P ("min_validator_stake", 'u', min_validator_stake),
@@ -384,6 +393,10 @@ nines_params_default (nines_params_t *p)
     p->probe_timeout_ms = 5000;
     p->retry_delay_ms = 2000;
     p->vote_delay_ms = 2000;
+    p->vote_attempts = 4;
+    p->vote_window_ms = 3000;
+    p->vote_false_ppm = 2000;
+    p->retry_attempts = 2;
     p->round_timeout_ms = 15000;
     p->down_probe_ms = 5000;
     p->min_validator_stake = 1000;
@@ -427,7 +440,7 @@ s_finish (msgpack_sbuffer *sb, uint8_t *buf, size_t cap, size_t *len)
 static void
 s_pack_vote_body (msgpack_packer *pk, const nines_vote_body_t *body)
 {
-    msgpack_pack_array (pk, 8);
+    msgpack_pack_array (pk, 9);
     s_encode_fields (pk, s_vote_fields, COUNT (s_vote_fields), body);
     if (body->has_proof) {
         msgpack_pack_array (pk, COUNT (s_proof_fields));
@@ -435,6 +448,34 @@ s_pack_vote_body (msgpack_packer *pk, const nines_vote_body_t *body)
     }
     else
         msgpack_pack_nil (pk);
+    uint8_t n = body->n_attempts > NINES_VOTE_ATTEMPTS_MAX ? NINES_VOTE_ATTEMPTS_MAX : body->n_attempts;
+    msgpack_pack_array (pk, n);
+    for (uint8_t i = 0; i < n; i++) {
+        msgpack_pack_array (pk, COUNT (s_attempt_fields));
+        s_encode_fields (pk, s_attempt_fields, COUNT (s_attempt_fields), &body->attempts [i]);
+    }
+}
+
+/*  attempts: [[age_ms, outcome], ...], at most NINES_VOTE_ATTEMPTS_MAX; a
+    `down` verdict cannot rest on an `ok` heartbeat. */
+static int
+s_attempts_decode (const msgpack_object *o, nines_vote_body_t *body)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return NINES_EMALFORMED;
+    if (o->via.array.size > NINES_VOTE_ATTEMPTS_MAX)
+        return NINES_ETOOBIG;
+    body->n_attempts = (uint8_t) o->via.array.size;
+    for (uint8_t i = 0; i < body->n_attempts; i++) {
+        const msgpack_object *f;
+        int rc = s_array (&o->via.array.ptr [i], COUNT (s_attempt_fields), &f);
+        if (!rc) rc = s_decode_fields (f, s_attempt_fields, COUNT (s_attempt_fields), &body->attempts [i]);
+        if (rc)
+            return rc;
+        if (body->verdict == NINES_VERDICT_DOWN && body->attempts [i].outcome == NINES_OUTCOME_OK)
+            return NINES_EMALFORMED;
+    }
+    return NINES_OK;
 }
 
 static int
@@ -444,8 +485,9 @@ s_vote_body_decode (const uint8_t *buf, size_t len, nines_vote_body_t *body)
     int rc = s_unpack (buf, len, NINES_VOTE_SIGNED_MAX, &u);
     const msgpack_object *items;
     memset (body, 0, sizeof *body);
-    if (!rc) rc = s_array (&u.data, 8, &items);
+    if (!rc) rc = s_array (&u.data, 9, &items);
     if (!rc) rc = s_decode_fields (items, s_vote_fields, COUNT (s_vote_fields), body);
+    if (!rc) rc = s_attempts_decode (&items [8], body);
     if (!rc && items [7].type != MSGPACK_OBJECT_NIL) {
         const msgpack_object *proof;
         rc = s_array (&items [7], COUNT (s_proof_fields), &proof);

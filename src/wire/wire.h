@@ -30,7 +30,8 @@
 #define NINES_QUERY_MAX           (64 * 1024)  /* largest query request, bytes */
 #define NINES_EVIDENCE_MAX        (2 * NINES_PEER_MSG_MAX) /* largest encoded EVIDENCE (two reports), bytes */
 #define NINES_REPORT_MAX_VOTES    64           /* votes per quorum report */
-#define NINES_VOTE_SIGNED_MAX     256          /* encoded vote body, bytes */
+#define NINES_VOTE_SIGNED_MAX     320          /* encoded vote body, bytes */
+#define NINES_VOTE_ATTEMPTS_MAX   8            /* heartbeat attempts listed in a vote */
 #define NINES_PIGGYBACK_MAX       8            /* membership updates per message */
 #define NINES_ENDPOINT_MAX        128          /* "tcp://host:port" incl. NUL */
 #define NINES_URL_MAX             256          /* facade URL incl. NUL */
@@ -113,10 +114,20 @@ typedef struct {
     uint8_t outcome;                     /* initiator's failed outcome */
 } nines_confirm_req_t;
 
+/*  One heartbeat a vote rests on: sent age_ms before the vote's t_ms,
+    with this outcome (PROTOCOL.md 8.1). */
+typedef struct {
+    uint32_t age_ms;                      /* vote t_ms minus the heartbeat's send time, ms */
+    uint8_t outcome;                      /* nines_outcome_t */
+} nines_attempt_t;
+
 /*  Vote fields, encoded as the array
-        [round_id, pod, epoch, validator, verdict, outcome, t_ms, proof]
+        [round_id, pod, epoch, validator, verdict, outcome, t_ms, proof, attempts]
     where proof is nil or [nonce16, t_ms, app_status, app_latency_us, sig]
-    (the facade's signed heartbeat response that backs an `up` vote). */
+    (the facade's signed heartbeat response that backs an `up` vote) and
+    attempts the array of at most NINES_VOTE_ATTEMPTS_MAX [age_ms, outcome]
+    of the signer's heartbeats in this round, oldest first.  A `down` vote
+    whose attempts include an `ok` is malformed. */
 typedef struct {
     uint8_t round_id [NINES_HASH_BYTES];  /* round voted in */
     uint8_t pod [NINES_ID_BYTES];         /* pod voted on */
@@ -129,6 +140,8 @@ typedef struct {
     uint8_t proof_nonce [NINES_NONCE_BYTES]; /* heartbeat nonce */
     uint64_t proof_t_ms;                  /* heartbeat request time */
     nines_hb_resp_t proof;                /* facade-signed response */
+    uint8_t n_attempts;                   /* attempts [] used */
+    nines_attempt_t attempts [NINES_VOTE_ATTEMPTS_MAX]; /* the heartbeats voted on */
 } nines_vote_body_t;
 
 /*  A signed vote: fields, the exact bytes the signature covers (after the
@@ -257,6 +270,10 @@ typedef struct {
     uint64_t probe_timeout_ms;      /* heartbeat timeout (5 s) */
     uint64_t retry_delay_ms;        /* max random delay before the retry (2 s) */
     uint64_t vote_delay_ms;         /* max random delay before a member re-probes (2 s) */
+    uint32_t vote_attempts;         /* heartbeats a member's `down` vote rests on, at least (4) */
+    uint64_t vote_window_ms;        /* a member's attempts go out at random instants within (3 s; at most round_timeout / 4) */
+    uint32_t vote_false_ppm;        /* largest own false-down chance a member accepts (2000) */
+    uint32_t retry_attempts;        /* retries of a failed heartbeat before a round opens (2) */
     uint64_t round_timeout_ms;      /* round gives up after (15 s) */
     uint64_t down_probe_ms;         /* probe interval of a pod reported down (5 s) */
     uint64_t down_confirm_ms;       /* a reported outage is re-confirmed by a DOWN round this often (60 s) */

@@ -34,8 +34,8 @@ s_fault (nines_des_config_t *cfg, int kind, uint64_t at_ms, uint32_t index, uint
 }
 
 /*  Two validators that vote down whatever they see cannot reach 2/3 of
-    any committee of 7 (10 % heartbeat loss makes honest validators open
-    rounds the liars sit in; the liars themselves soon count as degraded
+    any committee of 7 (20 % heartbeat loss makes honest validators open
+    rounds the liars sit in, p^3 of the heartbeats with two retries; the liars themselves soon count as degraded
     by self-health and open none); two that vote up whatever they see
     cannot hide a real outage either. */
 static void
@@ -45,7 +45,7 @@ test_minority_liars (void)
     nines_des_result_t r;
     s_config (&cfg, 40, 40, 120000);
     cfg.always_down = 2;
-    cfg.probe_loss_ppm = 100000;
+    cfg.probe_loss_ppm = 200000;
     CHECK_RC (nines_des_run (&cfg, &r, NULL), 0);
     CHECK (r.rounds_opened > 5);
     CHECK_EQ (r.rounds_down, 0);
@@ -192,7 +192,8 @@ static void
 test_scenario_files (void)
 {
     const char *root = getenv ("NINES_SOURCE_ROOT");
-    const char *names [] = { "des-10k.zpl", "des-loss.zpl", "des-adversaries.zpl", "des-partition.zpl" };
+    const char *names [] = { "des-10k.zpl", "des-loss.zpl", "des-adversaries.zpl", "des-partition.zpl",
+                             "des-loss20.zpl", "des-burst.zpl", "des-lossy.zpl" };
     for (size_t i = 0; root && i < sizeof names / sizeof names [0]; i++) {
         char path [4096], err [1024];
         snprintf (path, sizeof path, "%s/sim/scenarios/%s", root, names [i]);

@@ -79,6 +79,13 @@ s_vote (nines_vote_t *vote, int k, const uint8_t round_id [32], uint64_t epoch,
     vote->body.verdict = verdict;
     vote->body.outcome = outcome;
     vote->body.t_ms = t_ms;
+    /* The heartbeats the verdict rests on: four failed ones 700 ms apart
+       for `down`, one `ok` for `up` (PROTOCOL.md 8.1). */
+    vote->body.n_attempts = verdict == NINES_VERDICT_DOWN ? 4 : 1;
+    for (uint8_t j = 0; j < vote->body.n_attempts; j++) {
+        vote->body.attempts [j].age_ms = 700u * (vote->body.n_attempts - 1 - j) + 20;
+        vote->body.attempts [j].outcome = verdict == NINES_VERDICT_DOWN ? outcome : NINES_OUTCOME_OK;
+    }
     if (proof) {
         /* The member's own heartbeat and the facade's signed answer. */
         nines_hb_req_t req;
@@ -586,6 +593,8 @@ s_vote_eq (const nines_vote_t *a, const nines_vote_t *b)
         && memcmp (a->sig, b->sig, NINES_SIG_BYTES) == 0
         && memcmp (&a->body, &b->body, offsetof (nines_vote_body_t, has_proof)) == 0
         && a->body.has_proof == b->body.has_proof
+        && a->body.n_attempts == b->body.n_attempts
+        && memcmp (a->body.attempts, b->body.attempts, a->body.n_attempts * sizeof a->body.attempts [0]) == 0
         && (!a->body.has_proof
             || (memcmp (a->body.proof_nonce, b->body.proof_nonce, NINES_NONCE_BYTES) == 0
                 && a->body.proof_t_ms == b->body.proof_t_ms

@@ -476,7 +476,7 @@ test_wire_negative (void)
     vote.signed_len = 0;
     CHECK_RC (nines_vote_verify (&vote), NINES_EBADSIG);
 
-    /* Signed bytes: trailing data, empty, over 256 bytes, bad verdict. */
+    /* Signed bytes: trailing data, empty, over NINES_VOTE_SIGNED_MAX bytes, bad verdict. */
     nines_peer_msg_t *msg = calloc (1, sizeof *msg), *out = calloc (1, sizeof *out);
     s_make_vote (&vote, 0, NINES_VERDICT_DOWN, false);
     CHECK_RC (nines_vote_sign (&vote, &s_keys [0]), 0);
@@ -530,6 +530,31 @@ test_wire_negative (void)
     msg->u.vote = vote;
     CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
     CHECK_RC (nines_peer_msg_decode (buf, len, out), NINES_EMALFORMED);
+    /* Attempts (PROTOCOL.md 8.1): they round-trip, and a `down` vote
+       resting on an `ok` heartbeat is malformed. */
+    s_make_vote (&vote, 0, NINES_VERDICT_DOWN, false);
+    vote.body.n_attempts = NINES_VOTE_ATTEMPTS_MAX;
+    for (uint8_t j = 0; j < NINES_VOTE_ATTEMPTS_MAX; j++) {
+        vote.body.attempts [j].age_ms = 4000000000u - j;      /* needs the u32 form */
+        vote.body.attempts [j].outcome = NINES_OUTCOME_TIMEOUT;
+    }
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [0]), 0);
+    msg->u.vote = vote;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_peer_msg_decode (buf, len, out), 0);
+    CHECK_EQ (out->u.vote.body.n_attempts, NINES_VOTE_ATTEMPTS_MAX);
+    CHECK_EQ (out->u.vote.body.attempts [7].age_ms, 4000000000u - 7);
+    CHECK_EQ (out->u.vote.body.attempts [7].outcome, NINES_OUTCOME_TIMEOUT);
+    vote.body.attempts [3].outcome = NINES_OUTCOME_OK;
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [0]), 0);
+    msg->u.vote = vote;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_peer_msg_decode (buf, len, out), NINES_EMALFORMED);
+    vote.body.verdict = NINES_VERDICT_UP;                       /* fine for `up` */
+    CHECK_RC (nines_vote_sign (&vote, &s_keys [0]), 0);
+    msg->u.vote = vote;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, sizeof buf, &len), 0);
+    CHECK_RC (nines_peer_msg_decode (buf, len, out), 0);
     nines_report_t *r2 = s_make_report (1);
     r2->kind = 2;
     CHECK_RC (nines_report_encode (r2, buf, sizeof buf, &len), 0);
