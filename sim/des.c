@@ -8,6 +8,7 @@
 #include "proto/registry.h"
 #include "base/error.h"
 #include "base/config.h"
+#include "proto/slash.h"
 #include <czmq.h>
 #include <errno.h>
 #include <math.h>
@@ -98,6 +99,31 @@ s_idmap_get (const idmap_t *m, const uint8_t *id)
     return -1;
 }
 
+/*  ---- Gilbert-Elliott link state, one chain per validator ---- */
+
+#define GE_MAX 32                   /* state changes generated ahead */
+
+/*  The chain of validator v: in state bad0 from t0, changing state at
+    toggles [0..n) (ascending).  Generated lazily from its own stream, so
+    queries at now .. now + an epoch (heartbeats handed over ahead) see one
+    consistent timeline. */
+typedef struct {
+    des_rng_t rng;
+    uint64_t t0;
+    uint8_t bad0;
+    uint8_t n;
+    uint64_t toggles [GE_MAX];
+} ge_t;
+
+/*  Exponential sojourn with the given mean, ms (at least 1). */
+static uint64_t
+s_rng_exp (des_rng_t *r, uint64_t mean)
+{
+    double u = (double) ((s_rng_u64 (r) >> 11) + 1) / 9007199254740992.0;  /* (0, 1] */
+    double x = -(double) mean * log (u);
+    return x < 1 ? 1 : (uint64_t) x;
+}
+
 /*  ---- the simulation ---- */
 
 typedef struct {
@@ -170,7 +196,57 @@ typedef struct {
     nines_peer_msg_t *msg;          /* scratch for proof checks */
     nines_report_t *report;         /* scratch for report decoding */
     nines_sigcache_t *sigcache;     /* verified signatures, shared by the engines */
+    ge_t *ge;                       /* per validator, when bursts are on */
 } des_t;
+
+/*  True when validator v's link is in the bad state at time t >= now. */
+static bool
+s_ge_bad (des_t *d, size_t v, uint64_t t)
+{
+    ge_t *g = &d->ge [v];
+    while (g->n && g->toggles [0] <= d->now) {
+        g->bad0 ^= 1;
+        g->t0 = g->toggles [0];
+        memmove (g->toggles, g->toggles + 1, (size_t) --g->n * sizeof g->toggles [0]);
+    }
+    while (g->n < GE_MAX && (g->n ? g->toggles [g->n - 1] : g->t0) <= t) {
+        bool bad = g->bad0 ^ (g->n & 1);
+        uint64_t last = g->n ? g->toggles [g->n - 1] : g->t0;
+        g->toggles [g->n] = last + s_rng_exp (&g->rng, bad ? d->cfg->burst_bad_ms : d->cfg->burst_good_ms);
+        g->n++;
+    }
+    uint8_t flips = 0;
+    for (uint8_t i = 0; i < g->n && g->toggles [i] <= t; i++)
+        flips++;
+    return g->bad0 ^ (flips & 1);
+}
+
+/*  Loss of a peer message from v to w sent now: independent loss, the
+    bad state of either end's link, one-direction loss of a lossy end. */
+static bool
+s_msg_lost (des_t *d, size_t v, size_t w)
+{
+    const nines_des_config_t *cfg = d->cfg;
+    if (s_rng_ppm (&d->rng, cfg->loss_ppm))
+        return true;
+    if (d->ge && ((s_ge_bad (d, v, d->now) && s_rng_ppm (&d->rng, cfg->burst_loss_ppm))
+              ||  (s_ge_bad (d, w, d->now) && s_rng_ppm (&d->rng, cfg->burst_loss_ppm))))
+        return true;
+    bool out = cfg->lossy_direction != NINES_DES_LOSS_IN, in = cfg->lossy_direction != NINES_DES_LOSS_OUT;
+    return (v < cfg->lossy_validators && out && s_rng_ppm (&d->rng, cfg->lossy_loss_ppm))
+        || (w < cfg->lossy_validators && in && s_rng_ppm (&d->rng, cfg->lossy_loss_ppm));
+}
+
+/*  Loss of validator v's heartbeat sent at t: a round trip, so loss in
+    either direction of v's link loses it. */
+static bool
+s_probe_lost (des_t *d, size_t v, uint64_t t)
+{
+    const nines_des_config_t *cfg = d->cfg;
+    return s_rng_ppm (&d->rng, cfg->probe_loss_ppm)
+        || (d->ge && s_ge_bad (d, v, t) && s_rng_ppm (&d->rng, cfg->burst_loss_ppm))
+        || (v < cfg->lossy_validators && s_rng_ppm (&d->rng, cfg->lossy_loss_ppm));
+}
 
 /*  Grow an id-keyed table: the map is rebuilt over the moved keys. */
 static int
@@ -351,7 +427,7 @@ s_drain (des_t *d, size_t v)
         switch (a.type) {
             case NINES_ACT_SEND: {
                 long to = s_idmap_get (&d->vmap, a.peer);
-                if (to >= 0 && s_link_up (d, v, (size_t) to) && !s_rng_ppm (&d->rng, cfg->loss_ppm)) {
+                if (to >= 0 && s_link_up (d, v, (size_t) to) && !s_msg_lost (d, v, (size_t) to)) {
                     uint64_t delay = cfg->latency_ms + s_rng_below (&d->rng, cfg->jitter_ms + 1);
                     s_push (d, d->now + (delay ? delay : 1), EV_MSG, (uint32_t) to, 0, a.data,
                             (uint32_t) a.len, (uint32_t) v);
@@ -367,7 +443,7 @@ s_drain (des_t *d, size_t v)
                 uint64_t sent = a.at > d->now ? a.at : d->now;
                 uint64_t rtt = 2 * cfg->latency_ms + s_rng_below (&d->rng, 2 * cfg->jitter_ms + 1) + cfg->app_ms;
                 int outcome = p >= 0 ? s_truth (d, (uint32_t) p, sent + rtt / 2) : NINES_OUTCOME_OK;
-                if ((sent == d->now && d->isolated [v]) || s_rng_ppm (&d->rng, cfg->probe_loss_ppm))
+                if ((sent == d->now && d->isolated [v]) || s_probe_lost (d, v, sent))
                     outcome = NINES_OUTCOME_TIMEOUT;
                 uint64_t after = outcome == NINES_OUTCOME_TIMEOUT ? cfg->params.probe_timeout_ms : rtt;
                 s_push (d, sent + (after ? after : 1), EV_PROBE, (uint32_t) v, a.probe_id, NULL,
@@ -538,6 +614,17 @@ s_setup (des_t *d)
         return NINES_ENOMEM;
     for (size_t p = 0; p < d->m; p++)
         d->pod_incident [p] = -1;
+    if (cfg->burst_good_ms && cfg->burst_bad_ms && cfg->burst_loss_ppm) {
+        d->ge = calloc (d->n, sizeof *d->ge);
+        if (!d->ge)
+            return NINES_ENOMEM;
+        double bad_share = (double) cfg->burst_bad_ms / (double) (cfg->burst_good_ms + cfg->burst_bad_ms);
+        for (size_t i = 0; i < d->n; i++) {
+            d->ge [i].rng.s = cfg->seed * 0x9e3779b97f4a7c15ULL + i * 0xd1b54a32d192ed03ULL + 7;
+            d->ge [i].t0 = d->now;
+            d->ge [i].bad0 = (double) s_rng_below (&d->ge [i].rng, 1000000) < bad_share * 1e6;
+        }
+    }
     if (s_table_grow ((void **) &d->reports, &d->cap_reports, sizeof *d->reports, &d->rmap, 0)
     ||  s_table_grow ((void **) &d->evidence, &d->cap_evidence, sizeof *d->evidence, &d->emap, 0))
         return NINES_ENOMEM;
@@ -667,6 +754,7 @@ s_teardown (des_t *d)
     free (d->emap.slot);
     free (d->msg);
     free (d->report);
+    free (d->ge);
 }
 
 /*  ---- the event loop ---- */
@@ -865,8 +953,27 @@ s_results (des_t *d)
     free (lat);
     free (rec);
     r->incidents = (uint32_t) d->n_incidents;
-    for (size_t i = 0; i < d->n_incidents; i++)
-        r->false_incidents += d->incidents [i].outage < 0;
+    for (size_t i = 0; i < d->n_incidents; i++) {
+        const incident_t *inc = &d->incidents [i];
+        if (inc->outage >= 0)
+            continue;
+        r->false_incidents++;
+        /* What the ledger would take for it (ledger.c's settle rule: an
+           incident of at least grace pays nines_slash_for its duration). */
+        uint64_t end = inc->closed ? inc->closed : d->end;
+        uint64_t slash = end - inc->detected >= p->grace_ms
+                       ? nines_slash_for (p, d->cfg->pod_stake, end - inc->detected) : 0;
+        r->false_slash += slash;
+        if (r->n_false_detail < NINES_DES_FALSE_MAX) {
+            nines_des_false_t *f = &r->false_detail [r->n_false_detail++];
+            f->pod = inc->pod;
+            memcpy (f->pod_id, d->pod_ids [inc->pod], NINES_ID_BYTES);
+            f->start_ms = inc->detected - T0;
+            f->end_ms = end - T0;
+            f->open = !inc->closed;
+            f->slash = slash;
+        }
+    }
     s_correlate (d);
 
     r->reports = (uint32_t) d->n_reports;
@@ -909,6 +1016,14 @@ s_results (des_t *d)
         r->rounds_up += st.rounds_up;
         r->rounds_failed += st.rounds_failed;
         r->votes += st.votes_sent;
+        r->votes_down += st.votes_down;
+        r->votes_abstain += st.votes_abstain;
+        r->confirms_resent += st.confirms_resent;
+        if (i < d->cfg->lossy_validators) {
+            r->lossy_votes += st.votes_sent;
+            r->lossy_votes_down += st.votes_down;
+            r->lossy_votes_abstain += st.votes_abstain;
+        }
         r->msgs_bad += st.msgs_bad;
     }
     if (msgs && bytes && d->n) {
@@ -987,6 +1102,26 @@ nines_des_result_json (const nines_des_result_t *r, FILE *out)
     fprintf (out, "  \"rounds\": {\"opened\": %llu, \"down\": %llu, \"up\": %llu, \"failed\": %llu},\n",
              (unsigned long long) r->rounds_opened, (unsigned long long) r->rounds_down,
              (unsigned long long) r->rounds_up, (unsigned long long) r->rounds_failed);
+    fprintf (out, "  \"false_incident_detail\": [");
+    for (uint32_t i = 0; i < r->n_false_detail; i++) {
+        const nines_des_false_t *f = &r->false_detail [i];
+        char hex [2 * NINES_ID_BYTES + 1];
+        for (int k = 0; k < NINES_ID_BYTES; k++)
+            snprintf (hex + 2 * k, 3, "%02x", f->pod_id [k]);
+        fprintf (out, "%s\n    {\"pod\": %u, \"pod_id\": \"%s\", \"start_ms\": %llu, \"end_ms\": %llu, "
+                 "\"duration_ms\": %llu, \"open\": %s, \"slash\": %llu}", i ? "," : "", f->pod, hex,
+                 (unsigned long long) f->start_ms, (unsigned long long) f->end_ms,
+                 (unsigned long long) (f->end_ms - f->start_ms), f->open ? "true" : "false",
+                 (unsigned long long) f->slash);
+    }
+    fprintf (out, "%s],\n  \"false_incident_slash\": %llu,\n", r->n_false_detail ? "\n  " : "",
+             (unsigned long long) r->false_slash);
+    fprintf (out, "  \"lossy_votes\": {\"all\": %llu, \"down\": %llu, \"abstain\": %llu},\n",
+             (unsigned long long) r->lossy_votes, (unsigned long long) r->lossy_votes_down,
+             (unsigned long long) r->lossy_votes_abstain);
+    fprintf (out, "  \"votes_down\": %llu,\n  \"votes_abstain\": %llu,\n  \"confirms_resent\": %llu,\n",
+             (unsigned long long) r->votes_down, (unsigned long long) r->votes_abstain,
+             (unsigned long long) r->confirms_resent);
     fprintf (out, "  \"votes\": %llu,\n  \"msgs_rejected\": %llu,\n  \"evidence\": %llu,\n  \"evidence_submissions\": %llu,\n",
              (unsigned long long) r->votes, (unsigned long long) r->msgs_bad,
              (unsigned long long) r->evidence, (unsigned long long) r->submissions);
@@ -1092,6 +1227,51 @@ nines_des_config_from_scenario (nines_des_config_t *cfg, const nines_scenario_t 
         snprintf (err, err_size, "%s: network/probe_loss: expected a fraction in 0..1, got '%s'", sc->path, pl);
         return NINES_ECONFIG;
     }
+    /* Bursty and one-direction loss (des only). */
+    const struct { const char *key; uint32_t *ppm; uint64_t *ms; } keys [] = {
+        { "burst_loss", &cfg->burst_loss_ppm, NULL }, { "burst_good", NULL, &cfg->burst_good_ms },
+        { "burst_bad", NULL, &cfg->burst_bad_ms }, { "lossy_loss", &cfg->lossy_loss_ppm, NULL } };
+    for (size_t k = 0; k < sizeof keys / sizeof keys [0]; k++) {
+        const char *v = net ? zconfig_get (net, keys [k].key, NULL) : NULL;
+        if (v && keys [k].ppm && nines_parse_ppm (v, keys [k].ppm)) {
+            snprintf (err, err_size, "%s: network/%s: expected a fraction in 0..1, got '%s'", sc->path,
+                      keys [k].key, v);
+            return NINES_ECONFIG;
+        }
+        if (v && keys [k].ms && nines_parse_duration_ms (v, keys [k].ms)) {
+            snprintf (err, err_size, "%s: network/%s: expected a duration such as 2s, got '%s'", sc->path,
+                      keys [k].key, v);
+            return NINES_ECONFIG;
+        }
+    }
+    if ((cfg->burst_good_ms == 0) != (cfg->burst_bad_ms == 0)) {
+        snprintf (err, err_size, "%s: network/burst_good: expected burst_good and burst_bad both or neither, "
+                  "got only one", sc->path);
+        return NINES_ECONFIG;
+    }
+    const char *lv = net ? zconfig_get (net, "lossy_validators", NULL) : NULL;
+    uint64_t nlossy = 0;
+    if (lv && (nines_parse_u64 (lv, &nlossy) || nlossy > sc->validators)) {
+        snprintf (err, err_size, "%s: network/lossy_validators: expected 0..%u, got '%s'", sc->path,
+                  sc->validators, lv);
+        return NINES_ECONFIG;
+    }
+    cfg->lossy_validators = (uint32_t) nlossy;
+    const char *dir = net ? zconfig_get (net, "lossy_direction", NULL) : NULL;
+    if (dir) {
+        if (strcmp (dir, "both") == 0)
+            cfg->lossy_direction = NINES_DES_LOSS_BOTH;
+        else
+        if (strcmp (dir, "out") == 0)
+            cfg->lossy_direction = NINES_DES_LOSS_OUT;
+        else
+        if (strcmp (dir, "in") == 0)
+            cfg->lossy_direction = NINES_DES_LOSS_IN;
+        else {
+            snprintf (err, err_size, "%s: network/lossy_direction: expected both, out or in, got '%s'", sc->path, dir);
+            return NINES_ECONFIG;
+        }
+    }
     const char *scope = net ? zconfig_get (net, "report_scope", NULL) : NULL;
     if (scope && nines_report_scope_parse (scope, &cfg->report_scope)) {
         snprintf (err, err_size, "%s: network/report_scope: expected all or committee, got '%s'", sc->path, scope);
@@ -1188,11 +1368,13 @@ s_print (const nines_des_result_t *r, double wall)
             (unsigned long long) r->reach_p99_ms, r->coverage);
     printf ("  load per validator: %.2f msg/s (p99 %.2f), %.0f B/s (p99 %.0f), %.3f probes/s\n",
             r->msgs_mean, r->msgs_p99, r->bytes_mean, r->bytes_p99, r->probes_mean);
-    printf ("  rounds %llu (down %llu, up %llu, failed %llu), votes %llu; equivocators %u proven %u; "
-            "false accusations %u\n",
+    printf ("  rounds %llu (down %llu, up %llu, failed %llu), votes %llu (down %llu, abstain %llu), "
+            "confirms re-sent %llu; equivocators %u proven %u; false accusations %u\n",
             (unsigned long long) r->rounds_opened, (unsigned long long) r->rounds_down,
             (unsigned long long) r->rounds_up, (unsigned long long) r->rounds_failed,
-            (unsigned long long) r->votes, r->equivocators, r->equivocators_proven, r->false_accusations);
+            (unsigned long long) r->votes, (unsigned long long) r->votes_down,
+            (unsigned long long) r->votes_abstain, (unsigned long long) r->confirms_resent,
+            r->equivocators, r->equivocators_proven, r->false_accusations);
     fflush (stdout);
 }
 
@@ -1243,6 +1425,31 @@ s_expect (const nines_scenario_t *sc, const nines_des_result_t *r, bool scaled)
     if (e->has_max_latency && r->latency_max_ms > e->max_latency_ms) {
         printf ("  EXPECT max_latency <= %llums, got %llums\n", (unsigned long long) e->max_latency_ms,
                 (unsigned long long) r->latency_max_ms);
+        failed = 1;
+    }
+    /* des-only: p99_latency, missed (at most), lossy_votes_down (at most)
+       and lossy_abstains (at least). */
+    zconfig_t *root = sc->config ? nines_config_zconfig (sc->config) : NULL;
+    zconfig_t *ex = root ? zconfig_locate (root, "expect") : NULL;
+    const char *v = ex ? zconfig_get (ex, "p99_latency", NULL) : NULL;
+    uint64_t n = 0;
+    if (v && (nines_parse_duration_ms (v, &n) || r->latency_p99_ms > n)) {
+        printf ("  EXPECT p99_latency <= %s, got %llums\n", v, (unsigned long long) r->latency_p99_ms);
+        failed = 1;
+    }
+    v = ex ? zconfig_get (ex, "missed", NULL) : NULL;
+    if (v && (nines_parse_u64 (v, &n) || r->missed > n)) {
+        printf ("  EXPECT missed <= %s, got %u\n", v, r->missed);
+        failed = 1;
+    }
+    v = ex ? zconfig_get (ex, "lossy_votes_down", NULL) : NULL;
+    if (v && (nines_parse_u64 (v, &n) || r->lossy_votes_down > n)) {
+        printf ("  EXPECT lossy_votes_down <= %s, got %llu\n", v, (unsigned long long) r->lossy_votes_down);
+        failed = 1;
+    }
+    v = ex ? zconfig_get (ex, "lossy_abstains", NULL) : NULL;
+    if (v && (nines_parse_u64 (v, &n) || r->lossy_votes_abstain < n)) {
+        printf ("  EXPECT lossy_abstains >= %s, got %llu\n", v, (unsigned long long) r->lossy_votes_abstain);
         failed = 1;
     }
     return failed;

@@ -6,6 +6,15 @@
       - links between validators: one-way delay = latency + U[0, jitter] ms,
         independent loss with probability loss, and partitions (a fraction
         of the validators cut off from the rest for a while);
+      - bursty loss (Gilbert-Elliott): each validator's access link
+        alternates between a good and a bad state with exponentially
+        distributed sojourns (means burst_good, burst_bad); in the bad state
+        its messages, both ways, and its heartbeats are lost with
+        burst_loss on top of the independent loss (E. N. Gilbert, "Capacity
+        of a burst-noise channel", 1960; E. O. Elliott, 1963);
+      - one-direction loss: the first lossy_validators validators lose
+        lossy_loss of what they send (out), receive (in) or both; a
+        heartbeat, a round trip, fails either way;
       - pods: a ground-truth up/down timeline built from the scenario's
         faults; a heartbeat is answered from it after a round trip, fails
         with probe_loss, and a down pod answers app_unhealthy (app down or
@@ -55,6 +64,22 @@ typedef struct {
 
 #define NINES_DES_FAULTS_MAX 1024
 
+/*  Direction of the lossy validators' loss. */
+enum { NINES_DES_LOSS_BOTH = 0, NINES_DES_LOSS_OUT = 1, NINES_DES_LOSS_IN = 2 };
+
+/*  False incidents described one by one in the result (the first ones). */
+#define NINES_DES_FALSE_MAX 64
+
+/*  One false incident: a DOWN report for a pod the ground truth holds up. */
+typedef struct {
+    uint32_t pod;                   /* pod index */
+    uint8_t pod_id [NINES_ID_BYTES];/* pod id */
+    uint64_t start_ms, end_ms;      /* DOWN and UP report, ms after the start (end: run end if open) */
+    bool open;                      /* no UP report before the end */
+    uint64_t slash;                 /* what the ledger's rule would take: nines_slash_for
+                                       (duration) when it lasts at least grace, else 0 */
+} nines_des_false_t;
+
 /*  Everything one run needs.  Counts of adversaries and faults are the
     final ones (nines_des_config_scale scales a scenario up first). */
 typedef struct {
@@ -71,6 +96,12 @@ typedef struct {
     uint64_t jitter_ms;             /* extra delay, uniform in [0, jitter] */
     uint32_t loss_ppm;              /* peer message loss */
     uint32_t probe_loss_ppm;        /* heartbeat loss (counts as timeout) */
+    uint32_t burst_loss_ppm;        /* Gilbert-Elliott: loss in the bad state */
+    uint64_t burst_good_ms;         /* ... mean good sojourn (0 = no bursts) */
+    uint64_t burst_bad_ms;          /* ... mean bad sojourn */
+    uint32_t lossy_validators;      /* the first ones by index have lossy_loss: */
+    uint32_t lossy_loss_ppm;        /* ... loss of their messages in lossy_direction */
+    uint32_t lossy_direction;       /* NINES_DES_LOSS_BOTH, _OUT or _IN */
     uint64_t app_ms;                /* pod answer time added to a heartbeat round trip */
     uint32_t always_down;           /* adversaries (the last validators by index, in this order): */
     uint32_t always_up;             /* adversaries: vote up whatever they see */
@@ -136,6 +167,14 @@ typedef struct {
     double probes_mean;             /* heartbeats per validator per second */
     /* protocol counters, summed over validators */
     uint64_t rounds_opened, rounds_down, rounds_up, rounds_failed, votes;
+    uint64_t votes_down, votes_abstain; /* votes by verdict (the rest are up) */
+    uint64_t confirms_resent;       /* CONFIRM_REQs re-sent to members without a vote */
+    uint64_t lossy_votes_down;      /* votes of the lossy validators: down, */
+    uint64_t lossy_votes_abstain;   /* ... abstain, */
+    uint64_t lossy_votes;           /* ... all */
+    uint64_t false_slash;           /* sum of the false incidents' slash */
+    uint32_t n_false_detail;        /* false_detail [] used */
+    nines_des_false_t false_detail [NINES_DES_FALSE_MAX];
     uint64_t msgs_bad;              /* frames engines rejected */
     uint64_t evidence;              /* distinct evidence the ledger received */
     uint64_t submissions;           /* evidence submissions (with duplicates) */

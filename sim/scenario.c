@@ -167,7 +167,9 @@ s_scenario (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 static int
 s_network (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 {
-    static const char *const keys [] = { "latency", "jitter", "loss", "probe_loss", "report_scope", NULL };
+    /* burst_* and lossy_* are des-only, parsed by sim/des.c. */
+    static const char *const keys [] = { "latency", "jitter", "loss", "probe_loss", "report_scope",
+        "burst_loss", "burst_good", "burst_bad", "lossy_validators", "lossy_loss", "lossy_direction", NULL };
     int rc = section ? s_check_keys (ctx, section, "network", keys) : NINES_OK;
     if (!rc) rc = s_duration (ctx, section, "network", "latency", 0, 0, 60000, &self->latency_ms);
     if (!rc) rc = s_duration (ctx, section, "network", "jitter", 0, 0, 60000, &self->jitter_ms);
@@ -266,8 +268,9 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
 static int
 s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e)
 {
+    /* p99_latency, missed, lossy_votes_down, lossy_abstains: des-only (sim/des.c). */
     static const char *const keys [] = { "incidents", "false_incidents", "slashed", "correlated",
-        "max_latency", NULL };
+        "max_latency", "p99_latency", "missed", "lossy_votes_down", "lossy_abstains", NULL };
     if (!section)
         return NINES_OK;
     int rc = s_check_keys (ctx, section, "expect", keys);

@@ -20,6 +20,12 @@
             jitter = 5ms                uniform extra delay in [0, jitter]
             loss = 0.01                 message loss fraction
             probe_loss = 0.01           heartbeat loss fraction (des; default: loss)
+            burst_loss = 0.6            des: Gilbert-Elliott bad-state loss of a validator's
+            burst_good = 20s            link, mean good and bad sojourns (both or neither;
+            burst_bad = 3s              exponential), on top of loss / probe_loss
+            lossy_validators = 1        des: the first validators by index also lose
+            lossy_loss = 0.5            this fraction of their messages in
+            lossy_direction = in        out | in | both (heartbeats fail either way)
         adversaries                     counts of validators with a behaviour;
             always_down = 2             they are the LAST validators by index
             always_up = 0
@@ -50,6 +56,10 @@
             slashed = 1                 incidents with a non-zero slash
             correlated = 0              incidents flagged correlated
             max_latency = 30s           largest detection latency (detected start - true start)
+            p99_latency = 30s           des: 99th percentile detection latency, at most
+            missed = 0                  des: detectable outages without a report, at most
+            lossy_votes_down = 0        des: down votes by the lossy validators, at most
+            lossy_abstains = 1          des: abstaining votes by the lossy validators, at least
 
     Pod faults put the pod "down" in the ground truth from at to at+duration;
     correlated takes `count` pods down together (the demo apps are killed);
