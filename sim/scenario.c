@@ -2,6 +2,7 @@
 #include "scenario.h"
 #include "base/config.h"
 #include "base/error.h"
+#include "core/engine.h"
 #include "proto/registry.h"
 #include <czmq.h>
 #include <signal.h>
@@ -416,13 +417,13 @@ nines_scenario_behaviour (const nines_scenario_t *self, uint32_t validator)
     if (validator >= self->validators)
         return NULL;
     uint32_t from_end = self->validators - 1 - validator;
-    const struct { uint32_t count; const char *name; } kinds [] = {
-        { self->always_down, "always_down" }, { self->always_up, "always_up" },
-        { self->silent, "silent" }, { self->equivocate, "equivocate" }
+    const struct { uint32_t count; int behaviour; } kinds [] = {
+        { self->always_down, NINES_BEHAVE_ALWAYS_DOWN }, { self->always_up, NINES_BEHAVE_ALWAYS_UP },
+        { self->silent, NINES_BEHAVE_SILENT }, { self->equivocate, NINES_BEHAVE_EQUIVOCATE }
     };
     for (size_t i = 0; i < 4; i++) {
         if (from_end < kinds [i].count)
-            return kinds [i].name;
+            return nines_behaviour_name (kinds [i].behaviour);
         from_end -= kinds [i].count;
     }
     return NULL;

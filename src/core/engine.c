@@ -243,6 +243,26 @@ nines_report_scope_name (uint32_t scope)
     return scope == NINES_SCOPE_COMMITTEE ? "committee" : "all";
 }
 
+static const char *const s_behaviours [] = { "honest", "always_down", "always_up", "silent", "equivocate" };
+
+int
+nines_behaviour_parse (const char *text, int *behaviour)
+{
+    for (int i = 0; text && i < (int) (sizeof s_behaviours / sizeof s_behaviours [0]); i++)
+        if (strcmp (text, s_behaviours [i]) == 0) {
+            *behaviour = i;
+            return 0;
+        }
+    return NINES_EINVAL;
+}
+
+const char *
+nines_behaviour_name (int behaviour)
+{
+    return behaviour >= 0 && behaviour < (int) (sizeof s_behaviours / sizeof s_behaviours [0])
+         ? s_behaviours [behaviour] : "?";
+}
+
 void
 nines_action_clear (nines_action_t *a)
 {

@@ -103,6 +103,14 @@ int nines_report_scope_parse (const char *text, uint32_t *scope);
 /*  "all" or "committee". */
 const char *nines_report_scope_name (uint32_t scope);
 
+/*  "honest", "always_down", "always_up", "silent" or "equivocate" into
+    *behaviour (a nines_behaviour_t): 0, or NINES_EINVAL for anything
+    else (ninesd's node/behaviour, nines-sim's adversaries). */
+int nines_behaviour_parse (const char *text, int *behaviour);
+
+/*  The name of a nines_behaviour_t, or "?" out of range. */
+const char *nines_behaviour_name (int behaviour);
+
 /*  Engine tunables that are local policy, not protocol parameters. */
 typedef struct {
     uint64_t swim_period_ms;        /* SWIM protocol period (1000) */

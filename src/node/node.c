@@ -208,13 +208,8 @@ nines_node_config_load (nines_config_t *cfg, nines_node_config_t *o, char *err, 
     /*  Simulated adversaries (nines-sim minority-liars): only with the
         fault hooks on, so a production node cannot be made to lie by one
         stray config line. */
-    static const char *behaviours [] = { "honest", "always_down", "always_up", "silent", "equivocate" };
     const char *behaviour = nines_config_str (cfg, "node/behaviour", "honest");
-    o->behaviour = -1;
-    for (int i = 0; i < 5; i++)
-        if (strcmp (behaviour, behaviours [i]) == 0)
-            o->behaviour = i;
-    if (o->behaviour < 0 || (o->behaviour != NINES_BEHAVE_HONEST && !o->fault_hooks)) {
+    if (nines_behaviour_parse (behaviour, &o->behaviour) || (o->behaviour != NINES_BEHAVE_HONEST && !o->fault_hooks)) {
         snprintf (err, err_size, "node/behaviour: expected honest, or always_down, always_up, silent "
                   "or equivocate with node/fault_hooks = 1, got '%s'", behaviour);
         return NINES_ECONFIG;
