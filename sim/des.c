@@ -526,8 +526,8 @@ s_plan_faults (des_t *d)
         uint64_t start = T0 + ft->at_ms;
         uint32_t count = ft->count ? ft->count : 1;
         if (nines_fault_is_pod_fault ((nines_fault_kind_t) ft->kind)) {
-            if (!d->m)
-                continue;
+            if (!d->m || !nines_fault_is_outage ((nines_fault_kind_t) ft->kind))
+                continue;               /* pin_rotation: no TLS here, no outage */
             if (count > d->m)
                 count = (uint32_t) d->m;
             uint8_t outcome = ft->kind == NINES_FAULT_FACADE_STOP ? NINES_OUTCOME_REFUSED

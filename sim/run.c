@@ -65,6 +65,10 @@ typedef struct {
     uint32_t provider;                   /* provider index */
     nines_keypair_t facade_kp;           /* facade key (signs heartbeat answers) */
     uint8_t pin [NINES_HASH_BYTES];      /* SPKI pin of its certificate */
+    nines_keypair_t next_kp;             /* pin_rotation: the next facade key */
+    uint8_t next_pin [NINES_HASH_BYTES]; /* pin_rotation: the next certificate's pin */
+    bool has_next;                       /* next_* made, files pod-next.* written */
+    unsigned rotations;                  /* pin rotations done (names the next files) */
     int app_port;                        /* demo app port */
     int facade_port;                     /* facade TLS port */
     char dir [SIM_SUBDIR_MAX];           /* its directory in the run dir */
@@ -75,7 +79,11 @@ typedef struct {
     int stop_refs;                       /* facade_stop faults in force */
 } s_pod_t;
 
-typedef enum { EV_APP_DOWN, EV_APP_SICK, EV_FACADE_STOP, EV_VAL_KILL, EV_VAL_ISOLATE } s_ev_kind_t;
+typedef enum { EV_APP_DOWN, EV_APP_SICK, EV_FACADE_STOP, EV_VAL_KILL, EV_VAL_ISOLATE,
+               EV_ROTATE } s_ev_kind_t;
+
+/*  Steps of a pin_rotation (PROTOCOL.md 10.2). */
+enum { ROT_ANNOUNCE, ROT_SWITCH, ROT_RETIRE };
 
 /*  One step of the timeline. */
 typedef struct {
@@ -84,6 +92,7 @@ typedef struct {
     uint32_t index;                      /* pod or validator */
     bool on;                             /* fault starts (true) or ends */
     uint32_t fault;                      /* index of the fault section */
+    int step;                            /* EV_ROTATE: ROT_* */
 } s_event_t;
 
 typedef struct {
@@ -587,6 +596,39 @@ s_prepare (s_run_t *run)
     return NINES_OK;
 }
 
+/*  (Re-)register pod i, signed by its provider, with its current and/or
+    its next SPKI pin and facade key (pin_rotation). */
+static int
+s_register_pod (s_run_t *run, uint32_t i, bool current, bool next)
+{
+    s_pod_t *p = &run->p [i];
+    nines_pod_info_t info;
+    memset (&info, 0, sizeof info);
+    memcpy (info.pod, p->id, NINES_ID_BYTES);
+    memcpy (info.provider, run->providers [p->provider].pk, NINES_ID_BYTES);
+    snprintf (info.facade_url, sizeof info.facade_url, "https://127.0.0.1:%d/", p->facade_port);
+    if (current) {
+        memcpy (info.facade_keys [info.n_facade_keys++], p->facade_kp.pk, NINES_ID_BYTES);
+        memcpy (info.spki_pins [info.n_spki_pins++], p->pin, NINES_HASH_BYTES);
+    }
+    if (next) {
+        memcpy (info.facade_keys [info.n_facade_keys++], p->next_kp.pk, NINES_ID_BYTES);
+        memcpy (info.spki_pins [info.n_spki_pins++], p->next_pin, NINES_HASH_BYTES);
+    }
+    info.stake = run->sc->pod_stake;
+    strcpy (info.method, "GET");
+    strcpy (info.path, "/");
+    uint8_t *req;
+    size_t len;
+    int rc = nines_ledger_req_register_pod (&run->providers [p->provider], &info,
+                                            (uint64_t) zclock_time (), &req, &len);
+    if (rc)
+        return rc;
+    char what [64];
+    snprintf (what, sizeof what, "register pod %u", i);
+    return s_call (run->ledger_api, req, len, what, NULL, NULL);
+}
+
 /*  Register every validator and pod with the ledger's signed API. */
 static int
 s_register (s_run_t *run)
@@ -609,28 +651,9 @@ s_register (s_run_t *run)
         if ((rc = s_call (run->ledger_api, req, len, what, NULL, NULL)))
             return rc;
     }
-    for (uint32_t i = 0; i < sc->pods; i++) {
-        s_pod_t *p = &run->p [i];
-        nines_pod_info_t info;
-        memset (&info, 0, sizeof info);
-        memcpy (info.pod, p->id, NINES_ID_BYTES);
-        memcpy (info.provider, run->providers [p->provider].pk, NINES_ID_BYTES);
-        snprintf (info.facade_url, sizeof info.facade_url, "https://127.0.0.1:%d/", p->facade_port);
-        info.n_facade_keys = 1;
-        memcpy (info.facade_keys [0], p->facade_kp.pk, NINES_ID_BYTES);
-        info.n_spki_pins = 1;
-        memcpy (info.spki_pins [0], p->pin, NINES_HASH_BYTES);
-        info.stake = sc->pod_stake;
-        strcpy (info.method, "GET");
-        strcpy (info.path, "/");
-        if ((rc = nines_ledger_req_register_pod (&run->providers [p->provider], &info,
-                                                 (uint64_t) zclock_time (), &req, &len)))
+    for (uint32_t i = 0; i < sc->pods; i++)
+        if ((rc = s_register_pod (run, i, true, false)))
             return rc;
-        char what [64];
-        snprintf (what, sizeof what, "register pod %u", i);
-        if ((rc = s_call (run->ledger_api, req, len, what, NULL, NULL)))
-            return rc;
-    }
     return NINES_OK;
 }
 
@@ -703,7 +726,8 @@ s_build_timeline (s_run_t *run)
     size_t cap = 0;
     for (size_t i = 0; i < sc->n_faults; i++) {
         const nines_fault_t *f = &sc->faults [i];
-        cap += 2 * (f->kind == NINES_FAULT_FLAP ? f->flaps : f->kind == NINES_FAULT_CORRELATED ? f->count : 1);
+        cap += 2 * (f->kind == NINES_FAULT_FLAP ? f->flaps : f->kind == NINES_FAULT_CORRELATED ? f->count
+                  : f->kind == NINES_FAULT_PIN_ROTATION ? 2 : 1);
     }
     run->ev = (s_event_t *) calloc (cap ? cap : 1, sizeof *run->ev);
     if (!run->ev)
@@ -732,6 +756,15 @@ s_build_timeline (s_run_t *run)
                     e.index = f->pod + k;
                     e.on = true, e.t_ms = f->at_ms, run->ev [run->n_ev++] = e;
                     e.on = false, e.t_ms = end, run->ev [run->n_ev++] = e;
+                }
+                continue;
+            case NINES_FAULT_PIN_ROTATION:
+                e.kind = EV_ROTATE;
+                e.on = true;
+                for (int step = f->announce ? ROT_ANNOUNCE : ROT_SWITCH; step <= ROT_RETIRE; step++) {
+                    e.step = step;
+                    e.t_ms = f->at_ms + (uint64_t) step * f->duration_ms / 2;
+                    run->ev [run->n_ev++] = e;
                 }
                 continue;
             case NINES_FAULT_FLAP:
@@ -790,12 +823,71 @@ s_isolate (s_run_t *run, uint32_t index, bool isolate)
     }
 }
 
+/*  One step of a pin_rotation on pod i (PROTOCOL.md 10.2): announce
+    registers the current and the next pin and facade key; switch moves the
+    next certificate, TLS key and facade key over the files the facade
+    reads and SIGHUPs it; retire registers the next ones only, which become
+    the current ones.  0 or a NINES_E* code (logged). */
+static int
+s_rotate (s_run_t *run, uint32_t i, int step)
+{
+    s_pod_t *p = &run->p [i];
+    char crt [SIM_PATH_MAX], key [SIM_PATH_MAX], fkey [SIM_PATH_MAX], err [512];
+    snprintf (crt, sizeof crt, "%s/pod-next%u.crt", p->dir, p->rotations);
+    snprintf (key, sizeof key, "%s/pod-next%u.key", p->dir, p->rotations);
+    snprintf (fkey, sizeof fkey, "%s/facade-next%u.key", p->dir, p->rotations);
+    int rc = NINES_OK;
+    if (!p->has_next) {
+        s_key (run, "facade-next", i * 1000 + p->rotations, &p->next_kp);
+        if ((rc = sim_tls_make_cert (key, crt, p->next_pin, err, sizeof err))) {
+            fprintf (stderr, "nines-sim: pod %u: %s\n", i, err);
+            return rc;
+        }
+        if ((rc = nines_keyfile_save (fkey, &p->next_kp)))
+            return rc;
+        p->has_next = true;
+    }
+    if (step == ROT_ANNOUNCE)
+        return s_register_pod (run, i, true, true);
+    if (step == ROT_SWITCH) {
+        char path [SIM_PATH_MAX];
+        const char *from [] = { crt, key, fkey }, *to [] = { "pod.crt", "pod.key", "facade.key" };
+        for (int k = 0; k < 3; k++) {
+            snprintf (path, sizeof path, "%s/%s", p->dir, to [k]);
+            if (rename (from [k], path)) {
+                fprintf (stderr, "nines-sim: pod %u: cannot move %s to %s: %s\n", i, from [k], path,
+                         strerror (errno));
+                return NINES_EIO;
+            }
+        }
+        sim_proc_signal (&p->facade, SIGHUP);
+        return NINES_OK;
+    }
+    if ((rc = s_register_pod (run, i, false, true)))
+        return rc;
+    p->facade_kp = p->next_kp;
+    memcpy (p->pin, p->next_pin, NINES_HASH_BYTES);
+    p->has_next = false;
+    p->rotations++;
+    return NINES_OK;
+}
+
 /*  Apply one timeline step (nesting: only the first start and the last
     end of overlapping faults on one target act). */
 static void
 s_apply (s_run_t *run, const s_event_t *e)
 {
     const char *kind = nines_fault_kind_name (run->sc->faults [e->fault].kind);
+    if (e->kind == EV_ROTATE) {
+        static const char *const what [] = {
+            "next SPKI pin and facade key registered beside the current ones",
+            "facade switched to the next certificate and facade key (SIGHUP)",
+            "current pin and facade key retired: the next ones only" };
+        if (s_rotate (run, e->index, e->step))
+            run->errors++;
+        s_say (run, "FAULT %s: pod %u %s", kind, e->index, what [e->step]);
+        return;
+    }
     if (e->kind == EV_VAL_KILL || e->kind == EV_VAL_ISOLATE) {
         s_validator_t *v = &run->v [e->index];
         int *refs = e->kind == EV_VAL_KILL ? &v->kill_refs : &v->isolate_refs;

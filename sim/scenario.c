@@ -9,7 +9,7 @@
 
 static const char *s_kind_names [NINES_FAULT_KIND_COUNT] = {
     "app_down", "app_unhealthy", "facade_stop", "validator_kill",
-    "validator_isolate", "correlated", "flap"
+    "validator_isolate", "correlated", "flap", "pin_rotation"
 };
 
 /*  Parsing context: file name for messages and the error buffer. */
@@ -204,7 +204,7 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
          nines_fault_t *f)
 {
     static const char *const keys [] = { "at", "kind", "pod", "validator", "duration", "count",
-        "down", "up", "flaps", "targets", "spread", "partition", NULL };
+        "down", "up", "flaps", "targets", "spread", "partition", "announce", NULL };
     int rc = s_check_keys (ctx, section, where, keys);
     if (rc)
         return rc;
@@ -212,7 +212,7 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
     int k = kind ? nines_fault_kind_parse (kind) : -1;
     if (k < 0)
         return s_fail (ctx, where, "kind", "app_down, app_unhealthy, facade_stop, validator_kill, "
-                       "validator_isolate, correlated or flap", kind);
+                       "validator_isolate, correlated, flap or pin_rotation", kind);
     f->kind = (nines_fault_kind_t) k;
     uint64_t end = self->duration_ms;
     rc = s_duration (ctx, section, where, "at", UINT64_MAX, 0, end - 1, &f->at_ms);
@@ -228,6 +228,12 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
             if (zconfig_get (section, *key, NULL))
                 return s_fail (ctx, where, *key, "down, up and flaps only in a flap fault",
                                zconfig_get (section, *key, NULL));
+    const char *announce = zconfig_get (section, "announce", NULL);
+    if (announce && f->kind != NINES_FAULT_PIN_ROTATION)
+        return s_fail (ctx, where, "announce", "announce only in a pin_rotation fault", announce);
+    if (announce && strcmp (announce, "0") && strcmp (announce, "1"))
+        return s_fail (ctx, where, "announce", "0 or 1", announce);
+    f->announce = !announce || strcmp (announce, "1") == 0;
     if (f->kind != NINES_FAULT_CORRELATED && zconfig_get (section, "count", NULL))
         return s_fail (ctx, where, "count", "count only in a correlated fault",
                        zconfig_get (section, "count", NULL));
@@ -411,6 +417,12 @@ nines_fault_is_pod_fault (nines_fault_kind_t kind)
     return kind != NINES_FAULT_VALIDATOR_KILL && kind != NINES_FAULT_VALIDATOR_ISOLATE;
 }
 
+bool
+nines_fault_is_outage (nines_fault_kind_t kind)
+{
+    return nines_fault_is_pod_fault (kind) && kind != NINES_FAULT_PIN_ROTATION;
+}
+
 const char *
 nines_scenario_behaviour (const nines_scenario_t *self, uint32_t validator)
 {
@@ -477,7 +489,7 @@ s_truth (const nines_scenario_t *self, bool pods, uint32_t index, nines_interval
     size_t used = 0;
     for (size_t i = 0; i < self->n_faults; i++) {
         const nines_fault_t *f = &self->faults [i];
-        if (nines_fault_is_pod_fault (f->kind) != pods)
+        if (nines_fault_is_pod_fault (f->kind) != pods || (pods && !nines_fault_is_outage (f->kind)))
             continue;
         if (!pods) {
             if (f->validator != index)

@@ -35,7 +35,7 @@
             at = 20s                    offset from the timeline start
             kind = app_down             app_down | app_unhealthy | facade_stop |
                                         validator_kill | validator_isolate |
-                                        correlated | flap
+                                        correlated | flap | pin_rotation
             pod = 0                     pod index (pod faults; first pod for correlated)
             validator = 0               validator index (validator faults)
             duration = 40s              how long it lasts (validator_kill: 0 = never restarted)
@@ -43,6 +43,12 @@
             down = 6s                   flap: length of each outage
             up = 8s                     flap: gap between outages
             flaps = 4                   flap: number of outages
+            announce = 1                pin_rotation: 1 = register the next pin and
+                                        facade key at `at`, switch the facade to them
+                                        at at+duration/2, drop the old ones at
+                                        at+duration (PROTOCOL.md 10.2); 0 = the
+                                        naive order: switch at at+duration/2 and
+                                        register only the new ones at at+duration
             targets = 1                 des: the fault hits pods / validators
                                         index..index+targets-1 (mod size), scaled
                                         with the network by --pods / --validators
@@ -63,8 +69,11 @@
 
     Pod faults put the pod "down" in the ground truth from at to at+duration;
     correlated takes `count` pods down together (the demo apps are killed);
-    flap alternates down/up `flaps` times.  Validator faults do not make a
-    pod down: they are ground truth for the validators. */
+    flap alternates down/up `flaps` times.  pin_rotation rotates the pod's
+    TLS key and facade key and is no outage in the ground truth: done in
+    the announced order it must not be reported (run only; des has no TLS
+    and ignores it).  Validator faults do not make a pod down: they are
+    ground truth for the validators. */
 #ifndef NINES_SIM_SCENARIO_H
 #define NINES_SIM_SCENARIO_H
 
@@ -86,6 +95,7 @@ typedef enum {
     NINES_FAULT_VALIDATOR_ISOLATE,     /* ninesd cut off from pods and peers for duration */
     NINES_FAULT_CORRELATED,            /* count pods' apps down at once for duration */
     NINES_FAULT_FLAP,                  /* pod's app down/up flaps times */
+    NINES_FAULT_PIN_ROTATION,          /* pod's TLS and facade keys rotated over duration (no outage) */
     NINES_FAULT_KIND_COUNT
 } nines_fault_kind_t;
 
@@ -100,6 +110,7 @@ typedef struct {
     uint64_t down_ms;                  /* flap: each outage */
     uint64_t up_ms;                    /* flap: each gap */
     uint32_t flaps;                    /* flap: outages */
+    bool announce;                     /* pin_rotation: next pin registered before the switch */
 } nines_fault_t;
 
 /*  Expectations; has_* says which were given. */
@@ -165,9 +176,13 @@ void nines_scenario_destroy (nines_scenario_t **self_p);
 const char *nines_fault_kind_name (int kind);
 int nines_fault_kind_parse (const char *text);
 
-/*  True if the kind takes a pod down (app_down, app_unhealthy, facade_stop,
-    correlated, flap). */
+/*  True if the kind acts on a pod (app_down, app_unhealthy, facade_stop,
+    correlated, flap, pin_rotation). */
 bool nines_fault_is_pod_fault (nines_fault_kind_t kind);
+
+/*  True if the kind takes a pod down in the ground truth (the pod faults
+    but pin_rotation). */
+bool nines_fault_is_outage (nines_fault_kind_t kind);
 
 /*  Behaviour of validator index i from the adversaries section:
     "always_down", "always_up", "silent", "equivocate" or NULL (honest).

@@ -210,6 +210,39 @@ test_errors (void)
     s_bad (HEAD "fault\n    at = 1s\n    kind = app_down\n    pod = 0\n    duration = 1s\n"
            "    flaps = 2\n", "fault[0]/flaps: expected down, up and flaps only in a flap fault");
     s_bad (HEAD "expect\n    max_latency = soon\n", "expect/max_latency: expected a duration");
+    s_bad (HEAD "fault\n    at = 1s\n    kind = app_down\n    pod = 0\n    duration = 1s\n"
+           "    announce = 1\n", "fault[0]/announce: expected announce only in a pin_rotation fault");
+    s_bad (HEAD "fault\n    at = 1s\n    kind = pin_rotation\n    pod = 0\n    duration = 10s\n"
+           "    announce = yes\n", "fault[0]/announce: expected 0 or 1, got 'yes'");
+}
+
+/*  A pin rotation acts on a pod but is no outage: no ground truth, and
+    announce defaults to 1. */
+static void
+test_pin_rotation (void)
+{
+    char err [512];
+    nines_scenario_t *sc = nines_scenario_from_string ("rot.zpl", HEAD
+        "fault\n    at = 5s\n    kind = pin_rotation\n    pod = 1\n    duration = 20s\n"
+        "fault\n    at = 5s\n    kind = pin_rotation\n    pod = 2\n    duration = 20s\n"
+        "    announce = 0\n", err, sizeof err);
+    CHECK (sc != NULL);
+    if (!sc) {
+        fprintf (stderr, "%s\n", err);
+        return;
+    }
+    CHECK_EQ (sc->faults [0].kind, NINES_FAULT_PIN_ROTATION);
+    CHECK (sc->faults [0].announce);
+    CHECK (!sc->faults [1].announce);
+    CHECK (nines_fault_is_pod_fault (NINES_FAULT_PIN_ROTATION));
+    CHECK (!nines_fault_is_outage (NINES_FAULT_PIN_ROTATION));
+    CHECK (nines_fault_is_outage (NINES_FAULT_APP_DOWN));
+    nines_interval_t *iv = NULL;
+    size_t n = 1;
+    CHECK_RC (nines_scenario_pod_truth (sc, 1, &iv, &n), 0);
+    CHECK_EQ (n, 0);
+    free (iv);
+    nines_scenario_destroy (&sc);
 }
 
 /*  Every scenario shipped in sim/scenarios must load. */
@@ -220,7 +253,7 @@ test_shipped (void)
     if (!root)
         return;
     const char *names [] = { "quickstart", "flapping", "correlated-outage", "validator-churn",
-                             "minority-liars", "silent-failures" };
+                             "minority-liars", "silent-failures", "pin-rotation" };
     for (size_t i = 0; i < sizeof names / sizeof names [0]; i++) {
         char path [1024], err [512];
         snprintf (path, sizeof path, "%s/sim/scenarios/%s.zpl", root, names [i]);
@@ -242,6 +275,7 @@ main (void)
     RUN (test_full);
     RUN (test_defaults);
     RUN (test_errors);
+    RUN (test_pin_rotation);
     RUN (test_shipped);
     return t_done ("test_scenario");
 }
