@@ -100,22 +100,6 @@ struct _nines_ledger_t {
 
 /*  ---- small helpers ---- */
 
-static uint64_t
-s_rd64 (const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p [i];
-    return v;
-}
-
-static void
-s_be64 (uint8_t out [8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        out [i] = (uint8_t) v;
-}
-
 static bool
 s_grow (void **arr, size_t *cap, size_t need, size_t elem)
 {
@@ -284,7 +268,7 @@ s_put_raw (nines_ledger_t *self, const raw_t *r)
 {
     uint8_t key [NINES_ID_BYTES + 8 + NINES_HASH_BYTES];
     memcpy (key, r->pod, NINES_ID_BYTES);
-    s_be64 (key + NINES_ID_BYTES, r->t_down);
+    nines_be64 (key + NINES_ID_BYTES, r->t_down);
     memcpy (key + NINES_ID_BYTES + 8, r->rid, NINES_HASH_BYTES);
     uint64_t v [4] = { r->t_down, r->t_up, r->has_up, r->correlated };
     return s_put_u64s (self, "incidents", key, sizeof key, v, 4);
@@ -325,11 +309,11 @@ s_load_raw (const void *key, size_t klen, const void *val, size_t vlen, void *ar
     if (klen != NINES_ID_BYTES + 8 + NINES_HASH_BYTES || vlen != 32)
         return 0;
     const uint8_t *k = key, *v = val;
-    raw_t *r = s_raw (self, k, s_rd64 (v), k + NINES_ID_BYTES + 8, true, NULL);
+    raw_t *r = s_raw (self, k, nines_get_le64 (v), k + NINES_ID_BYTES + 8, true, NULL);
     if (r) {
-        r->t_up = s_rd64 (v + 8);
-        r->has_up = s_rd64 (v + 16) != 0;
-        r->correlated = s_rd64 (v + 24) != 0;
+        r->t_up = nines_get_le64 (v + 8);
+        r->has_up = nines_get_le64 (v + 16) != 0;
+        r->correlated = nines_get_le64 (v + 24) != 0;
     }
     return 0;
 }
@@ -341,7 +325,7 @@ s_load_paid (const void *key, size_t klen, const void *val, size_t vlen, void *a
         return 0;
     paid_t *p = s_paid (arg, key, (const uint8_t *) key + NINES_ID_BYTES, true);
     if (p)
-        p->paid = s_rd64 (val);
+        p->paid = nines_get_le64 (val);
     return 0;
 }
 
@@ -352,8 +336,8 @@ s_load_acct (const void *key, size_t klen, const void *val, size_t vlen, void *a
         return 0;
     acct_t *a = s_acct (arg, key, true);
     if (a) {
-        a->slashed = s_rd64 (val);
-        a->fees = s_rd64 ((const uint8_t *) val + 8);
+        a->slashed = nines_get_le64 (val);
+        a->fees = nines_get_le64 ((const uint8_t *) val + 8);
     }
     return 0;
 }
@@ -366,12 +350,10 @@ s_load_canary (const void *key, size_t klen, const void *val, size_t vlen, void 
         return 0;
     const uint8_t *k = key, *v = val;
     self->has_canary = true;
-    self->canary_period = 0;
-    for (int i = 0; i < 8; i++)
-        self->canary_period = (self->canary_period << 8) | k [i];
-    self->canary_t = s_rd64 (v);
-    self->canary_deadline = s_rd64 (v + 8);
-    self->canary_published = s_rd64 (v + 16) != 0;
+    self->canary_period = nines_get_be64 (k);
+    self->canary_t = nines_get_le64 (v);
+    self->canary_deadline = nines_get_le64 (v + 8);
+    self->canary_published = nines_get_le64 (v + 16) != 0;
     memcpy (self->canary_id, v + 24, NINES_HASH_BYTES);
     return 0;                           /* keys are big-endian: the last one wins */
 }
@@ -774,7 +756,7 @@ s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, uint6
             if (!rc) rc = s_put_u64s (self, "acct", pod->pod, NINES_ID_BYTES, acct, 2);
             /* slash row: key be64(seq), value pod || rid || [t, duration, amount, total] */
             uint8_t skey [8], row [NINES_ID_BYTES + NINES_HASH_BYTES + 32];
-            s_be64 (skey, self->slash_seq++);
+            nines_be64 (skey, self->slash_seq++);
             memcpy (row, pod->pod, NINES_ID_BYTES);
             memcpy (row + NINES_ID_BYTES, g->rid, NINES_HASH_BYTES);
             nines_le64 (row + 64, now);
@@ -888,7 +870,7 @@ static int
 s_put_canary (nines_ledger_t *self)
 {
     uint8_t key [8], val [24 + NINES_HASH_BYTES];
-    s_be64 (key, self->canary_period);
+    nines_be64 (key, self->canary_period);
     nines_le64 (val, self->canary_t);
     nines_le64 (val + 8, self->canary_deadline);
     nines_le64 (val + 16, self->canary_published);
@@ -947,7 +929,7 @@ s_settle_fees (nines_ledger_t *self, uint64_t p)
        allowed with MDB_NOTLS and sees the last commit, which holds every
        signature of period p (they were committed when received) */
     uint8_t prefix [8];
-    s_be64 (prefix, p);
+    nines_be64 (prefix, p);
     nines_store_iter_prefix (self->store, "canary_sigs", prefix, 8, s_collect_sig, a);
     int rc = NINES_OK;
     u128 total_stake = 0;
@@ -979,8 +961,8 @@ s_settle_fees (nines_ledger_t *self, uint64_t p)
             const void *val;
             size_t vlen;
             if (nines_txn_get (self->txn, "rewards", a->who [i]->id, NINES_ID_BYTES, &val, &vlen) == 0 && vlen == 24) {
-                cur [0] = s_rd64 (val);
-                cur [1] = s_rd64 ((const uint8_t *) val + 8);
+                cur [0] = nines_get_le64 (val);
+                cur [1] = nines_get_le64 ((const uint8_t *) val + 8);
             }
             cur [0] += share;
             cur [1] += 1;
@@ -1120,7 +1102,7 @@ s_seq (nines_ledger_t *self, const char *domain, const uint8_t signer [NINES_ID_
     size_t klen = dl + 2 * NINES_ID_BYTES;
     const void *val;
     size_t vlen;
-    if (nines_txn_get (self->txn, "seq", key, klen, &val, &vlen) == 0 && vlen == 8 && t_ms <= s_rd64 (val))
+    if (nines_txn_get (self->txn, "seq", key, klen, &val, &vlen) == 0 && vlen == 8 && t_ms <= nines_get_le64 (val))
         return NINES_EREPLAY;
     return s_put_u64s (self, "seq", key, klen, &t_ms, 1);
 }
@@ -1537,7 +1519,7 @@ h_canary_sign (req_t *r)
     if (r->now > self->canary_deadline)
         return s_fail (r, NINES_ESTALE, "answered after the deadline");
     uint8_t key [8 + NINES_ID_BYTES];
-    s_be64 (key, self->canary_period);
+    nines_be64 (key, self->canary_period);
     memcpy (key + 8, v, NINES_ID_BYTES);
     int rc = s_begin (self);
     if (!rc) {
@@ -1613,8 +1595,8 @@ h_validators (req_t *r)
         void *val = NULL;
         size_t vlen;
         if (nines_store_get (self->store, "rewards", v->id, NINES_ID_BYTES, &val, &vlen) == 0 && vlen == 24) {
-            reward = s_rd64 (val);
-            periods = s_rd64 ((uint8_t *) val + 8);
+            reward = nines_get_le64 (val);
+            periods = nines_get_le64 ((uint8_t *) val + 8);
         }
         free (val);
         msgpack_pack_map (r->pk, 7);
@@ -1730,16 +1712,14 @@ s_slash_row (const void *key, size_t klen, const void *val, size_t vlen, void *a
     if (!it->pack)
         return 0;
     msgpack_packer *pk = it->r->pk;
-    uint64_t seq = 0;
-    for (int i = 0; i < 8; i++)
-        seq = (seq << 8) | ((const uint8_t *) key) [i];
+    uint64_t seq = nines_get_be64 (key);
     msgpack_pack_map (pk, 6);
     nines_pack_kv_u64 (pk, "seq", seq);
     nines_pack_kv_bin (pk, "pod", v, NINES_ID_BYTES);
-    nines_pack_kv_u64 (pk, "t_ms", s_rd64 (v + 64));
-    nines_pack_kv_u64 (pk, "duration_ms", s_rd64 (v + 72));
-    nines_pack_kv_u64 (pk, "amount", s_rd64 (v + 80));
-    nines_pack_kv_u64 (pk, "incident_total", s_rd64 (v + 88));
+    nines_pack_kv_u64 (pk, "t_ms", nines_get_le64 (v + 64));
+    nines_pack_kv_u64 (pk, "duration_ms", nines_get_le64 (v + 72));
+    nines_pack_kv_u64 (pk, "amount", nines_get_le64 (v + 80));
+    nines_pack_kv_u64 (pk, "incident_total", nines_get_le64 (v + 88));
     return 0;
 }
 
@@ -1834,9 +1814,9 @@ s_reward_row (const void *key, size_t klen, const void *val, size_t vlen, void *
     if (it->pack) {
         msgpack_pack_map (it->r->pk, 4);
         nines_pack_kv_bin (it->r->pk, "validator", key, NINES_ID_BYTES);
-        nines_pack_kv_u64 (it->r->pk, "reward", s_rd64 (val));
-        nines_pack_kv_u64 (it->r->pk, "periods", s_rd64 ((const uint8_t *) val + 8));
-        nines_pack_kv_u64 (it->r->pk, "last_period", s_rd64 ((const uint8_t *) val + 16));
+        nines_pack_kv_u64 (it->r->pk, "reward", nines_get_le64 (val));
+        nines_pack_kv_u64 (it->r->pk, "periods", nines_get_le64 ((const uint8_t *) val + 8));
+        nines_pack_kv_u64 (it->r->pk, "last_period", nines_get_le64 ((const uint8_t *) val + 16));
     }
     return 0;
 }
