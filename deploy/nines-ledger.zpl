@@ -17,3 +17,5 @@ ledger
                                         # validators, pods) copied into the store when it is empty;
                                         # ignored afterwards.  Empty: default params, no entries.
     log = info                          # error | warn | info | debug (-v forces debug)
+    metrics = 127.0.0.1:7502            # GET /metrics (Prometheus text format) on HOST:PORT;
+                                        # built-in default "" (off)

@@ -18,6 +18,12 @@ node
                                         # the registry comes from op `registry` and evidence goes there
     ledger_pub = ""                     # ledger PUB, e.g. tcp://127.0.0.1:7501 ("registry" topic)
     registry_refresh = 30s              # re-fetch the registry from the ledger at least this often
+    metrics = 127.0.0.1:7404            # GET /metrics (Prometheus text format) on HOST:PORT;
+                                        # built-in default "" (off, so several daemons can share a
+                                        # host without a port clash); [::1]:7404 for IPv6
+    metrics_pods = 1000                 # pods with per-pod series (nines_probe_success{pod},
+                                        # nines_probe_http_status_code{pod}); down pods first, the
+                                        # rest in pod-id order; nines_pods{state} counts every pod
     fault_hooks = 0                     # 1 enables the query op `fault` {isolate} (nines-sim only)
     behaviour = honest                  # nines-sim adversaries (need fault_hooks = 1): always_down,
                                         # always_up, silent, equivocate

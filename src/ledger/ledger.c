@@ -483,6 +483,20 @@ nines_ledger_registry (nines_ledger_t *self)
     return self->reg;
 }
 
+void
+nines_ledger_stats (nines_ledger_t *self, nines_ledger_stats_t *st)
+{
+    memset (st, 0, sizeof *st);
+    st->incidents = self->n_raws;
+    for (size_t i = 0; i < self->n_raws; i++)
+        st->incidents_open += !self->raws [i].has_up;
+    for (size_t i = 0; i < self->n_accts; i++) {
+        st->slashed += self->accts [i].slashed;
+        st->fees += self->accts [i].fees;
+    }
+    st->canary_period = self->has_canary ? self->canary_period : 0;
+}
+
 bool
 nines_ledger_next_event (nines_ledger_t *self, char topic [16], uint8_t **data, size_t *len)
 {

@@ -85,4 +85,18 @@ bool nines_ledger_next_event (nines_ledger_t *self, char topic [16], uint8_t **d
 /*  The current registry (borrowed, valid until the next call). */
 const nines_registry_t *nines_ledger_registry (nines_ledger_t *self);
 
+/*  Totals for monitoring (read-only, from the in-memory cache): raw
+    incidents still open (a DOWN without its UP), raw incidents known,
+    slashed and fee totals over every pod (base units), and the current
+    canary's period (0 none). */
+typedef struct {
+    uint64_t incidents_open;            /* raw incidents without an UP */
+    uint64_t incidents;                 /* raw incidents known */
+    uint64_t slashed;                   /* sum of slashes, base units */
+    uint64_t fees;                      /* sum of monitoring fees, base units */
+    uint64_t canary_period;             /* current canary period, 0 none */
+} nines_ledger_stats_t;
+
+void nines_ledger_stats (nines_ledger_t *self, nines_ledger_stats_t *stats);
+
 #endif

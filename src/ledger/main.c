@@ -16,7 +16,10 @@
 #include "base/log.h"
 #include "crypto/crypto.h"
 #include "proto/registry.h"
+#include "base/metrics.h"
+#include "client/ledger_client.h"
 #include "ledger/ledger.h"
+#include "obs/metrics_http.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -44,6 +47,7 @@ s_usage (FILE *out)
 "                 ledger/key      key file; created (0600) when missing\n"
 "                 ledger/genesis  registry snapshot loaded into an empty store\n"
 "                 ledger/log      error | warn | info | debug (info)\n"
+"                 ledger/metrics  GET /metrics listen HOST:PORT (\"\" = off)\n"
 "  -v           debug logs\n"
 "  -h, --help   this text\n"
 "\n"
@@ -55,7 +59,7 @@ s_usage (FILE *out)
 
 /*  Config and key: 0, or 2 with one line on stderr naming file and key. */
 static int
-s_configure (const char *path, bool verbose, char *data, char *api, char *pub,
+s_configure (const char *path, bool verbose, char *data, char *api, char *pub, char *metrics,
              nines_keypair_t *key, nines_registry_t **genesis)
 {
     const char *error = NULL;
@@ -71,6 +75,7 @@ s_configure (const char *path, bool verbose, char *data, char *api, char *pub,
     const char *g = nines_config_str (cfg, "ledger/genesis", NULL);
     snprintf (api, 256, "%s", nines_config_str (cfg, "ledger/api", "tcp://127.0.0.1:7500"));
     snprintf (pub, 256, "%s", nines_config_str (cfg, "ledger/pub", "tcp://127.0.0.1:7501"));
+    snprintf (metrics, 256, "%s", nines_config_str (cfg, "ledger/metrics", ""));
     if (nines_log_level_parse (nines_config_str (cfg, "ledger/log", "info"), &level))
         fprintf (stderr, "nines-ledger: %s: ledger/log: expected error, warn, info or debug, got '%s'\n",
                  path, nines_config_str (cfg, "ledger/log", ""));
@@ -115,6 +120,101 @@ s_configure (const char *path, bool verbose, char *data, char *api, char *pub,
     return rc;
 }
 
+/*  ---- GET /metrics (issue 12) ---- */
+
+typedef struct {
+    nines_ledger_t *ledger;             /* the state machine (read at scrape time) */
+    nines_metrics_t *reg;               /* registry */
+    nines_metric_t *evidence;           /* nines_ledger_evidence_total{verdict,reason} */
+    nines_metric_t *canary_answers;     /* nines_ledger_canary_answers_total */
+    nines_metric_t *open, *incidents, *slashed, *fees, *stake, *version, *entries, *canary;
+} ledger_metrics_t;
+
+static ledger_metrics_t s_m;
+
+static int
+s_metrics_init (nines_ledger_t *ledger)
+{
+    s_m.ledger = ledger;
+    nines_metrics_t *r = s_m.reg = nines_metrics_new ();
+    if (!r)
+        return NINES_ENOMEM;
+#define FAM(f, type, name, help, labels, max) \
+    if (!(s_m.f = nines_metrics_add (r, type, name, help, labels, max, NULL, 0))) return NINES_EINVAL
+    /*  verdicts are 3 fixed strings and reasons the NINES_E* names: < 100 series */
+    FAM (evidence, NINES_METRIC_COUNTER, "nines_ledger_evidence_total",
+         "Evidence submissions answered since start, by verdict and reason (NINES_E* name).", "verdict,reason", 128);
+    FAM (canary_answers, NINES_METRIC_COUNTER, "nines_ledger_canary_answers_total",
+         "Canary countersignatures accepted since start.", NULL, 1);
+    FAM (open, NINES_METRIC_GAUGE, "nines_ledger_incidents_open",
+         "Raw incidents whose DOWN report has no UP yet.", NULL, 1);
+    FAM (incidents, NINES_METRIC_COUNTER, "nines_ledger_incidents_total",
+         "Raw incidents (DOWN reports with evidence) known to the ledger.", NULL, 1);
+    FAM (slashed, NINES_METRIC_COUNTER, "nines_ledger_slashed_total",
+         "Stake slashed over all pods, base units of stake.", NULL, 1);
+    FAM (fees, NINES_METRIC_COUNTER, "nines_ledger_fees_total",
+         "Monitoring fees charged over all pods, base units of stake.", NULL, 1);
+    FAM (stake, NINES_METRIC_GAUGE, "nines_ledger_stake",
+         "Registered stake by role (pod: providers, validator), base units.", "role", 2);
+    FAM (entries, NINES_METRIC_GAUGE, "nines_ledger_registered",
+         "Registered entries by role (pod, validator).", "role", 2);
+    FAM (version, NINES_METRIC_GAUGE, "nines_registry_version",
+         "Version of the registry the ledger holds.", NULL, 1);
+    FAM (canary, NINES_METRIC_GAUGE, "nines_ledger_canary_period",
+         "Fee period of the current canary (0: none yet).", NULL, 1);
+#undef FAM
+    return 0;
+}
+
+static char *
+s_metrics_render (void *arg, size_t *len)
+{
+    nines_ledger_stats_t st;
+    nines_ledger_stats (s_m.ledger, &st);
+    const nines_registry_t *reg = nines_ledger_registry (s_m.ledger);
+    double pod_stake = 0, val_stake = 0;
+    for (size_t i = 0; i < reg->n_pods; i++)
+        pod_stake += (double) reg->pods [i].stake;
+    for (size_t i = 0; i < reg->n_validators; i++)
+        val_stake += (double) reg->validators [i].stake;
+    nines_metric_set (s_m.open, NULL, (double) st.incidents_open);
+    nines_metric_set (s_m.incidents, NULL, (double) st.incidents);
+    nines_metric_set (s_m.slashed, NULL, (double) st.slashed);
+    nines_metric_set (s_m.fees, NULL, (double) st.fees);
+    nines_metric_set (s_m.stake, (const char *[]) { "pod" }, pod_stake);
+    nines_metric_set (s_m.stake, (const char *[]) { "validator" }, val_stake);
+    nines_metric_set (s_m.entries, (const char *[]) { "pod" }, (double) reg->n_pods);
+    nines_metric_set (s_m.entries, (const char *[]) { "validator" }, (double) reg->n_validators);
+    nines_metric_set (s_m.version, NULL, (double) reg->version);
+    nines_metric_set (s_m.canary, NULL, (double) st.canary_period);
+    nines_metrics_process (s_m.reg);
+    return nines_metrics_render (s_m.reg, len);
+}
+
+/*  Count what a request did, from its reply (the ledger's own answer):
+    evidence verdicts with their reason, accepted canary answers. */
+static void
+s_metrics_count (const uint8_t *req, size_t req_len, const uint8_t *reply, size_t reply_len)
+{
+    if (!s_m.reg)
+        return;
+    uint8_t id [NINES_HASH_BYTES];
+    char verdict [32] = "", reason [64] = "";
+    if (nines_ledger_parse_ack (reply, reply_len, id, verdict, sizeof verdict, reason, sizeof reason) == 0
+     && verdict [0]) {
+        nines_metric_inc (s_m.evidence, (const char *[]) { verdict, reason }, 1);
+        return;
+    }
+    nines_query_t *q = NULL, *a = NULL;
+    bool ok = false;
+    if (nines_query_parse (req, req_len, &q) == 0 && q && nines_query_op (q)
+     && !strcmp (nines_query_op (q), NINES_LEDGER_OP_CANARY_SIGN)
+     && nines_query_parse (reply, reply_len, &a) == 0 && nines_query_bool (a, "ok", &ok) == 0 && ok)
+        nines_metric_inc (s_m.canary_answers, NULL, 1);
+    nines_query_destroy (&q);
+    nines_query_destroy (&a);
+}
+
 static void
 s_publish (nines_ledger_t *ledger, zsock_t *pub)
 {
@@ -148,6 +248,7 @@ s_serve (nines_ledger_t *ledger, zsock_t *router)
     size_t out_len = 0;
     uint64_t now = (uint64_t) zclock_time ();
     if (nines_ledger_handle (ledger, zframe_data (req), zframe_size (req), now, &out, &out_len) == 0) {
+        s_metrics_count (zframe_data (req), zframe_size (req), out, out_len);
         zmsg_addmem (msg, out, out_len);
         zmsg_send (&msg, router);
     }
@@ -184,10 +285,10 @@ main (int argc, char **argv)
         fputs ("nines-ledger: libsodium failed to initialise\n", stderr);
         return 1;
     }
-    char data [1024], api [256], pub [256];
+    char data [1024], api [256], pub [256], metrics [256];
     nines_keypair_t key;
     nines_registry_t *genesis = NULL;
-    int rc = s_configure (path, verbose, data, api, pub, &key, &genesis);
+    int rc = s_configure (path, verbose, data, api, pub, metrics, &key, &genesis);
     if (rc)
         return rc;
 
@@ -220,13 +321,23 @@ main (int argc, char **argv)
         fprintf (stderr, "nines-ledger: %s: ledger/pub: cannot bind %s: %s\n", path, pub, zmq_strerror (zmq_errno ()));
         rc = 2;
     }
+    nines_metrics_http_t *http = NULL;
+    if (!rc && metrics [0]) {
+        char merr [256] = "";
+        if (s_metrics_init (ledger)
+         || !(http = nines_metrics_http_new (metrics, s_metrics_render, NULL, merr, sizeof merr))) {
+            fprintf (stderr, "nines-ledger: %s: ledger/metrics: %s\n", path, merr [0] ? merr : "cannot set up");
+            rc = 2;
+        }
+        else
+            nines_info ("metrics on http://%s/metrics", metrics);
+    }
     if (!rc) {
         zsock_set_linger (router, 0);
         zsock_set_linger (pubsock, 0);
         const nines_registry_t *reg = nines_ledger_registry (ledger);
         nines_info ("serving %s, publishing %s; registry v%llu: %zu validators, %zu pods", api, pub,
                     (unsigned long long) reg->version, reg->n_validators, reg->n_pods);
-        zpoller_t *poller = zpoller_new (router, NULL);
         while (!s_stop) {
             uint64_t now = (uint64_t) zclock_time ();
             nines_ledger_tick (ledger, now);
@@ -235,14 +346,19 @@ main (int argc, char **argv)
             int timeout = wake > now ? (int) (wake - now) : 0;
             if (timeout > 1000)
                 timeout = 1000;         /* re-check the stop flag */
-            if (zpoller_wait (poller, timeout) == router) {
+            zmq_pollitem_t items [2] = { { zsock_resolve (router), 0, ZMQ_POLLIN, 0 },
+                                         { NULL, http ? nines_metrics_http_fd (http) : -1, ZMQ_POLLIN, 0 } };
+            if (zmq_poll (items, http ? 2 : 1, timeout) > 0 && (items [0].revents & ZMQ_POLLIN)) {
                 s_serve (ledger, router);
                 s_publish (ledger, pubsock);
             }
+            if (http)
+                nines_metrics_http_service (http);
         }
-        zpoller_destroy (&poller);
         nines_info ("stopping");
     }
+    nines_metrics_http_destroy (&http);
+    nines_metrics_destroy (&s_m.reg);
     zsock_destroy (&router);
     zsock_destroy (&pubsock);
     nines_ledger_destroy (&ledger);

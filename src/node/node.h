@@ -40,6 +40,8 @@ typedef struct {
     char ledger_pub [NINES_ENDPOINT_MAX]; /* ledger PUB, "" none */
     uint64_t registry_refresh_ms;       /* ledger registry re-fetch period */
     bool fault_hooks;                   /* enable the `fault` query op */
+    char metrics [NINES_ENDPOINT_MAX];  /* GET /metrics listen HOST:PORT, "" off */
+    uint64_t metrics_pods;              /* pods with per-pod series (1000) */
     int behaviour;                      /* nines_behaviour_t: adversary for nines-sim (needs fault_hooks) */
     char user_agent [256];              /* prober User-Agent */
     nines_prober_config_t prober;       /* prober settings (user_agent -> above) */

@@ -25,6 +25,8 @@
 #include <sodium.h>
 
 #include <czmq.h>
+#include <curl/curl.h>
+#include <math.h>
 #include <msgpack.h>
 #include <sys/stat.h>
 
@@ -53,6 +55,7 @@ static bool s_ledger_mode;          /* follow a nines-ledger */
 static char s_ledger [512];         /* its binary */
 static char s_ledger_api [64], s_ledger_pub [64];
 static tf_child_t *s_ledgerc;
+static int s_metrics_port [NV], s_ledger_metrics_port;  /* GET /metrics */
 
 /*  A free port below the kernel's ephemeral range (outgoing connections of
     the daemons cannot take it before the daemon that needs it binds), not
@@ -265,6 +268,7 @@ s_setup (void)
         s_query_port [i] = s_free_port ();
         s_pub_port [i] = s_free_port ();
         snprintf (s_query_ep [i], sizeof s_query_ep [i], "tcp://127.0.0.1:%d", s_query_port [i]);
+        s_metrics_port [i] = s_free_port ();
     }
     char vals_path [512];
     snprintf (vals_path, sizeof vals_path, "%s/validators.txt", s_dir);
@@ -364,9 +368,11 @@ s_setup (void)
         snprintf (s_ledger_api, sizeof s_ledger_api, "tcp://127.0.0.1:%d", api);
         snprintf (s_ledger_pub, sizeof s_ledger_pub, "tcp://127.0.0.1:%d", pub);
         char text [2048], conf [512];
+        s_ledger_metrics_port = s_free_port ();
         snprintf (text, sizeof text, "ledger\n    data = %s/ledger-data\n    api = %s\n"
-                  "    pub = %s\n    key = %s/ledger.key\n    genesis = %s\n",
-                  s_dir, s_ledger_api, s_ledger_pub, s_dir, reg_path);
+                  "    pub = %s\n    key = %s/ledger.key\n    genesis = %s\n"
+                  "    metrics = 127.0.0.1:%d\n",
+                  s_dir, s_ledger_api, s_ledger_pub, s_dir, reg_path, s_ledger_metrics_port);
         snprintf (conf, sizeof conf, "%s/ledger.zpl", s_dir);
         s_write (conf, text);
         char *argv [] = { s_ledger, "-c", conf, NULL };
@@ -391,12 +397,14 @@ s_setup (void)
                   "    pub = tcp://127.0.0.1:%d\n"
                   "%s"
                   "    fault_hooks = 1\n"
+                  "    metrics = 127.0.0.1:%d\n"
                   "engine\n"
                   "    swim_period = 200ms\n"
                   "    swim_ack_timeout = 150ms\n"
                   "    submit_backoff = 500ms\n"
                   "    submit_backoff_max = 2s\n",
-                  s_dir, i, s_dir, i, s_peer_port [i], s_query_ep [i], s_pub_port [i], source);
+                  s_dir, i, s_dir, i, s_peer_port [i], s_query_ep [i], s_pub_port [i], source,
+                  s_metrics_port [i]);
         snprintf (s_conf [i], sizeof s_conf [i], "%s/ninesd%d.zpl", s_dir, i);
         s_write (s_conf [i], text);
     }
@@ -484,6 +492,225 @@ s_wait_outcome (int node, const uint8_t *pod, const char *outcome, int timeout_m
             usleep (100 * 1000);
     }
     return seen;
+}
+
+/*  ---- Prometheus (issue 12) ---- */
+
+typedef struct {
+    char *data;                     /* body */
+    size_t len;                     /* bytes */
+} body_t;
+
+static size_t
+s_body_write (char *ptr, size_t size, size_t n, void *arg)
+{
+    body_t *b = (body_t *) arg;
+    char *d = realloc (b->data, b->len + size * n + 1);
+    if (!d)
+        return 0;
+    memcpy (d + b->len, ptr, size * n);
+    b->data = d;
+    b->len += size * n;
+    d [b->len] = 0;
+    return size * n;
+}
+
+/*  GET url: the body (malloc'd, NUL-terminated) or NULL; *status gets the
+    HTTP status. */
+static char *
+s_http_get (const char *url, long *status)
+{
+    body_t b = { 0 };
+    CURL *c = curl_easy_init ();
+    if (!c)
+        return NULL;
+    curl_easy_setopt (c, CURLOPT_URL, url);
+    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_body_write);
+    curl_easy_setopt (c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, 5000L);
+    CURLcode rc = curl_easy_perform (c);
+    *status = 0;
+    curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup (c);
+    if (rc != CURLE_OK) {
+        free (b.data);
+        return NULL;
+    }
+    return b.data ? b.data : strdup ("");
+}
+
+/*  `promtool check metrics` on an endpoint's exposition: 0 when it lints clean. */
+static int
+s_promtool (const char *text)
+{
+    char path [600], cmd [700];
+    snprintf (path, sizeof path, "%s/scrape.txt", s_dir);
+    s_write (path, text);
+    snprintf (cmd, sizeof cmd, "promtool check metrics < '%s'", path);
+    return system (cmd);
+}
+
+/*  The value of the first sample of an instant query, or NAN. */
+static double
+s_prom_query (int port, const char *promql)
+{
+    CURL *c = curl_easy_init ();
+    char *q = c ? curl_easy_escape (c, promql, 0) : NULL;
+    char url [2048];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/api/v1/query?query=%s", port, q ? q : "");
+    curl_free (q);
+    if (c)
+        curl_easy_cleanup (c);
+    long status = 0;
+    char *body = s_http_get (url, &status);
+    double v = NAN;
+    const char *at = body && status == 200 ? strstr (body, "\"value\":[") : NULL;
+    if (at && (at = strchr (at, ',')) && at [1] == '"')
+        v = strtod (at + 2, NULL);
+    free (body);
+    return v;
+}
+
+/*  Poll an instant query until it answers (targets are scraped at
+    staggered instants within the interval): its value, NAN on timeout. */
+static double
+s_prom_wait (int port, const char *promql, double want, int timeout_ms)
+{
+    double v = NAN;
+    for (uint64_t deadline = tf_now_ms () + (uint64_t) timeout_ms; tf_now_ms () < deadline; usleep (250 * 1000))
+        if ((v = s_prom_query (port, promql)) == want)
+            break;
+    return v;
+}
+
+/*  DOWN or UP reports node holds (its reports query). */
+static size_t
+s_count_reports (int node, const char *kind)
+{
+    reply_t r;
+    size_t n = 0;
+    if (s_query (node, "reports", NULL, &r) == 0 && r.ok) {
+        const msgpack_object *rows = s_get (&r.u.data, "rows");
+        for (uint32_t i = 0; rows && rows->type == MSGPACK_OBJECT_ARRAY && i < rows->via.array.size; i++)
+            n += s_str_is (&rows->via.array.ptr [i], "kind", kind);
+    }
+    s_reply_free (&r);
+    return n;
+}
+
+/*  After test_outage: every endpoint's /metrics lints clean with promtool,
+    shows what the outage did, and a real Prometheus scraping the network
+    answers nines_probe_success and nines_reports_total with those values. */
+static void
+test_prometheus (void)
+{
+    char url [256], hex0 [NINES_ID_HEX], hexbad [NINES_ID_HEX], want [256];
+    nines_hex (hex0, s_pod [0], NINES_ID_BYTES);
+    nines_hex (hexbad, s_badpod, NINES_ID_BYTES);
+    long status = 0;
+    /*  Wrong path and method are refused, not served. */
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/nope", s_metrics_port [0]);
+    free (s_http_get (url, &status));
+    CHECK_EQ (status, 404);
+    bool have_promtool = system ("command -v promtool >/dev/null && command -v prometheus >/dev/null") == 0;
+    if (!have_promtool)
+        fprintf (stderr, "  prometheus/promtool not installed (deploy/packages.txt): only the text is checked\n");
+    int ports [NV + 1];
+    for (int i = 0; i < NV; i++)
+        ports [i] = s_metrics_port [i];
+    ports [NV] = s_ledger_metrics_port;
+    for (int i = 0; i <= NV; i++) {
+        snprintf (url, sizeof url, "http://127.0.0.1:%d/metrics", ports [i]);
+        char *text = s_http_get (url, &status);
+        CHECK (text != NULL && status == 200);
+        if (!text)
+            continue;
+        if (have_promtool)
+            CHECK_EQ (s_promtool (text), 0);
+        CHECK (strstr (text, "\nprocess_resident_memory_bytes ") != NULL);
+        if (i < NV) {
+            snprintf (want, sizeof want, "nines_probe_success{pod=\"%s\"} 1\n", hex0);
+            CHECK (strstr (text, want) != NULL);
+            snprintf (want, sizeof want, "nines_probe_success{pod=\"%s\"} 0\n", hexbad);
+            CHECK (strstr (text, want) != NULL);
+            snprintf (want, sizeof want, "nines_pod_down{pod=\"%s\"} 1\n", hexbad);   /* reported down */
+            CHECK (strstr (text, want) != NULL);
+            snprintf (want, sizeof want, "nines_pod_down{pod=\"%s\"}", hex0);          /* back up */
+            CHECK (strstr (text, want) == NULL);
+            CHECK (strstr (text, "nines_heartbeats_total{outcome=\"tls\"} ") != NULL);
+            snprintf (want, sizeof want, "nines_probe_ssl_earliest_cert_expiry{pod=\"%s\"} ", hex0);
+            const char *exp = strstr (text, want);
+            CHECK (exp && atof (exp + strlen (want)) > (double) time (NULL));  /* a future notAfter */
+            CHECK (strstr (text, "nines_probe_duration_seconds_bucket{phase=\"tls\",le=\"+Inf\"} ") != NULL);
+            CHECK (strstr (text, "\nnines_ledger_up 1\n") != NULL);
+            CHECK (strstr (text, "nines_peers{state=\"alive\"} 4\n") != NULL);
+        }
+        else {
+            CHECK (strstr (text, "nines_ledger_evidence_total{verdict=\"accepted\",reason=\"NINES_OK\"} ") != NULL);
+            CHECK (strstr (text, "nines_ledger_registered{role=\"validator\"} 5\n") != NULL);
+        }
+        if (i == 0 && getenv ("TEST_NODE_SHOW"))
+            fprintf (stderr, "%s", text);
+        free (text);
+    }
+    if (!have_promtool)
+        return;
+    /*  A real Prometheus on 127.0.0.1, scraping every second. */
+    int prom_port = s_free_port ();
+    char conf [512], data [512], listen [64], text [4096], targets [1024] = "";
+    for (int i = 0; i < NV; i++) {
+        char t [64];
+        snprintf (t, sizeof t, "%s'127.0.0.1:%d'", i ? ", " : "", s_metrics_port [i]);
+        strcat (targets, t);
+    }
+    snprintf (text, sizeof text,
+              "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+              "scrape_configs:\n"
+              "  - job_name: ninesd\n    static_configs:\n      - targets: [%s]\n"
+              "  - job_name: nines-ledger\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n",
+              targets, s_ledger_metrics_port);
+    snprintf (conf, sizeof conf, "%s/prometheus.yml", s_dir);
+    snprintf (data, sizeof data, "%s/prometheus-data", s_dir);
+    snprintf (listen, sizeof listen, "--web.listen-address=127.0.0.1:%d", prom_port);
+    s_write (conf, text);
+    char cfg_arg [600], data_arg [600];
+    snprintf (cfg_arg, sizeof cfg_arg, "--config.file=%s", conf);
+    snprintf (data_arg, sizeof data_arg, "--storage.tsdb.path=%s", data);
+    char exe [512] = "";
+    FILE *which = popen ("command -v prometheus", "r");
+    if (which) {
+        if (fgets (exe, sizeof exe, which))
+            exe [strcspn (exe, "\n")] = 0;
+        pclose (which);
+    }
+    char *argv [] = { exe, cfg_arg, data_arg, listen, "--log.level=warn", NULL };
+    tf_child_t *prom = tf_child_start (argv);
+    CHECK (prom != NULL);
+    if (!prom)
+        return;
+    /*  Wait for a scrape of node 0 that saw the outage. */
+    size_t downs = s_count_reports (0, "down"), ups = s_count_reports (0, "up");
+    CHECK (downs >= 1 && ups >= 1);
+    char q [512];
+    snprintf (q, sizeof q, "nines_reports_total{job=\"ninesd\",instance=\"127.0.0.1:%d\",kind=\"down\"}",
+              s_metrics_port [0]);
+    double got = s_prom_wait (prom_port, q, (double) downs, 30000);
+    CHECK (!isnan (got));
+    if (isnan (got))
+        fprintf (stderr, "prometheus output:\n%s\n", prom->log);
+    CHECK_EQ ((long long) got, (long long) downs);
+    snprintf (q, sizeof q, "nines_reports_total{instance=\"127.0.0.1:%d\",kind=\"up\"}", s_metrics_port [0]);
+    CHECK_EQ ((long long) s_prom_wait (prom_port, q, (double) ups, 5000), (long long) ups);
+    snprintf (q, sizeof q, "min(nines_probe_success{job=\"ninesd\",pod=\"%s\"})", hex0);
+    CHECK_EQ ((long long) s_prom_wait (prom_port, q, 1, 10000), 1);
+    snprintf (q, sizeof q, "max(nines_probe_success{job=\"ninesd\",pod=\"%s\"})", hexbad);
+    CHECK_EQ ((long long) s_prom_wait (prom_port, q, 0, 10000), 0);
+    /*  every target is up (the ledger's too) */
+    CHECK_EQ ((long long) s_prom_wait (prom_port, "count(up == 1)", NV + 1, 10000), NV + 1);
+    CHECK_EQ ((long long) s_prom_wait (prom_port, "sum(nines_ledger_registered{role=\"pod\"})", NP + 1, 10000), NP + 1);
+    int st = tf_child_stop (prom, SIGTERM);
+    CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+    tf_child_destroy (&prom);
 }
 
 static void
@@ -779,8 +1006,8 @@ main (int argc, char **argv)
                                   test_peer_socket, test_shutdown };
         const char *all_names [] = { "test_outage", "test_restart", "test_malformed_query",
                                      "test_peer_socket", "test_shutdown" };
-        void (*ledger []) (void) = { test_outage, test_ledger, test_shutdown, NULL, NULL };
-        const char *ledger_names [] = { "test_outage", "test_ledger", "test_shutdown", NULL, NULL };
+        void (*ledger []) (void) = { test_outage, test_ledger, test_prometheus, test_shutdown, NULL };
+        const char *ledger_names [] = { "test_outage", "test_ledger", "test_prometheus", "test_shutdown", NULL };
         void (**steps) (void) = s_ledger_mode ? ledger : all;
         const char **names = s_ledger_mode ? ledger_names : all_names;
         for (size_t i = 0; i < 5 && steps [i] && t_failures == 0; i++) {

@@ -2,7 +2,7 @@
 """Layer check: the #include lines of src/ and sim/ and the dependencies of
 their meson.build files must respect the layer order (README "Layout")
 
-    base -> crypto -> wire -> proto -> {core, store, client} -> ledger
+    base -> crypto -> wire -> proto -> {core, store, client, obs} -> ledger
          -> programs (node, facade, cli, ledger/main.c, sim)
 
 A file may include a header of its own folder or of a layer strictly below
@@ -24,7 +24,7 @@ RANK = {
     "src/crypto": 1,
     "src/wire": 2,
     "src/proto": 3,
-    "src/core": 4, "src/store": 4, "src/client": 4,
+    "src/core": 4, "src/store": 4, "src/client": 4, "src/obs": 4,
     "src/ledger": 5,
     "src/ledger/main.c": 6,
     "src/node": 6, "src/facade": 6, "src/cli": 6, "sim": 6,
@@ -33,7 +33,7 @@ RANK = {
 DEPS = {
     "base": "src/base", "crypto": "src/crypto", "wire": "src/wire",
     "proto": "src/proto", "core": "src/core", "store": "src/store",
-    "client": "src/client", "ledger": "src/ledger", "node": "src/node",
+    "client": "src/client", "obs": "src/obs", "ledger": "src/ledger", "node": "src/node",
     "facade": "src/facade", "cli": "src/cli", "sim": "sim", "des": "sim",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
