@@ -3,8 +3,11 @@
 #   are required.  Any key can be overridden on the command line with
 #   `-s facade/KEY=VALUE` (or the shortcuts listed by `nines-facade --help`).
 #   Durations take a unit: 250ms, 10s, 5m.  Sizes are bytes.
-#   SIGHUP reloads the validators file and the certificate and key without
-#   dropping connections (new handshakes use the new pair).
+#   SIGHUP reloads the validators file, the certificate and key and the
+#   facade key without dropping connections (new handshakes use the new
+#   pair, new answers the new facade key).  To rotate a key without an
+#   outage, register the next pin / facade key beside the current one
+#   first (PROTOCOL.md section 10.2, README "Rotating").
 facade
     #   Where the facade listens (TLS, HTTP/1.1 only).  HOST:PORT; use
     #   0.0.0.0 or [::] to listen on every interface.

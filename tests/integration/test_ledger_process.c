@@ -123,6 +123,8 @@ s_dup (int i, size_t *len)
     return c;
 }
 
+static int s_run_ctl (char **argv, char *out, size_t size);
+
 static void
 t_kill9_mid_burst (void)
 {
@@ -247,6 +249,63 @@ t_kill9_mid_burst (void)
     }
     CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
     CHECK (strstr (out, "\"slashed\"") != NULL);
+
+    /* ninesctl register-pod with a current and a next pin and facade key
+       (PROTOCOL.md 10.2): the ledger's registry then holds both sets. */
+    char pkey [160], pod_hex [NINES_ID_HEX], keys [2 * NINES_ID_HEX + 1], pins [2 * NINES_ID_HEX + 1];
+    snprintf (pkey, sizeof pkey, "%s/rot-provider.key", s_dir);
+    nines_keypair_t prov;
+    CHECK_RC (nines_keypair_generate (&prov), 0);
+    CHECK_RC (nines_keyfile_save (pkey, &prov), 0);
+    uint8_t pod [NINES_ID_BYTES], set [4][32];
+    nines_random (pod, sizeof pod);
+    nines_random (set, sizeof set);
+    nines_hex (pod_hex, pod, NINES_ID_BYTES);
+    char h0 [NINES_ID_HEX], h1 [NINES_ID_HEX], h2 [NINES_ID_HEX], h3 [NINES_ID_HEX];
+    snprintf (keys, sizeof keys, "%s,%s", nines_hex (h0, set [0], 32), nines_hex (h1, set [1], 32));
+    snprintf (pins, sizeof pins, "%s,%s", nines_hex (h2, set [2], 32), nines_hex (h3, set [3], 32));
+    char *reg [] = { s_ctl, "register-pod", "-e", s_api, "--key", pkey, "--pod", pod_hex,
+                     "--facade-url", "https://127.0.0.1:9/", "--facade-key", keys, "--spki-pin", pins,
+                     "--stake", "1000", NULL };
+    CHECK_EQ (s_run_ctl (reg, out, sizeof out), 0);
+    char five [5 * NINES_ID_HEX + 1];
+    snprintf (five, sizeof five, "%s,%s,%s,%s,%s", h0, h1, h2, h3, h0);
+    reg [13] = five;
+    CHECK_EQ (s_run_ctl (reg, out, sizeof out), 2);
+    CHECK (strstr (out, "--spki-pin: at most 4 values") != NULL);
+    zsock_t *rd = s_dealer ();
+    uint8_t *rreq, *rrep = NULL;
+    size_t rlen2 = 0, qlen;
+    nines_ledger_req_simple (NINES_LEDGER_OP_REGISTRY, NULL, &rreq, &qlen);
+    s_call (rd, rreq, qlen, &rrep, &rlen2);
+    zsock_destroy (&rd);
+    bool found = false;
+    msgpack_unpacked ru;
+    msgpack_unpacked_init (&ru);
+    size_t roff = 0;
+    if (rrep && msgpack_unpack_next (&ru, (const char *) rrep, rlen2, &roff) == MSGPACK_UNPACK_SUCCESS
+    &&  ru.data.type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; i < ru.data.via.map.size; i++) {
+            const msgpack_object_kv *kv = &ru.data.via.map.ptr [i];
+            if (kv->key.via.str.size != 4 || memcmp (kv->key.via.str.ptr, "pods", 4))
+                continue;
+            for (uint32_t k = 0; k < kv->val.via.array.size; k++) {
+                const msgpack_object *b = &kv->val.via.array.ptr [k];
+                nines_pod_info_t info;
+                if (b->type != MSGPACK_OBJECT_BIN
+                ||  nines_pod_info_decode ((const uint8_t *) b->via.bin.ptr, b->via.bin.size, &info)
+                ||  memcmp (info.pod, pod, NINES_ID_BYTES))
+                    continue;
+                found = true;
+                CHECK_EQ (info.n_facade_keys, 2);
+                CHECK_EQ (info.n_spki_pins, 2);
+                CHECK_MEM (info.facade_keys, set [0], 64);
+                CHECK_MEM (info.spki_pins, set [2], 64);
+            }
+        }
+    CHECK (found);
+    msgpack_unpacked_destroy (&ru);
+    free (rrep);
     CHECK_EQ (tf_child_stop (ledger, SIGTERM), 0);
     tf_child_destroy (&ledger);
 }
