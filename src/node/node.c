@@ -1385,7 +1385,11 @@ s_q_incidents (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
         nines_pack_kv_u64 (pk, "duration_ms", (t_up ? t_up : now) > t_down ? (t_up ? t_up : now) - t_down : 0);
         nines_pack_kv_bool (pk, "open", t_up == 0);
         nines_pack_kv_bin (pk, "down_round", rec.down_round, NINES_HASH_BYTES);
-        nines_pack_kv_bin (pk, "up_round", rec.up_round, NINES_HASH_BYTES);
+        nines_pack_str (pk, "up_round");           /* nil while open, like t_up */
+        if (t_up)
+            msgpack_pack_bin_with_body (pk, rec.up_round, NINES_HASH_BYTES);
+        else
+            msgpack_pack_nil (pk);
     }
     s_collect_free (&c);
 }

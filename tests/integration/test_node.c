@@ -776,6 +776,7 @@ test_outage (void)
     char *args_j [] = { "incidents", "-e", s_query_ep [2], "--json", NULL };
     CHECK_EQ (s_ctl (args_j, out, sizeof out), 0);
     CHECK (strstr (out, "\"open\":true") != NULL);
+    CHECK (strstr (out, "\"up_round\":null") != NULL);        /* nil while open (QUERY.md) */
 
     /*  Restart it on the same port: an UP report closes the incident. */
     s_appc [0] = s_start_app (s_app_port [0]);
@@ -789,6 +790,8 @@ test_outage (void)
         const msgpack_object *open = s_get (last, "open");
         CHECK (open && open->type == MSGPACK_OBJECT_BOOLEAN && !open->via.boolean);
         CHECK (s_u64 (last, "duration_ms") > 0);
+        const msgpack_object *up = s_get (last, "up_round");
+        CHECK (up && up->type == MSGPACK_OBJECT_BIN && up->via.bin.size == NINES_HASH_BYTES);
     }
     s_reply_free (&r);
     /*  The other pod never went down. */

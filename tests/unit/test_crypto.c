@@ -187,6 +187,16 @@ test_crypto_negative (void)
         CHECK_RC (nines_keyfile_load (path, &back), NINES_EMALFORMED);
         unlink (path);
     }
+    /* Upper-case hex is read like lower case (PROTOCOL.md section 1). */
+    const char *upper = "nines-ed25519-v1\nABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB\n";
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK (fd >= 0 && write (fd, upper, strlen (upper)) == (ssize_t) strlen (upper));
+    close (fd);
+    memset (seed, 0xab, sizeof seed);
+    CHECK_RC (nines_keypair_from_seed (&kp, seed), 0);
+    CHECK_RC (nines_keyfile_load (path, &back), 0);
+    CHECK_MEM (back.pk, kp.pk, 32);
+    unlink (path);
     rmdir (dir);
 
     /* A domain longer than NINES_DOMAIN_MAX is refused both ways. */

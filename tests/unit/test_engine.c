@@ -725,6 +725,24 @@ s_drain_blind (nines_engine_t *e, uint64_t now, nines_peer_msg_t *msg, nines_vot
     return voted;
 }
 
+/*  A CONFIRM_REQ for pod 0 sent by validator `from` naming validator
+    `initiator`, round id bytes all `round`, a failed observation at t. */
+static void
+s_confirm_req (nines_peer_msg_t *msg, const net_t *net, size_t from, size_t initiator, uint8_t round,
+               uint64_t epoch, uint64_t t)
+{
+    memset (msg, 0, sizeof *msg);
+    msg->type = NINES_MSG_CONFIRM_REQ;
+    memcpy (msg->from, net->keys [from].pk, NINES_ID_BYTES);
+    nines_confirm_req_t *req = &msg->u.confirm;
+    memset (req->round_id, round, NINES_HASH_BYTES);
+    memcpy (req->pod, net->pod_keys [0].pk, NINES_ID_BYTES);
+    req->epoch = epoch;
+    memcpy (req->initiator, net->keys [initiator].pk, NINES_ID_BYTES);
+    req->t_ms = t;
+    req->outcome = NINES_OUTCOME_TIMEOUT;
+}
+
 /*  A degraded validator (its own heartbeats fail across many pods) asked
     to confirm answers a signed `abstain`, never `down`. */
 static void
@@ -749,16 +767,7 @@ test_abstain_when_degraded (void)
     uint64_t opened = st.rounds_opened;
 
     /*  Validator 1 opens a round on pod 0 and asks validator 2. */
-    memset (msg, 0, sizeof *msg);
-    msg->type = NINES_MSG_CONFIRM_REQ;
-    memcpy (msg->from, net->keys [1].pk, NINES_ID_BYTES);
-    nines_confirm_req_t *req = &msg->u.confirm;
-    memset (req->round_id, 0x5a, NINES_HASH_BYTES);
-    memcpy (req->pod, net->pod_keys [0].pk, NINES_ID_BYTES);
-    req->epoch = st.epoch;
-    memcpy (req->initiator, net->keys [1].pk, NINES_ID_BYTES);
-    req->t_ms = t;
-    req->outcome = NINES_OUTCOME_TIMEOUT;
+    s_confirm_req (msg, net, 1, 1, 0x5a, st.epoch, t);
     uint8_t *buf = malloc (NINES_PEER_MSG_MAX);
     size_t len = 0;
     CHECK_RC (nines_peer_msg_encode (msg, buf, NINES_PEER_MSG_MAX, &len), 0);
@@ -776,6 +785,14 @@ test_abstain_when_degraded (void)
     }
     nines_engine_stats (e, &st);
     CHECK_EQ (st.rounds_opened, opened);
+    /*  The same request sent by validator 1 naming validator 3 as its
+        initiator: dropped and counted as a bad message (PROTOCOL.md 7). */
+    uint64_t bad = st.msgs_bad;
+    s_confirm_req (msg, net, 1, 3, 0x5b, st.epoch, t);
+    CHECK_RC (nines_peer_msg_encode (msg, buf, NINES_PEER_MSG_MAX, &len), 0);
+    CHECK_RC (nines_engine_on_message (e, buf, len, t), NINES_EMALFORMED);
+    nines_engine_stats (e, &st);
+    CHECK_EQ (st.msgs_bad, bad + 1);
     free (buf);
     free (msg);
     nines_engine_destroy (&e);
