@@ -30,6 +30,7 @@
 #define N_VALIDATORS 10
 #define T0_MS        1700000000000ULL   /* the DOWN round's observation time */
 #define T1_MS        1700003600000ULL   /* the UP round's, one hour later */
+#define DRAW_M       17                 /* pods assumed by the sortition.*.pods vectors */
 
 /*  ---- fixtures ---- */
 
@@ -278,6 +279,20 @@ s_fixtures_free (void)
     nines_registry_destroy (&F.reg);
 }
 
+/*  D(j) of PROTOCOL.md section 5, computed here from the text (not by
+    src/proto/committee.c): the first 8 bytes, little-endian, of
+    BLAKE2b-256(seed || v || le32(j)). */
+static uint64_t
+s_draw_hash (const uint8_t seed [32], const uint8_t v [32], uint32_t j)
+{
+    uint8_t le [4] = { (uint8_t) j, (uint8_t) (j >> 8), (uint8_t) (j >> 16), (uint8_t) (j >> 24) }, h [32];
+    nines_hash (h, 3, seed, (size_t) 32, v, (size_t) 32, le, sizeof le);
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | h [i];
+    return x;
+}
+
 /*  ---- encodings ---- */
 
 static uint8_t s_buf [2 * NINES_PEER_MSG_MAX];
@@ -482,6 +497,23 @@ s_vectors (FILE *f, lines_t *keep)
         s_out (f, keep, "sortition.validator%d.rank = %llu", k, (unsigned long long) rank);
         s_out (f, keep, "sortition.validator%d.probes = %d", k,
                nines_sortition (rank, F.reg->params.r, N_VALIDATORS) ? 1 : 0);
+    }
+    s_out (f, keep, "# -- validator-driven draws (section 5) with n = 10 eligible validators and");
+    s_out (f, keep, "#    m = %d pods, r = 3: D(j) = H64(seed || v || le32(j)), u = (D(2^32-1) * n) >> 64,", DRAW_M);
+    s_out (f, keep, "#    draws = floor(r m / n) + [u < r m mod n], draw j selects pod index (D(j) * m) >> 64");
+    s_out (f, keep, "sortition.m = %d", DRAW_M);
+    for (int k = 0; k < N_VALIDATORS; k++) {
+        const uint8_t *v = F.v [k].pk;
+        uint32_t draws = nines_sortition_draws (F.seed_down, v, F.reg->params.r, N_VALIDATORS, DRAW_M);
+        s_out (f, keep, "sortition.validator%d.d0 = %llu", k, (unsigned long long) s_draw_hash (F.seed_down, v, 0));
+        s_out (f, keep, "sortition.validator%d.u = %llu", k, (unsigned long long)
+               (((unsigned __int128) s_draw_hash (F.seed_down, v, UINT32_MAX) * N_VALIDATORS) >> 64));
+        s_out (f, keep, "sortition.validator%d.draws = %u", k, draws);
+        char picks [256] = "";
+        for (uint32_t j = 0; j < draws; j++)
+            snprintf (picks + strlen (picks), sizeof picks - strlen (picks), "%s%u", j ? " " : "",
+                      nines_sortition_pod (F.seed_down, v, j, DRAW_M));
+        s_out (f, keep, "sortition.validator%d.pods = %s", k, picks);
     }
     char list [256] = "";
     for (size_t i = 0; i < F.n_committee_down; i++)
@@ -701,6 +733,38 @@ s_check_decode (const lines_t *file)
     CHECK_EQ (s_bytes (file, "round.id", want, 32), 32);
     nines_round_id (h, F.pod, F.epoch_down, F.v [0].pk, nonce);
     CHECK_MEM (h, want, 32);
+
+    /* Draws: recomputed from the file's seed by the text's formulas, and
+       the reference's nines_sortition_draws/_pod agree. */
+    t = s_value (file, "sortition.m");
+    uint32_t dm = t ? (uint32_t) strtoul (t, NULL, 10) : 0;
+    CHECK_EQ (dm, DRAW_M);
+    CHECK_EQ (s_bytes (file, "epoch.seed", want, 32), 32);
+    for (int k = 0; k < N_VALIDATORS && dm; k++) {
+        const uint8_t *v = F.v [k].pk;
+        uint64_t rm = (uint64_t) params.r * dm, u = (uint64_t) (((unsigned __int128) s_draw_hash (want, v, UINT32_MAX)
+                                                                * N_VALIDATORS) >> 64);
+        uint32_t draws = (uint32_t) (rm / N_VALIDATORS + (u < rm % N_VALIDATORS));
+        snprintf (name, sizeof name, "sortition.validator%d.d0", k);
+        t = s_value (file, name);
+        CHECK (t && strtoull (t, NULL, 10) == s_draw_hash (want, v, 0));
+        snprintf (name, sizeof name, "sortition.validator%d.u", k);
+        t = s_value (file, name);
+        CHECK (t && strtoull (t, NULL, 10) == u);
+        snprintf (name, sizeof name, "sortition.validator%d.draws", k);
+        t = s_value (file, name);
+        CHECK (t && strtoul (t, NULL, 10) == draws);
+        CHECK_EQ (nines_sortition_draws (want, v, params.r, N_VALIDATORS, dm), draws);
+        snprintf (name, sizeof name, "sortition.validator%d.pods", k);
+        t = s_value (file, name);
+        char *end = (char *) t;
+        for (uint32_t j = 0; t && j < draws; j++) {
+            uint32_t pick = (uint32_t) (((unsigned __int128) s_draw_hash (want, v, j) * dm) >> 64);
+            CHECK_EQ (strtoul (end, &end, 10), pick);
+            CHECK_EQ (nines_sortition_pod (want, v, j, dm), pick);
+        }
+        CHECK (end && *end == 0);
+    }
 
     /* Heartbeat headers parse to the fixture and verify. */
     nines_hb_req_t req;
