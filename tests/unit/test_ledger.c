@@ -20,7 +20,7 @@
 
 static lfx_t F;
 static nines_keypair_t LK;          /* ledger key */
-static char dirs [16][48];
+static char dirs [32][48];               /* one per s_open (17 today) */
 static int n_dirs;
 
 static nines_ledger_t *
@@ -36,6 +36,10 @@ s_open_in (const char *dir)
 static nines_ledger_t *
 s_open (void)
 {
+    if (n_dirs == (int) (sizeof dirs / sizeof dirs [0])) {
+        fprintf (stderr, "s_open: more ledgers than dirs[] holds\n");
+        return NULL;
+    }
     snprintf (dirs [n_dirs], sizeof dirs [0], "/tmp/nines-test-ledger-XXXXXX");
     if (!mkdtemp (dirs [n_dirs]))
         return NULL;
