@@ -7,6 +7,7 @@
 ledger
     data = /var/lib/nines-ledger        # LMDB environment (registry, incidents, slashes, canaries,
                                         # rewards); required.  Every acknowledged request is on disk.
+                                        # One nines-ledger per directory (LOCK holds its pid).
     api = tcp://127.0.0.1:7500          # ROUTER: the API of proto/LEDGER.md (register, maintenance,
                                         # paid_until, submit_evidence, canary_sign, queries)
     pub = tcp://127.0.0.1:7501          # PUB: ["registry", {version}], ["incident", {...}],

@@ -5,7 +5,8 @@
 node
     key = validator.key                 # Ed25519 key file (ninesctl keygen), mode 0600; also
                                         # yields the CurveZMQ key pair of the peer socket
-    data = /var/lib/ninesd              # LMDB environment (reports, incidents, outbox, membership)
+    data = /var/lib/ninesd              # LMDB environment (reports, incidents, outbox, membership);
+                                        # one ninesd per directory (LOCK holds its pid)
     map_size = 1073741824               # LMDB map size, bytes (address space, not disk)
     peer = tcp://127.0.0.1:7410         # ROUTER bind, CurveZMQ server; must equal the endpoint
                                         # registered for this validator

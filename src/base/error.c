@@ -29,6 +29,7 @@ static const struct { const char *name; const char *text; } s_errors [] = {
     { "NINES_ESTATE",        "invalid in current state" },
     { "NINES_ESTAKE",        "stake below minimum" },
     { "NINES_EUNAVAIL",      "endpoint unreachable" },
+    { "NINES_ELOCKED",       "in use by another process" },
 };
 
 const char *

@@ -40,7 +40,8 @@ enum {
     NINES_ESTATE       = -24,  /* operation not valid in the current state */
     NINES_ESTAKE       = -25,  /* stake below the minimum */
     NINES_EUNAVAIL     = -26,  /* remote end unreachable */
-    NINES_ELAST        = -26
+    NINES_ELOCKED      = -27,  /* held by another process (data directory lock) */
+    NINES_ELAST        = -27
 };
 
 /*  Return a static, human-readable string for rc: a NINES_E* code (<= 0) or

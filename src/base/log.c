@@ -50,3 +50,16 @@ nines_log (nines_log_level_t level, const char *format, ...)
     ssize_t rc = write (STDERR_FILENO, line, len);
     (void) rc;
 }
+
+bool
+nines_ratelimit_ok (nines_ratelimit_t *self, uint64_t now_ms, uint64_t *suppressed)
+{
+    if (self->next_ms && now_ms < self->next_ms) {
+        self->suppressed++;
+        return false;
+    }
+    *suppressed = self->suppressed;
+    self->suppressed = 0;
+    self->next_ms = now_ms + (self->interval_ms ? self->interval_ms : 1);
+    return true;
+}

@@ -462,7 +462,7 @@ s_read_evidence (const char *path, size_t *len)
     FILE *f = fopen (path, "rb");
     if (!f)
         return NULL;
-    size_t cap = 4 * NINES_PEER_MSG_MAX, n = 0;
+    size_t cap = 2 * NINES_EVIDENCE_MAX, n = 0;     /* as hex text */
     uint8_t *buf = malloc (cap);
     if (buf)
         n = fread (buf, 1, cap, f);

@@ -429,8 +429,13 @@ nines_ledger_open (const char *dir, const nines_registry_t *genesis, const nines
     }
     self->key = *key;
     int rc = nines_store_open (&self->store, dir, 0, s_dbs);
-    if (rc) {
+    if (rc == NINES_ELOCKED)
+        snprintf (err, err_size, "%s is in use by process %ld (another nines-ledger?): refusing to start",
+                  dir, nines_store_lock_holder (dir));
+    else
+    if (rc)
         snprintf (err, err_size, "%s: cannot open the LMDB store (%s)", dir, nines_strerror (rc));
+    if (rc) {
         free (self);
         return NULL;
     }
@@ -1890,7 +1895,7 @@ nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint6
     *reply_len = 0;
     char err [384] = "";
     nines_query_t *q = NULL;
-    int rc = nines_query_parse (req, len, &q);
+    int rc = nines_query_parse_max (req, len, NINES_LEDGER_REQ_MAX, &q);
     if (rc)
         return nines_reply_bad_query (rc, reply, reply_len);
     msgpack_sbuffer sb;

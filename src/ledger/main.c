@@ -20,6 +20,7 @@
 #include "client/ledger_client.h"
 #include "ledger/ledger.h"
 #include "obs/metrics_http.h"
+#include "store/store.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -54,7 +55,7 @@ s_usage (FILE *out)
 "API and stream: proto/LEDGER.md; operate it with ninesctl (register-validator,\n"
 "register-pod, maintenance, paid-until, ledger-* queries, verify-evidence, sla).\n"
 "SIGTERM or SIGINT stops it.  Exit: 0 clean stop, 1 runtime failure, 2 bad\n"
-"command line or configuration.\n", out);
+"command line or configuration, or ledger/data in use by another process.\n", out);
 }
 
 /*  Config and key: 0, or 2 with one line on stderr naming file and key. */
@@ -306,12 +307,27 @@ main (int argc, char **argv)
     nines_registry_destroy (&genesis);
     nines_keypair_wipe (&key);
     if (!ledger) {
-        nines_error ("%s", err);
+        /*  A data directory another ledger holds is an operator error
+            (exit 2, like a bad configuration); two ledgers on one store
+            would pay each slash twice. */
+        bool locked = nines_store_lock_holder (data) != 0;
+        if (locked)
+            fprintf (stderr, "nines-ledger: %s: ledger/data: %s\n", path, err);
+        else
+            nines_error ("%s", err);
         zsys_shutdown ();
-        return 1;
+        return locked ? 2 : 1;
     }
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     zsock_t *pubsock = zsock_new (ZMQ_PUB);
+    /*  Bounds on what clients may send, set before bind (libzmq ignores
+        ZMQ_MAXMSGSIZE set later): an oversized request closes that
+        connection before its body is read, instead of being buffered
+        whole (a 256 MiB request once raised the ledger to 533 MB). */
+    if (router)
+        zsock_set_maxmsgsize (router, NINES_LEDGER_REQ_MAX);
+    if (pubsock)
+        zsock_set_maxmsgsize (pubsock, NINES_SUB_MSG_MAX);
     if (!router || zsock_bind (router, "%s", api) < 0) {
         fprintf (stderr, "nines-ledger: %s: ledger/api: cannot bind %s: %s\n", path, api, zmq_strerror (zmq_errno ()));
         rc = 2;

@@ -36,7 +36,7 @@ s_usage (FILE *out)
 "Query it with ninesctl (status, peers, pods, reports, incidents, nines,\n"
 "evidence, watch); proto/QUERY.md documents the query socket.\n"
 "SIGTERM or SIGINT stops it cleanly.  Exit: 0 clean stop, 1 runtime failure,\n"
-"2 bad command line or configuration.\n", out);
+"2 bad command line or configuration, or node/data in use by another process.\n", out);
 }
 
 int

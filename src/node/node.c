@@ -24,6 +24,7 @@
 #define REPORTS_LIMIT   100         /* default rows of the reports query */
 #define PEER_HWM        1000        /* queued frames per peer before dropping */
 #define MAX_MONITORED   1024        /* peer connections whose handshake is watched */
+#define REFUSED_LOG_MS  10000       /* at most one "refused a CurveZMQ peer" line per 10 s */
 
 /*  LMDB databases (DESIGN.md section 10). */
 #define DB_REPORTS   "reports"      /* report id -> encoded report */
@@ -100,6 +101,7 @@ struct _nines_node_t {
     uint64_t next_members_ms;               /* next membership snapshot */
     uint64_t started_ms;                    /* start time */
     uint64_t zap_refused;                   /* CURVE clients refused */
+    nines_ratelimit_t refused_log;          /* their log lines (anyone can cause them) */
     uint64_t peer_spoofed;                  /* frames whose from != ZAP user */
     uint64_t peer_bad;                      /* peer messages with a wrong frame count */
     uint64_t query_bad;                     /* malformed query requests */
@@ -301,6 +303,7 @@ s_conn_open (nines_node_t *self, peer_conn_t *c)
         return -1;
     zsock_set_linger (c->sock, 0);
     zsock_set_sndhwm (c->sock, PEER_HWM);
+    zsock_set_maxmsgsize (c->sock, NINES_PEER_MSG_MAX);   /* before connect, or ignored */
     zcert_apply (self->cert, c->sock);
     zsock_set_curve_serverkey_bin (c->sock, server);
     char ep [64];
@@ -369,7 +372,7 @@ s_bind_peer (nines_node_t *self)
     zcert_apply (self->cert, self->peer);
     zsock_set_curve_server (self->peer, 1);
     zsock_set_zap_domain (self->peer, ZAP_DOMAIN);
-    zsock_set_maxmsgsize (self->peer, NINES_PEER_MSG_MAX);
+    zsock_set_maxmsgsize (self->peer, NINES_PEER_MSG_MAX);   /* before bind, or ignored */
     zsock_set_rcvhwm (self->peer, 10000);
     if (zsock_bind (self->peer, "%s", self->cfg.peer) < 0) {
         snprintf (self->bind_error, sizeof self->bind_error, "cannot bind the peer socket to %s: %s",
@@ -890,7 +893,15 @@ s_on_zap (nines_node_t *self)
         }
         else {
             self->zap_refused++;
-            nines_warn ("refused a CurveZMQ peer from %s: key not registered", address ? address : "?");
+            uint64_t held;
+            if (nines_ratelimit_ok (&self->refused_log, s_now (), &held)) {
+                if (held)
+                    nines_warn ("refused a CurveZMQ peer from %s: key not registered (and %" PRIu64
+                                " more since the last such line; %" PRIu64 " in all, status.peers_refused)",
+                                address ? address : "?", held, self->zap_refused);
+                else
+                    nines_warn ("refused a CurveZMQ peer from %s: key not registered", address ? address : "?");
+            }
         }
     }
     zmsg_t *rep = zmsg_new ();
@@ -1686,8 +1697,13 @@ s_restore (nines_node_t *self)
 
 /*  ---- life cycle ---- */
 
+/*  A socket of type bound to endpoint, taking messages of at most max_msg
+    bytes (-1: no bound, for inproc only).  libzmq reads ZMQ_MAXMSGSIZE
+    when a connection is set up, so it is set before bind: set after, it
+    is silently ignored (a 256 MiB query request once raised ninesd to
+    558 MB).  NULL with a message in err. */
 static zsock_t *
-s_bind (int type, const char *endpoint, char *err, size_t err_size, const char *what)
+s_bind (int type, const char *endpoint, int64_t max_msg, char *err, size_t err_size, const char *what)
 {
     zsock_t *s = zsock_new (type);
     if (!s) {
@@ -1695,6 +1711,7 @@ s_bind (int type, const char *endpoint, char *err, size_t err_size, const char *
         return NULL;
     }
     zsock_set_linger (s, 0);
+    zsock_set_maxmsgsize (s, (int) max_msg);
     if (zsock_bind (s, "%s", endpoint) < 0) {
         snprintf (err, err_size, "cannot bind the %s socket to %s: %s", what, endpoint,
                   zmq_strerror (zmq_errno ()));
@@ -1715,6 +1732,7 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
     self->cfg = *config;
     self->cfg.prober.user_agent = self->cfg.user_agent;
     self->started_ms = s_now ();
+    self->refused_log.interval_ms = REFUSED_LOG_MS;
     self->scratch = (nines_report_t *) calloc (1, sizeof *self->scratch);
     self->ev_scratch = (nines_evidence_t *) calloc (1, sizeof *self->ev_scratch);
     self->conns = zhashx_new ();
@@ -1748,6 +1766,14 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
     }
 
     rc = nines_store_open (&self->store, self->cfg.data, self->cfg.map_size, s_dbs);
+    if (rc == NINES_ELOCKED) {
+        /*  Another ninesd runs on this directory: refuse, as a bad config. */
+        snprintf (err, err_size, "node/data: %s is in use by process %ld (another ninesd?): refusing to start",
+                  self->cfg.data, nines_store_lock_holder (self->cfg.data));
+        *exit_code = 2;
+        nines_registry_destroy (&reg);
+        goto fail;
+    }
     if (rc) {
         snprintf (err, err_size, "node/data: %s: cannot open the LMDB environment: %s",
                   self->cfg.data, nines_strerror (rc));
@@ -1768,7 +1794,7 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
     }
 
     /*  The ZAP handler must be bound before any CURVE server accepts. */
-    self->zap = s_bind (ZMQ_REP, ZAP_ENDPOINT, err, err_size, "ZAP");
+    self->zap = s_bind (ZMQ_REP, ZAP_ENDPOINT, -1, err, err_size, "ZAP");
     if (!self->zap) {
         nines_registry_destroy (&reg);
         goto fail;
@@ -1780,11 +1806,10 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
         snprintf (err, err_size, "%s", self->bind_error);
         goto fail;
     }
-    self->query = s_bind (ZMQ_ROUTER, self->cfg.query, err, err_size, "query");
+    self->query = s_bind (ZMQ_ROUTER, self->cfg.query, NINES_QUERY_MAX, err, err_size, "query");
     if (!self->query)
         goto fail;
-    zsock_set_maxmsgsize (self->query, NINES_QUERY_MAX);
-    self->pub = s_bind (ZMQ_PUB, self->cfg.pub, err, err_size, "pub");
+    self->pub = s_bind (ZMQ_PUB, self->cfg.pub, NINES_SUB_MSG_MAX, err, err_size, "pub");
     if (!self->pub)
         goto fail;
     if (self->cfg.metrics [0]) {

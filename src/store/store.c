@@ -3,15 +3,20 @@
 #include "base/log.h"
 #include <lmdb.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct _nines_store_t {
     MDB_env *env;                          /* LMDB environment */
     int ndbs;                              /* named databases opened */
     char *names [NINES_STORE_MAX_DBS];     /* their names */
     MDB_dbi dbis [NINES_STORE_MAX_DBS];    /* their handles */
+    int lock_fd;                           /* dir/LOCK, flock'ed exclusively; -1 none */
 };
 
 struct _nines_txn_t {
@@ -32,6 +37,86 @@ s_map (int rc, const char *what)
     return NINES_ESTORE;
 }
 
+/*  Path of dir's lock file into path (size bytes).  0 or NINES_EINVAL. */
+static int
+s_lock_path (const char *dir, char *path, size_t size)
+{
+    int n = snprintf (path, size, "%s/%s", dir, NINES_STORE_LOCK_FILE);
+    return n < 0 || (size_t) n >= size ? NINES_EINVAL : NINES_OK;
+}
+
+/*  The pid written in an open lock file: > 0, or -1 if none is there. */
+static long
+s_read_pid (int fd)
+{
+    char buf [32] = "";
+    ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf [n] = 0;
+    char *end;
+    long pid = strtol (buf, &end, 10);
+    return pid > 0 && end != buf && (*end == '\n' || *end == 0) ? pid : -1;
+}
+
+/*  Take dir's lock: *fd_p open and flock'ed with our pid written in, or
+    NINES_ELOCKED (the holder's pid in *holder, -1 unknown) or NINES_EIO. */
+static int
+s_lock (const char *dir, int *fd_p, long *holder)
+{
+    char path [4096];
+    *fd_p = -1;
+    *holder = -1;
+    if (s_lock_path (dir, path, sizeof path))
+        return NINES_EINVAL;
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        nines_error ("cannot open the lock file %s: %s", path, strerror (errno));
+        return NINES_EIO;
+    }
+    if (flock (fd, LOCK_EX | LOCK_NB)) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            /*  The winner writes its pid right after its flock: give it a
+                moment before calling the pid unknown. */
+            for (int i = 0; i < 50 && (*holder = s_read_pid (fd)) < 0; i++)
+                usleep (10000);
+            close (fd);
+            return NINES_ELOCKED;
+        }
+        nines_error ("cannot lock %s: %s", path, strerror (e));
+        close (fd);
+        return NINES_EIO;
+    }
+    char pid [32];
+    int n = snprintf (pid, sizeof pid, "%ld\n", (long) getpid ());
+    if (ftruncate (fd, 0) || pwrite (fd, pid, (size_t) n, 0) != n) {
+        nines_error ("cannot write the lock file %s: %s", path, strerror (errno));
+        close (fd);
+        return NINES_EIO;
+    }
+    *fd_p = fd;
+    return NINES_OK;
+}
+
+long
+nines_store_lock_holder (const char *dir)
+{
+    char path [4096];
+    if (s_lock_path (dir, path, sizeof path))
+        return 0;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long pid = 0;
+    if (flock (fd, LOCK_SH | LOCK_NB) == 0)
+        flock (fd, LOCK_UN);            /* nobody holds it */
+    else
+        pid = s_read_pid (fd);
+    close (fd);
+    return pid;
+}
+
 int
 nines_store_open (nines_store_t **self_p, const char *dir, uint64_t map_size,
                   const char *const *dbs)
@@ -46,9 +131,25 @@ nines_store_open (nines_store_t **self_p, const char *dir, uint64_t map_size,
         nines_error ("cannot create store directory %s: %s", dir, strerror (errno));
         return NINES_EIO;
     }
+    int lock_fd;
+    long holder;
+    int lrc = s_lock (dir, &lock_fd, &holder);
+    if (lrc == NINES_ELOCKED) {
+        if (holder > 0)
+            nines_error ("store %s is in use by process %ld (lock %s/%s)", dir, holder, dir,
+                         NINES_STORE_LOCK_FILE);
+        else
+            nines_error ("store %s is in use by another process (lock %s/%s)", dir, dir,
+                         NINES_STORE_LOCK_FILE);
+    }
+    if (lrc)
+        return lrc;
     nines_store_t *self = (nines_store_t *) calloc (1, sizeof *self);
-    if (!self)
+    if (!self) {
+        close (lock_fd);
         return NINES_ENOMEM;
+    }
+    self->lock_fd = lock_fd;
     int rc = mdb_env_create (&self->env);
     if (!rc) rc = mdb_env_set_maxdbs (self->env, NINES_STORE_MAX_DBS);
     if (!rc) rc = mdb_env_set_mapsize (self->env, map_size ? map_size : NINES_STORE_MAP_DEFAULT);
@@ -56,6 +157,7 @@ nines_store_open (nines_store_t **self_p, const char *dir, uint64_t map_size,
     if (rc) {
         nines_error ("cannot open store %s: %s", dir, mdb_strerror (rc));
         mdb_env_close (self->env);
+        close (self->lock_fd);
         free (self);
         return NINES_ESTORE;
     }
@@ -88,6 +190,8 @@ nines_store_destroy (nines_store_t **self_p)
     mdb_env_close (self->env);
     for (int i = 0; i < self->ndbs; i++)
         free (self->names [i]);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd);          /* drops the flock */
     free (self);
     *self_p = NULL;
 }

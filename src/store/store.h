@@ -6,7 +6,15 @@
     so "acknowledged" means "on disk".  Several changes that must land
     together use an explicit write transaction.  LMDB errors map to
     NINES_ESTORE (NINES_EFULL for a full map, NINES_ENOTFOUND for a missing
-    key); the LMDB message is logged. */
+    key); the LMDB message is logged.
+
+    One process per data directory: opening takes an exclusive flock(2) on
+    the file LOCK in the directory and writes the holder's pid into it; a
+    second open (another process, or the same process twice) fails with
+    NINES_ELOCKED until the holder closes the store or dies (the kernel
+    drops the lock, so a kill -9 leaves nothing stale).  Two daemons on one
+    directory would otherwise both act on the same state: a ledger paying
+    one incident's slash twice, handing one registry version to two pods. */
 #ifndef NINES_STORE_H
 #define NINES_STORE_H
 
@@ -17,16 +25,27 @@
 
 #define NINES_STORE_MAX_DBS   32
 #define NINES_STORE_MAP_DEFAULT (1ULL << 30)   /* 1 GiB of address space */
+#define NINES_STORE_LOCK_FILE "LOCK"           /* lock file in the directory (holds the pid) */
 
 typedef struct _nines_store_t nines_store_t;
 typedef struct _nines_txn_t nines_txn_t;
 
 /*  Open (creating) the environment in directory dir (created 0700 if
     missing) with the given map size in bytes (0 = NINES_STORE_MAP_DEFAULT)
-    and the NULL-terminated list of database names.
-    0, NINES_EIO, NINES_ESTORE or NINES_EINVAL (too many names). */
+    and the NULL-terminated list of database names, holding the
+    directory's lock (see above) until nines_store_destroy.
+    0, NINES_ELOCKED (another process holds the directory: its pid is
+    logged and nines_store_lock_holder returns it), NINES_EIO, NINES_ESTORE
+    or NINES_EINVAL (too many names). */
 int nines_store_open (nines_store_t **self_p, const char *dir, uint64_t map_size,
                       const char *const *dbs);
+
+/*  The pid of the process holding dir's lock: > 0 the pid written in
+    dir/LOCK, 0 nobody holds it (or dir has no lock file), -1 held but
+    the file names no pid (the holder is still writing it, or it is
+    garbled).  For messages only: the lock itself is taken by
+    nines_store_open. */
+long nines_store_lock_holder (const char *dir);
 void nines_store_destroy (nines_store_t **self_p);
 
 /*  Begin a transaction (write or read-only).  One write transaction at a

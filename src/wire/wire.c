@@ -611,7 +611,7 @@ int
 nines_report_decode (const uint8_t *buf, size_t len, nines_report_t *report)
 {
     msgpack_unpacked u;
-    int rc = s_unpack (buf, len, NINES_PEER_MSG_MAX, &u);
+    int rc = s_unpack (buf, len, NINES_REPORT_MAX, &u);
     if (!rc)
         rc = s_decode_report (&u.data, report);
     msgpack_unpacked_destroy (&u);
@@ -975,6 +975,12 @@ s_lookup (nines_query_t *q, const char *key)
 int
 nines_query_parse (const uint8_t *buf, size_t len, nines_query_t **query_p)
 {
+    return nines_query_parse_max (buf, len, NINES_QUERY_MAX, query_p);
+}
+
+int
+nines_query_parse_max (const uint8_t *buf, size_t len, size_t max, nines_query_t **query_p)
+{
     *query_p = NULL;
     nines_query_t *q = (nines_query_t *) calloc (1, sizeof *q);
     if (!q)
@@ -987,7 +993,7 @@ nines_query_parse (const uint8_t *buf, size_t len, nines_query_t **query_p)
         return NINES_ENOMEM;
     }
     memcpy (q->copy, buf, len);
-    int rc = s_unpack (q->copy, len, NINES_QUERY_MAX, &q->u);
+    int rc = s_unpack (q->copy, len, max, &q->u);
     if (!rc && q->u.data.type != MSGPACK_OBJECT_MAP)
         rc = NINES_EMALFORMED;
     for (uint32_t i = 0; !rc && i < q->u.data.via.map.size; i++)

@@ -27,8 +27,14 @@
 
 #define NINES_WIRE_VERSION        1
 #define NINES_PEER_MSG_MAX        (64 * 1024)  /* largest peer frame, bytes */
-#define NINES_QUERY_MAX           (64 * 1024)  /* largest query request, bytes */
-#define NINES_EVIDENCE_MAX        (2 * NINES_PEER_MSG_MAX) /* largest encoded EVIDENCE (two reports), bytes */
+#define NINES_REPORT_MAX          NINES_PEER_MSG_MAX     /* largest encoded report (travels in one peer frame) */
+#define NINES_EVIDENCE_MAX        (2 * NINES_REPORT_MAX) /* largest encoded evidence: a DOWN and an UP report */
+#define NINES_QUERY_MAX           (64 * 1024)  /* largest ninesd query request, bytes */
+#define NINES_SUB_MSG_MAX         1024         /* largest message a PUB socket takes from a
+                                                 subscriber: a (un)subscription of a topic, and the
+                                                 ZMTP handshake's READY command */
+#define NINES_LEDGER_REQ_MAX      (NINES_EVIDENCE_MAX + 1024) /* largest ledger API request: submit_evidence's
+                                                 map (op, from: bin 32) around the largest evidence */
 #define NINES_REPORT_MAX_VOTES    64           /* votes per quorum report */
 #define NINES_VOTE_SIGNED_MAX     320          /* encoded vote body, bytes */
 #define NINES_VOTE_ATTEMPTS_MAX   8            /* heartbeat attempts listed in a vote */
@@ -333,6 +339,9 @@ typedef struct _nines_query_t nines_query_t;
     success.  NINES_EMALFORMED when not a map with string keys and an "op"
     string, NINES_ETOOBIG, NINES_ETRAILING. */
 int nines_query_parse (const uint8_t *buf, size_t len, nines_query_t **query_p);
+/*  The same with another size bound: max bytes (the ledger API takes
+    NINES_LEDGER_REQ_MAX, since its requests carry evidence). */
+int nines_query_parse_max (const uint8_t *buf, size_t len, size_t max, nines_query_t **query_p);
 void nines_query_destroy (nines_query_t **query_p);
 
 /*  The op string (never NULL after a successful parse). */

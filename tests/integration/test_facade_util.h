@@ -282,20 +282,55 @@ tf_child_stop (tf_child_t *c, int sig)
     return status;
 }
 
-/*  Resident set size of pid in KiB (VmRSS), or -1. */
+/*  Wait up to timeout_ms for the child to exit on its own: its exit code,
+    or -1 if it was still running (it is then killed) or died of a signal. */
+static inline int
+tf_child_exit (tf_child_t *c, int timeout_ms)
+{
+    int status = -1;
+    for (int waited = 0; c->pid > 0 && waited <= timeout_ms; waited += 20) {
+        if (waitpid (c->pid, &status, WNOHANG) == c->pid) {
+            c->pid = 0;
+            break;
+        }
+        usleep (20000);
+    }
+    if (c->pid > 0) {
+        tf_child_stop (c, SIGKILL);
+        return -1;
+    }
+    tf_child_wait (c, "\001never", NULL, 3000);       /* drain its output */
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/*  A field of /proc/<pid>/status in KiB ("VmRSS:", "VmHWM:"), or -1. */
 static inline long
-tf_rss_kib (pid_t pid)
+tf_status_kib (pid_t pid, const char *field)
 {
     char path [64], line [256];
     snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
     FILE *f = fopen (path, "r");
     long kib = -1;
     while (f && fgets (line, sizeof line, f))
-        if (strncmp (line, "VmRSS:", 6) == 0)
-            kib = atol (line + 6);
+        if (strncmp (line, field, strlen (field)) == 0)
+            kib = atol (line + strlen (field));
     if (f)
         fclose (f);
     return kib;
+}
+
+/*  Resident set size of pid in KiB (VmRSS), or -1. */
+static inline long
+tf_rss_kib (pid_t pid)
+{
+    return tf_status_kib (pid, "VmRSS:");
+}
+
+/*  Peak resident set size of pid in KiB (VmHWM), or -1. */
+static inline long
+tf_hwm_kib (pid_t pid)
+{
+    return tf_status_kib (pid, "VmHWM:");
 }
 
 /*  ---- raw TLS connections ---- */

@@ -156,6 +156,27 @@ test_bytes (void)
     CHECK_EQ (nines_get_le64 ((const uint8_t []) { 0xff, 0, 0, 0, 0, 0, 0, 0x80 }), 0x80000000000000ffULL);
 }
 
+/*  One line per interval; the lines held back are counted and handed to
+    the next line written. */
+static void
+test_ratelimit (void)
+{
+    nines_ratelimit_t rl = { .interval_ms = 10000 };
+    uint64_t held = 99;
+    CHECK (nines_ratelimit_ok (&rl, 5000, &held));
+    CHECK_EQ (held, 0);
+    int written = 0;
+    for (uint64_t t = 5001; t < 15000; t += 7)         /* 1,429 more inside the window */
+        written += nines_ratelimit_ok (&rl, t, &held);
+    CHECK_EQ (written, 0);
+    CHECK_EQ (rl.suppressed, 1429);
+    CHECK (nines_ratelimit_ok (&rl, 15000, &held));
+    CHECK_EQ (held, 1429);
+    CHECK (!nines_ratelimit_ok (&rl, 24999, &held));
+    CHECK (nines_ratelimit_ok (&rl, 25000, &held));
+    CHECK_EQ (held, 1);
+}
+
 int
 main (void)
 {
@@ -164,5 +185,6 @@ main (void)
     RUN (test_config);
     RUN (test_config_negative);
     RUN (test_log_level);
+    RUN (test_ratelimit);
     return t_done ("test_base");
 }

@@ -2,6 +2,8 @@
 #include "testutil.h"
 #include <czmq.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct { int n; char keys [8][16]; } collect_t;
 
@@ -167,10 +169,67 @@ test_store_negative (void)
     CHECK (system (cmd) == 0);
 }
 
+/*  One process per data directory: while a store is open, a second open
+    of its directory (another process, or this one again) is refused with
+    NINES_ELOCKED and the holder's pid is known; closing releases it, and
+    so does the holder's death (no stale lock after a kill -9). */
+static void
+test_store_lock (void)
+{
+    char dir [] = "/tmp/nines-store-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    const char *dbs [] = { "reports", NULL };
+    nines_store_t *store = NULL, *second = NULL;
+    CHECK_EQ (nines_store_lock_holder (dir), 0);
+    CHECK_RC (nines_store_open (&store, dir, 1 << 20, dbs), 0);
+    CHECK_EQ (nines_store_lock_holder (dir), getpid ());
+    CHECK_RC (nines_store_open (&second, dir, 1 << 20, dbs), NINES_ELOCKED);
+    CHECK (second == NULL);
+    /* another process: refused, exits 3 */
+    pid_t child = fork ();
+    if (child == 0) {
+        nines_store_t *s = NULL;
+        int rc = nines_store_open (&s, dir, 1 << 20, dbs);
+        _exit (rc == NINES_ELOCKED && nines_store_lock_holder (dir) == (long) getppid () ? 3 : 4);
+    }
+    int status = 0;
+    CHECK (child > 0 && waitpid (child, &status, 0) == child);
+    CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 3);
+    /* the first store still works */
+    CHECK_RC (nines_store_put (store, "reports", "k", 1, "v", 1), 0);
+    nines_store_destroy (&store);
+    CHECK_EQ (nines_store_lock_holder (dir), 0);
+    /* a holder that dies without closing leaves nothing stale */
+    child = fork ();
+    if (child == 0) {
+        nines_store_t *s = NULL;
+        if (nines_store_open (&s, dir, 1 << 20, dbs) == 0)
+            pause ();
+        _exit (4);
+    }
+    long holder = 0;
+    for (int i = 0; i < 500 && (holder = nines_store_lock_holder (dir)) != child; i++)
+        usleep (10000);
+    CHECK_EQ (holder, child);
+    CHECK_RC (nines_store_open (&second, dir, 1 << 20, dbs), NINES_ELOCKED);
+    kill (child, SIGKILL);
+    CHECK (waitpid (child, &status, 0) == child);
+    CHECK_RC (nines_store_open (&second, dir, 1 << 20, dbs), 0);
+    void *val = NULL;
+    size_t len = 0;
+    CHECK_RC (second ? nines_store_get (second, "reports", "k", 1, &val, &len) : -1, 0);
+    free (val);
+    nines_store_destroy (&second);
+    char cmd [128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK (system (cmd) == 0);
+}
+
 int
 main (void)
 {
     RUN (test_store);
     RUN (test_store_negative);
+    RUN (test_store_lock);
     return t_done ("test_store");
 }

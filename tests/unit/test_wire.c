@@ -444,15 +444,15 @@ s_pack_signed (uint8_t *out, size_t cap, const uint8_t *body, size_t blen, const
 static void
 test_wire_negative (void)
 {
-    static uint8_t buf [2 * NINES_PEER_MSG_MAX + 2], other [2 * NINES_PEER_MSG_MAX];
+    static uint8_t buf [NINES_EVIDENCE_MAX + 2], other [NINES_EVIDENCE_MAX];
     size_t len = 0;
     nines_report_t *r = s_make_report (3);
     nines_evidence_t *ev = calloc (1, sizeof *ev);
     memset (buf, 0xc0, sizeof buf);
 
     /* Oversized input is refused before anything is parsed. */
-    CHECK_RC (nines_report_decode (buf, NINES_PEER_MSG_MAX + 1, r), NINES_ETOOBIG);
-    CHECK_RC (nines_evidence_decode (buf, 2 * NINES_PEER_MSG_MAX + 1, ev), NINES_ETOOBIG);
+    CHECK_RC (nines_report_decode (buf, NINES_REPORT_MAX + 1, r), NINES_ETOOBIG);
+    CHECK_RC (nines_evidence_decode (buf, NINES_EVIDENCE_MAX + 1, ev), NINES_ETOOBIG);
     nines_validator_info_t v;
     nines_pod_info_t p;
     nines_params_t params;
@@ -463,6 +463,22 @@ test_wire_negative (void)
     CHECK_RC (nines_query_parse (buf, NINES_QUERY_MAX + 1, &q), NINES_ETOOBIG);
     CHECK (q == NULL);
     CHECK_RC (nines_query_parse (buf, 0, &q), NINES_ETRUNC);
+    /* The ledger's bound takes a submit_evidence map around the largest
+       evidence (which the ninesd query bound does not), and no more. */
+    msgpack_sbuffer lb;
+    msgpack_packer lp;
+    msgpack_sbuffer_init (&lb);
+    msgpack_packer_init (&lp, &lb, msgpack_sbuffer_write);
+    msgpack_pack_map (&lp, 3);
+    nines_pack_kv_str (&lp, "op", "submit_evidence");
+    nines_pack_kv_bin (&lp, "evidence", other, NINES_EVIDENCE_MAX);
+    nines_pack_kv_bin (&lp, "from", other, NINES_ID_BYTES);
+    CHECK (lb.size <= NINES_LEDGER_REQ_MAX);
+    CHECK_RC (nines_query_parse ((uint8_t *) lb.data, lb.size, &q), NINES_ETOOBIG);
+    CHECK_RC (nines_query_parse_max ((uint8_t *) lb.data, lb.size, NINES_LEDGER_REQ_MAX, &q), 0);
+    nines_query_destroy (&q);
+    msgpack_sbuffer_destroy (&lb);
+    CHECK_RC (nines_query_parse_max (buf, NINES_LEDGER_REQ_MAX + 1, NINES_LEDGER_REQ_MAX, &q), NINES_ETOOBIG);
 
     /* A vote signed under another domain, or by another key, fails. */
     nines_vote_t vote;
