@@ -445,7 +445,8 @@ s_drain (des_t *d, size_t v)
                 int outcome = p >= 0 ? s_truth (d, (uint32_t) p, sent + rtt / 2) : NINES_OUTCOME_OK;
                 if ((sent == d->now && d->isolated [v]) || s_probe_lost (d, v, sent))
                     outcome = NINES_OUTCOME_TIMEOUT;
-                uint64_t after = outcome == NINES_OUTCOME_TIMEOUT ? cfg->params.probe_timeout_ms : rtt;
+                uint64_t after = outcome != NINES_OUTCOME_TIMEOUT ? rtt
+                               : a.timeout_ms ? a.timeout_ms : cfg->params.probe_timeout_ms;
                 s_push (d, sent + (after ? after : 1), EV_PROBE, (uint32_t) v, a.probe_id, NULL,
                         (uint32_t) outcome, 0);
                 break;
@@ -1427,8 +1428,8 @@ s_expect (const nines_scenario_t *sc, const nines_des_result_t *r, bool scaled)
                 (unsigned long long) r->latency_max_ms);
         failed = 1;
     }
-    /* des-only: p99_latency, missed (at most), lossy_votes_down (at most)
-       and lossy_abstains (at least). */
+    /* des-only: p99_latency, missed (at most), coverage (at least),
+       lossy_votes_down (at most) and lossy_abstains (at least). */
     zconfig_t *root = sc->config ? nines_config_zconfig (sc->config) : NULL;
     zconfig_t *ex = root ? zconfig_locate (root, "expect") : NULL;
     const char *v = ex ? zconfig_get (ex, "p99_latency", NULL) : NULL;
@@ -1440,6 +1441,12 @@ s_expect (const nines_scenario_t *sc, const nines_des_result_t *r, bool scaled)
     v = ex ? zconfig_get (ex, "missed", NULL) : NULL;
     if (v && (nines_parse_u64 (v, &n) || r->missed > n)) {
         printf ("  EXPECT missed <= %s, got %u\n", v, r->missed);
+        failed = 1;
+    }
+    v = ex ? zconfig_get (ex, "coverage", NULL) : NULL;
+    uint32_t ppm = 0;
+    if (v && (nines_parse_ppm (v, &ppm) || r->coverage * 1e6 < ppm)) {
+        printf ("  EXPECT coverage >= %s, got %.4f\n", v, r->coverage);
         failed = 1;
     }
     v = ex ? zconfig_get (ex, "lossy_votes_down", NULL) : NULL;

@@ -275,9 +275,10 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
 static int
 s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e)
 {
-    /* p99_latency, missed, lossy_votes_down, lossy_abstains: des-only (sim/des.c). */
+    /* p99_latency, missed, coverage, lossy_votes_down, lossy_abstains:
+       des-only (sim/des.c). */
     static const char *const keys [] = { "incidents", "false_incidents", "slashed", "correlated",
-        "max_latency", "p99_latency", "missed", "lossy_votes_down", "lossy_abstains", NULL };
+        "max_latency", "p99_latency", "missed", "coverage", "lossy_votes_down", "lossy_abstains", NULL };
     if (!section)
         return NINES_OK;
     int rc = s_check_keys (ctx, section, "expect", keys);

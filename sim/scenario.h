@@ -64,6 +64,7 @@
             max_latency = 30s           largest detection latency (detected start - true start)
             p99_latency = 30s           des: 99th percentile detection latency, at most
             missed = 0                  des: detectable outages without a report, at most
+            coverage = 0.99             des: mean share of its scope a report reached, at least
             lossy_votes_down = 0        des: down votes by the lossy validators, at most
             lossy_abstains = 1          des: abstaining votes by the lossy validators, at least
 

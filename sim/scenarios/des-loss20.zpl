@@ -30,3 +30,4 @@ expect
     incidents = 20
     p99_latency = 30s
     missed = 0
+    coverage = 0.99

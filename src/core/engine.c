@@ -1011,6 +1011,12 @@ s_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int
     memcpy (a->pod, pod, NINES_ID_BYTES);
     a->probe_id = slot->id;
     a->at = at;
+    /* Lifeguard (Dadgar et al. 2018, section 3): a node whose own
+       messages come late waits longer before it calls a heartbeat lost,
+       from 1x probe_timeout at LHM 1 to 2x at the cap. */
+    uint64_t t = self->reg ? self->reg->params.probe_timeout_ms : 0;
+    uint32_t cap = self->cfg.lhm_max > 1 ? self->cfg.lhm_max : 2;
+    a->timeout_ms = t + t * (self->lhm > 1 ? self->lhm - 1 : 0) / (cap - 1);
     self->stats.probes++;
     return slot;
 }
@@ -1195,7 +1201,7 @@ s_duty_add (nines_engine_t *self, const uint8_t round_id [NINES_HASH_BYTES], con
     uint64_t slice = window / duty->planned;
     for (uint8_t j = 0; j < duty->planned; j++)
         duty->at [j] = start + j * slice + s_rand (self, slice ? slice : 1);
-    duty->expires = duty->at [duty->planned - 1] + p->probe_timeout_ms + p->round_timeout_ms;
+    duty->expires = duty->at [duty->planned - 1] + 2 * p->probe_timeout_ms + p->round_timeout_ms;
     return true;
 }
 

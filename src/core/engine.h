@@ -58,6 +58,8 @@ typedef struct {
     uint64_t probe_id;              /* PROBE: tag to hand back in on_probe_done */
     uint64_t at;                    /* PROBE: send at this time, Unix ms (0 = now; only
                                        with probe_ahead) */
+    uint64_t timeout_ms;            /* PROBE: give up after this, ms: probe_timeout, widened
+                                       up to twice by the Lifeguard multiplier (late answers) */
     uint8_t key [NINES_HASH_BYTES]; /* SUBMIT: evidence id; REPORT: report id */
     uint8_t *data;                  /* SEND/REPORT/SUBMIT/MISBEHAVIOUR payload (owned) */
     size_t len;                     /* payload bytes */

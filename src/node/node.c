@@ -684,7 +684,8 @@ s_drain (nines_node_t *self)
                 int rc = NINES_EUNKNOWN;
                 if (pod && !self->isolated)
                     rc = nines_prober_start (self->prober, &self->kp, pod, a.probe_id,
-                                             self->reg->params.probe_timeout_ms, now);
+                                             a.timeout_ms ? a.timeout_ms : self->reg->params.probe_timeout_ms,
+                                             now);
                 if (rc) {
                     if (!self->isolated) {
                         char hex [NINES_ID_HEX];
