@@ -16,6 +16,7 @@
 #define HI_TRIM(hi, arr) do { while ((hi) > 0 && !(arr) [(hi) - 1].used) (hi)--; } while (0)
 #define MAX_GOSSIP      128     /* membership updates waiting to piggyback */
 #define MAX_PINGS       16      /* outstanding SWIM probes (direct and relayed) */
+#define MAX_OWN_VOTES   64      /* own signed votes remembered (doppelganger check) */
 
 typedef enum { PROBE_SCHEDULED, PROBE_RETRY, PROBE_DUTY, PROBE_DOWN } probe_kind_t;
 
@@ -197,6 +198,11 @@ struct _nines_engine_t {
     uint32_t *seen_tab;             /* hash index over seen []: ring slot + 1, 0 empty */
     size_t seen_mask;               /* seen_tab slots - 1 */
     nines_engine_stats_t stats;
+    uint64_t started_at;            /* first registry set, ms (0: not yet) */
+    uint64_t listen_until;          /* doppelganger protection: no signing before */
+    size_t own_n, own_at;           /* ring of the votes we signed (doppelganger check): */
+    uint64_t own_sig [MAX_OWN_VOTES];   /* first 8 bytes of each signature */
+    uint64_t own_t [MAX_OWN_VOTES];     /* its t_ms */
     /* Large tables last: hot fields above share a few cache lines. */
     gossip_t gossip [MAX_GOSSIP];
     ping_t pings [MAX_PINGS];
@@ -221,6 +227,7 @@ nines_engine_config_default (nines_engine_config_t *c)
     c->health_fail_ppm = 600000;
     c->max_reports = 1024;
     c->max_seen = 4096;
+    c->doppelganger_epochs = 2;
     c->keep_idle_pods = true;
 }
 
@@ -551,6 +558,11 @@ nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, ui
 {
     const nines_registry_t *old_reg = self->reg;
     self->reg = reg;
+    if (!self->started_at) {
+        self->started_at = now ? now : 1;
+        self->listen_until = self->started_at + (uint64_t) self->cfg.doppelganger_epochs * reg->params.epoch_ms;
+        self->stats.listening = self->cfg.doppelganger_epochs > 0;
+    }
     /* Keep the state of pods still registered; with keep_idle_pods every
        registered pod gets an entry (a daemon lists them all). */
     size_t kept = 0;
@@ -977,6 +989,55 @@ s_health_forget (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES])
     self->health_n = kept;
     self->health_at = kept % w;
     s_health_verdict (self);
+}
+
+/*  ---- doppelganger protection ---- */
+
+/*  May we sign a vote or open a round at now?  Not while listening after
+    our start, and never again once another instance with our key showed
+    (honest engines only). */
+static bool
+s_may_sign (nines_engine_t *self, uint64_t now)
+{
+    if (self->behaviour != NINES_BEHAVE_HONEST)
+        return true;                /* a simulated adversary does not hold back */
+    if (self->stats.listening && now >= self->listen_until)
+        self->stats.listening = false;
+    return !self->stats.listening && !self->stats.doppelganger;
+}
+
+/*  Remember a vote we signed (ring of MAX_OWN_VOTES). */
+static void
+s_own_vote (nines_engine_t *self, const nines_vote_t *vote)
+{
+    memcpy (&self->own_sig [self->own_at], vote->sig, 8);
+    self->own_t [self->own_at] = vote->body.t_ms;
+    self->own_at = (self->own_at + 1) % MAX_OWN_VOTES;
+    if (self->own_n < MAX_OWN_VOTES)
+        self->own_n++;
+}
+
+/*  A vote whose signature verified reached us from a peer: one by our key,
+    observed since our start (not ours from before a restart) and not among
+    those we signed, is another instance's.  A vote older than everything
+    the full ring remembers proves nothing. */
+static void
+s_doppelganger_check (nines_engine_t *self, const nines_vote_t *vote)
+{
+    if (self->stats.doppelganger || !s_is_me (self, vote->body.validator)
+    ||  !self->started_at || vote->body.t_ms < self->started_at)
+        return;
+    uint64_t sig, oldest = UINT64_MAX;
+    memcpy (&sig, vote->sig, 8);
+    for (size_t i = 0; i < self->own_n; i++) {
+        if (self->own_sig [i] == sig)
+            return;
+        if (self->own_t [i] < oldest)
+            oldest = self->own_t [i];
+    }
+    if (self->own_n == MAX_OWN_VOTES && vote->body.t_ms < oldest)
+        return;
+    self->stats.doppelganger = true;
 }
 
 /*  ---- probes ---- */
@@ -1470,7 +1531,7 @@ s_vote (nines_engine_t *self, duty_t *duty, int outcome, const nines_hb_resp_t *
         const uint8_t *nonce, uint64_t req_t_ms, uint64_t now)
 {
     duty->voted = true;
-    if (self->behaviour == NINES_BEHAVE_SILENT)
+    if (self->behaviour == NINES_BEHAVE_SILENT || !s_may_sign (self, now))
         return;
     nines_vote_t *vote = &duty->vote;
     memset (vote, 0, sizeof *vote);
@@ -1536,6 +1597,7 @@ s_vote (nines_engine_t *self, duty_t *duty, int outcome, const nines_hb_resp_t *
             duty->voted = false;
             return;
         }
+        s_own_vote (self, vote);
         self->stats.votes_sent++;
         self->stats.votes_down += vote->body.verdict == NINES_VERDICT_DOWN;
         self->stats.votes_abstain += vote->body.verdict == NINES_VERDICT_ABSTAIN;
@@ -1994,6 +2056,8 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
                 return NINES_ENOMEM;
             *report = msg->u.report;
             rc = s_verify_report (self, report);
+            for (size_t v = 0; !rc && v < report->n_votes; v++)
+                s_doppelganger_check (self, &report->votes [v]);
             if (!rc)
                 s_accept_report (self, report, FROM_PEER, now);
             free (report);
@@ -2007,8 +2071,11 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
             ||  nines_sigcache_vote_verify (self->cfg.sigcache, &mb->a)
             ||  nines_sigcache_vote_verify (self->cfg.sigcache, &mb->b))
                 rc = NINES_EBADSIG;
-            else
+            else {
                 self->stats.misbehaviours++;
+                s_doppelganger_check (self, &mb->a);
+                s_doppelganger_check (self, &mb->b);
+            }
             break;
         }
     }
@@ -2068,7 +2135,7 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
               || (slot->kind == PROBE_RETRY && pod->retries_out + pod->retries_left < p->retry_attempts);
     if (!pod->down && !extra)
         s_health_record (self, pod->pod, failed);
-    bool may_open = !self->stats.degraded && pod->busy_until <= now;
+    bool may_open = !self->stats.degraded && pod->busy_until <= now && s_may_sign (self, now);
     switch (slot->kind) {
         case PROBE_SCHEDULED:
             if (failed && !pod->down && may_open && !pod->retry_at && !pod->retries_out) {
@@ -2331,6 +2398,7 @@ void
 nines_engine_stats (nines_engine_t *self, nines_engine_stats_t *stats)
 {
     *stats = self->stats;
+    stats->listening = self->stats.listening && self->now < self->listen_until;
     stats->incarnation = self->incarnation;
     stats->lhm = self->lhm;
 }

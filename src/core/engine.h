@@ -30,7 +30,17 @@
     protocol period, indirect probes through k peers, suspicion with
     incarnation numbers and refutation, updates piggybacked on every
     message; with Lifeguard's local health multiplier (Dadgar et al. 2018)
-    stretching probe timeouts when this node itself is slow. */
+    stretching probe timeouts when this node itself is slow.
+
+    Doppelganger protection (Ethereum validator clients): for the first
+    doppelganger_epochs epochs after the registry is first set the engine
+    votes in no round and opens none, and it listens for votes signed
+    with its own key: votes are the only traffic a validator signs for its
+    peers, and every quorum report carries its signers' votes.  A valid
+    vote by our key that this engine did not sign, with an observation
+    time at or after its start (so not one of our own from before a
+    restart), means another instance runs with our key: the engine stops
+    voting and opening rounds for good and raises stats.doppelganger. */
 #ifndef NINES_ENGINE_H
 #define NINES_ENGINE_H
 
@@ -133,6 +143,10 @@ typedef struct {
     uint32_t health_fail_ppm;       /* failing fraction that means degraded (600000) */
     uint32_t max_reports;           /* reports kept in memory for queries (1024) */
     uint32_t max_seen;              /* report ids remembered for de-duplication (4096) */
+    uint32_t doppelganger_epochs;   /* doppelganger protection: epochs after start during
+                                       which we only listen for votes signed with our key
+                                       and sign none (2; 0 = off); see
+                                       nines_engine_stats_t.doppelganger */
     bool probe_ahead;               /* false: each scheduled heartbeat is a PROBE action
                                        at its instant (a wakeup per heartbeat); true: the
                                        epoch's heartbeats are all emitted at the epoch start
@@ -244,6 +258,13 @@ typedef struct {
     uint64_t evidence_acked;        /* acknowledged by the ledger */
     uint64_t misbehaviours;         /* equivocations detected */
     bool degraded;                  /* self-health says our network is bad */
+    bool listening;                 /* doppelganger protection: still in the first
+                                       doppelganger_epochs after start, signing nothing */
+    bool doppelganger;              /* a vote signed with our key that we did not sign,
+                                       observed after our start, reached us: another
+                                       instance holds our key, so we sign no vote and open
+                                       no round again (until restarted), as Ethereum
+                                       validator clients' doppelganger protection does */
     uint64_t epoch;                 /* current epoch */
     uint64_t incarnation;           /* our SWIM incarnation */
     uint32_t lhm;                   /* Lifeguard local health multiplier */

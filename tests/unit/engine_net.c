@@ -27,6 +27,9 @@ net_new (size_t n, const uint64_t *stakes, size_t n_pods, const nines_params_t *
     self->cut = calloc (n, sizeof (bool));
     self->reports = calloc (n, sizeof (size_t));
     self->pod_down_ms = calloc (n_pods ? n_pods : 1, sizeof (uint64_t));
+    self->mirror = malloc (n * sizeof (long));
+    for (size_t i = 0; i < n; i++)
+        self->mirror [i] = -1;
     self->latency_ms = 5;
     self->now = start_ms;
     self->reg = nines_registry_new ();
@@ -98,8 +101,33 @@ net_destroy (net_t **self_p)
     free (self->cut);
     free (self->reports);
     free (self->pod_down_ms);
+    free (self->mirror);
     free (self);
     *self_p = NULL;
+}
+
+size_t
+net_add_twin (net_t *self, size_t of, const nines_engine_config_t *config)
+{
+    size_t i = self->n++;
+    self->keys = realloc (self->keys, self->n * sizeof *self->keys);
+    self->engines = realloc (self->engines, self->n * sizeof *self->engines);
+    self->blind = realloc (self->blind, self->n * sizeof (bool));
+    self->cut = realloc (self->cut, self->n * sizeof (bool));
+    self->reports = realloc (self->reports, self->n * sizeof (size_t));
+    self->mirror = realloc (self->mirror, self->n * sizeof (long));
+    self->keys [i] = self->keys [of];
+    self->blind [i] = self->cut [i] = false;
+    self->reports [i] = 0;
+    self->mirror [i] = -1;
+    self->mirror [of] = (long) i;
+    uint8_t s [32] = { 0 };
+    memcpy (s, &self->seed, 8);
+    s [8] = 4;
+    memcpy (s + 9, &i, sizeof i);
+    self->engines [i] = nines_engine_new (&self->keys [i], s, config);
+    nines_engine_set_registry (self->engines [i], self->reg, self->now);
+    return i;
 }
 
 static long
@@ -129,6 +157,13 @@ s_drain (net_t *self, size_t i)
         switch (a.type) {
             case NINES_ACT_SEND: {
                 long to = s_validator (self, a.peer);
+                long twin = to >= 0 ? self->mirror [to] : -1;
+                if (twin >= 0 && !self->cut [i] && !self->cut [twin]) {
+                    uint8_t *copy = malloc (a.len);
+                    memcpy (copy, a.data, a.len);
+                    net_event_t ev = { self->now + self->latency_ms, 0, (size_t) twin, 0, 0, copy, a.len };
+                    s_add (self, ev);
+                }
                 if (to >= 0 && !self->cut [i] && !self->cut [to]) {
                     net_event_t ev = { self->now + self->latency_ms, 0, (size_t) to, 0, 0, a.data, a.len };
                     s_add (self, ev);

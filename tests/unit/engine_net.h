@@ -46,6 +46,8 @@ typedef struct {
     uint64_t *pod_down_ms;          /* per pod: t of its first REPORT action of kind
                                        DOWN anywhere, 0 none */
     uint64_t seed;                  /* engine seeds derive from it */
+    long *mirror;                   /* per engine: another engine that also gets every
+                                       message sent to its key (net_add_twin), -1 none */
 } net_t;
 
 /*  n validators with the given stakes (NULL = all 10000), n_pods pods,
@@ -57,6 +59,12 @@ void net_destroy (net_t **self_p);
 /*  Re-create every engine with config (NULL = defaults), same keys and
     seeds, registry set at start_ms (call before net_run). */
 void net_configure (net_t *self, const nines_engine_config_t *config, uint64_t start_ms);
+
+/*  Start another engine with validator of's key (a second instance of it,
+    for doppelganger tests) with config (NULL = defaults), its registry set
+    now; from now on every message sent to that key reaches both.  Returns
+    the new engine's index (net->n - 1). */
+size_t net_add_twin (net_t *self, size_t of, const nines_engine_config_t *config);
 
 /*  Run the network until virtual time until_ms. */
 void net_run (net_t *self, uint64_t until_ms);

@@ -762,7 +762,7 @@ test_abstain_when_degraded (void)
         nines_engine_on_tick (e, t);
         s_drain_blind (e, t, msg, &vote);
         nines_engine_stats (e, &st);
-    } while (!st.degraded && t < T0 + 60000);
+    } while ((!st.degraded || st.listening) && t < T0 + 60000);   /* it signs after listening */
     CHECK (st.degraded);
     uint64_t opened = st.rounds_opened;
 
@@ -1048,6 +1048,141 @@ test_outage_reconfirmed (void)
     }
 }
 
+/*  Doppelganger protection (issue 11 item 3): two engines with the same
+    key, both getting every message sent to it.  Pod 0 flaps (down 5 s, up
+    5 s, from *arg), so rounds and reports keep coming. */
+static bool
+s_flapping (void *arg, size_t pod, uint64_t t)
+{
+    uint64_t from = *(const uint64_t *) arg;
+    return pod != 0 || t < from || ((t - from) / 5000) % 2 == 1;
+}
+
+/*  Run net until validator i's engine or engine j reports a doppelganger
+    (at most for_ms); returns the one that did, or SIZE_MAX. */
+static size_t
+s_run_until_doppelganger (net_t *net, size_t i, size_t j, uint64_t for_ms)
+{
+    nines_engine_stats_t a, b;
+    uint64_t until = net->now + for_ms;
+    do {
+        net_run (net, net->now + 100);
+        nines_engine_stats (net->engines [i], &a);
+        nines_engine_stats (net->engines [j], &b);
+    } while (!a.doppelganger && !b.doppelganger && net->now < until);
+    return a.doppelganger ? i : b.doppelganger ? j : SIZE_MAX;
+}
+
+/*  A second instance of validator 2 starts while the first votes: it
+    listens 2 epochs, sees the first one's votes in the reports and never
+    signs, and the first one goes on.  A restart of validator 4 hearing
+    its own votes from before the restart is no doppelganger and votes once
+    its listening ends. */
+static void
+test_doppelganger_at_start (void)
+{
+    nines_params_t p = s_params ();
+    uint64_t flaps = T0 + 10000;
+    net_t *net = net_new (5, NULL, 2, &p, 51, T0);
+    net->truth = s_flapping;
+    net->truth_arg = &flaps;
+    net_run (net, T0 + 2000);
+    nines_engine_stats_t st;
+    nines_engine_stats (net->engines [0], &st);
+    CHECK (st.listening && !st.doppelganger && st.votes_sent == 0);
+    net_run (net, T0 + 22000);
+    for (size_t i = 0; i < net->n; i++) {
+        nines_engine_stats (net->engines [i], &st);
+        CHECK (!st.listening && !st.doppelganger);
+    }
+    /* A report of before the restart carrying validator 4's vote. */
+    const nines_report_t *reports [16];
+    size_t nr = nines_engine_reports (net->engines [0], reports, 16);
+    nines_peer_msg_t *msg = calloc (1, sizeof *msg);
+    for (size_t k = 0; k < nr && !msg->type; k++)
+        for (size_t v = 0; v < reports [k]->n_votes; v++)
+            if (!memcmp (reports [k]->votes [v].body.validator, net->keys [4].pk, 32)) {
+                msg->type = NINES_MSG_REPORT;
+                msg->u.report = *reports [k];
+            }
+    CHECK_EQ (msg->type, NINES_MSG_REPORT);
+
+    size_t late = net_add_twin (net, 2, NULL);
+    nines_engine_stats (net->engines [late], &st);
+    CHECK (st.listening && !st.doppelganger);
+    nines_engine_destroy (&net->engines [4]);
+    uint8_t seed [32] = { 51, 4 };
+    net->engines [4] = nines_engine_new (&net->keys [4], seed, NULL);
+    nines_engine_set_registry (net->engines [4], net->reg, net->now);
+    memcpy (msg->from, net->keys [0].pk, 32);
+    uint8_t *buf = malloc (NINES_PEER_MSG_MAX);
+    size_t len = 0;
+    CHECK_RC (nines_peer_msg_encode (msg, buf, NINES_PEER_MSG_MAX, &len), 0);
+    CHECK_RC (net_inject (net, 4, buf, len), 0);
+    nines_engine_stats (net->engines [4], &st);
+    CHECK (st.listening && !st.doppelganger);
+
+    CHECK_EQ (s_run_until_doppelganger (net, 2, late, 2 * p.epoch_ms), late);
+    net_run (net, T0 + 60000);
+    nines_engine_stats (net->engines [late], &st);
+    CHECK (!st.listening && st.doppelganger);
+    CHECK_EQ (st.votes_sent, 0);
+    CHECK_EQ (st.rounds_opened, 0);
+    for (size_t i = 0; i < 5; i++) {
+        nines_engine_stats (net->engines [i], &st);
+        CHECK (!st.listening && !st.doppelganger);
+        CHECK (st.votes_sent > 0);          /* validator 4: after its restart */
+    }
+    free (buf);
+    free (msg);
+    net_destroy (&net);
+}
+
+/*  A second instance of validator 3 starts in a quiet network: nothing to
+    see in its 2 epochs, so both sign once pod 0 starts flapping.  The
+    first report carrying one's vote that reaches the other stops the
+    other for good (no vote, no round), the first goes on, the outages are
+    still reported and nobody else suspects anything. */
+static void
+test_doppelganger_later (void)
+{
+    nines_params_t p = s_params ();
+    uint64_t flaps = T0 + 30000;
+    net_t *net = net_new (5, NULL, 2, &p, 52, T0);
+    net->truth = s_flapping;
+    net->truth_arg = &flaps;
+    net_run (net, T0 + 10000);
+    size_t twin = net_add_twin (net, 3, NULL);
+    net_run (net, T0 + 20000);
+    nines_engine_stats_t st;
+    nines_engine_stats (net->engines [twin], &st);
+    CHECK (!st.listening && !st.doppelganger);
+    size_t stopped = s_run_until_doppelganger (net, 3, twin, 60000);
+    CHECK (stopped != SIZE_MAX);
+    if (stopped == SIZE_MAX)
+        stopped = twin;
+    size_t other = stopped == twin ? 3 : twin;
+    nines_engine_stats (net->engines [stopped], &st);
+    uint64_t votes = st.votes_sent, opened = st.rounds_opened;
+    nines_engine_stats (net->engines [other], &st);
+    uint64_t other_votes = st.votes_sent;
+    size_t downs = net->down_reports;
+    net_run (net, net->now + 40000);
+    nines_engine_stats (net->engines [stopped], &st);
+    CHECK (st.doppelganger);
+    CHECK_EQ (st.votes_sent, votes);
+    CHECK_EQ (st.rounds_opened, opened);
+    nines_engine_stats (net->engines [other], &st);
+    CHECK (!st.doppelganger && st.votes_sent > other_votes);
+    CHECK (net->down_reports > downs);
+    for (size_t i = 0; i < 5; i++)
+        if (i != 3) {
+            nines_engine_stats (net->engines [i], &st);
+            CHECK (!st.doppelganger);
+        }
+    net_destroy (&net);
+}
+
 int
 main (void)
 {
@@ -1071,6 +1206,8 @@ main (void)
     RUN (test_abstain_when_degraded);
     RUN (test_report_dedup);
     RUN (test_report_scope_committee);
+    RUN (test_doppelganger_at_start);
+    RUN (test_doppelganger_later);
     RUN (test_outage_reconfirmed);
     return t_done ("test_engine");
 }
