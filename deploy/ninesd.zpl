@@ -53,3 +53,7 @@ engine
     health_min_pods = 3                 # distinct failing pods before degrading
     health_fail = 0.6                   # failing fraction that means "my network is down"
     max_reports = 1024                  # reports kept in memory (all are in LMDB)
+    doppelganger_epochs = 2             # after start, listen this many epochs for votes
+                                        # signed with our key by another instance before
+                                        # voting (0 = vote at once); one seen at any time
+                                        # stops this process voting (status: doppelganger)

@@ -707,6 +707,7 @@ s_setup (des_t *d)
     ec.max_seen = 128;              /* committee scope: a node sees the reports of its pods */
     ec.keep_idle_pods = false;      /* sparse pod state: a few dozen entries per node */
     ec.sigcache = d->sigcache;      /* each distinct signature verified once */
+    ec.doppelganger_epochs = 0;     /* a network in steady state from t = 0, each key once */
     for (size_t i = 0; i < d->n; i++) {
         uint8_t seed [32];
         s_derive (seed, cfg->seed, 4, i);

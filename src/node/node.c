@@ -115,6 +115,8 @@ struct _nines_node_t {
     bool peer_bound;                        /* peer ROUTER bound (after the first registry) */
     bool fatal;                             /* stop the loop: cannot go on */
     uint64_t redials;                       /* refused handshakes re-dialled */
+    bool dg_listening;                      /* doppelganger protection: listening, as last logged */
+    bool dg_detected;                       /* another instance with our key was logged */
     char bind_error [256];                  /* why the peer socket did not bind */
     uint64_t ledger_reply_ms;               /* last reply from the ledger, 0 never */
     nines_metrics_http_t *metrics_http;     /* GET /metrics listener or NULL */
@@ -215,6 +217,8 @@ nines_node_config_load (nines_config_t *cfg, nines_node_config_t *o, char *err, 
     CHK (nines_config_ppm (cfg, "engine/health_fail", e->health_fail_ppm, &e->health_fail_ppm));
     CHK (nines_config_u64 (cfg, "engine/max_reports", e->max_reports, 1, 1000000, &v));
     e->max_reports = (uint32_t) v;
+    CHK (nines_config_u64 (cfg, "engine/doppelganger_epochs", e->doppelganger_epochs, 0, 1000, &v));
+    e->doppelganger_epochs = (uint32_t) v;
 #undef STR
 #undef EP
 #undef CHK
@@ -669,6 +673,28 @@ s_on_submit (nines_node_t *self, const nines_action_t *a)
     msgpack_sbuffer_destroy (&sb);
 }
 
+/*  Doppelganger protection (core/engine.h): say when the listening after
+    start ends, and once, loudly, when another instance with our key shows
+    up (the engine then signs no vote and opens no round again). */
+static void
+s_doppelganger_log (nines_node_t *self)
+{
+    nines_engine_stats_t st;
+    nines_engine_stats (self->engine, &st);
+    if (self->dg_listening && !st.listening && !st.doppelganger)
+        nines_info ("doppelganger protection: no vote signed with this key by another instance "
+                    "in %u epochs: voting", self->cfg.engine.doppelganger_epochs);
+    self->dg_listening = st.listening;
+    if (st.doppelganger && !self->dg_detected) {
+        self->dg_detected = true;
+        char hex [NINES_ID_HEX];
+        nines_error ("DOPPELGANGER: another instance runs with validator key %s (a vote signed with it "
+                     "reached us that this process did not sign): this process votes in no round and "
+                     "opens none until restarted; stop one of the two, then restart this one",
+                     nines_hex (hex, self->kp.pk, NINES_ID_BYTES));
+    }
+}
+
 static void
 s_drain (nines_node_t *self)
 {
@@ -710,6 +736,7 @@ s_drain (nines_node_t *self)
         }
         nines_action_clear (&a);
     }
+    s_doppelganger_log (self);
 }
 
 static void
@@ -1153,11 +1180,13 @@ s_q_status (nines_node_t *self, msgpack_packer *pk)
     uint64_t outbox = 0, reports = 0;
     nines_store_count (self->store, DB_OUTBOX, &outbox);
     nines_store_count (self->store, DB_REPORTS, &reports);
-    msgpack_pack_map (pk, 32);
+    msgpack_pack_map (pk, 34);
     nines_pack_kv_bool (pk, "ok", true);
     nines_pack_kv_bin (pk, "id", self->kp.pk, NINES_ID_BYTES);
     nines_pack_kv_u64 (pk, "epoch", st.epoch);
     nines_pack_kv_bool (pk, "degraded", st.degraded);
+    nines_pack_kv_bool (pk, "listening", st.listening);
+    nines_pack_kv_bool (pk, "doppelganger", st.doppelganger);
     nines_pack_kv_bool (pk, "isolated", self->isolated);
     nines_pack_kv_u64 (pk, "incarnation", st.incarnation);
     nines_pack_kv_u64 (pk, "lhm", st.lhm);
@@ -1849,6 +1878,11 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
     nines_info ("validator %s: peer %s, query %s, pub %s, registry from %s",
                 nines_hex (hex, self->kp.pk, NINES_ID_BYTES), self->cfg.peer, self->cfg.query,
                 self->cfg.pub, self->cfg.ledger [0] ? self->cfg.ledger : self->cfg.registry);
+    self->dg_listening = self->cfg.engine.doppelganger_epochs > 0;
+    if (self->dg_listening)
+        nines_info ("doppelganger protection: listening %u epochs after the first registry for votes "
+                    "signed with this key by another instance before voting",
+                    self->cfg.engine.doppelganger_epochs);
     return self;
 fail:
     if (!err [0])
