@@ -12,6 +12,9 @@ facade
     #   Where the facade listens (TLS, HTTP/1.1 only).  HOST:PORT; use
     #   0.0.0.0 or [::] to listen on every interface.
     listen = 0.0.0.0:8443
+    #   GET /metrics (Prometheus text format), plain HTTP on its own
+    #   HOST:PORT, never on the TLS port.  Built-in default "" (off).
+    metrics = 127.0.0.1:9443
     #   The pod's TLS certificate chain and private key, PEM.  Validators
     #   pin the certificate's SPKI (sha256) from the registry.
     cert = pod.crt

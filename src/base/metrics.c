@@ -326,6 +326,23 @@ nines_metric_observe (nines_metric_t *self, const char *const *values, double v)
     return 0;
 }
 
+int
+nines_metric_set_histogram (nines_metric_t *self, const char *const *values,
+                            const uint64_t *counts, double sum)
+{
+    if (!self || self->type != NINES_METRIC_HISTOGRAM || !counts || isnan (sum))
+        return NINES_EINVAL;
+    series_t *s;
+    int rc = s_series (self, values, &s);
+    if (rc)
+        return rc;
+    s->count = 0;
+    for (size_t b = 0; b <= self->n_bounds; b++)
+        s->count += (s->buckets [b] = counts [b]);
+    s->value = sum;
+    return 0;
+}
+
 void
 nines_metric_reset (nines_metric_t *self)
 {

@@ -68,6 +68,13 @@ int nines_metric_set (nines_metric_t *self, const char *const *values, double v)
     and the count.  Errors as nines_metric_inc. */
 int nines_metric_observe (nines_metric_t *self, const char *const *values, double v);
 
+/*  Histogram mirrored from counts kept elsewhere (e.g. atomics of other
+    threads): set the series' per-bucket counts (n_buckets + 1 of them,
+    not cumulative, the last one above the largest bound) and its sum.
+    Errors as nines_metric_inc. */
+int nines_metric_set_histogram (nines_metric_t *self, const char *const *values,
+                                const uint64_t *counts, double sum);
+
 /*  Drop every series of the family (for gauges recomputed per scrape). */
 void nines_metric_reset (nines_metric_t *self);
 

@@ -27,6 +27,8 @@
     follower and the health threads, and exit 0. */
 #include "base/config.h"
 #include "base/log.h"
+#include "base/metrics.h"
+#include "base/error.h"
 #include "crypto/crypto.h"
 #include "facade/hbcheck.h"
 #include "client/ledger_client.h"
@@ -61,6 +63,8 @@
 typedef struct {
     char listen_host [256];         /* bind address, without brackets */
     int listen_port;                /* bind port; 0 = ephemeral (tests) */
+    char metrics_host [256];        /* GET /metrics bind address ("" with port -1: off) */
+    int metrics_port;               /* its port, -1 off */
     const char *cert;               /* PEM certificate chain */
     const char *key;                /* PEM private key */
     const char *upstream;           /* app URL, http://127.0.0.1:8080/ */
@@ -93,6 +97,34 @@ static atomic_bool s_stopping;      /* set once by SIGTERM/SIGINT */
 static char *s_padding;             /* padding + jitter bytes of filler */
 static pthread_barrier_t s_ready;   /* workers + main: every loop is listening */
 static pthread_barrier_t s_stopped; /* workers + main: every loop has stopped */
+
+/*  ---- GET /metrics on its own listener (issue 12) ----
+
+    The worker loops count into atomics; a scrape (served by worker 0's
+    loop on facade/metrics, plain HTTP, a separate h2o host so the TLS port
+    never answers it) builds a registry from them and renders it. */
+
+#define HB_RESULTS (1 - NINES_ELAST)    /* 0 = ok, i = NINES_E* code -i */
+static const double s_latency_bounds [] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                            0.25, 0.5, 1, 2.5, 5, 10 };
+#define LATENCY_BUCKETS (sizeof s_latency_bounds / sizeof s_latency_bounds [0])
+
+static atomic_ulong s_m_requests [3];       /* proxied, heartbeat, rejected */
+static atomic_ulong s_m_upstream_errors;    /* proxy answered 502 Gateway Error */
+static atomic_ulong s_m_hbcheck [HB_RESULTS]; /* heartbeat header checks by result */
+static atomic_ulong s_m_conn_rejected;      /* closed at the connection limit */
+static atomic_ulong s_m_latency [LATENCY_BUCKETS + 1]; /* proxied latency, per bucket */
+static atomic_ulong s_m_latency_us;         /* sum, microseconds */
+static h2o_hostconf_t *s_main_hosts [2];    /* the TLS listener's host only */
+static h2o_hostconf_t *s_metrics_hosts [2]; /* the metrics listener's host only */
+
+static void
+s_metrics_hbcheck (int rc)
+{
+    int i = rc <= 0 && rc >= NINES_ELAST ? -rc : -NINES_EINVAL;
+    atomic_fetch_add (&s_m_hbcheck [i], 1);
+}
+
 
 /*  ---- the app health check, on a thread pool ---- */
 
@@ -282,6 +314,8 @@ typedef struct {
     h2o_multithread_receiver_t tls_receiver;    /* certificate reloads */
     h2o_multithread_message_t tls_message;      /* sent by main on SIGHUP */
     int listen_fd;                  /* this worker's descriptor of the listener */
+    h2o_accept_ctx_t metrics_accept_ctx; /* the metrics listener's (plain HTTP) */
+    int metrics_fd;                 /* its descriptor (worker 0 only), -1 none */
     int index;                      /* worker number */
     pthread_t thread;               /* running s_worker_main */
 } worker_t;
@@ -315,6 +349,7 @@ s_on_heartbeat (h2o_handler_t *self, h2o_req_t *req)
     const h2o_iovec_t *value = &req->headers.entries [at].value;
     nines_hb_req_t hb;
     int rc = nines_hbcheck (s_hbcheck, value->base, value->len, s_now_ms (), &hb);
+    s_metrics_hbcheck (rc);
     if (rc) {
         nines_debug ("heartbeat header not accepted (%s): proxied as a normal request",
                      nines_strerror (rc));
@@ -388,6 +423,7 @@ s_on_accept (h2o_socket_t *listener, const char *err)
         return;                         /* another loop took it */
     if (atomic_fetch_add (&s_connections, 1) >= (long) s_cfg.max_connections) {
         atomic_fetch_sub (&s_connections, 1);
+        atomic_fetch_add (&s_m_conn_rejected, 1);
         nines_debug ("connection limit %llu reached: connection closed",
                      (unsigned long long) s_cfg.max_connections);
         h2o_socket_close (sock);
@@ -466,6 +502,119 @@ s_on_tls_reload (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
     pthread_mutex_unlock (&s_tls_lock);
 }
 
+/*  Every request on the TLS port, once answered: its class, and for
+    proxied ones the latency and whether the proxy itself failed. */
+static void
+s_metrics_log (h2o_logger_t *self, h2o_req_t *req)
+{
+    bool asked = h2o_find_header_by_str (&req->headers, H2O_STRLIT ("nines-heartbeat"), -1) >= 0;
+    bool answered = h2o_find_header_by_str (&req->res.headers, H2O_STRLIT ("nines-heartbeat"), -1) >= 0;
+    int cls = answered ? 1 : asked ? 2 : 0;
+    atomic_fetch_add (&s_m_requests [cls], 1);
+    if (answered)
+        return;
+    if (req->res.status == 502 && req->res.reason && !strcmp (req->res.reason, "Gateway Error"))
+        atomic_fetch_add (&s_m_upstream_errors, 1);
+    int64_t us = 0;
+    if (h2o_time_compute_duration (req, &us) && us >= 0) {
+        size_t b = 0;
+        while (b < LATENCY_BUCKETS && (double) us / 1e6 > s_latency_bounds [b])
+            b++;
+        atomic_fetch_add (&s_m_latency [b], 1);
+        atomic_fetch_add (&s_m_latency_us, (unsigned long) us);
+    }
+}
+
+/*  notAfter of ctx's certificate, seconds since the epoch; 0 if unknown. */
+static double
+s_cert_not_after (SSL_CTX *ctx)
+{
+    X509 *x = ctx ? SSL_CTX_get0_certificate (ctx) : NULL;
+    struct tm tm;
+    if (!x || !ASN1_TIME_to_tm (X509_get0_notAfter (x), &tm))
+        return 0;
+    return (double) timegm (&tm);
+}
+
+static char *
+s_metrics_text (size_t *len)
+{
+    nines_metrics_t *r = nines_metrics_new ();
+    if (!r)
+        return NULL;
+    nines_metric_t *req = nines_metrics_add (r, NINES_METRIC_COUNTER, "nines_facade_requests_total",
+        "Requests on the TLS port by class: proxied to the app, heartbeat (answered here), rejected "
+        "(a Nines-Heartbeat header that failed its check: proxied like user traffic).", "class", 3, NULL, 0);
+    nines_metric_t *lat = nines_metrics_add (r, NINES_METRIC_HISTOGRAM, "nines_facade_proxy_duration_seconds",
+        "Time from request start to response end of proxied requests, seconds.", NULL, 1,
+        s_latency_bounds, LATENCY_BUCKETS);
+    nines_metric_t *up = nines_metrics_add (r, NINES_METRIC_COUNTER, "nines_facade_upstream_errors_total",
+        "Proxied requests the app did not answer (502 Gateway Error from the proxy: refused, reset, timeout).",
+        NULL, 1, NULL, 0);
+    nines_metric_t *conn = nines_metrics_add (r, NINES_METRIC_GAUGE, "nines_facade_connections",
+        "Open client connections on the TLS port.", NULL, 1, NULL, 0);
+    nines_metric_t *rej = nines_metrics_add (r, NINES_METRIC_COUNTER, "nines_facade_connections_rejected_total",
+        "Connections closed at accept because facade/max_connections were open.", NULL, 1, NULL, 0);
+    nines_metric_t *hb = nines_metrics_add (r, NINES_METRIC_COUNTER, "nines_facade_heartbeat_checks_total",
+        "Nines-Heartbeat headers checked, by result (ok or the NINES_E* reason).", "result", HB_RESULTS, NULL, 0);
+    nines_metric_t *cert = nines_metrics_add (r, NINES_METRIC_GAUGE, "nines_facade_cert_expiry_seconds",
+        "notAfter of the certificate the TLS port serves, seconds since the epoch.", NULL, 1, NULL, 0);
+    static const char *const cls [3] = { "proxied", "heartbeat", "rejected" };
+    for (int i = 0; i < 3; i++)
+        nines_metric_set (req, (const char *[]) { cls [i] }, (double) atomic_load (&s_m_requests [i]));
+    uint64_t counts [LATENCY_BUCKETS + 1];
+    for (size_t b = 0; b <= LATENCY_BUCKETS; b++)
+        counts [b] = atomic_load (&s_m_latency [b]);
+    nines_metric_set_histogram (lat, NULL, counts, (double) atomic_load (&s_m_latency_us) / 1e6);
+    nines_metric_set (up, NULL, (double) atomic_load (&s_m_upstream_errors));
+    nines_metric_set (conn, NULL, (double) atomic_load (&s_connections));
+    nines_metric_set (rej, NULL, (double) atomic_load (&s_m_conn_rejected));
+    for (int i = 0; i < HB_RESULTS; i++) {
+        unsigned long n = atomic_load (&s_m_hbcheck [i]);
+        if (n || i == 0)
+            nines_metric_set (hb, (const char *[]) { i ? nines_errname (-i) : "ok" }, (double) n);
+    }
+    double na = s_cert_not_after (s_worker ? s_worker->accept_ctx.ssl_ctx : NULL);
+    if (na > 0)
+        nines_metric_set (cert, NULL, na);
+    nines_metrics_process (r);
+    char *text = nines_metrics_render (r, len);
+    nines_metrics_destroy (&r);
+    return text;
+}
+
+static int
+s_on_metrics (h2o_handler_t *self, h2o_req_t *req)
+{
+    if (!h2o_memis (req->path_normalized.base, req->path_normalized.len, H2O_STRLIT ("/metrics"))) {
+        h2o_send_error_generic (req, 404, "Not Found", "not found: metrics are at /metrics\n", 0);
+        return 0;
+    }
+    size_t len = 0;
+    char *text = s_metrics_text (&len);
+    if (!text) {
+        h2o_send_error_500 (req, "Internal Server Error", "cannot render metrics\n", 0);
+        return 0;
+    }
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header (&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                    H2O_STRLIT (NINES_METRICS_CONTENT_TYPE));
+    h2o_send_inline (req, text, len);
+    free (text);
+    return 0;
+}
+
+static void
+s_on_metrics_accept (h2o_socket_t *listener, const char *err)
+{
+    if (err)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept (listener);
+    if (sock)
+        h2o_accept (&s_worker->metrics_accept_ctx, sock);
+}
+
 static void *
 s_worker_main (void *arg)
 {
@@ -473,18 +622,29 @@ s_worker_main (void *arg)
     s_worker = w;
     h2o_context_init (&w->ctx, h2o_evloop_create (), &s_globalconf);
     w->accept_ctx.ctx = &w->ctx;
-    w->accept_ctx.hosts = s_globalconf.hosts;
+    w->accept_ctx.hosts = s_main_hosts;
+    w->metrics_accept_ctx.ctx = &w->ctx;
+    w->metrics_accept_ctx.hosts = s_metrics_hosts;
     w->accept_ctx.ssl_ctx = s_ssl_ctx;
     h2o_multithread_register_receiver (w->ctx.queue, &w->health_receiver, s_on_health_done);
     h2o_multithread_register_receiver (w->ctx.queue, &w->stop_receiver, s_on_stop);
     h2o_multithread_register_receiver (w->ctx.queue, &w->tls_receiver, s_on_tls_reload);
     h2o_socket_t *listener = h2o_evloop_socket_create (w->ctx.loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     h2o_socket_read_start (listener, s_on_accept);
+    h2o_socket_t *mlistener = NULL;
+    if (w->metrics_fd >= 0) {
+        mlistener = h2o_evloop_socket_create (w->ctx.loop, w->metrics_fd, H2O_SOCKET_FLAG_DONT_READ);
+        h2o_socket_read_start (mlistener, s_on_metrics_accept);
+    }
     pthread_barrier_wait (&s_ready);
     while (!atomic_load (&s_stopping))
         h2o_evloop_run (w->ctx.loop, INT32_MAX);
     h2o_socket_read_stop (listener);
     h2o_socket_close (listener);
+    if (mlistener) {
+        h2o_socket_read_stop (mlistener);
+        h2o_socket_close (mlistener);
+    }
     h2o_evloop_run (w->ctx.loop, 0);     /* let the close complete */
     /* Park instead of exiting: h2o keeps per-thread recycled buffers in
        thread-local storage, which a thread exit would orphan (and
@@ -592,6 +752,7 @@ s_usage (FILE *out)
         "  -c, --config FILE         ZPL configuration\n"
         "  -s, --set KEY=VALUE       override any key, e.g. -s facade/body_limit=65536\n"
         "      --listen HOST:PORT    facade/listen       (default 0.0.0.0:8443; port 0 = any)\n"
+        "      --metrics HOST:PORT   facade/metrics      GET /metrics, plain HTTP (default off)\n"
         "      --cert FILE           facade/cert         PEM certificate chain\n"
         "      --key FILE            facade/key          PEM private key\n"
         "      --upstream URL        facade/upstream     (default http://127.0.0.1:8080/)\n"
@@ -610,26 +771,39 @@ s_usage (FILE *out)
         "Exit status: 0 after a signal, 2 on a bad configuration.\n");
 }
 
+/*  "HOST:PORT" or "[V6]:PORT" into host (without brackets) and port:
+    0, or -1 logged with the key. */
 static int
-s_configure (nines_config_t *cfg)
+s_host_port (const char *key, const char *text, char host_out [256], int *port_out)
 {
-    const char *listen = nines_config_str (cfg, "facade/listen", "0.0.0.0:8443");
-    const char *colon = strrchr (listen, ':');
+    const char *colon = strrchr (text, ':');
     uint64_t port = 0;
-    const char *host = listen;
-    size_t host_len = colon ? (size_t) (colon - listen) : 0;
+    const char *host = text;
+    size_t host_len = colon ? (size_t) (colon - text) : 0;
     if (host_len >= 2 && host [0] == '[' && host [host_len - 1] == ']') {
         host++;
         host_len -= 2;
     }
-    if (!colon || host_len >= sizeof s_cfg.listen_host
-    ||  nines_parse_u64 (colon + 1, &port) || port > 65535) {
-        nines_error ("facade/listen: expected HOST:PORT, got '%s'", listen);
+    if (!colon || host_len >= 256 || nines_parse_u64 (colon + 1, &port) || port > 65535) {
+        nines_error ("%s: expected HOST:PORT, got '%s'", key, text);
         return -1;
     }
-    memcpy (s_cfg.listen_host, host, host_len);
-    s_cfg.listen_host [host_len] = 0;
-    s_cfg.listen_port = (int) port;
+    memcpy (host_out, host, host_len);
+    host_out [host_len] = 0;
+    *port_out = (int) port;
+    return 0;
+}
+
+static int
+s_configure (nines_config_t *cfg)
+{
+    if (s_host_port ("facade/listen", nines_config_str (cfg, "facade/listen", "0.0.0.0:8443"),
+                     s_cfg.listen_host, &s_cfg.listen_port))
+        return -1;
+    const char *metrics = nines_config_str (cfg, "facade/metrics", "");
+    s_cfg.metrics_port = -1;
+    if (*metrics && s_host_port ("facade/metrics", metrics, s_cfg.metrics_host, &s_cfg.metrics_port))
+        return -1;
     s_cfg.cert = nines_config_str (cfg, "facade/cert", NULL);
     s_cfg.key = nines_config_str (cfg, "facade/key", NULL);
     s_cfg.upstream = nines_config_str (cfg, "facade/upstream", "http://127.0.0.1:8080/");
@@ -799,6 +973,7 @@ s_parse_args (int argc, char **argv, nines_config_t **cfg_p)
 {
     static const struct { const char *flag, *key; } shortcuts [] = {
         { "--listen", "facade/listen" }, { "--cert", "facade/cert" }, { "--key", "facade/key" },
+        { "--metrics", "facade/metrics" },
         { "--upstream", "facade/upstream" }, { "--pod", "facade/pod" },
         { "--facade-key", "facade/facade_key" }, { "--validators", "facade/validators" },
         { "--health", "facade/health" }, { "--workers", "facade/workers" },
@@ -871,6 +1046,13 @@ s_setup_h2o (void)
     s_globalconf.server_name = h2o_iovec_init (H2O_STRLIT (""));   /* the app's, if any */
     h2o_hostconf_t *host = h2o_config_register_host (&s_globalconf, h2o_iovec_init (H2O_STRLIT ("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path (host, "/", 0);
+    /*  Each listener sees only its own host (accept_ctx.hosts), so no Host
+        header reaches /metrics through the TLS port. */
+    s_main_hosts [0] = host;
+    s_metrics_hosts [0] = h2o_config_register_host (&s_globalconf, h2o_iovec_init (H2O_STRLIT ("nines-metrics")), 65535);
+    h2o_handler_t *mh = h2o_create_handler (h2o_config_register_path (s_metrics_hosts [0], "/", 0), sizeof *mh);
+    mh->on_req = s_on_metrics;
+    h2o_create_logger (path, sizeof (h2o_logger_t))->log_access = s_metrics_log;
     h2o_handler_t *hb = h2o_create_handler (path, sizeof *hb);
     hb->on_req = s_on_heartbeat;
     h2o_url_t upstream;
@@ -905,6 +1087,21 @@ s_open_listeners (worker_t *workers)
     if (getsockname (fd, (struct sockaddr *) &sa, &len) == 0)
         s_cfg.listen_port = ntohs (sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
                                                             : ((struct sockaddr_in *) &sa)->sin_port);
+    for (size_t i = 0; i < s_cfg.workers; i++)
+        workers [i].metrics_fd = -1;
+    if (s_cfg.metrics_port >= 0) {
+        int mfd = s_listen (s_cfg.metrics_host, s_cfg.metrics_port);
+        if (mfd < 0) {
+            nines_error ("facade/metrics: cannot listen on %s:%d: %s", s_cfg.metrics_host, s_cfg.metrics_port,
+                         strerror (errno));
+            return -1;
+        }
+        len = sizeof sa;
+        if (getsockname (mfd, (struct sockaddr *) &sa, &len) == 0)
+            s_cfg.metrics_port = ntohs (sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
+                                                                 : ((struct sockaddr_in *) &sa)->sin_port);
+        workers [0].metrics_fd = mfd;
+    }
     for (size_t i = 0; i < s_cfg.workers; i++) {
         workers [i].listen_fd = i ? fcntl (fd, F_DUPFD_CLOEXEC, 0) : fd;
         if (workers [i].listen_fd < 0) {
@@ -978,6 +1175,8 @@ main (int argc, char **argv)
     nines_info ("pod %s: listening on https://%s:%d/ with %llu workers, proxying to %s",
                 nines_hex (hex, s_cfg.pod, NINES_ID_BYTES), s_cfg.listen_host, s_cfg.listen_port,
                 (unsigned long long) s_cfg.workers, s_cfg.upstream);
+    if (s_cfg.metrics_port >= 0)
+        nines_info ("metrics on http://%s:%d/metrics", s_cfg.metrics_host, s_cfg.metrics_port);
     for (;;) {
         int sig = 0;
         if (sigwait (&signals, &sig))

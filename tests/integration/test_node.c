@@ -55,7 +55,7 @@ static bool s_ledger_mode;          /* follow a nines-ledger */
 static char s_ledger [512];         /* its binary */
 static char s_ledger_api [64], s_ledger_pub [64];
 static tf_child_t *s_ledgerc;
-static int s_metrics_port [NV], s_ledger_metrics_port;  /* GET /metrics */
+static int s_metrics_port [NV], s_ledger_metrics_port, s_facade_metrics_port [NP];  /* GET /metrics */
 
 /*  A free port below the kernel's ephemeral range (outgoing connections of
     the daemons cannot take it before the daemon that needs it binds), not
@@ -314,7 +314,10 @@ s_setup (void)
         char upstream [64], pod_hex [NINES_ID_HEX];
         snprintf (upstream, sizeof upstream, "http://127.0.0.1:%d/", s_app_port [k]);
         nines_hex (pod_hex, s_pod [k], NINES_ID_BYTES);
-        char *argv [] = { s_facade, "--listen", "127.0.0.1:0", "--cert", crt, "--key", key,
+        char metrics [64];
+        s_facade_metrics_port [k] = s_free_port ();
+        snprintf (metrics, sizeof metrics, "127.0.0.1:%d", s_facade_metrics_port [k]);
+        char *argv [] = { s_facade, "--listen", "127.0.0.1:0", "--metrics", metrics, "--cert", crt, "--key", key,
                           "--upstream", upstream, "--pod", pod_hex, "--facade-key", fkey,
                           "--validators", vals_path, "--workers", "1",
                           "-s", "facade/health_timeout=500ms", NULL };
@@ -612,14 +615,36 @@ test_prometheus (void)
     snprintf (url, sizeof url, "http://127.0.0.1:%d/nope", s_metrics_port [0]);
     free (s_http_get (url, &status));
     CHECK_EQ (status, 404);
+    /*  The TLS port never serves metrics, whatever the Host header says:
+        /metrics there goes to the app like any request. */
+    {
+        body_t b = { 0 };
+        CURL *c = curl_easy_init ();
+        struct curl_slist *h = curl_slist_append (NULL, "Host: nines-metrics");
+        snprintf (url, sizeof url, "https://127.0.0.1:%d/metrics", s_fac_port [1]);
+        curl_easy_setopt (c, CURLOPT_URL, url);
+        curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_body_write);
+        curl_easy_setopt (c, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, 5000L);
+        CHECK (curl_easy_perform (c) == CURLE_OK);
+        CHECK (!b.data || !strstr (b.data, "nines_facade_"));
+        curl_slist_free_all (h);
+        curl_easy_cleanup (c);
+        free (b.data);
+    }
     bool have_promtool = system ("command -v promtool >/dev/null && command -v prometheus >/dev/null") == 0;
     if (!have_promtool)
         fprintf (stderr, "  prometheus/promtool not installed (deploy/packages.txt): only the text is checked\n");
-    int ports [NV + 1];
+    int ports [NV + 1 + NP];
     for (int i = 0; i < NV; i++)
         ports [i] = s_metrics_port [i];
     ports [NV] = s_ledger_metrics_port;
-    for (int i = 0; i <= NV; i++) {
+    for (int k = 0; k < NP; k++)
+        ports [NV + 1 + k] = s_facade_metrics_port [k];
+    for (int i = 0; i < NV + 1 + NP; i++) {
         snprintf (url, sizeof url, "http://127.0.0.1:%d/metrics", ports [i]);
         char *text = s_http_get (url, &status);
         CHECK (text != NULL && status == 200);
@@ -645,6 +670,15 @@ test_prometheus (void)
             CHECK (strstr (text, "\nnines_ledger_up 1\n") != NULL);
             CHECK (strstr (text, "nines_peers{state=\"alive\"} 4\n") != NULL);
         }
+        else if (i > NV) {
+            /*  facade: heartbeats answered and checked, a future notAfter */
+            const char *hb = strstr (text, "nines_facade_requests_total{class=\"heartbeat\"} ");
+            CHECK (hb && atol (hb + strlen ("nines_facade_requests_total{class=\"heartbeat\"} ")) > 0);
+            CHECK (strstr (text, "nines_facade_heartbeat_checks_total{result=\"ok\"} ") != NULL);
+            const char *na = strstr (text, "\nnines_facade_cert_expiry_seconds ");
+            CHECK (na && atof (na + strlen ("\nnines_facade_cert_expiry_seconds ")) > (double) time (NULL));
+            CHECK (strstr (text, "nines_facade_proxy_duration_seconds_bucket{le=\"+Inf\"} ") != NULL);
+        }
         else {
             CHECK (strstr (text, "nines_ledger_evidence_total{verdict=\"accepted\",reason=\"NINES_OK\"} ") != NULL);
             CHECK (strstr (text, "nines_ledger_registered{role=\"validator\"} 5\n") != NULL);
@@ -657,18 +691,24 @@ test_prometheus (void)
         return;
     /*  A real Prometheus on 127.0.0.1, scraping every second. */
     int prom_port = s_free_port ();
-    char conf [512], data [512], listen [64], text [4096], targets [1024] = "";
+    char conf [512], data [512], listen [64], text [4096], targets [1024] = "", ftargets [256] = "";
     for (int i = 0; i < NV; i++) {
         char t [64];
         snprintf (t, sizeof t, "%s'127.0.0.1:%d'", i ? ", " : "", s_metrics_port [i]);
         strcat (targets, t);
     }
+    for (int k = 0; k < NP; k++) {
+        char t [64];
+        snprintf (t, sizeof t, "%s'127.0.0.1:%d'", k ? ", " : "", s_facade_metrics_port [k]);
+        strcat (ftargets, t);
+    }
     snprintf (text, sizeof text,
               "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
               "scrape_configs:\n"
               "  - job_name: ninesd\n    static_configs:\n      - targets: [%s]\n"
-              "  - job_name: nines-ledger\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n",
-              targets, s_ledger_metrics_port);
+              "  - job_name: nines-ledger\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+              "  - job_name: nines-facade\n    static_configs:\n      - targets: [%s]\n",
+              targets, s_ledger_metrics_port, ftargets);
     snprintf (conf, sizeof conf, "%s/prometheus.yml", s_dir);
     snprintf (data, sizeof data, "%s/prometheus-data", s_dir);
     snprintf (listen, sizeof listen, "--web.listen-address=127.0.0.1:%d", prom_port);
@@ -706,8 +746,9 @@ test_prometheus (void)
     snprintf (q, sizeof q, "max(nines_probe_success{job=\"ninesd\",pod=\"%s\"})", hexbad);
     CHECK_EQ ((long long) s_prom_wait (prom_port, q, 0, 10000), 0);
     /*  every target is up (the ledger's too) */
-    CHECK_EQ ((long long) s_prom_wait (prom_port, "count(up == 1)", NV + 1, 10000), NV + 1);
+    CHECK_EQ ((long long) s_prom_wait (prom_port, "count(up == 1)", NV + 1 + NP, 10000), NV + 1 + NP);
     CHECK_EQ ((long long) s_prom_wait (prom_port, "sum(nines_ledger_registered{role=\"pod\"})", NP + 1, 10000), NP + 1);
+    CHECK_EQ ((long long) s_prom_wait (prom_port, "count(nines_facade_requests_total{class=\"heartbeat\"} > 0)", NP, 10000), NP);
     int st = tf_child_stop (prom, SIGTERM);
     CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0);
     tf_child_destroy (&prom);

@@ -78,6 +78,16 @@ test_escapes_and_histogram (void)
     CHECK_RC (nines_metric_observe (h, tls, NAN), NINES_EINVAL);
     CHECK_RC (nines_metric_set (g, (const char *[]) { "a\"b\\c\nd" }, INFINITY), 0);
     char *text = nines_metrics_render (reg, NULL);
+    /*  the same histogram mirrored from counts kept elsewhere */
+    nines_metrics_t *mirror = nines_metrics_new ();
+    nines_metric_t *h2 = nines_metrics_add (mirror, NINES_METRIC_HISTOGRAM, "nines_probe_duration_seconds",
+                                            "Heartbeat phase\\duration\nin seconds.", "phase", 8, bounds, 3);
+    CHECK_RC (nines_metric_set_histogram (h2, tls, (const uint64_t []) { 1, 1, 0, 1 }, 3.055), 0);
+    CHECK_RC (nines_metric_set_histogram (h2, tls, NULL, 1), NINES_EINVAL);
+    char *text2 = nines_metrics_render (mirror, NULL);
+    CHECK (text && text2 && !strncmp (text, text2, strlen (text2)));
+    free (text2);
+    nines_metrics_destroy (&mirror);
     CHECK_STR (text,
         "# HELP nines_probe_duration_seconds Heartbeat phase\\\\duration in seconds.\n"
         "# TYPE nines_probe_duration_seconds histogram\n"
