@@ -6,6 +6,7 @@
 #include "core/engine.h"
 #include "proto/committee.h"
 #include "proto/registry.h"
+#include "proto/incident.h"
 #include "base/error.h"
 #include "base/config.h"
 #include "proto/slash.h"
@@ -882,38 +883,27 @@ s_pct_d (const double *v, size_t n, unsigned pct)
     return v [rank ? rank - 1 : 0];
 }
 
-/*  The ledger's correlated-outage rule (DESIGN.md section 8): incidents
-    starting within 5 minutes for at least max(3, 20 %) of the pods across
-    at least 3 providers are flagged. */
+/*  The ledger's correlated-outage rule, with its constants and window
+    (src/proto/incident.c, params corr_window): each incident's DOWN is
+    its first DOWN report, its provider the registry's. */
 static void
 s_correlate (des_t *d)
 {
-    const uint64_t window = 5 * 60 * 1000;
-    size_t need = d->m / 5 > 3 ? d->m / 5 : 3;
-    uint32_t providers = d->cfg->providers ? d->cfg->providers : 1;
-    uint8_t *prov_seen = calloc (providers, 1);
-    if (!prov_seen)
-        return;
-    /* incidents are in detection order already. */
-    for (size_t i = 0, j = 0; i < d->n_incidents; i++) {
-        while (d->incidents [i].detected - d->incidents [j].detected > window)
-            j++;
-        if (i - j + 1 < need)
-            continue;
-        memset (prov_seen, 0, providers);
-        size_t distinct = 0;
-        for (size_t k = j; k <= i; k++) {
-            uint32_t pv = d->incidents [k].pod % providers;
-            distinct += !prov_seen [pv];
-            prov_seen [pv] = 1;
-        }
-        if (distinct >= 3)
-            for (size_t k = j; k <= i; k++)
-                d->incidents [k].correlated = true;
+    nines_down_t *downs = calloc (d->n_incidents + 1, sizeof *downs);
+    bool *flags = calloc (d->n_incidents + 1, sizeof *flags);
+    for (size_t i = 0; downs && flags && i < d->n_incidents; i++) {
+        const uint8_t *pod = d->pod_ids [d->incidents [i].pod];
+        const nines_pod_info_t *info = nines_registry_pod (d->reg, pod);
+        downs [i] = (nines_down_t) { d->incidents [i].detected, pod, info ? info->provider : NULL };
     }
-    free (prov_seen);
-    for (size_t i = 0; i < d->n_incidents; i++)
-        d->res->correlated += d->incidents [i].correlated;
+    if (downs && flags
+        && nines_correlate (downs, d->n_incidents, d->m, d->cfg->params.corr_window_ms, flags) == 0)
+        for (size_t i = 0; i < d->n_incidents; i++) {
+            d->incidents [i].correlated = flags [i];
+            d->res->correlated += flags [i];
+        }
+    free (downs);
+    free (flags);
 }
 
 static void

@@ -3,6 +3,7 @@
 #include "base/config.h"
 #include "base/error.h"
 #include "core/engine.h"
+#include "proto/incident.h"
 #include "proto/registry.h"
 #include <czmq.h>
 #include <signal.h>
@@ -541,21 +542,23 @@ size_t
 nines_interval_merge (nines_interval_t *iv, size_t n, const nines_params_t *params)
 {
     size_t out = 0;
+    uint64_t down = 0;                  /* down time of the merged interval iv [out - 1] */
     for (size_t i = 0; i < n; i++) {
+        uint64_t len = iv [i].end_ms - iv [i].start_ms;
         if (out) {
             nines_interval_t *prev = &iv [out - 1];
-            uint64_t window = params->merge_factor * (prev->end_ms - prev->start_ms);
-            if (window < params->merge_min_ms)
-                window = params->merge_min_ms;
-            if (window > params->merge_max_ms)
-                window = params->merge_max_ms;
-            if (iv [i].start_ms < prev->end_ms + window) {
-                if (iv [i].end_ms > prev->end_ms)
+            if (iv [i].start_ms < prev->end_ms
+                || iv [i].start_ms - prev->end_ms < nines_merge_gap_ms (params, down)) {
+                if (iv [i].end_ms > prev->end_ms) {
+                    uint64_t from = iv [i].start_ms > prev->end_ms ? iv [i].start_ms : prev->end_ms;
+                    down += iv [i].end_ms - from;
                     prev->end_ms = iv [i].end_ms;
+                }
                 continue;
             }
         }
         iv [out++] = iv [i];
+        down = len;
     }
     return out;
 }

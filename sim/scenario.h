@@ -201,9 +201,10 @@ int nines_scenario_validator_truth (const nines_scenario_t *self, uint32_t valid
                                     nines_interval_t **out, size_t *n);
 
 /*  Merge sorted intervals in place the way the ledger merges incidents
-    (DESIGN.md section 8): an interval joins the previous one when the gap
-    is shorter than clamp(merge_factor * previous duration, merge_min,
-    merge_max) of params.  Returns the new count.  Used to turn the ground
+    (nines_merge_gap_ms, src/proto/incident.h): an interval joins the
+    previous merged one when the gap is shorter than clamp(merge_factor *
+    its down time, merge_min, merge_max) of params, its down time being
+    the sum of its pieces' (not its span).  Returns the new count.  Used to turn the ground
     truth into "episodes" a detected incident is compared with. */
 size_t nines_interval_merge (nines_interval_t *iv, size_t n, const nines_params_t *params);
 

@@ -7,6 +7,7 @@
 #include "proto/verify.h"
 #include "proto/slash.h"
 #include "proto/ids.h"
+#include "proto/incident.h"
 #include "store/store.h"
 #include "base/log.h"
 #include <msgpack.h>
@@ -664,12 +665,7 @@ s_group_piece (void *arg, size_t raw, uint64_t a, uint64_t b, bool open)
     const raw_t *r = &self->raws [raw];
     group_t *cur = g->n ? &self->groups [g->n - 1] : NULL;
     if (cur) {
-        u128 thr = (u128) p->merge_factor * cur->duration;
-        if (thr < p->merge_min_ms)
-            thr = p->merge_min_ms;
-        if (thr > p->merge_max_ms)
-            thr = p->merge_max_ms;
-        if (r->t_down >= g->cover && (u128) (r->t_down - g->cover) >= thr)
+        if (r->t_down >= g->cover && r->t_down - g->cover >= nines_merge_gap_ms (p, cur->duration))
             cur = NULL;
     }
     if (!cur) {
@@ -793,56 +789,31 @@ s_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, uint6
     return rc;
 }
 
-/*  Is raw incident i part of a correlated outage?  Some window of
-    params.corr_window containing its DOWN holds DOWNs of at least
-    max(3, 20 % of pods) pods from at least 3 providers.  Only DOWNs that
-    start an outage count (cont: s_chains): a re-confirmation of an
-    outage hours old is not a new failure. */
-static bool
-s_is_correlated (nines_ledger_t *self, size_t i, const bool *cont)
+/*  Correlated flags of every raw incident (src/proto/incident.c): only
+    DOWNs that start an outage count (cont: s_chains): a re-confirmation
+    of an outage hours old is not a new failure, and takes its chain's
+    flag.  flags has n_raws entries.  0 or NINES_ENOMEM. */
+static int
+s_correlated (nines_ledger_t *self, const bool *cont, bool *flags)
 {
-    const raw_t *r = &self->raws [i];
-    if (cont [i])
-        return r->correlated;           /* takes its chain's flag: unchanged */
-    const uint64_t window = self->reg->params.corr_window_ms;
-    size_t need = ((u128) self->reg->n_pods * NINES_CORR_POD_PPM + NINES_PPM - 1) / NINES_PPM;
-    if (need < NINES_CORR_MIN_PODS)
-        need = NINES_CORR_MIN_PODS;
-    const uint8_t **pods = malloc (2 * self->n_raws * sizeof *pods);
-    if (!pods)
-        return false;
-    const uint8_t **provs = pods + self->n_raws;
-    bool found = false;
-    uint64_t from = r->t_down > window ? r->t_down - window : 0;
-    for (size_t s = 0; s < self->n_raws && !found; s++) {
-        uint64_t a = self->raws [s].t_down;
-        if (cont [s] || a < from || a > r->t_down)
+    nines_down_t *downs = malloc ((self->n_raws ? self->n_raws : 1) * sizeof *downs);
+    bool *got = malloc ((self->n_raws ? self->n_raws : 1) * sizeof *got);
+    int rc = downs && got ? NINES_OK : NINES_ENOMEM;
+    size_t n = 0;
+    for (size_t j = 0; !rc && j < self->n_raws; j++) {
+        const raw_t *o = &self->raws [j];
+        if (cont [j])
             continue;
-        /* window [a, a + W]: distinct pods and providers */
-        size_t np = 0, nv = 0;
-        for (size_t j = 0; j < self->n_raws; j++) {
-            const raw_t *o = &self->raws [j];
-            if (cont [j] || o->t_down < a || o->t_down > a + window)
-                continue;
-            bool seen = false;
-            for (size_t k = 0; k < np && !seen; k++)
-                seen = memcmp (pods [k], o->pod, NINES_ID_BYTES) == 0;
-            if (seen)
-                continue;
-            pods [np++] = o->pod;
-            const nines_pod_info_t *pi = nines_registry_pod (self->reg, o->pod);
-            if (!pi)
-                continue;
-            seen = false;
-            for (size_t k = 0; k < nv && !seen; k++)
-                seen = memcmp (provs [k], pi->provider, NINES_ID_BYTES) == 0;
-            if (!seen)
-                provs [nv++] = pi->provider;
-        }
-        found = np >= need && nv >= NINES_CORR_MIN_PROVIDERS;
+        const nines_pod_info_t *pi = nines_registry_pod (self->reg, o->pod);
+        downs [n++] = (nines_down_t) { o->t_down, o->pod, pi ? pi->provider : NULL };
     }
-    free (pods);
-    return found;
+    if (!rc)
+        rc = nines_correlate (downs, n, self->reg->n_pods, self->reg->params.corr_window_ms, got);
+    for (size_t j = 0, k = 0; !rc && j < self->n_raws; j++)
+        flags [j] = cont [j] ? self->raws [j].correlated : got [k++];
+    free (downs);
+    free (got);
+    return rc;
 }
 
 /*  Re-flag raw incidents near t and settle every pod whose flags moved. */
@@ -862,11 +833,13 @@ s_reflag (nines_ledger_t *self, uint64_t t, uint64_t now)
             return rc;
         }
     }
+    bool *flags = malloc ((self->n_raws ? self->n_raws : 1) * sizeof *flags);
+    rc = flags ? s_correlated (self, cont, flags) : NINES_ENOMEM;
     for (size_t i = 0; !rc && i < self->n_raws; i++) {
         raw_t *r = &self->raws [i];
         if (r->t_down + window < t || r->t_down > t + window)
             continue;
-        bool c = s_is_correlated (self, i, cont);
+        bool c = flags [i];
         if (c == r->correlated)
             continue;
         r->correlated = c;
@@ -879,6 +852,7 @@ s_reflag (nines_ledger_t *self, uint64_t t, uint64_t now)
             rc = s_settle (self, pod, now, NO_ANNOUNCE);
         }
     }
+    free (flags);
     free (cont);
     return rc;
 }

@@ -47,12 +47,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "proto/incident.h"
 #include "proto/registry.h"
 #include "crypto/crypto.h"
 
-#define NINES_CORR_MIN_PODS      3                  /* at least this many pods ... */
-#define NINES_CORR_POD_PPM       200000             /* ... and 20 % of all pods */
-#define NINES_CORR_MIN_PROVIDERS 3                  /* across this many providers */
 
 typedef struct _nines_ledger_t nines_ledger_t;
 

@@ -269,9 +269,30 @@ test_shipped (void)
     }
 }
 
+/*  The ground truth merges like the ledger: the threshold grows with the
+    merged incident's down time (the sum of its pieces), not its span. */
+static void
+test_merge_like_ledger (void)
+{
+    nines_params_t p;
+    nines_params_default (&p);
+    p.merge_factor = 1;
+    p.merge_min_ms = 1;
+    p.merge_max_ms = 86400000;
+    /* [0,10) and [19,20): gap 9 s < 10 s of down time, merged (11 s down,
+       20 s span); [35,36): gap 15 s >= 11 s, a new incident (the span
+       rule of before joined it: 15 s < 20 s) */
+    nines_interval_t iv [3] = { { 0, 10000 }, { 19000, 20000 }, { 35000, 36000 } };
+    size_t n = nines_interval_merge (iv, 3, &p);
+    CHECK_EQ (n, 2);
+    CHECK_EQ (iv [0].end_ms, 20000);
+    CHECK_EQ (iv [1].start_ms, 35000);
+}
+
 int
 main (void)
 {
+    RUN (test_merge_like_ledger);
     RUN (test_full);
     RUN (test_defaults);
     RUN (test_errors);
