@@ -229,7 +229,7 @@ static const char *const cols_pods [] = { "pod", "state", "last_outcome", "last_
 static const char *const cols_reports [] = { "kind", "pod", "epoch", "t_ms", "signers",
                                              "weight", "round_id", NULL };
 static const char *const cols_incidents [] = { "pod", "t_down", "t_up", "duration_ms", "open", NULL };
-static const char *const cols_nines [] = { "pod", "window_ms", "downtime_ms", "availability", "nines", NULL };
+static const char *const cols_nines [] = { "pod", "window_ms", "downtime_ms", "availability_ppm", "nines_micro", NULL };
 static const char *const cols_evidence [] = { "id", "pod", "t_down", "t_up", "closed", "state", NULL };
 
 static int

@@ -1782,7 +1782,7 @@ h_nines (req_t *r)
         nines_pack_kv_bin (r->pk, "pod", pod->pod, NINES_ID_BYTES);
         nines_pack_kv_u64 (r->pk, "window_ms", p->window_ms);
         nines_pack_kv_u64 (r->pk, "downtime_ms", down);
-        nines_pack_kv_u64 (r->pk, "availability_ppm", p->window_ms ? NINES_PPM - (uint64_t) (((u128) down * NINES_PPM + p->window_ms - 1) / p->window_ms) : NINES_PPM);
+        nines_pack_kv_u64 (r->pk, "availability_ppm", nines_availability_ppm (down, p->window_ms));
         nines_pack_kv_u64 (r->pk, "nines_micro", nines_nines_micro (down, p->window_ms));
         nines_pack_kv_u64 (r->pk, "target_micro", target);
         nines_pack_kv_u64 (r->pk, "excess_ms", excess);

@@ -3,7 +3,6 @@
 
 #include <czmq.h>
 #include <malloc.h>
-#include <math.h>
 #include <msgpack.h>
 #include <string.h>
 
@@ -13,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "client/ledger_client.h"
 #include "obs/metrics_http.h"
+#include "proto/slash.h"
 #include "store/store.h"
 #include "wire/wire.h"
 
@@ -1436,7 +1436,8 @@ s_q_incidents (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
 }
 
 /*  Availability per pod over the params' window, from the incidents this
-    node knows: nines = -log10(downtime / window) (DESIGN.md section 8). */
+    node knows, in the ledger's units (src/proto/slash.h): availability_ppm
+    and nines_micro = floor(-log10(downtime / window) × 10^6). */
 static void
 s_q_nines (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
 {
@@ -1471,18 +1472,12 @@ s_q_nines (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
             if (b > a)
                 down += b - a;
         }
-        double frac = window ? (double) down / (double) window : 0.0;
         msgpack_pack_map (pk, 5);
         nines_pack_kv_bin (pk, "pod", pod, NINES_ID_BYTES);
         nines_pack_kv_u64 (pk, "window_ms", window);
         nines_pack_kv_u64 (pk, "downtime_ms", down);
-        nines_pack_str (pk, "availability");
-        msgpack_pack_double (pk, 1.0 - frac);
-        nines_pack_str (pk, "nines");
-        if (down)
-            msgpack_pack_double (pk, -log10 (frac));
-        else
-            msgpack_pack_nil (pk);     /* no downtime known: unbounded */
+        nines_pack_kv_u64 (pk, "availability_ppm", nines_availability_ppm (down, window));
+        nines_pack_kv_u64 (pk, "nines_micro", nines_nines_micro (down, window));
     }
     s_collect_free (&c);
 }

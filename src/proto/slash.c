@@ -161,6 +161,16 @@ nines_nines_micro (uint64_t down_ms, uint64_t window_ms)
 }
 
 uint64_t
+nines_availability_ppm (uint64_t down_ms, uint64_t window_ms)
+{
+    if (!window_ms)
+        return NINES_PPM;
+    if (down_ms >= window_ms)
+        return 0;
+    return NINES_PPM - (uint64_t) (((u128) down_ms * NINES_PPM + window_ms - 1) / window_ms);
+}
+
+uint64_t
 nines_allowed_downtime_trace (uint64_t window_ms, uint64_t nines_micro, nines_exp_trace_t *t)
 {
     /* 10^-n = e^(-n ln 10), n ln 10 in Q62 */

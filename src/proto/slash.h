@@ -100,6 +100,11 @@ uint64_t nines_log2_q32 (uint64_t v);
     down; NINES_NINES_MAX when down = 0, 0 when down >= window. */
 uint64_t nines_nines_micro (uint64_t down_ms, uint64_t window_ms);
 
+/*  Availability 1 - down / window in ppm, the down fraction rounded up (so
+    any downtime shows): 10^6 - ceil(down × 10^6 / window); 10^6 when
+    window is 0, 0 when down >= window. */
+uint64_t nines_availability_ppm (uint64_t down_ms, uint64_t window_ms);
+
 /*  Downtime allowed in window_ms at nines_micro nines: window × 10^(-nines)
     rounded to the nearest ms.  E.g. 30 d at 3 nines -> 2592000 ms (43.2 min). */
 uint64_t nines_allowed_downtime_ms (uint64_t window_ms, uint64_t nines_micro);

@@ -806,7 +806,7 @@ test_outage (void)
     CHECK (strstr (out, hex) != NULL);
     /*  Every other table renders and exits 0. */
     const char *ops [][2] = { { "status", "msgs_in" }, { "peers", "alive" }, { "pods", "last_outcome" },
-                              { "nines", "availability" }, { "evidence", NULL } };   /* rows only where this node signed */
+                              { "nines", "availability_ppm" }, { "evidence", NULL } };   /* rows only where this node signed */
     for (size_t i = 0; i < sizeof ops / sizeof ops [0]; i++) {
         char *a [] = { (char *) ops [i][0], "-e", s_query_ep [0], NULL };
         CHECK_EQ (s_ctl (a, out, sizeof out), 0);

@@ -615,6 +615,20 @@ t_spec (void)
     CHECK (max_terms < K.taylor_n - 1);
 }
 
+/*  Availability in ppm, the unit ninesd's and the ledger's nines queries
+    share: the down fraction rounds up, so any downtime shows. */
+static void
+t_availability_ppm (void)
+{
+    CHECK_EQ (nines_availability_ppm (0, 1000), 1000000);
+    CHECK_EQ (nines_availability_ppm (1000, 1000), 0);
+    CHECK_EQ (nines_availability_ppm (2000, 1000), 0);
+    CHECK_EQ (nines_availability_ppm (1, 3000000), 999999);          /* 1/3 ppm rounds up */
+    CHECK_EQ (nines_availability_ppm (2592000, 2592000000ULL), 999000);  /* 43.2 min of 30 d: 3 nines */
+    CHECK_EQ (nines_availability_ppm (5, 0), 1000000);
+    CHECK_EQ (nines_nines_micro (2592000, 2592000000ULL), 3000000);   /* exactly 3 nines */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -622,6 +636,7 @@ main (int argc, char **argv)
         s_write (argv [2]);
         return 0;
     }
+    RUN (t_availability_ppm);
     RUN (t_weight_vs_double);
     RUN (t_exp_and_nines);
     RUN (t_amount);
