@@ -124,7 +124,7 @@ struct _nines_node_t {
     nines_metric_t *m_success, *m_duration, *m_status, *m_heartbeats, *m_pods, *m_rounds,
                    *m_votes, *m_reports, *m_peers, *m_degraded, *m_outbox, *m_submitted,
                    *m_ledger_up, *m_version, *m_epoch, *m_refused, *m_misbehaviour,
-                   *m_canaries, *m_cert, *m_down; /* its families (s_metrics_init) */
+                   *m_canaries, *m_cert, *m_down, *m_doppelganger; /* its families (s_metrics_init) */
 };
 
 static void s_restore (nines_node_t *self);
@@ -1055,6 +1055,9 @@ s_metrics_init (nines_node_t *self)
          "Validators by SWIM state as this validator sees them.", "state", 3);
     FAM (degraded, NINES_METRIC_GAUGE, "nines_self_degraded",
          "1 while self-health says this validator's own network is bad (it abstains).", NULL, 1);
+    FAM (doppelganger, NINES_METRIC_GAUGE, "nines_doppelganger_detected",
+         "1 once another instance with this validator's key signed a vote (this one votes no more).",
+         NULL, 1);
     FAM (outbox, NINES_METRIC_GAUGE, "nines_evidence_outbox",
          "Evidence waiting for the ledger's acknowledgement.", NULL, 1);
     FAM (submitted, NINES_METRIC_COUNTER, "nines_evidence_submitted_total",
@@ -1111,6 +1114,7 @@ s_metrics_render (void *arg, size_t *len)
     SET1 (votes, "up", st.votes_sent - st.votes_down - st.votes_abstain);
     SET1 (votes, "abstain", st.votes_abstain);
     SET0 (degraded, st.degraded);
+    SET0 (doppelganger, st.doppelganger);
     SET0 (outbox, nines_engine_outbox (self->engine, NULL, 0));
     SET0 (version, self->reg ? self->reg->version : 0);
     SET0 (epoch, st.epoch);

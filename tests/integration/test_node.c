@@ -668,6 +668,7 @@ test_prometheus (void)
             CHECK (exp && atof (exp + strlen (want)) > (double) time (NULL));  /* a future notAfter */
             CHECK (strstr (text, "nines_probe_duration_seconds_bucket{phase=\"tls\",le=\"+Inf\"} ") != NULL);
             CHECK (strstr (text, "\nnines_ledger_up 1\n") != NULL);
+            CHECK (strstr (text, "\nnines_doppelganger_detected 0\n") != NULL);
             CHECK (strstr (text, "nines_peers{state=\"alive\"} 4\n") != NULL);
         }
         else if (i > NV) {
