@@ -60,6 +60,12 @@ facade
     handshake_timeout = 10s         #   TLS handshake must finish within this
     max_connections = 1024          #   concurrent client connections, all
                                     #   workers; more are closed at accept
+    max_connections_per_address = 128   # of those, from one client address
+                                    #   (IPv6: one /64), so that one client
+                                    #   cannot take the whole table; more are
+                                    #   closed at accept (a warning at most
+                                    #   every 10 s).  Raise it if many users
+                                    #   share one NAT address.
     upstream_timeout = 30s          #   app I/O timeout while proxying (then 502)
     upstream_keepalive = 2s         #   idle keep-alive connections to the app
     #   error, warn, info or debug (-v on the command line = debug).

@@ -30,6 +30,7 @@
 #include "base/metrics.h"
 #include "base/error.h"
 #include "crypto/crypto.h"
+#include "facade/conncap.h"
 #include "facade/hbcheck.h"
 #include "client/ledger_client.h"
 #include "wire/wire.h"
@@ -82,6 +83,7 @@ typedef struct {
     uint64_t request_timeout_ms;    /* idle / request-read timeout */
     uint64_t handshake_timeout_ms;  /* TLS handshake timeout */
     uint64_t max_connections;       /* concurrent connections, all workers */
+    uint64_t max_per_address;       /* of which from one address (IPv6: one /64) */
     uint64_t upstream_timeout_ms;   /* proxy I/O timeout */
     uint64_t upstream_keepalive_ms; /* idle upstream connection lifetime */
     uint64_t padding;               /* heartbeat answer body, bytes */
@@ -90,6 +92,10 @@ typedef struct {
 
 static facade_config_t s_cfg;
 static nines_hbcheck_t *s_hbcheck;
+static nines_conncap_t *s_conncap;  /* connections per client address */
+static atomic_ulong s_refused_per_address;  /* connections closed at accept: over the per-address cap */
+static pthread_mutex_t s_refused_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards s_refused_log */
+static nines_ratelimit_t s_refused_log = { .interval_ms = 10000 };  /* one such warning per 10 s */
 static h2o_globalconf_t s_globalconf;
 static SSL_CTX *s_ssl_ctx;
 static atomic_long s_connections;   /* open client connections */
@@ -401,13 +407,38 @@ s_on_heartbeat (h2o_handler_t *self, h2o_req_t *req)
 
 /*  ---- accepting, with a connection limit ---- */
 
-/*  data: the TLS context the connection was accepted with (a reference
-    taken in s_on_accept). */
+/*  What an accepted connection holds until it closes. */
+typedef struct {
+    SSL_CTX *tls;                           /* context it was accepted with (a reference) */
+    bool capped;                            /* counted in s_conncap under key */
+    uint8_t key [NINES_CONNCAP_KEY_BYTES];  /* its client address key */
+} conn_hold_t;
+
 static void
 s_on_conn_close (void *data)
 {
-    SSL_CTX_free ((SSL_CTX *) data);
+    conn_hold_t *hold = (conn_hold_t *) data;
+    SSL_CTX_free (hold->tls);
+    if (hold->capped)
+        nines_conncap_release (s_conncap, hold->key);
+    free (hold);
     atomic_fetch_sub (&s_connections, 1);
+}
+
+/*  A connection closed at accept for its address's cap: counted, and
+    warned about at most once per 10 s (any client can cause it). */
+static void
+s_note_refused_per_address (void)
+{
+    uint64_t refused = atomic_fetch_add (&s_refused_per_address, 1) + 1;
+    uint64_t held;
+    pthread_mutex_lock (&s_refused_lock);
+    bool say = nines_ratelimit_ok (&s_refused_log, s_now_ms (), &held);
+    pthread_mutex_unlock (&s_refused_lock);
+    if (say)
+        nines_warn ("connection limit of %llu per address reached: connection closed "
+                    "(%llu such closes in all)", (unsigned long long) s_cfg.max_per_address,
+                    (unsigned long long) refused);
 }
 
 /*  One connection per wake-up (nginx's multi_accept off): every loop is
@@ -429,15 +460,33 @@ s_on_accept (h2o_socket_t *listener, const char *err)
         h2o_socket_close (sock);
         return;
     }
+    /*  Then the share of one address (facade/max_connections_per_address),
+        so that no single client can hold every slot. */
+    conn_hold_t *hold = calloc (1, sizeof *hold);
+    struct sockaddr_storage peer;
+    if (hold && h2o_socket_getpeername (sock, (struct sockaddr *) &peer)
+    &&  nines_conncap_key ((struct sockaddr *) &peer, hold->key)) {
+        hold->capped = nines_conncap_acquire (s_conncap, hold->key);
+        if (!hold->capped) {
+            s_note_refused_per_address ();
+            free (hold);
+            hold = NULL;
+        }
+    }
+    if (!hold) {
+        atomic_fetch_sub (&s_connections, 1);
+        h2o_socket_close (sock);
+        return;
+    }
     /* h2o 2.2.5 creates the connection's SSL (which up-refs the context)
        only when the ClientHello's first bytes arrive, up to
        handshake_timeout later, and meanwhile keeps a bare pointer to the
        context (sock->ssl->ssl_ctx).  A certificate reload must not free
        that context under it: the socket holds a reference until it closes. */
-    SSL_CTX *tls = s_worker->accept_ctx.ssl_ctx;
-    SSL_CTX_up_ref (tls);
+    hold->tls = s_worker->accept_ctx.ssl_ctx;
+    SSL_CTX_up_ref (hold->tls);
     sock->on_close.cb = s_on_conn_close;
-    sock->on_close.data = tls;
+    sock->on_close.data = hold;
     h2o_accept (&s_worker->accept_ctx, sock);
 }
 
@@ -866,6 +915,8 @@ s_configure (nines_config_t *cfg)
     ||  nines_config_duration_ms (cfg, "facade/request_timeout", 10000, 100, 3600000, &s_cfg.request_timeout_ms)
     ||  nines_config_duration_ms (cfg, "facade/handshake_timeout", 10000, 100, 600000, &s_cfg.handshake_timeout_ms)
     ||  nines_config_u64 (cfg, "facade/max_connections", 1024, 1, 1000000, &s_cfg.max_connections)
+    ||  nines_config_u64 (cfg, "facade/max_connections_per_address", NINES_CONNCAP_DEFAULT, 1, 1000000,
+                          &s_cfg.max_per_address)
     ||  nines_config_duration_ms (cfg, "facade/upstream_timeout", 30000, 100, 3600000, &s_cfg.upstream_timeout_ms)
     ||  nines_config_duration_ms (cfg, "facade/upstream_keepalive", 2000, 0, 3600000, &s_cfg.upstream_keepalive_ms)
     ||  nines_config_u64 (cfg, "facade/padding", 512, 0, 1 << 20, &s_cfg.padding)
@@ -1137,9 +1188,10 @@ main (int argc, char **argv)
         return 2;
     }
     s_hbcheck = nines_hbcheck_new (s_cfg.pod, REPLAY_CAP);
+    s_conncap = nines_conncap_new (s_cfg.max_connections, s_cfg.max_per_address);
     worker_t *workers = calloc (s_cfg.workers, sizeof *workers);
     s_padding = malloc (s_cfg.padding + s_cfg.padding_jitter + 1);
-    if (!s_hbcheck || !workers || !s_padding)
+    if (!s_hbcheck || !s_conncap || !workers || !s_padding)
         return 1;
     memset (s_padding, ' ', s_cfg.padding + s_cfg.padding_jitter);
     if (s_reload () || s_open_listeners (workers))
@@ -1211,6 +1263,7 @@ main (int argc, char **argv)
     free (health);
     free (s_padding);
     nines_hbcheck_destroy (&s_hbcheck);
+    nines_conncap_destroy (&s_conncap);
     nines_keypair_wipe (&s_cfg.facade_key);
     curl_global_cleanup ();
     /* workers and the h2o contexts stay reachable until exit: the loops

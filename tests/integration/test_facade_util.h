@@ -7,6 +7,7 @@
 
 #include "crypto/crypto.h"
 #include "wire/heartbeat.h"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -340,20 +341,34 @@ typedef struct {
     SSL *ssl;                       /* NULL until the handshake is done */
 } tf_tls_t;
 
-/*  Plain TCP connection to 127.0.0.1:port; fd or -1. */
+/*  Plain TCP connection to 127.0.0.1:port from source address src (an
+    IPv4 address such as "127.0.0.2", NULL: the kernel's choice); fd or -1. */
 static inline int
-tf_tcp_connect (int port)
+tf_tcp_connect_from (const char *src, int port)
 {
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
                                 .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
     int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
+    struct sockaddr_in from = { .sin_family = AF_INET };
+    if (src && (inet_pton (AF_INET, src, &from.sin_addr) != 1
+             || bind (fd, (struct sockaddr *) &from, sizeof from))) {
+        close (fd);
+        return -1;
+    }
     if (connect (fd, (struct sockaddr *) &addr, sizeof addr)) {
         close (fd);
         return -1;
     }
     return fd;
+}
+
+/*  Plain TCP connection to 127.0.0.1:port; fd or -1. */
+static inline int
+tf_tcp_connect (int port)
+{
+    return tf_tcp_connect_from (NULL, port);
 }
 
 /*  TLS client context that does not verify (the tests check bytes, not trust). */
@@ -365,12 +380,13 @@ tf_tls_ctx (void)
     return ctx;
 }
 
-/*  Connect and complete the TLS handshake.  0 or -1 (t->fd closed). */
+/*  Connect from src (NULL: any) and complete the TLS handshake.  0 or -1
+    (t->fd closed). */
 static inline int
-tf_tls_connect (SSL_CTX *ctx, int port, tf_tls_t *t)
+tf_tls_connect_from (SSL_CTX *ctx, const char *src, int port, tf_tls_t *t)
 {
     t->ssl = NULL;
-    t->fd = tf_tcp_connect (port);
+    t->fd = tf_tcp_connect_from (src, port);
     if (t->fd < 0)
         return -1;
     SSL *ssl = SSL_new (ctx);
@@ -387,6 +403,13 @@ tf_tls_connect (SSL_CTX *ctx, int port, tf_tls_t *t)
        session ticket never leaves SSL_read blocked waiting for data. */
     fcntl (t->fd, F_SETFL, fcntl (t->fd, F_GETFL) | O_NONBLOCK);
     return 0;
+}
+
+/*  Connect and complete the TLS handshake.  0 or -1 (t->fd closed). */
+static inline int
+tf_tls_connect (SSL_CTX *ctx, int port, tf_tls_t *t)
+{
+    return tf_tls_connect_from (ctx, NULL, port, t);
 }
 
 static inline void
