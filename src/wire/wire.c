@@ -392,9 +392,9 @@ nines_params_default (nines_params_t *p)
     p->theta_ppm = 666667;
     p->probe_timeout_ms = 5000;
     p->retry_delay_ms = 2000;
-    p->vote_delay_ms = 2000;
+    p->vote_delay_ms = 0;
     p->vote_attempts = 4;
-    p->vote_window_ms = 3000;
+    p->vote_window_ms = 2000;
     p->vote_false_ppm = 2000;
     p->retry_attempts = 2;
     p->round_timeout_ms = 15000;
