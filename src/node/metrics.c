@@ -1,0 +1,175 @@
+/*  ninesd's GET /metrics (Prometheus text exposition). */
+#include "node/node_private.h"
+#include <string.h>
+
+/*  ---- GET /metrics (Prometheus text exposition, issue 12) ----
+
+    Counters of events the daemon sees (heartbeats, phases, reports,
+    evidence verdicts) are counted as they happen; everything the engine
+    already keeps (rounds, votes, peers, outbox, degraded) is read at
+    scrape time.  Per-pod series (success, HTTP status) are capped at
+    node/metrics_pods pods, down pods first, so a validator watching
+    100,000 pods stays a few thousand series unless asked for more; the
+    per-state counts in nines_pods cover every pod. */
+
+static const double s_phase_buckets [] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                           0.25, 0.5, 1, 2.5, 5, 10 };
+
+#define MAX_VERDICTS 16                     /* ledger verdict strings counted */
+
+int
+node_metrics_init (nines_node_t *self)
+{
+    nines_metrics_t *r = self->metrics = nines_metrics_new ();
+    if (!r)
+        return NINES_ENOMEM;
+    uint32_t pods = (uint32_t) self->cfg.metrics_pods;
+#define FAM(field, type, name, help, labels, max) \
+    if (!(self->m_##field = nines_metrics_add (r, type, name, help, labels, max, NULL, 0))) return NINES_EINVAL
+    FAM (success, NINES_METRIC_GAUGE, "nines_probe_success",
+         "1 if this validator's last heartbeat to the pod succeeded (signed, healthy), else 0.", "pod", pods);
+    self->m_duration = nines_metrics_add (r, NINES_METRIC_HISTOGRAM, "nines_probe_duration_seconds",
+         "Heartbeat duration by phase (resolve, connect, tls, processing, transfer), seconds.",
+         "phase", 5, s_phase_buckets, sizeof s_phase_buckets / sizeof s_phase_buckets [0]);
+    if (!self->m_duration)
+        return NINES_EINVAL;
+    FAM (status, NINES_METRIC_GAUGE, "nines_probe_http_status_code",
+         "HTTP status of the pod's last heartbeat (0: no response).", "pod", pods);
+    FAM (down, NINES_METRIC_GAUGE, "nines_pod_down",
+         "1 while a quorum DOWN report is open for the pod here (only down pods have a series).", "pod", pods);
+    FAM (cert, NINES_METRIC_GAUGE, "nines_probe_ssl_earliest_cert_expiry",
+         "notAfter of the pod facade's TLS certificate seen by the last handshake, seconds since the epoch.", "pod", pods);
+    FAM (heartbeats, NINES_METRIC_COUNTER, "nines_heartbeats_total",
+         "Heartbeats finished, by outcome.", "outcome", NINES_OUTCOME_COUNT + 1);
+    FAM (pods, NINES_METRIC_GAUGE, "nines_pods",
+         "Registered pods by state here (up, down: a DOWN report is open, unknown: not probed yet).", "state", 3);
+    FAM (rounds, NINES_METRIC_COUNTER, "nines_rounds_total",
+         "Confirmation rounds this validator opened, by result (down, up, failed: no quorum).", "result", 3);
+    FAM (votes, NINES_METRIC_COUNTER, "nines_votes_total",
+         "Votes this validator signed, by verdict.", "verdict", 3);
+    FAM (reports, NINES_METRIC_COUNTER, "nines_reports_total",
+         "Quorum reports accepted since start, by kind.", "kind", 2);
+    FAM (peers, NINES_METRIC_GAUGE, "nines_peers",
+         "Validators by SWIM state as this validator sees them.", "state", 3);
+    FAM (degraded, NINES_METRIC_GAUGE, "nines_self_degraded",
+         "1 while self-health says this validator's own network is bad (it abstains).", NULL, 1);
+    FAM (doppelganger, NINES_METRIC_GAUGE, "nines_doppelganger_detected",
+         "1 once another instance with this validator's key signed a vote (this one votes no more).",
+         NULL, 1);
+    FAM (outbox, NINES_METRIC_GAUGE, "nines_evidence_outbox",
+         "Evidence waiting for the ledger's acknowledgement.", NULL, 1);
+    FAM (submitted, NINES_METRIC_COUNTER, "nines_evidence_submitted_total",
+         "Evidence the ledger acknowledged, by its verdict.", "result", MAX_VERDICTS);
+    FAM (ledger_up, NINES_METRIC_GAUGE, "nines_ledger_up",
+         "1 if the ledger answered within twice the registry refresh period; 0 if not; absent without a ledger.", NULL, 1);
+    FAM (version, NINES_METRIC_GAUGE, "nines_registry_version",
+         "Version of the registry in use.", NULL, 1);
+    FAM (epoch, NINES_METRIC_GAUGE, "nines_epoch", "Current epoch.", NULL, 1);
+    FAM (refused, NINES_METRIC_COUNTER, "nines_peer_handshakes_refused_total",
+         "CurveZMQ handshakes refused (not a registered validator's key).", NULL, 1);
+    FAM (misbehaviour, NINES_METRIC_COUNTER, "nines_misbehaviours_total",
+         "Equivocations detected (a validator signed conflicting votes).", NULL, 1);
+    FAM (canaries, NINES_METRIC_COUNTER, "nines_canaries_total",
+         "Ledger canaries countersigned.", NULL, 1);
+#undef FAM
+    return 0;
+}
+
+/*  A finished heartbeat: outcome counter, phase histogram, HTTP status. */
+void
+node_metrics_probe (nines_node_t *self, const nines_probe_result_t *r)
+{
+    if (!self->metrics)
+        return;
+    nines_metric_inc (self->m_heartbeats, (const char *[]) { nines_outcome_name (r->outcome) }, 1);
+    /*  libcurl's times are cumulative from the start (CURLINFO_*_TIME_T);
+        a phase is observed only once it ended, as blackbox_exporter's. */
+    uint64_t ends [5] = { r->dns_us, r->connect_us, r->tls_us, r->ttfb_us, r->total_us };
+    static const char *const phase [5] = { "resolve", "connect", "tls", "processing", "transfer" };
+    uint64_t prev = 0;
+    for (int i = 0; i < 5; i++) {
+        if (!ends [i] || (i == 4 && !r->ttfb_us))
+            continue;
+        nines_metric_observe (self->m_duration, (const char *[]) { phase [i] },
+                              ends [i] > prev ? (double) (ends [i] - prev) / 1e6 : 0);
+        prev = ends [i];
+    }
+}
+
+char *
+node_metrics_render (void *arg, size_t *len)
+{
+    nines_node_t *self = (nines_node_t *) arg;
+    nines_engine_stats_t st;
+    nines_engine_stats (self->engine, &st);
+    uint64_t now = node_now ();
+#define SET0(m, v) nines_metric_set (self->m_##m, NULL, (double) (v))
+#define SET1(m, l, v) nines_metric_set (self->m_##m, (const char *[]) { l }, (double) (v))
+    SET1 (rounds, "down", st.rounds_down);
+    SET1 (rounds, "up", st.rounds_up);
+    SET1 (rounds, "failed", st.rounds_failed);
+    SET1 (votes, "down", st.votes_down);
+    SET1 (votes, "up", st.votes_sent - st.votes_down - st.votes_abstain);
+    SET1 (votes, "abstain", st.votes_abstain);
+    SET0 (degraded, st.degraded);
+    SET0 (doppelganger, st.doppelganger);
+    SET0 (outbox, nines_engine_outbox (self->engine, NULL, 0));
+    SET0 (version, self->reg ? self->reg->version : 0);
+    SET0 (epoch, st.epoch);
+    SET0 (refused, self->zap_refused);
+    SET0 (misbehaviour, st.misbehaviours);
+    SET0 (canaries, self->canaries);
+    if (self->ledger)
+        SET0 (ledger_up, self->ledger_reply_ms
+                         && now - self->ledger_reply_ms <= 2 * self->cfg.registry_refresh_ms + 1000);
+    size_t n = nines_engine_members (self->engine, NULL, 0);
+    nines_member_info_t *mem = (nines_member_info_t *) calloc (n + 1, sizeof *mem);
+    size_t by_state [4] = { 0 };
+    n = mem ? nines_engine_members (self->engine, mem, n) : 0;
+    for (size_t i = 0; i < n; i++)
+        by_state [mem [i].state & 3]++;
+    free (mem);
+    SET1 (peers, "alive", by_state [NINES_MEMBER_ALIVE]);
+    SET1 (peers, "suspect", by_state [NINES_MEMBER_SUSPECT]);
+    SET1 (peers, "dead", by_state [NINES_MEMBER_DEAD]);
+    /*  Per-pod gauges: rebuilt each scrape, down pods first so the cap
+        never hides one that is down. */
+    nines_metric_reset (self->m_success);
+    nines_metric_reset (self->m_status);
+    nines_metric_reset (self->m_cert);
+    nines_metric_reset (self->m_down);
+    size_t np = nines_engine_pods (self->engine, NULL, 0);
+    nines_pod_status_t *ps = (nines_pod_status_t *) calloc (np + 1, sizeof *ps);
+    np = ps ? nines_engine_pods (self->engine, ps, np) : 0;
+    size_t up = 0, down = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < np; i++) {
+            if (ps [i].down != (pass == 0))
+                continue;
+            char hex [NINES_ID_HEX];
+            const char *const pod [] = { nines_hex (hex, ps [i].pod, NINES_ID_BYTES) };
+            if (pass == 0) {
+                down++;
+                nines_metric_set (self->m_down, pod, 1);
+            }
+            else if (ps [i].last_outcome >= 0)
+                up++;
+            if (ps [i].last_outcome < 0)
+                continue;
+            nines_metric_set (self->m_success, pod, ps [i].last_outcome == NINES_OUTCOME_OK);
+            const nines_pod_info_t *p = self->reg ? nines_registry_pod (self->reg, ps [i].pod) : NULL;
+            const pod_timing_t *t = p && self->timings ? &self->timings [p - self->reg->pods] : NULL;
+            if (t)
+                nines_metric_set (self->m_status, pod, t->http_status);
+            if (t && t->cert_not_after_ms)
+                nines_metric_set (self->m_cert, pod, (double) (t->cert_not_after_ms / 1000));
+        }
+    free (ps);
+    SET1 (pods, "up", up);
+    SET1 (pods, "down", down);
+    SET1 (pods, "unknown", np - up - down);
+#undef SET0
+#undef SET1
+    nines_metrics_process (self->metrics);
+    return nines_metrics_render (self->metrics, len);
+}

@@ -1,0 +1,238 @@
+/*  Private to src/node: ninesd's object layout and the helpers its parts
+    share (node.c, config.c, peer.c, persist.c, ledger_link.c, query.c,
+    metrics.c).  Not an API: nothing outside src/node includes it. */
+#ifndef NINES_NODE_PRIVATE_H
+#define NINES_NODE_PRIVATE_H
+
+#include "node/node.h"
+
+#include <czmq.h>
+#include <msgpack.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "crypto/crypto.h"
+#include "client/ledger_client.h"
+#include "obs/metrics_http.h"
+#include "proto/slash.h"
+#include "store/store.h"
+#include "wire/wire.h"
+
+#define ZAP_ENDPOINT    "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN      "nines"
+#define BATCH           256         /* frames read per socket per loop pass */
+#define MAX_POLL        4096        /* poll items (sockets + curl fds) */
+#define MEMBERS_EVERY_MS 5000       /* membership snapshot to LMDB */
+#define REPORTS_LIMIT   100         /* default rows of the reports query */
+#define PEER_HWM        1000        /* queued frames per peer before dropping */
+#define MAX_MONITORED   1024        /* peer connections whose handshake is watched */
+#define REFUSED_LOG_MS  10000       /* at most one "refused a CurveZMQ peer" line per 10 s */
+
+/*  LMDB databases (DESIGN.md section 10). */
+#define DB_REPORTS   "reports"      /* report id -> encoded report */
+#define DB_INCIDENTS "incidents"    /* pod || be64(t_down) -> incident_rec_t */
+#define DB_OUTBOX    "outbox"       /* evidence id -> encoded evidence (unacknowledged) */
+#define DB_EVIDENCE  "evidence"     /* evidence id -> u8 len || verdict || encoded evidence */
+#define DB_MEMBERS   "members"      /* member id -> member_rec_t (our own id: our
+                                       incarnation, restored at start) */
+
+typedef struct {
+    uint8_t t_up [8];                       /* le64 t_up, 0 while open */
+    uint8_t down_round [NINES_HASH_BYTES];  /* round of the DOWN report */
+    uint8_t up_round [NINES_HASH_BYTES];    /* round of the UP report (zero while open) */
+} incident_rec_t;
+
+typedef struct {
+    uint8_t state;                          /* nines_member_state_t */
+    uint8_t incarnation [8];                /* le64 */
+    uint8_t last_ack [8];                   /* le64, Unix ms */
+} member_rec_t;
+
+/*  Outgoing connection to one peer.  libzmq never re-dials a CURVE
+    connection the server's ZAP handler refused (a peer that did not know
+    us yet), so a monitor watches the handshake and a refused connection is
+    closed and dialled again after a back-off. */
+typedef struct {
+    zsock_t *sock;                          /* DEALER, CurveZMQ client; NULL while backing off */
+    zsock_t *mon;                           /* PAIR receiving sock's handshake events */
+    char endpoint [NINES_ENDPOINT_MAX];     /* connected to */
+    uint8_t id [NINES_ID_BYTES];            /* the peer */
+    uint64_t retry_at;                      /* no new socket before (ms) */
+    uint64_t backoff;                       /* next back-off after a refusal (ms) */
+} peer_conn_t;
+
+#define REDIAL_MIN_MS   250                 /* first re-dial delay after a refused handshake */
+#define REDIAL_MAX_MS   10000               /* cap */
+
+/*  Last heartbeat timings per pod (index = registry order). */
+typedef struct {
+    uint32_t connect_us;                    /* TCP connect done */
+    uint32_t tls_us;                        /* TLS done */
+    uint32_t ttfb_us;                       /* first byte */
+    uint32_t total_us;                      /* whole heartbeat */
+    uint64_t cert_not_after_ms;             /* the facade certificate's notAfter, Unix ms (0: unknown) */
+    uint16_t http_status;                   /* HTTP status, 0 if none */
+} pod_timing_t;
+
+struct _nines_node_t {
+    nines_node_config_t cfg;                /* configuration */
+    nines_keypair_t kp;                     /* validator key */
+    zcert_t *cert;                          /* derived CurveZMQ pair */
+    nines_store_t *store;                   /* LMDB */
+    nines_engine_t *engine;                 /* protocol engine */
+    nines_prober_t *prober;                 /* heartbeats */
+    nines_registry_t *reg;                  /* current registry (owned) */
+    uint8_t (*curve_allow) [NINES_CURVE_BYTES]; /* registered curve keys, sorted */
+    uint32_t *curve_idx;                    /* their validators[] index */
+    size_t n_curve;                         /* entries */
+    pod_timing_t *timings;                  /* per registry pod */
+    zsock_t *zap;                           /* ZAP handler (REP) */
+    zsock_t *peer;                          /* peer ROUTER */
+    zsock_t *query;                         /* query ROUTER */
+    zsock_t *pub;                           /* report PUB */
+    zsock_t *ledger;                        /* ledger DEALER or NULL */
+    zsock_t *ledger_sub;                    /* ledger SUB or NULL */
+    zhashx_t *conns;                        /* hex id -> peer_conn_t */
+    nines_report_t *scratch;                /* decode buffer for reports */
+    nines_evidence_t *ev_scratch;           /* decode buffer for evidence */
+    bool isolated;                          /* fault hook state */
+    bool registry_pending;                  /* a registry request is out */
+    uint64_t registry_asked_ms;             /* when */
+    uint64_t next_members_ms;               /* next membership snapshot */
+    uint64_t started_ms;                    /* start time */
+    uint64_t zap_refused;                   /* CURVE clients refused */
+    nines_ratelimit_t refused_log;          /* their log lines (anyone can cause them) */
+    uint64_t peer_spoofed;                  /* frames whose from != ZAP user */
+    uint64_t peer_bad;                      /* peer messages with a wrong frame count */
+    uint64_t query_bad;                     /* malformed query requests */
+    uint64_t probe_ok;                      /* verified heartbeats */
+    bool restored;                          /* persisted state re-loaded */
+    uint8_t ledger_id [NINES_ID_BYTES];     /* ledger key (signs canaries) */
+    bool has_ledger_id;                     /* ledger_id known (registry reply) */
+    uint8_t canary [NINES_HASH_BYTES];      /* last canary countersigned */
+    uint64_t canaries;                      /* canaries countersigned */
+    uint32_t mon_seq;                       /* monitor endpoint counter */
+    bool peer_bound;                        /* peer ROUTER bound (after the first registry) */
+    bool fatal;                             /* stop the loop: cannot go on */
+    uint64_t redials;                       /* refused handshakes re-dialled */
+    bool dg_listening;                      /* doppelganger protection: listening, as last logged */
+    bool dg_detected;                       /* another instance with our key was logged */
+    char bind_error [256];                  /* why the peer socket did not bind */
+    uint64_t ledger_reply_ms;               /* last reply from the ledger, 0 never */
+    nines_metrics_http_t *metrics_http;     /* GET /metrics listener or NULL */
+    nines_metrics_t *metrics;               /* its registry */
+    nines_metric_t *m_success, *m_duration, *m_status, *m_heartbeats, *m_pods, *m_rounds,
+                   *m_votes, *m_reports, *m_peers, *m_degraded, *m_outbox, *m_submitted,
+                   *m_ledger_up, *m_version, *m_epoch, *m_refused, *m_misbehaviour,
+                   *m_canaries, *m_cert, *m_down, *m_doppelganger; /* its families (node_metrics_init) */
+};
+
+/*  Stored rows collected by node_collect (query.c) for a query or the restore. */
+typedef struct {
+    uint64_t t;                 /* sort key (ms) */
+    uint8_t key [64];           /* store key */
+    size_t klen;                /* its length */
+    uint8_t *val;               /* copy of the value */
+    size_t vlen;                /* its length */
+} rec_t;
+
+typedef struct {
+    rec_t *recs;                /* growing array */
+    size_t n, cap;              /* used, allocated */
+    const uint8_t *pod;         /* filter or NULL */
+    nines_report_t *scratch;    /* decode buffer (reports) */
+    int kind;                   /* 0 reports, 1 incidents, 2 evidence */
+} collect_t;
+
+/*  ---- peer.c ---- */
+
+/*  zhashx destructor of a peer_conn_t. */
+void node_conn_destroy (void **item);
+
+/*  Wall clock, Unix ms (the engine's now). */
+uint64_t node_now (void);
+
+/*  A handshake event on c's monitor. */
+void node_on_monitor (nines_node_t *self, peer_conn_t *c);
+
+/*  One frame on the peer ROUTER: checked against its ZAP user, to the engine. */
+void node_on_peer (nines_node_t *self);
+
+/*  One ZAP request (RFC 27): admit registered validators' curve keys only. */
+void node_on_zap (nines_node_t *self);
+
+/*  Send a peer message to validator id, dialling it if needed. */
+void node_send_peer (nines_node_t *self, const uint8_t id [NINES_ID_BYTES], const uint8_t *data, size_t len);
+
+/*  Install a new registry: engine, ZAP allow list, per-pod timings, and
+    drop connections to peers that left or moved. */
+void node_set_registry (nines_node_t *self, nines_registry_t *reg);
+
+/*  ---- persist.c ---- */
+
+/*  A report may add evidence to the engine's outbox (submitted later, after
+    a back-off, by everyone but the report's former): write it to LMDB now,
+    so a crash before the first submission loses nothing. */
+void node_persist_outbox (nines_node_t *self);
+
+/*  A report on the PUB socket (QUERY.md), with its weight. */
+void node_publish_report (nines_node_t *self, const nines_report_t *r, const uint8_t *data, size_t len);
+
+/*  Weight of the signers of a report (isqrt(stake) each, registry now). */
+uint64_t node_report_weight (nines_node_t *self, const nines_report_t *r);
+
+/*  Re-load reports, outbox and membership from LMDB at start. */
+void node_restore (nines_node_t *self);
+
+/*  Membership snapshot to LMDB (every MEMBERS_EVERY_MS). */
+void node_save_members (nines_node_t *self);
+
+/*  Record a DOWN (opens) or UP (closes) report in DB_INCIDENTS. */
+void node_store_incident (nines_node_t *self, const nines_report_t *r);
+
+/*  ---- ledger_link.c ---- */
+
+/*  Ask the ledger for the registry (at most one request out). */
+void node_ask_registry (nines_node_t *self);
+
+/*  Countersign the ledger's canary (DESIGN.md section 8: only validators
+    that answer the period's canary share its fees).  msg is a PUB canary
+    map or a `canary` op reply; its signature is checked against the
+    ledger key from the registry reply. */
+void node_on_canary (nines_node_t *self, const uint8_t *msg, size_t len);
+
+/*  A reply on the ledger DEALER: registry, evidence verdict, canary ack. */
+void node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len);
+
+/*  ---- metrics.c ---- */
+
+/*  Create the metric families.  0 or NINES_ENOMEM/NINES_EINVAL. */
+int node_metrics_init (nines_node_t *self);
+
+/*  A finished heartbeat: outcome counter, phase histogram, HTTP status. */
+void node_metrics_probe (nines_node_t *self, const nines_probe_result_t *r);
+
+/*  GET /metrics body (arg: the node); malloc'd, *len bytes. */
+char *node_metrics_render (void *arg, size_t *len);
+
+/*  ---- query.c ---- */
+
+/*  nines_store_iter_prefix callback filling a collect_t (arg). */
+int node_collect (const void *k, size_t klen, const void *v, size_t vlen, void *arg);
+
+/*  Free a collect_t's rows. */
+void node_collect_free (collect_t *c);
+
+/*  One request on the query ROUTER, answered (QUERY.md). */
+void node_on_query (nines_node_t *self);
+
+/*  qsort order of rec_t by t. */
+int node_rec_cmp (const void *a, const void *b);
+
+/*  ---- node.c ---- */
+
+/*  Carry out every pending engine action. */
+void node_drain (nines_node_t *self);
+
+#endif

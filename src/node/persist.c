@@ -1,0 +1,196 @@
+/*  What ninesd keeps in LMDB: reports, incidents, the evidence outbox and
+    the membership snapshot, and the restore at start. */
+#include "node/node_private.h"
+#include <string.h>
+
+/*  ---- persistence ---- */
+
+typedef struct {
+    uint8_t key [NINES_ID_BYTES + 8];       /* latest open incident found */
+    bool found;                             /* key set */
+    uint64_t t_up;                          /* the UP report's time */
+} open_scan_t;
+
+static int
+s_find_open (const void *k, size_t klen, const void *v, size_t vlen, void *arg)
+{
+    open_scan_t *scan = (open_scan_t *) arg;
+    if (klen != NINES_ID_BYTES + 8 || vlen != sizeof (incident_rec_t))
+        return 0;
+    const incident_rec_t *rec = (const incident_rec_t *) v;
+    uint64_t t_down = nines_get_be64 ((const uint8_t *) k + NINES_ID_BYTES);
+    if (nines_get_le64 (rec->t_up) == 0 && t_down <= scan->t_up) {
+        memcpy (scan->key, k, sizeof scan->key);
+        scan->found = true;
+    }
+    return 0;
+}
+
+void
+node_store_incident (nines_node_t *self, const nines_report_t *r)
+{
+    uint8_t key [NINES_ID_BYTES + 8];
+    memcpy (key, r->pod, NINES_ID_BYTES);
+    if (r->kind == NINES_REPORT_DOWN) {
+        nines_be64 (key + NINES_ID_BYTES, r->t_ms);
+        incident_rec_t rec;
+        memset (&rec, 0, sizeof rec);
+        memcpy (rec.down_round, r->round_id, NINES_HASH_BYTES);
+        void *old = NULL;
+        size_t olen = 0;
+        if (nines_store_get (self->store, DB_INCIDENTS, key, sizeof key, &old, &olen) == 0) {
+            free (old);
+            return;     /* already known */
+        }
+        nines_store_put (self->store, DB_INCIDENTS, key, sizeof key, &rec, sizeof rec);
+        return;
+    }
+    /*  UP: close the latest open incident of the pod that began before it
+        (keys are pod || be64(t_down), so the scan runs in time order). */
+    open_scan_t scan = { .found = false, .t_up = r->t_ms };
+    nines_store_iter_prefix (self->store, DB_INCIDENTS, r->pod, NINES_ID_BYTES, s_find_open, &scan);
+    if (!scan.found)
+        return;
+    void *val = NULL;
+    size_t vlen = 0;
+    if (nines_store_get (self->store, DB_INCIDENTS, scan.key, sizeof scan.key, &val, &vlen)
+    ||  vlen != sizeof (incident_rec_t)) {
+        free (val);
+        return;
+    }
+    incident_rec_t rec;
+    memcpy (&rec, val, sizeof rec);
+    free (val);
+    nines_le64 (rec.t_up, r->t_ms);
+    memcpy (rec.up_round, r->round_id, NINES_HASH_BYTES);
+    nines_store_put (self->store, DB_INCIDENTS, scan.key, sizeof scan.key, &rec, sizeof rec);
+}
+
+/*  Weight of the signers of a report (isqrt(stake) each, registry now). */
+uint64_t
+node_report_weight (nines_node_t *self, const nines_report_t *r)
+{
+    uint64_t w = 0;
+    for (uint16_t i = 0; self->reg && i < r->n_votes; i++) {
+        const nines_validator_info_t *v = nines_registry_validator (self->reg, r->votes [i].body.validator);
+        if (v)
+            w += nines_validator_weight (v);
+    }
+    return w;
+}
+
+void
+node_publish_report (nines_node_t *self, const nines_report_t *r, const uint8_t *data, size_t len)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 7);
+    nines_pack_kv_str (&pk, "kind", r->kind == NINES_REPORT_DOWN ? "down" : "up");
+    nines_pack_kv_bin (&pk, "pod", r->pod, NINES_ID_BYTES);
+    nines_pack_kv_u64 (&pk, "epoch", r->epoch);
+    nines_pack_kv_u64 (&pk, "t_ms", r->t_ms);
+    nines_pack_kv_bin (&pk, "round_id", r->round_id, NINES_HASH_BYTES);
+    nines_pack_kv_u64 (&pk, "signers", r->n_votes);
+    nines_pack_kv_bin (&pk, "report", data, len);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "report");
+    zmsg_addmem (msg, sb.data, sb.size);
+    zmsg_send (&msg, self->pub);
+    msgpack_sbuffer_destroy (&sb);
+}
+
+/*  A report may add evidence to the engine's outbox (submitted later, after
+    a back-off, by everyone but the report's former): write it to LMDB now,
+    so a crash before the first submission loses nothing. */
+void
+node_persist_outbox (nines_node_t *self)
+{
+    size_t n = nines_engine_outbox (self->engine, NULL, 0);
+    const nines_evidence_t **evs = (const nines_evidence_t **) calloc (n + 1, sizeof *evs);
+    if (!evs)
+        return;
+    n = nines_engine_outbox (self->engine, evs, n);
+    size_t cap = NINES_EVIDENCE_MAX;
+    uint8_t *buf = (uint8_t *) malloc (cap);
+    for (size_t i = 0; buf && i < n; i++) {
+        uint8_t id [NINES_HASH_BYTES];
+        nines_evidence_id (evs [i], id);
+        void *old = NULL;
+        size_t olen = 0, len = 0;
+        if (nines_store_get (self->store, DB_OUTBOX, id, sizeof id, &old, &olen) == 0) {
+            free (old);
+            continue;
+        }
+        if (nines_evidence_encode (evs [i], buf, cap, &len) == 0)
+            nines_store_put (self->store, DB_OUTBOX, id, sizeof id, buf, len);
+    }
+    free (buf);
+    free (evs);
+}
+
+/*  ---- persistence of membership, restore ---- */
+
+void
+node_save_members (nines_node_t *self)
+{
+    size_t n = nines_engine_members (self->engine, NULL, 0);
+    nines_member_info_t *m = (nines_member_info_t *) calloc (n + 1, sizeof *m);
+    if (!m)
+        return;
+    n = nines_engine_members (self->engine, m, n);
+    nines_txn_t *txn = NULL;
+    if (nines_txn_begin (self->store, true, &txn) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            member_rec_t rec;
+            rec.state = m [i].state;
+            nines_le64 (rec.incarnation, m [i].incarnation);
+            nines_le64 (rec.last_ack, m [i].last_ack_ms);
+            nines_txn_put (txn, DB_MEMBERS, m [i].id, NINES_ID_BYTES, &rec, sizeof rec);
+        }
+        nines_engine_stats_t st;
+        nines_engine_stats (self->engine, &st);
+        member_rec_t own = { .state = NINES_MEMBER_ALIVE };
+        nines_le64 (own.incarnation, st.incarnation);
+        nines_le64 (own.last_ack, 0);
+        nines_txn_put (txn, DB_MEMBERS, self->kp.pk, NINES_ID_BYTES, &own, sizeof own);
+        if (nines_txn_commit (&txn))
+            nines_warn ("cannot save the membership snapshot");
+    }
+    free (m);
+}
+
+void
+node_restore (nines_node_t *self)
+{
+    uint64_t now = node_now ();
+    collect_t c = { .scratch = self->scratch, .kind = 0 };
+    nines_store_iter_prefix (self->store, DB_REPORTS, NULL, 0, node_collect, &c);
+    if (c.n)
+        qsort (c.recs, c.n, sizeof *c.recs, node_rec_cmp);
+    size_t ok = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (nines_engine_restore_report (self->engine, c.recs [i].val, c.recs [i].vlen, now) == 0)
+            ok++;
+    node_collect_free (&c);
+    collect_t e = { .kind = 2 };
+    nines_store_iter_prefix (self->store, DB_OUTBOX, NULL, 0, node_collect, &e);
+    size_t pending = 0;
+    for (size_t i = 0; i < e.n; i++)
+        if (nines_engine_restore_evidence (self->engine, e.recs [i].val, e.recs [i].vlen, now) == 0)
+            pending++;
+    node_collect_free (&e);
+    if (ok || pending)
+        nines_info ("restored %zu reports and %zu unacknowledged evidence from %s", ok, pending,
+                    self->cfg.data);
+    /* Our own incarnation: peers holding us dead far above 0 take only a
+       refutation within NINES_INCARNATION_STEP of what they know. */
+    void *own = NULL;
+    size_t own_len = 0;
+    if (nines_store_get (self->store, DB_MEMBERS, self->kp.pk, NINES_ID_BYTES, &own, &own_len) == 0
+    &&  own_len == sizeof (member_rec_t)) {
+        nines_engine_restore_incarnation (self->engine, nines_get_le64 (((member_rec_t *) own)->incarnation));
+    }
+    free (own);
+}
