@@ -982,6 +982,8 @@ int
 nines_query_parse_max (const uint8_t *buf, size_t len, size_t max, nines_query_t **query_p)
 {
     *query_p = NULL;
+    if (len > max)
+        return NINES_ETOOBIG;           /* before copying it */
     nines_query_t *q = (nines_query_t *) calloc (1, sizeof *q);
     if (!q)
         return NINES_ENOMEM;

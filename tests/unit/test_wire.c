@@ -478,7 +478,9 @@ test_wire_negative (void)
     CHECK_RC (nines_query_parse_max ((uint8_t *) lb.data, lb.size, NINES_LEDGER_REQ_MAX, &q), 0);
     nines_query_destroy (&q);
     msgpack_sbuffer_destroy (&lb);
-    CHECK_RC (nines_query_parse_max (buf, NINES_LEDGER_REQ_MAX + 1, NINES_LEDGER_REQ_MAX, &q), NINES_ETOOBIG);
+    uint8_t *over = calloc (1, NINES_LEDGER_REQ_MAX + 1);
+    CHECK_RC (nines_query_parse_max (over, NINES_LEDGER_REQ_MAX + 1, NINES_LEDGER_REQ_MAX, &q), NINES_ETOOBIG);
+    free (over);
 
     /* A vote signed under another domain, or by another key, fails. */
     nines_vote_t vote;
