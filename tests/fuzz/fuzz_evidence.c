@@ -5,7 +5,7 @@
 #include "wire/wire.h"
 
 static nines_evidence_t s_ev, s_again;
-static uint8_t s_buf [2 * NINES_PEER_MSG_MAX], s_buf2 [2 * NINES_PEER_MSG_MAX];
+static uint8_t s_buf [NINES_EVIDENCE_MAX], s_buf2 [NINES_EVIDENCE_MAX];
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)

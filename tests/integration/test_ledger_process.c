@@ -401,10 +401,10 @@ t_verify_evidence_offline (void)
     char path [160], out [8192];
     snprintf (path, sizeof path, "%s/ev.bin", s_dir);
     nines_evidence_t *ev = malloc (sizeof *ev);
-    uint8_t *buf = malloc (4 * NINES_PEER_MSG_MAX);
+    uint8_t *buf = malloc (NINES_EVIDENCE_MAX);
     size_t len = 0;
     lfx_evidence (&F, ev, 1, LFX_T0, LFX_T0 + 3600000);
-    CHECK_RC (nines_evidence_encode (ev, buf, 4 * NINES_PEER_MSG_MAX, &len), 0);
+    CHECK_RC (nines_evidence_encode (ev, buf, NINES_EVIDENCE_MAX, &len), 0);
     FILE *f = fopen (path, "wb");
     fwrite (buf, 1, len, f);
     fclose (f);
@@ -414,7 +414,7 @@ t_verify_evidence_offline (void)
     CHECK (strstr (out, "down: signatures") != NULL);
     /* forged: one signature flipped, written as hex this time */
     ev->up.votes [0].sig [0] ^= 1;
-    CHECK_RC (nines_evidence_encode (ev, buf, 4 * NINES_PEER_MSG_MAX, &len), 0);
+    CHECK_RC (nines_evidence_encode (ev, buf, NINES_EVIDENCE_MAX, &len), 0);
     f = fopen (path, "w");
     char hex [3];
     for (size_t i = 0; i < len; i++)

@@ -295,7 +295,7 @@ s_draw_hash (const uint8_t seed [32], const uint8_t v [32], uint32_t j)
 
 /*  ---- encodings ---- */
 
-static uint8_t s_buf [2 * NINES_PEER_MSG_MAX];
+static uint8_t s_buf [NINES_EVIDENCE_MAX];
 
 typedef struct { uint8_t *data; size_t len; } blob_t;
 
@@ -417,7 +417,7 @@ s_out (FILE *f, lines_t *keep, const char *fmt, ...)
 static const char *
 s_hex (const uint8_t *data, size_t len)
 {
-    static char text [2][2 * 2 * NINES_PEER_MSG_MAX + 1];
+    static char text [2][2 * NINES_EVIDENCE_MAX + 1];     /* hex */
     static int which = 0;
     which ^= 1;
     return nines_hex (text [which], data, len);
@@ -680,7 +680,7 @@ s_check_encode (const lines_t *file)
 static void
 s_check_decode (const lines_t *file)
 {
-    static uint8_t buf [2 * NINES_PEER_MSG_MAX];
+    static uint8_t buf [NINES_EVIDENCE_MAX];
     size_t len;
     char name [64];
 

@@ -193,7 +193,7 @@ static void
 test_report_evidence (void)
 {
     nines_report_t *r = s_make_report (7), *back = calloc (1, sizeof *back);
-    static uint8_t buf [2 * NINES_PEER_MSG_MAX];
+    static uint8_t buf [NINES_EVIDENCE_MAX];
     size_t len = 0;
     CHECK_RC (nines_report_encode (r, buf, sizeof buf, &len), 0);
     CHECK_RC (nines_report_decode (buf, len, back), 0);
