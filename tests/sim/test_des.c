@@ -6,6 +6,7 @@
     validator stays flat as the network grows (committee report scope). */
 #include "des.h"
 #include "core/engine.h"
+#include "proto/slash.h"
 #include "testutil.h"
 #include <math.h>
 
@@ -190,6 +191,36 @@ test_determinism (void)
     free (c);
 }
 
+/*  A majority of liars reports healthy pods down and keeps them down:
+    each false incident is listed with the slash the ledger's settle rule
+    takes for it (nines_slash_for of its duration, none under grace), the
+    amounts add up, and the long open ones cost the provider. */
+static void
+test_false_detail (void)
+{
+    nines_des_config_t cfg;
+    nines_des_result_t r;
+    s_config (&cfg, 30, 20, 300000);
+    cfg.always_down = 24;
+    cfg.probe_loss_ppm = 200000;
+    CHECK_RC (nines_des_run (&cfg, &r, NULL), 0);
+    CHECK (r.false_incidents > 0);
+    CHECK_EQ (r.n_false_detail, r.false_incidents < NINES_DES_FALSE_MAX ? r.false_incidents : NINES_DES_FALSE_MAX);
+    uint64_t sum = 0, paid = 0;
+    for (uint32_t i = 0; i < r.n_false_detail; i++) {
+        const nines_des_false_t *f = &r.false_detail [i];
+        uint64_t d = f->end_ms - f->start_ms;
+        CHECK (f->pod < cfg.pods);
+        CHECK (f->end_ms <= cfg.duration_ms && f->start_ms < f->end_ms);
+        CHECK_EQ (f->slash, d >= cfg.params.grace_ms ? nines_slash_for (&cfg.params, cfg.pod_stake, d) : 0);
+        sum += f->slash;
+        paid += f->slash > 0;
+    }
+    CHECK (paid > 0);
+    if (r.n_false_detail == r.false_incidents)
+        CHECK_EQ (sum, r.false_slash);
+}
+
 /*  Every des scenario shipped in sim/scenarios parses and converts. */
 static void
 test_scenario_files (void)
@@ -273,6 +304,7 @@ main (void)
     RUN (test_latency_1000);
     RUN (test_determinism);
     RUN (test_load_flat);
+    RUN (test_false_detail);
     RUN (test_scenario_files);
     return t_done ("test_des");
 }
