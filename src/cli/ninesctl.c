@@ -2,6 +2,8 @@
     commands (keys and ninesd queries, proto/QUERY.md); cli_ledger.c the
     ledger commands. */
 #include <czmq.h>
+#include <curl/curl.h>
+#include <sys/wait.h>
 #include <msgpack.h>
 #include <signal.h>
 #include <sodium.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "base/config.h"
+#include "client/ledger_client.h"
 #include "base/error.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
@@ -37,7 +40,11 @@ s_usage (FILE *out)
 "  nines [--pod HEX]      availability per pod over the registry window (this node's incidents)\n"
 "  evidence               evidence outbox (awaiting the ledger's ack)\n"
 "  fault --isolate on|off isolation fault hook (ninesd with fault_hooks = 1)\n"
-"  watch [--count N]      print the report stream as reports arrive\n"
+"  watch [--count N]      print the report stream as reports arrive; also the ledger's\n"
+"                         incidents and slashes with --ledger-pub EP; per event, run\n"
+"                         --exec CMD (sh -c, the event's JSON on stdin and in\n"
+"                         $NINES_EVENT_JSON, its topic in $NINES_EVENT) and/or POST the\n"
+"                         JSON {\"topic\", \"event\"} to --webhook URL (libcurl, 5 s)\n"
 "\n"
 "options:\n"
 "  -e, --endpoint EP      query socket (default " DEFAULT_QUERY ")\n"
@@ -64,6 +71,9 @@ typedef struct {
     bool has_limit;             /* --limit given */
     const char *isolate;        /* --isolate on|off */
     uint64_t count;             /* watch --count */
+    const char *ledger_pub;     /* watch --ledger-pub: the ledger's stream too */
+    const char *exec;           /* watch --exec CMD */
+    const char *webhook;        /* watch --webhook URL */
     bool curve;                 /* id --curve */
     const char *arg;            /* first positional argument after the command */
 } opts_t;
@@ -77,6 +87,16 @@ s_parse (int argc, char **argv, opts_t *o)
 #define TAKE() do { if (!next) { fprintf (stderr, "ninesctl: %s needs a value\n", a); return 2; } i++; } while (0)
         if (!strcmp (a, "-e") || !strcmp (a, "--endpoint")) { TAKE (); o->endpoint = next; }
         else if (!strcmp (a, "--pub")) { TAKE (); o->pub = next; }
+        else if (!strcmp (a, "--ledger-pub")) { TAKE (); o->ledger_pub = next; }
+        else if (!strcmp (a, "--exec")) { TAKE (); o->exec = next; }
+        else if (!strcmp (a, "--webhook")) {
+            TAKE ();
+            if (strncmp (next, "http://", 7) && strncmp (next, "https://", 8)) {
+                fprintf (stderr, "ninesctl: --webhook: expected an http:// or https:// URL, got '%s'\n", next);
+                return 2;
+            }
+            o->webhook = next;
+        }
         else if (!strcmp (a, "-c")) { TAKE (); o->config = next; }
         else if (!strcmp (a, "--json")) o->json = true;
         else if (!strcmp (a, "--curve")) o->curve = true;
@@ -257,24 +277,109 @@ s_query (const char *op, const opts_t *o, const char *const *columns)
     return rc;
 }
 
+/*  One event as the JSON object {"topic": T, "event": {...}} (malloc'd),
+    or NULL when the body is not msgpack. */
+static char *
+s_event_json (const char *topic, size_t topic_len, const uint8_t *body, size_t len)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream (&text, &size);
+    if (!f)
+        return NULL;
+    fprintf (f, "{\"topic\":\"%.*s\",\"event\":", (int) topic_len, topic);
+    int rc = nines_cli_print_value (body, len, true, f);
+    fclose (f);
+    if (rc || !text) {
+        free (text);
+        return NULL;
+    }
+    size_t n = strlen (text);
+    while (n && text [n - 1] == '\n')
+        text [--n] = 0;
+    char *out = realloc (text, n + 2);
+    if (!out) {
+        free (text);
+        return NULL;
+    }
+    strcpy (out + n, "}");
+    return out;
+}
+
+/*  --exec: sh -c CMD with the event on stdin and in the environment.  A
+    failing command is reported and watch goes on. */
+static void
+s_event_exec (const char *cmd, const char *topic, const char *json)
+{
+    setenv ("NINES_EVENT", topic, 1);
+    setenv ("NINES_EVENT_JSON", json, 1);
+    fflush (stdout);
+    FILE *p = popen (cmd, "w");
+    if (!p) {
+        fprintf (stderr, "ninesctl: watch: --exec: cannot run '%s'\n", cmd);
+        return;
+    }
+    fprintf (p, "%s\n", json);
+    int st = pclose (p);
+    if (st != 0)
+        fprintf (stderr, "ninesctl: watch: --exec: '%s' exited with status %d\n", cmd,
+                 WIFEXITED (st) ? WEXITSTATUS (st) : -1);
+}
+
+/*  --webhook: POST the JSON (Slack, PagerDuty, Alertmanager-style
+    receivers take a JSON body).  Errors are reported, watch goes on. */
+static void
+s_event_webhook (const char *url, const char *json)
+{
+    CURL *c = curl_easy_init ();
+    if (!c)
+        return;
+    struct curl_slist *h = curl_slist_append (NULL, "Content-Type: application/json");
+    curl_easy_setopt (c, CURLOPT_URL, url);
+    curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt (c, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (c, CURLOPT_USERAGENT, "ninesctl-watch");
+    CURLcode rc = curl_easy_perform (c);
+    long status = 0;
+    curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK)
+        fprintf (stderr, "ninesctl: watch: --webhook %s: %s\n", url, curl_easy_strerror (rc));
+    else if (status < 200 || status >= 300)
+        fprintf (stderr, "ninesctl: watch: --webhook %s: HTTP %ld\n", url, status);
+    curl_slist_free_all (h);
+    curl_easy_cleanup (c);
+}
+
+static zsock_t *
+s_watch_sub (const char *endpoint, const char *topic)
+{
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    if (!sub)
+        return NULL;
+    zsock_set_linger (sub, 0);
+    zsock_set_subscribe (sub, topic);
+    if (zsock_connect (sub, "%s", endpoint) != 0) {
+        fprintf (stderr, "ninesctl: watch: bad endpoint '%s'\n", endpoint);
+        zsock_destroy (&sub);
+    }
+    return sub;
+}
+
 static int
 s_watch (const opts_t *o)
 {
-    zsock_t *sub = zsock_new (ZMQ_SUB);
-    if (!sub) {
-        fputs ("ninesctl: watch: cannot create a socket\n", stderr);
-        return 1;
-    }
-    zsock_set_linger (sub, 0);
-    zsock_set_subscribe (sub, "report");
-    if (zsock_connect (sub, "%s", o->pub) != 0) {
-        fprintf (stderr, "ninesctl: watch: bad endpoint '%s'\n", o->pub);
+    zsock_t *sub = s_watch_sub (o->pub, "report");
+    zsock_t *lsub = o->ledger_pub ? s_watch_sub (o->ledger_pub, NINES_LEDGER_TOPIC_INCIDENT) : NULL;
+    if (!sub || (o->ledger_pub && !lsub)) {
         zsock_destroy (&sub);
+        zsock_destroy (&lsub);
         return 2;
     }
     /*  Without -t, watch runs until interrupted; with -t it exits 3 after
         that long without a report, so scripts never hang. */
-    zpoller_t *poller = zpoller_new (sub, NULL);
+    zpoller_t *poller = zpoller_new (sub, lsub, NULL);
     uint64_t seen = 0;
     int rc = 0;
     while (!zsys_interrupted && (!o->count || seen < o->count)) {
@@ -290,7 +395,7 @@ s_watch (const opts_t *o)
             }
             continue;
         }
-        zmsg_t *msg = zmsg_recv (sub);
+        zmsg_t *msg = zmsg_recv (which);
         if (!msg)
             break;
         zframe_t *topic = zmsg_first (msg);
@@ -299,12 +404,27 @@ s_watch (const opts_t *o)
             if (!o->json)
                 printf ("%.*s ", (int) zframe_size (topic), (const char *) zframe_data (topic));
             nines_cli_print_value (zframe_data (body), zframe_size (body), o->json, stdout);
+            fflush (stdout);
+            char *json = (o->exec || o->webhook)
+                       ? s_event_json ((const char *) zframe_data (topic), zframe_size (topic),
+                                       zframe_data (body), zframe_size (body)) : NULL;
+            if (json) {
+                char name [32];
+                snprintf (name, sizeof name, "%.*s", (int) (zframe_size (topic) < 31 ? zframe_size (topic) : 31),
+                          (const char *) zframe_data (topic));
+                if (o->exec)
+                    s_event_exec (o->exec, name, json);
+                if (o->webhook)
+                    s_event_webhook (o->webhook, json);
+                free (json);
+            }
             seen++;
         }
         zmsg_destroy (&msg);
     }
     zpoller_destroy (&poller);
     zsock_destroy (&sub);
+    zsock_destroy (&lsub);
     return rc;
 }
 

@@ -6,6 +6,8 @@
     after the request's LMDB transaction committed, so whatever a client
     saw acknowledged survives a kill -9. */
 #include <czmq.h>
+#include <msgpack.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,6 +125,24 @@ s_configure (const char *path, bool verbose, char *data, char *api, char *pub, c
 
 /*  ---- GET /metrics (issue 12) ---- */
 
+/*  The value of key in a reply map (unpacked into u, which the caller
+    destroys), or NULL. */
+static const msgpack_object *
+s_reply_get (const uint8_t *reply, size_t len, const char *key, msgpack_unpacked *u)
+{
+    if (msgpack_unpack_next (u, (const char *) reply, len, NULL) != MSGPACK_UNPACK_SUCCESS
+     || u->data.type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t klen = strlen (key);
+    for (uint32_t i = 0; i < u->data.via.map.size; i++) {
+        const msgpack_object_kv *kv = &u->data.via.map.ptr [i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == klen
+         && !memcmp (kv->key.via.str.ptr, key, klen))
+            return &kv->val;
+    }
+    return NULL;
+}
+
 typedef struct {
     nines_ledger_t *ledger;             /* the state machine (read at scrape time) */
     nines_metrics_t *reg;               /* registry */
@@ -206,14 +226,65 @@ s_metrics_count (const uint8_t *req, size_t req_len, const uint8_t *reply, size_
         nines_metric_inc (s_m.evidence, (const char *[]) { verdict, reason }, 1);
         return;
     }
-    nines_query_t *q = NULL, *a = NULL;
-    bool ok = false;
+    nines_query_t *q = NULL;
     if (nines_query_parse (req, req_len, &q) == 0 && q && nines_query_op (q)
-     && !strcmp (nines_query_op (q), NINES_LEDGER_OP_CANARY_SIGN)
-     && nines_query_parse (reply, reply_len, &a) == 0 && nines_query_bool (a, "ok", &ok) == 0 && ok)
-        nines_metric_inc (s_m.canary_answers, NULL, 1);
+     && !strcmp (nines_query_op (q), NINES_LEDGER_OP_CANARY_SIGN)) {
+        msgpack_unpacked u;
+        msgpack_unpacked_init (&u);
+        const msgpack_object *ok = s_reply_get (reply, reply_len, "ok", &u);
+        if (ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean)
+            nines_metric_inc (s_m.canary_answers, NULL, 1);
+        msgpack_unpacked_destroy (&u);
+    }
     nines_query_destroy (&q);
-    nines_query_destroy (&a);
+}
+
+/*  ---- events people see (issue 12) ---- */
+
+/*  Each evidence verdict with its reason and what it did to the pod's
+    incidents (the ack's detail: "new incident", "closes a known
+    incident", ...); rejections are logged with their detail by ledger.c. */
+static void
+s_log_ack (const uint8_t *reply, size_t len)
+{
+    uint8_t id [NINES_HASH_BYTES];
+    char verdict [32] = "", reason [64] = "", detail [320] = "", hex [NINES_ID_HEX];
+    if (nines_ledger_parse_ack (reply, len, id, verdict, sizeof verdict, reason, sizeof reason)
+     || !verdict [0] || !strcmp (verdict, NINES_VERDICT_REJECTED))
+        return;
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    const msgpack_object *d = s_reply_get (reply, len, "detail", &u);
+    if (d && d->type == MSGPACK_OBJECT_STR)
+        snprintf (detail, sizeof detail, "%.*s", (int) d->via.str.size, d->via.str.ptr);
+    msgpack_unpacked_destroy (&u);
+    nines_info ("evidence %.16s: %s (%s): %s", nines_hex (hex, id, sizeof id), verdict, reason, detail);
+}
+
+/*  Each incident event of the stream: opened, merged, closed, slashed. */
+static void
+s_log_incident (const uint8_t *data, size_t len)
+{
+    nines_query_t *q = NULL;
+    uint8_t pod [NINES_ID_BYTES];
+    uint64_t t_down = 0, t_up = 0, duration = 0, pieces = 0, slashed = 0;
+    bool open = false, correlated = false;
+    if (nines_query_parse (data, len, &q) || nines_query_bin (q, "pod", pod, sizeof pod)
+     || nines_query_u64 (q, "t_down", &t_down) || nines_query_u64 (q, "duration_ms", &duration)) {
+        nines_query_destroy (&q);
+        return;
+    }
+    nines_query_u64 (q, "t_up", &t_up);
+    nines_query_u64 (q, "pieces", &pieces);
+    nines_query_u64 (q, "slashed", &slashed);
+    nines_query_bool (q, "open", &open);
+    nines_query_bool (q, "correlated", &correlated);
+    nines_query_destroy (&q);
+    char hex [NINES_ID_HEX];
+    nines_info ("incident pod %.16s since %" PRIu64 ": %s%s, %" PRIu64 " piece%s, %.1f s, slashed %" PRIu64 "%s",
+                nines_hex (hex, pod, sizeof pod), t_down, open ? "open" : "closed",
+                pieces > 1 ? " (merged)" : "", pieces, pieces == 1 ? "" : "s", (double) duration / 1000,
+                slashed, correlated ? " (correlated outage: not slashed)" : "");
 }
 
 static void
@@ -223,6 +294,8 @@ s_publish (nines_ledger_t *ledger, zsock_t *pub)
     uint8_t *data;
     size_t len;
     while (nines_ledger_next_event (ledger, topic, &data, &len)) {
+        if (!strcmp (topic, NINES_LEDGER_TOPIC_INCIDENT))
+            s_log_incident (data, len);
         zmsg_t *msg = zmsg_new ();
         zmsg_addstr (msg, topic);
         zmsg_addmem (msg, data, len);
@@ -249,6 +322,7 @@ s_serve (nines_ledger_t *ledger, zsock_t *router)
     size_t out_len = 0;
     uint64_t now = (uint64_t) zclock_time ();
     if (nines_ledger_handle (ledger, zframe_data (req), zframe_size (req), now, &out, &out_len) == 0) {
+        s_log_ack (out, out_len);
         s_metrics_count (zframe_data (req), zframe_size (req), out, out_len);
         zmsg_addmem (msg, out, out_len);
         zmsg_send (&msg, router);

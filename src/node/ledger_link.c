@@ -10,6 +10,8 @@ node_ask_registry (nines_node_t *self)
 {
     uint8_t *req = NULL;
     size_t len = 0;
+    if (!self->ledger_wait_ms)
+        self->ledger_wait_ms = node_now ();
     if (nines_ledger_req_simple (NINES_LEDGER_OP_REGISTRY, NULL, &req, &len) == 0) {
         if (zmq_send (zsock_resolve (self->ledger), req, len, ZMQ_DONTWAIT) >= 0) {
             self->registry_pending = true;
@@ -57,6 +59,7 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
     /*  Replies are told apart by their keys: an evidence ack has an id and
         a verdict, a registry params, a canary deadline_ms. */
     self->ledger_reply_ms = node_now ();
+    self->ledger_wait_ms = 0;
     int rc = nines_ledger_parse_ack (data, len, id, verdict, sizeof verdict, reason, sizeof reason);
     if (rc == NINES_ESTATE) {
         self->registry_pending = false;

@@ -61,7 +61,7 @@ node_metrics_init (nines_node_t *self)
     FAM (submitted, NINES_METRIC_COUNTER, "nines_evidence_submitted_total",
          "Evidence the ledger acknowledged, by its verdict.", "result", MAX_VERDICTS);
     FAM (ledger_up, NINES_METRIC_GAUGE, "nines_ledger_up",
-         "1 if the ledger answered within twice the registry refresh period; 0 if not; absent without a ledger.", NULL, 1);
+         "1 if the ledger answered; 0 once a request waited 5 s for a reply; absent without a ledger.", NULL, 1);
     FAM (version, NINES_METRIC_GAUGE, "nines_registry_version",
          "Version of the registry in use.", NULL, 1);
     FAM (epoch, NINES_METRIC_GAUGE, "nines_epoch", "Current epoch.", NULL, 1);
@@ -120,8 +120,7 @@ node_metrics_render (void *arg, size_t *len)
     SET0 (misbehaviour, st.misbehaviours);
     SET0 (canaries, self->canaries);
     if (self->ledger)
-        SET0 (ledger_up, self->ledger_reply_ms
-                         && now - self->ledger_reply_ms <= 2 * self->cfg.registry_refresh_ms + 1000);
+        SET0 (ledger_up, node_ledger_up (self, now));
     size_t n = nines_engine_members (self->engine, NULL, 0);
     nines_member_info_t *mem = (nines_member_info_t *) calloc (n + 1, sizeof *mem);
     size_t by_state [4] = { 0 };

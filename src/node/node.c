@@ -190,6 +190,7 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
     self->cfg = *config;
     self->cfg.prober.user_agent = self->cfg.user_agent;
     self->started_ms = node_now ();
+    self->ledger_was_up = -1;
     self->refused_log.interval_ms = REFUSED_LOG_MS;
     self->scratch = (nines_report_t *) calloc (1, sizeof *self->scratch);
     self->ev_scratch = (nines_evidence_t *) calloc (1, sizeof *self->ev_scratch);
@@ -328,6 +329,7 @@ nines_node_destroy (nines_node_t **self_p)
     if (self->engine && self->store)
         node_save_members (self);
     zhashx_destroy (&self->conns);
+    zhashx_destroy (&self->member_states);
     nines_metrics_http_destroy (&self->metrics_http);
     nines_metrics_destroy (&self->metrics);
     zsock_destroy (&self->ledger_sub);
@@ -469,6 +471,10 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
         if (nines_engine_next_wakeup (self->engine) <= now)
             nines_engine_on_tick (self->engine, now);
         node_drain (self);
+        if (now >= self->next_watch_ms) {
+            node_watch (self, now);
+            self->next_watch_ms = now + 1000;
+        }
         if (now >= self->next_members_ms) {
             node_save_members (self);
             self->next_members_ms = now + MEMBERS_EVERY_MS;

@@ -120,6 +120,12 @@ struct _nines_node_t {
     bool dg_detected;                       /* another instance with our key was logged */
     char bind_error [256];                  /* why the peer socket did not bind */
     uint64_t ledger_reply_ms;               /* last reply from the ledger, 0 never */
+    uint64_t ledger_wait_ms;                /* first request since the last reply, 0 none */
+    int8_t ledger_was_up;                   /* last logged ledger state: -1 not yet, 0, 1 */
+    bool was_degraded;                      /* last logged self-health state */
+    uint64_t rounds_failed_seen;            /* rounds_failed already logged */
+    zhashx_t *member_states;                /* hex id -> last logged nines_member_state_t + 1 */
+    uint64_t next_watch_ms;                 /* next node_watch */
     nines_metrics_http_t *metrics_http;     /* GET /metrics listener or NULL */
     nines_metrics_t *metrics;               /* its registry */
     nines_metric_t *m_success, *m_duration, *m_status, *m_heartbeats, *m_pods, *m_rounds,
@@ -190,6 +196,18 @@ void node_save_members (nines_node_t *self);
 
 /*  Record a DOWN (opens) or UP (closes) report in DB_INCIDENTS. */
 void node_store_incident (nines_node_t *self, const nines_report_t *r);
+
+/*  ---- events.c ---- */
+
+#define NODE_LEDGER_REPLY_MS 5000           /* a ledger request unanswered this long: unreachable */
+
+/*  The ledger answered, and no request has waited NODE_LEDGER_REPLY_MS. */
+bool node_ledger_up (nines_node_t *self, uint64_t now);
+
+/*  Once a second: log, once per change, the ledger unreachable / back,
+    peers suspect / dead / alive again, degraded / recovered, and rounds
+    that failed without quorum. */
+void node_watch (nines_node_t *self, uint64_t now);
 
 /*  ---- ledger_link.c ---- */
 
