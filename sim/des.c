@@ -1276,6 +1276,11 @@ nines_des_config_from_scenario (nines_des_config_t *cfg, const nines_scenario_t 
     }
     for (size_t i = 0; i < sc->n_faults; i++) {
         const nines_fault_t *f = &sc->faults [i];
+        if (nines_fault_run_only (f->kind)) {
+            snprintf (err, err_size, "%s: fault[%zu]/kind: expected a fault des plays, got '%s' "
+                      "(it acts on the real ledger: use nines-sim run)", sc->path, i, nines_fault_kind_name (f->kind));
+            return NINES_ECONFIG;
+        }
         nines_des_fault_t *g = &cfg->faults [cfg->n_faults++];
         memset (g, 0, sizeof *g);
         g->kind = f->kind;

@@ -79,8 +79,10 @@ typedef struct {
     int stop_refs;                       /* facade_stop faults in force */
 } s_pod_t;
 
-typedef enum { EV_APP_DOWN, EV_APP_SICK, EV_FACADE_STOP, EV_VAL_KILL, EV_VAL_ISOLATE,
-               EV_ROTATE } s_ev_kind_t;
+typedef enum {
+    EV_APP_DOWN, EV_APP_SICK, EV_FACADE_STOP, EV_VAL_KILL, EV_VAL_ISOLATE, EV_ROTATE,
+    EV_LEDGER_KILL, EV_PAID_UNTIL, EV_MAINTENANCE
+} s_ev_kind_t;
 
 /*  Steps of a pin_rotation (PROTOCOL.md 10.2). */
 enum { ROT_ANNOUNCE, ROT_SWITCH, ROT_RETIRE };
@@ -750,6 +752,20 @@ s_build_timeline (s_run_t *run)
                 e.kind = EV_VAL_ISOLATE;
                 e.index = f->validator;
                 break;
+            case NINES_FAULT_LEDGER_KILL:
+                e.kind = EV_LEDGER_KILL;
+                e.index = 0;
+                if (!f->duration_ms)
+                    end = UINT64_MAX;       /* never restarted */
+                break;
+            case NINES_FAULT_PAID_UNTIL:    /* one request at `at`, no end */
+                e.kind = EV_PAID_UNTIL;
+                end = UINT64_MAX;
+                break;
+            case NINES_FAULT_MAINTENANCE:   /* announced at `at`, no end */
+                e.kind = EV_MAINTENANCE;
+                end = UINT64_MAX;
+                break;
             case NINES_FAULT_CORRELATED:
                 for (uint32_t k = 0; k < f->count; k++) {
                     e.kind = EV_APP_DOWN;
@@ -872,6 +888,52 @@ s_rotate (s_run_t *run, uint32_t i, int step)
     return NINES_OK;
 }
 
+/*  A provider-signed request of a fault (paid_until, maintenance) to the
+    ledger, as a provider would send it; a refusal or a maintenance window
+    not honoured counts as an error of the run (the ground truth assumes
+    it holds). */
+static void
+s_provider_request (s_run_t *run, const s_event_t *e)
+{
+    const nines_fault_t *f = &run->sc->faults [e->fault];
+    s_pod_t *p = &run->p [e->index];
+    const nines_keypair_t *kp = &run->providers [p->provider];
+    uint64_t now = (uint64_t) zclock_time ();
+    uint8_t *req = NULL, *reply = NULL;
+    size_t len = 0, reply_len = 0;
+    int rc;
+    char what [96];
+    if (e->kind == EV_PAID_UNTIL) {
+        uint64_t until = f->until_ms ? run->obs.t0 + f->until_ms : 0;
+        snprintf (what, sizeof what, "pod %u paid_until %.1fs", e->index, f->until_ms / 1000.0);
+        rc = nines_ledger_req_paid_until (kp, p->id, until, now, &req, &len);
+    }
+    else {
+        snprintf (what, sizeof what, "pod %u maintenance [%.1fs, %.1fs)", e->index, f->start_ms / 1000.0,
+                  (f->start_ms + f->duration_ms) / 1000.0);
+        rc = nines_ledger_req_maintenance (kp, p->id, run->obs.t0 + f->start_ms,
+                                           run->obs.t0 + f->start_ms + f->duration_ms, now, &req, &len);
+    }
+    if (!rc)
+        rc = s_call (run->ledger_api, req, len, what, &reply, &reply_len);
+    bool honoured = true;
+    msgpack_unpacked up;
+    msgpack_unpacked_init (&up);
+    size_t off = 0;
+    if (!rc && reply && msgpack_unpack_next (&up, (const char *) reply, reply_len, &off) == MSGPACK_UNPACK_SUCCESS
+    &&  s_get (&up.data, "honoured"))
+        honoured = s_get_bool (&up.data, "honoured");
+    msgpack_unpacked_destroy (&up);
+    free (reply);
+    if (rc || !honoured) {
+        fprintf (stderr, "nines-sim: %s: %s\n", what, rc ? nines_strerror (rc)
+                 : "not honoured by the ledger (params/notice, maint_budget)");
+        run->errors++;
+    }
+    else
+        s_say (run, "FAULT %s: %s, signed by its provider", nines_fault_kind_name (f->kind), what);
+}
+
 /*  Apply one timeline step (nesting: only the first start and the last
     end of overlapping faults on one target act). */
 static void
@@ -888,6 +950,20 @@ s_apply (s_run_t *run, const s_event_t *e)
         s_say (run, "FAULT %s: pod %u %s", kind, e->index, what [e->step]);
         return;
     }
+    if (e->kind == EV_PAID_UNTIL || e->kind == EV_MAINTENANCE)
+        s_provider_request (run, e);
+    else
+    if (e->kind == EV_LEDGER_KILL && e->on) {
+        sim_proc_kill (&run->ledger);
+        s_say (run, "FAULT %s: nines-ledger killed (SIGKILL)", kind);
+    }
+    else
+    if (e->kind == EV_LEDGER_KILL) {
+        if (sim_proc_start (&run->ledger) || s_wait_ready (run, &run->ledger, s_answers, run->ledger_api))
+            run->errors++;
+        s_say (run, "FAULT %s ends: nines-ledger restarted on its data", kind);
+    }
+    else
     if (e->kind == EV_VAL_KILL || e->kind == EV_VAL_ISOLATE) {
         s_validator_t *v = &run->v [e->index];
         int *refs = e->kind == EV_VAL_KILL ? &v->kill_refs : &v->isolate_refs;

@@ -135,6 +135,13 @@ typedef struct {
 bool sim_incident_matches (const nines_params_t *params, const nines_interval_t *truth,
                            int64_t down_ms);
 
+/*  What the ledger should slash for a true outage episode: stake x
+    max_slash x S(d) (src/proto/slash.h, the scenario's params and
+    pod_stake) for d = its true downtime, clipped at the pod's paid_until
+    and minus its maintenance windows (from the scenario's faults), 0 when
+    d is under grace.  Base units. */
+uint64_t sim_expected_slash (const nines_scenario_t *sc, const sim_episode_t *ep);
+
 /*  Episodes of all pods, in pod order.  *out malloc'd.  0 or NINES_ENOMEM. */
 int sim_episodes (const nines_scenario_t *sc, sim_episode_t **out, size_t *n);
 

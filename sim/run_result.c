@@ -10,6 +10,7 @@
     reached the ledger's PUB stream - true start. */
 #include "run.h"
 #include "base/error.h"
+#include "proto/slash.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,55 @@ sim_episodes (const nines_scenario_t *sc, sim_episode_t **out, size_t *n)
         free (iv);
     }
     return NINES_OK;
+}
+
+/*  Downtime of [a, b) (ms from t0) of pod as the ledger counts it, from
+    the scenario's paid_until and maintenance faults: clipped at the last
+    paid_until set (raised to the instant it was set, as the ledger
+    raises it; 0 = unlimited), minus the maintenance windows announced. */
+static uint64_t
+s_effective (const nines_scenario_t *sc, uint32_t pod, uint64_t a, uint64_t b)
+{
+    uint64_t until = 0, set_at = 0;
+    bool have = false;
+    for (size_t i = 0; i < sc->n_faults; i++) {
+        const nines_fault_t *f = &sc->faults [i];
+        if (f->kind == NINES_FAULT_PAID_UNTIL && f->pod == pod && (!have || f->at_ms >= set_at)) {
+            have = true;
+            set_at = f->at_ms;
+            until = f->until_ms && f->until_ms < f->at_ms ? f->at_ms : f->until_ms;
+        }
+    }
+    if (until && b > until)
+        b = until;
+    if (b <= a)
+        return 0;
+    uint64_t d = b - a;
+    for (size_t i = 0; i < sc->n_faults; i++) {
+        const nines_fault_t *f = &sc->faults [i];
+        if (f->kind != NINES_FAULT_MAINTENANCE || f->pod != pod)
+            continue;
+        uint64_t lo = a > f->start_ms ? a : f->start_ms;
+        uint64_t hi = b < f->start_ms + f->duration_ms ? b : f->start_ms + f->duration_ms;
+        if (hi > lo)
+            d -= hi - lo;
+    }
+    return d;
+}
+
+uint64_t
+sim_expected_slash (const nines_scenario_t *sc, const sim_episode_t *ep)
+{
+    nines_interval_t *iv = NULL;
+    size_t k = 0;
+    if (nines_scenario_pod_truth (sc, ep->pod, &iv, &k))
+        return 0;
+    uint64_t d = 0;
+    for (size_t i = 0; i < k; i++)
+        if (iv [i].start_ms >= ep->truth.start_ms && iv [i].end_ms <= ep->truth.end_ms)
+            d += s_effective (sc, ep->pod, iv [i].start_ms, iv [i].end_ms);
+    free (iv);
+    return d < sc->params.grace_ms ? 0 : nines_slash_for (&sc->params, sc->pod_stake, d);
 }
 
 static int64_t
@@ -178,7 +228,7 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
 
     /*  Expectations. */
     const nines_expect_t *ex = &sc->expect;
-    s_check_t checks [6];
+    s_check_t checks [7];
     size_t n_checks = 0;
     if (ex->has_incidents)
         checks [n_checks++] = (s_check_t) { "incidents", ex->incidents, matched,
@@ -194,6 +244,27 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
     if (ex->has_max_latency)
         checks [n_checks++] = (s_check_t) { "max_latency", (long long) ex->max_latency_ms, max_latency,
                                             missed == 0 && max_latency <= (int64_t) ex->max_latency_ms, "<=" };
+    if (ex->has_slash_within) {
+        /* worst deviation of an outage's slash from its true value, ppm */
+        long long worst = 0;
+        fprintf (out, "\nSlash per true outage against stake x max_slash x S(true downtime)\n");
+        for (size_t e = 0; e < n_episodes; e++) {
+            uint64_t want = sim_expected_slash (sc, &episodes [e]), got = 0;
+            for (size_t i = 0; i < obs->n_incidents; i++)
+                if (obs->incidents [i].episode == (int) e)
+                    got += obs->incidents [i].slashed;
+            long long dev = want ? (long long) ((got > want ? got - want : want - got) * 1000000ULL / want)
+                                 : got ? 1000000000LL : 0;
+            if (dev > worst)
+                worst = dev;
+            fprintf (out, "  pod %u [%.1fs, %.1fs): slashed %llu, true outage gives %llu (%+.2f %%)\n",
+                     episodes [e].pod, episodes [e].truth.start_ms / 1000.0, episodes [e].truth.end_ms / 1000.0,
+                     (unsigned long long) got, (unsigned long long) want,
+                     want ? ((double) got - (double) want) * 100.0 / (double) want : 0.0);
+        }
+        checks [n_checks++] = (s_check_t) { "slash_within_ppm", ex->slash_within_ppm, worst,
+                                            worst <= (long long) ex->slash_within_ppm, "<=" };
+    }
     bool pass = !obs->aborted;
     fprintf (out, "\nExpectations\n");
     for (size_t i = 0; i < n_checks; i++) {
@@ -236,12 +307,14 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
                  inc ? "true" : "false");
         if (inc)
             fprintf (f, ", \"detected_start_ms\": %lld, \"detected_end_ms\": %lld, \"latency_ms\": %lld, "
-                     "\"to_ledger_ms\": %lld, \"downtime_ms\": %llu, \"slashed\": %llu, \"correlated\": %s",
+                     "\"to_ledger_ms\": %lld, \"downtime_ms\": %llu, \"slashed\": %llu, \"correlated\": %s, "
+                     "\"expected_slash\": %llu",
                      (long long) s_rel (obs, inc->t_down),
                      inc->open ? -1LL : (long long) s_rel (obs, inc->t_up),
                      (long long) (s_rel (obs, inc->t_down) - (int64_t) ep->truth.start_ms),
                      (long long) (s_rel (obs, inc->first_seen) - (int64_t) ep->truth.start_ms),
-                     (unsigned long long) inc->downtime_ms, (unsigned long long) inc->slashed, inc->correlated ? "true" : "false");
+                     (unsigned long long) inc->downtime_ms, (unsigned long long) inc->slashed, inc->correlated ? "true" : "false",
+                     (unsigned long long) sim_expected_slash (sc, ep));
         fprintf (f, "}");
     }
     fprintf (f, "%s],\n  \"incidents\": [", n_episodes ? "\n  " : "");

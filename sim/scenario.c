@@ -8,9 +8,25 @@
 #include <czmq.h>
 #include <signal.h>
 
-static const char *s_kind_names [NINES_FAULT_KIND_COUNT] = {
-    "app_down", "app_unhealthy", "facade_stop", "validator_kill",
-    "validator_isolate", "correlated", "flap", "pin_rotation"
+/*  The fault kinds: the one table to extend with a new kind (then
+    sim/run.c's s_build_timeline and s_apply play it). */
+static const struct {
+    const char *name;                  /* fault/kind */
+    nines_fault_target_t target;       /* what it names */
+    bool pod_down;                     /* takes the pod down (ground truth) */
+    bool run_only;                     /* nines-sim run only */
+} s_kinds [NINES_FAULT_KIND_COUNT] = {
+    [NINES_FAULT_APP_DOWN]          = { "app_down", NINES_FAULT_ON_POD, true, false },
+    [NINES_FAULT_APP_UNHEALTHY]     = { "app_unhealthy", NINES_FAULT_ON_POD, true, false },
+    [NINES_FAULT_FACADE_STOP]       = { "facade_stop", NINES_FAULT_ON_POD, true, false },
+    [NINES_FAULT_VALIDATOR_KILL]    = { "validator_kill", NINES_FAULT_ON_VALIDATOR, false, false },
+    [NINES_FAULT_VALIDATOR_ISOLATE] = { "validator_isolate", NINES_FAULT_ON_VALIDATOR, false, false },
+    [NINES_FAULT_CORRELATED]        = { "correlated", NINES_FAULT_ON_POD, true, false },
+    [NINES_FAULT_FLAP]              = { "flap", NINES_FAULT_ON_POD, true, false },
+    [NINES_FAULT_PIN_ROTATION]      = { "pin_rotation", NINES_FAULT_ON_POD, false, false },
+    [NINES_FAULT_LEDGER_KILL]       = { "ledger_kill", NINES_FAULT_ON_LEDGER, false, true },
+    [NINES_FAULT_PAID_UNTIL]        = { "paid_until", NINES_FAULT_ON_POD, false, true },
+    [NINES_FAULT_MAINTENANCE]       = { "maintenance", NINES_FAULT_ON_POD, false, true },
 };
 
 /*  Parsing context: file name for messages and the error buffer. */
@@ -205,46 +221,73 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
          nines_fault_t *f)
 {
     static const char *const keys [] = { "at", "kind", "pod", "validator", "duration", "count",
-        "down", "up", "flaps", "targets", "spread", "partition", "announce", NULL };
+        "down", "up", "flaps", "targets", "spread", "partition", "announce", "until", "start", NULL };
     int rc = s_check_keys (ctx, section, where, keys);
     if (rc)
         return rc;
     const char *kind = zconfig_get (section, "kind", NULL);
     int k = kind ? nines_fault_kind_parse (kind) : -1;
-    if (k < 0)
-        return s_fail (ctx, where, "kind", "app_down, app_unhealthy, facade_stop, validator_kill, "
-                       "validator_isolate, correlated, flap or pin_rotation", kind);
+    if (k < 0) {
+        char what [256] = "one of";
+        for (int i = 0; i < NINES_FAULT_KIND_COUNT; i++)
+            snprintf (what + strlen (what), sizeof what - strlen (what), "%s%s", i ? ", " : " ",
+                      s_kinds [i].name);
+        return s_fail (ctx, where, "kind", what, kind);
+    }
     f->kind = (nines_fault_kind_t) k;
     uint64_t end = self->duration_ms;
     rc = s_duration (ctx, section, where, "at", UINT64_MAX, 0, end - 1, &f->at_ms);
     if (rc)
         return rc;
-    bool pod_fault = nines_fault_is_pod_fault (f->kind);
-    const char *wrong = pod_fault ? "validator" : "pod";
-    if (zconfig_get (section, wrong, NULL))
-        return s_fail (ctx, where, wrong, pod_fault ? "no validator key in a pod fault"
-                       : "no pod key in a validator fault", zconfig_get (section, wrong, NULL));
+    nines_fault_target_t target = nines_fault_target (f->kind);
+    static const char *const target_keys [] = { "pod", "validator" };
+    for (int t = 0; t < 2; t++)
+        if ((int) target != t && zconfig_get (section, target_keys [t], NULL))
+            return s_fail (ctx, where, target_keys [t], target == NINES_FAULT_ON_POD ? "no validator key in a pod fault"
+                           : target == NINES_FAULT_ON_VALIDATOR ? "no pod key in a validator fault"
+                           : "no pod or validator key in a ledger fault",
+                           zconfig_get (section, target_keys [t], NULL));
+    static const struct { const char *key; nines_fault_kind_t only; } own [] = {
+        { "until", NINES_FAULT_PAID_UNTIL }, { "start", NINES_FAULT_MAINTENANCE },
+        { "announce", NINES_FAULT_PIN_ROTATION } };
+    for (size_t i = 0; i < sizeof own / sizeof own [0]; i++)
+        if (f->kind != own [i].only && zconfig_get (section, own [i].key, NULL)) {
+            char what [64];
+            snprintf (what, sizeof what, "%s only in a %s fault", own [i].key, s_kinds [own [i].only].name);
+            return s_fail (ctx, where, own [i].key, what, zconfig_get (section, own [i].key, NULL));
+        }
     if (f->kind != NINES_FAULT_FLAP)
         for (const char *const *key = (const char *const []) { "down", "up", "flaps", NULL }; *key; key++)
             if (zconfig_get (section, *key, NULL))
                 return s_fail (ctx, where, *key, "down, up and flaps only in a flap fault",
                                zconfig_get (section, *key, NULL));
     const char *announce = zconfig_get (section, "announce", NULL);
-    if (announce && f->kind != NINES_FAULT_PIN_ROTATION)
-        return s_fail (ctx, where, "announce", "announce only in a pin_rotation fault", announce);
     if (announce && strcmp (announce, "0") && strcmp (announce, "1"))
         return s_fail (ctx, where, "announce", "0 or 1", announce);
     f->announce = !announce || strcmp (announce, "1") == 0;
     if (f->kind != NINES_FAULT_CORRELATED && zconfig_get (section, "count", NULL))
         return s_fail (ctx, where, "count", "count only in a correlated fault",
                        zconfig_get (section, "count", NULL));
-    if (pod_fault)
+    if (target == NINES_FAULT_ON_POD)
         rc = s_u32 (ctx, section, where, "pod", UINT32_MAX, 0, self->pods - 1, &f->pod);
     else
+    if (target == NINES_FAULT_ON_VALIDATOR)
         rc = s_u32 (ctx, section, where, "validator", UINT32_MAX, 0, self->validators - 1,
                     &f->validator);
     if (rc)
         return rc;
+    if (f->kind == NINES_FAULT_PAID_UNTIL) {
+        if (zconfig_get (section, "duration", NULL))
+            return s_fail (ctx, where, "duration", "until instead in a paid_until fault",
+                           zconfig_get (section, "duration", NULL));
+        return s_duration (ctx, section, where, "until", UINT64_MAX, 0, 7 * 86400000ULL, &f->until_ms);
+    }
+    if (f->kind == NINES_FAULT_MAINTENANCE) {
+        rc = s_duration (ctx, section, where, "start", UINT64_MAX, f->at_ms + 1, 7 * 86400000ULL, &f->start_ms);
+        if (!rc) rc = s_duration (ctx, section, where, "duration", UINT64_MAX, 1, 7 * 86400000ULL,
+                                  &f->duration_ms);
+        return rc;
+    }
     uint64_t room = end - f->at_ms;
     if (f->kind == NINES_FAULT_FLAP) {
         if (zconfig_get (section, "duration", NULL))
@@ -264,7 +307,7 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
         }
         return NINES_OK;
     }
-    uint64_t min = f->kind == NINES_FAULT_VALIDATOR_KILL ? 0 : 1;
+    uint64_t min = f->kind == NINES_FAULT_VALIDATOR_KILL || f->kind == NINES_FAULT_LEDGER_KILL ? 0 : 1;
     rc = s_duration (ctx, section, where, "duration", UINT64_MAX, min, room, &f->duration_ms);
     if (!rc && f->kind == NINES_FAULT_CORRELATED) {
         uint32_t left = self->pods - f->pod;
@@ -279,7 +322,8 @@ s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e)
     /* p99_latency, missed, coverage, lossy_votes_down, lossy_abstains:
        des-only (sim/des.c). */
     static const char *const keys [] = { "incidents", "false_incidents", "slashed", "correlated",
-        "max_latency", "p99_latency", "missed", "coverage", "lossy_votes_down", "lossy_abstains", NULL };
+        "max_latency", "p99_latency", "missed", "coverage", "lossy_votes_down", "lossy_abstains",
+        "slash_within", NULL };
     if (!section)
         return NINES_OK;
     int rc = s_check_keys (ctx, section, "expect", keys);
@@ -295,6 +339,10 @@ s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e)
     if (!rc) rc = s_u32 (ctx, section, "expect", "correlated", 0, 0, max, &e->correlated);
     if (!rc) rc = s_duration (ctx, section, "expect", "max_latency", 0, 0, 86400000ULL,
                               &e->max_latency_ms);
+    const char *within = zconfig_get (section, "slash_within", NULL);
+    e->has_slash_within = within != NULL;
+    if (!rc && within && nines_parse_ppm (within, &e->slash_within_ppm))
+        rc = s_fail (ctx, "expect", "slash_within", "a fraction in 0..1 such as 0.01 or 1%", within);
     return rc;
 }
 
@@ -401,14 +449,14 @@ nines_scenario_destroy (nines_scenario_t **self_p)
 const char *
 nines_fault_kind_name (int kind)
 {
-    return kind >= 0 && kind < NINES_FAULT_KIND_COUNT ? s_kind_names [kind] : "?";
+    return kind >= 0 && kind < NINES_FAULT_KIND_COUNT ? s_kinds [kind].name : "?";
 }
 
 int
 nines_fault_kind_parse (const char *text)
 {
     for (int k = 0; text && k < NINES_FAULT_KIND_COUNT; k++)
-        if (strcmp (s_kind_names [k], text) == 0)
+        if (strcmp (s_kinds [k].name, text) == 0)
             return k;
     return -1;
 }
@@ -416,13 +464,25 @@ nines_fault_kind_parse (const char *text)
 bool
 nines_fault_is_pod_fault (nines_fault_kind_t kind)
 {
-    return kind != NINES_FAULT_VALIDATOR_KILL && kind != NINES_FAULT_VALIDATOR_ISOLATE;
+    return kind < NINES_FAULT_KIND_COUNT && s_kinds [kind].target == NINES_FAULT_ON_POD;
+}
+
+nines_fault_target_t
+nines_fault_target (nines_fault_kind_t kind)
+{
+    return kind < NINES_FAULT_KIND_COUNT ? s_kinds [kind].target : NINES_FAULT_ON_LEDGER;
+}
+
+bool
+nines_fault_run_only (nines_fault_kind_t kind)
+{
+    return kind < NINES_FAULT_KIND_COUNT && s_kinds [kind].run_only;
 }
 
 bool
 nines_fault_is_outage (nines_fault_kind_t kind)
 {
-    return nines_fault_is_pod_fault (kind) && kind != NINES_FAULT_PIN_ROTATION;
+    return kind < NINES_FAULT_KIND_COUNT && s_kinds [kind].pod_down;
 }
 
 const char *
@@ -491,7 +551,7 @@ s_truth (const nines_scenario_t *self, bool pods, uint32_t index, nines_interval
     size_t used = 0;
     for (size_t i = 0; i < self->n_faults; i++) {
         const nines_fault_t *f = &self->faults [i];
-        if (nines_fault_is_pod_fault (f->kind) != pods || (pods && !nines_fault_is_outage (f->kind)))
+        if (pods ? !nines_fault_is_outage (f->kind) : nines_fault_target (f->kind) != NINES_FAULT_ON_VALIDATOR)
             continue;
         if (!pods) {
             if (f->validator != index)

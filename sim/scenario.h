@@ -35,10 +35,16 @@
             at = 20s                    offset from the timeline start
             kind = app_down             app_down | app_unhealthy | facade_stop |
                                         validator_kill | validator_isolate |
-                                        correlated | flap | pin_rotation
+                                        correlated | flap | pin_rotation | ledger_kill |
+                                        paid_until | maintenance (table in scenario.c)
             pod = 0                     pod index (pod faults; first pod for correlated)
             validator = 0               validator index (validator faults)
-            duration = 40s              how long it lasts (validator_kill: 0 = never restarted)
+            duration = 40s              how long it lasts (validator_kill, ledger_kill:
+                                        0 = never restarted; maintenance: the window)
+            until = 50s                 paid_until: protection ends at this offset from
+                                        the timeline start (0 = unlimited)
+            start = 30s                 maintenance: the window starts at this offset
+                                        (announced at `at`: params/notice must allow it)
             count = 3                   correlated: pods pod..pod+count-1 (default: all from pod)
             down = 6s                   flap: length of each outage
             up = 8s                     flap: gap between outages
@@ -67,6 +73,10 @@
             coverage = 0.99             des: mean share of its scope a report reached, at least
             lossy_votes_down = 0        des: down votes by the lossy validators, at most
             lossy_abstains = 1          des: abstaining votes by the lossy validators, at least
+            slash_within = 1%           each true outage's slash lies within this fraction
+                                        of stake x max_slash x S(d) for its true downtime d
+                                        (clipped at paid_until, minus maintenance, 0 under
+                                        grace; the ledger's own S and params)
 
     Pod faults put the pod "down" in the ground truth from at to at+duration;
     correlated takes `count` pods down together (the demo apps are killed);
@@ -74,7 +84,10 @@
     TLS key and facade key and is no outage in the ground truth: done in
     the announced order it must not be reported (run only; des has no TLS
     and ignores it).  Validator faults do not make a pod down: they are
-    ground truth for the validators. */
+    ground truth for the validators.  ledger_kill SIGKILLs nines-ledger and
+    restarts it on its data after duration; paid_until and maintenance are
+    the pod's provider's signed requests to the ledger at `at` (run only;
+    des refuses them). */
 #ifndef NINES_SIM_SCENARIO_H
 #define NINES_SIM_SCENARIO_H
 
@@ -97,8 +110,18 @@ typedef enum {
     NINES_FAULT_CORRELATED,            /* count pods' apps down at once for duration */
     NINES_FAULT_FLAP,                  /* pod's app down/up flaps times */
     NINES_FAULT_PIN_ROTATION,          /* pod's TLS and facade keys rotated over duration (no outage) */
+    NINES_FAULT_LEDGER_KILL,           /* nines-ledger SIGKILLed, restarted after duration (0: never) */
+    NINES_FAULT_PAID_UNTIL,            /* provider sets the pod's paid_until (until) */
+    NINES_FAULT_MAINTENANCE,           /* provider announces a maintenance window (start, duration) */
     NINES_FAULT_KIND_COUNT
 } nines_fault_kind_t;
+
+/*  What a fault section names as its target. */
+typedef enum {
+    NINES_FAULT_ON_POD = 0,            /* key pod */
+    NINES_FAULT_ON_VALIDATOR,          /* key validator */
+    NINES_FAULT_ON_LEDGER              /* no target key */
+} nines_fault_target_t;
 
 /*  One fault section. */
 typedef struct {
@@ -112,6 +135,8 @@ typedef struct {
     uint64_t up_ms;                    /* flap: each gap */
     uint32_t flaps;                    /* flap: outages */
     bool announce;                     /* pin_rotation: next pin registered before the switch */
+    uint64_t until_ms;                 /* paid_until: offset from the timeline start, 0 unlimited */
+    uint64_t start_ms;                 /* maintenance: window start, offset from the timeline start */
 } nines_fault_t;
 
 /*  Expectations; has_* says which were given. */
@@ -126,6 +151,8 @@ typedef struct {
     uint32_t correlated;               /* incidents flagged correlated */
     bool has_max_latency;              /* max_latency given */
     uint64_t max_latency_ms;           /* largest detection latency allowed, ms */
+    bool has_slash_within;             /* slash_within given */
+    uint32_t slash_within_ppm;         /* slash vs the true outage's, relative tolerance */
 } nines_expect_t;
 
 /*  A loaded, validated scenario. */
@@ -178,12 +205,19 @@ const char *nines_fault_kind_name (int kind);
 int nines_fault_kind_parse (const char *text);
 
 /*  True if the kind acts on a pod (app_down, app_unhealthy, facade_stop,
-    correlated, flap, pin_rotation). */
+    correlated, flap, pin_rotation, paid_until, maintenance). */
 bool nines_fault_is_pod_fault (nines_fault_kind_t kind);
 
-/*  True if the kind takes a pod down in the ground truth (the pod faults
-    but pin_rotation). */
+/*  True if the kind takes a pod down in the ground truth (app_down,
+    app_unhealthy, facade_stop, correlated, flap). */
 bool nines_fault_is_outage (nines_fault_kind_t kind);
+
+/*  What the kind targets (pod, validator or the ledger). */
+nines_fault_target_t nines_fault_target (nines_fault_kind_t kind);
+
+/*  True if only `nines-sim run` plays the kind (ledger_kill, paid_until,
+    maintenance: they act on the real ledger). */
+bool nines_fault_run_only (nines_fault_kind_t kind);
 
 /*  Behaviour of validator index i from the adversaries section:
     "always_down", "always_up", "silent", "equivocate" or NULL (honest).

@@ -157,7 +157,7 @@ sim_svg_write (const sim_observed_t *obs, const sim_episode_t *episodes, const c
         free (iv);
         for (size_t i = 0; i < sc->n_faults; i++) {
             const nines_fault_t *fault = &sc->faults [i];
-            if (nines_fault_is_pod_fault (fault->kind) || fault->validator != v)
+            if (nines_fault_target (fault->kind) != NINES_FAULT_ON_VALIDATOR || fault->validator != v)
                 continue;
             uint64_t end = fault->duration_ms ? fault->at_ms + fault->duration_ms : sc->duration_ms;
             double x0 = s_x ((double) fault->at_ms, span), x1 = s_x ((double) end, span);

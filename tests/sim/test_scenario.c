@@ -192,7 +192,16 @@ test_errors (void)
     s_bad (HEAD "params\n    epohc = 2s\n", "params/epohc: expected a known parameter name");
     s_bad (HEAD "params\n    epoch = fast\n", "params/epoch: expected a duration");
     s_bad (HEAD "adversaries\n    always_down = 4\n    silent = 2\n", "adversaries: expected at most");
-    s_bad (HEAD "fault\n    at = 1s\n    kind = boom\n", "fault[0]/kind: expected app_down");
+    s_bad (HEAD "fault\n    at = 1s\n    kind = boom\n", "fault[0]/kind: expected one of app_down");
+    s_bad (HEAD "fault\n    at = 1s\n    kind = ledger_kill\n    pod = 0\n    duration = 1s\n",
+           "fault[0]/pod: expected no pod or validator key in a ledger fault");
+    s_bad (HEAD "fault\n    at = 1s\n    kind = app_down\n    pod = 0\n    duration = 1s\n    until = 5s\n",
+           "fault[0]/until: expected until only in a paid_until fault");
+    s_bad (HEAD "fault\n    at = 1s\n    kind = paid_until\n    pod = 0\n    duration = 1s\n",
+           "fault[0]/duration: expected until instead in a paid_until fault");
+    s_bad (HEAD "fault\n    at = 10s\n    kind = maintenance\n    pod = 0\n    start = 5s\n    duration = 1s\n",
+           "fault[0]/start: expected a duration");
+    s_bad (HEAD "expect\n    slash_within = close\n", "expect/slash_within: expected a fraction");
     s_bad (HEAD "fault\n    kind = app_down\n    pod = 0\n    duration = 1s\n", "fault[0]/at: expected");
     s_bad (HEAD "fault\n    at = 1s\n    kind = app_down\n    pod = 3\n    duration = 1s\n",
            "fault[0]/pod: expected an integer in 0..2, got '3'");
@@ -245,6 +254,50 @@ test_pin_rotation (void)
     nines_scenario_destroy (&sc);
 }
 
+/*  The faults nines-sim run plays on the ledger: parsed with their keys,
+    targets and ranges; none of them is pod or validator downtime, and the
+    des refuses them (nines_fault_run_only). */
+static void
+test_run_faults (void)
+{
+    char err [512] = "";
+    nines_scenario_t *sc = nines_scenario_from_string ("run.zpl", HEAD
+        "fault\n    at = 5s\n    kind = ledger_kill\n    duration = 10s\n"
+        "fault\n    at = 6s\n    kind = paid_until\n    pod = 1\n    until = 40s\n"
+        "fault\n    at = 7s\n    kind = maintenance\n    pod = 2\n    start = 30s\n    duration = 5s\n"
+        "fault\n    at = 8s\n    kind = ledger_kill\n    duration = 0\n"
+        "expect\n    slash_within = 1%\n", err, sizeof err);
+    CHECK (sc != NULL);
+    if (!sc) {
+        fprintf (stderr, "%s\n", err);
+        return;
+    }
+    CHECK_EQ (sc->n_faults, 4);
+    CHECK_EQ (sc->faults [0].kind, NINES_FAULT_LEDGER_KILL);
+    CHECK_EQ (sc->faults [0].duration_ms, 10000);
+    CHECK_EQ (sc->faults [1].until_ms, 40000);
+    CHECK_EQ (sc->faults [1].pod, 1);
+    CHECK_EQ (sc->faults [2].start_ms, 30000);
+    CHECK_EQ (sc->faults [2].duration_ms, 5000);
+    CHECK_EQ (sc->faults [3].duration_ms, 0);
+    CHECK (sc->expect.has_slash_within);
+    CHECK_EQ (sc->expect.slash_within_ppm, 10000);
+    CHECK_EQ (nines_fault_target (NINES_FAULT_LEDGER_KILL), NINES_FAULT_ON_LEDGER);
+    CHECK_EQ (nines_fault_target (NINES_FAULT_MAINTENANCE), NINES_FAULT_ON_POD);
+    CHECK (nines_fault_run_only (NINES_FAULT_PAID_UNTIL) && !nines_fault_run_only (NINES_FAULT_APP_DOWN));
+    for (uint32_t i = 0; i < 3; i++) {
+        nines_interval_t *iv = NULL;
+        size_t n = 9;
+        CHECK_RC (nines_scenario_pod_truth (sc, i, &iv, &n), 0);
+        CHECK_EQ (n, 0);
+        free (iv);
+        CHECK_RC (nines_scenario_validator_truth (sc, i, &iv, &n), 0);
+        CHECK_EQ (n, 0);
+        free (iv);
+    }
+    nines_scenario_destroy (&sc);
+}
+
 /*  Every scenario shipped in sim/scenarios must load. */
 static void
 test_shipped (void)
@@ -253,7 +306,8 @@ test_shipped (void)
     if (!root)
         return;
     const char *names [] = { "quickstart", "flapping", "correlated-outage", "validator-churn",
-                             "minority-liars", "silent-failures", "pin-rotation" };
+                             "minority-liars", "silent-failures", "pin-rotation", "ledger-restart",
+                             "paid-maintenance" };
     for (size_t i = 0; i < sizeof names / sizeof names [0]; i++) {
         char path [1024], err [512];
         snprintf (path, sizeof path, "%s/sim/scenarios/%s.zpl", root, names [i]);
@@ -297,6 +351,7 @@ main (void)
     RUN (test_defaults);
     RUN (test_errors);
     RUN (test_pin_rotation);
+    RUN (test_run_faults);
     RUN (test_shipped);
     return t_done ("test_scenario");
 }
