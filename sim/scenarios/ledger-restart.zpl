@@ -7,10 +7,10 @@
 #   the restarted ledger topped the open incident up to its own clock
 #   (52 s of "downtime") before the UP evidence arrived, and kept it.
 #   Probing is fast (1 s epochs, every validator probes every pod each
-#   epoch, 100 ms delays, 250 ms down probes) so the reports' times are
-#   within a few hundred ms of the true ones, and the slashing curve is
-#   scaled to seconds (d_mid 20 s, s 10 s: S(40 s) = 0.86) so that a
-#   second of error is about 1.4 % of the slash.
+#   epoch, 100 ms delays and vote windows, 250 ms down probes) so the
+#   reports' times are within a few hundred ms of the true ones, and the
+#   slashing curve is scaled to seconds (d_mid 20 s, s 10 s: S(40 s) =
+#   0.86) so that a second of error is about 1.4 % of the slash.
 scenario
     name = ledger-restart
     seed = 11
@@ -28,6 +28,7 @@ params
     probe_timeout = 1s
     retry_delay = 100ms
     vote_delay = 100ms
+    vote_window = 100ms
     round_timeout = 3s
     down_probe = 250ms
     down_confirm = 5s

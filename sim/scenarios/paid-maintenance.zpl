@@ -25,6 +25,7 @@ params
     probe_timeout = 1s
     retry_delay = 100ms
     vote_delay = 100ms
+    vote_window = 100ms
     round_timeout = 3s
     down_probe = 250ms
     down_confirm = 5s

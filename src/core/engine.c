@@ -57,6 +57,7 @@ typedef struct {
     bool retry_ok;                  /* a retry succeeded: no round */
     uint64_t next_down_probe;       /* next probe of a down pod, 0 none */
     uint64_t busy_until;            /* a round on this pod is in progress */
+    bool busy_confirm;              /* ... re-confirming its outage: it holds back no UP round */
     uint64_t downtime;              /* closed incidents' total, ms */
     uint32_t incidents;             /* incidents seen */
 } pod_t;
@@ -1390,6 +1391,7 @@ s_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, uint6
     r->outcome = (uint8_t) outcome;
     r->next_resend = now + p->round_timeout_ms / 5;
     pod->busy_until = r->deadline;
+    pod->busy_confirm = want == NINES_REPORT_DOWN && pod->down;
     self->stats.rounds_opened++;
     s_confirm_send (self, r, true);
 }
@@ -2030,8 +2032,14 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
             }
             if (s_duty_add (self, req.round_id, req.pod, req.epoch, from, req.outcome != NINES_OUTCOME_OK, now)) {
                 uint64_t busy = now + self->reg->params.round_timeout_ms;
-                if (pod->busy_until < busy)
+                /* a DOWN duty on a pod we hold down is a re-confirmation
+                   (no pull above): the pod recovering meanwhile must not
+                   wait for that round to time out before its UP round */
+                bool confirm = pod->down && req.outcome != NINES_OUTCOME_OK;
+                if (pod->busy_until < busy) {
+                    pod->busy_confirm = confirm && (pod->busy_until <= now || pod->busy_confirm);
                     pod->busy_until = busy;
+                }
             }
             break;
         }
@@ -2136,6 +2144,7 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
     if (!pod->down && !extra)
         s_health_record (self, pod->pod, failed);
     bool may_open = !self->stats.degraded && pod->busy_until <= now && s_may_sign (self, now);
+    bool may_up = !self->stats.degraded && (pod->busy_until <= now || pod->busy_confirm) && s_may_sign (self, now);
     switch (slot->kind) {
         case PROBE_SCHEDULED:
             if (failed && !pod->down && may_open && !pod->retry_at && !pod->retries_out) {
@@ -2153,7 +2162,7 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
                 }
             }
             else
-            if (!failed && pod->down && may_open)
+            if (!failed && pod->down && may_up)
                 s_open_round (self, pod, NINES_REPORT_UP, outcome, now);
             break;
         case PROBE_RETRY:
@@ -2169,7 +2178,7 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
                 s_open_round (self, pod, NINES_REPORT_DOWN, outcome, now);
             break;
         case PROBE_DOWN:
-            if (!failed && pod->down && may_open)
+            if (!failed && pod->down && may_up)
                 s_open_round (self, pod, NINES_REPORT_UP, outcome, now);
             else
             if (failed && may_open && s_confirm_due (self, pod, now, false))
