@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+#   Gas benchmark of the contracts (meson suite bench, issue 16): runs the
+#   forge tests of contracts/test/Bench.t.sol and prints their `name: N` log
+#   lines (gas per operation), nothing else.
+set -euo pipefail
+out=$("$(dirname "$0")/../../contracts/forge.sh" test --match-contract '^Bench$' -vv)
+lines=$(printf '%s\n' "$out" | sed -n 's/^  \(.*: [0-9][0-9]*\)$/\1/p')
+if [ -z "$lines" ]; then
+    printf '%s\n' "$out" >&2
+    echo "bench.sh: no gas figures in forge's output" >&2
+    exit 1
+fi
+printf '%s\n' "$lines"
