@@ -94,6 +94,18 @@ abstract contract Test {
         return vm.parseBytes(string.concat("0x", protoVector(name)));
     }
 
+    /// The "msgs" and "digests" arrays of a hash vectors file
+    /// (tools/gen_hash_vectors.py), checked to be of one length >= minCount.
+    function hashVectors(string memory rel, uint256 minCount)
+        internal view returns (bytes[] memory msgs, bytes[] memory digests)
+    {
+        string memory json = readRel(rel);
+        msgs = vm.parseJsonBytesArray(json, ".msgs");
+        digests = vm.parseJsonBytesArray(json, ".digests");
+        assertEq(msgs.length, digests.length, string.concat(rel, ": vector count"));
+        assertTrue(msgs.length >= minCount, string.concat(rel, ": vectors read"));
+    }
+
     /// Reads a file under contracts/ (paths relative to foundry.toml's folder;
     /// foundry.toml's fs_permissions must allow it).
     function readRel(string memory rel) internal view returns (string memory) {
