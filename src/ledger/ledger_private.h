@@ -82,9 +82,9 @@ struct _nines_ledger_t {
     uint64_t canary_deadline;           /* answers accepted until */
     bool canary_published;              /* sent on PUB */
     uint64_t last_topup;                /* last open-incident re-evaluation */
-    group_t *groups;                    /* scratch for s_groups */
+    group_t *groups;                    /* scratch for ledger_groups */
     size_t cap_groups;
-    uint64_t *ups;                      /* scratch for s_chains: a pod's UP times */
+    uint64_t *ups;                      /* scratch for s_chains (accounting.c): a pod's UP times */
     size_t cap_ups;
     nines_registry_t *older [HISTORY];  /* validator sets before the last changes, newest first */
     uint64_t older_until [HISTORY];     /* when each stopped being current, ledger ms */

@@ -1,0 +1,340 @@
+/*  The engine's reports: verification of received reports, the seen
+    ring, gossip to the committees, the evidence outbox.  See
+    engine_private.h. */
+#include "core/engine_private.h"
+#include <stdlib.h>
+#include <string.h>
+
+/*  ---- reports, incidents and evidence ---- */
+
+/*  Check a report on its own, as the ledger will (DESIGN.md §8): every
+    signature, committee membership for its pod and epoch, no duplicate
+    signer, agreeing weight at least θ of the committee's weight. */
+int
+engine_verify_report (nines_engine_t *self, const nines_report_t *report)
+{
+    const nines_params_t *p = &self->reg->params;
+    if (!nines_registry_pod (self->reg, report->pod))
+        return NINES_EUNKNOWN;
+    size_t c = nines_registry_committee_size (self->reg);
+    const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
+    uint64_t total = 0, agree = 0;
+    size_t n = nines_registry_committee (self->reg, report->pod, report->epoch, c, members, &total);
+    uint8_t want = report->kind == NINES_REPORT_DOWN ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
+    for (size_t i = 0; i < report->n_votes; i++) {
+        const nines_vote_t *v = &report->votes [i];
+        if (memcmp (v->body.pod, report->pod, NINES_ID_BYTES) || v->body.epoch != report->epoch
+        ||  memcmp (v->body.round_id, report->round_id, NINES_HASH_BYTES) || v->body.verdict != want)
+            return NINES_EMALFORMED;
+        const nines_validator_info_t *who = NULL;
+        for (size_t j = 0; j < n && !who; j++)
+            if (memcmp (members [j]->id, v->body.validator, NINES_ID_BYTES) == 0)
+                who = members [j];
+        if (!who)
+            return NINES_ENOTCOMMITTEE;
+        for (size_t j = 0; j < i; j++)
+            if (memcmp (report->votes [j].body.validator, v->body.validator, NINES_ID_BYTES) == 0)
+                return NINES_EDUPSIGNER;
+        if (nines_sigcache_vote_verify (self->cfg.sigcache, v))
+            return NINES_EBADSIG;
+        agree += nines_validator_weight (who);
+    }
+    return nines_quorum_reached (agree, total, p->theta_ppm) ? NINES_OK : NINES_EQUORUM;
+}
+
+void
+engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines_report_t *up,
+              bool own, uint64_t now)
+{
+    nines_evidence_t *ev = calloc (1, sizeof *ev);
+    if (!ev)
+        return;
+    memcpy (ev->pod, down->pod, NINES_ID_BYTES);
+    ev->down = *down;
+    if (up) {
+        ev->has_up = true;
+        ev->up = *up;
+    }
+    uint8_t id [NINES_HASH_BYTES];
+    nines_evidence_id (ev, id);
+    for (size_t i = 0; i < self->n_outbox; i++)
+        if (memcmp (self->outbox [i].id, id, NINES_HASH_BYTES) == 0) {
+            free (ev);
+            return;
+        }
+    if (self->n_outbox == self->cap_outbox) {
+        size_t cap = self->cap_outbox ? 2 * self->cap_outbox : 8;
+        outbox_t *grown = realloc (self->outbox, cap * sizeof *grown);
+        if (!grown) {
+            free (ev);
+            return;
+        }
+        self->outbox = grown;
+        self->cap_outbox = cap;
+    }
+    outbox_t *o = &self->outbox [self->n_outbox++];
+    o->ev = ev;
+    memcpy (o->id, id, NINES_HASH_BYTES);
+    o->backoff = self->cfg.submit_backoff_ms;
+    /* The report's former submits at once; everyone else after a random
+       back-off, so the ledger still hears of it if the former dies. */
+    o->next_at = own ? now : now + self->cfg.submit_backoff_ms + engine_rand (self, 4 * self->cfg.submit_backoff_ms);
+}
+
+/*  Report ids seen: a ring of max_seen ids with a linear-probing hash
+    index over it (a linear scan per gossiped copy cost 10^3 compares at
+    every one of 10^4 simulated nodes). */
+static size_t
+s_seen_home (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+{
+    uint64_t h;
+    memcpy (&h, id, 8);
+    return (size_t) (h * 0x9e3779b97f4a7c15ULL >> 17) & self->seen_mask;
+}
+
+/*  Forget ring slot k from the index (backward-shift deletion). */
+static void
+s_seen_unindex (nines_engine_t *self, size_t k)
+{
+    size_t i = s_seen_home (self, self->seen [k]);
+    while (self->seen_tab [i] && self->seen_tab [i] != k + 1)
+        i = (i + 1) & self->seen_mask;
+    if (!self->seen_tab [i])
+        return;
+    for (size_t j = (i + 1) & self->seen_mask; self->seen_tab [j]; j = (j + 1) & self->seen_mask) {
+        size_t home = s_seen_home (self, self->seen [self->seen_tab [j] - 1]);
+        /* Move j back to the hole at i unless its home lies in (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            self->seen_tab [i] = self->seen_tab [j];
+            i = j;
+        }
+    }
+    self->seen_tab [i] = 0;
+}
+
+/*  Ring slot + 1 of a seen report id, 0 when not seen. */
+static size_t
+s_seen_slot (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+{
+    for (size_t i = s_seen_home (self, id); self->seen_tab [i]; i = (i + 1) & self->seen_mask)
+        if (memcmp (self->seen [self->seen_tab [i] - 1], id, NINES_HASH_BYTES) == 0)
+            return self->seen_tab [i];
+    return 0;
+}
+
+bool
+engine_seen (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+{
+    return s_seen_slot (self, id) != 0;
+}
+
+/*  Forget a report we saw, so that it is taken again when it comes back
+    (a node that left a pod's committee and forgot the incident, then sits
+    on the committee again). */
+void
+engine_seen_forget (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
+{
+    size_t slot = s_seen_slot (self, id);
+    if (!slot)
+        return;
+    s_seen_unindex (self, slot - 1);
+    memset (self->seen [slot - 1], 0, NINES_HASH_BYTES);
+}
+
+/*  Send msg to the committee of pod for epoch, leaving out ourselves
+    and, unless skip is UINT64_MAX, the members of the
+    committee of epoch skip (they were sent it already). */
+static void
+s_send_committee (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch,
+                  uint64_t skip, nines_peer_msg_t *msg)
+{
+    size_t c = nines_registry_committee_size (self->reg);
+    const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
+    size_t n = nines_registry_committee (self->reg, pod, epoch, c, members, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (skip != UINT64_MAX && nines_registry_in_committee (self->reg, pod, skip, members [i]->id))
+            continue;
+        /* Members we hold dead get it too: under loss SWIM declares live
+           members dead, and a committee is a few dozen messages at most
+           (a report skipped there reached 0.67 of its scope at 20 % loss). */
+        if (engine_member (self, members [i]->id))
+            engine_send (self, members [i]->id, msg);
+    }
+}
+
+/*  Push a report on: to every member (or gossip_fanout random ones) under
+    NINES_SCOPE_ALL; to the pod's committees of the report's epoch and of
+    ours under NINES_SCOPE_COMMITTEE, the validators that probe the pod
+    while it is down and vote on its recovery. */
+static void
+s_gossip_report (nines_engine_t *self, const nines_report_t *report)
+{
+    if (self->n_members == 0)
+        return;
+    nines_peer_msg_t *msg = self->scratch;
+    memset (msg, 0, offsetof (nines_peer_msg_t, u));
+    msg->type = NINES_MSG_REPORT;
+    msg->u.report = *report;        /* engine_send changes only from and the piggyback */
+    if (self->cfg.report_scope == NINES_SCOPE_COMMITTEE) {
+        s_send_committee (self, report->pod, report->epoch, UINT64_MAX, msg);
+        if (self->epoch != report->epoch)
+            s_send_committee (self, report->pod, self->epoch, report->epoch, msg);
+        return;
+    }
+    size_t fanout = self->cfg.gossip_fanout ? self->cfg.gossip_fanout : self->n_members;
+    if (fanout >= self->n_members) {
+        for (size_t k = 0; k < self->n_members; k++)
+            if (engine_member_at (self, k)->state != NINES_MEMBER_DEAD)
+                engine_send (self, engine_member_id (self, engine_member_at (self, k)), msg);
+        return;
+    }
+    for (size_t k = 0; k < fanout; k++)
+        engine_send (self, engine_member_id (self, engine_member_at (self, engine_rand (self, self->n_members))), msg);
+}
+
+/*  Send an encoded report we hold (a pod's open DOWN report) to one peer,
+    or with to = NULL to the committee of epoch minus that of skip. */
+void
+engine_send_held_report (nines_engine_t *self, const uint8_t *data, size_t len, const uint8_t *to,
+                    const uint8_t pod [NINES_ID_BYTES], uint64_t epoch, uint64_t skip)
+{
+    nines_peer_msg_t *msg = self->scratch;
+    memset (msg, 0, offsetof (nines_peer_msg_t, u));
+    msg->type = NINES_MSG_REPORT;
+    if (nines_report_decode (data, len, &msg->u.report))
+        return;
+    if (to)
+        engine_send (self, to, msg);
+    else
+        s_send_committee (self, pod, epoch, skip, msg);
+}
+
+/*  True when we signed a vote in a or b (b may be NULL): the signers are
+    the ones who re-submit an evidence the former may have failed to
+    deliver; every other validator only stores the report (with 10^4
+    validators each of them re-submitting, the ledger would get 10^4
+    copies of every incident). */
+static bool
+s_signed (nines_engine_t *self, const nines_report_t *a, const nines_report_t *b)
+{
+    for (size_t i = 0; i < a->n_votes; i++)
+        if (engine_is_me (self, a->votes [i].body.validator))
+            return true;
+    for (size_t i = 0; b && i < b->n_votes; i++)
+        if (engine_is_me (self, b->votes [i].body.validator))
+            return true;
+    return false;
+}
+
+/*  A verified report, formed here (own) or gossiped: remember it, publish
+    it, pass it on, and update the pod's incident. */
+void
+engine_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t origin, uint64_t now)
+{
+    bool own = origin == FROM_OWN;
+    uint8_t id [NINES_HASH_BYTES];
+    nines_report_id (report, id);
+    if (engine_seen (self, id))
+        return;
+    if (self->n_seen == self->cfg.max_seen)
+        s_seen_unindex (self, self->seen_at);
+    memcpy (self->seen [self->seen_at], id, NINES_HASH_BYTES);
+    size_t at = s_seen_home (self, id);
+    while (self->seen_tab [at])
+        at = (at + 1) & self->seen_mask;
+    self->seen_tab [at] = (uint32_t) self->seen_at + 1;
+    self->seen_at = (self->seen_at + 1) % self->cfg.max_seen;
+    if (self->n_seen < self->cfg.max_seen)
+        self->n_seen++;
+    nines_report_t **slot = &self->reports [self->reports_at];
+    if (!*slot)
+        *slot = malloc (sizeof **slot);
+    if (*slot)
+        **slot = *report;
+    self->reports_at = (self->reports_at + 1) % self->cfg.max_reports;
+    if (self->n_reports < self->cfg.max_reports)
+        self->n_reports++;
+    self->stats.reports++;
+
+    size_t len = 0;
+    if (origin != FROM_DISK
+    &&  nines_report_encode (report, self->frame, NINES_PEER_MSG_MAX, &len) == 0) {
+        nines_action_t *a = engine_push (self, NINES_ACT_REPORT);
+        if (a) {
+            memcpy (a->pod, report->pod, NINES_ID_BYTES);
+            memcpy (a->key, id, NINES_HASH_BYTES);
+            a->data = engine_dup (self->frame, len);
+            a->len = a->data ? len : 0;
+        }
+    }
+    if (origin != FROM_DISK)
+        s_gossip_report (self, report);
+    /* Our own open round on the pod wanting this kind is answered. */
+    for (int i = 0; i < self->rounds_hi; i++) {
+        round_t *r = &self->rounds [i];
+        if (r->used && !r->done && r->want == report->kind && memcmp (r->pod, report->pod, NINES_ID_BYTES) == 0)
+            r->done = true;
+    }
+
+    pod_t *pod = report->kind == NINES_REPORT_DOWN ? engine_pod_get (self, report->pod)
+                                                   : engine_pod (self, report->pod);
+    if (!pod)
+        return;
+    if (report->kind == NINES_REPORT_DOWN && !pod->down) {
+        pod->down = true;
+        pod->down_since = report->t_ms;
+        pod->confirmed = report->t_ms;
+        pod->incidents++;
+        engine_health_forget (self, pod->pod);
+        free (pod->down_report);
+        pod->down_report = NULL;
+        pod->down_len = 0;
+        size_t enc = 0;
+        if (nines_report_encode (report, self->frame, NINES_PEER_MSG_MAX, &enc) == 0
+        &&  (pod->down_report = engine_dup (self->frame, enc)))
+            pod->down_len = (uint32_t) enc;
+        memcpy (pod->down_id, id, NINES_HASH_BYTES);
+        pod->next_down_probe = 0;
+        pod->retry_at = 0;
+        pod->retries_left = 0;
+        if (nines_registry_in_committee (self->reg, pod->pod, self->epoch, self->kp.pk))
+            pod->next_down_probe = now + engine_rand (self, self->reg->params.down_probe_ms + 1);
+        POD_DUE (self, pod->next_down_probe);
+        if (origin != FROM_DISK && (own || s_signed (self, report, NULL)))
+            engine_outbox_add (self, report, NULL, own, now);
+    }
+    else
+    if (report->kind == NINES_REPORT_DOWN && pod->down && pod->down_report && report->t_ms > pod->confirmed) {
+        /* A re-confirmation: hold it instead (hand-off, pull and the
+           closing evidence carry the latest) and tell the ledger, which
+           charges an open outage only up to its latest DOWN report. */
+        size_t enc = 0;
+        uint8_t *held = nines_report_encode (report, self->frame, NINES_PEER_MSG_MAX, &enc) == 0
+                      ? engine_dup (self->frame, enc) : NULL;
+        if (held) {
+            free (pod->down_report);
+            pod->down_report = held;
+            pod->down_len = (uint32_t) enc;
+            memcpy (pod->down_id, id, NINES_HASH_BYTES);
+            pod->confirmed = report->t_ms;
+        }
+        if (origin != FROM_DISK && (own || s_signed (self, report, NULL)))
+            engine_outbox_add (self, report, NULL, own, now);
+    }
+    else
+    if (report->kind == NINES_REPORT_UP && pod->down && report->t_ms >= pod->down_since
+    &&  pod->down_report) {
+        pod->down = false;
+        pod->downtime += report->t_ms - pod->down_since;
+        pod->next_down_probe = 0;
+        nines_report_t *down = origin != FROM_DISK ? malloc (sizeof *down) : NULL;
+        if (down && nines_report_decode (pod->down_report, pod->down_len, down) == 0
+        &&  (own || s_signed (self, down, report)))
+            engine_outbox_add (self, down, report, own, now);
+        free (down);
+        free (pod->down_report);
+        pod->down_report = NULL;
+        pod->down_len = 0;
+    }
+}

@@ -1,0 +1,345 @@
+/*  The engine's probe schedule: the epoch's sortition draws, retries,
+    self-health, and the tick that drives them (nines_engine_on_tick,
+    nines_engine_next_wakeup).  See engine_private.h. */
+#include "core/engine_private.h"
+#include <stdlib.h>
+#include <string.h>
+
+/*  ---- self-health ---- */
+
+/*  Degraded when most of the distinct pods recently probed failed at
+    their latest heartbeat, and at least health_min_pods of them: one pod
+    down is that pod's problem, many at once is ours (Gatus's connectivity
+    check, Storj's batch discard).  Pods, not heartbeats: a pod reported
+    down is retried and probed every down_probe_ms, so counting heartbeats
+    would let a few outages pass for our own.  The window holds only pods
+    not reported down (engine_health_record, engine_health_forget). */
+static void
+s_health_verdict (nines_engine_t *self)
+{
+    size_t w = self->cfg.health_window;
+    uint64_t keys [NINES_HEALTH_MAX];
+    size_t pods = 0, failing = 0;
+    for (size_t k = 0, i = self->health_at; k < self->health_n; k++) {
+        i = i ? i - 1 : w - 1;                              /* newest first */
+        keys [k] = self->health_keys [i];
+        bool seen = false;
+        for (size_t l = 0; l < k && !seen; l++)
+            seen = keys [l] == keys [k];
+        if (seen)
+            continue;                   /* an older outcome of a pod counted already */
+        pods++;
+        failing += self->health_fail [i];
+    }
+    self->stats.degraded = failing >= self->cfg.health_min_pods
+        && failing * 1000000 >= (uint64_t) self->cfg.health_fail_ppm * pods;
+}
+
+void
+engine_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool failed)
+{
+    size_t w = self->cfg.health_window;
+    memcpy (&self->health_keys [self->health_at], pod, 8);
+    self->health_fail [self->health_at] = failed;
+    self->health_at = (self->health_at + 1) % w;
+    if (self->health_n < w)
+        self->health_n++;
+    s_health_verdict (self);
+}
+
+/*  A quorum reported pod down: its outage is the pod's, not ours, so the
+    heartbeats recorded before the report leave the window (later ones
+    are never recorded while it is down).  Otherwise each reported outage
+    would linger as a failure until health_window newer heartbeats pushed
+    it out, and the next independent outage would make us doubt our own
+    network (issue 11: the third of 4 pods reported 15-22 s late). */
+void
+engine_health_forget (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES])
+{
+    size_t w = self->cfg.health_window, kept = 0;
+    uint64_t key;
+    memcpy (&key, pod, 8);
+    for (size_t k = 0, i = (self->health_at + w - self->health_n) % w; k < self->health_n; k++, i = (i + 1) % w)
+        if (self->health_keys [i] != key) {                 /* oldest first, compacted */
+            self->health_keys [kept] = self->health_keys [i];
+            self->health_fail [kept] = self->health_fail [i];
+            kept++;
+        }
+    if (kept == self->health_n)
+        return;
+    self->health_n = kept;
+    self->health_at = kept % w;
+    s_health_verdict (self);
+}
+
+/*  ---- probes ---- */
+
+static int
+s_cmp_u32 (const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+/*  Ask the driver for a heartbeat to pod, sent now (at = 0) or at time at
+    (probe_ahead).  The probe id carries the slot index in its low 16 bits,
+    so the answer finds its slot at once. */
+inflight_t *
+engine_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at)
+{
+    int i = engine_free_slot ((void **) &self->inflight, &self->cap_inflight, MAX_INFLIGHT, sizeof (inflight_t));
+    if (i < 0)
+        return NULL;
+    nines_action_t *a = engine_push (self, NINES_ACT_PROBE);
+    if (!a)
+        return NULL;
+    inflight_t *slot = &self->inflight [i];
+    HI_BUMP (self->inflight_hi, i);
+    slot->used = true;
+    slot->id = (++self->next_probe_id << 16) | (uint64_t) i;
+    memcpy (slot->pod, pod, NINES_ID_BYTES);
+    slot->kind = kind;
+    slot->duty = duty;
+    slot->version = self->reg ? self->reg->version : 0;
+    memcpy (a->pod, pod, NINES_ID_BYTES);
+    a->probe_id = slot->id;
+    a->at = at;
+    /* Lifeguard (Dadgar et al. 2018, section 3): a node whose own
+       messages come late waits longer before it calls a heartbeat lost,
+       from 1x probe_timeout at LHM 1 to 2x at the cap. */
+    uint64_t t = self->reg ? self->reg->params.probe_timeout_ms : 0;
+    uint32_t cap = self->cfg.lhm_max > 1 ? self->cfg.lhm_max : 2;
+    a->timeout_ms = t + t * (self->lhm > 1 ? self->lhm - 1 : 0) / (cap - 1);
+    self->stats.probes++;
+    return slot;
+}
+
+
+/*  Sortition for the epoch: which pods we probe and when (DESIGN.md §6,
+    validator-driven draws of committee.h, so the cost is the r*M/N pods
+    drawn, not all M pods). */
+static void
+s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
+{
+    const nines_params_t *p = &self->reg->params;
+    uint64_t prev = self->epoch_started ? self->epoch : UINT64_MAX;
+    self->epoch = epoch;
+    self->stats.epoch = epoch;
+    self->epoch_started = true;
+    uint8_t seed [NINES_HASH_BYTES];
+    nines_epoch_seed (seed, p->genesis_seed, epoch);
+    uint64_t start = p->genesis_ms + epoch * p->epoch_ms;
+    uint32_t n = (uint32_t) self->reg->n_eligible;
+    uint32_t m = (uint32_t) self->reg->n_pods;
+    for (size_t i = 0; i < self->n_pods; i++)
+        self->pods [i].next_probe = 0;
+    bool all = n > 0 && p->r >= n;
+    uint32_t draws = all ? m : nines_sortition_draws (seed, self->kp.pk, p->r, n, m);
+    if (self->cfg.probe_ahead) {
+        /* Every heartbeat of the epoch handed over now, each with its
+           instant; a pod drawn twice is probed once. */
+        uint32_t *drawn = malloc ((draws ? draws : 1) * sizeof *drawn);
+        for (uint32_t j = 0; drawn && j < draws; j++)
+            drawn [j] = all ? j : nines_sortition_pod (seed, self->kp.pk, j, m);
+        if (drawn)
+            qsort (drawn, draws, sizeof *drawn, s_cmp_u32);
+        for (uint32_t j = 0; drawn && j < draws; j++) {
+            if (j > 0 && drawn [j] == drawn [j - 1])
+                continue;
+            uint64_t at = start + engine_rand (self, p->epoch_ms);
+            engine_probe (self, self->reg->pods [drawn [j]].pod, PROBE_SCHEDULED, -1, at < now ? now : at);
+        }
+        free (drawn);
+        draws = 0;
+    }
+    for (uint32_t j = 0; j < draws; j++) {
+        uint32_t at_pod = all ? j : nines_sortition_pod (seed, self->kp.pk, j, m);
+        pod_t *pod = engine_pod_add (self, self->reg->pods [at_pod].pod, true);
+        if (!pod || pod->next_probe)
+            continue;
+        uint64_t at = start + engine_rand (self, p->epoch_ms);
+        pod->next_probe = at < now ? now : at;
+        POD_DUE (self, pod->next_probe);
+    }
+    /* A pod reported down is probed more often by its committee of this
+       epoch only: members of past committees stop, or every validator
+       that ever sat on it would probe, and all of them would open an UP
+       round at once when it recovers. */
+    bool scoped = self->cfg.report_scope == NINES_SCOPE_COMMITTEE;
+    for (size_t i = 0; i < self->n_pods; i++) {
+        pod_t *pod = &self->pods [i];
+        if (!pod->down)
+            continue;
+        bool member = nines_registry_in_committee (self->reg, pod->pod, epoch, self->kp.pk);
+        /* Committee scope: the last committee hands the open DOWN report
+           to the new one, and a node off the new committee forgets the
+           incident (the UP report will not be sent to it). */
+        if (scoped && pod->down_report && prev != UINT64_MAX && prev != epoch
+        &&  nines_registry_in_committee (self->reg, pod->pod, prev, self->kp.pk))
+            engine_send_held_report (self, pod->down_report, pod->down_len, NULL, pod->pod, epoch, prev);
+        if (scoped && !member) {
+            engine_seen_forget (self, pod->down_id);
+            pod->down = false;
+            free (pod->down_report);
+            pod->down_report = NULL;
+            pod->down_len = 0;
+            pod->next_down_probe = 0;
+        }
+        else
+        if (!member)
+            pod->next_down_probe = 0;
+        else
+        if (!pod->next_down_probe) {
+            pod->next_down_probe = now + engine_rand (self, p->down_probe_ms ? p->down_probe_ms : 1);
+            POD_DUE (self, pod->next_down_probe);
+        }
+    }
+    engine_pods_compact (self, now);
+}
+
+void
+nines_engine_on_tick (nines_engine_t *self, uint64_t now)
+{
+    if (!self->reg)
+        return;
+    if (now > self->now)
+        self->now = now;
+    const nines_params_t *p = &self->reg->params;
+    uint64_t epoch = nines_epoch_of (now, p->genesis_ms, p->epoch_ms);
+    if (!self->epoch_started || epoch != self->epoch)
+        s_start_epoch (self, epoch, now);
+
+    /* Pod timers: scanned only when the earliest is due (pods_due). */
+    if (!self->pods_due || now >= self->pods_due) {
+        uint64_t due = UINT64_MAX;
+        for (size_t i = 0; i < self->n_pods; i++) {
+            pod_t *pod = &self->pods [i];
+            if (pod->next_probe && now >= pod->next_probe) {
+                pod->next_probe = 0;
+                engine_probe (self, pod->pod, PROBE_SCHEDULED, -1, 0);
+            }
+            if (pod->retry_at && now >= pod->retry_at) {
+                pod->retry_at = 0;
+                if (pod->retries_left && !pod->retry_ok) {
+                    pod->retries_left--;
+                    pod->retries_out++;
+                    engine_probe (self, pod->pod, PROBE_RETRY, -1, 0);
+                }
+                if (pod->retries_left && !pod->retry_ok) {
+                    uint64_t slice = p->retry_delay_ms / (p->retry_attempts ? p->retry_attempts : 1);
+                    pod->retry_at = now + 1 + engine_rand (self, slice ? slice : 1);
+                }
+            }
+            if (pod->down && pod->next_down_probe && now >= pod->next_down_probe) {
+                pod->next_down_probe = now + p->down_probe_ms;
+                engine_probe (self, pod->pod, PROBE_DOWN, -1, 0);
+            }
+            if (pod->next_probe && pod->next_probe < due)
+                due = pod->next_probe;
+            if (pod->retry_at && pod->retry_at < due)
+                due = pod->retry_at;
+            if (pod->down && pod->next_down_probe && pod->next_down_probe < due)
+                due = pod->next_down_probe;
+        }
+        self->pods_due = due;
+    }
+    for (int d = 0; d < self->duties_hi; d++)
+        if (self->duties [d].used)
+            engine_duty_tick (self, d, now);
+    for (int i = 0; i < self->rounds_hi; i++) {
+        round_t *r = &self->rounds [i];
+        if (r->used && !r->done && now < r->deadline && now >= r->next_resend) {
+            r->next_resend = now + p->round_timeout_ms / 5;
+            engine_confirm_send (self, r, false);
+        }
+        if (r->used && now >= r->deadline) {
+            r->used = false;
+            if (r->done)
+                continue;
+            self->stats.rounds_failed++;
+            pod_t *pod = engine_pod (self, r->pod);
+            if (pod)
+                pod->busy_until = 0;
+        }
+    }
+    HI_TRIM (self->duties_hi, self->duties);
+    HI_TRIM (self->rounds_hi, self->rounds);
+    for (size_t i = 0; i < self->n_outbox; i++) {
+        outbox_t *o = &self->outbox [i];
+        if (now < o->next_at)
+            continue;
+        size_t len = 0;
+        static uint8_t buf [NINES_EVIDENCE_MAX];
+        if (nines_evidence_encode (o->ev, buf, sizeof buf, &len) == 0) {
+            nines_action_t *a = engine_push (self, NINES_ACT_SUBMIT);
+            if (a) {
+                memcpy (a->pod, o->ev->pod, NINES_ID_BYTES);
+                memcpy (a->key, o->id, NINES_HASH_BYTES);
+                a->data = engine_dup (buf, len);
+                a->len = a->data ? len : 0;
+                self->stats.evidence_submitted++;
+            }
+        }
+        o->next_at = now + o->backoff;
+        o->backoff = o->backoff * 2 > self->cfg.submit_backoff_max_ms
+                   ? self->cfg.submit_backoff_max_ms : o->backoff * 2;
+    }
+    if (!self->isolated)
+        engine_swim_tick (self, now);
+}
+
+uint64_t
+nines_engine_next_wakeup (nines_engine_t *self)
+{
+    if (!self->reg)
+        return UINT64_MAX;
+    const nines_params_t *p = &self->reg->params;
+    uint64_t next = p->genesis_ms + (self->epoch + 1) * p->epoch_ms;
+#define MIN_AT(t) do { uint64_t _t = (t); if (_t && _t < next) next = _t; } while (0)
+    if (self->pods_due)
+        MIN_AT (self->pods_due == UINT64_MAX ? 0 : self->pods_due);
+    else
+        for (size_t i = 0; i < self->n_pods; i++) {
+            MIN_AT (self->pods [i].next_probe);
+            MIN_AT (self->pods [i].retry_at);
+            if (self->pods [i].down)
+                MIN_AT (self->pods [i].next_down_probe);
+        }
+    for (int d = 0; d < self->duties_hi; d++) {
+        const duty_t *duty = &self->duties [d];
+        if (!duty->used)
+            continue;
+        MIN_AT (duty->expires);
+        if (!duty->voted && duty->sent < duty->planned)
+            MIN_AT (duty->at [duty->sent]);
+    }
+    for (int i = 0; i < self->rounds_hi; i++)
+        if (self->rounds [i].used) {
+            MIN_AT (self->rounds [i].deadline);
+            if (!self->rounds [i].done)
+                MIN_AT (self->rounds [i].next_resend);
+        }
+    for (size_t i = 0; i < self->n_outbox; i++)
+        MIN_AT (self->outbox [i].next_at);
+    /* SWIM: the next protocol period and the deadlines of outstanding
+       pings, exactly, so an idle node wakes about once per period. */
+    if (self->n_members && !self->isolated) {
+        uint64_t period = self->cfg.swim_period_ms * self->lhm;
+        uint64_t ack_timeout = self->cfg.swim_ack_timeout_ms * self->lhm;
+        if (self->next_swim < next)
+            next = self->next_swim > self->now ? self->next_swim : self->now;
+        FOR_PINGS (self, i) {
+            const ping_t *ping = &self->pings [i];
+            if (!ping->relay && !ping->indirect)
+                MIN_AT (ping->sent + ack_timeout);
+            MIN_AT (ping->sent + period);
+        }
+        uint64_t suspect_timeout = self->cfg.swim_suspect_periods * self->cfg.swim_period_ms;
+        for (size_t k = 0; k < self->n_suspects; k++)
+            MIN_AT (self->suspects [k].since + suspect_timeout);
+        if (self->suspects_rescan)
+            MIN_AT (self->now ? self->now : 1);
+    }
+#undef MIN_AT
+    return next;
+}
