@@ -8,16 +8,7 @@
 
 static void s_suspect_add (nines_engine_t *self, const member_t *m, uint64_t since);
 
-
-/*  Apply a piggybacked membership update (PROTOCOL.md 7, SWIM §4.2).
-    Incarnations never wrap and cannot be run up: an update more than
-    NINES_INCARNATION_STEP above the incarnation we know, or a suspicion
-    or death at UINT64_MAX (which no refutation could top), is ignored.
-    Otherwise one message from any registered validator declaring another
-    dead at the largest incarnation made every peer hold it dead for good:
-    its refutation, incarnation + 1, wrapped to 0 (issue 11 item 4).  With
-    the step bound, raising a member to the top takes 2^44 accepted
-    updates; an honest member refutes once per suspicion. */
+/*  Apply a piggybacked membership update: see engine_private.h. */
 void
 engine_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint64_t now)
 {
@@ -132,7 +123,6 @@ s_ping_free (nines_engine_t *self, ping_t *p)
     p->used = false;
     self->pings_mask &= ~(1u << (p - self->pings));
 }
-
 
 /*  Own message loss for the vote's confidence (engine_attempts_needed): an
     EWMA (weight 1/16) of direct pings that missed their ack timeout. */
