@@ -599,7 +599,7 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
             if (!report)
                 return NINES_ENOMEM;
             *report = msg->u.report;
-            rc = engine_verify_report (self, report);
+            rc = engine_verify_report (self, report, now);
             for (size_t v = 0; !rc && v < report->n_votes; v++)
                 engine_doppelganger_check (self, &report->votes [v]);
             if (!rc)

@@ -386,9 +386,9 @@ void engine_seen_forget (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTE
     or with to = NULL to the committee of epoch minus that of skip. */
 void engine_send_held_report (nines_engine_t *self, const uint8_t *data, size_t len, const uint8_t *to, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch, uint64_t skip);
 
-/*  Check a report on its own, as the ledger will (DESIGN.md §8): every
-    signature, committee membership for its pod and epoch, no duplicate
-    signer, agreeing weight at least θ of the committee's weight. */
-int engine_verify_report (nines_engine_t *self, const nines_report_t *report);
+/*  Check a report a peer sent on its own, as the ledger will
+    (nines_report_verify of src/proto/verify.c, with the config's
+    signature cache): 0 or its NINES_E* code. */
+int engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64_t now);
 
 #endif

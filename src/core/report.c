@@ -2,44 +2,25 @@
     ring, gossip to the committees, the evidence outbox.  See
     engine_private.h. */
 #include "core/engine_private.h"
+#include "proto/verify.h"
 #include <stdlib.h>
 #include <string.h>
 
 /*  ---- reports, incidents and evidence ---- */
 
-/*  Check a report on its own, as the ledger will (DESIGN.md §8): every
-    signature, committee membership for its pod and epoch, no duplicate
-    signer, agreeing weight at least θ of the committee's weight. */
-int
-engine_verify_report (nines_engine_t *self, const nines_report_t *report)
+static int
+s_vote_verify (void *cache, const nines_vote_t *vote)
 {
-    const nines_params_t *p = &self->reg->params;
-    if (!nines_registry_pod (self->reg, report->pod))
-        return NINES_EUNKNOWN;
-    size_t c = nines_registry_committee_size (self->reg);
-    const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
-    uint64_t total = 0, agree = 0;
-    size_t n = nines_registry_committee (self->reg, report->pod, report->epoch, c, members, &total);
-    uint8_t want = report->kind == NINES_REPORT_DOWN ? NINES_VERDICT_DOWN : NINES_VERDICT_UP;
-    for (size_t i = 0; i < report->n_votes; i++) {
-        const nines_vote_t *v = &report->votes [i];
-        if (memcmp (v->body.pod, report->pod, NINES_ID_BYTES) || v->body.epoch != report->epoch
-        ||  memcmp (v->body.round_id, report->round_id, NINES_HASH_BYTES) || v->body.verdict != want)
-            return NINES_EMALFORMED;
-        const nines_validator_info_t *who = NULL;
-        for (size_t j = 0; j < n && !who; j++)
-            if (memcmp (members [j]->id, v->body.validator, NINES_ID_BYTES) == 0)
-                who = members [j];
-        if (!who)
-            return NINES_ENOTCOMMITTEE;
-        for (size_t j = 0; j < i; j++)
-            if (memcmp (report->votes [j].body.validator, v->body.validator, NINES_ID_BYTES) == 0)
-                return NINES_EDUPSIGNER;
-        if (nines_sigcache_vote_verify (self->cfg.sigcache, v))
-            return NINES_EBADSIG;
-        agree += nines_validator_weight (who);
-    }
-    return nines_quorum_reached (agree, total, p->theta_ppm) ? NINES_OK : NINES_EQUORUM;
+    return nines_sigcache_vote_verify (cache, vote);
+}
+
+/*  Check a report a peer sent on its own, as the ledger will: the one
+    implementation of src/proto/verify.c, with the config's signature
+    cache. */
+int
+engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64_t now)
+{
+    return nines_report_verify (self->reg, report, now, s_vote_verify, self->cfg.sigcache);
 }
 
 void

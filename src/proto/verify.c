@@ -13,12 +13,16 @@ typedef struct {
     void *arg;                      /* its argument */
     char *detail;                   /* caller's detail buffer or NULL */
     size_t detail_size;             /* its capacity */
+    nines_vote_verify_fn *verify;   /* signature check or NULL (nines_vote_verify) */
+    void *verify_arg;               /* its argument */
 } ctx_t;
 
 /*  Report one check to the observer; on failure keep its detail. */
 static int
 s_check (ctx_t *ctx, const char *label, const char *check, int rc, const char *fmt, ...)
 {
+    if (!ctx->fn && !(rc && ctx->detail && ctx->detail_size))
+        return rc;                  /* nobody to tell: skip the formatting */
     char text [256] = "";
     if (fmt) {
         va_list ap;
@@ -108,7 +112,7 @@ s_verify_report (const nines_registry_t *reg, const nines_report_t *r, int kind,
 
     /* 4. signatures, over "nines/vote/v1" || the exact signed bytes */
     for (size_t i = 0; !rc && i < r->n_votes; i++)
-        if (nines_vote_verify (&r->votes [i])) {
+        if (ctx->verify ? ctx->verify (ctx->verify_arg, &r->votes [i]) : nines_vote_verify (&r->votes [i])) {
             rc = NINES_EBADSIG;
             bad = i;
         }
@@ -151,6 +155,20 @@ s_verify_report (const nines_registry_t *reg, const nines_report_t *r, int kind,
                         (unsigned long long) r->t_ms, (unsigned long long) now);
     return s_check (ctx, label, "epoch and times", NINES_OK, "t_ms %llu in epoch %llu",
                     (unsigned long long) r->t_ms, (unsigned long long) r->epoch);
+}
+
+int
+nines_report_verify (const nines_registry_t *reg, const nines_report_t *report, uint64_t now_ms,
+                     nines_vote_verify_fn *verify, void *verify_arg)
+{
+    if (!reg || !report)
+        return NINES_EINVAL;
+    if (report->kind != NINES_REPORT_DOWN && report->kind != NINES_REPORT_UP)
+        return NINES_EMALFORMED;
+    if (!nines_registry_pod (reg, report->pod))
+        return NINES_EUNKNOWN;
+    ctx_t ctx = { .verify = verify, .verify_arg = verify_arg };
+    return s_verify_report (reg, report, report->kind, now_ms, NULL, &ctx);
 }
 
 int

@@ -41,6 +41,20 @@
     May be NULL. */
 typedef void (nines_evcheck_fn) (void *arg, const char *check, int rc, const char *detail);
 
+/*  A vote signature check supplied by the caller (the simulator's shared
+    cache): 0 or NINES_EBADSIG, as nines_vote_verify. */
+typedef int (nines_vote_verify_fn) (void *arg, const nines_vote_t *vote);
+
+/*  Verify one report on its own (a gossiped QUORUM_REPORT) with the
+    ledger's checks and codes above, its kind taken from the report
+    (NINES_EMALFORMED unless DOWN or UP), its pod registered in reg
+    (NINES_EUNKNOWN), at now_ms (NINES_NOW_UNKNOWN skips the future test),
+    signatures through verify (NULL: nines_vote_verify).  The engine
+    checks every report a peer sends with it, so it holds what the ledger
+    would accept. */
+int nines_report_verify (const nines_registry_t *reg, const nines_report_t *report, uint64_t now_ms,
+                         nines_vote_verify_fn *verify, void *verify_arg) NINES_WARN_UNUSED;
+
 /*  Verify one report of the given kind (nines_report_kind_t) against reg
     at now_ms (NINES_NOW_UNKNOWN to skip the future test).  label prefixes
     check names ("down", "up").  0 or the first failure above; detail (may

@@ -134,6 +134,38 @@ t_order_and_times (void)
     free (ev);
 }
 
+static int n_verified;
+static int
+s_count_verify (void *arg, const nines_vote_t *vote)
+{
+    n_verified++;
+    return arg ? NINES_EBADSIG : nines_vote_verify (vote);
+}
+
+/*  One report on its own, as the engine checks a gossiped one: the
+    ledger's checks, times included, with the caller's signature check. */
+static void
+t_report_verify (void)
+{
+    nines_report_t *r = malloc (sizeof *r);
+    lfx_report (&F, r, NINES_REPORT_DOWN, F.reg->pods [0].pod, LFX_T0, 7);
+    n_verified = 0;
+    CHECK_RC (nines_report_verify (F.reg, r, LFX_T0 + 1000, s_count_verify, NULL), 0);
+    CHECK_EQ (n_verified, r->n_votes);
+    CHECK_RC (nines_report_verify (F.reg, r, LFX_T0 + 1000, s_count_verify, (void *) 1), NINES_EBADSIG);
+    CHECK_RC (nines_report_verify (F.reg, r, NINES_NOW_UNKNOWN, NULL, NULL), 0);
+    r->t_ms += 1;                       /* not the median of its votes: the engine took it before */
+    CHECK_RC (nines_report_verify (F.reg, r, LFX_T0 + 1000, NULL, NULL), NINES_ESTALE);
+    r->t_ms -= 1;
+    CHECK_RC (nines_report_verify (F.reg, r, LFX_T0 - 60000, NULL, NULL), NINES_ESTALE);   /* from the future */
+    r->kind = 7;
+    CHECK_RC (nines_report_verify (F.reg, r, LFX_T0 + 1000, NULL, NULL), NINES_EMALFORMED);
+    r->kind = NINES_REPORT_DOWN;
+    r->pod [0] ^= 1;
+    CHECK_RC (nines_report_verify (F.reg, r, LFX_T0 + 1000, NULL, NULL), NINES_EUNKNOWN);
+    free (r);
+}
+
 int
 main (void)
 {
@@ -145,6 +177,7 @@ main (void)
     RUN (t_duplicate_signer);
     RUN (t_below_theta);
     RUN (t_order_and_times);
+    RUN (t_report_verify);
     lfx_fini (&F);
     return t_done ("ledger_evidence");
 }
