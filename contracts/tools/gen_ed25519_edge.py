@@ -11,7 +11,9 @@ with its expected result taken from the system libsodium
   - R and A as non-canonical encodings (y + p) of small-order points;
   - A of mixed order (A + T, T of order 8), equation satisfied when
     8 | k: libsodium 1.0.18 accepts it;
-  - the same with 8 not dividing k: refused.
+  - the same with 8 not dividing k: refused;
+  - 48 ordinary signatures by libsodium (random keys, messages of 0..300
+    bytes), each also with one random bit of R, S, A or the message flipped.
 
 Curve arithmetic is RFC 8032 section 6's reference code.
 Run: python3 contracts/tools/gen_ed25519_edge.py (needs libsodium23)."""
@@ -126,6 +128,26 @@ for n in range(200):
 m = b"control"
 k = hk(enc(R), Aenc, m)
 case("control: ordinary signature", Aenc, enc(R) + ((r + k * a) % L).to_bytes(32, "little"), m)
+
+# ordinary signatures made by libsodium, and one-bit corruptions of each
+import random
+rng = random.Random(8032)
+for n in range(48):
+    seed = bytes(rng.getrandbits(8) for _ in range(32))
+    pk, skb = ctypes.create_string_buffer(32), ctypes.create_string_buffer(64)
+    so.crypto_sign_seed_keypair(pk, skb, seed)
+    m = bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 301)))
+    sig = ctypes.create_string_buffer(64)
+    so.crypto_sign_detached(sig, None, m, ctypes.c_ulonglong(len(m)), skb)
+    pk, sig = pk.raw, sig.raw
+    case("libsodium signature %d (%d-byte message)" % (n, len(m)), pk, sig, m)
+    what = ("R", "S", "A", "message")[n % 4]
+    if what == "message" and not m: what = "S"
+    flip = lambda b, i: b[:i // 8] + bytes([b[i // 8] ^ (1 << (i % 8))]) + b[i // 8 + 1:]
+    if what == "R": case("signature %d, a bit of R flipped" % n, pk, flip(sig, rng.randrange(256)), m)
+    if what == "S": case("signature %d, a bit of S flipped" % n, pk, flip(sig, 256 + rng.randrange(256)), m)
+    if what == "A": case("signature %d, a bit of A flipped" % n, flip(pk, rng.randrange(256)), sig, m)
+    if what == "message": case("signature %d, a bit of the message flipped" % n, pk, sig, flip(m, rng.randrange(8 * len(m))))
 
 out = {"_comment": "Ed25519 edge cases, results from libsodium " + ver +
        " crypto_sign_verify_detached; made by contracts/tools/gen_ed25519_edge.py",
