@@ -10,6 +10,7 @@
 #include "base/config.h"
 #include "base/error.h"
 #include "cli/cli.h"
+#include "cli/status_page.h"
 #include "proto/ids.h"
 #include "proto/registry.h"
 #include "crypto/crypto.h"
@@ -40,6 +41,8 @@ nines_cli_ledger_usage (FILE *out)
 "  ledger-registry | ledger-validators | ledger-pods | ledger-rewards | ledger-canary\n"
 "  ledger-incidents [--pod HEX] | ledger-slashes [--pod HEX]\n"
 "  ledger-nines [--pod HEX] [--target NINES]\n"
+"  status-page --out DIR  static HTML status page (SVG uptime bars, nines, incidents\n"
+"                         with slashes, no JavaScript) of the ledger's pods\n"
 "                         ledger queries (table, or --json)\n"
 "  verify-evidence FILE --registry SNAPSHOT [--now MS]\n"
 "                         offline: check an evidence (msgpack, or its hex) against a registry\n"
@@ -54,7 +57,7 @@ nines_cli_ledger_usage (FILE *out)
 static const char *const s_cmds [] = {
     "register-validator", "register-pod", "maintenance", "paid-until", "ledger-registry",
     "ledger-validators", "ledger-pods", "ledger-incidents", "ledger-slashes", "ledger-nines",
-    "ledger-rewards", "ledger-canary", "verify-evidence", "sla", NULL
+    "ledger-rewards", "ledger-canary", "verify-evidence", "sla", "status-page", NULL
 };
 
 bool
@@ -81,7 +84,7 @@ typedef struct {
 static const char *const s_value_opts [] = {
     "--stake", "--peer", "--facade-url", "--facade-key", "--spki-pin", "--paid-until", "--method",
     "--path", "--start", "--duration", "--until", "--target", "--now", "--window", "--nines",
-    "--downtime", NULL
+    "--downtime", "--out", NULL
 };
 
 static const char *
@@ -650,6 +653,13 @@ nines_cli_ledger_main (int argc, char **argv)
         return s_verify_evidence (&o);
     if (!strcmp (cmd, "sla"))
         return s_sla (&o);
+    if (!strcmp (cmd, "status-page")) {
+        if (!s_val (&o, "--out")) {
+            fputs ("ninesctl: status-page: --out DIR is required\n", stderr);
+            return 2;
+        }
+        return nines_cli_status_page (o.endpoint, s_val (&o, "--out"), o.timeout_ms, now);
+    }
     if (!strncmp (cmd, "ledger-", 7) && nines_cli_ledger_has (cmd))
         return s_query (&o, cmd + 7);
     fprintf (stderr, "ninesctl: unknown ledger command '%s'\n", cmd);
