@@ -1,0 +1,884 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Slash} from "./Slash.sol";
+
+/// Ed25519 (RFC 8032) verification of `sig = r || s` by `pk` over `msg`.
+interface IEd25519Verifier {
+    function verify(bytes32 pk, bytes memory msg, bytes32 r, bytes32 s) external view returns (bool);
+}
+
+/// BLAKE2b with a 32-byte digest, unkeyed (libsodium's crypto_generichash).
+interface IBlake2b256 {
+    function blake2b256(bytes memory data) external view returns (bytes32);
+}
+
+/// @title UptimeStaking: nines' uptime staking contract (proto/CHAIN.md)
+/// @notice The on-chain settlement of nines-ledger (proto/LEDGER.md): a
+///         registry of validators and pods whose changes take effect from the
+///         next epoch, optimistic evidence (a validator claims a DOWN report,
+///         optionally with its UP report, with a bond; the contract runs the
+///         cheap checks of PROTOCOL.md 8.2 and src/proto/verify.c; anyone may
+///         prove a bad signature or a non-committee signer within the
+///         challenge window), and the ledger's incident accounting (merge,
+///         grace, paid_until, maintenance, correlated outages, incremental
+///         slash stake x max_slash x S(d) in Slash.sol's fixed point) applied
+///         at finalize.  Times are Unix ms, amounts base units (1 gwei of the
+///         native coin each), fractions ppm.
+contract UptimeStaking {
+    // ---- parameters (PROTOCOL.md 10.3; fixed at deployment) ----
+    struct Params {
+        bytes32 genesisSeed;
+        uint64 genesisMs;
+        uint64 epochMs;
+        uint32 committee;          // C, at most 64
+        uint32 thetaPpm;
+        uint64 roundTimeoutMs;
+        uint64 minValidatorStake;
+        uint64 dMidMs;
+        uint64 sMs;
+        uint32 maxSlashPpm;
+        uint64 graceMs;
+        uint64 noticeMs;
+        uint64 maintBudgetMs;
+        uint64 maintPeriodMs;
+        uint32 mergeFactor;
+        uint64 mergeMinMs;
+        uint64 mergeMaxMs;
+        uint64 corrWindowMs;
+        // chain-only
+        uint64 bond;               // base units a claim locks
+        uint64 challengeWindowMs;  // how long a claim may be challenged
+        uint32 fraudSlashPpm;      // of the claimant's validator stake on proven fraud
+    }
+
+    uint256 internal constant UNIT = 1 gwei;        // one base unit
+    uint64 internal constant SKEW_MS = 30000;       // NINES_EVIDENCE_SKEW_MS
+    uint256 internal constant MAX_VOTES = 64;       // NINES_REPORT_MAX_VOTES
+    uint256 internal constant MAINT_MAX = 16;       // NINES_MAINT_MAX
+    uint256 internal constant CORR_MIN_PODS = 3;
+    uint256 internal constant CORR_POD_PPM = 200000;
+    uint256 internal constant CORR_MIN_PROVIDERS = 3;
+
+    // ---- errors (the ledger's codes) ----
+    error EMalformed(string what);
+    error ENotCommittee(uint256 vote);
+    error EDupSigner(uint256 vote);
+    error EQuorum(uint256 agree, uint256 total);
+    error EStale(string what);
+    error EOrder();
+    error EUnknown();
+    error EStake();
+    error EPerm();
+    error EExist();
+    error EFull();
+    error EDuplicate();
+    error EState(string what);
+    error ENoFraud();
+
+    // ---- events ----
+    event ValidatorRegistered(uint32 indexed index, bytes32 id, address owner, uint64 stake, uint64 fromEpoch);
+    event PodRegistered(bytes32 indexed pod, address provider, uint64 stake, uint64 paidUntilMs);
+    event PaidUntil(bytes32 indexed pod, uint64 paidUntilMs);
+    event Maintenance(bytes32 indexed pod, uint64 startMs, uint64 endMs);
+    event Claimed(uint256 indexed claim, bytes32 indexed pod, uint32 claimant, uint64 tDown, uint64 tUp, bool hasUp, uint64 deadlineMs);
+    event Challenged(uint256 indexed claim, address challenger, uint8 fraud, uint256 vote, uint64 validatorSlashed);
+    event Finalized(uint256 indexed claim);
+    event Incident(bytes32 indexed pod, uint64 tDown, uint64 tUp, uint64 durationMs, uint64 pieces, uint64 slashed, bool correlated, bool open);
+    event Slashed(bytes32 indexed pod, uint64 tDown, uint64 amount, uint64 incidentTotal);
+
+    // ---- registry ----
+    struct Checkpoint {
+        uint64 fromEpoch;          // in force from this epoch on
+        uint64 value;
+    }
+
+    struct Validator {
+        bytes32 id;                // Ed25519 public key
+        address owner;
+        Checkpoint[] stake;        // stake history, by epoch
+    }
+
+    struct MaintWindow {
+        uint64 startMs;
+        uint64 endMs;
+    }
+
+    struct Pod {
+        address provider;
+        uint64 stake;              // base units
+        uint64 slashed;            // paid so far
+        uint64 paidUntilMs;        // 0: unlimited
+        bytes32 pins;              // hash of the pin set (content ids)
+        MaintWindow[] maint;
+    }
+
+    /// One raw incident (LEDGER.md accounting 1): a DOWN report and the UP that closes it.
+    struct Raw {
+        uint64 tDown;
+        uint64 tUp;
+        bool hasUp;
+        bool correlated;
+        bytes32 id;                // the DOWN report's id
+    }
+
+    /// A DOWN that starts an outage, for the correlated-outage rule.
+    struct Start {
+        uint64 t;
+        bytes32 pod;
+    }
+
+    // ---- evidence ----
+    struct Vote {
+        uint8 member;              // position of the signer in the report's committee
+        bytes body;                // signed_bytes: the msgpack vote body (PROTOCOL.md 8.1)
+        bytes32 r;                 // signature, first half
+        bytes32 s;                 // signature, second half
+    }
+
+    /// A quorum report (PROTOCOL.md 8.2) with the committee it claims:
+    /// the eligible validator indexes of the epoch, ascending.
+    struct Report {
+        uint8 kind;                // 0 DOWN, 1 UP
+        bytes32 pod;
+        uint64 epoch;
+        bytes32 roundId;
+        uint64 tMs;
+        uint32[] committee;
+        Vote[] votes;
+    }
+
+    enum Status { None, Pending, Finalized, Voided }
+
+    struct Claim {
+        bytes32 hash;              // keccak256(abi.encode(down, up))
+        bytes32 pod;
+        uint32 claimant;           // validator index
+        uint64 bond;
+        uint64 deadlineMs;
+        Status status;
+        address payer;
+        bytes32 key;               // de-duplication key
+    }
+
+    Params internal params;
+    IEd25519Verifier public immutable ed25519;
+    IBlake2b256 public immutable blake2b;
+
+    Validator[] internal validators;
+    mapping(bytes32 => uint32) public validatorIndex;      // id => index + 1
+    Checkpoint[] internal eligibleCount;                   // eligible validators, by epoch
+
+    mapping(bytes32 => Pod) internal pods;
+    uint256 public podCount;
+    mapping(bytes32 => Raw[]) internal raws;              // by pod, sorted by tDown
+    mapping(bytes32 => mapping(uint64 => uint64)) public groupPaid;   // pod => group's first tDown => paid
+    Start[] internal starts;                               // sorted by t
+
+    Claim[] public claims;
+    mapping(bytes32 => bool) public claimed;              // de-duplication keys of live claims
+    mapping(address => uint256) public owed;              // withdrawable, wei
+
+    constructor(Params memory p, IEd25519Verifier ed, IBlake2b256 b2) {
+        require(p.epochMs > 0 && p.committee > 0 && p.committee <= MAX_VOTES && p.thetaPpm <= 1000000, "params");
+        params = p;
+        ed25519 = ed;
+        blake2b = b2;
+    }
+
+    /// The protocol parameters (fixed at deployment).
+    function parameters() external view returns (Params memory) {
+        return params;
+    }
+
+    // ================================================================ time
+
+    function nowMs() public view returns (uint64) {
+        return uint64(block.timestamp * 1000);
+    }
+
+    /// nines_epoch_of: the epoch of a Unix ms instant (0 before genesis).
+    function epochOf(uint64 tMs) public view returns (uint64) {
+        Params storage p = params;
+        return tMs < p.genesisMs ? 0 : (tMs - p.genesisMs) / p.epochMs;
+    }
+
+    function currentEpoch() public view returns (uint64) {
+        return epochOf(nowMs());
+    }
+
+    // ============================================================ registry
+
+    function _at(Checkpoint[] storage h, uint64 epoch) internal view returns (uint64) {
+        for (uint256 i = h.length; i > 0; i--) if (h[i - 1].fromEpoch <= epoch) return h[i - 1].value;
+        return 0;
+    }
+
+    function _set(Checkpoint[] storage h, uint64 fromEpoch, uint64 value) internal {
+        uint256 n = h.length;
+        if (n > 0 && h[n - 1].fromEpoch == fromEpoch) h[n - 1].value = value;
+        else h.push(Checkpoint(fromEpoch, value));
+    }
+
+    /// The stake of validator `index` in force during `epoch`.
+    function stakeAt(uint32 index, uint64 epoch) public view returns (uint64) {
+        return _at(validators[index].stake, epoch);
+    }
+
+    /// Validators holding at least min_validator_stake during `epoch`.
+    function eligibleAt(uint64 epoch) public view returns (uint64) {
+        return _at(eligibleCount, epoch);
+    }
+
+    function validatorCount() external view returns (uint256) {
+        return validators.length;
+    }
+
+    function validatorId(uint32 index) external view returns (bytes32) {
+        return validators[index].id;
+    }
+
+    /// Sets a validator's stake from the next epoch, keeping the eligible count.
+    function _setStake(uint32 index, uint64 stake) internal {
+        uint64 next = currentEpoch() + 1;
+        Validator storage v = validators[index];
+        uint64 min = params.minValidatorStake;
+        bool was = _at(v.stake, next) >= min && v.stake.length > 0;
+        _set(v.stake, next, stake);
+        bool is_ = stake >= min;
+        if (was != is_) {
+            uint64 c = _at(eligibleCount, next);
+            _set(eligibleCount, next, is_ ? c + 1 : c - 1);
+        }
+    }
+
+    /// Registers the validator `id` (Ed25519 public key) owned by the
+    /// sender with msg.value as stake (base units of 1 gwei), or adds
+    /// msg.value to its stake; in force from the next epoch.  EStake when
+    /// the stake would be below min_validator_stake, EPerm for another
+    /// owner's id.
+    function registerValidator(bytes32 id) external payable returns (uint32 index) {
+        if (msg.value % UNIT != 0) revert EStake();
+        uint64 add = uint64(msg.value / UNIT);
+        uint32 k = validatorIndex[id];
+        if (k == 0) {
+            if (add < params.minValidatorStake) revert EStake();
+            index = uint32(validators.length);
+            Validator storage v = validators.push();
+            v.id = id;
+            v.owner = msg.sender;
+            validatorIndex[id] = index + 1;
+        } else {
+            index = k - 1;
+            if (validators[index].owner != msg.sender) revert EPerm();
+        }
+        uint64 stake = _at(validators[index].stake, currentEpoch() + 1) + add;
+        _setStake(index, stake);
+        emit ValidatorRegistered(index, id, msg.sender, stake, currentEpoch() + 1);
+    }
+
+    /// Registers a pod (or, by its provider, adds stake and changes its pin
+    /// set and paid_until) with msg.value as stake.  paid_until earlier
+    /// than now is raised to now (LEDGER.md); 0 is unlimited.
+    function registerPod(bytes32 pod, bytes32 pins, uint64 paidUntilMs) external payable {
+        if (msg.value % UNIT != 0) revert EStake();
+        Pod storage p = pods[pod];
+        if (p.provider == address(0)) {
+            p.provider = msg.sender;
+            podCount++;
+        } else if (p.provider != msg.sender) {
+            revert EPerm();
+        }
+        p.stake += uint64(msg.value / UNIT);
+        p.pins = pins;
+        p.paidUntilMs = _paid(paidUntilMs);
+        emit PodRegistered(pod, msg.sender, p.stake, p.paidUntilMs);
+    }
+
+    function _paid(uint64 t) internal view returns (uint64) {
+        uint64 n = nowMs();
+        return t != 0 && t < n ? n : t;
+    }
+
+    function setPaidUntil(bytes32 pod, uint64 paidUntilMs) external {
+        Pod storage p = pods[pod];
+        if (p.provider == address(0)) revert EUnknown();
+        if (p.provider != msg.sender) revert EPerm();
+        p.paidUntilMs = _paid(paidUntilMs);
+        emit PaidUntil(pod, p.paidUntilMs);
+    }
+
+    /// Announces maintenance [startMs, endMs) (LEDGER.md `maintenance`):
+    /// EStale under `notice` ahead, EExist when it overlaps an announced
+    /// window, EFull over maint_budget in the maint_period before its start
+    /// or 16 windows kept.
+    function announceMaintenance(bytes32 pod, uint64 startMs, uint64 endMs) external {
+        Pod storage p = pods[pod];
+        if (p.provider == address(0)) revert EUnknown();
+        if (p.provider != msg.sender) revert EPerm();
+        if (endMs <= startMs) revert EMalformed("maintenance window");
+        Params storage pa = params;
+        uint64 used = 0;
+        uint64 from = startMs - (startMs > pa.maintPeriodMs ? pa.maintPeriodMs : startMs);
+        for (uint256 i = 0; i < p.maint.length; i++) {
+            MaintWindow storage m = p.maint[i];
+            if (m.startMs < endMs && startMs < m.endMs) revert EExist();
+            if (m.endMs > from && m.startMs <= startMs) used += m.endMs - m.startMs;
+        }
+        if (startMs < nowMs() + pa.noticeMs) revert EStale("maintenance notice");
+        if (used + (endMs - startMs) > pa.maintBudgetMs || p.maint.length >= MAINT_MAX) revert EFull();
+        p.maint.push(MaintWindow(startMs, endMs));
+        emit Maintenance(pod, startMs, endMs);
+    }
+
+    function podInfo(bytes32 pod)
+        external view returns (address provider, uint64 stake, uint64 slashed, uint64 paidUntilMs, bytes32 pins)
+    {
+        Pod storage p = pods[pod];
+        return (p.provider, p.stake, p.slashed, p.paidUntilMs, p.pins);
+    }
+
+    function rawCount(bytes32 pod) external view returns (uint256) {
+        return raws[pod].length;
+    }
+
+    function raw(bytes32 pod, uint256 i) external view returns (Raw memory) {
+        return raws[pod][i];
+    }
+
+    // ============================================================ evidence
+
+    /// Report id (PROTOCOL.md section 4 spirit: it ignores the votes).
+    function reportId(Report calldata r) public pure returns (bytes32) {
+        return keccak256(abi.encode(r.kind, r.pod, r.epoch, r.roundId, r.tMs));
+    }
+
+    /// Reads one msgpack unsigned integer at `at`; returns it and the next offset.
+    function _uint(bytes calldata b, uint256 off) internal pure returns (uint64 v, uint256 next) {
+        uint8 t = uint8(b[off]);
+        if (t < 0x80) return (t, off + 1);
+        uint256 n = t == 0xcc ? 1 : t == 0xcd ? 2 : t == 0xce ? 4 : t == 0xcf ? 8 : 0;
+        if (n == 0) revert EMalformed("vote integer");
+        for (uint256 i = 1; i <= n; i++) v = (v << 8) | uint8(b[off + i]);
+        return (v, off + 1 + n);
+    }
+
+    function _bin32(bytes calldata b, uint256 off) internal pure returns (bytes32 v, uint256 next) {
+        if (uint8(b[off]) != 0xc4 || uint8(b[off + 1]) != 32) revert EMalformed("vote bin32");
+        v = bytes32(b[off + 2:off + 34]);
+        next = off + 34;
+    }
+
+    /// The fields of a vote body the checks need.
+    struct Body {
+        bytes32 round;
+        bytes32 pod;
+        uint64 epoch;
+        bytes32 validator;
+        uint64 verdict;
+        uint64 tMs;
+    }
+
+    /// Decodes a vote body (PROTOCOL.md 8.1: a 9-element msgpack array
+    /// round_id, pod, epoch, validator, verdict, outcome, t_ms, proof,
+    /// attempts; the last two are covered by the signature only).
+    function _vote(bytes calldata b) internal pure returns (Body memory o) {
+        if (b.length < 110 || b.length > 320 || uint8(b[0]) != 0x99) revert EMalformed("vote body");
+        uint256 off = 1;
+        (o.round, off) = _bin32(b, off);
+        (o.pod, off) = _bin32(b, off);
+        (o.epoch, off) = _uint(b, off);
+        (o.validator, off) = _bin32(b, off);
+        (o.verdict, off) = _uint(b, off);
+        (, off) = _uint(b, off);            // outcome
+        (o.tMs,) = _uint(b, off);
+    }
+
+    /// The claimed committee's weights, isqrt(stake) in the report's epoch,
+    /// after checking its shape: min(C, eligible) eligible validator indexes, ascending.
+    function _committee(Report calldata r) internal view returns (uint256[] memory weight, uint256 total) {
+        Params storage p = params;
+        uint64 elig = eligibleAt(r.epoch);
+        uint256 c = p.committee < elig ? p.committee : elig;
+        if (r.committee.length != c) revert EMalformed("committee size");
+        uint64 min = p.minValidatorStake;
+        weight = new uint256[](c);
+        for (uint256 j = 0; j < c; j++) {
+            uint32 k = r.committee[j];
+            if ((j > 0 && k <= r.committee[j - 1]) || k >= validators.length) revert EMalformed("committee order");
+            uint64 st = _at(validators[k].stake, r.epoch);
+            if (st < min) revert EMalformed("committee member not eligible");
+            weight[j] = _isqrt(st);
+            total += weight[j];
+        }
+    }
+
+    /// Checks the votes against their report and the committee; returns the
+    /// agreeing weight and the votes' times.
+    function _votes(Report calldata r, uint8 kind, uint256[] memory weight)
+        internal view returns (uint256 agree, uint64[] memory times)
+    {
+        uint256 n = r.votes.length;
+        uint64 seen = 0;
+        times = new uint64[](n);
+        for (uint256 i = 0; i < n; i++) {
+            Vote calldata v = r.votes[i];
+            Body memory b = _vote(v.body);
+            if (b.round != r.roundId || b.pod != r.pod || b.epoch != r.epoch || b.verdict != kind) {
+                revert EMalformed("vote disagrees with its report");
+            }
+            if (v.member >= weight.length || validators[r.committee[v.member]].id != b.validator) revert ENotCommittee(i);
+            if (seen & (uint64(1) << v.member) != 0) revert EDupSigner(i);
+            seen |= uint64(1) << v.member;
+            agree += weight[v.member];
+            times[i] = b.tMs;
+        }
+    }
+
+    /// The cheap checks of one report (src/proto/verify.c, in its order, the
+    /// signatures excepted: they are the challenge's); reverts with the
+    /// ledger's code.
+    function _check(Report calldata r, uint8 kind) internal view {
+        Params storage p = params;
+        uint256 n = r.votes.length;
+        if (r.kind != kind || n == 0 || n > MAX_VOTES) revert EMalformed("report kind or vote count");
+        (uint256[] memory weight, uint256 total) = _committee(r);
+        (uint256 agree, uint64[] memory times) = _votes(r, kind, weight);
+        if (total == 0 || agree * 1000000 < uint256(p.thetaPpm) * total) revert EQuorum(agree, total);
+        _times(r, times);
+    }
+
+    /// Vote times inside the epoch (with skew and round timeout), report
+    /// t_ms their upper median and not in the future.
+    function _times(Report calldata r, uint64[] memory times) internal view {
+        Params storage p = params;
+        uint256 n = times.length;
+        uint64 start = p.genesisMs + r.epoch * p.epochMs;
+        uint64 lo = start > SKEW_MS ? start - SKEW_MS : 0;
+        uint64 hi = start + p.epochMs + p.roundTimeoutMs + SKEW_MS;
+        for (uint256 i = 0; i < n; i++) if (times[i] < lo || times[i] > hi) revert EStale("vote time outside its epoch");
+        for (uint256 i = 1; i < n; i++) {       // insertion sort: n <= 64
+            uint64 x = times[i];
+            uint256 j = i;
+            for (; j > 0 && times[j - 1] > x; j--) times[j] = times[j - 1];
+            times[j] = x;
+        }
+        if (r.tMs != times[n / 2]) revert EStale("report t_ms is not the median of its votes");
+        if (r.tMs > nowMs() + SKEW_MS) revert EStale("report t_ms in the future");
+    }
+
+    /// nines_isqrt: floor(sqrt(x)).
+    function _isqrt(uint256 x) internal pure returns (uint256 y) {
+        if (x == 0) return 0;
+        y = x;
+        uint256 z = (x + 1) / 2;
+        while (z < y) {
+            y = z;
+            z = (x / z + z) / 2;
+        }
+    }
+
+    /// Claims evidence: a DOWN report of `down.pod` and, optionally
+    /// (`up.length == 1`), the UP report that closes it.  The sender must own
+    /// validator `claimant` and send `bond` base units.  Runs the cheap checks
+    /// (fields, committee shape and eligibility, no duplicate signer, quorum
+    /// weight Σ isqrt(stake) from the registry of the report's epoch, vote
+    /// times and t_ms median, UP after DOWN) and opens a claim that anyone
+    /// may challenge until `deadlineMs`.  Reverts with the ledger's codes;
+    /// EDuplicate for evidence already claimed.
+    function claim(uint32 claimant, Report calldata down, Report[] calldata up) external payable returns (uint256 id) {
+        Params storage p = params;
+        if (msg.value != uint256(p.bond) * UNIT) revert EStake();
+        if (claimant >= validators.length || validators[claimant].owner != msg.sender) revert EPerm();
+        if (pods[down.pod].provider == address(0)) revert EUnknown();
+        if (up.length > 1 || (up.length == 1 && up[0].pod != down.pod)) revert EMalformed("reports about the pod");
+        _check(down, 0);
+        if (up.length == 1) {
+            _check(up[0], 1);
+            if (!(up[0].tMs > down.tMs && up[0].epoch >= down.epoch)) revert EOrder();
+        }
+        bytes32 key = keccak256(abi.encode(reportId(down), up.length));
+        if (claimed[key]) revert EDuplicate();
+        claimed[key] = true;
+        id = claims.length;
+        Claim storage c = claims.push();
+        c.hash = keccak256(abi.encode(down, up));
+        c.pod = down.pod;
+        c.claimant = claimant;
+        c.bond = p.bond;
+        c.deadlineMs = nowMs() + p.challengeWindowMs;
+        c.status = Status.Pending;
+        c.payer = msg.sender;
+        c.key = key;
+        _claimed(id, c, down, up);
+    }
+
+    function _claimed(uint256 id, Claim storage c, Report calldata down, Report[] calldata up) internal {
+        bool hasUp = up.length == 1;
+        emit Claimed(id, c.pod, c.claimant, down.tMs, hasUp ? up[0].tMs : 0, hasUp, c.deadlineMs);
+    }
+
+    function claimStatus(uint256 id) external view returns (Status) {
+        return claims[id].status;
+    }
+
+    function claimCount() external view returns (uint256) {
+        return claims.length;
+    }
+
+    // ========================================================== challenges
+
+    uint8 internal constant FRAUD_SIGNATURE = 1;
+    uint8 internal constant FRAUD_COMMITTEE = 2;
+
+    function _pending(uint256 id, Report calldata down, Report[] calldata up) internal view returns (Claim storage c) {
+        c = claims[id];
+        if (c.status != Status.Pending) revert EState("claim not pending");
+        if (nowMs() >= c.deadlineMs) revert EState("challenge window over");
+        if (keccak256(abi.encode(down, up)) != c.hash) revert EMalformed("not the claimed evidence");
+    }
+
+    function _report(Report calldata down, Report[] calldata up, uint8 which) internal pure returns (Report calldata) {
+        if (which == 0) return down;
+        if (which == 1 && up.length == 1) return up[0];
+        revert EMalformed("no such report");
+    }
+
+    /// Voids a claim and pays its bond to the challenger; the claimant's
+    /// validator loses fraudSlashPpm of its stake (from the next epoch,
+    /// credited to the challenger as well).
+    function _void(Claim storage c, uint256 id, uint8 fraud, uint256 vote) internal {
+        c.status = Status.Voided;
+        claimed[c.key] = false;
+        uint64 st = _at(validators[c.claimant].stake, currentEpoch() + 1);
+        uint64 cut = uint64((uint256(st) * params.fraudSlashPpm) / 1000000);
+        _setStake(c.claimant, st - cut);
+        owed[msg.sender] += (uint256(c.bond) + cut) * UNIT;
+        emit Challenged(id, msg.sender, fraud, vote, cut);
+    }
+
+    /// Proves that vote `vote` of report `which` (0 the DOWN, 1 the UP) of
+    /// claim `id` does not verify: Ed25519 over "nines/vote/v1" || body by
+    /// the vote's validator.  ENoFraud when it verifies.
+    function challengeSignature(uint256 id, Report calldata down, Report[] calldata up, uint8 which, uint256 vote)
+        external
+    {
+        Claim storage c = _pending(id, down, up);
+        Report calldata r = _report(down, up, which);
+        Vote calldata v = r.votes[vote];
+        bytes32 pk = validators[r.committee[v.member]].id;
+        if (ed25519.verify(pk, abi.encodePacked("nines/vote/v1", v.body), v.r, v.s)) revert ENoFraud();
+        _void(c, id, FRAUD_SIGNATURE, vote);
+    }
+
+    /// nines_rank: H64(seed_e || pod || validator), seed_e =
+    /// H("nines/epoch/v1" || genesis_seed || le64(epoch)), H BLAKE2b-256,
+    /// H64 its first 8 bytes little-endian.
+    function rank(bytes32 pod, uint64 epoch, bytes32 validator) public view returns (uint64) {
+        bytes32 seed = blake2b.blake2b256(abi.encodePacked("nines/epoch/v1", params.genesisSeed, _le64(epoch)));
+        return _h64(blake2b.blake2b256(abi.encodePacked(seed, pod, validator)));
+    }
+
+    function _le64(uint64 v) internal pure returns (bytes8 out) {
+        uint64 x = 0;
+        for (uint256 i = 0; i < 8; i++) x |= ((v >> (8 * i)) & 0xff) << (8 * (7 - i)); // byte i of v to position 7 - i
+        out = bytes8(x);
+    }
+
+    function _h64(bytes32 d) internal pure returns (uint64 x) {
+        for (uint256 i = 0; i < 8; i++) x |= uint64(uint8(d[i])) << (8 * i);
+    }
+
+    /// Proves that the claimed committee of report `which` is not the
+    /// epoch's: validator `outsider`, eligible in the epoch and not in the
+    /// claimed committee, ranks before claimed member `member`
+    /// (rank ascending, ties by id: src/proto/committee.c).  ENoFraud otherwise.
+    function challengeCommittee(uint256 id, Report calldata down, Report[] calldata up, uint8 which, uint256 member,
+                                uint32 outsider) external
+    {
+        Claim storage c = _pending(id, down, up);
+        Report calldata r = _report(down, up, which);
+        if (outsider >= validators.length || _at(validators[outsider].stake, r.epoch) < params.minValidatorStake) {
+            revert ENoFraud();
+        }
+        for (uint256 j = 0; j < r.committee.length; j++) if (r.committee[j] == outsider) revert ENoFraud();
+        bytes32 a = validators[outsider].id;
+        bytes32 b = validators[r.committee[member]].id;
+        uint64 ra = rank(r.pod, r.epoch, a);
+        uint64 rb = rank(r.pod, r.epoch, b);
+        if (!(ra < rb || (ra == rb && a < b))) revert ENoFraud();
+        _void(c, id, FRAUD_COMMITTEE, member);
+    }
+
+    // ============================================================ finalize
+
+    /// After the challenge window: records the claim's raw incident (or
+    /// closes it with the UP), re-flags correlated outages, settles the pod,
+    /// and returns the bond to the claimant.
+    function finalize(uint256 id, Report calldata down, Report[] calldata up) external {
+        Claim storage c = claims[id];
+        if (c.status != Status.Pending) revert EState("claim not pending");
+        if (nowMs() < c.deadlineMs) revert EState("challenge window open");
+        if (keccak256(abi.encode(down, up)) != c.hash) revert EMalformed("not the claimed evidence");
+        c.status = Status.Finalized;
+        owed[c.payer] += uint256(c.bond) * UNIT;
+        bytes32 pod = down.pod;
+        bool changed = _record(pod, reportId(down), down.tMs, up.length == 1 ? up[0].tMs : 0, up.length == 1);
+        emit Finalized(id);
+        if (changed) {
+            _reflag(down.tMs);
+            _settle(pod);
+        }
+    }
+
+    /// Inserts or closes the raw incident; false when it adds nothing.
+    function _record(bytes32 pod, bytes32 rid, uint64 tDown, uint64 tUp, bool hasUp) internal returns (bool) {
+        Raw[] storage rs = raws[pod];
+        uint256 n = rs.length;
+        for (uint256 i = 0; i < n; i++) {
+            if (rs[i].id == rid) {
+                if (!hasUp || rs[i].hasUp) return false;
+                rs[i].tUp = tUp;
+                rs[i].hasUp = true;
+                return true;
+            }
+        }
+        if (n == 0) podList.push(pod);
+        rs.push();
+        uint256 j = n;
+        for (; j > 0 && rs[j - 1].tDown > tDown; j--) rs[j] = rs[j - 1];
+        rs[j] = Raw(tDown, tUp, hasUp, false, rid);
+        return true;
+    }
+
+    /// Effective downtime of [a, b): clipped at paid_until, minus maintenance.
+    function _effective(Pod storage p, uint64 a, uint64 b) internal view returns (uint64) {
+        if (p.paidUntilMs != 0 && b > p.paidUntilMs) b = p.paidUntilMs;
+        if (b <= a) return 0;
+        uint64 d = b - a;
+        for (uint256 i = 0; i < p.maint.length; i++) {
+            uint64 lo = a > p.maint[i].startMs ? a : p.maint[i].startMs;
+            uint64 hi = b < p.maint[i].endMs ? b : p.maint[i].endMs;
+            if (hi > lo) d -= hi - lo;
+        }
+        return d;
+    }
+
+    /// A merged incident (accounting 3).
+    struct Group {
+        uint64 tDown;
+        uint64 tEnd;
+        uint64 duration;
+        uint64 pieces;
+        bool open;
+    }
+
+    /// One raw incident's place in its pod's chain walk.
+    struct Walk {
+        uint64 end;                // its UP, else the pod's earliest UP at or after its DOWN, else the latest DOWN
+        bool open;                 // no UP closes it
+        bool cont;                 // its DOWN falls inside an earlier raw of the pod
+        bool corr;                 // effective correlated flag (the chain's first raw's)
+    }
+
+    /// The chain walk of src/ledger/accounting.c s_chains over a pod's raws
+    /// (sorted by tDown).
+    function _chains(Raw[] memory rs) internal pure returns (Walk[] memory w) {
+        uint256 n = rs.length;
+        w = new Walk[](n);
+        uint64[] memory ups = new uint64[](n);
+        uint256 nUp = 0;
+        for (uint256 i = 0; i < n; i++) {
+            if (!rs[i].hasUp) continue;
+            uint64 x = rs[i].tUp;
+            uint256 j = nUp++;
+            for (; j > 0 && ups[j - 1] > x; j--) ups[j] = ups[j - 1];
+            ups[j] = x;
+        }
+        uint64 latest = n > 0 ? rs[n - 1].tDown : 0;
+        Walk memory chain;         // end, open, cont (= a chain exists), corr of the current chain
+        uint256 u = 0;
+        for (uint256 i = 0; i < n; i++) {
+            Raw memory r = rs[i];
+            while (u < nUp && ups[u] < r.tDown) u++;
+            Walk memory x = w[i];
+            x.open = !r.hasUp && u == nUp;
+            x.end = r.hasUp ? r.tUp : u < nUp ? ups[u] : latest;
+            x.cont = chain.cont && (chain.open || r.tDown < chain.end);
+            if (!x.cont) {
+                chain.corr = r.correlated;
+                chain.end = x.end;
+                chain.open = x.open;
+            } else {
+                if (x.end > chain.end) chain.end = x.end;
+                chain.open = chain.open || x.open;
+            }
+            chain.cont = true;
+            x.corr = x.cont ? chain.corr : r.correlated;
+        }
+    }
+
+    /// The merge gap after a merged incident of `duration` ms (nines_merge_gap_ms).
+    function mergeGap(uint64 duration) public view returns (uint256 gap) {
+        Params storage pa = params;
+        gap = uint256(pa.mergeFactor) * duration;
+        if (gap < pa.mergeMinMs) gap = pa.mergeMinMs;
+        if (gap > pa.mergeMaxMs) gap = pa.mergeMaxMs;
+    }
+
+    /// The pod's merged incidents (accounting 1 to 3): the union of its
+    /// uncorrelated raw incidents, clipped at paid_until, minus maintenance,
+    /// merged; out[0..n).
+    function groups(bytes32 pod) public view returns (Group[] memory out, uint256 n) {
+        Raw[] memory rs = raws[pod];
+        Pod storage p = pods[pod];
+        Walk[] memory w = _chains(rs);
+        out = new Group[](rs.length);
+        uint64 cover = 0;      // end of the union so far (pieces)
+        uint64 gcover = 0;     // end of the current group's last piece
+        for (uint256 i = 0; i < rs.length; i++) {
+            if (w[i].corr) continue;
+            uint64 a = rs[i].tDown > cover ? rs[i].tDown : cover;
+            uint64 b = w[i].end > a ? w[i].end : a;
+            if (w[i].end > cover) cover = w[i].end;
+            if (n == 0 || (rs[i].tDown >= gcover && rs[i].tDown - gcover >= mergeGap(out[n - 1].duration))) {
+                out[n++] = Group(rs[i].tDown, 0, 0, 0, false);
+            }
+            Group memory cur = out[n - 1];
+            cur.duration += _effective(p, a, b);
+            cur.pieces++;
+            if (b > cur.tEnd) cur.tEnd = b;
+            cur.open = cur.open || w[i].open;
+            if (b > gcover) gcover = b;
+        }
+    }
+
+    /// Pays what each merged incident of the pod owes beyond what it has
+    /// paid (accounting 4 and 6: nothing under grace, never more than the
+    /// pod's stake, nothing before corr_window + challengeWindow after its
+    /// first DOWN: the ledger waits corr_window for the correlated flag, and
+    /// the other pods' DOWNs of that window count only once their claims
+    /// are final).
+    /// Anyone may call it (for the corr_window wait).
+    function settle(bytes32 pod) external {
+        _settle(pod);
+    }
+
+    function _settle(bytes32 pod) internal {
+        Pod storage p = pods[pod];
+        Params storage pa = params;
+        (Group[] memory gs, uint256 n) = groups(pod);
+        uint64 t = nowMs();
+        for (uint256 i = 0; i < n; i++) {
+            Group memory g = gs[i];
+            if (g.duration < pa.graceMs || t < g.tDown + pa.corrWindowMs + pa.challengeWindowMs) continue;
+            uint64 target = Slash.slashFor(p.stake, pa.maxSlashPpm, pa.dMidMs, pa.sMs, g.duration);
+            uint64 already = groupPaid[pod][g.tDown];
+            uint64 left = p.stake - p.slashed;
+            uint64 pay = target > already ? target - already : 0;
+            if (pay > left) pay = left;
+            if (pay == 0) continue;
+            groupPaid[pod][g.tDown] = already + pay;
+            p.slashed += pay;
+            _paidEvent(pod, g, pay, already + pay);
+        }
+    }
+
+    function _paidEvent(bytes32 pod, Group memory g, uint64 pay, uint64 total) internal {
+        emit Slashed(pod, g.tDown, pay, total);
+        emit Incident(pod, g.tDown, g.open ? 0 : g.tEnd, g.duration, g.pieces, total, false, g.open);
+    }
+
+    /// Correlated-outage rule (src/proto/incident.c nines_correlate) over
+    /// the outage-starting DOWNs within corr_window of t: re-flags their raw
+    /// incidents and settles every pod whose flag moved.
+    function _reflag(uint64 t) internal {
+        // rebuild the starts from the pods' chains is O(all raws): the list
+        // is kept incrementally instead (DOWNs that start an outage at the
+        // time they are recorded).
+        _rebuildStarts(t);
+        uint64 w = params.corrWindowMs;
+        uint256 need = (podCount * CORR_POD_PPM + 999999) / 1000000;
+        if (need < CORR_MIN_PODS) need = CORR_MIN_PODS;
+        uint256 m = starts.length;
+        for (uint256 i = 0; i < m; i++) {
+            Start memory x = starts[i];
+            if (x.t + w < t || x.t > t + w) continue;
+            bool c = _flagged(i, need, w);
+            Raw[] storage rs = raws[x.pod];
+            for (uint256 k = 0; k < rs.length; k++) {
+                if (rs[k].tDown == x.t && rs[k].correlated != c) {
+                    rs[k].correlated = c;
+                    _flagEvent(x.pod, rs[k]);
+                    _settle(x.pod);
+                }
+            }
+        }
+    }
+
+    function _flagEvent(bytes32 pod, Raw storage r) internal {
+        emit Incident(pod, r.tDown, r.hasUp ? r.tUp : 0, 0, 1, 0, r.correlated, !r.hasUp);
+    }
+
+    /// Whether start i lies in a qualifying window [a, a + w] that starts at a DOWN.
+    function _flagged(uint256 i, uint256 need, uint64 w) internal view returns (bool) {
+        uint256 m = starts.length;
+        uint64 ti = starts[i].t;
+        for (uint256 s = 0; s < m; s++) {
+            uint64 a = starts[s].t;
+            if (a > ti || a + w < ti) continue;
+            bytes32[] memory ps = new bytes32[](m);
+            address[] memory vs = new address[](m);
+            uint256 np = 0;
+            uint256 nv = 0;
+            for (uint256 j = 0; j < m; j++) {
+                Start memory d = starts[j];
+                if (d.t < a || d.t > a + w) continue;
+                bool have = false;
+                for (uint256 k = 0; k < np && !have; k++) have = ps[k] == d.pod;
+                if (have) continue;
+                ps[np++] = d.pod;
+                address prov = pods[d.pod].provider;
+                have = false;
+                for (uint256 k = 0; k < nv && !have; k++) have = vs[k] == prov;
+                if (!have) vs[nv++] = prov;
+            }
+            if (np >= need && nv >= CORR_MIN_PROVIDERS) return true;
+        }
+        return false;
+    }
+
+    /// Recomputes the outage-starting DOWNs of pods with raws near t (the
+    /// chain walk's `cont`): a DOWN inside an earlier raw of its pod is not a start.
+    function _rebuildStarts(uint64 t) internal {
+        uint64 w = params.corrWindowMs;
+        // drop starts near t, re-add from every pod's chains near t
+        uint256 keep = 0;
+        for (uint256 i = 0; i < starts.length; i++) {
+            Start memory s = starts[i];
+            if (s.t + w < t || s.t > t + w) starts[keep++] = s;
+        }
+        while (starts.length > keep) starts.pop();
+        for (uint256 q = 0; q < podList.length; q++) {
+            bytes32 pod = podList[q];
+            Raw[] memory rs = raws[pod];
+            Walk[] memory wk = _chains(rs);
+            for (uint256 i = 0; i < rs.length; i++) {
+                if (wk[i].cont || rs[i].tDown + w < t || rs[i].tDown > t + w) continue;
+                starts.push(Start(rs[i].tDown, pod));
+            }
+        }
+    }
+
+    bytes32[] internal podList;                           // pods with raw incidents
+
+    // ============================================================ payouts
+
+    /// Sends the sender what it is owed (bonds back, challenge rewards).
+    function withdraw() external {
+        uint256 v = owed[msg.sender];
+        owed[msg.sender] = 0;
+        (bool ok,) = msg.sender.call{value: v}("");
+        require(ok, "transfer");
+    }
+}
