@@ -8,9 +8,12 @@ interface IEd25519Verifier {
     function verify(bytes32 pk, bytes memory msg, bytes32 r, bytes32 s) external view returns (bool);
 }
 
-/// BLAKE2b with a 32-byte digest, unkeyed (libsodium's crypto_generichash).
-interface IBlake2b256 {
-    function blake2b256(bytes memory data) external view returns (bytes32);
+/// The sortition hashes of PROTOCOL.md section 4 (BLAKE2b-256; Blake2b.sol).
+interface INinesHash {
+    /// H("nines/epoch/v1" || genesis_seed || le64(epoch))
+    function epochSeed(bytes32 genesisSeed, uint64 epoch) external view returns (bytes32);
+    /// H64(seed_e || pod || validator)
+    function rank(bytes32 seedE, bytes32 pod, bytes32 validator) external view returns (uint64);
 }
 
 /// @title UptimeStaking: nines' uptime staking contract (proto/CHAIN.md)
@@ -163,7 +166,7 @@ contract UptimeStaking {
 
     Params internal params;
     IEd25519Verifier public immutable ed25519;
-    IBlake2b256 public immutable blake2b;
+    INinesHash public immutable hashes;
 
     Validator[] internal validators;
     mapping(bytes32 => uint32) public validatorIndex;      // id => index + 1
@@ -179,11 +182,11 @@ contract UptimeStaking {
     mapping(bytes32 => bool) public claimed;              // de-duplication keys of live claims
     mapping(address => uint256) public owed;              // withdrawable, wei
 
-    constructor(Params memory p, IEd25519Verifier ed, IBlake2b256 b2) {
+    constructor(Params memory p, IEd25519Verifier ed, INinesHash h) {
         require(p.epochMs > 0 && p.committee > 0 && p.committee <= MAX_VOTES && p.thetaPpm <= 1000000, "params");
         params = p;
         ed25519 = ed;
-        blake2b = b2;
+        hashes = h;
     }
 
     /// The protocol parameters (fixed at deployment).
@@ -571,22 +574,9 @@ contract UptimeStaking {
         _void(c, id, FRAUD_SIGNATURE, vote);
     }
 
-    /// nines_rank: H64(seed_e || pod || validator), seed_e =
-    /// H("nines/epoch/v1" || genesis_seed || le64(epoch)), H BLAKE2b-256,
-    /// H64 its first 8 bytes little-endian.
+    /// nines_rank of a validator for a pod in an epoch (PROTOCOL.md section 4).
     function rank(bytes32 pod, uint64 epoch, bytes32 validator) public view returns (uint64) {
-        bytes32 seed = blake2b.blake2b256(abi.encodePacked("nines/epoch/v1", params.genesisSeed, _le64(epoch)));
-        return _h64(blake2b.blake2b256(abi.encodePacked(seed, pod, validator)));
-    }
-
-    function _le64(uint64 v) internal pure returns (bytes8 out) {
-        uint64 x = 0;
-        for (uint256 i = 0; i < 8; i++) x |= ((v >> (8 * i)) & 0xff) << (8 * (7 - i)); // byte i of v to position 7 - i
-        out = bytes8(x);
-    }
-
-    function _h64(bytes32 d) internal pure returns (uint64 x) {
-        for (uint256 i = 0; i < 8; i++) x |= uint64(uint8(d[i])) << (8 * i);
+        return hashes.rank(hashes.epochSeed(params.genesisSeed, epoch), pod, validator);
     }
 
     /// Proves that the claimed committee of report `which` is not the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Evidence, FakeEd25519, FakeBlake2b} from "./util/Evidence.sol";
+import {Evidence, FakeEd25519, FakeHash} from "./util/Evidence.sol";
 import {UptimeStaking} from "../src/UptimeStaking.sol";
 import {Slash} from "../src/Slash.sol";
 
@@ -13,7 +13,7 @@ contract UptimeStakingTest is Evidence {
     uint64 constant H = 3600000;
 
     function setUp() public {
-        setUpChain(7, 12, T0, new FakeEd25519(), new FakeBlake2b());
+        setUpChain(7, 12, T0, new FakeEd25519(), new FakeHash());
         addPod(POD, address(0xA1), 0);
     }
 

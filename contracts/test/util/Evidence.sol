@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Test} from "./Test.sol";
-import {UptimeStaking, IEd25519Verifier, IBlake2b256} from "../../src/UptimeStaking.sol";
+import {UptimeStaking, IEd25519Verifier, INinesHash} from "../../src/UptimeStaking.sol";
 
 /// A stand-in signature scheme for the contract's logic tests: a signature
 /// (r, s) by pk over msg is valid when s = keccak256(pk, msg, r).  The real
@@ -15,9 +15,13 @@ contract FakeEd25519 is IEd25519Verifier {
 
 /// keccak256 standing in for BLAKE2b-256 in the logic tests (ranks need only
 /// be a deterministic function of the same bytes).
-contract FakeBlake2b is IBlake2b256 {
-    function blake2b256(bytes memory data) external pure returns (bytes32) {
-        return keccak256(data);
+contract FakeHash is INinesHash {
+    function epochSeed(bytes32 genesisSeed, uint64 epoch) external pure returns (bytes32) {
+        return keccak256(abi.encodePacked("nines/epoch/v1", genesisSeed, epoch));
+    }
+
+    function rank(bytes32 seedE, bytes32 pod, bytes32 validator) external pure returns (uint64) {
+        return uint64(uint256(keccak256(abi.encodePacked(seedE, pod, validator))));
     }
 }
 
@@ -63,7 +67,7 @@ abstract contract Evidence is Test {
 
     /// Deploys with n validators (stakes 10000 + 1000 k units) registered one
     /// epoch before `t0`, and warps to t0.
-    function setUpChain(uint32 committee, uint256 n, uint64 t0, IEd25519Verifier ed, IBlake2b256 b2) internal {
+    function setUpChain(uint32 committee, uint256 n, uint64 t0, IEd25519Verifier ed, INinesHash b2) internal {
         st = new UptimeStaking(defaults(committee), ed, b2);
         warpMs(t0 - 2 * EPOCH);
         for (uint256 k = 0; k < n; k++) addValidator(k, 10000 + 1000 * uint64(k));
