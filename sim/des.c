@@ -290,10 +290,7 @@ s_on_misbehaviour (des_t *d, const nines_action_t *a)
     if (nines_peer_msg_decode (a->data, a->len, d->msg) || d->msg->type != NINES_MSG_MISBEHAVIOUR)
         return;
     const nines_misbehaviour_t *mb = &d->msg->u.misbehaviour;
-    if (memcmp (mb->a.body.validator, mb->b.body.validator, NINES_ID_BYTES)
-    ||  memcmp (mb->a.body.round_id, mb->b.body.round_id, NINES_HASH_BYTES)
-    ||  mb->a.body.verdict == mb->b.body.verdict
-    ||  nines_vote_verify (&mb->a) || nines_vote_verify (&mb->b))
+    if (nines_misbehaviour_verify (mb, NULL, NULL))
         return;
     d->res->misbehaviour_reports++;
     long who = s_idmap_get (&d->vmap, mb->a.body.validator);

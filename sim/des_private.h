@@ -9,6 +9,7 @@
 #include "proto/committee.h"
 #include "proto/registry.h"
 #include "proto/incident.h"
+#include "proto/verify.h"
 #include "base/error.h"
 #include "base/config.h"
 #include "proto/slash.h"

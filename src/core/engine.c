@@ -4,6 +4,7 @@
     parts swim.c, schedule.c, round.c, report.c and sigcache.c share
     engine_private.h. */
 #include "core/engine_private.h"
+#include "proto/verify.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,13 +610,8 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
         }
         case NINES_MSG_MISBEHAVIOUR: {
             const nines_misbehaviour_t *mb = &msg->u.misbehaviour;
-            if (memcmp (mb->a.body.validator, mb->b.body.validator, NINES_ID_BYTES)
-            ||  memcmp (mb->a.body.round_id, mb->b.body.round_id, NINES_HASH_BYTES)
-            ||  mb->a.body.verdict == mb->b.body.verdict
-            ||  nines_sigcache_vote_verify (self->cfg.sigcache, &mb->a)
-            ||  nines_sigcache_vote_verify (self->cfg.sigcache, &mb->b))
-                rc = NINES_EBADSIG;
-            else {
+            rc = nines_misbehaviour_verify (mb, engine_vote_verify, self->cfg.sigcache);
+            if (!rc) {
                 self->stats.misbehaviours++;
                 engine_doppelganger_check (self, &mb->a);
                 engine_doppelganger_check (self, &mb->b);

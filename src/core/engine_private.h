@@ -386,6 +386,10 @@ void engine_seen_forget (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTE
     or with to = NULL to the committee of epoch minus that of skip. */
 void engine_send_held_report (nines_engine_t *self, const uint8_t *data, size_t len, const uint8_t *to, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch, uint64_t skip);
 
+/*  nines_vote_verify_fn over the config's signature cache (arg; may be
+    NULL): the signature check the engine hands to src/proto/verify.c. */
+int engine_vote_verify (void *cache, const nines_vote_t *vote);
+
 /*  Check a report a peer sent on its own, as the ledger will
     (nines_report_verify of src/proto/verify.c, with the config's
     signature cache): 0 or its NINES_E* code. */

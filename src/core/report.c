@@ -8,8 +8,8 @@
 
 /*  ---- reports, incidents and evidence ---- */
 
-static int
-s_vote_verify (void *cache, const nines_vote_t *vote)
+int
+engine_vote_verify (void *cache, const nines_vote_t *vote)
 {
     return nines_sigcache_vote_verify (cache, vote);
 }
@@ -20,7 +20,7 @@ s_vote_verify (void *cache, const nines_vote_t *vote)
 int
 engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64_t now)
 {
-    return nines_report_verify (self->reg, report, now, s_vote_verify, self->cfg.sigcache);
+    return nines_report_verify (self->reg, report, now, engine_vote_verify, self->cfg.sigcache);
 }
 
 void

@@ -172,6 +172,23 @@ nines_report_verify (const nines_registry_t *reg, const nines_report_t *report, 
 }
 
 int
+nines_misbehaviour_verify (const nines_misbehaviour_t *mb, nines_vote_verify_fn *verify, void *verify_arg)
+{
+    if (!mb)
+        return NINES_EINVAL;
+    if (memcmp (mb->a.body.validator, mb->b.body.validator, NINES_ID_BYTES)
+    ||  memcmp (mb->a.body.round_id, mb->b.body.round_id, NINES_HASH_BYTES)
+    ||  mb->a.body.verdict == mb->b.body.verdict)
+        return NINES_EMALFORMED;
+    for (int k = 0; k < 2; k++) {
+        const nines_vote_t *v = k ? &mb->b : &mb->a;
+        if (verify ? verify (verify_arg, v) : nines_vote_verify (v))
+            return NINES_EBADSIG;
+    }
+    return NINES_OK;
+}
+
+int
 nines_ledger_verify_report (const nines_registry_t *reg, const nines_report_t *report, int kind,
                             uint64_t now_ms, const char *label, nines_evcheck_fn *fn, void *arg,
                             char *detail, size_t detail_size)

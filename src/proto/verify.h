@@ -55,6 +55,13 @@ typedef int (nines_vote_verify_fn) (void *arg, const nines_vote_t *vote);
 int nines_report_verify (const nines_registry_t *reg, const nines_report_t *report, uint64_t now_ms,
                          nines_vote_verify_fn *verify, void *verify_arg) NINES_WARN_UNUSED;
 
+/*  A misbehaviour proof (PROTOCOL.md 8.3): two votes by one validator in
+    one round with different verdicts, both signatures valid (through
+    verify; NULL: nines_vote_verify).  0, NINES_EMALFORMED (not one
+    validator and round, or one verdict), NINES_EBADSIG. */
+int nines_misbehaviour_verify (const nines_misbehaviour_t *mb, nines_vote_verify_fn *verify,
+                               void *verify_arg) NINES_WARN_UNUSED;
+
 /*  Verify one report of the given kind (nines_report_kind_t) against reg
     at now_ms (NINES_NOW_UNKNOWN to skip the future test).  label prefixes
     check names ("down", "up").  0 or the first failure above; detail (may

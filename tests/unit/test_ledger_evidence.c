@@ -166,6 +166,31 @@ t_report_verify (void)
     free (r);
 }
 
+/*  A misbehaviour proof, checked alike by the engine and nines-sim des. */
+static void
+t_misbehaviour (void)
+{
+    nines_report_t *r = malloc (sizeof *r);
+    nines_misbehaviour_t *mb = malloc (sizeof *mb);
+    lfx_report (&F, r, NINES_REPORT_DOWN, F.reg->pods [0].pod, LFX_T0, 7);
+    mb->a = r->votes [0];
+    mb->b = r->votes [0];
+    mb->b.body.verdict = NINES_VERDICT_UP;
+    CHECK_RC (nines_vote_sign (&mb->b, lfx_key (&F, mb->b.body.validator)), 0);
+    CHECK_RC (nines_misbehaviour_verify (mb, NULL, NULL), 0);
+    n_verified = 0;
+    CHECK_RC (nines_misbehaviour_verify (mb, s_count_verify, NULL), 0);
+    CHECK_EQ (n_verified, 2);
+    mb->b.sig [3] ^= 1;
+    CHECK_RC (nines_misbehaviour_verify (mb, NULL, NULL), NINES_EBADSIG);
+    mb->b = r->votes [1];               /* another validator */
+    CHECK_RC (nines_misbehaviour_verify (mb, NULL, NULL), NINES_EMALFORMED);
+    mb->b = r->votes [0];               /* the same verdict */
+    CHECK_RC (nines_misbehaviour_verify (mb, NULL, NULL), NINES_EMALFORMED);
+    free (mb);
+    free (r);
+}
+
 int
 main (void)
 {
@@ -178,6 +203,7 @@ main (void)
     RUN (t_below_theta);
     RUN (t_order_and_times);
     RUN (t_report_verify);
+    RUN (t_misbehaviour);
     lfx_fini (&F);
     return t_done ("ledger_evidence");
 }
