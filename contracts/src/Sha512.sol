@@ -4,14 +4,14 @@ pragma solidity ^0.8.24;
 
 /// @title SHA-512 (FIPS 180-4) for Ed25519 verification (RFC 8032 section 5.1.7).
 /// @notice Pure Yul over memory; a 64-bit word lives in the low bits of a
-///         uint256.  Gas: about 20k per 128-byte block (see contracts/README.md).
+///         uint256.  Gas: see contracts/README.md.
 library Sha512 {
     /// @notice SHA-512 of `data`.
     /// @param data  any bytes (the length is limited only by gas)
     /// @return hi  digest bytes 0..31 (big-endian, as FIPS 180-4 prints them)
     /// @return lo  digest bytes 32..63
     function hash(bytes memory data) internal pure returns (bytes32 hi, bytes32 lo) {
-        bytes memory kt = hex"428a2f98d728ae227137449123ef65cdb5c0fbcfec4d3b2fe9b5dba58189dbbc3956c25bf348b53859f111f1b605d019923f82a4af194f9bab1c5ed5da6d8118d807aa98a303024212835b0145706fbe243185be4ee4b28c550c7dc3d5ffb4e272be5d74f27b896f80deb1fe3b1696b19bdc06a725c71235c19bf174cf692694e49b69c19ef14ad2efbe4786384f25e30fc19dc68b8cd5b5240ca1cc77ac9c652de92c6f592b02754a7484aa6ea6e4835cb0a9dcbd41fbd476f988da831153b5983e5152ee66dfaba831c66d2db43210b00327c898fb213fbf597fc7beef0ee4c6e00bf33da88fc2d5a79147930aa72506ca6351e003826f142929670a0e6e7027b70a8546d22ffc2e1b21385c26c9264d2c6dfc5ac42aed53380d139d95b3df650a73548baf63de766a0abb3c77b2a881c2c92e47edaee692722c851482353ba2bfe8a14cf10364a81a664bbc423001c24b8b70d0f89791c76c51a30654be30d192e819d6ef5218d69906245565a910f40e35855771202a106aa07032bbd1b819a4c116b8d2d0c81e376c085141ab532748774cdf8eeb9934b0bcb5e19b48a8391c0cb3c5c95a634ed8aa4ae3418acb5b9cca4f7763e373682e6ff3d6b2b8a3748f82ee5defb2fc78a5636f43172f6084c87814a1f0ab728cc702081a6439ec90befffa23631e28a4506cebde82bde9bef9a3f7b2c67915c67178f2e372532bca273eceea26619cd186b8c721c0c207eada7dd6cde0eb1ef57d4f7fee6ed17806f067aa72176fba0a637dc5a2c898a6113f9804bef90dae1b710b35131c471b28db77f523047d8432caab7b40c724933c9ebe0a15c9bebc431d67c49c100d4c4cc5d4becb3e42b6597f299cfc657e2a5fcb6fab3ad6faec6c44198c4a475817";
+        bytes memory kt = hex"000000000000000000000000000000000000000000000000428a2f98d728ae220000000000000000000000000000000000000000000000007137449123ef65cd000000000000000000000000000000000000000000000000b5c0fbcfec4d3b2f000000000000000000000000000000000000000000000000e9b5dba58189dbbc0000000000000000000000000000000000000000000000003956c25bf348b53800000000000000000000000000000000000000000000000059f111f1b605d019000000000000000000000000000000000000000000000000923f82a4af194f9b000000000000000000000000000000000000000000000000ab1c5ed5da6d8118000000000000000000000000000000000000000000000000d807aa98a303024200000000000000000000000000000000000000000000000012835b0145706fbe000000000000000000000000000000000000000000000000243185be4ee4b28c000000000000000000000000000000000000000000000000550c7dc3d5ffb4e200000000000000000000000000000000000000000000000072be5d74f27b896f00000000000000000000000000000000000000000000000080deb1fe3b1696b10000000000000000000000000000000000000000000000009bdc06a725c71235000000000000000000000000000000000000000000000000c19bf174cf692694000000000000000000000000000000000000000000000000e49b69c19ef14ad2000000000000000000000000000000000000000000000000efbe4786384f25e30000000000000000000000000000000000000000000000000fc19dc68b8cd5b5000000000000000000000000000000000000000000000000240ca1cc77ac9c650000000000000000000000000000000000000000000000002de92c6f592b02750000000000000000000000000000000000000000000000004a7484aa6ea6e4830000000000000000000000000000000000000000000000005cb0a9dcbd41fbd400000000000000000000000000000000000000000000000076f988da831153b5000000000000000000000000000000000000000000000000983e5152ee66dfab000000000000000000000000000000000000000000000000a831c66d2db43210000000000000000000000000000000000000000000000000b00327c898fb213f000000000000000000000000000000000000000000000000bf597fc7beef0ee4000000000000000000000000000000000000000000000000c6e00bf33da88fc2000000000000000000000000000000000000000000000000d5a79147930aa72500000000000000000000000000000000000000000000000006ca6351e003826f000000000000000000000000000000000000000000000000142929670a0e6e7000000000000000000000000000000000000000000000000027b70a8546d22ffc0000000000000000000000000000000000000000000000002e1b21385c26c9260000000000000000000000000000000000000000000000004d2c6dfc5ac42aed00000000000000000000000000000000000000000000000053380d139d95b3df000000000000000000000000000000000000000000000000650a73548baf63de000000000000000000000000000000000000000000000000766a0abb3c77b2a800000000000000000000000000000000000000000000000081c2c92e47edaee600000000000000000000000000000000000000000000000092722c851482353b000000000000000000000000000000000000000000000000a2bfe8a14cf10364000000000000000000000000000000000000000000000000a81a664bbc423001000000000000000000000000000000000000000000000000c24b8b70d0f89791000000000000000000000000000000000000000000000000c76c51a30654be30000000000000000000000000000000000000000000000000d192e819d6ef5218000000000000000000000000000000000000000000000000d69906245565a910000000000000000000000000000000000000000000000000f40e35855771202a000000000000000000000000000000000000000000000000106aa07032bbd1b800000000000000000000000000000000000000000000000019a4c116b8d2d0c80000000000000000000000000000000000000000000000001e376c085141ab530000000000000000000000000000000000000000000000002748774cdf8eeb9900000000000000000000000000000000000000000000000034b0bcb5e19b48a8000000000000000000000000000000000000000000000000391c0cb3c5c95a630000000000000000000000000000000000000000000000004ed8aa4ae3418acb0000000000000000000000000000000000000000000000005b9cca4f7763e373000000000000000000000000000000000000000000000000682e6ff3d6b2b8a3000000000000000000000000000000000000000000000000748f82ee5defb2fc00000000000000000000000000000000000000000000000078a5636f43172f6000000000000000000000000000000000000000000000000084c87814a1f0ab720000000000000000000000000000000000000000000000008cc702081a6439ec00000000000000000000000000000000000000000000000090befffa23631e28000000000000000000000000000000000000000000000000a4506cebde82bde9000000000000000000000000000000000000000000000000bef9a3f7b2c67915000000000000000000000000000000000000000000000000c67178f2e372532b000000000000000000000000000000000000000000000000ca273eceea26619c000000000000000000000000000000000000000000000000d186b8c721c0c207000000000000000000000000000000000000000000000000eada7dd6cde0eb1e000000000000000000000000000000000000000000000000f57d4f7fee6ed17800000000000000000000000000000000000000000000000006f067aa72176fba0000000000000000000000000000000000000000000000000a637dc5a2c898a6000000000000000000000000000000000000000000000000113f9804bef90dae0000000000000000000000000000000000000000000000001b710b35131c471b00000000000000000000000000000000000000000000000028db77f523047d8400000000000000000000000000000000000000000000000032caab7b40c724930000000000000000000000000000000000000000000000003c9ebe0a15c9bebc000000000000000000000000000000000000000000000000431d67c49c100d4c0000000000000000000000000000000000000000000000004cc5d4becb3e42b6000000000000000000000000000000000000000000000000597f299cfc657e2a0000000000000000000000000000000000000000000000005fcb6fab3ad6faec0000000000000000000000000000000000000000000000006c44198c4a475817";
         assembly ("memory-safe") {
             // Padded copy: data || 0x80 || 0^k || be128(8 len), a multiple of 128 bytes.
             let buf := mload(0x40)
@@ -24,9 +24,10 @@ library Sha512 {
                 mcopy(buf, add(data, 32), len)
                 mstore8(add(buf, len), 0x80)
             }
-            // Then the hash state H0..H7, then 80 words of K[t] + W[t].
+            // Then the hash state H0..H7, W[0..79], then K[t] + W[t] for t = 0..79.
             let st := end
-            let wk := add(st, 256)
+            let w := add(st, 256)
+            let wk := add(w, 2560)
             mstore(0x40, add(wk, 2560))
             mstore(add(st, 0), 0x6a09e667f3bcc908)
             mstore(add(st, 32), 0xbb67ae8584caa73b)
@@ -36,35 +37,79 @@ library Sha512 {
             mstore(add(st, 160), 0x9b05688c2b3e6c1f)
             mstore(add(st, 192), 0x1f83d9abfb41bd6b)
             mstore(add(st, 224), 0x5be0cd19137e2179)
+            let kp := add(kt, 32)                           // K[t] at kp + 32 t
             for { let blk := buf } lt(blk, end) { blk := add(blk, 128) } {
                 // W[0..15]: the block's big-endian 64-bit words.
-                for { let t := 0 } lt(t, 16) { t := add(t, 4) } {
-                    let x := mload(add(blk, shl(3, t)))
-                    let o := add(wk, shl(5, t))
-                    mstore(o, shr(192, x))
-                    mstore(add(o, 32), and(shr(128, x), 0xffffffffffffffff))
-                    mstore(add(o, 64), and(shr(64, x), 0xffffffffffffffff))
-                    mstore(add(o, 96), and(x, 0xffffffffffffffff))
+                for { let t := 0 } lt(t, 512) { t := add(t, 128) } {
+                    let x := mload(add(blk, shr(2, t)))
+                    let o := add(w, t)
+                    let v := shr(192, x)
+                    mstore(o, v)
+                    mstore(add(wk, t), add(v, mload(add(kp, t))))
+                    v := and(shr(128, x), 0xffffffffffffffff)
+                    mstore(add(o, 32), v)
+                    mstore(add(add(wk, t), 32), add(v, mload(add(add(kp, t), 32))))
+                    v := and(shr(64, x), 0xffffffffffffffff)
+                    mstore(add(o, 64), v)
+                    mstore(add(add(wk, t), 64), add(v, mload(add(add(kp, t), 64))))
+                    v := and(x, 0xffffffffffffffff)
+                    mstore(add(o, 96), v)
+                    mstore(add(add(wk, t), 96), add(v, mload(add(add(kp, t), 96))))
                 }
-                // W[16..79] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16]
-                for { let o := add(wk, 512) } lt(o, add(wk, 2560)) { o := add(o, 32) } {
-                    let x := mload(sub(o, 64))
-                    let y := mload(sub(o, 480))
-                    let xx := mul(x, 0x10000000000000001)
-                    let yy := mul(y, 0x10000000000000001)
-                    mstore(o, and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
-                                      add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
-                                          and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
-                                  0xffffffffffffffff))
-                }
-                // K[t] + W[t], so that a round adds one word.
-                for { let t := 0 } lt(t, 80) { t := add(t, 4) } {
-                    let kk := mload(add(add(kt, 32), shl(3, t)))
-                    let o := add(wk, shl(5, t))
-                    mstore(o, add(mload(o), shr(192, kk)))
-                    mstore(add(o, 32), add(mload(add(o, 32)), and(shr(128, kk), 0xffffffffffffffff)))
-                    mstore(add(o, 64), add(mload(add(o, 64)), and(shr(64, kk), 0xffffffffffffffff)))
-                    mstore(add(o, 96), add(mload(add(o, 96)), and(kk, 0xffffffffffffffff)))
+                // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], 4 a pass
+                for { let t := 512 } lt(t, 2560) { t := add(t, 128) } {
+                    {
+                        let o := add(w, t)
+                        let x := mload(sub(o, 64))
+                        let y := mload(sub(o, 480))
+                        let xx := mul(x, 0x10000000000000001)
+                        let yy := mul(y, 0x10000000000000001)
+                        let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
+                                     0xffffffffffffffff)
+                        mstore(o, v)
+                        mstore(add(o, 2560), add(v, mload(add(add(kp, t), 0))))
+                    }
+                    {
+                        let o := add(add(w, t), 32)
+                        let x := mload(sub(o, 64))
+                        let y := mload(sub(o, 480))
+                        let xx := mul(x, 0x10000000000000001)
+                        let yy := mul(y, 0x10000000000000001)
+                        let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
+                                     0xffffffffffffffff)
+                        mstore(o, v)
+                        mstore(add(o, 2560), add(v, mload(add(add(kp, t), 32))))
+                    }
+                    {
+                        let o := add(add(w, t), 64)
+                        let x := mload(sub(o, 64))
+                        let y := mload(sub(o, 480))
+                        let xx := mul(x, 0x10000000000000001)
+                        let yy := mul(y, 0x10000000000000001)
+                        let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
+                                     0xffffffffffffffff)
+                        mstore(o, v)
+                        mstore(add(o, 2560), add(v, mload(add(add(kp, t), 64))))
+                    }
+                    {
+                        let o := add(add(w, t), 96)
+                        let x := mload(sub(o, 64))
+                        let y := mload(sub(o, 480))
+                        let xx := mul(x, 0x10000000000000001)
+                        let yy := mul(y, 0x10000000000000001)
+                        let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
+                                     0xffffffffffffffff)
+                        mstore(o, v)
+                        mstore(add(o, 2560), add(v, mload(add(add(kp, t), 96))))
+                    }
                 }
                 let a := mload(st)
                 let b := mload(add(st, 32))
@@ -74,11 +119,11 @@ library Sha512 {
                 let f := mload(add(st, 160))
                 let g := mload(add(st, 192))
                 let h := mload(add(st, 224))
-                for { let wend := add(wk, 2560) } lt(wk, wend) { wk := add(wk, 256) } {
+                for { let r := wk } lt(r, add(wk, 2560)) { r := add(r, 256) } {
                     {
                         let ee := mul(e, 0x10000000000000001)
                         let t1 := add(add(add(h, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
-                                          xor(g, and(e, xor(f, g)))), mload(add(wk, 0)))
+                                          xor(g, and(e, xor(f, g)))), mload(add(r, 0)))
                         let aa := mul(a, 0x10000000000000001)
                         d := and(add(d, t1), 0xffffffffffffffff)
                         h := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
@@ -87,7 +132,7 @@ library Sha512 {
                     {
                         let ee := mul(d, 0x10000000000000001)
                         let t1 := add(add(add(g, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
-                                          xor(f, and(d, xor(e, f)))), mload(add(wk, 32)))
+                                          xor(f, and(d, xor(e, f)))), mload(add(r, 32)))
                         let aa := mul(h, 0x10000000000000001)
                         c := and(add(c, t1), 0xffffffffffffffff)
                         g := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
@@ -96,7 +141,7 @@ library Sha512 {
                     {
                         let ee := mul(c, 0x10000000000000001)
                         let t1 := add(add(add(f, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
-                                          xor(e, and(c, xor(d, e)))), mload(add(wk, 64)))
+                                          xor(e, and(c, xor(d, e)))), mload(add(r, 64)))
                         let aa := mul(g, 0x10000000000000001)
                         b := and(add(b, t1), 0xffffffffffffffff)
                         f := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
@@ -105,7 +150,7 @@ library Sha512 {
                     {
                         let ee := mul(b, 0x10000000000000001)
                         let t1 := add(add(add(e, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
-                                          xor(d, and(b, xor(c, d)))), mload(add(wk, 96)))
+                                          xor(d, and(b, xor(c, d)))), mload(add(r, 96)))
                         let aa := mul(f, 0x10000000000000001)
                         a := and(add(a, t1), 0xffffffffffffffff)
                         e := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
@@ -114,7 +159,7 @@ library Sha512 {
                     {
                         let ee := mul(a, 0x10000000000000001)
                         let t1 := add(add(add(d, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
-                                          xor(c, and(a, xor(b, c)))), mload(add(wk, 128)))
+                                          xor(c, and(a, xor(b, c)))), mload(add(r, 128)))
                         let aa := mul(e, 0x10000000000000001)
                         h := and(add(h, t1), 0xffffffffffffffff)
                         d := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
@@ -123,7 +168,7 @@ library Sha512 {
                     {
                         let ee := mul(h, 0x10000000000000001)
                         let t1 := add(add(add(c, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
-                                          xor(b, and(h, xor(a, b)))), mload(add(wk, 160)))
+                                          xor(b, and(h, xor(a, b)))), mload(add(r, 160)))
                         let aa := mul(d, 0x10000000000000001)
                         g := and(add(g, t1), 0xffffffffffffffff)
                         c := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
@@ -132,7 +177,7 @@ library Sha512 {
                     {
                         let ee := mul(g, 0x10000000000000001)
                         let t1 := add(add(add(b, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
-                                          xor(a, and(g, xor(h, a)))), mload(add(wk, 192)))
+                                          xor(a, and(g, xor(h, a)))), mload(add(r, 192)))
                         let aa := mul(c, 0x10000000000000001)
                         f := and(add(f, t1), 0xffffffffffffffff)
                         b := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
@@ -141,14 +186,13 @@ library Sha512 {
                     {
                         let ee := mul(f, 0x10000000000000001)
                         let t1 := add(add(add(a, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
-                                          xor(h, and(f, xor(g, h)))), mload(add(wk, 224)))
+                                          xor(h, and(f, xor(g, h)))), mload(add(r, 224)))
                         let aa := mul(b, 0x10000000000000001)
                         e := and(add(e, t1), 0xffffffffffffffff)
                         a := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
                                        or(and(b, c), and(d, or(b, c)))), 0xffffffffffffffff)
                     }
                 }
-                wk := sub(wk, 2560)
                 mstore(st, and(add(mload(st), a), 0xffffffffffffffff))
                 mstore(add(st, 32), and(add(mload(add(st, 32)), b), 0xffffffffffffffff))
                 mstore(add(st, 64), and(add(mload(add(st, 64)), c), 0xffffffffffffffff))
