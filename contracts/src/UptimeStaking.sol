@@ -176,7 +176,6 @@ contract UptimeStaking {
     uint256 public podCount;
     mapping(bytes32 => Raw[]) internal raws;              // by pod, sorted by tDown
     mapping(bytes32 => mapping(uint64 => uint64)) public groupPaid;   // pod => group's first tDown => paid
-    Start[] internal starts;                               // sorted by t
 
     Claim[] public claims;
     mapping(bytes32 => bool) public claimed;              // de-duplication keys of live claims
@@ -779,22 +778,21 @@ contract UptimeStaking {
         emit Incident(pod, g.tDown, g.open ? 0 : g.tEnd, g.duration, g.pieces, total, false, g.open);
     }
 
-    /// Correlated-outage rule (src/proto/incident.c nines_correlate) over
-    /// the outage-starting DOWNs within corr_window of t: re-flags their raw
-    /// incidents and settles every pod whose flag moved.
+    /// Correlated-outage rule (src/proto/incident.c nines_correlate) after
+    /// a DOWN at t: the outage-starting DOWNs within 2 corr_window of t
+    /// (a DOWN inside an earlier raw of its pod is not a start: the chain
+    /// walk's `cont`) are collected in memory; each start within
+    /// corr_window of t is re-flagged, and every pod whose flag moved is
+    /// settled.
     function _reflag(uint64 t) internal {
-        // rebuild the starts from the pods' chains is O(all raws): the list
-        // is kept incrementally instead (DOWNs that start an outage at the
-        // time they are recorded).
-        _rebuildStarts(t);
         uint64 w = params.corrWindowMs;
+        Start[] memory ss = _starts(t, 2 * w);
         uint256 need = (podCount * CORR_POD_PPM + 999999) / 1000000;
         if (need < CORR_MIN_PODS) need = CORR_MIN_PODS;
-        uint256 m = starts.length;
-        for (uint256 i = 0; i < m; i++) {
-            Start memory x = starts[i];
+        for (uint256 i = 0; i < ss.length; i++) {
+            Start memory x = ss[i];
             if (x.t + w < t || x.t > t + w) continue;
-            bool c = _flagged(i, need, w);
+            bool c = _flagged(ss, i, need, w);
             Raw[] storage rs = raws[x.pod];
             for (uint256 k = 0; k < rs.length; k++) {
                 if (rs[k].tDown == x.t && rs[k].correlated != c) {
@@ -811,18 +809,18 @@ contract UptimeStaking {
     }
 
     /// Whether start i lies in a qualifying window [a, a + w] that starts at a DOWN.
-    function _flagged(uint256 i, uint256 need, uint64 w) internal view returns (bool) {
-        uint256 m = starts.length;
-        uint64 ti = starts[i].t;
+    function _flagged(Start[] memory ss, uint256 i, uint256 need, uint64 w) internal view returns (bool) {
+        uint256 m = ss.length;
+        uint64 ti = ss[i].t;
+        bytes32[] memory ps = new bytes32[](m);
+        address[] memory vs = new address[](m);
         for (uint256 s = 0; s < m; s++) {
-            uint64 a = starts[s].t;
+            uint64 a = ss[s].t;
             if (a > ti || a + w < ti) continue;
-            bytes32[] memory ps = new bytes32[](m);
-            address[] memory vs = new address[](m);
             uint256 np = 0;
             uint256 nv = 0;
             for (uint256 j = 0; j < m; j++) {
-                Start memory d = starts[j];
+                Start memory d = ss[j];
                 if (d.t < a || d.t > a + w) continue;
                 bool have = false;
                 for (uint256 k = 0; k < np && !have; k++) have = ps[k] == d.pod;
@@ -838,25 +836,23 @@ contract UptimeStaking {
         return false;
     }
 
-    /// Recomputes the outage-starting DOWNs of pods with raws near t (the
-    /// chain walk's `cont`): a DOWN inside an earlier raw of its pod is not a start.
-    function _rebuildStarts(uint64 t) internal {
-        uint64 w = params.corrWindowMs;
-        // drop starts near t, re-add from every pod's chains near t
-        uint256 keep = 0;
-        for (uint256 i = 0; i < starts.length; i++) {
-            Start memory s = starts[i];
-            if (s.t + w < t || s.t > t + w) starts[keep++] = s;
-        }
-        while (starts.length > keep) starts.pop();
+    /// The outage-starting DOWNs of every pod within `span` of t.
+    function _starts(uint64 t, uint64 span) internal view returns (Start[] memory out) {
+        uint256 total = 0;
+        for (uint256 q = 0; q < podList.length; q++) total += raws[podList[q]].length;
+        out = new Start[](total);
+        uint256 n = 0;
         for (uint256 q = 0; q < podList.length; q++) {
             bytes32 pod = podList[q];
             Raw[] memory rs = raws[pod];
             Walk[] memory wk = _chains(rs);
             for (uint256 i = 0; i < rs.length; i++) {
-                if (wk[i].cont || rs[i].tDown + w < t || rs[i].tDown > t + w) continue;
-                starts.push(Start(rs[i].tDown, pod));
+                if (wk[i].cont || rs[i].tDown + span < t || rs[i].tDown > t + span) continue;
+                out[n++] = Start(rs[i].tDown, pod);
             }
+        }
+        assembly ("memory-safe") {
+            mstore(out, n)
         }
     }
 
