@@ -43,7 +43,7 @@ struct _nines_metric_t {
 struct _nines_metrics_t {
     nines_metric_t *first;                  /* families, in order added */
     nines_metric_t *last;                   /* tail */
-    nines_metric_t *dropped;                /* nines_metrics_series_dropped_total{family} */
+    nines_metric_t *dropped;                /* nines_metrics_series_dropped{family} */
     nines_metric_t *proc [6];               /* process_* families (after nines_metrics_process) */
 };
 
@@ -87,8 +87,9 @@ nines_metrics_new (void)
     nines_metrics_t *self = (nines_metrics_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->dropped = nines_metrics_add (self, NINES_METRIC_COUNTER, "nines_metrics_series_dropped_total",
-                                       "Label sets refused because their family reached its series cap.",
+    self->dropped = nines_metrics_add (self, NINES_METRIC_GAUGE, "nines_metrics_series_dropped",
+                                       "Label sets refused since the family was last reset (per scrape for "
+                                       "families rebuilt each scrape) because it reached its series cap.",
                                        "family", 256, NULL, 0);
     if (!self->dropped)
         nines_metrics_destroy (&self);
@@ -237,8 +238,11 @@ s_series (nines_metric_t *m, const char *const *values, series_t **out)
         }
     }
     if (m->n_series >= m->max_series) {
-        if (m != m->reg->dropped)
-            nines_metric_inc (m->reg->dropped, (const char *[]) { m->name }, 1);
+        if (m != m->reg->dropped) {
+            series_t *d;
+            if (s_series (m->reg->dropped, (const char *[]) { m->name }, &d) == 0)
+                d->value++;
+        }
         return NINES_EFULL;
     }
     if (m->n_series == m->cap_series) {
@@ -348,6 +352,8 @@ nines_metric_reset (nines_metric_t *self)
 {
     if (!self)
         return;
+    if (self != self->reg->dropped)
+        (void) nines_metric_set (self->reg->dropped, (const char *[]) { self->name }, 0);
     for (size_t i = 0; i < self->n_series; i++) {
         for (size_t j = 0; j < self->n_labels; j++)
             free (self->series [i].values [j]);

@@ -5,7 +5,8 @@
     each with up to NINES_METRIC_LABELS_MAX label names and at most
     max_series label sets (series).  Cardinality is bounded per family:
     a label set past the cap is refused with NINES_EFULL and counted in
-    the registry's own counter nines_metrics_series_dropped_total{family},
+    the registry's own gauge nines_metrics_series_dropped{family} (since
+    the family's last reset: per scrape for families rebuilt each scrape),
     so a scrape shows that something was left out instead of growing
     without bound.
 
@@ -75,7 +76,8 @@ int nines_metric_observe (nines_metric_t *self, const char *const *values, doubl
 int nines_metric_set_histogram (nines_metric_t *self, const char *const *values,
                                 const uint64_t *counts, double sum);
 
-/*  Drop every series of the family (for gauges recomputed per scrape). */
+/*  Drop every series of the family (for gauges recomputed per scrape)
+    and zero its nines_metrics_series_dropped. */
 void nines_metric_reset (nines_metric_t *self);
 
 /*  Series currently held by the family. */
