@@ -164,37 +164,40 @@ library Ed25519 {
             y := 1
             z := 1
             let t := 0
+            // mulmod reduces any 256-bit inputs, so a sum or difference
+            // that only feeds mulmod is left unreduced (< 2p < 2^256); a
+            // value subtracted from is reduced, or subtracted from 2p.
+            let p2 := add(p, p)
             for { let i := 253 } i { } {
                 i := sub(i, 1)
-                // double: dbl-2008-hwcd, a = -1
+                let idx := or(and(shr(i, s), 1), shl(1, and(shr(i, k), 1)))
+                // double: dbl-2008-hwcd, a = -1 (T only before an addition)
                 {
                     let a := mulmod(x, x, p)
                     let b := mulmod(y, y, p)
                     let c := mulmod(z, z, p)
-                    c := addmod(c, c, p)
-                    let xy := addmod(x, y, p)
-                    let ab := addmod(a, b, p)
-                    let e := addmod(mulmod(xy, xy, p), sub(p, ab), p)
-                    let g := addmod(b, sub(p, a), p)
-                    let f := addmod(g, sub(p, c), p)
-                    let h := sub(p, ab)
+                    let xy := add(x, y)
+                    let ab := add(a, b)
+                    let e := addmod(mulmod(xy, xy, p), sub(p2, ab), p)
+                    let g := add(b, sub(p, a))
+                    let f := addmod(g, sub(p2, add(c, c)), p)
+                    let h := sub(p2, ab)
                     x := mulmod(e, f, p)
                     y := mulmod(g, h, p)
-                    t := mulmod(e, h, p)
+                    if idx { t := mulmod(e, h, p) }
                     z := mulmod(f, g, p)
                 }
-                let idx := or(and(shr(i, s), 1), shl(1, and(shr(i, k), 1)))
                 if idx {
                     // add: add-2008-hwcd-3 with the table's (Y2 - X2, Y2 + X2, 2d T2, 2 Z2)
                     let q := add(tbl, shl(7, sub(idx, 1)))
-                    let a := mulmod(addmod(y, sub(p, x), p), mload(q), p)
-                    let b := mulmod(addmod(y, x, p), mload(add(q, 32)), p)
+                    let a := mulmod(add(y, sub(p, x)), mload(q), p)
+                    let b := mulmod(add(y, x), mload(add(q, 32)), p)
                     let c := mulmod(t, mload(add(q, 64)), p)
                     let dd := mulmod(z, mload(add(q, 96)), p)
-                    let e := addmod(b, sub(p, a), p)
-                    let h := addmod(b, a, p)
-                    let f := addmod(dd, sub(p, c), p)
-                    let g := addmod(dd, c, p)
+                    let e := add(b, sub(p, a))
+                    let h := add(b, a)
+                    let f := add(dd, sub(p, c))
+                    let g := add(dd, c)
                     x := mulmod(e, f, p)
                     y := mulmod(g, h, p)
                     t := mulmod(e, h, p)
