@@ -8,13 +8,6 @@
 /*  ---- results ---- */
 
 static int
-s_cmp_u64 (const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
-static int
 s_cmp_double (const void *a, const void *b)
 {
     double x = *(const double *) a, y = *(const double *) b;
@@ -90,8 +83,8 @@ des_results (des_t *d)
             r->missed++;
     }
     if (lat && rec) {
-        qsort (lat, n_lat, sizeof *lat, s_cmp_u64);
-        qsort (rec, n_rec, sizeof *rec, s_cmp_u64);
+        qsort (lat, n_lat, sizeof *lat, nines_cmp_u64);
+        qsort (rec, n_rec, sizeof *rec, nines_cmp_u64);
         r->latency_p50_ms = s_pct (lat, n_lat, 50);
         r->latency_p90_ms = s_pct (lat, n_lat, 90);
         r->latency_p99_ms = s_pct (lat, n_lat, 99);
@@ -141,7 +134,7 @@ des_results (des_t *d)
         }
     }
     if (reach) {
-        qsort (reach, n_reach, sizeof *reach, s_cmp_u64);
+        qsort (reach, n_reach, sizeof *reach, nines_cmp_u64);
         r->reach_p50_ms = s_pct (reach, n_reach, 50);
         r->reach_p99_ms = s_pct (reach, n_reach, 99);
         r->reach_max_ms = n_reach ? reach [n_reach - 1] : 0;

@@ -32,3 +32,10 @@ nines_get_be64 (const uint8_t in [8])
         v = (v << 8) | in [i];
     return v;
 }
+
+int
+nines_cmp_u64 (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}

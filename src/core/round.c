@@ -283,13 +283,6 @@ engine_open_round (nines_engine_t *self, pod_t *pod, uint8_t want, int outcome, 
 }
 
 
-static int
-s_cmp_u64 (const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
 /*  Form the report from the agreeing votes (DESIGN.md §7.5). */
 static void
 s_form_report (nines_engine_t *self, round_t *r, uint8_t verdict, uint64_t now)
@@ -307,7 +300,7 @@ s_form_report (nines_engine_t *self, round_t *r, uint8_t verdict, uint64_t now)
             times [report->n_votes] = r->votes [i].body.t_ms;
             report->votes [report->n_votes++] = r->votes [i];
         }
-    qsort (times, report->n_votes, sizeof times [0], s_cmp_u64);
+    qsort (times, report->n_votes, sizeof times [0], nines_cmp_u64);
     report->t_ms = times [report->n_votes / 2];
     if (r->want == NINES_REPORT_DOWN)
         self->stats.rounds_down++;

@@ -58,13 +58,6 @@ ledger_pod_range (nines_ledger_t *self, const uint8_t pod [NINES_ID_BYTES], size
     (nothing called) when the scratch cannot grow. */
 typedef void (chain_fn) (void *arg, size_t raw, uint64_t end, bool open, bool correlated);
 static int
-s_cmp_u64 (const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
-static int
 s_chains (nines_ledger_t *self, size_t lo, size_t hi, bool *cont, chain_fn *fn, void *arg)
 {
     if (!ledger_grow ((void **) &self->ups, &self->cap_ups, hi - lo + 1, sizeof *self->ups))
@@ -73,7 +66,7 @@ s_chains (nines_ledger_t *self, size_t lo, size_t hi, bool *cont, chain_fn *fn, 
     for (size_t i = lo; i < hi; i++)
         if (self->raws [i].has_up)
             self->ups [n_up++] = self->raws [i].t_up;
-    qsort (self->ups, n_up, sizeof *self->ups, s_cmp_u64);
+    qsort (self->ups, n_up, sizeof *self->ups, nines_cmp_u64);
     uint64_t chain_end = 0, latest = hi > lo ? self->raws [hi - 1].t_down : 0;
     bool chain = false, chain_open = false, chain_corr = false;
     for (size_t i = lo; i < hi; i++) {

@@ -40,13 +40,6 @@ s_check (ctx_t *ctx, const char *label, const char *check, int rc, const char *f
 }
 
 static int
-s_cmp_u64 (const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
-static int
 s_verify_report (const nines_registry_t *reg, const nines_report_t *r, int kind, uint64_t now,
                  const char *label, ctx_t *ctx)
 {
@@ -146,7 +139,7 @@ s_verify_report (const nines_registry_t *reg, const nines_report_t *r, int kind,
         return s_check (ctx, label, "epoch and times", rc, "vote %zu observed at %llu, outside [%llu, %llu] for epoch %llu",
                         bad, (unsigned long long) times [bad], (unsigned long long) lo,
                         (unsigned long long) hi, (unsigned long long) r->epoch);
-    qsort (times, r->n_votes, sizeof times [0], s_cmp_u64);
+    qsort (times, r->n_votes, sizeof times [0], nines_cmp_u64);
     if (r->t_ms != times [r->n_votes / 2])
         return s_check (ctx, label, "epoch and times", NINES_ESTALE, "report t_ms %llu is not the median %llu of its votes",
                         (unsigned long long) r->t_ms, (unsigned long long) times [r->n_votes / 2]);

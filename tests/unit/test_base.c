@@ -154,6 +154,9 @@ test_bytes (void)
     CHECK_EQ (nines_get_le64 (le), v);
     CHECK_EQ (nines_get_be64 (be), v);
     CHECK_EQ (nines_get_le64 ((const uint8_t []) { 0xff, 0, 0, 0, 0, 0, 0, 0x80 }), 0x80000000000000ffULL);
+    uint64_t t [4] = { UINT64_MAX, 3, 0, 1ULL << 63 };
+    qsort (t, 4, sizeof t [0], nines_cmp_u64);
+    CHECK (t [0] == 0 && t [1] == 3 && t [2] == 1ULL << 63 && t [3] == UINT64_MAX);
 }
 
 /*  One line per interval; the lines held back are counted and handed to
