@@ -241,3 +241,127 @@ nines_config_zconfig (nines_config_t *self)
 {
     return self->root;
 }
+
+/*  ---- unknown keys (issue 13) ---- */
+
+/*  Optimal string alignment distance (Levenshtein plus adjacent
+    transpositions, Damerau 1964): the edits between a and b. */
+static size_t
+s_edit_distance (const char *a, const char *b)
+{
+    size_t n = strlen (a), m = strlen (b);
+    if (n > 63 || m > 63)
+        return n > m ? n : m;
+    size_t d [64][64];
+    for (size_t i = 0; i <= n; i++) d [i][0] = i;
+    for (size_t j = 0; j <= m; j++) d [0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = a [i - 1] != b [j - 1];
+            size_t best = d [i - 1][j] + 1;
+            if (d [i][j - 1] + 1 < best) best = d [i][j - 1] + 1;
+            if (d [i - 1][j - 1] + cost < best) best = d [i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a [i - 1] == b [j - 2] && a [i - 2] == b [j - 1]
+             && d [i - 2][j - 2] + 1 < best)
+                best = d [i - 2][j - 2] + 1;
+            d [i][j] = best;
+        }
+    return d [n][m];
+}
+
+/*  Close enough to suggest: a few edits (more for longer words), or one
+    name a '_'-separated prefix of the other (log_level -> log). */
+static bool
+s_close (const char *typed, const char *known, size_t dist)
+{
+    size_t lt = strlen (typed), lk = strlen (known);
+    size_t shorter = lt < lk ? lt : lk;
+    if (dist <= 1 + shorter / 4)
+        return true;
+    const char *lo = lt < lk ? typed : known, *hi = lt < lk ? known : typed;
+    return shorter > 1 && strncmp (lo, hi, shorter) == 0 && hi [shorter] == '_';
+}
+
+/*  Length of the section part of a known path ("facade/x" -> 6). */
+static size_t
+s_section_len (const char *path)
+{
+    const char *slash = strchr (path, '/');
+    return slash ? (size_t) (slash - path) : strlen (path);
+}
+
+static bool
+s_section_known (const char *const *known, const char *section)
+{
+    for (size_t i = 0; known [i]; i++)
+        if (s_section_len (known [i]) == strlen (section)
+         && strncmp (known [i], section, strlen (section)) == 0)
+            return true;
+    return false;
+}
+
+static int
+s_unknown (nines_config_t *self, const char *path, const char *what, const char *hint)
+{
+    if (hint && *hint)
+        snprintf (self->error, sizeof self->error, "%s: %s: unknown %s (did you mean %s?)",
+                  self->name, path, what, hint);
+    else
+        snprintf (self->error, sizeof self->error, "%s: %s: unknown %s", self->name, path, what);
+    return NINES_ECONFIG;
+}
+
+int
+nines_config_check_known (nines_config_t *self, const char *const *known)
+{
+    for (zconfig_t *sec = zconfig_child (self->root); sec; sec = zconfig_next (sec)) {
+        const char *sname = zconfig_name (sec);
+        if (!s_section_known (known, sname)) {
+            /*  the closest section name */
+            char best [64] = "";
+            size_t best_d = SIZE_MAX;
+            for (size_t i = 0; known [i]; i++) {
+                char cand [64];
+                snprintf (cand, sizeof cand, "%.*s", (int) s_section_len (known [i]), known [i]);
+                size_t d = s_edit_distance (sname, cand);
+                if (d < best_d && s_close (sname, cand, d)) {
+                    best_d = d;
+                    snprintf (best, sizeof best, "%s", cand);
+                }
+            }
+            return s_unknown (self, sname, zconfig_child (sec) ? "section" : "top-level key", best);
+        }
+        char wildcard [80];
+        snprintf (wildcard, sizeof wildcard, "%s/*", sname);
+        for (zconfig_t *key = zconfig_child (sec); key; key = zconfig_next (key)) {
+            char path [256];
+            snprintf (path, sizeof path, "%s/%s", sname, zconfig_name (key));
+            bool found = false;
+            for (size_t i = 0; known [i] && !found; i++)
+                found = !strcmp (known [i], path) || !strcmp (known [i], wildcard);
+            if (found && zconfig_child (key)) {
+                snprintf (path + strlen (path), sizeof path - strlen (path), "/%s",
+                          zconfig_name (zconfig_child (key)));
+                return s_unknown (self, path, "key (keys nest one level: section/key)", NULL);
+            }
+            if (found)
+                continue;
+            /*  the closest key: same section by its name, others by path */
+            char best [160] = "";
+            size_t best_d = SIZE_MAX;
+            for (size_t i = 0; known [i]; i++) {
+                bool same = s_section_len (known [i]) == strlen (sname)
+                         && !strncmp (known [i], sname, strlen (sname));
+                const char *cand = same ? known [i] + strlen (sname) + 1 : known [i];
+                size_t d = same ? s_edit_distance (zconfig_name (key), cand)
+                                : s_edit_distance (path, cand);
+                if (d < best_d && s_close (same ? zconfig_name (key) : path, cand, d)) {
+                    best_d = d;
+                    snprintf (best, sizeof best, "%s", cand);
+                }
+            }
+            return s_unknown (self, path, "key", best);
+        }
+    }
+    return NINES_OK;
+}

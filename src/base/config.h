@@ -61,6 +61,16 @@ int nines_parse_duration_ms (const char *text, uint64_t *out);
 int nines_parse_ppm (const char *text, uint32_t *out);
 int nines_parse_u64 (const char *text, uint64_t *out);
 
+/*  Unknown keys and sections are errors (issue 13): walks the tree and
+    checks every section/key path against known, a NULL-terminated table of
+    "section/key" paths (a "section/*" entry admits any key of that
+    section).  Returns 0, or NINES_ECONFIG with nines_config_error() naming
+    the file, the path and the closest known name, e.g.
+        "ninesd.zpl: facade/body_limt: unknown key (did you mean body_limit?)"
+    (optimal string alignment distance, or a '_' prefix: log_level -> log).
+    Stops at the first unknown path. */
+int nines_config_check_known (nines_config_t *self, const char *const *known);
+
 /*  The message of the last failure on this config (or "" if none). */
 const char *nines_config_error (nines_config_t *self);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/args.h"
 #include "base/config.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -36,14 +37,15 @@ static void
 s_usage (FILE *out)
 {
     fputs (
-"usage: nines-ledger -c FILE [-v]\n"
+"usage: nines-ledger -c FILE [-v] [-s SECTION/KEY=VALUE]... [--check-config]\n"
 "\n"
 "The nines reference uptime staking ledger (DESIGN.md section 8): holds the\n"
 "registry and stakes, verifies downtime evidence on its own, turns incidents\n"
 "into sigmoid-weighted partial slashes in integer fixed point, computes nines\n"
 "and refunds, and pays validators that answer its canary.\n"
 "\n"
-"  -c FILE      ZPL configuration (every key: deploy/nines-ledger.zpl):\n"
+"  -c, --config FILE    ZPL configuration (every key: deploy/nines-ledger.zpl;\n"
+"                       an unknown section or key is an error):\n"
 "                 ledger/data     LMDB directory (required)\n"
 "                 ledger/api      ROUTER endpoint (tcp://127.0.0.1:7500)\n"
 "                 ledger/pub      PUB endpoint (tcp://127.0.0.1:7501)\n"
@@ -51,26 +53,58 @@ s_usage (FILE *out)
 "                 ledger/genesis  registry snapshot loaded into an empty store\n"
 "                 ledger/log      error | warn | info | debug (info)\n"
 "                 ledger/metrics  GET /metrics listen HOST:PORT (\"\" = off)\n"
-"  -v           debug logs\n"
-"  -h, --help   this text\n"
+"  -s, --set KEY=VALUE  override one key, e.g. -s ledger/api=tcp://127.0.0.1:7600\n"
+"  -v, --verbose        debug logs\n"
+"      --check-config   validate the configuration (and genesis) and exit:\n"
+"                       0 valid, 2 not; creates no key\n"
+"  -h, --help           this text\n"
+"  -V, --version        the version\n"
+"Long options also take --name=VALUE.\n"
 "\n"
 "API and stream: proto/LEDGER.md; operate it with ninesctl (register-validator,\n"
 "register-pod, maintenance, paid-until, ledger-* queries, verify-evidence, sla).\n"
-"SIGTERM or SIGINT stops it.  Exit: 0 clean stop, 1 runtime failure, 2 bad\n"
-"command line or configuration, or ledger/data in use by another process.\n", out);
+"SIGTERM or SIGINT stops it after the request in hand (exit 0); SIGHUP is\n"
+"ignored (restart to apply a changed configuration).  Exit (README \"Exit\n"
+"codes\"): 0 clean stop, 1 runtime failure, 2 bad command line or\n"
+"configuration, or ledger/data in use by another process.\n", out);
 }
 
-/*  Config and key: 0, or 2 with one line on stderr naming file and key. */
+/*  Every section/key path nines-ledger reads (nines_config_check_known;
+    tests/unit/test_config_keys.py checks it against the getters). */
+static const char *const s_known_keys [] = {
+    "ledger/data", "ledger/key", "ledger/genesis", "ledger/api", "ledger/pub", "ledger/metrics",
+    "ledger/log", NULL
+};
+
+/*  Config and key: 0, or 2 with one line on stderr naming file and key.
+    overrides (-s) go on top of the file; check_only creates no key. */
 static int
-s_configure (const char *path, bool verbose, char *data, char *api, char *pub, char *metrics,
+s_configure (const char *path, nines_config_t *overrides, bool verbose, bool check_only,
+             char *data, char *api, char *pub, char *metrics,
              nines_keypair_t *key, nines_registry_t **genesis)
 {
     const char *error = NULL;
+    if (nines_config_check_known (overrides, s_known_keys)) {
+        fprintf (stderr, "nines-ledger: %s\n", nines_config_error (overrides));
+        return 2;
+    }
     nines_config_t *cfg = nines_config_load (path, &error);
     if (!cfg) {
         fprintf (stderr, "nines-ledger: %s\n", error ? error : path);
         return 2;
     }
+    if (nines_config_check_known (cfg, s_known_keys)) {
+        fprintf (stderr, "nines-ledger: %s\n", nines_config_error (cfg));
+        nines_config_destroy (&cfg);
+        return 2;
+    }
+    zconfig_t *root = nines_config_zconfig (overrides);
+    for (zconfig_t *sec = zconfig_child (root); sec; sec = zconfig_next (sec))
+        for (zconfig_t *k = zconfig_child (sec); k; k = zconfig_next (k)) {
+            char okey [256];
+            snprintf (okey, sizeof okey, "%s/%s", zconfig_name (sec), zconfig_name (k));
+            nines_config_set (cfg, okey, zconfig_value (k) ? zconfig_value (k) : "");
+        }
     int rc = 2;
     nines_log_level_t level = NINES_LOG_INFO;
     const char *d = nines_config_str (cfg, "ledger/data", NULL);
@@ -96,6 +130,8 @@ s_configure (const char *path, bool verbose, char *data, char *api, char *pub, c
     if (!rc) {
         snprintf (data, 1024, "%s", d);
         nines_log_set_level (verbose ? NINES_LOG_DEBUG : level);
+    }
+    if (!rc && !check_only) {
         int krc = nines_keyfile_load (k, key);
         if (krc == NINES_ENOTFOUND) {
             if (nines_keypair_generate (key) || nines_keyfile_save (k, key)) {
@@ -335,25 +371,40 @@ s_serve (nines_ledger_t *ledger, zsock_t *router)
 int
 main (int argc, char **argv)
 {
-    const char *path = NULL;
-    bool verbose = false;
+    const char *path = NULL, *value = NULL;
+    bool verbose = false, check_only = false;
+    nines_config_t *overrides = nines_config_new ("command line (-s)");
     for (int i = 1; i < argc; i++) {
-        if (!strcmp (argv [i], "-h") || !strcmp (argv [i], "--help")) {
+        if (nines_arg_flag (argv [i], "-h", "--help")) {
             s_usage (stdout);
-            return 0;
+            nines_config_destroy (&overrides);
+            return NINES_EXIT_OK;
         }
-        else if (!strcmp (argv [i], "-v"))
+        else if (nines_arg_flag (argv [i], "-V", "--version")) {
+            nines_print_version (stdout, "nines-ledger");
+            nines_config_destroy (&overrides);
+            return NINES_EXIT_OK;
+        }
+        else if (nines_arg_flag (argv [i], "-v", "--verbose"))
             verbose = true;
-        else if (!strcmp (argv [i], "-c") && i + 1 < argc)
-            path = argv [++i];
+        else if (nines_arg_flag (argv [i], NULL, "--check-config"))
+            check_only = true;
+        else if (nines_arg_value (argc, argv, &i, "-c", "--config", &value) && value)
+            path = value;
+        else if (nines_arg_value (argc, argv, &i, "-s", "--set", &value) && value
+              && nines_arg_override (overrides, value) == 0)
+            ;
         else {
-            fprintf (stderr, "nines-ledger: unknown argument '%s' (see nines-ledger --help)\n", argv [i]);
-            return 2;
+            fprintf (stderr, "nines-ledger: unknown or incomplete argument '%s' (see nines-ledger --help)\n",
+                     argv [i]);
+            nines_config_destroy (&overrides);
+            return NINES_EXIT_USAGE;
         }
     }
     if (!path) {
         fputs ("nines-ledger: -c FILE is required (see nines-ledger --help)\n", stderr);
-        return 2;
+        nines_config_destroy (&overrides);
+        return NINES_EXIT_USAGE;
     }
     nines_log_set_ident ("nines-ledger");
     if (nines_crypto_init ()) {
@@ -363,9 +414,14 @@ main (int argc, char **argv)
     char data [1024], api [256], pub [256], metrics [256];
     nines_keypair_t key;
     nines_registry_t *genesis = NULL;
-    int rc = s_configure (path, verbose, data, api, pub, metrics, &key, &genesis);
-    if (rc)
+    int rc = s_configure (path, overrides, verbose, check_only, data, api, pub, metrics, &key, &genesis);
+    nines_config_destroy (&overrides);
+    if (rc || check_only) {
+        nines_registry_destroy (&genesis);
+        if (!rc)
+            printf ("%s: configuration valid\n", path);
         return rc;
+    }
 
     zsys_handler_set (NULL);
     zsys_init ();
@@ -375,6 +431,7 @@ main (int argc, char **argv)
     sigaction (SIGTERM, &sa, NULL);
     sigaction (SIGINT, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
+    signal (SIGHUP, SIG_IGN);           /* nothing reloads (see --help) */
 
     char err [512] = "";
     nines_ledger_t *ledger = nines_ledger_open (data, genesis, &key, err, sizeof err);

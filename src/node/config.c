@@ -34,6 +34,18 @@ s_cfg_endpoint (nines_config_t *cfg, const char *key, const char *def, char *out
     return 0;
 }
 
+const char *const nines_node_config_keys [] = {
+    "node/key", "node/data", "node/peer", "node/query", "node/pub", "node/registry",
+    "node/metrics", "node/ledger", "node/ledger_pub", "node/map_size", "node/registry_refresh",
+    "node/fault_hooks", "node/metrics_pods", "node/behaviour", "node/log",
+    "prober/user_agent", "prober/connections", "prober/per_host", "prober/connect_timeout",
+    "engine/swim_period", "engine/swim_ack_timeout", "engine/swim_k", "engine/swim_suspect_periods",
+    "engine/lhm_max", "engine/gossip_fanout", "engine/report_scope", "engine/submit_backoff",
+    "engine/submit_backoff_max", "engine/health_window", "engine/health_min_pods",
+    "engine/health_fail", "engine/max_reports", "engine/doppelganger_epochs",
+    NULL
+};
+
 int
 nines_node_config_load (nines_config_t *cfg, nines_node_config_t *o, char *err, size_t err_size)
 {
@@ -43,6 +55,10 @@ nines_node_config_load (nines_config_t *cfg, nines_node_config_t *o, char *err, 
     nines_engine_config_t *e = &o->engine;
     uint64_t v;
     int rc = 0;
+    if (nines_config_check_known (cfg, nines_node_config_keys)) {
+        snprintf (err, err_size, "%s", nines_config_error (cfg));
+        return NINES_ECONFIG;
+    }
 #define STR(k, d, f) if (!rc) rc = s_cfg_str (cfg, k, d, o->f, sizeof o->f, err, err_size)
 #define EP(k, d, f, opt) if (!rc) rc = s_cfg_endpoint (cfg, k, d, o->f, err, err_size, opt)
 #define CHK(call) if (!rc && (rc = (call))) snprintf (err, err_size, "%s", nines_config_error (cfg))

@@ -1,9 +1,10 @@
-/*  ninesd: the nines validator daemon.  ninesd -c ninesd.zpl [-v] */
+/*  ninesd: the nines validator daemon.  ninesd -c ninesd.zpl [-v] (--help) */
 #include <czmq.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/args.h"
 #include "base/config.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -22,69 +23,89 @@ static void
 s_usage (FILE *out)
 {
     fputs (
-"usage: ninesd -c FILE [-v] [-s SECTION/KEY=VALUE]...\n"
+"usage: ninesd -c FILE [-v] [-s SECTION/KEY=VALUE]... [--check-config]\n"
 "\n"
 "The nines validator node: probes pods through their heartbeat facades at\n"
 "random, confirms failures with a committee of peers, gossips signed quorum\n"
 "reports and submits evidence to the ledger (DESIGN.md sections 6-7).\n"
 "\n"
-"  -c FILE         ZPL configuration (every key and default: deploy/ninesd.zpl)\n"
-"  -s KEY=VALUE    override one key, e.g. -s node/query=tcp://127.0.0.1:7402\n"
-"  -v              debug logs (same as node/log = debug)\n"
-"  -h, --help      this text\n"
+"  -c, --config FILE   ZPL configuration (every key and default: deploy/ninesd.zpl);\n"
+"                      an unknown section or key is an error\n"
+"  -s, --set KEY=VALUE override one key, e.g. -s node/query=tcp://127.0.0.1:7402\n"
+"  -v, --verbose       debug logs (same as node/log = debug)\n"
+"      --check-config  validate the configuration and exit (0 valid, 2 not)\n"
+"  -h, --help          this text\n"
+"  -V, --version       the version\n"
+"Long options also take --name=VALUE.\n"
 "\n"
 "Query it with ninesctl (status, peers, pods, reports, incidents, nines,\n"
 "evidence, watch); proto/QUERY.md documents the query socket.\n"
-"SIGTERM or SIGINT stops it cleanly.  Exit: 0 clean stop, 1 runtime failure,\n"
-"2 bad command line or configuration, or node/data in use by another process.\n", out);
+"SIGTERM or SIGINT stops it cleanly (exit 0); SIGHUP is ignored (nothing\n"
+"reloads: restart to apply a changed configuration; the registry follows\n"
+"the ledger by itself).  Exit (README \"Exit codes\"): 0 clean stop, 1 runtime\n"
+"failure, 2 bad command line or configuration, or node/data in use by\n"
+"another process.\n", out);
 }
 
 int
 main (int argc, char **argv)
 {
-    const char *path = NULL;
-    bool verbose = false;
-    nines_config_t *overrides = nines_config_new ("command line");
+    const char *path = NULL, *value = NULL;
+    bool verbose = false, check_only = false;
+    nines_config_t *overrides = nines_config_new ("command line (-s)");
     for (int i = 1; i < argc; i++) {
-        if (!strcmp (argv [i], "-h") || !strcmp (argv [i], "--help")) {
+        if (nines_arg_flag (argv [i], "-h", "--help")) {
             s_usage (stdout);
             nines_config_destroy (&overrides);
-            return 0;
+            return NINES_EXIT_OK;
         }
-        else if (!strcmp (argv [i], "-v"))
+        else if (nines_arg_flag (argv [i], "-V", "--version")) {
+            nines_print_version (stdout, "ninesd");
+            nines_config_destroy (&overrides);
+            return NINES_EXIT_OK;
+        }
+        else if (nines_arg_flag (argv [i], "-v", "--verbose"))
             verbose = true;
-        else if (!strcmp (argv [i], "-c") && i + 1 < argc)
-            path = argv [++i];
-        else if (!strcmp (argv [i], "-s") && i + 1 < argc) {
-            char *kv = argv [++i];
-            char *eq = strchr (kv, '=');
-            if (!eq || eq == kv) {
-                fprintf (stderr, "ninesd: -s: expected SECTION/KEY=VALUE, got '%s'\n", kv);
+        else if (nines_arg_flag (argv [i], NULL, "--check-config"))
+            check_only = true;
+        else if (nines_arg_value (argc, argv, &i, "-c", "--config", &value) && value)
+            path = value;
+        else if (nines_arg_value (argc, argv, &i, "-s", "--set", &value) && value) {
+            if (nines_arg_override (overrides, value)) {
+                fprintf (stderr, "ninesd: -s: expected SECTION/KEY=VALUE, got '%s'\n", value);
                 nines_config_destroy (&overrides);
-                return 2;
+                return NINES_EXIT_USAGE;
             }
-            *eq = 0;
-            nines_config_set (overrides, kv, eq + 1);
-            *eq = '=';
         }
         else {
-            fprintf (stderr, "ninesd: unknown argument '%s' (see ninesd --help)\n", argv [i]);
+            fprintf (stderr, "ninesd: unknown or incomplete argument '%s' (see ninesd --help)\n", argv [i]);
             nines_config_destroy (&overrides);
-            return 2;
+            return NINES_EXIT_USAGE;
         }
     }
     if (!path) {
         fputs ("ninesd: -c FILE is required (see ninesd --help)\n", stderr);
         nines_config_destroy (&overrides);
-        return 2;
+        return NINES_EXIT_USAGE;
     }
     nines_log_set_ident ("ninesd");
+    if (nines_config_check_known (overrides, nines_node_config_keys)) {
+        fprintf (stderr, "ninesd: %s\n", nines_config_error (overrides));
+        nines_config_destroy (&overrides);
+        return NINES_EXIT_USAGE;
+    }
     const char *error = NULL;
     nines_config_t *cfg = nines_config_load (path, &error);
     if (!cfg) {
         fprintf (stderr, "ninesd: %s\n", error ? error : path);
         nines_config_destroy (&overrides);
-        return 2;
+        return NINES_EXIT_USAGE;
+    }
+    if (nines_config_check_known (cfg, nines_node_config_keys)) {
+        fprintf (stderr, "ninesd: %s\n", nines_config_error (cfg));
+        nines_config_destroy (&overrides);
+        nines_config_destroy (&cfg);
+        return NINES_EXIT_USAGE;
     }
     /*  Apply -s overrides on top of the file. */
     zconfig_t *root = nines_config_zconfig (overrides);
@@ -114,9 +135,13 @@ main (int argc, char **argv)
         else
             fprintf (stderr, "ninesd: %s: %s\n", path, err);
         nines_config_destroy (&cfg);
-        return 2;
+        return NINES_EXIT_USAGE;
     }
     nines_config_destroy (&cfg);
+    if (check_only) {
+        printf ("%s: configuration valid\n", path);
+        return NINES_EXIT_OK;
+    }
     if (nines_crypto_init ()) {
         fputs ("ninesd: libsodium failed to initialise\n", stderr);
         return 1;
@@ -130,6 +155,7 @@ main (int argc, char **argv)
     sigaction (SIGTERM, &sa, NULL);
     sigaction (SIGINT, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
+    signal (SIGHUP, SIG_IGN);           /* nothing reloads (see --help) */
 
     int code = 0;
     nines_node_t *node = nines_node_new (&nc, err, sizeof err, &code);

@@ -48,7 +48,13 @@ typedef struct {
     nines_engine_config_t engine;       /* engine local policy */
 } nines_node_config_t;
 
-/*  Read every node key (deploy/ninesd.zpl lists them with defaults).
+/*  Every section/key path ninesd reads, NULL-terminated (for
+    nines_config_check_known; tests/unit/test_config_keys.py checks that
+    each key a getter reads is listed). */
+extern const char *const nines_node_config_keys [];
+
+/*  Read every node key (deploy/ninesd.zpl lists them with defaults);
+    an unknown section or key is an error too (nines_config_check_known).
     0, or NINES_ECONFIG with a one-line message (file, key, expectation)
     in err. */
 int nines_node_config_load (nines_config_t *cfg, nines_node_config_t *out,

@@ -1,0 +1,42 @@
+/*  The command-line convention of the five programs (issue 13): long
+    options take "--name VALUE" or "--name=VALUE", short ones "-n VALUE";
+    --help and --version print on stdout and exit 0; -s SECTION/KEY=VALUE
+    overrides a configuration key.  Exit codes (README "Exit codes"):
+    NINES_EXIT_OK 0, NINES_EXIT_FAILURE 1 (runtime failure, refused
+    request), NINES_EXIT_USAGE 2 (bad command line or configuration),
+    NINES_EXIT_UNREACHABLE 3 (the daemon asked did not answer). */
+#ifndef NINES_ARGS_H
+#define NINES_ARGS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/config.h"
+
+enum {
+    NINES_EXIT_OK = 0,
+    NINES_EXIT_FAILURE = 1,
+    NINES_EXIT_USAGE = 2,
+    NINES_EXIT_UNREACHABLE = 3,
+};
+
+/*  The version of nines (meson project version), e.g. "0.1.0". */
+const char *nines_version (void);
+
+/*  Print "PROGRAM nines VERSION" on out. */
+void nines_print_version (FILE *out, const char *program);
+
+/*  True if argv[*i] is the flag shortopt or longopt (either may be NULL). */
+bool nines_arg_flag (const char *arg, const char *shortopt, const char *longopt);
+
+/*  True if argv[*i] is an option with a value: "-c V", "--config V" or
+    "--config=V".  Then *value is the value (advancing *i past it), or NULL
+    when it is missing (the caller reports a usage error). */
+bool nines_arg_value (int argc, char **argv, int *i, const char *shortopt, const char *longopt,
+                      const char **value);
+
+/*  Apply one "-s" argument, "SECTION/KEY=VALUE", to cfg.  0, or
+    NINES_EINVAL when it has no '=' or no key. */
+int nines_arg_override (nines_config_t *cfg, const char *kv);
+
+#endif
