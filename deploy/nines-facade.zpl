@@ -69,4 +69,4 @@ facade
     upstream_timeout = 30s          #   app I/O timeout while proxying (then 502)
     upstream_keepalive = 2s         #   idle keep-alive connections to the app
     #   error, warn, info or debug (-v on the command line = debug).
-    log_level = info
+    log = info

@@ -5,6 +5,7 @@
         demoapp  the small HTTP app run behind each facade (demoapp.c) */
 #include "sim.h"
 #include "scenario.h"
+#include "base/args.h"
 #include "base/error.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ s_usage (FILE *out)
         "  demoapp --port N\n"
         "        the demo HTTP app (used by run; SIGUSR1 unhealthy, SIGUSR2 healthy)\n"
         "\n"
+        "  -V, --version    the version;  -h, --help  this text\n"
+        "Options also take --name=VALUE.\n"
         "Scenario files: sim/scenarios/*.zpl, format in sim/scenario.h.\n"
         "Exit status: 0 all expectations met, 1 an expectation failed or the run\n"
         "broke, 2 bad usage or bad scenario.\n");
@@ -92,9 +95,14 @@ main (int argc, char **argv)
         s_usage (stderr);
         return 2;
     }
+    argv = nines_args_expand (&argc, argv);     /* --name=VALUE */
     const char *cmd = argv [1];
     if (strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0 || strcmp (cmd, "help") == 0) {
         s_usage (stdout);
+        return 0;
+    }
+    if (nines_arg_flag (cmd, "-V", "--version")) {
+        nines_print_version (stdout, "nines-sim");
         return 0;
     }
     if (strcmp (cmd, "run") == 0)

@@ -1,5 +1,6 @@
 #include "base/args.h"
 #include "base/error.h"
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef NINES_VERSION
@@ -49,4 +50,30 @@ nines_arg_override (nines_config_t *cfg, const char *kv)
     char key [256];
     snprintf (key, sizeof key, "%.*s", (int) (eq - kv), kv);
     return nines_config_set (cfg, key, eq + 1);
+}
+
+static char **s_expanded;         /* reachable until exit (leak checkers) */
+
+char **
+nines_args_expand (int *argc, char **argv)
+{
+    char **out = calloc ((size_t) *argc * 2 + 1, sizeof *out);
+    if (!out)
+        return argv;
+    s_expanded = out;
+    int n = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *a = argv [i];
+        const char *eq = i > 0 && !strncmp (a, "--", 2) ? strchr (a, '=') : NULL;
+        size_t len = eq ? (size_t) (eq - a) : 0;
+        bool name = len > 2 && strspn (a + 2, "abcdefghijklmnopqrstuvwxyz0123456789-") == len - 2;
+        if (name) {
+            out [n++] = strndup (a, len);     /* lost only with its array */
+            out [n++] = (char *) eq + 1;
+        }
+        else
+            out [n++] = argv [i];
+    }
+    *argc = n;
+    return out;
 }

@@ -331,14 +331,12 @@ nines_config_check_known (nines_config_t *self, const char *const *known)
             }
             return s_unknown (self, sname, zconfig_child (sec) ? "section" : "top-level key", best);
         }
-        char wildcard [80];
-        snprintf (wildcard, sizeof wildcard, "%s/*", sname);
         for (zconfig_t *key = zconfig_child (sec); key; key = zconfig_next (key)) {
             char path [256];
             snprintf (path, sizeof path, "%s/%s", sname, zconfig_name (key));
             bool found = false;
             for (size_t i = 0; known [i] && !found; i++)
-                found = !strcmp (known [i], path) || !strcmp (known [i], wildcard);
+                found = !strcmp (known [i], path);
             if (found && zconfig_child (key)) {
                 snprintf (path + strlen (path), sizeof path - strlen (path), "/%s",
                           zconfig_name (zconfig_child (key)));
@@ -346,22 +344,34 @@ nines_config_check_known (nines_config_t *self, const char *const *known)
             }
             if (found)
                 continue;
-            /*  the closest key: same section by its name, others by path */
+            /*  the closest key name: in this section (named alone) or, one
+                edit dearer, in another (named with its section) */
             char best [160] = "";
             size_t best_d = SIZE_MAX;
             for (size_t i = 0; known [i]; i++) {
-                bool same = s_section_len (known [i]) == strlen (sname)
-                         && !strncmp (known [i], sname, strlen (sname));
-                const char *cand = same ? known [i] + strlen (sname) + 1 : known [i];
-                size_t d = same ? s_edit_distance (zconfig_name (key), cand)
-                                : s_edit_distance (path, cand);
-                if (d < best_d && s_close (same ? zconfig_name (key) : path, cand, d)) {
-                    best_d = d;
-                    snprintf (best, sizeof best, "%s", cand);
+                size_t slen = s_section_len (known [i]);
+                bool same = slen == strlen (sname) && !strncmp (known [i], sname, slen);
+                const char *cand = known [i] [slen] ? known [i] + slen + 1 : known [i];
+                size_t d = s_edit_distance (zconfig_name (key), cand);
+                if (s_close (zconfig_name (key), cand, d) && d + !same < best_d) {
+                    best_d = d + !same;
+                    snprintf (best, sizeof best, "%s", same ? cand : known [i]);
                 }
             }
             return s_unknown (self, path, "key", best);
         }
     }
+    return NINES_OK;
+}
+
+int
+nines_config_merge (nines_config_t *self, nines_config_t *from)
+{
+    for (zconfig_t *sec = zconfig_child (from->root); sec; sec = zconfig_next (sec))
+        for (zconfig_t *k = zconfig_child (sec); k; k = zconfig_next (k)) {
+            char key [256];
+            snprintf (key, sizeof key, "%s/%s", zconfig_name (sec), zconfig_name (k));
+            nines_config_set (self, key, zconfig_value (k) ? zconfig_value (k) : "");
+        }
     return NINES_OK;
 }

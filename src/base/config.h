@@ -63,13 +63,16 @@ int nines_parse_u64 (const char *text, uint64_t *out);
 
 /*  Unknown keys and sections are errors (issue 13): walks the tree and
     checks every section/key path against known, a NULL-terminated table of
-    "section/key" paths (a "section/*" entry admits any key of that
-    section).  Returns 0, or NINES_ECONFIG with nines_config_error() naming
+    "section/key" paths.  Returns 0, or NINES_ECONFIG with nines_config_error() naming
     the file, the path and the closest known name, e.g.
         "ninesd.zpl: facade/body_limt: unknown key (did you mean body_limit?)"
     (optimal string alignment distance, or a '_' prefix: log_level -> log).
     Stops at the first unknown path. */
 int nines_config_check_known (nines_config_t *self, const char *const *known);
+
+/*  Copy every section/key of from onto self (command-line -s overrides
+    over the file).  Returns 0. */
+int nines_config_merge (nines_config_t *self, nines_config_t *from);
 
 /*  The message of the last failure on this config (or "" if none). */
 const char *nines_config_error (nines_config_t *self);

@@ -40,6 +40,67 @@ s_hex (FILE *out, const char *data, size_t n)
 }
 
 /*  One value as JSON: bin as a hex string, ext as null. */
+/*  A registry's params (nines_params_encode bin, op `registry`) decoded:
+    text: one "  name = value" line per field in the registry ZPL syntax
+    (durations with their largest exact unit, fractions in %), so the block
+    can be pasted into a genesis file; json: an object of raw numbers (ms,
+    ppm) and hex.  False when the bytes are not a params map. */
+static bool
+s_params (FILE *out, const msgpack_object *o, bool json)
+{
+    nines_params_t p;
+    if (o->type != MSGPACK_OBJECT_BIN || nines_params_decode ((const uint8_t *) o->via.bin.ptr, o->via.bin.size, &p))
+        return false;
+    if (json)
+        fputc ('{', out);
+    for (size_t i = 0; i < nines_param_ndescs; i++) {
+        const nines_param_desc_t *d = &nines_param_descs [i];
+        const uint8_t *field = (const uint8_t *) &p + d->offset;
+        uint64_t v64 = 0;
+        uint32_t v32 = 0;
+        if (d->kind == 'd' || d->kind == 'u')
+            memcpy (&v64, field, 8);
+        else if (d->kind == 'w' || d->kind == 'p')
+            memcpy (&v32, field, 4);
+        if (json) {
+            fprintf (out, "%s\"%s\":", i ? "," : "", d->name);
+            if (d->kind == 'h') {
+                fputc ('"', out);
+                s_hex (out, field, 32);
+                fputc ('"', out);
+            }
+            else
+                fprintf (out, "%llu", (unsigned long long) (d->kind == 'd' || d->kind == 'u' ? v64 : v32));
+            continue;
+        }
+        fprintf (out, "\n    %s = ", d->name);
+        if (d->kind == 'h')
+            s_hex (out, field, 32);
+        else if (d->kind == 'd') {
+            static const struct { uint64_t ms; const char *unit; } units [] = {
+                { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" } };
+            size_t u = 0;
+            while (v64 && v64 % units [u].ms)
+                u++;
+            fprintf (out, "%llu%s", (unsigned long long) (v64 / units [u].ms), v64 ? units [u].unit : "s");
+        }
+        else if (d->kind == 'p')
+            fprintf (out, "%g%%", v32 / 1e4);
+        else
+            fprintf (out, "%llu", (unsigned long long) (d->kind == 'u' ? v64 : v32));
+    }
+    if (json)
+        fputc ('}', out);
+    return true;
+}
+
+static bool
+s_is_key (const msgpack_object *key, const char *name)
+{
+    return key->type == MSGPACK_OBJECT_STR && key->via.str.size == strlen (name)
+        && !memcmp (key->via.str.ptr, name, key->via.str.size);
+}
+
 static void
 s_json (FILE *out, const msgpack_object *o)
 {
@@ -98,7 +159,8 @@ s_json (FILE *out, const msgpack_object *o)
                 free (buf);
             }
             fputc (':', out);
-            s_json (out, &kv->val);
+            if (!s_is_key (&kv->key, "params") || !s_params (out, &kv->val, true))
+                s_json (out, &kv->val);
         }
         fputc ('}', out);
         break;
@@ -258,6 +320,14 @@ nines_cli_print_reply (const uint8_t *reply, size_t len, bool json,
             if (kv->key.via.str.size == 4 && memcmp (kv->key.via.str.ptr, "rows", 4) == 0
             &&  kv->val.type == MSGPACK_OBJECT_ARRAY) {
                 rows = &kv->val;
+                continue;
+            }
+            nines_params_t probe;
+            if (s_is_key (&kv->key, "params") && kv->val.type == MSGPACK_OBJECT_BIN
+             && !nines_params_decode ((const uint8_t *) kv->val.via.bin.ptr, kv->val.via.bin.size, &probe)) {
+                fputs ("params:", out);
+                s_params (out, &kv->val, false);
+                fputc ('\n', out);
                 continue;
             }
             char *cell = s_cell (&kv->val);

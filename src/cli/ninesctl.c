@@ -2,6 +2,9 @@
     commands (keys and ninesd queries, proto/QUERY.md); cli_ledger.c the
     ledger commands. */
 #include <czmq.h>
+#include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <curl/curl.h>
 #include <sys/wait.h>
 #include <msgpack.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/args.h"
 #include "base/config.h"
 #include "client/ledger_client.h"
 #include "base/error.h"
@@ -30,6 +34,10 @@ s_usage (FILE *out)
 "keys:\n"
 "  keygen FILE            create an Ed25519 key file (mode 0600), print its id\n"
 "  id FILE [--curve]      print the id (64 hex) of a key file [and its CurveZMQ key, Z85]\n"
+"  pin CERT               print the SPKI pin (64 hex: SHA-256 of the certificate's\n"
+"                         SubjectPublicKeyInfo, DER) of a PEM certificate, for\n"
+"                         register-pod --spki-pin\n"
+"  pod-id                 print a fresh random pod id (64 hex), for register-pod --pod\n"
 "\n"
 "node queries (ninesd query socket, proto/QUERY.md):\n"
 "  status                 counters, epoch, self-health\n"
@@ -53,6 +61,8 @@ s_usage (FILE *out)
 "      --json             JSON (one line) instead of a table\n"
 "  -t, --timeout MS       reply timeout (default 3000); watch: exit 3 after MS without a report\n"
 "  -h, --help             this text\n"
+"  -V, --version          the version (first argument)\n"
+"Options also take --name=VALUE.\n"
 "\n"
 "Exit codes: 0 ok, 1 error reply, 2 usage, 3 endpoint unreachable / timeout.\n",
     out);
@@ -201,6 +211,47 @@ s_keygen (const opts_t *o)
     char hex [NINES_ID_HEX];
     printf ("%s\n", nines_hex (hex, kp.pk, NINES_ID_BYTES));
     nines_keypair_wipe (&kp);
+    return 0;
+}
+
+/*  The SPKI pin validators check (PROTOCOL.md: SHA-256 of the DER
+    SubjectPublicKeyInfo, as curl's CURLOPT_PINNEDPUBLICKEY sha256//). */
+static int
+s_pin (const opts_t *o)
+{
+    if (!o->arg) {
+        fputs ("ninesctl: pin CERT: missing CERT (a PEM certificate)\n", stderr);
+        return 2;
+    }
+    FILE *f = fopen (o->arg, "r");
+    if (!f) {
+        fprintf (stderr, "ninesctl: pin: %s: %s\n", o->arg, strerror (errno));
+        return 1;
+    }
+    X509 *cert = PEM_read_X509 (f, NULL, NULL, NULL);
+    fclose (f);
+    unsigned char *spki = NULL;
+    int spki_len = cert ? i2d_PUBKEY (X509_get0_pubkey (cert), &spki) : -1;
+    X509_free (cert);
+    if (spki_len <= 0) {
+        fprintf (stderr, "ninesctl: pin: %s: not a PEM certificate\n", o->arg);
+        return 1;
+    }
+    uint8_t pin [crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (pin, spki, (unsigned long long) spki_len);
+    OPENSSL_free (spki);
+    char hex [NINES_ID_HEX];
+    printf ("%s\n", nines_hex (hex, pin, sizeof pin));
+    return 0;
+}
+
+static int
+s_pod_id (void)
+{
+    uint8_t id [NINES_ID_BYTES];
+    randombytes_buf (id, sizeof id);
+    char hex [NINES_ID_HEX];
+    printf ("%s\n", nines_hex (hex, id, sizeof id));
     return 0;
 }
 
@@ -431,9 +482,14 @@ s_watch (const opts_t *o)
 int
 main (int argc, char **argv)
 {
+    argv = nines_args_expand (&argc, argv);
     if (argc < 2 || !strcmp (argv [1], "-h") || !strcmp (argv [1], "--help")) {
         s_usage (argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (nines_arg_flag (argv [1], "-V", "--version")) {
+        nines_print_version (stdout, "ninesctl");
+        return 0;
     }
     if (nines_crypto_init ()) {
         fputs ("ninesctl: libsodium failed to initialise\n", stderr);
@@ -451,6 +507,10 @@ main (int argc, char **argv)
         return s_keygen (&o);
     if (!strcmp (cmd, "id"))
         return s_id (&o);
+    if (!strcmp (cmd, "pin"))
+        return s_pin (&o);
+    if (!strcmp (cmd, "pod-id"))
+        return s_pod_id ();
 
     zsys_init ();
     if (!strcmp (cmd, "status"))

@@ -26,6 +26,7 @@
     SIGTERM/SIGINT stop the loops, the
     follower and the health threads, and exit 0. */
 #include "facade/facade_private.h"
+#include "base/args.h"
 
 facade_config_t facade_cfg;
 static nines_hbcheck_t *s_hbcheck;
@@ -393,12 +394,17 @@ s_usage (FILE *out)
         "                            (with facade/ledger_pub for its changes)\n"
         "      --health MODE         facade/health       forward or path\n"
         "      --workers N           facade/workers      event loops (0 = one per core)\n"
-        "  -v, --verbose             debug logs (facade/log_level = debug)\n"
+        "  -v, --verbose             debug logs (facade/log = debug)\n"
+        "      --check-config        validate the configuration (keys, certificate, facade key)\n"
+        "                            and exit: 0 valid, 2 not\n"
         "  -h, --help                this text\n"
+        "  -V, --version             the version\n"
+        "Long options also take --name=VALUE; an unknown section or key is an error.\n"
         "\n"
         "Signals: SIGHUP reloads the validator list, the certificate and key and the facade key\n"
         "(no connection dropped); SIGTERM and SIGINT stop.\n"
-        "Exit status: 0 after a signal, 2 on a bad configuration.\n");
+        "Exit (README \"Exit codes\"): 0 after SIGTERM/SIGINT, 1 runtime failure, 2 bad\n"
+        "command line or configuration.\n");
 }
 
 /*  "HOST:PORT" or "[V6]:PORT" into host (without brackets) and port:
@@ -528,68 +534,97 @@ s_reload (void)
     return 0;
 }
 
-/*  Parse the command line into cfg (loading -c first so flags override
-    it).  Returns 0 to run, 1 after --help, 2 on an error (logged). */
+/*  Every section/key path nines-facade reads (nines_config_check_known;
+    tests/unit/test_config_keys.py checks it against the getters). */
+static const char *const s_known_keys [] = {
+    "facade/listen", "facade/metrics", "facade/cert", "facade/key", "facade/upstream",
+    "facade/validators", "facade/ledger", "facade/ledger_pub", "facade/pod", "facade/facade_key",
+    "facade/health", "facade/health_path", "facade/health_timeout", "facade/workers",
+    "facade/body_limit", "facade/request_timeout", "facade/handshake_timeout",
+    "facade/max_connections", "facade/max_connections_per_address", "facade/upstream_timeout",
+    "facade/upstream_keepalive", "facade/padding", "facade/padding_jitter", "facade/log",
+    NULL
+};
+
+/*  Parse the command line into cfg: the -c file (unknown keys are errors),
+    then -s and the option shortcuts over it.  Returns 0 to run, 1 after
+    --help or --version, 2 on an error (logged). */
 static int
-s_parse_args (int argc, char **argv, nines_config_t **cfg_p)
+s_parse_args (int argc, char **argv, nines_config_t **cfg_p, bool *check_only)
 {
     static const struct { const char *flag, *key; } shortcuts [] = {
         { "--listen", "facade/listen" }, { "--cert", "facade/cert" }, { "--key", "facade/key" },
         { "--metrics", "facade/metrics" },
         { "--upstream", "facade/upstream" }, { "--pod", "facade/pod" },
         { "--facade-key", "facade/facade_key" }, { "--validators", "facade/validators" },
+        { "--ledger", "facade/ledger" },
         { "--health", "facade/health" }, { "--workers", "facade/workers" },
     };
     for (int i = 1; i < argc; i++)
-        if (!strcmp (argv [i], "-h") || !strcmp (argv [i], "--help")) {
+        if (nines_arg_flag (argv [i], "-h", "--help")) {
             s_usage (stdout);
             return 1;
         }
-    for (int i = 1; i < argc; i++)
-        if ((!strcmp (argv [i], "-c") || !strcmp (argv [i], "--config")) && i + 1 < argc) {
+        else if (nines_arg_flag (argv [i], "-V", "--version")) {
+            nines_print_version (stdout, "nines-facade");
+            return 1;
+        }
+    nines_config_t *over = nines_config_new ("command line");
+    int rc = 0;
+    const char *value = NULL;
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *arg = argv [i];
+        if (nines_arg_value (argc, argv, &i, "-c", "--config", &value) && value) {
             const char *error = NULL;
             nines_config_destroy (cfg_p);
-            *cfg_p = nines_config_load (argv [++i], &error);
+            *cfg_p = nines_config_load (value, &error);
             if (!*cfg_p) {
                 nines_error ("%s", error ? error : "cannot load the configuration");
-                return 2;
+                rc = 2;
             }
-        }
-    if (!*cfg_p)
-        *cfg_p = nines_config_new ("command line");
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv [i];
-        if ((!strcmp (arg, "-c") || !strcmp (arg, "--config")) && i + 1 < argc) {
-            i++;
+            else
+            if (nines_config_check_known (*cfg_p, s_known_keys)) {
+                nines_error ("%s", nines_config_error (*cfg_p));
+                rc = 2;
+            }
             continue;
         }
-        if (!strcmp (arg, "-v") || !strcmp (arg, "--verbose")) {
-            nines_config_set (*cfg_p, "facade/log_level", "debug");
+        if (nines_arg_flag (arg, "-v", "--verbose")) {
+            nines_config_set (over, "facade/log", "debug");
             continue;
         }
-        if ((!strcmp (arg, "-s") || !strcmp (arg, "--set")) && i + 1 < argc) {
-            const char *kv = argv [++i], *eq = strchr (kv, '=');
-            if (!eq || eq == kv) {
-                nines_error ("%s: expected KEY=VALUE, got '%s'", arg, kv);
-                return 2;
+        if (nines_arg_flag (arg, NULL, "--check-config")) {
+            *check_only = true;
+            continue;
+        }
+        if (nines_arg_value (argc, argv, &i, "-s", "--set", &value) && value) {
+            if (nines_arg_override (over, value)) {
+                nines_error ("%s: expected SECTION/KEY=VALUE, got '%s'", arg, value);
+                rc = 2;
             }
-            char key [128];
-            snprintf (key, sizeof key, "%.*s", (int) (eq - kv), kv);
-            nines_config_set (*cfg_p, key, eq + 1);
             continue;
         }
         bool known = false;
         for (size_t k = 0; k < sizeof shortcuts / sizeof shortcuts [0] && !known; k++)
-            if (!strcmp (arg, shortcuts [k].flag) && i + 1 < argc) {
-                nines_config_set (*cfg_p, shortcuts [k].key, argv [++i]);
+            if (nines_arg_value (argc, argv, &i, NULL, shortcuts [k].flag, &value) && value) {
+                nines_config_set (over, shortcuts [k].key, value);
                 known = true;
             }
         if (!known) {
             nines_error ("unknown or incomplete argument '%s' (see --help)", arg);
-            return 2;
+            rc = 2;
         }
     }
-    return 0;
+    if (!rc && nines_config_check_known (over, s_known_keys)) {
+        nines_error ("%s", nines_config_error (over));
+        rc = 2;
+    }
+    if (!rc && !*cfg_p)
+        *cfg_p = nines_config_new ("command line");
+    if (!rc)
+        nines_config_merge (*cfg_p, over);
+    nines_config_destroy (&over);
+    return rc;
 }
 
 /*  h2o's configuration: one host, the heartbeat handler then the proxy. */
@@ -681,15 +716,16 @@ main (int argc, char **argv)
     if (nines_crypto_init ())
         return 1;
     nines_config_t *cfg = NULL;
-    int rc = s_parse_args (argc, argv, &cfg);
+    bool check_only = false;
+    int rc = s_parse_args (argc, argv, &cfg, &check_only);
     if (rc) {
         nines_config_destroy (&cfg);
         return rc == 1 ? 0 : 2;
     }
     nines_log_level_t level;
-    const char *level_text = nines_config_str (cfg, "facade/log_level", "info");
+    const char *level_text = nines_config_str (cfg, "facade/log", "info");
     if (nines_log_level_parse (level_text, &level)) {
-        nines_error ("facade/log_level: expected error, warn, info or debug, got '%s'", level_text);
+        nines_error ("facade/log: expected error, warn, info or debug, got '%s'", level_text);
         nines_config_destroy (&cfg);
         return 2;
     }
@@ -697,6 +733,11 @@ main (int argc, char **argv)
     if (s_configure (cfg) || facade_setup_tls () || s_setup_h2o ()) {
         nines_config_destroy (&cfg);
         return 2;
+    }
+    if (check_only) {
+        printf ("configuration valid\n");
+        nines_config_destroy (&cfg);
+        return 0;
     }
     s_hbcheck = nines_hbcheck_new (facade_cfg.pod, REPLAY_CAP);
     s_conncap = nines_conncap_new (facade_cfg.max_connections, facade_cfg.max_per_address);

@@ -98,13 +98,7 @@ s_configure (const char *path, nines_config_t *overrides, bool verbose, bool che
         nines_config_destroy (&cfg);
         return 2;
     }
-    zconfig_t *root = nines_config_zconfig (overrides);
-    for (zconfig_t *sec = zconfig_child (root); sec; sec = zconfig_next (sec))
-        for (zconfig_t *k = zconfig_child (sec); k; k = zconfig_next (k)) {
-            char okey [256];
-            snprintf (okey, sizeof okey, "%s/%s", zconfig_name (sec), zconfig_name (k));
-            nines_config_set (cfg, okey, zconfig_value (k) ? zconfig_value (k) : "");
-        }
+    nines_config_merge (cfg, overrides);
     int rc = 2;
     nines_log_level_t level = NINES_LOG_INFO;
     const char *d = nines_config_str (cfg, "ledger/data", NULL);

@@ -108,13 +108,7 @@ main (int argc, char **argv)
         return NINES_EXIT_USAGE;
     }
     /*  Apply -s overrides on top of the file. */
-    zconfig_t *root = nines_config_zconfig (overrides);
-    for (zconfig_t *sec = zconfig_child (root); sec; sec = zconfig_next (sec))
-        for (zconfig_t *k = zconfig_child (sec); k; k = zconfig_next (k)) {
-            char key [256];
-            snprintf (key, sizeof key, "%s/%s", zconfig_name (sec), zconfig_name (k));
-            nines_config_set (cfg, key, zconfig_value (k) ? zconfig_value (k) : "");
-        }
+    nines_config_merge (cfg, overrides);
     nines_config_destroy (&overrides);
 
     nines_log_level_t level = NINES_LOG_INFO;

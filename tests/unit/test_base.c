@@ -180,6 +180,40 @@ test_ratelimit (void)
     CHECK_EQ (held, 1);
 }
 
+/*  Unknown sections and keys name the file, the path and the closest known
+    name (issue 13). */
+static void
+test_config_known (void)
+{
+    static const char *const known [] = {
+        "facade/body_limit", "facade/log", "facade/listen", "node/swim_k", "ledger/data", NULL
+    };
+    static const struct { const char *text, *want; } cases [] = {
+        { "facade\n    body_limit = 1\n    log = info\n", NULL },
+        { "facade\n    body_limt = 1\n", "t.zpl: facade/body_limt: unknown key (did you mean body_limit?)" },
+        { "facade\n    bdoy_limit = 1\n", "(did you mean body_limit?)" },        /* transposition */
+        { "facade\n    log_level = info\n", "facade/log_level: unknown key (did you mean log?)" },
+        { "facade\n    swim_k = 3\n", "facade/swim_k: unknown key (did you mean node/swim_k?)" },
+        { "facade\n    zzzzzz = 1\n", "t.zpl: facade/zzzzzz: unknown key" },
+        { "facdae\n    listen = x\n", "t.zpl: facdae: unknown section (did you mean facade?)" },
+        { "ledger\n    data\n        deep = 1\n", "ledger/data/deep: unknown key" },
+        { "workers = 4\n", "t.zpl: workers: unknown top-level key" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        nines_config_t *cfg = nines_config_from_string ("t.zpl", cases [i].text, NULL);
+        CHECK (cfg != NULL);
+        int rc = nines_config_check_known (cfg, known);
+        CHECK_RC (rc, cases [i].want ? NINES_ECONFIG : 0);
+        if (cases [i].want && !strstr (nines_config_error (cfg), cases [i].want))
+            fprintf (stderr, "case %zu: got '%s', want '%s'\n", i, nines_config_error (cfg), cases [i].want);
+        CHECK (!cases [i].want || strstr (nines_config_error (cfg), cases [i].want));
+        /*  no suggestion when nothing is close */
+        if (i == 5)
+            CHECK (!strstr (nines_config_error (cfg), "did you mean"));
+        nines_config_destroy (&cfg);
+    }
+}
+
 int
 main (void)
 {
@@ -187,6 +221,7 @@ main (void)
     RUN (test_errors);
     RUN (test_config);
     RUN (test_config_negative);
+    RUN (test_config_known);
     RUN (test_log_level);
     RUN (test_ratelimit);
     return t_done ("test_base");

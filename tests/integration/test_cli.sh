@@ -1,0 +1,107 @@
+#!/bin/sh
+#   The operator's conventions of the five programs (issue 13):
+#   --version and --help on stdout with exit 0; a misspelled key in each
+#   daemon's configuration (file or -s) exits 2 with a "did you mean" line;
+#   --check-config accepts the example configurations of deploy/; SIGHUP
+#   leaves ninesd and nines-ledger running; SIGTERM stops them with exit 0.
+set -u
+build=${1:?usage: test_cli.sh BUILD_DIR SOURCE_DIR}
+src=${2:?usage: test_cli.sh BUILD_DIR SOURCE_DIR}
+ninesd=$build/src/node/ninesd
+ledger=$build/src/ledger/nines-ledger
+facade=$build/src/facade/nines-facade
+ctl=$build/src/cli/ninesctl
+sim=$build/sim/nines-sim
+tmp=$(mktemp -d)
+pids=""
+trap 'for p in $pids; do kill -9 $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
+fails=0
+fail () { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok () { echo "ok: $*"; }
+
+# --version, --help: stdout, exit 0, nothing on stderr
+for p in "$ninesd" "$ledger" "$facade" "$ctl" "$sim"; do
+    name=$(basename "$p")
+    out=$("$p" --version 2>"$tmp/err"); rc=$?
+    case "$out" in "$name (nines) "[0-9]*) [ $rc = 0 ] && [ ! -s "$tmp/err" ] && ok "$name --version: $out" \
+        || fail "$name --version: rc $rc";; *) fail "$name --version printed '$out'";; esac
+    "$p" --help >"$tmp/out" 2>"$tmp/err"; rc=$?
+    if [ $rc = 0 ] && grep -q '^usage: ' "$tmp/out" && [ ! -s "$tmp/err" ]; then ok "$name --help"
+    else fail "$name --help: rc $rc, stdout $(wc -c <"$tmp/out") bytes, stderr $(cat "$tmp/err")"; fi
+    "$p" --no-such-option >/dev/null 2>&1; rc=$?
+    [ $rc = 2 ] && ok "$name: unknown option exits 2" || fail "$name: unknown option exits $rc"
+done
+
+# expect_config NAME WANT CMD...: exit 2 and WANT on stderr
+expect_config () {
+    what=$1 want=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+    if [ $rc = 2 ] && grep -qF -- "$want" "$tmp/err"; then ok "$what: $(tail -n 1 "$tmp/err")"
+    else fail "$what: rc $rc, stderr: $(cat "$tmp/err")"; fi
+}
+sed 's/^    map_size =/    map_sise =/' "$src/deploy/ninesd.zpl" >"$tmp/ninesd-typo.zpl"
+expect_config "ninesd misspelled key" "ninesd-typo.zpl: node/map_sise: unknown key (did you mean map_size?)" \
+    "$ninesd" -c "$tmp/ninesd-typo.zpl"
+expect_config "ninesd misspelled -s" "engine/swim_perod: unknown key (did you mean swim_period?)" \
+    "$ninesd" -c "$src/deploy/ninesd.zpl" -s engine/swim_perod=2s
+sed 's/^ledger$/ledgre/' "$src/deploy/nines-ledger.zpl" >"$tmp/ledger-typo.zpl"
+expect_config "nines-ledger misspelled section" "ledger-typo.zpl: ledgre: unknown section (did you mean ledger?)" \
+    "$ledger" -c "$tmp/ledger-typo.zpl"
+sed 's/^    genesis =/    gensis =/' "$src/deploy/nines-ledger.zpl" >"$tmp/ledger-typo2.zpl"
+expect_config "nines-ledger misspelled key" "ledger/gensis: unknown key (did you mean genesis?)" \
+    "$ledger" --config="$tmp/ledger-typo2.zpl"
+sed 's/^    body_limit =/    body_limt =/' "$src/deploy/nines-facade.zpl" >"$tmp/facade-typo.zpl"
+expect_config "nines-facade misspelled key" "facade/body_limt: unknown key (did you mean body_limit?)" \
+    "$facade" -c "$tmp/facade-typo.zpl"
+expect_config "nines-facade old log key" "facade/log_level: unknown key (did you mean log?)" \
+    "$facade" -c "$src/deploy/nines-facade.zpl" -s facade/log_level=debug
+
+# the examples of deploy/ are valid (the facade's names files that do not
+# exist here: its keys are checked first, so only a file may be missing)
+for d in ninesd nines-ledger; do
+    "$build/src/$( [ $d = ninesd ] && echo node || echo ledger )/$d" --check-config -c "$src/deploy/$d.zpl" \
+        >"$tmp/out" 2>&1 && ok "$d --check-config deploy/$d.zpl" || fail "$d --check-config: $(cat "$tmp/out")"
+done
+"$facade" --check-config -c "$src/deploy/nines-facade.zpl" >"$tmp/out" 2>&1
+grep -q "unknown" "$tmp/out" && fail "deploy/nines-facade.zpl: $(cat "$tmp/out")" || ok "deploy/nines-facade.zpl keys known"
+
+# signals: SIGHUP is ignored, SIGTERM stops with 0.  IPC endpoints: no ports.
+# wait_log FILE TEXT: up to 20 s
+wait_log () { n=0; while ! grep -q "$2" "$1" 2>/dev/null; do n=$((n + 1)); [ $n -gt 200 ] && return 1; sleep 0.1; done; }
+# signals NAME PID LOG
+signals () {
+    kill -HUP "$2"; sleep 1
+    kill -0 "$2" 2>/dev/null && ok "$1 survives SIGHUP" || fail "$1 died of SIGHUP"
+    kill -TERM "$2"; wait "$2"; rc=$?
+    [ $rc = 0 ] && ok "$1 exits 0 on SIGTERM" || fail "$1 exits $rc on SIGTERM: $(tail -n 3 "$3")"
+}
+mkdir "$tmp/ledger"
+"$ledger" -c "$src/deploy/nines-ledger.zpl" -s "ledger/data=$tmp/ledger" -s "ledger/key=$tmp/ledger.key" \
+    -s ledger/genesis= -s "ledger/api=ipc://$tmp/api" -s "ledger/pub=ipc://$tmp/pub" -s ledger/metrics= \
+    >"$tmp/ledger.log" 2>&1 &
+lpid=$!; pids="$pids $lpid"
+if wait_log "$tmp/ledger.log" "serving"; then
+    # ledger-registry decodes the parameters: ZPL lines, raw numbers under --json
+    "$ctl" ledger-registry -e "ipc://$tmp/api" >"$tmp/out" 2>&1
+    grep -q '^    epoch = 10s$' "$tmp/out" && grep -q '^    theta = 66.6667%$' "$tmp/out" \
+        && ! grep -q 'bytes>' "$tmp/out" && ok "ledger-registry shows the parameters decoded" \
+        || fail "ledger-registry: $(cat "$tmp/out")"
+    "$ctl" ledger-registry --endpoint="ipc://$tmp/api" --json >"$tmp/out" 2>&1
+    grep -q '"params":{"genesis_seed":"0*",.*"epoch":10000,' "$tmp/out" && ok "ledger-registry --json: raw ms" \
+        || fail "ledger-registry --json: $(cat "$tmp/out")"
+    signals nines-ledger $lpid "$tmp/ledger.log"
+else fail "nines-ledger did not start: $(cat "$tmp/ledger.log")"; fi
+"$ctl" keygen "$tmp/v.key" >/dev/null
+mkdir "$tmp/node"
+"$ninesd" -c "$src/deploy/ninesd.zpl" -s "node/key=$tmp/v.key" -s "node/data=$tmp/node" \
+    -s "node/peer=ipc://$tmp/peer" -s "node/query=ipc://$tmp/query" -s "node/pub=ipc://$tmp/npub" \
+    -s node/metrics= -s "node/ledger=ipc://$tmp/api" -s "node/ledger_pub=ipc://$tmp/pub" \
+    >"$tmp/node.log" 2>&1 &
+npid=$!; pids="$pids $npid"
+n=0; until "$ctl" status -e "ipc://$tmp/query" -t 500 >/dev/null 2>&1; do
+    n=$((n + 1)); [ $n -gt 40 ] && break; sleep 0.2; done
+if kill -0 $npid 2>/dev/null; then signals ninesd $npid "$tmp/node.log"
+else fail "ninesd did not start: $(cat "$tmp/node.log")"; fi
+
+[ $fails = 0 ] && echo "all passed" || echo "$fails failed"
+[ $fails = 0 ]
