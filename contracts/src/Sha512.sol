@@ -37,6 +37,11 @@ library Sha512 {
             mstore(add(st, 160), 0x9b05688c2b3e6c1f)
             mstore(add(st, 192), 0x1f83d9abfb41bd6b)
             mstore(add(st, 224), 0x5be0cd19137e2179)
+            // The two 64-bit constants live in the scratch words: at 200
+            // optimizer runs solc would rebuild each use from shifts (15 gas),
+            // an mload is 5.
+            mstore(0, 0xffffffffffffffff)
+            mstore(0x20, 0x10000000000000001)
             let kp := add(kt, 32)                           // K[t] at kp + 32 t
             for { let blk := buf } lt(blk, end) { blk := add(blk, 128) } {
                 // W[0..15]: the block's big-endian 64-bit words.
@@ -46,13 +51,13 @@ library Sha512 {
                     let v := shr(192, x)
                     mstore(o, v)
                     mstore(add(wk, t), add(v, mload(add(kp, t))))
-                    v := and(shr(128, x), 0xffffffffffffffff)
+                    v := and(shr(128, x), mload(0))
                     mstore(add(o, 32), v)
                     mstore(add(add(wk, t), 32), add(v, mload(add(add(kp, t), 32))))
-                    v := and(shr(64, x), 0xffffffffffffffff)
+                    v := and(shr(64, x), mload(0))
                     mstore(add(o, 64), v)
                     mstore(add(add(wk, t), 64), add(v, mload(add(add(kp, t), 64))))
-                    v := and(x, 0xffffffffffffffff)
+                    v := and(x, mload(0))
                     mstore(add(o, 96), v)
                     mstore(add(add(wk, t), 96), add(v, mload(add(add(kp, t), 96))))
                 }
@@ -62,12 +67,12 @@ library Sha512 {
                         let o := add(w, t)
                         let x := mload(sub(o, 64))
                         let y := mload(sub(o, 480))
-                        let xx := mul(x, 0x10000000000000001)
-                        let yy := mul(y, 0x10000000000000001)
+                        let xx := mul(x, mload(0x20))
+                        let yy := mul(y, mload(0x20))
                         let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
-                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
-                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
-                                     0xffffffffffffffff)
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), mload(0)),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), mload(0)))),
+                                     mload(0))
                         mstore(o, v)
                         mstore(add(o, 2560), add(v, mload(add(add(kp, t), 0))))
                     }
@@ -75,12 +80,12 @@ library Sha512 {
                         let o := add(add(w, t), 32)
                         let x := mload(sub(o, 64))
                         let y := mload(sub(o, 480))
-                        let xx := mul(x, 0x10000000000000001)
-                        let yy := mul(y, 0x10000000000000001)
+                        let xx := mul(x, mload(0x20))
+                        let yy := mul(y, mload(0x20))
                         let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
-                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
-                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
-                                     0xffffffffffffffff)
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), mload(0)),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), mload(0)))),
+                                     mload(0))
                         mstore(o, v)
                         mstore(add(o, 2560), add(v, mload(add(add(kp, t), 32))))
                     }
@@ -88,12 +93,12 @@ library Sha512 {
                         let o := add(add(w, t), 64)
                         let x := mload(sub(o, 64))
                         let y := mload(sub(o, 480))
-                        let xx := mul(x, 0x10000000000000001)
-                        let yy := mul(y, 0x10000000000000001)
+                        let xx := mul(x, mload(0x20))
+                        let yy := mul(y, mload(0x20))
                         let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
-                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
-                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
-                                     0xffffffffffffffff)
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), mload(0)),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), mload(0)))),
+                                     mload(0))
                         mstore(o, v)
                         mstore(add(o, 2560), add(v, mload(add(add(kp, t), 64))))
                     }
@@ -101,12 +106,12 @@ library Sha512 {
                         let o := add(add(w, t), 96)
                         let x := mload(sub(o, 64))
                         let y := mload(sub(o, 480))
-                        let xx := mul(x, 0x10000000000000001)
-                        let yy := mul(y, 0x10000000000000001)
+                        let xx := mul(x, mload(0x20))
+                        let yy := mul(y, mload(0x20))
                         let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
-                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
-                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
-                                     0xffffffffffffffff)
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), mload(0)),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), mload(0)))),
+                                     mload(0))
                         mstore(o, v)
                         mstore(add(o, 2560), add(v, mload(add(add(kp, t), 96))))
                     }
@@ -121,86 +126,86 @@ library Sha512 {
                 let h := mload(add(st, 224))
                 for { let r := wk } lt(r, add(wk, 2560)) { r := add(r, 256) } {
                     {
-                        let ee := mul(e, 0x10000000000000001)
-                        let t1 := add(add(add(h, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul(e, mload(0x20))
+                        let t1 := add(add(add(h, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor(g, and(e, xor(f, g)))), mload(add(r, 0)))
-                        let aa := mul(a, 0x10000000000000001)
-                        d := and(add(d, t1), 0xffffffffffffffff)
-                        h := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and(a, b), and(c, or(a, b)))), 0xffffffffffffffff)
+                        let aa := mul(a, mload(0x20))
+                        d := and(add(d, t1), mload(0))
+                        h := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and(a, b), and(c, or(a, b)))), mload(0))
                     }
                     {
-                        let ee := mul(d, 0x10000000000000001)
-                        let t1 := add(add(add(g, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul(d, mload(0x20))
+                        let t1 := add(add(add(g, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor(f, and(d, xor(e, f)))), mload(add(r, 32)))
-                        let aa := mul(h, 0x10000000000000001)
-                        c := and(add(c, t1), 0xffffffffffffffff)
-                        g := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and(h, a), and(b, or(h, a)))), 0xffffffffffffffff)
+                        let aa := mul(h, mload(0x20))
+                        c := and(add(c, t1), mload(0))
+                        g := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and(h, a), and(b, or(h, a)))), mload(0))
                     }
                     {
-                        let ee := mul(c, 0x10000000000000001)
-                        let t1 := add(add(add(f, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul(c, mload(0x20))
+                        let t1 := add(add(add(f, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor(e, and(c, xor(d, e)))), mload(add(r, 64)))
-                        let aa := mul(g, 0x10000000000000001)
-                        b := and(add(b, t1), 0xffffffffffffffff)
-                        f := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and(g, h), and(a, or(g, h)))), 0xffffffffffffffff)
+                        let aa := mul(g, mload(0x20))
+                        b := and(add(b, t1), mload(0))
+                        f := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and(g, h), and(a, or(g, h)))), mload(0))
                     }
                     {
-                        let ee := mul(b, 0x10000000000000001)
-                        let t1 := add(add(add(e, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul(b, mload(0x20))
+                        let t1 := add(add(add(e, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor(d, and(b, xor(c, d)))), mload(add(r, 96)))
-                        let aa := mul(f, 0x10000000000000001)
-                        a := and(add(a, t1), 0xffffffffffffffff)
-                        e := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and(f, g), and(h, or(f, g)))), 0xffffffffffffffff)
+                        let aa := mul(f, mload(0x20))
+                        a := and(add(a, t1), mload(0))
+                        e := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and(f, g), and(h, or(f, g)))), mload(0))
                     }
                     {
-                        let ee := mul(a, 0x10000000000000001)
-                        let t1 := add(add(add(d, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul(a, mload(0x20))
+                        let t1 := add(add(add(d, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor(c, and(a, xor(b, c)))), mload(add(r, 128)))
-                        let aa := mul(e, 0x10000000000000001)
-                        h := and(add(h, t1), 0xffffffffffffffff)
-                        d := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and(e, f), and(g, or(e, f)))), 0xffffffffffffffff)
+                        let aa := mul(e, mload(0x20))
+                        h := and(add(h, t1), mload(0))
+                        d := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and(e, f), and(g, or(e, f)))), mload(0))
                     }
                     {
-                        let ee := mul(h, 0x10000000000000001)
-                        let t1 := add(add(add(c, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul(h, mload(0x20))
+                        let t1 := add(add(add(c, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor(b, and(h, xor(a, b)))), mload(add(r, 160)))
-                        let aa := mul(d, 0x10000000000000001)
-                        g := and(add(g, t1), 0xffffffffffffffff)
-                        c := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and(d, e), and(f, or(d, e)))), 0xffffffffffffffff)
+                        let aa := mul(d, mload(0x20))
+                        g := and(add(g, t1), mload(0))
+                        c := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and(d, e), and(f, or(d, e)))), mload(0))
                     }
                     {
-                        let ee := mul(g, 0x10000000000000001)
-                        let t1 := add(add(add(b, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul(g, mload(0x20))
+                        let t1 := add(add(add(b, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor(a, and(g, xor(h, a)))), mload(add(r, 192)))
-                        let aa := mul(c, 0x10000000000000001)
-                        f := and(add(f, t1), 0xffffffffffffffff)
-                        b := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and(c, d), and(e, or(c, d)))), 0xffffffffffffffff)
+                        let aa := mul(c, mload(0x20))
+                        f := and(add(f, t1), mload(0))
+                        b := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and(c, d), and(e, or(c, d)))), mload(0))
                     }
                     {
-                        let ee := mul(f, 0x10000000000000001)
-                        let t1 := add(add(add(a, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul(f, mload(0x20))
+                        let t1 := add(add(add(a, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor(h, and(f, xor(g, h)))), mload(add(r, 224)))
-                        let aa := mul(b, 0x10000000000000001)
-                        e := and(add(e, t1), 0xffffffffffffffff)
-                        a := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and(b, c), and(d, or(b, c)))), 0xffffffffffffffff)
+                        let aa := mul(b, mload(0x20))
+                        e := and(add(e, t1), mload(0))
+                        a := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and(b, c), and(d, or(b, c)))), mload(0))
                     }
                 }
-                mstore(st, and(add(mload(st), a), 0xffffffffffffffff))
-                mstore(add(st, 32), and(add(mload(add(st, 32)), b), 0xffffffffffffffff))
-                mstore(add(st, 64), and(add(mload(add(st, 64)), c), 0xffffffffffffffff))
-                mstore(add(st, 96), and(add(mload(add(st, 96)), d), 0xffffffffffffffff))
-                mstore(add(st, 128), and(add(mload(add(st, 128)), e), 0xffffffffffffffff))
-                mstore(add(st, 160), and(add(mload(add(st, 160)), f), 0xffffffffffffffff))
-                mstore(add(st, 192), and(add(mload(add(st, 192)), g), 0xffffffffffffffff))
-                mstore(add(st, 224), and(add(mload(add(st, 224)), h), 0xffffffffffffffff))
+                mstore(st, and(add(mload(st), a), mload(0)))
+                mstore(add(st, 32), and(add(mload(add(st, 32)), b), mload(0)))
+                mstore(add(st, 64), and(add(mload(add(st, 64)), c), mload(0)))
+                mstore(add(st, 96), and(add(mload(add(st, 96)), d), mload(0)))
+                mstore(add(st, 128), and(add(mload(add(st, 128)), e), mload(0)))
+                mstore(add(st, 160), and(add(mload(add(st, 160)), f), mload(0)))
+                mstore(add(st, 192), and(add(mload(add(st, 192)), g), mload(0)))
+                mstore(add(st, 224), and(add(mload(add(st, 224)), h), mload(0)))
             }
             hi := or(or(shl(192, mload(st)), shl(128, mload(add(st, 32)))),
                      or(shl(64, mload(add(st, 64))), mload(add(st, 96))))

@@ -34,13 +34,13 @@ def rnd(i):
     r = lambda k: n[(k - i) % 8]
     a, b, c, d, e, f, g, h = (r(k) for k in range(8))
     return f"""                    {{
-                        let ee := mul({e}, 0x10000000000000001)
-                        let t1 := add(add(add({h}, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), 0xffffffffffffffff)),
+                        let ee := mul({e}, mload(0x20))
+                        let t1 := add(add(add({h}, and(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), mload(0))),
                                           xor({g}, and({e}, xor({f}, {g})))), mload(add(r, {i * 32})))
-                        let aa := mul({a}, 0x10000000000000001)
-                        {d} := and(add({d}, t1), 0xffffffffffffffff)
-                        {h} := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), 0xffffffffffffffff)),
-                                       or(and({a}, {b}), and({c}, or({a}, {b})))), 0xffffffffffffffff)
+                        let aa := mul({a}, mload(0x20))
+                        {d} := and(add({d}, t1), mload(0))
+                        {h} := and(add(add(t1, and(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), mload(0))),
+                                       or(and({a}, {b}), and({c}, or({a}, {b})))), mload(0))
                     }}"""
 
 kwords = "".join(f"{k:064x}" for k in K)
@@ -53,12 +53,12 @@ def sched(j):
                         let o := {o}
                         let x := mload(sub(o, 64))
                         let y := mload(sub(o, 480))
-                        let xx := mul(x, 0x10000000000000001)
-                        let yy := mul(y, 0x10000000000000001)
+                        let xx := mul(x, mload(0x20))
+                        let yy := mul(y, mload(0x20))
                         let v := and(add(add(mload(sub(o, 224)), mload(sub(o, 512))),
-                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), 0xffffffffffffffff),
-                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), 0xffffffffffffffff))),
-                                     0xffffffffffffffff)
+                                         add(and(xor(xor(shr(19, xx), shr(61, xx)), shr(6, x)), mload(0)),
+                                             and(xor(xor(shr(1, yy), shr(8, yy)), shr(7, y)), mload(0)))),
+                                     mload(0))
                         mstore(o, v)
                         mstore(add(o, 2560), add(v, mload(add(add(kp, t), {32 * j}))))
                     }}"""
@@ -97,6 +97,11 @@ library Sha512 {{
             let wk := add(w, 2560)
             mstore(0x40, add(wk, 2560))
 {inits}
+            // The two 64-bit constants live in the scratch words: at 200
+            // optimizer runs solc would rebuild each use from shifts (15 gas),
+            // an mload is 5.
+            mstore(0, 0xffffffffffffffff)
+            mstore(0x20, 0x10000000000000001)
             let kp := add(kt, 32)                           // K[t] at kp + 32 t
             for {{ let blk := buf }} lt(blk, end) {{ blk := add(blk, 128) }} {{
                 // W[0..15]: the block's big-endian 64-bit words.
@@ -106,13 +111,13 @@ library Sha512 {{
                     let v := shr(192, x)
                     mstore(o, v)
                     mstore(add(wk, t), add(v, mload(add(kp, t))))
-                    v := and(shr(128, x), 0xffffffffffffffff)
+                    v := and(shr(128, x), mload(0))
                     mstore(add(o, 32), v)
                     mstore(add(add(wk, t), 32), add(v, mload(add(add(kp, t), 32))))
-                    v := and(shr(64, x), 0xffffffffffffffff)
+                    v := and(shr(64, x), mload(0))
                     mstore(add(o, 64), v)
                     mstore(add(add(wk, t), 64), add(v, mload(add(add(kp, t), 64))))
-                    v := and(x, 0xffffffffffffffff)
+                    v := and(x, mload(0))
                     mstore(add(o, 96), v)
                     mstore(add(add(wk, t), 96), add(v, mload(add(add(kp, t), 96))))
                 }}
@@ -131,14 +136,14 @@ library Sha512 {{
                 for {{ let r := wk }} lt(r, add(wk, 2560)) {{ r := add(r, 256) }} {{
 {rounds}
                 }}
-                mstore(st, and(add(mload(st), a), 0xffffffffffffffff))
-                mstore(add(st, 32), and(add(mload(add(st, 32)), b), 0xffffffffffffffff))
-                mstore(add(st, 64), and(add(mload(add(st, 64)), c), 0xffffffffffffffff))
-                mstore(add(st, 96), and(add(mload(add(st, 96)), d), 0xffffffffffffffff))
-                mstore(add(st, 128), and(add(mload(add(st, 128)), e), 0xffffffffffffffff))
-                mstore(add(st, 160), and(add(mload(add(st, 160)), f), 0xffffffffffffffff))
-                mstore(add(st, 192), and(add(mload(add(st, 192)), g), 0xffffffffffffffff))
-                mstore(add(st, 224), and(add(mload(add(st, 224)), h), 0xffffffffffffffff))
+                mstore(st, and(add(mload(st), a), mload(0)))
+                mstore(add(st, 32), and(add(mload(add(st, 32)), b), mload(0)))
+                mstore(add(st, 64), and(add(mload(add(st, 64)), c), mload(0)))
+                mstore(add(st, 96), and(add(mload(add(st, 96)), d), mload(0)))
+                mstore(add(st, 128), and(add(mload(add(st, 128)), e), mload(0)))
+                mstore(add(st, 160), and(add(mload(add(st, 160)), f), mload(0)))
+                mstore(add(st, 192), and(add(mload(add(st, 192)), g), mload(0)))
+                mstore(add(st, 224), and(add(mload(add(st, 224)), h), mload(0)))
             }}
             hi := or(or(shl(192, mload(st)), shl(128, mload(add(st, 32)))),
                      or(shl(64, mload(add(st, 64))), mload(add(st, 96))))
