@@ -77,7 +77,7 @@ typedef struct {
     const char *pod;            /* --pod HEX */
     const char *arg;            /* positional argument */
     const char *registry;       /* --registry SNAPSHOT */
-    const char *vals [16];      /* other --name VALUE options, by s_value_opts index */
+    const char *vals [32];      /* other --name VALUE options, by s_value_opts index */
 } lopts_t;
 
 /*  Options that take a value, stored in lopts_t.vals by index. */
@@ -86,6 +86,8 @@ static const char *const s_value_opts [] = {
     "--path", "--start", "--duration", "--until", "--target", "--now", "--window", "--nines",
     "--downtime", "--out", NULL
 };
+_Static_assert (sizeof s_value_opts / sizeof s_value_opts [0] - 1 <= sizeof ((lopts_t *) 0)->vals
+                / sizeof ((lopts_t *) 0)->vals [0], "lopts_t.vals holds every s_value_opts entry");
 
 static const char *
 s_val (const lopts_t *o, const char *name)
