@@ -7,6 +7,7 @@
 #include <czmq.h>
 #include <msgpack.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/error.h"
 #include "crypto/crypto.h"
@@ -170,6 +171,55 @@ s_json (FILE *out, const msgpack_object *o)
     }
 }
 
+/*  Keys whose value is a point in time, Unix ms (QUERY.md, LEDGER.md):
+    tables print them as ISO 8601 UTC, --json keeps the raw ms. */
+static bool
+s_is_time_key (const char *key, size_t len)
+{
+    static const char *const times [] = {
+        "t_down", "t_up", "t_ms", "last_probe_ms", "last_ack_ms", "down_since_ms", "deadline_ms",
+        "cert_not_after_ms", "paid_until", "start_ms", "end_ms", NULL };
+    for (size_t i = 0; times [i]; i++)
+        if (strlen (times [i]) == len && !memcmp (times [i], key, len))
+            return true;
+    return false;
+}
+
+/*  Unix ms as "2026-12-02T05:16:12.123Z"; 0 (unknown, none) as "-". */
+static void
+s_iso8601 (FILE *out, uint64_t ms)
+{
+    if (!ms) {
+        fputc ('-', out);
+        return;
+    }
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    char buf [32];
+    if (!gmtime_r (&secs, &tm) || !strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm))
+        fprintf (out, "%llu", (unsigned long long) ms);
+    else
+        fprintf (out, "%s.%03uZ", buf, (unsigned) (ms % 1000));
+}
+
+static char *s_cell (const msgpack_object *o);
+
+/*  A value as a cell under key (len bytes): times as ISO 8601 UTC. */
+static char *
+s_cell_of (const char *key, size_t len, const msgpack_object *o)
+{
+    if (!s_is_time_key (key, len) || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return s_cell (o);
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *m = open_memstream (&buf, &blen);
+    if (!m)
+        return NULL;
+    s_iso8601 (m, o->via.u64);
+    fclose (m);
+    return buf;
+}
+
 /*  One value as a table cell (malloc'd string). */
 static char *
 s_cell (const msgpack_object *o)
@@ -252,7 +302,7 @@ s_table (const msgpack_object *rows, const char *const *columns, FILE *out)
         for (uint32_t r = 0; r < nrows; r++)
             for (size_t c = 0; c < ncols; c++) {
                 const msgpack_object *v = s_map_get (&rows->via.array.ptr [r], columns [c]);
-                char *cell = v ? s_cell (v) : strdup ("-");
+                char *cell = v ? s_cell_of (columns [c], strlen (columns [c]), v) : strdup ("-");
                 cells [r * ncols + c] = cell;
                 if (cell && strlen (cell) > width [c])
                     width [c] = strlen (cell);
@@ -330,7 +380,7 @@ nines_cli_print_reply (const uint8_t *reply, size_t len, bool json,
                 fputc ('\n', out);
                 continue;
             }
-            char *cell = s_cell (&kv->val);
+            char *cell = s_cell_of (kv->key.via.str.ptr, kv->key.via.str.size, &kv->val);
             fprintf (out, "%.*s: %s\n", (int) kv->key.via.str.size, kv->key.via.str.ptr,
                      cell ? cell : "?");
             free (cell);

@@ -37,4 +37,9 @@ until ninesctl ledger-incidents --json 2>/dev/null | grep -q "$pod"; do
     n=$((n + 1)); [ $n -gt 120 ] && { echo "FAIL: no incident 120 s after the outage"; dump; exit 1; }; sleep 1
 done
 echo "ok: the ledger lists the incident $(( $(date +%s) - t0 )) s after the outage"
-ninesctl ledger-incidents
+# times: ISO 8601 UTC in tables, raw Unix ms under --json
+ninesctl ledger-incidents | tee table.txt
+grep -Eq "^$pod +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z +- " table.txt \
+    || { echo "FAIL: t_down not ISO 8601 UTC (t_up '-') in the table"; exit 1; }
+ninesctl ledger-incidents --json | grep -Eq '"t_down":[0-9]{13},' || { echo "FAIL: --json t_down not raw ms"; exit 1; }
+echo "ok: times ISO 8601 UTC in tables, raw ms under --json"
