@@ -419,23 +419,66 @@ nines_cli_print_value (const uint8_t *data, size_t len, bool json, FILE *out)
     return 0;
 }
 
+/*  nines_request, with the message of a failure printed: 0, or 3 (no reply). */
+static int
+s_request (const char *endpoint, const uint8_t *req, size_t len, int timeout_ms,
+           uint8_t **reply, size_t *reply_len)
+{
+    int rc = nines_request (endpoint, req, len, timeout_ms, reply, reply_len);
+    if (rc == NINES_ETIMEOUT || rc == NINES_EUNAVAIL)
+        fprintf (stderr, "error: no reply from %s within %d ms (is the daemon running "
+                 "and is the endpoint right?)\n", endpoint, timeout_ms);
+    else if (rc)
+        fprintf (stderr, "error: cannot query %s: %s\n", endpoint, nines_strerror (rc));
+    return rc ? 3 : 0;
+}
+
 int
 nines_cli_call (const char *endpoint, const uint8_t *req, size_t len, int timeout_ms,
                 bool json, const char *const *columns)
 {
     uint8_t *reply = NULL;
     size_t reply_len = 0;
-    int rc = nines_request (endpoint, req, len, timeout_ms, &reply, &reply_len);
-    if (rc == NINES_ETIMEOUT || rc == NINES_EUNAVAIL) {
-        fprintf (stderr, "error: no reply from %s within %d ms (is the daemon running "
-                 "and is the endpoint right?)\n", endpoint, timeout_ms);
-        return 3;
-    }
-    if (rc) {
-        fprintf (stderr, "error: cannot query %s: %s\n", endpoint, nines_strerror (rc));
-        return 3;
-    }
+    int rc = s_request (endpoint, req, len, timeout_ms, &reply, &reply_len);
+    if (rc)
+        return rc;
     rc = nines_cli_print_reply (reply, reply_len, json, columns, stdout);
     free (reply);
     return rc;
+}
+
+int
+nines_cli_expect_op (const char *endpoint, int timeout_ms, const char *op, const char *want,
+                     const char *hint)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 1);
+    nines_pack_kv_str (&pk, "op", op);
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    int rc = s_request (endpoint, (const uint8_t *) sb.data, sb.size, timeout_ms, &reply, &reply_len);
+    msgpack_sbuffer_destroy (&sb);
+    if (rc)
+        return rc;
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    bool unknown = false;
+    if (msgpack_unpack_next (&u, (const char *) reply, reply_len, NULL) == MSGPACK_UNPACK_SUCCESS
+     && u.data.type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *ok = s_map_get (&u.data, "ok");
+        const msgpack_object *err = s_map_get (&u.data, "error");
+        unknown = ok && ok->type == MSGPACK_OBJECT_BOOLEAN && !ok->via.boolean
+               && err && err->type == MSGPACK_OBJECT_STR
+               && memmem (err->via.str.ptr, err->via.str.size, "unknown op", 10);
+    }
+    msgpack_unpacked_destroy (&u);
+    free (reply);
+    if (unknown) {
+        fprintf (stderr, "error: %s is not a %s: it does not know op `%s` (%s)\n", endpoint, want, op, hint);
+        return 2;
+    }
+    return 0;
 }

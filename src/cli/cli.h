@@ -34,6 +34,16 @@ int nines_cli_print_value (const uint8_t *data, size_t len, bool json, FILE *out
 int nines_cli_call (const char *endpoint, const uint8_t *req, size_t len, int timeout_ms,
                     bool json, const char *const *columns);
 
+/*  Is endpoint the kind of daemon a command expects?  Sends {op} (an op
+    only that kind knows: "status" for ninesd, "registry" for the ledger).
+    0 when the daemon knows it; 2 when it answers "unknown op" (then
+    "error: ENDPOINT is not a WANT: ... (HINT)" is printed), so ninesctl
+    never shows one daemon's answer as if it were the other's (both have
+    `pods`, `incidents` and `nines`); 3 when it does not answer in
+    timeout_ms (message printed). */
+int nines_cli_expect_op (const char *endpoint, int timeout_ms, const char *op, const char *want,
+                         const char *hint);
+
 /*  Ledger command group (cli_ledger.c).  argv[0] is the subcommand. */
 bool nines_cli_ledger_has (const char *cmd);
 int nines_cli_ledger_main (int argc, char **argv);

@@ -322,7 +322,10 @@ s_query (const char *op, const opts_t *o, const char *const *columns)
         nines_pack_kv_u64 (&pk, "limit", o->limit);
     if (o->isolate)
         nines_pack_kv_bool (&pk, "isolate", !strcmp (o->isolate, "on") || !strcmp (o->isolate, "true"));
-    int rc = nines_cli_call (o->endpoint, (const uint8_t *) sb.data, sb.size, o->timeout_ms,
+    int rc = nines_cli_expect_op (o->endpoint, o->timeout_ms, "status", "ninesd query socket",
+                                  "a nines-ledger API? its commands are ledger-*");
+    if (!rc)
+        rc = nines_cli_call (o->endpoint, (const uint8_t *) sb.data, sb.size, o->timeout_ms,
                              o->json, columns);
     msgpack_sbuffer_destroy (&sb);
     return rc;

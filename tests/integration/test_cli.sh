@@ -2,7 +2,8 @@
 #   The operator's conventions of the five programs (issue 13):
 #   --version and --help on stdout with exit 0; a misspelled key in each
 #   daemon's configuration (file or -s) exits 2 with a "did you mean" line;
-#   --check-config accepts the example configurations of deploy/; SIGHUP
+#   --check-config accepts the example configurations of deploy/; ninesctl
+#   refuses (exit 2) to show one daemon's answer as the other's; SIGHUP
 #   leaves ninesd and nines-ledger running; SIGTERM stops them with exit 0.
 set -u
 build=${1:?usage: test_cli.sh BUILD_DIR SOURCE_DIR}
@@ -89,6 +90,9 @@ if wait_log "$tmp/ledger.log" "serving"; then
     "$ctl" ledger-registry --endpoint="ipc://$tmp/api" --json >"$tmp/out" 2>&1
     grep -q '"params":{"genesis_seed":"0*",.*"epoch":10000,' "$tmp/out" && ok "ledger-registry --json: raw ms" \
         || fail "ledger-registry --json: $(cat "$tmp/out")"
+    # a node command against the ledger says so (both daemons have op pods)
+    expect_config "ninesctl pods against the ledger" "is not a ninesd query socket" \
+        "$ctl" pods -e "ipc://$tmp/api"
     signals nines-ledger $lpid "$tmp/ledger.log"
 else fail "nines-ledger did not start: $(cat "$tmp/ledger.log")"; fi
 "$ctl" keygen "$tmp/v.key" >/dev/null
@@ -100,7 +104,10 @@ mkdir "$tmp/node"
 npid=$!; pids="$pids $npid"
 n=0; until "$ctl" status -e "ipc://$tmp/query" -t 500 >/dev/null 2>&1; do
     n=$((n + 1)); [ $n -gt 40 ] && break; sleep 0.2; done
-if kill -0 $npid 2>/dev/null; then signals ninesd $npid "$tmp/node.log"
+if kill -0 $npid 2>/dev/null; then
+    expect_config "ninesctl ledger-pods against ninesd" "is not a nines-ledger API" \
+        "$ctl" ledger-pods -e "ipc://$tmp/query"
+    signals ninesd $npid "$tmp/node.log"
 else fail "ninesd did not start: $(cat "$tmp/node.log")"; fi
 
 [ $fails = 0 ] && echo "all passed" || echo "$fails failed"
