@@ -84,9 +84,9 @@ contract UptimeStaking {
     event PodRegistered(bytes32 indexed pod, address provider, uint64 stake, uint64 paidUntilMs);
     event PaidUntil(bytes32 indexed pod, uint64 paidUntilMs);
     event Maintenance(bytes32 indexed pod, uint64 startMs, uint64 endMs);
-    event Claimed(uint256 indexed claim, bytes32 indexed pod, uint32 claimant, uint64 tDown, uint64 tUp, bool hasUp, uint64 deadlineMs);
-    event Challenged(uint256 indexed claim, address challenger, uint8 fraud, uint256 vote, uint64 validatorSlashed);
-    event Finalized(uint256 indexed claim);
+    event Claimed(bytes32 indexed claim, bytes32 indexed pod, uint32 claimant, uint64 tDown, uint64 tUp, bool hasUp, uint64 deadlineMs);
+    event Challenged(bytes32 indexed claim, address challenger, uint8 fraud, uint256 vote, uint64 validatorSlashed);
+    event Finalized(bytes32 indexed claim);
     event Incident(bytes32 indexed pod, uint64 tDown, uint64 tUp, uint64 durationMs, uint64 pieces, uint64 slashed, bool correlated, bool open);
     event Slashed(bytes32 indexed pod, uint64 tDown, uint64 amount, uint64 incidentTotal);
 
@@ -122,7 +122,7 @@ contract UptimeStaking {
         uint64 tUp;
         bool hasUp;
         bool correlated;
-        bytes32 id;                // the DOWN report's id
+        bytes14 id;                // the DOWN report's id, its first 14 bytes (one storage slot a raw)
     }
 
     /// A DOWN that starts an outage, for the correlated-outage rule.
@@ -153,15 +153,14 @@ contract UptimeStaking {
 
     enum Status { None, Pending, Finalized, Voided }
 
+    /// A claim, two storage slots; its id is the evidence's de-duplication
+    /// key keccak256(abi.encode(reportId(down), up.length)), the bond is
+    /// params.bond and its payer the claimant validator's owner.
     struct Claim {
         bytes32 hash;              // keccak256(abi.encode(down, up))
-        bytes32 pod;
-        uint32 claimant;           // validator index
-        uint64 bond;
         uint64 deadlineMs;
+        uint32 claimant;           // validator index
         Status status;
-        address payer;
-        bytes32 key;               // de-duplication key
     }
 
     Params internal params;
@@ -177,8 +176,7 @@ contract UptimeStaking {
     mapping(bytes32 => Raw[]) internal raws;              // by pod, sorted by tDown
     mapping(bytes32 => mapping(uint64 => uint64)) public groupPaid;   // pod => group's first tDown => paid
 
-    Claim[] public claims;
-    mapping(bytes32 => bool) public claimed;              // de-duplication keys of live claims
+    mapping(bytes32 => Claim) public claims;              // by claim id
     mapping(address => uint256) public owed;              // withdrawable, wei
 
     constructor(Params memory p, IEd25519Verifier ed, INinesHash h) {
@@ -488,7 +486,7 @@ contract UptimeStaking {
     /// times and t_ms median, UP after DOWN) and opens a claim that anyone
     /// may challenge until `deadlineMs`.  Reverts with the ledger's codes;
     /// EDuplicate for evidence already claimed.
-    function claim(uint32 claimant, Report calldata down, Report[] calldata up) external payable returns (uint256 id) {
+    function claim(uint32 claimant, Report calldata down, Report[] calldata up) external payable returns (bytes32 id) {
         Params storage p = params;
         if (msg.value != uint256(p.bond) * UNIT) revert EStake();
         if (claimant >= validators.length || validators[claimant].owner != msg.sender) revert EPerm();
@@ -499,33 +497,28 @@ contract UptimeStaking {
             _check(up[0], 1);
             if (!(up[0].tMs > down.tMs && up[0].epoch >= down.epoch)) revert EOrder();
         }
-        bytes32 key = keccak256(abi.encode(reportId(down), up.length));
-        if (claimed[key]) revert EDuplicate();
-        claimed[key] = true;
-        id = claims.length;
-        Claim storage c = claims.push();
+        id = claimId(down, up);
+        Claim storage c = claims[id];
+        if (c.status == Status.Pending || c.status == Status.Finalized) revert EDuplicate();
         c.hash = keccak256(abi.encode(down, up));
-        c.pod = down.pod;
-        c.claimant = claimant;
-        c.bond = p.bond;
         c.deadlineMs = nowMs() + p.challengeWindowMs;
+        c.claimant = claimant;
         c.status = Status.Pending;
-        c.payer = msg.sender;
-        c.key = key;
         _claimed(id, c, down, up);
     }
 
-    function _claimed(uint256 id, Claim storage c, Report calldata down, Report[] calldata up) internal {
+    /// The id of the claim of this evidence (its de-duplication key).
+    function claimId(Report calldata down, Report[] calldata up) public pure returns (bytes32) {
+        return keccak256(abi.encode(reportId(down), up.length));
+    }
+
+    function _claimed(bytes32 id, Claim storage c, Report calldata down, Report[] calldata up) internal {
         bool hasUp = up.length == 1;
-        emit Claimed(id, c.pod, c.claimant, down.tMs, hasUp ? up[0].tMs : 0, hasUp, c.deadlineMs);
+        emit Claimed(id, down.pod, c.claimant, down.tMs, hasUp ? up[0].tMs : 0, hasUp, c.deadlineMs);
     }
 
-    function claimStatus(uint256 id) external view returns (Status) {
+    function claimStatus(bytes32 id) external view returns (Status) {
         return claims[id].status;
-    }
-
-    function claimCount() external view returns (uint256) {
-        return claims.length;
     }
 
     // ========================================================== challenges
@@ -533,7 +526,7 @@ contract UptimeStaking {
     uint8 internal constant FRAUD_SIGNATURE = 1;
     uint8 internal constant FRAUD_COMMITTEE = 2;
 
-    function _pending(uint256 id, Report calldata down, Report[] calldata up) internal view returns (Claim storage c) {
+    function _pending(bytes32 id, Report calldata down, Report[] calldata up) internal view returns (Claim storage c) {
         c = claims[id];
         if (c.status != Status.Pending) revert EState("claim not pending");
         if (nowMs() >= c.deadlineMs) revert EState("challenge window over");
@@ -549,20 +542,19 @@ contract UptimeStaking {
     /// Voids a claim and pays its bond to the challenger; the claimant's
     /// validator loses fraudSlashPpm of its stake (from the next epoch,
     /// credited to the challenger as well).
-    function _void(Claim storage c, uint256 id, uint8 fraud, uint256 vote) internal {
+    function _void(Claim storage c, bytes32 id, uint8 fraud, uint256 vote) internal {
         c.status = Status.Voided;
-        claimed[c.key] = false;
         uint64 st = _at(validators[c.claimant].stake, currentEpoch() + 1);
         uint64 cut = uint64((uint256(st) * params.fraudSlashPpm) / 1000000);
         _setStake(c.claimant, st - cut);
-        owed[msg.sender] += (uint256(c.bond) + cut) * UNIT;
+        owed[msg.sender] += (uint256(params.bond) + cut) * UNIT;
         emit Challenged(id, msg.sender, fraud, vote, cut);
     }
 
     /// Proves that vote `vote` of report `which` (0 the DOWN, 1 the UP) of
     /// claim `id` does not verify: Ed25519 over "nines/vote/v1" || body by
     /// the vote's validator.  ENoFraud when it verifies.
-    function challengeSignature(uint256 id, Report calldata down, Report[] calldata up, uint8 which, uint256 vote)
+    function challengeSignature(bytes32 id, Report calldata down, Report[] calldata up, uint8 which, uint256 vote)
         external
     {
         Claim storage c = _pending(id, down, up);
@@ -582,7 +574,7 @@ contract UptimeStaking {
     /// epoch's: validator `outsider`, eligible in the epoch and not in the
     /// claimed committee, ranks before claimed member `member`
     /// (rank ascending, ties by id: src/proto/committee.c).  ENoFraud otherwise.
-    function challengeCommittee(uint256 id, Report calldata down, Report[] calldata up, uint8 which, uint256 member,
+    function challengeCommittee(bytes32 id, Report calldata down, Report[] calldata up, uint8 which, uint256 member,
                                 uint32 outsider) external
     {
         Claim storage c = _pending(id, down, up);
@@ -604,13 +596,13 @@ contract UptimeStaking {
     /// After the challenge window: records the claim's raw incident (or
     /// closes it with the UP), re-flags correlated outages, settles the pod,
     /// and returns the bond to the claimant.
-    function finalize(uint256 id, Report calldata down, Report[] calldata up) external {
+    function finalize(bytes32 id, Report calldata down, Report[] calldata up) external {
         Claim storage c = claims[id];
         if (c.status != Status.Pending) revert EState("claim not pending");
         if (nowMs() < c.deadlineMs) revert EState("challenge window open");
         if (keccak256(abi.encode(down, up)) != c.hash) revert EMalformed("not the claimed evidence");
         c.status = Status.Finalized;
-        owed[c.payer] += uint256(c.bond) * UNIT;
+        owed[validators[c.claimant].owner] += uint256(params.bond) * UNIT;
         bytes32 pod = down.pod;
         bool changed = _record(pod, reportId(down), down.tMs, up.length == 1 ? up[0].tMs : 0, up.length == 1);
         emit Finalized(id);
@@ -625,7 +617,7 @@ contract UptimeStaking {
         Raw[] storage rs = raws[pod];
         uint256 n = rs.length;
         for (uint256 i = 0; i < n; i++) {
-            if (rs[i].id == rid) {
+            if (rs[i].id == bytes14(rid)) {
                 if (!hasUp || rs[i].hasUp) return false;
                 rs[i].tUp = tUp;
                 rs[i].hasUp = true;
@@ -636,7 +628,7 @@ contract UptimeStaking {
         rs.push();
         uint256 j = n;
         for (; j > 0 && rs[j - 1].tDown > tDown; j--) rs[j] = rs[j - 1];
-        rs[j] = Raw(tDown, tUp, hasUp, false, rid);
+        rs[j] = Raw(tDown, tUp, hasUp, false, bytes14(rid));
         return true;
     }
 

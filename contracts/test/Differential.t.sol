@@ -147,7 +147,7 @@ contract DifferentialTest is Evidence {
         if (!hasUp) up = new UptimeStaking.Report[](0);
     }
 
-    function claimOf(uint256 k) external returns (uint256) {
+    function claimOf(uint256 k) external returns (bytes32) {
         (UptimeStaking.Report memory d, UptimeStaking.Report[] memory up) = reports(k);
         uint256 m = d.votes[0].member == 255 ? d.votes[1].member : d.votes[0].member;
         uint32 claimant = d.committee[m];
@@ -157,7 +157,7 @@ contract DifferentialTest is Evidence {
 
     /// Tries a signature fraud proof on every vote; returns (report, vote) of
     /// the one that voided the claim, or (255, 255).
-    function proveForgery(uint256 id, uint256 k) internal returns (uint256, uint256) {
+    function proveForgery(bytes32 id, uint256 k) internal returns (uint256, uint256) {
         (UptimeStaking.Report memory d, UptimeStaking.Report[] memory up) = reports(k);
         for (uint8 which = 0; which <= up.length; which++) {
             uint256 n = which == 0 ? d.votes.length : up[0].votes.length;
@@ -184,7 +184,7 @@ contract DifferentialTest is Evidence {
                 (order[j - 1], order[j]) = (order[j], order[j - 1]);
             }
         }
-        uint256[] memory pending = new uint256[](n);   // claim id + 1, by evidence
+        bytes32[] memory pending = new bytes32[](n);   // claim id, by evidence (0: none)
         uint256 accepted = 0;
         uint256 forged = 0;
         for (uint256 i = 0; i < n; i++) {
@@ -192,9 +192,9 @@ contract DifferentialTest is Evidence {
             Ev storage e = evs[k];
             finalizeDue(pending);
             warpMs(e.now_);
-            try this.claimOf(k) returns (uint256 id) {
+            try this.claimOf(k) returns (bytes32 id) {
                 if (eq(e.verdict, "accepted")) {
-                    pending[k] = id + 1;
+                    pending[k] = id;
                     accepted++;
                 } else {
                     assertTrue(eq(e.reason, "NINES_EBADSIG"), string.concat("claimed, ledger said ", e.reason));
@@ -226,14 +226,14 @@ contract DifferentialTest is Evidence {
         log("incidents compared", incT.length);
     }
 
-    function finalizeDue(uint256[] memory pending) internal {
+    function finalizeDue(bytes32[] memory pending) internal {
         for (uint256 k = 0; k < pending.length; k++) {
-            if (pending[k] == 0) continue;
-            (,,,, uint64 deadline,,,) = st.claims(pending[k] - 1);
+            if (pending[k] == bytes32(0)) continue;
+            (, uint64 deadline,,) = st.claims(pending[k]);
             if (st.nowMs() < deadline) continue;
             (UptimeStaking.Report memory d, UptimeStaking.Report[] memory up) = reports(k);
-            st.finalize(pending[k] - 1, d, up);
-            pending[k] = 0;
+            st.finalize(pending[k], d, up);
+            pending[k] = bytes32(0);
         }
     }
 

@@ -39,7 +39,7 @@ contract StakingBench is Evidence {
     }
 
     function gasOfClaim(UptimeStaking.Report memory d, UptimeStaking.Report[] memory u)
-        internal returns (uint256 used, uint256 txGas, uint256 id)
+        internal returns (uint256 used, uint256 txGas, bytes32 id)
     {
         uint32 claimant = d.committee[d.votes[0].member];
         vm.prank(owner[claimant]);
@@ -67,7 +67,7 @@ contract StakingBench is Evidence {
         // a 7-vote DOWN claim, finalized
         UptimeStaking.Report memory d = report(0, POD, T0 + 10000, 7);
         warpMs(T0 + 20000);
-        (uint256 claim7, uint256 tx7, uint256 id) = gasOfClaim(d, none());
+        (uint256 claim7, uint256 tx7, bytes32 id) = gasOfClaim(d, none());
         warpMs(st.nowMs() + WINDOW);
         g = gasleft();
         st.finalize(id, d, none());
@@ -77,7 +77,7 @@ contract StakingBench is Evidence {
         UptimeStaking.Report memory d2 = report(0, POD, T0 + 10000, 7);
         UptimeStaking.Report[] memory u = one(report(1, POD, T0 + 10000 + 7200000, 7));
         warpMs(T0 + 20000 + 7200000);
-        (uint256 claim14, uint256 tx14, uint256 id2) = gasOfClaim(d2, u);
+        (uint256 claim14, uint256 tx14, bytes32 id2) = gasOfClaim(d2, u);
         log("claim gas (7 + 7 votes, DOWN and UP):", claim14);
         log("claim transaction gas (7 + 7 votes):", tx14);
         warpMs(st.nowMs() + WINDOW);
@@ -91,7 +91,7 @@ contract StakingBench is Evidence {
         warpMs(T0 + 9010000);
         // a canonical S (< L: top byte clear) so the verifier runs in full
         d3.votes[0].s &= bytes32(~uint256(0xff));
-        (,, uint256 id3) = gasOfClaim(d3, none());
+        (,, bytes32 id3) = gasOfClaim(d3, none());
         g = gasleft();
         st.challengeSignature(id3, d3, none(), 0, 0);
         log("fraud proof gas (bad signature):", g - gasleft());
@@ -120,7 +120,7 @@ contract StakingBench is Evidence {
             d.votes[i] = UptimeStaking.Vote(uint8(i), body(d.roundId, POD, d.epoch, vid, 0, t), bytes32(0), bytes32(0));
         }
         warpMs(t + 10000);
-        (,, uint256 id) = gasOfClaim(d, none());
+        (,, bytes32 id) = gasOfClaim(d, none());
         uint256 pos = 0;
         while (d.committee[pos] != outsider) pos++;
         uint256 g = gasleft();

@@ -117,7 +117,7 @@ contract UptimeStakingTest is Evidence {
         addPod(ps[1], address(0xB1), 0);
         addPod(ps[2], address(0xC1), 0);
         UptimeStaking.Report[3] memory ds;
-        uint256[3] memory ids;
+        bytes32[3] memory ids;
         for (uint256 i = 0; i < 3; i++) {
             ds[i] = report(0, ps[i], T0 + 10000 + 60000 * uint64(i), 7);
             warpMs(T0 + 20000 + 60000 * uint64(i));
@@ -212,7 +212,7 @@ contract UptimeStakingTest is Evidence {
         UptimeStaking.Report[] memory u = one(report(1, POD, T0 + 10000 + 2 * H, 7));
         u[0].votes[3].s ^= bytes32(uint256(1));            // one forged UP vote
         warpMs(T0 + 20000 + 2 * H);
-        uint256 id = doClaim(d, u);
+        bytes32 id = doClaim(d, u);
         vm.expectRevert(abi.encodeWithSelector(UptimeStaking.ENoFraud.selector));
         st.challengeSignature(id, d, u, 1, 2);
         uint32 claimant = d.committee[0];
@@ -267,7 +267,7 @@ contract UptimeStakingTest is Evidence {
         d.committee = swapped(d.committee, replaced, outsider);
         resign(d);
         warpMs(T0 + 30000);
-        uint256 cid = doClaim(d, none());
+        bytes32 cid = doClaim(d, none());
         uint256 pos = 0;
         while (d.committee[pos] != outsider) pos++;
         vm.expectRevert(abi.encodeWithSelector(UptimeStaking.ENoFraud.selector));
@@ -280,7 +280,7 @@ contract UptimeStakingTest is Evidence {
         UptimeStaking.Report memory d = report(0, POD, T0 + 10000, 7);
         d.votes[0].s ^= bytes32(uint256(1));
         warpMs(T0 + 20000);
-        uint256 id = doClaim(d, none());
+        bytes32 id = doClaim(d, none());
         warpMs(st.nowMs() + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EState.selector, "challenge window over"));
         st.challengeSignature(id, d, none(), 0, 0);
@@ -335,8 +335,8 @@ contract UptimeStakingTest is Evidence {
         uint256 v = vote % r.votes.length;
         flipBit(r.votes[v], bytePos % (r.votes[v].body.length + 64), bit);
         warpMs(T0 + 20000 + H);
-        uint256 id;
-        try this.claimAs(d, u) returns (uint256 got) {
+        bytes32 id;
+        try this.claimAs(d, u) returns (bytes32 got) {
             id = got;
         } catch {
             return;        // the flipped bit broke a cheap check: never accepted at all
@@ -346,7 +346,7 @@ contract UptimeStakingTest is Evidence {
         assertTrue(s == UptimeStaking.Status.Voided, "voided");
     }
 
-    function claimAs(UptimeStaking.Report memory d, UptimeStaking.Report[] memory u) external returns (uint256) {
+    function claimAs(UptimeStaking.Report memory d, UptimeStaking.Report[] memory u) external returns (bytes32) {
         return doClaim(d, u);
     }
 }

@@ -178,7 +178,7 @@ abstract contract Evidence is Test {
     }
 
     /// Claims as the owner of the first voter.
-    function doClaim(UptimeStaking.Report memory down, UptimeStaking.Report[] memory up) internal returns (uint256) {
+    function doClaim(UptimeStaking.Report memory down, UptimeStaking.Report[] memory up) internal returns (bytes32) {
         uint32 claimant = down.committee[down.votes[0].member];
         vm.prank(owner[claimant]);
         return st.claim{value: uint256(BOND) * 1 gwei}(claimant, down, up);
@@ -190,7 +190,7 @@ abstract contract Evidence is Test {
         UptimeStaking.Report[] memory u = tUp == 0 ? none() : one(report(1, pod, tUp, 7));
         uint64 when = (tUp > tDown ? tUp : tDown) + 1000;
         if (when > st.nowMs()) warpMs(when);
-        uint256 id = doClaim(d, u);
+        bytes32 id = doClaim(d, u);
         warpMs(st.nowMs() + WINDOW);
         st.finalize(id, d, u);
     }
