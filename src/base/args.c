@@ -52,7 +52,14 @@ nines_arg_override (nines_config_t *cfg, const char *kv)
     return nines_config_set (cfg, key, eq + 1);
 }
 
-static char **s_expanded;         /* reachable until exit (leak checkers) */
+static char **s_expanded;         /* the array nines_args_expand made, freed at exit */
+
+static void
+s_free_expanded (void)
+{
+    free (s_expanded);
+    s_expanded = NULL;
+}
 
 char **
 nines_args_expand (int *argc, char **argv)
@@ -60,19 +67,23 @@ nines_args_expand (int *argc, char **argv)
     char **out = calloc ((size_t) *argc * 2 + 1, sizeof *out);
     if (!out)
         return argv;
+    free (s_expanded);
+    if (!s_expanded)
+        atexit (s_free_expanded);
     s_expanded = out;
     int n = 0;
     for (int i = 0; i < *argc; i++) {
-        const char *a = argv [i];
-        const char *eq = i > 0 && !strncmp (a, "--", 2) ? strchr (a, '=') : NULL;
+        char *a = argv [i];
+        char *eq = i > 0 && !strncmp (a, "--", 2) ? strchr (a, '=') : NULL;
         size_t len = eq ? (size_t) (eq - a) : 0;
         bool name = len > 2 && strspn (a + 2, "abcdefghijklmnopqrstuvwxyz0123456789-") == len - 2;
         if (name) {
-            out [n++] = strndup (a, len);     /* lost only with its array */
-            out [n++] = (char *) eq + 1;
+            *eq = 0;                    /* split in place: argv strings are writable */
+            out [n++] = a;
+            out [n++] = eq + 1;
         }
         else
-            out [n++] = argv [i];
+            out [n++] = a;
     }
     *argc = n;
     return out;

@@ -39,10 +39,10 @@ bool nines_arg_value (int argc, char **argv, int *i, const char *shortopt, const
     NINES_EINVAL when it has no '=' or no key. */
 int nines_arg_override (nines_config_t *cfg, const char *kv);
 
-/*  For programs that parse "--name VALUE" only: a new argv (never freed,
-    it lives as long as the process) in which each "--name=VALUE" after
-    argv[0] is split in two; *argc is updated.  Other arguments, "-s K=V"
-    among them, pass unchanged. */
+/*  For programs that parse "--name VALUE" only: a new argv (freed at exit)
+    in which each "--name=VALUE" after argv[0] is split in two (in place:
+    the '=' becomes a NUL); *argc is updated.  Other arguments, "-s K=V"
+    among them, pass unchanged.  Returns argv itself when out of memory. */
 char **nines_args_expand (int *argc, char **argv);
 
 #endif
