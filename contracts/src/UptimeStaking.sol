@@ -49,6 +49,9 @@ contract UptimeStaking {
         uint64 mergeMinMs;
         uint64 mergeMaxMs;
         uint64 corrWindowMs;
+        uint32 feePpm;             // monitoring fee per fee period, of pod stake
+        uint64 feePeriodMs;
+        uint64 canaryWindowMs;
         // chain-only
         uint64 bond;               // base units a claim locks
         uint64 challengeWindowMs;  // how long a claim may be challenged
@@ -111,6 +114,7 @@ contract UptimeStaking {
         address provider;
         uint64 stake;              // base units
         uint64 slashed;            // paid so far
+        uint64 fees;               // monitoring fees paid so far
         uint64 paidUntilMs;        // 0: unlimited
         bytes32 pins;              // hash of the pin set (content ids)
         MaintWindow[] maint;
@@ -173,6 +177,7 @@ contract UptimeStaking {
 
     mapping(bytes32 => Pod) internal pods;
     uint256 public podCount;
+    bytes32[] internal allPods;
     mapping(bytes32 => Raw[]) internal raws;              // by pod, sorted by tDown
     mapping(bytes32 => mapping(uint64 => uint64)) public groupPaid;   // pod => group's first tDown => paid
 
@@ -286,6 +291,7 @@ contract UptimeStaking {
         if (p.provider == address(0)) {
             p.provider = msg.sender;
             podCount++;
+            allPods.push(pod);
         } else if (p.provider != msg.sender) {
             revert EPerm();
         }
@@ -755,7 +761,7 @@ contract UptimeStaking {
             if (g.duration < pa.graceMs || t < g.tDown + pa.corrWindowMs + pa.challengeWindowMs) continue;
             uint64 target = Slash.slashFor(p.stake, pa.maxSlashPpm, pa.dMidMs, pa.sMs, g.duration);
             uint64 already = groupPaid[pod][g.tDown];
-            uint64 left = p.stake - p.slashed;
+            uint64 left = p.stake - p.slashed - p.fees;
             uint64 pay = target > already ? target - already : 0;
             if (pay > left) pay = left;
             if (pay == 0) continue;
@@ -849,6 +855,94 @@ contract UptimeStaking {
     }
 
     bytes32[] internal podList;                           // pods with raw incidents
+
+    // ============================================= canary and validator pay
+
+    /// A fee period's canary (LEDGER.md "Canary and validator pay").
+    struct Canary {
+        uint64 deadlineMs;         // answers accepted until; 0: not opened
+        bool settled;              // fees taken and paid
+        uint32[] answered;         // validator indexes, in answer order
+    }
+
+    mapping(uint64 => Canary) internal canaries;                    // by fee period
+    mapping(uint64 => mapping(uint32 => bool)) public canaryAnswered;
+    mapping(uint32 => uint64) public rewards;                       // base units paid to validators
+
+    event CanaryOpened(uint64 indexed period, uint64 deadlineMs);
+    event FeesSettled(uint64 indexed period, uint64 pool, uint32 validators);
+
+    function periodOf(uint64 tMs) public view returns (uint64) {
+        Params storage p = params;
+        return tMs < p.genesisMs || p.feePeriodMs == 0 ? 0 : (tMs - p.genesisMs) / p.feePeriodMs;
+    }
+
+    /// Opens the current fee period's canary (once): answers are accepted
+    /// for canaryWindowMs.  Anyone may open it, so the instant is the
+    /// opener's choice, not the ledger's uniformly random one (CHAIN.md).
+    function openCanary() external {
+        uint64 t = nowMs();
+        uint64 period = periodOf(t);
+        Canary storage c = canaries[period];
+        if (c.deadlineMs != 0) revert EExist();
+        c.deadlineMs = t + params.canaryWindowMs;
+        emit CanaryOpened(period, c.deadlineMs);
+    }
+
+    /// The owner of validator `index` answers the open canary of the
+    /// current period before its deadline (EStale after; EExist twice).
+    function answerCanary(uint32 index) external {
+        if (index >= validators.length || validators[index].owner != msg.sender) revert EPerm();
+        uint64 t = nowMs();
+        uint64 period = periodOf(t);
+        Canary storage c = canaries[period];
+        if (c.deadlineMs == 0 || t > c.deadlineMs) revert EStale("no open canary");
+        if (canaryAnswered[period][index]) revert EExist();
+        canaryAnswered[period][index] = true;
+        c.answered.push(index);
+    }
+
+    /// After fee period `period` has ended: every pod pays feePpm of its
+    /// stake (within what is left), and the pool is split among the
+    /// validators that answered its canary and hold at least
+    /// minValidatorStake, in proportion to stake (floor; the dust stays in
+    /// the contract).  A period nobody answered takes no fee.
+    function settleFees(uint64 period) external {
+        Params storage p = params;
+        if (nowMs() < p.genesisMs + (period + 1) * p.feePeriodMs) revert EState("period not over");
+        Canary storage c = canaries[period];
+        if (c.settled) revert EState("fees already settled");
+        c.settled = true;
+        uint64 epoch = currentEpoch();
+        uint256 total = 0;
+        uint256 n = c.answered.length;
+        uint64[] memory stake = new uint64[](n);
+        for (uint256 i = 0; i < n; i++) {
+            uint64 st = _at(validators[c.answered[i]].stake, epoch);
+            if (st >= p.minValidatorStake) stake[i] = st;
+            total += stake[i];
+        }
+        if (total == 0) return;
+        uint256 pool = 0;
+        for (uint256 i = 0; i < allPods.length; i++) {
+            Pod storage pd = pods[allPods[i]];
+            uint64 fee = uint64((uint256(pd.stake) * p.feePpm) / 1000000);
+            uint64 left = pd.stake - pd.slashed - pd.fees;
+            if (fee > left) fee = left;
+            pd.fees += fee;
+            pool += fee;
+        }
+        for (uint256 i = 0; i < n; i++) {
+            uint64 share = uint64((pool * stake[i]) / total);
+            rewards[c.answered[i]] += share;
+            owed[validators[c.answered[i]].owner] += uint256(share) * UNIT;
+        }
+        emit FeesSettled(period, uint64(pool), uint32(n));
+    }
+
+    function podFees(bytes32 pod) external view returns (uint64) {
+        return pods[pod].fees;
+    }
 
     // ============================================================ payouts
 

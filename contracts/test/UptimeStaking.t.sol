@@ -286,6 +286,49 @@ contract UptimeStakingTest is Evidence {
         st.challengeSignature(id, d, none(), 0, 0);
     }
 
+    // ---- canary and validator pay ----
+
+    /// Validators 0 and 2 answer the canary, 1 answers late: the pool of
+    /// both pods' fees (0.1 % of stake each) goes to 0 and 2 by stake.
+    function test_canary_fees() public {
+        bytes32 b = keccak256("pod-fee");
+        addPod(b, address(0xB1), 0);
+        uint64 day = 86400000;
+        uint64 period = st.periodOf(st.nowMs());
+        st.openCanary();
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EExist.selector));
+        st.openCanary();
+        vm.prank(owner[0]);
+        st.answerCanary(0);
+        vm.prank(owner[2]);
+        st.answerCanary(2);
+        vm.prank(owner[2]);
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EExist.selector));
+        st.answerCanary(2);
+        warpMs(st.nowMs() + 61000);
+        vm.prank(owner[1]);
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EStale.selector, "no open canary"));
+        st.answerCanary(1);
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EState.selector, "period not over"));
+        st.settleFees(period);
+        warpMs(GENESIS + (period + 1) * day);
+        st.settleFees(period);
+        uint64 pool = 2 * (POD_STAKE / 1000);
+        uint64 s0 = st.stakeAt(0, st.currentEpoch());
+        uint64 s2 = st.stakeAt(2, st.currentEpoch());
+        assertEq(st.rewards(0), uint256(pool) * s0 / (s0 + s2), "validator 0 share");
+        assertEq(st.rewards(2), uint256(pool) * s2 / (s0 + s2), "validator 2 share");
+        assertEq(st.rewards(1), 0, "late answer: nothing");
+        assertEq(st.podFees(POD), POD_STAKE / 1000, "pod fee");
+        assertEq(st.owed(owner[2]), uint256(st.rewards(2)) * 1 gwei, "withdrawable");
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EState.selector, "fees already settled"));
+        st.settleFees(period);
+        // a period nobody answered takes no fee
+        warpMs(GENESIS + (period + 2) * day);
+        st.settleFees(period + 1);
+        assertEq(st.podFees(POD), POD_STAKE / 1000, "no answer, no fee");
+    }
+
     // ---- properties ----
 
     /// Total slash never exceeds the pod's stake, whatever outages.

@@ -56,6 +56,9 @@ abstract contract Evidence is Test {
         p.mergeMinMs = 900000;
         p.mergeMaxMs = 604800000;
         p.corrWindowMs = 300000;
+        p.feePpm = 1000;
+        p.feePeriodMs = 86400000;
+        p.canaryWindowMs = 60000;
         p.bond = BOND;
         p.challengeWindowMs = WINDOW;
         p.fraudSlashPpm = 100000;
