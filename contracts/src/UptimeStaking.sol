@@ -177,7 +177,7 @@ contract UptimeStaking {
 
     mapping(bytes32 => Pod) internal pods;
     uint256 public podCount;
-    bytes32[] internal allPods;
+    bytes32[] internal allPods;                           // every registered pod
     mapping(bytes32 => Raw[]) internal raws;              // by pod, sorted by tDown
     mapping(bytes32 => mapping(uint64 => uint64)) public groupPaid;   // pod => group's first tDown => paid
 
@@ -630,7 +630,6 @@ contract UptimeStaking {
                 return true;
             }
         }
-        if (n == 0) podList.push(pod);
         rs.push();
         uint256 j = n;
         for (; j > 0 && rs[j - 1].tDown > tDown; j--) rs[j] = rs[j - 1];
@@ -837,11 +836,11 @@ contract UptimeStaking {
     /// The outage-starting DOWNs of every pod within `span` of t.
     function _starts(uint64 t, uint64 span) internal view returns (Start[] memory out) {
         uint256 total = 0;
-        for (uint256 q = 0; q < podList.length; q++) total += raws[podList[q]].length;
+        for (uint256 q = 0; q < allPods.length; q++) total += raws[allPods[q]].length;
         out = new Start[](total);
         uint256 n = 0;
-        for (uint256 q = 0; q < podList.length; q++) {
-            bytes32 pod = podList[q];
+        for (uint256 q = 0; q < allPods.length; q++) {
+            bytes32 pod = allPods[q];
             Raw[] memory rs = raws[pod];
             Walk[] memory wk = _chains(rs);
             for (uint256 i = 0; i < rs.length; i++) {
@@ -853,8 +852,6 @@ contract UptimeStaking {
             mstore(out, n)
         }
     }
-
-    bytes32[] internal podList;                           // pods with raw incidents
 
     // ============================================= canary and validator pay
 
