@@ -36,9 +36,8 @@ pod=$(ninesctl pod-id)
 pin=$(ninesctl pin pod.crt)
 facade_id=$(ninesctl id facade.key)
 
-# 2. The ledger, from the genesis parameters.
+# 2. The ledger, from the genesis parameters (it creates its data directory).
 cp "$guide/genesis.zpl" .
-mkdir -p ledger-data
 nines-ledger --check-config -c "$guide/ledger.zpl"
 start ledger nines-ledger -c "$guide/ledger.zpl"
 wait_for 20 ninesctl ledger-registry -e tcp://127.0.0.1:7500
@@ -55,10 +54,7 @@ ninesctl register-pod --key provider.key --pod $pod --stake 1000000 \
     --facade-url https://127.0.0.1:8443/ --facade-key $facade_id --spki-pin $pin
 
 # 5. The validators.
-for i in 1 2 3; do
-    mkdir -p validator-$i-data
-    start validator-$i ninesd -c "$guide/validator-$i.zpl"
-done
+for i in 1 2 3; do start validator-$i ninesd -c "$guide/validator-$i.zpl"; done
 for i in 1 2 3; do wait_for 30 ninesctl status -e tcp://127.0.0.1:74${i}2; done
 echo "$pod" >pod.id
 echo "network up: pod $pod"
