@@ -97,13 +97,23 @@ main (int argc, char **argv)
     }
     argv = nines_args_expand (&argc, argv);     /* --name=VALUE */
     const char *cmd = argv [1];
-    if (strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0 || strcmp (cmd, "help") == 0) {
+    if (strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0 || (strcmp (cmd, "help") == 0 && argc == 2)) {
         s_usage (stdout);
         return 0;
     }
     if (nines_arg_flag (cmd, "-V", "--version")) {
         nines_print_version (stdout, "nines-sim");
         return 0;
+    }
+    /*  Per-command help: "nines-sim CMD --help" or "nines-sim help CMD"
+        (run has a usage of its own). */
+    const char *help_for = !strcmp (cmd, "help") && argc > 2 ? argv [2] : NULL;
+    for (int i = 2; i < argc && !help_for && strcmp (cmd, "run"); i++)
+        if (nines_arg_flag (argv [i], "-h", "--help"))
+            help_for = cmd;
+    if (help_for) {
+        int found = nines_usage_help (s_usage, help_for, stdout);
+        return found && !strcmp (cmd, "help") ? 2 : 0;
     }
     if (strcmp (cmd, "run") == 0)
         return nines_sim_run_main (argc - 1, argv + 1);

@@ -1308,9 +1308,9 @@ s_check_run_keys (const nines_scenario_t *sc)
 }
 
 static void
-s_usage (void)
+s_usage (FILE *out)
 {
-    fprintf (stderr,
+    fprintf (out,
         "usage: nines-sim run SCENARIO [--keep] [--out DIR] [-v]\n"
         "  --keep     keep the run directory (configs, keys, logs, LMDB) and print its path\n"
         "  --out DIR  where result.json and timeline.svg go (default sim-out/NAME)\n"
@@ -1379,19 +1379,19 @@ nines_sim_run_main (int argc, char **argv)
             run->verbose = true;
         else
         if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
-            s_usage ();
+            s_usage (stdout);
             return 0;
         }
         else
         if (argv [i][0] != '-' && !scenario)
             scenario = argv [i];
         else {
-            s_usage ();
+            s_usage (stderr);
             return 2;
         }
     }
     if (!scenario) {
-        s_usage ();
+        s_usage (stderr);
         return 2;
     }
     run->sc = nines_sim_scenario_open (scenario);

@@ -88,3 +88,50 @@ nines_args_expand (int *argc, char **argv)
     *argc = n;
     return out;
 }
+
+int
+nines_usage_for (const char *usage, const char *cmd, FILE *out)
+{
+    size_t n = strlen (cmd);
+    bool in = false, found = false;
+    for (const char *line = usage; *line; ) {
+        const char *end = strchr (line, '\n');
+        size_t len = end ? (size_t) (end - line) : strlen (line);
+        size_t indent = strspn (line, " ");
+        if (indent == 2 && line [2] != '-') {
+            /*  an entry: "  CMD ARGS" or "  CMD1 | CMD2 | ..." */
+            in = false;
+            for (const char *p = line + 2; p < line + len && !in; ) {
+                if (!strncmp (p, cmd, n) && (p + n == line + len || p [n] == ' '))
+                    in = true;
+                const char *bar = memchr (p, '|', (size_t) (line + len - p));
+                p = bar ? bar + 1 + strspn (bar + 1, " ") : line + len;
+            }
+        }
+        else if (indent < 3 || len == 0)
+            in = false;
+        if (in) {
+            fprintf (out, "%.*s\n", (int) len, line);
+            found = true;
+        }
+        line += len + (end ? 1 : 0);
+    }
+    return found ? 0 : NINES_ENOTFOUND;
+}
+
+int
+nines_usage_help (void (*usage) (FILE *out), const char *cmd, FILE *out)
+{
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *m = open_memstream (&text, &text_len);
+    if (m) {
+        usage (m);
+        fclose (m);
+    }
+    int found = text ? nines_usage_for (text, cmd, out) : NINES_ENOTFOUND;
+    if (found)
+        fputs (text ? text : "", out);
+    free (text);
+    return found;
+}

@@ -45,4 +45,14 @@ int nines_arg_override (nines_config_t *cfg, const char *kv);
     among them, pass unchanged.  Returns argv itself when out of memory. */
 char **nines_args_expand (int *argc, char **argv);
 
+/*  Per-command help: print on out the entry of cmd in a usage text (a line
+    "  CMD ..." or "  CMD1 | CMD2 ...", indented by two spaces, and the
+    lines indented deeper that follow it).  0, or NINES_ENOTFOUND when the
+    usage has no entry for cmd (nothing printed). */
+int nines_usage_for (const char *usage, const char *cmd, FILE *out);
+
+/*  The same for a program's usage function: its entry for cmd, or the
+    whole usage when it has none (then NINES_ENOTFOUND; 0 otherwise). */
+int nines_usage_help (void (*usage) (FILE *out), const char *cmd, FILE *out);
+
 #endif

@@ -486,13 +486,25 @@ int
 main (int argc, char **argv)
 {
     argv = nines_args_expand (&argc, argv);
-    if (argc < 2 || !strcmp (argv [1], "-h") || !strcmp (argv [1], "--help")) {
+    if (argc < 2 || !strcmp (argv [1], "-h") || !strcmp (argv [1], "--help")
+     || (!strcmp (argv [1], "help") && argc == 2)) {
         s_usage (argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (nines_arg_flag (argv [1], "-V", "--version")) {
         nines_print_version (stdout, "ninesctl");
         return 0;
+    }
+    /*  Per-command help: "ninesctl CMD --help" or "ninesctl help CMD". */
+    const char *help_for = !strcmp (argv [1], "help") && argc > 2 ? argv [2] : NULL;
+    for (int i = 2; i < argc && !help_for; i++)
+        if (nines_arg_flag (argv [i], "-h", "--help"))
+            help_for = argv [1];
+    if (help_for) {
+        int found = nines_usage_help (s_usage, help_for, stdout);
+        if (!found)
+            puts ("(ninesctl --help: the common options and every command)");
+        return found && !strcmp (argv [1], "help") ? 2 : 0;     /* help of an unknown command */
     }
     if (nines_crypto_init ()) {
         fputs ("ninesctl: libsodium failed to initialise\n", stderr);

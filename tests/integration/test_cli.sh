@@ -33,6 +33,18 @@ for p in "$ninesd" "$ledger" "$facade" "$ctl" "$sim"; do
     [ $rc = 2 ] && ok "$name: unknown option exits 2" || fail "$name: unknown option exits $rc"
 done
 
+# per-command help, on stdout: only that command's entry
+help_is () {   # help_is WHAT WANT NOT CMD...
+    what=$1 want=$2 not=$3; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+    if [ $rc = 0 ] && grep -qF -- "$want" "$tmp/out" && ! grep -qF -- "$not" "$tmp/out" && [ ! -s "$tmp/err" ]
+    then ok "$what"; else fail "$what: rc $rc, stdout: $(cat "$tmp/out") stderr: $(cat "$tmp/err")"; fi
+}
+help_is "ninesctl pods --help" "  pods " "register-pod" "$ctl" pods --help
+help_is "ninesctl help register-pod" "--spki-pin" "keygen" "$ctl" help register-pod
+help_is "nines-sim des --help" "  des SCENARIO" "demoapp" "$sim" des --help
+help_is "nines-sim run --help" "usage: nines-sim run SCENARIO" "demoapp" "$sim" run --help
+
 # expect_config NAME WANT CMD...: exit 2 and WANT on stderr
 expect_config () {
     what=$1 want=$2; shift 2
