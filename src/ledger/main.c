@@ -455,12 +455,12 @@ main (int argc, char **argv)
         zsock_set_maxmsgsize (pubsock, NINES_SUB_MSG_MAX);
     if (!router || zsock_bind (router, "%s", api) < 0) {
         fprintf (stderr, "nines-ledger: %s: ledger/api: cannot bind %s: %s\n", path, api, zmq_strerror (zmq_errno ()));
-        rc = 2;
+        rc = 1;         /* a busy port clears: a runtime failure systemd restarts, not exit 2 */
     }
     else
     if (!pubsock || zsock_bind (pubsock, "%s", pub) < 0) {
         fprintf (stderr, "nines-ledger: %s: ledger/pub: cannot bind %s: %s\n", path, pub, zmq_strerror (zmq_errno ()));
-        rc = 2;
+        rc = 1;
     }
     nines_metrics_http_t *http = NULL;
     if (!rc && metrics [0]) {

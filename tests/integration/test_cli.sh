@@ -105,6 +105,17 @@ if wait_log "$tmp/ledger.log" "serving"; then
     # a node command against the ledger says so (both daemons have op pods)
     expect_config "ninesctl pods against the ledger" "is not a ninesd query socket" \
         "$ctl" pods -e "ipc://$tmp/api"
+    # a busy port is a runtime failure (1, restarted by systemd), not a config error (2)
+    python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(20)' >"$tmp/port" &
+    hold=$!; pids="$pids $hold"
+    n=0; while [ ! -s "$tmp/port" ] && [ $n -lt 100 ]; do n=$((n + 1)); sleep 0.1; done
+    "$ledger" -c "$src/deploy/nines-ledger.zpl" -s "ledger/data=$tmp/ledger2" -s "ledger/key=$tmp/ledger.key" \
+        -s ledger/genesis= -s "ledger/api=tcp://127.0.0.1:$(cat "$tmp/port")" -s "ledger/pub=ipc://$tmp/pub2" \
+        -s ledger/metrics= >"$tmp/ledger2.log" 2>&1; rc=$?
+    kill $hold 2>/dev/null
+    [ $rc = 1 ] && ok "nines-ledger on a busy endpoint exits 1" || fail "nines-ledger on a busy endpoint: rc $rc: $(cat "$tmp/ledger2.log")"
     signals nines-ledger $lpid "$tmp/ledger.log"
 else fail "nines-ledger did not start: $(cat "$tmp/ledger.log")"; fi
 "$ctl" keygen "$tmp/v.key" >/dev/null
