@@ -391,7 +391,7 @@ nines_params_default (nines_params_t *p)
     p->committee = 7;
     p->theta_ppm = 666667;
     p->probe_timeout_ms = 5000;
-    p->retry_delay_ms = 2000;
+    p->retry_delay_ms = 500;
     p->vote_delay_ms = 0;
     p->vote_attempts = 4;
     p->vote_window_ms = 2000;

@@ -274,7 +274,7 @@ typedef struct {
     uint32_t committee;             /* committee size C (7) */
     uint32_t theta_ppm;             /* quorum fraction θ (666667) */
     uint64_t probe_timeout_ms;      /* heartbeat timeout (5 s) */
-    uint64_t retry_delay_ms;        /* max random delay before the retry (2 s) */
+    uint64_t retry_delay_ms;        /* the retries of a failed heartbeat go out within (500 ms) */
     uint64_t vote_delay_ms;         /* max random delay before a member starts measuring (0) */
     uint32_t vote_attempts;         /* heartbeats a member's `down` vote rests on, at least (4) */
     uint64_t vote_window_ms;        /* a member's attempts go out at random instants within (2 s; at most round_timeout / 4) */

@@ -126,8 +126,8 @@ test_correlated (void)
         k-th slice ends at vote_window k / (k + 1); k = vote_attempts
         without loss), and its vote takes h + latency + jitter more.
     So median <= E ln2 / r + retry_delay + vote_delay + vote_window k /
-    (k + 1) + 3 h + 2 (latency + jitter) with the defaults: 2310 + 2000 +
-    0 + 1600 + 165 + 90 ms = 6.2 s. */
+    (k + 1) + 3 h + 2 (latency + jitter) with the defaults: 2310 + 500 +
+    0 + 1600 + 165 + 90 ms = 4.7 s. */
 static void
 test_latency_1000 (void)
 {
