@@ -296,7 +296,8 @@ s_id (const opts_t *o)
 static const char *const cols_peers [] = { "id", "state", "incarnation", "last_ack_ms", "endpoint", NULL };
 static const char *const cols_pods [] = { "pod", "state", "last_outcome", "last_probe_ms",
                                           "down_since_ms", "incidents", "downtime_ms",
-                                          "cert_not_after_ms", NULL };
+                                          "cert_not_after_ms", "connect_us", "tls_us", "ttfb_us",
+                                          "total_us", NULL };     /* the last heartbeat's phases */
 static const char *const cols_reports [] = { "kind", "pod", "epoch", "t_ms", "signers",
                                              "weight", "round_id", NULL };
 static const char *const cols_incidents [] = { "pod", "t_down", "t_up", "duration_ms", "open", NULL };

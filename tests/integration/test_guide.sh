@@ -28,6 +28,9 @@ until ninesctl pods -e tcp://127.0.0.1:7412 --json 2>/dev/null | grep -q "$pod";
     n=$((n + 1)); [ $n -gt 60 ] && { echo "FAIL: validator 1 never lists the pod"; dump; exit 1; }; sleep 1
 done
 echo "ok: validators probe pod $pod"
+# the pods table shows the last heartbeat's phase timings
+ninesctl pods -e tcp://127.0.0.1:7412 | head -n 1 | grep -Eq "connect_us +tls_us +ttfb_us +total_us" \
+    && echo "ok: pods table with per-phase timings" || { echo "FAIL: pods table without phase timings"; exit 1; }
 if ninesctl ledger-incidents --json | grep -q "$pod"; then echo "FAIL: an incident before the outage"; exit 1; fi
 # 6. an outage: the demo app answers 503 from now on
 kill -USR1 "$(cat app.pid)"
