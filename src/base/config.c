@@ -282,6 +282,20 @@ s_close (const char *typed, const char *known, size_t dist)
     return shorter > 1 && strncmp (lo, hi, shorter) == 0 && hi [shorter] == '_';
 }
 
+size_t
+nines_closest_name (const char *typed, const char *const *names, size_t n)
+{
+    size_t best = SIZE_MAX, best_d = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = s_edit_distance (typed, names [i]);
+        if (d < best_d && s_close (typed, names [i], d)) {
+            best_d = d;
+            best = i;
+        }
+    }
+    return best;
+}
+
 /*  Length of the section part of a known path ("facade/x" -> 6). */
 static size_t
 s_section_len (const char *path)

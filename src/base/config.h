@@ -70,6 +70,10 @@ int nines_parse_u64 (const char *text, uint64_t *out);
     Stops at the first unknown path. */
 int nines_config_check_known (nines_config_t *self, const char *const *known);
 
+/*  The index of the name among names[0..n) closest to typed by the rule of
+    nines_config_check_known, or SIZE_MAX when none is close enough. */
+size_t nines_closest_name (const char *typed, const char *const *names, size_t n);
+
 /*  Copy every section/key of from onto self (command-line -s overrides
     over the file).  Returns 0. */
 int nines_config_merge (nines_config_t *self, nines_config_t *from);

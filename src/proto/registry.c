@@ -486,8 +486,17 @@ s_load_params (zconfig_t *section, nines_params_t *p, const char *name, char *er
                 row = &nines_param_descs [i];
         char at [96];
         snprintf (at, sizeof at, "params/%s", key);
-        if (!row)
-            return s_err (err, err_size, name, at, "a known parameter name", key);
+        if (!row) {
+            const char *names [64];
+            size_t n = 0;
+            for (size_t i = 0; i < nines_param_ndescs && n < 64; i++)
+                names [n++] = nines_param_descs [i].name;
+            size_t near = nines_closest_name (key, names, n);
+            char what [96];
+            snprintf (what, sizeof what, "a known parameter name%s%s%s", near < n ? " (did you mean " : "",
+                      near < n ? names [near] : "", near < n ? "?)" : "");
+            return s_err (err, err_size, name, at, what, key);
+        }
         uint8_t *field = (uint8_t *) p + row->offset;
         uint64_t v64;
         uint32_t v32;

@@ -63,6 +63,9 @@ expect_config "nines-ledger misspelled section" "ledger-typo.zpl: ledgre: unknow
 sed 's/^    genesis =/    gensis =/' "$src/deploy/nines-ledger.zpl" >"$tmp/ledger-typo2.zpl"
 expect_config "nines-ledger misspelled key" "ledger/gensis: unknown key (did you mean genesis?)" \
     "$ledger" --config="$tmp/ledger-typo2.zpl"
+printf 'params\n    d_mdi = 2m\n' >"$tmp/genesis-typo.zpl"
+expect_config "nines-ledger genesis misspelled parameter" "params/d_mdi: expected a known parameter name (did you mean d_mid?)" \
+    "$ledger" --check-config -c "$src/deploy/nines-ledger.zpl" -s "ledger/genesis=$tmp/genesis-typo.zpl" -s "ledger/data=$tmp/g"
 sed 's/^    body_limit =/    body_limt =/' "$src/deploy/nines-facade.zpl" >"$tmp/facade-typo.zpl"
 expect_config "nines-facade misspelled key" "facade/body_limt: unknown key (did you mean body_limit?)" \
     "$facade" -c "$tmp/facade-typo.zpl"
