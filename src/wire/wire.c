@@ -394,7 +394,7 @@ nines_params_default (nines_params_t *p)
     p->retry_delay_ms = 500;
     p->vote_delay_ms = 0;
     p->vote_attempts = 4;
-    p->vote_window_ms = 2000;
+    p->vote_window_ms = 1500;
     p->vote_false_ppm = 2000;
     p->retry_attempts = 2;
     p->round_timeout_ms = 15000;

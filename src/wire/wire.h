@@ -277,7 +277,7 @@ typedef struct {
     uint64_t retry_delay_ms;        /* the retries of a failed heartbeat go out within (500 ms) */
     uint64_t vote_delay_ms;         /* max random delay before a member starts measuring (0) */
     uint32_t vote_attempts;         /* heartbeats a member's `down` vote rests on, at least (4) */
-    uint64_t vote_window_ms;        /* a member's attempts go out at random instants within (2 s; at most round_timeout / 4) */
+    uint64_t vote_window_ms;        /* a member's attempts go out at random instants within (1.5 s; at most round_timeout / 4) */
     uint32_t vote_false_ppm;        /* largest own false-down chance a member accepts (2000) */
     uint32_t retry_attempts;        /* retries of a failed heartbeat before a round opens (2) */
     uint64_t round_timeout_ms;      /* round gives up after (15 s) */

@@ -127,7 +127,7 @@ test_correlated (void)
         without loss), and its vote takes h + latency + jitter more.
     So median <= E ln2 / r + retry_delay + vote_delay + vote_window k /
     (k + 1) + 3 h + 2 (latency + jitter) with the defaults: 2310 + 500 +
-    0 + 1600 + 165 + 90 ms = 4.7 s. */
+    0 + 1200 + 165 + 90 ms = 4.3 s. */
 static void
 test_latency_1000 (void)
 {
