@@ -119,6 +119,15 @@ s_secs (char *buf, size_t size, bool have, int64_t ms)
     return buf;
 }
 
+/*  |got - want| / want in ppm; 10^9 when want is 0 and got is not. */
+static long long
+s_dev_ppm (uint64_t got, uint64_t want)
+{
+    if (!want)
+        return got ? 1000000000LL : 0;
+    return (long long) ((got > want ? got - want : want - got) * 1000000ULL / want);
+}
+
 /*  One expectation's outcome. */
 typedef struct {
     const char *name;                    /* expect key */
@@ -228,7 +237,7 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
 
     /*  Expectations. */
     const nines_expect_t *ex = &sc->expect;
-    s_check_t checks [7];
+    s_check_t checks [8];
     size_t n_checks = 0;
     if (ex->has_incidents)
         checks [n_checks++] = (s_check_t) { "incidents", ex->incidents, matched,
@@ -253,8 +262,7 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
             for (size_t i = 0; i < obs->n_incidents; i++)
                 if (obs->incidents [i].episode == (int) e)
                     got += obs->incidents [i].slashed;
-            long long dev = want ? (long long) ((got > want ? got - want : want - got) * 1000000ULL / want)
-                                 : got ? 1000000000LL : 0;
+            long long dev = s_dev_ppm (got, want);
             if (dev > worst)
                 worst = dev;
             fprintf (out, "  pod %u [%.1fs, %.1fs): slashed %llu, true outage gives %llu (%+.2f %%)\n",
@@ -265,17 +273,40 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
         checks [n_checks++] = (s_check_t) { "slash_within_ppm", ex->slash_within_ppm, worst,
                                             worst <= (long long) ex->slash_within_ppm, "<=" };
     }
+    if (ex->has_slash_evidenced) {
+        /* worst deviation of a closed incident's slash from what its own
+           DOWN and UP instants prove, ppm: the money rule, independent of
+           how fast the outage was seen */
+        long long worst = 0;
+        fprintf (out, "\nSlash per closed incident against stake x max_slash x S(evidenced downtime)\n");
+        for (size_t i = 0; i < obs->n_incidents; i++) {
+            const sim_incident_t *inc = &obs->incidents [i];
+            if (inc->open || inc->correlated)
+                continue;
+            uint64_t d = s_effective (sc, inc->pod, (uint64_t) s_rel (obs, inc->t_down),
+                                      (uint64_t) s_rel (obs, inc->t_up));
+            uint64_t want = d < sc->params.grace_ms ? 0 : nines_slash_for (&sc->params, sc->pod_stake, d);
+            long long dev = s_dev_ppm (inc->slashed, want);
+            if (dev > worst)
+                worst = dev;
+            fprintf (out, "  pod %u [%.1fs, %.1fs): slashed %llu, its reports give %llu (%llu ms charged)\n",
+                     inc->pod, s_rel (obs, inc->t_down) / 1000.0, s_rel (obs, inc->t_up) / 1000.0,
+                     (unsigned long long) inc->slashed, (unsigned long long) want, (unsigned long long) d);
+        }
+        checks [n_checks++] = (s_check_t) { "slash_evidenced_ppm", ex->slash_evidenced_ppm, worst,
+                                            worst <= (long long) ex->slash_evidenced_ppm, "<=" };
+    }
     bool pass = !obs->aborted;
     fprintf (out, "\nExpectations\n");
     for (size_t i = 0; i < n_checks; i++) {
         pass = pass && checks [i].pass;
         if (strcmp (checks [i].name, "max_latency") == 0)
-            fprintf (out, "  %-16s %s %-8s got %-8s %s%s\n", checks [i].name, checks [i].rule,
+            fprintf (out, "  %-19s %s %-8s got %-8s %s%s\n", checks [i].name, checks [i].rule,
                      s_secs (a, sizeof a, true, checks [i].want),
                      s_secs (b, sizeof b, checks [i].got >= 0, checks [i].got),
                      checks [i].pass ? "ok" : "FAILED", missed ? " (an outage was never detected)" : "");
         else
-            fprintf (out, "  %-16s %s %-8lld got %-8lld %s\n", checks [i].name, checks [i].rule,
+            fprintf (out, "  %-19s %s %-8lld got %-8lld %s\n", checks [i].name, checks [i].rule,
                      checks [i].want, checks [i].got, checks [i].pass ? "ok" : "FAILED");
     }
     if (n_checks == 0)

@@ -323,7 +323,7 @@ s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e)
        des-only (sim/des.c). */
     static const char *const keys [] = { "incidents", "false_incidents", "slashed", "correlated",
         "max_latency", "p99_latency", "missed", "coverage", "lossy_votes_down", "lossy_abstains",
-        "slash_within", NULL };
+        "slash_within", "slash_evidenced", NULL };
     if (!section)
         return NINES_OK;
     int rc = s_check_keys (ctx, section, "expect", keys);
@@ -343,6 +343,10 @@ s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e)
     e->has_slash_within = within != NULL;
     if (!rc && within && nines_parse_ppm (within, &e->slash_within_ppm))
         rc = s_fail (ctx, "expect", "slash_within", "a fraction in 0..1 such as 0.01 or 1%", within);
+    const char *evidenced = zconfig_get (section, "slash_evidenced", NULL);
+    e->has_slash_evidenced = evidenced != NULL;
+    if (!rc && evidenced && nines_parse_ppm (evidenced, &e->slash_evidenced_ppm))
+        rc = s_fail (ctx, "expect", "slash_evidenced", "a fraction in 0..1 such as 0 or 0.1%", evidenced);
     return rc;
 }
 

@@ -76,7 +76,12 @@
             slash_within = 1%           each true outage's slash lies within this fraction
                                         of stake x max_slash x S(d) for its true downtime d
                                         (clipped at paid_until, minus maintenance, 0 under
-                                        grace; the ledger's own S and params)
+                                        grace; the ledger's own S and params): bounds
+                                        what detection latency costs the provider
+            slash_evidenced = 0         run: each closed incident's slash lies within
+                                        this fraction (0: exactly) of stake x max_slash
+                                        x S(d) for the downtime d its DOWN and UP
+                                        instants prove (same clipping): the money rule
 
     Pod faults put the pod "down" in the ground truth from at to at+duration;
     correlated takes `count` pods down together (the demo apps are killed);
@@ -153,6 +158,9 @@ typedef struct {
     uint64_t max_latency_ms;           /* largest detection latency allowed, ms */
     bool has_slash_within;             /* slash_within given */
     uint32_t slash_within_ppm;         /* slash vs the true outage's, relative tolerance */
+    bool has_slash_evidenced;          /* slash_evidenced given */
+    uint32_t slash_evidenced_ppm;      /* each closed incident's slash vs S(its evidenced
+                                          downtime), relative tolerance (0: exact) */
 } nines_expect_t;
 
 /*  A loaded, validated scenario. */

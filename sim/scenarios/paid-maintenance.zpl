@@ -3,11 +3,14 @@
 #   [20 s, 30 s) at 2 s (notice 10 s), then its demo app is down from 10 s
 #   to 45 s: 35 s down, 10 s of it announced, 25 s charged.  Pod 1 stops
 #   paying for protection at 40 s (paid_until, set at 3 s), then is down
-#   from 15 s to 50 s: 25 s of it before paid_until.  Each slash must lie
-#   within 1 % of stake x max_slash x S(25 s).  The slashing curve is
-#   scaled to seconds near its top (d_mid 10 s, s 5 s: S(25 s) = 0.95),
-#   where a second of detection error is about 1 % of the slash, and
-#   probing is fast (see ledger-restart.zpl).
+#   from 15 s to 50 s: 25 s of it before paid_until.  Each slash must
+#   equal stake x max_slash x S(d) for the d its reports prove after
+#   paid_until and maintenance, exactly (slash_evidenced), and lie within
+#   3 % of stake x max_slash x S(25 s) (slash_within).  The slashing curve
+#   is scaled to seconds near its top (d_mid 10 s, s 5 s: S(25 s) = 0.95),
+#   where a second of detection error is about 1.1 % of the slash (an
+#   ASan build under load once detected 1.0 s late: -1.16 %), and probing
+#   is fast (see ledger-restart.zpl).
 scenario
     name = paid-maintenance
     seed = 12
@@ -62,4 +65,5 @@ expect
     false_incidents = 0
     slashed = 2
     max_latency = 5s
-    slash_within = 1%
+    slash_within = 3%
+    slash_evidenced = 0
