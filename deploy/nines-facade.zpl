@@ -9,9 +9,13 @@
 #   outage, register the next pin / facade key beside the current one
 #   first (PROTOCOL.md section 10.2, README "Rotating").
 facade
-    #   Where the facade listens (TLS, HTTP/1.1 only).  HOST:PORT; use
-    #   0.0.0.0 or [::] to listen on every interface.
+    #   Where the facade listens (TLS).  HOST:PORT; use 0.0.0.0 or [::]
+    #   to listen on every interface.
     listen = 0.0.0.0:8443
+    #   Offer HTTP/2 (ALPN h2, h2o's own) beside HTTP/1.1; heartbeats work
+    #   the same over both.  false: HTTP/1.1 only.  The app is always
+    #   spoken to in HTTP/1.1 (keep-alive).
+    http2 = true
     #   GET /metrics (Prometheus text format), plain HTTP on its own
     #   HOST:PORT, never on the TLS port.  Built-in default "" (off).
     metrics = 127.0.0.1:9443
@@ -37,17 +41,17 @@ facade
     #   ledger's PUB socket and every 30 s.  Empty = not used.
     ledger =
     ledger_pub = tcp://127.0.0.1:7501
-    #   App health check for a valid heartbeat:
-    #     forward: the heartbeat request itself (method and path) goes to the app;
-    #     path:    GET health_path on the app.
+    #   A valid heartbeat is proxied to the app like any request and the
+    #   app's own answer (or the 502 users get when it is down) returns
+    #   with the signed Nines-Heartbeat header (PROTOCOL.md 6.2).  The app
+    #   status signed into it:
+    #     forward: that answer's status (0 when the app did not answer);
+    #     path:    that of a GET health_path on the app, made first
+    #              (health_timeout: no answer by then is status 0).
     #   2xx-4xx counts as healthy (as Kubernetes probes count it).
     health = forward
     health_path = /healthz
     health_timeout = 2s
-    #   Heartbeat answer body: padding bytes plus a uniformly random 0..jitter
-    #   more, so its size looks like the app's typical answers.
-    padding = 512
-    padding_jitter = 256
     #   Event loops (threads); 0 = one per core.
     workers = 0
     #   Defences.  Worst-case memory is about max_connections x (body_limit

@@ -1,20 +1,22 @@
 /*  nines-facade: the HTTPS heartbeat facade beside a pod (DESIGN.md §6).
 
     One h2o event loop per worker thread, all accepting from one listening
-    socket; TLS by OpenSSL with the pod's certificate, HTTP/1.1 only
-    (ALPN http/1.1, no h2c upgrade).  Every request passes two handlers:
+    socket; TLS by OpenSSL with the pod's certificate, HTTP/2 through h2o's
+    own (ALPN h2, facade/http2) and HTTP/1.1 (ALPN http/1.1, no h2c
+    upgrade).  Every request passes two handlers:
       1. the heartbeat handler: a request whose Nines-Heartbeat header is a
-         fresh, valid heartbeat from an allowed validator (hbcheck.c) is
-         answered here, after an app health check, with 200 and the
-         facade-signed response header.  Anything else declines, so an
-         unknown, forged, stale or replayed heartbeat is proxied exactly
-         like user traffic;
-      2. h2o's reverse proxy to the app on localhost (keep-alive upstream,
-         X-Forwarded-For/-Proto, 502 when the app is down); its idle
-         upstream connections stay in their worker's loop (sockpool.c).
-    The health check is a blocking libcurl request run on a small thread
-    pool, its answer posted back to the worker's loop through h2o's
-    multithread queue, so no event loop ever blocks on the app.
+         fresh, valid heartbeat from an allowed validator (hbcheck.c) goes
+         on to the app without that header, and the answer, the app's own
+         or the proxy's 502, gets the facade-signed response header (a
+         per-request prefilter).  Anything else is proxied unchanged, so an
+         unknown, forged, stale or replayed heartbeat is user traffic;
+      2. h2o's reverse proxy to the app on localhost (HTTP/1.1 keep-alive
+         upstream, X-Forwarded-For/-Proto, 502 when the app is down); its
+         idle upstream connections stay in their worker's loop (sockpool.c).
+    In path mode the signed status is that of the app's health path
+    instead: a blocking libcurl request run on a small thread pool, its
+    answer posted back to the worker's loop through h2o's multithread
+    queue, so no event loop ever blocks on the app.
 
     The allow-list of validators comes from a file (SIGHUP reloads it, no
     connection is dropped) or from the ledger: a follower thread fetches
@@ -38,7 +40,6 @@ static h2o_globalconf_t s_globalconf;
 SSL_CTX *facade_ssl_ctx;
 atomic_long facade_connections;   /* open client connections */
 atomic_bool facade_stopping;      /* set once by SIGTERM/SIGINT */
-char *facade_padding;             /* padding + jitter bytes of filler */
 static pthread_barrier_t s_ready;   /* workers + main: every loop is listening */
 static pthread_barrier_t s_stopped; /* workers + main: every loop has stopped */
 
@@ -62,6 +63,53 @@ s_upstream_base_len (void)
     return (int) blen;
 }
 
+/*  ---- heartbeats: the app's own answer, signed ----
+
+    A valid heartbeat is not answered here: its request goes on to the
+    proxy like a user's (without the Nines-Heartbeat header, so the app
+    sees what users send), and a prefilter adds the signed header to
+    whatever answer comes back, the app's or the proxy's 502
+    (PROTOCOL.md section 6.2).  In path mode the app's health path is
+    checked first (health.c) and that status is signed instead. */
+
+static uint64_t
+s_mono_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/*  True when the proxy itself answered (no answer from the app: refused,
+    reset, timeout): h2o's proxy logs an error before its 502. */
+static bool
+s_proxy_failed (h2o_req_t *req)
+{
+    for (size_t i = 0; i < req->error_logs.size; i++)
+        if (req->error_logs.entries [i].module && strstr (req->error_logs.entries [i].module, "proxy"))
+            return true;
+    return false;
+}
+
+static void
+s_hb_setup_ostream (h2o_req_prefilter_t *super, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    hb_filter_t *self = (hb_filter_t *) super;
+    if (!self->checked) {
+        self->app_status = s_proxy_failed (req) || req->res.status < 0 || req->res.status > 65535
+                         ? 0 : (uint16_t) req->res.status;
+        uint64_t us = s_mono_us () - self->t0_us;
+        self->latency_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t) us;
+    }
+    char value [NINES_HB_VALUE_MAX];
+    if (facade_hb_sign (&self->hb, self->app_status, self->latency_us, value, sizeof value) == 0) {
+        h2o_iovec_t copy = h2o_strdup (&req->pool, value, strlen (value));
+        h2o_add_header_by_str (&req->pool, &req->res.headers, H2O_STRLIT ("nines-heartbeat"),
+                               0, NULL, copy.base, copy.len);
+    }
+    h2o_setup_next_prefilter (super, req, slot);
+}
+
 static int
 s_on_heartbeat (h2o_handler_t *self, h2o_req_t *req)
 {
@@ -77,35 +125,32 @@ s_on_heartbeat (h2o_handler_t *self, h2o_req_t *req)
                      nines_strerror (rc));
         return -1;                     /* indistinguishable from user traffic */
     }
+    h2o_delete_header (&req->headers, at);
+    hb_filter_t *filter = (hb_filter_t *) h2o_add_prefilter (req, sizeof *filter);
+    filter->super.on_setup_ostream = s_hb_setup_ostream;
+    filter->hb = hb;
+    filter->checked = false;
+    filter->t0_us = s_mono_us ();
+    if (facade_cfg.health_forward)
+        return -1;                     /* on to the proxy: the app answers */
+
+    /*  Path mode: check the app's health path first, then proxy. */
     health_job_t *job = calloc (1, sizeof *job);
     if (!job)
         return -1;
     job->req = req;
-    job->hb = hb;
+    job->filter = filter;
+    job->handler = self;
     job->reply_to = &facade_worker->health_receiver;
-    int blen = s_upstream_base_len ();
-    if (facade_cfg.health_forward) {
-        /* The heartbeat request itself, as the app would see it. */
-        snprintf (job->url, sizeof job->url, "%.*s%.*s", blen, facade_cfg.upstream,
-                  (int) (req->path.len < NINES_HTTP_PATH_MAX * 2 ? req->path.len : NINES_HTTP_PATH_MAX * 2),
-                  req->path.base);
-        snprintf (job->method, sizeof job->method, "%.*s",
-                  (int) (req->method.len < 15 ? req->method.len : 15), req->method.base);
-        if (req->authority.len && req->authority.len < sizeof job->host
-        &&  !memchr (req->authority.base, '\r', req->authority.len)
-        &&  !memchr (req->authority.base, '\n', req->authority.len))
-            snprintf (job->host, sizeof job->host, "%.*s", (int) req->authority.len, req->authority.base);
-    }
-    else {
-        snprintf (job->url, sizeof job->url, "%.*s%s", blen, facade_cfg.upstream, facade_cfg.health_path);
-        strcpy (job->method, "GET");
-    }
+    snprintf (job->url, sizeof job->url, "%.*s%s", s_upstream_base_len (), facade_cfg.upstream,
+              facade_cfg.health_path);
     pthread_mutex_lock (&facade_pool_lock);
     if (facade_pool_pending >= HEALTH_QUEUE_MAX) {
         pthread_mutex_unlock (&facade_pool_lock);
         free (job);
-        nines_warn ("%d app checks pending: heartbeat proxied as a normal request", HEALTH_QUEUE_MAX);
-        return -1;
+        nines_warn ("%d app checks pending: heartbeat signed with the proxied answer's status",
+                    HEALTH_QUEUE_MAX);
+        return -1;                     /* as in forward mode */
     }
     health_job_t **slot = h2o_mem_alloc_shared (&req->pool, sizeof *slot, facade_on_req_dispose);
     *slot = job;
@@ -376,8 +421,8 @@ s_usage (FILE *out)
     fprintf (out,
         "usage: nines-facade [-c FILE] [-s KEY=VALUE]... [options]\n"
         "\n"
-        "The HTTPS heartbeat facade beside a pod: answers validators' heartbeats after\n"
-        "checking the app, and reverse-proxies every other request to the app.\n"
+        "The HTTPS heartbeat facade beside a pod (HTTP/2 and HTTP/1.1): reverse-proxies\n"
+        "every request to the app and signs the app's answer to validators' heartbeats.\n"
         "Every key is documented in deploy/nines-facade.zpl.\n"
         "\n"
         "  -c, --config FILE         ZPL configuration\n"
@@ -506,8 +551,7 @@ s_configure (nines_config_t *cfg)
                           &facade_cfg.max_per_address)
     ||  nines_config_duration_ms (cfg, "facade/upstream_timeout", 30000, 100, 3600000, &facade_cfg.upstream_timeout_ms)
     ||  nines_config_duration_ms (cfg, "facade/upstream_keepalive", 2000, 0, 3600000, &facade_cfg.upstream_keepalive_ms)
-    ||  nines_config_u64 (cfg, "facade/padding", 512, 0, 1 << 20, &facade_cfg.padding)
-    ||  nines_config_u64 (cfg, "facade/padding_jitter", 256, 0, 1 << 20, &facade_cfg.padding_jitter)) {
+    ||  nines_config_bool (cfg, "facade/http2", true, &facade_cfg.http2)) {
         nines_error ("%s", nines_config_error (cfg));
         return -1;
     }
@@ -542,7 +586,7 @@ static const char *const s_known_keys [] = {
     "facade/health", "facade/health_path", "facade/health_timeout", "facade/workers",
     "facade/body_limit", "facade/request_timeout", "facade/handshake_timeout",
     "facade/max_connections", "facade/max_connections_per_address", "facade/upstream_timeout",
-    "facade/upstream_keepalive", "facade/padding", "facade/padding_jitter", "facade/log",
+    "facade/upstream_keepalive", "facade/http2", "facade/log",
     NULL
 };
 
@@ -636,12 +680,14 @@ s_setup_h2o (void)
     s_globalconf.handshake_timeout = facade_cfg.handshake_timeout_ms;
     s_globalconf.http1.req_timeout = facade_cfg.request_timeout_ms;
     s_globalconf.http1.upgrade_to_http2 = 0;
+    s_globalconf.http2.idle_timeout = facade_cfg.request_timeout_ms;
     s_globalconf.proxy.io_timeout = facade_cfg.upstream_timeout_ms;
     s_globalconf.proxy.emit_x_forwarded_headers = 1;
     s_globalconf.proxy.emit_via_header = 0;      /* as nginx: the app need not know */
     s_globalconf.proxy.preserve_server_header = 1;
     s_globalconf.server_name = h2o_iovec_init (H2O_STRLIT (""));   /* the app's, if any */
     h2o_hostconf_t *host = h2o_config_register_host (&s_globalconf, h2o_iovec_init (H2O_STRLIT ("default")), 65535);
+    host->http2.push_preload = 0;   /* the app's Link: preload headers are hints, as with nginx */
     h2o_pathconf_t *path = h2o_config_register_path (host, "/", 0);
     /*  Each listener sees only its own host (accept_ctx.hosts), so no Host
         header reaches /metrics through the TLS port. */
@@ -742,10 +788,8 @@ main (int argc, char **argv)
     s_hbcheck = nines_hbcheck_new (facade_cfg.pod, REPLAY_CAP);
     s_conncap = nines_conncap_new (facade_cfg.max_connections, facade_cfg.max_per_address);
     worker_t *workers = calloc (facade_cfg.workers, sizeof *workers);
-    facade_padding = malloc (facade_cfg.padding + facade_cfg.padding_jitter + 1);
-    if (!s_hbcheck || !s_conncap || !workers || !facade_padding)
+    if (!s_hbcheck || !s_conncap || !workers)
         return 1;
-    memset (facade_padding, ' ', facade_cfg.padding + facade_cfg.padding_jitter);
     if (s_reload () || s_open_listeners (workers))
         return 2;
     curl_global_init (CURL_GLOBAL_DEFAULT);
@@ -764,7 +808,8 @@ main (int argc, char **argv)
         zsys_handler_set (NULL);         /* signals are ours (sigwait below) */
         pthread_create (&follower, NULL, s_ledger_follower, NULL);
     }
-    size_t n_health = facade_cfg.workers < 2 ? 2 : facade_cfg.workers;
+    /* Path mode's health checks; forward mode needs none. */
+    size_t n_health = !facade_cfg.health_forward ? facade_cfg.workers < 2 ? 2 : facade_cfg.workers : 0;
     pthread_t *health = calloc (n_health, sizeof *health);
     for (size_t i = 0; i < n_health; i++)
         pthread_create (&health [i], NULL, facade_health_worker, NULL);
@@ -813,7 +858,6 @@ main (int argc, char **argv)
         free (job);
     }
     free (health);
-    free (facade_padding);
     nines_hbcheck_destroy (&s_hbcheck);
     nines_conncap_destroy (&s_conncap);
     nines_keypair_wipe (&facade_cfg.facade_key);

@@ -65,8 +65,7 @@ typedef struct {
     uint64_t max_per_address;       /* of which from one address (IPv6: one /64) */
     uint64_t upstream_timeout_ms;   /* proxy I/O timeout */
     uint64_t upstream_keepalive_ms; /* idle upstream connection lifetime */
-    uint64_t padding;               /* heartbeat answer body, bytes */
-    uint64_t padding_jitter;        /* plus uniform 0..jitter bytes */
+    bool http2;                     /* offer h2 in ALPN */
 } facade_config_t;
 
 
@@ -86,16 +85,27 @@ typedef struct {
     pthread_t thread;               /* running s_worker_main */
 } worker_t;
 
+/*  A valid heartbeat's request, on its way through the proxy: signs the
+    answer when it starts (facade.c).  In req's pool. */
+typedef struct {
+    h2o_req_prefilter_t super;         /* h2o's per-request filter */
+    nines_hb_req_t hb;                 /* the verified heartbeat */
+    uint64_t t0_us;                    /* CLOCK_MONOTONIC when admitted */
+    bool checked;                      /* path mode: status below from the health path */
+    uint16_t app_status;               /* signed app status, 0 = no answer */
+    uint32_t latency_us;               /* signed app answer time */
+} hb_filter_t;
+
+/*  Path mode: one GET of the app's health path for a heartbeat. */
 typedef struct health_job {
     h2o_multithread_message_t super;   /* link for the loop's queue */
     struct health_job *next;           /* pool queue */
     h2o_multithread_receiver_t *reply_to; /* worker loop receiver */
     h2o_req_t *req;                    /* NULL once the client went away */
     struct health_job **slot;          /* in req's pool; points back here */
-    nines_hb_req_t hb;                 /* the verified heartbeat */
+    hb_filter_t *filter;               /* req's heartbeat filter (in req's pool) */
+    h2o_handler_t *handler;            /* the heartbeat handler, to delegate from */
     char url [NINES_URL_MAX + NINES_HTTP_PATH_MAX]; /* what to check */
-    char method [16];                  /* the request method to use */
-    char host [256];                   /* Host header to send, "" = from url */
     long status;                       /* app HTTP status, 0 = no answer */
     uint32_t latency_us;               /* app answer time */
 } health_job_t;
@@ -106,7 +116,6 @@ extern __thread worker_t *facade_worker;
 extern atomic_bool facade_stopping;      /* set once by SIGTERM/SIGINT */
 extern atomic_long facade_connections;   /* open client connections */
 extern atomic_ulong facade_m_conn_rejected;      /* closed at the connection limit */
-extern char *facade_padding;             /* padding + jitter bytes of filler */
 extern facade_config_t facade_cfg;
 extern h2o_hostconf_t *facade_main_hosts [2];    /* the TLS listener's host only */
 extern h2o_hostconf_t *facade_metrics_hosts [2]; /* the metrics listener's host only */
@@ -130,6 +139,12 @@ void facade_on_health_done (h2o_multithread_receiver_t *receiver, h2o_linklist_t
 
 /*  The request's pool is cleared when the client goes away: forget it. */
 void facade_on_req_dispose (void *p);
+
+/*  The signed Nines-Heartbeat response value for hb (PROTOCOL.md 6.2),
+    NUL-ended in out (NINES_HB_VALUE_MAX bytes), with the current facade
+    key.  0 or the negative code of nines_hb_resp_make. */
+int facade_hb_sign (const nines_hb_req_t *hb, uint16_t app_status, uint32_t latency_us,
+                    char *out, size_t out_size);
 
 /*  Re-read the facade key file (SIGHUP): answers signed from now on use the
     new key.  A file that does not load is logged and the old key kept. */

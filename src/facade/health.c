@@ -1,5 +1,5 @@
-/*  nines-facade's app health check, on a thread pool (libcurl), and the
-    heartbeat answer it completes. */
+/*  nines-facade's heartbeat signature, and the app health check of path
+    mode on a thread pool (libcurl). */
 #include "facade/facade_private.h"
 
 /*  ---- the app health check, on a thread pool ---- */
@@ -26,23 +26,10 @@ s_health_check (CURL *curl, health_job_t *job)
     curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) facade_cfg.health_timeout_ms);
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
-    if (strcmp (job->method, "HEAD") == 0)
-        curl_easy_setopt (curl, CURLOPT_NOBODY, 1L);
-    else
-    if (strcmp (job->method, "GET") != 0)
-        curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, job->method);
-    struct curl_slist *headers = NULL;
-    char host [sizeof job->host + 8];
-    if (*job->host) {
-        snprintf (host, sizeof host, "Host: %s", job->host);
-        headers = curl_slist_append (NULL, host);
-        curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
-    }
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
     CURLcode rc = curl_easy_perform (curl);
     clock_gettime (CLOCK_MONOTONIC, &t1);
-    curl_slist_free_all (headers);
     job->status = 0;
     if (rc == CURLE_OK)
         curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &job->status);
@@ -86,17 +73,6 @@ facade_on_req_dispose (void *p)
         (*slot)->req = NULL;
 }
 
-/*  Body size of a heartbeat answer: padding plus uniform 0..jitter. */
-static size_t
-s_padding_size (void)
-{
-    if (!facade_cfg.padding_jitter)
-        return facade_cfg.padding;
-    uint32_t r;
-    nines_random (&r, sizeof r);
-    return facade_cfg.padding + r % (facade_cfg.padding_jitter + 1);
-}
-
 /*  The facade key: read by every worker, replaced by the main thread on
     SIGHUP, so workers sign with a copy taken under the lock. */
 static pthread_mutex_t s_key_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -131,6 +107,21 @@ facade_reload_facade_key (void)
     nines_keypair_wipe (&kp);
 }
 
+/*  The signed Nines-Heartbeat response value for hb (PROTOCOL.md 6.2),
+    NUL-ended in out (NINES_HB_VALUE_MAX bytes), with the current facade
+    key.  0 or the negative code of nines_hb_resp_make. */
+int
+facade_hb_sign (const nines_hb_req_t *hb, uint16_t app_status, uint32_t latency_us, char *out, size_t out_size)
+{
+    nines_keypair_t key;
+    s_facade_key_get (&key);
+    int rc = nines_hb_resp_make (&key, hb, app_status, latency_us, NULL, out, out_size);
+    nines_keypair_wipe (&key);
+    return rc;
+}
+
+/*  Path mode: the health path answered (or not); the heartbeat's request
+    goes on to the proxy, whose answer is signed with this status. */
 void
 facade_on_health_done (h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
@@ -139,28 +130,13 @@ facade_on_health_done (h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
         h2o_linklist_unlink (&job->super.link);
         h2o_req_t *req = job->req;
         if (req) {
-            /* Detach first: sending may dispose the request (and the slot
-               with its pool) synchronously. */
+            /* Detach first: proxying may dispose the request (and the
+               slot with its pool) synchronously. */
             *job->slot = NULL;
-            char value [NINES_HB_VALUE_MAX];
-            uint16_t status = job->status < 0 || job->status > 65535 ? 0 : (uint16_t) job->status;
-            nines_keypair_t key;
-            s_facade_key_get (&key);
-            int signed_rc = nines_hb_resp_make (&key, &job->hb, status, job->latency_us,
-                                                NULL, value, sizeof value);
-            nines_keypair_wipe (&key);
-            if (signed_rc == 0) {
-                req->res.status = 200;
-                req->res.reason = "OK";
-                h2o_add_header (&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-                                H2O_STRLIT ("text/html; charset=utf-8"));
-                h2o_iovec_t copy = h2o_strdup (&req->pool, value, strlen (value));
-                h2o_add_header_by_str (&req->pool, &req->res.headers, H2O_STRLIT ("nines-heartbeat"),
-                                       0, NULL, copy.base, copy.len);
-                h2o_send_inline (req, facade_padding, s_padding_size ());
-            }
-            else
-                h2o_send_error_500 (req, "Internal Server Error", "internal error", 0);
+            job->filter->checked = true;
+            job->filter->app_status = job->status < 0 || job->status > 65535 ? 0 : (uint16_t) job->status;
+            job->filter->latency_us = job->latency_us;
+            h2o_delegate_request (req, job->handler);
         }
         free (job);
     }

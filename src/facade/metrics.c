@@ -71,7 +71,7 @@ s_metrics_text (size_t *len)
     if (!r)
         return NULL;
     nines_metric_t *req = nines_metrics_add (r, NINES_METRIC_COUNTER, "nines_facade_requests_total",
-        "Requests on the TLS port by class: proxied to the app, heartbeat (answered here), rejected "
+        "Requests on the TLS port by class: proxied to the app, heartbeat (proxied, the answer signed), rejected "
         "(a Nines-Heartbeat header that failed its check: proxied like user traffic).", "class", 3, NULL, 0);
     nines_metric_t *lat = nines_metrics_add (r, NINES_METRIC_HISTOGRAM, "nines_facade_proxy_duration_seconds",
         "Time from request start to response end of proxied requests, seconds.", NULL, 1,

@@ -53,9 +53,11 @@ s_tls_ctx_new (void)
         ERR_clear_error ();
         return NULL;
     }
-    /* HTTP/1.1 only: Debian's h2o 2.2.5 lacks later HTTP/2 fixes. */
-    static const h2o_iovec_t alpn [] = { { H2O_STRLIT ("http/1.1") }, { NULL } };
-    h2o_ssl_register_alpn_protocols (ctx, alpn);
+    /* h2 first when on (h2o's own HTTP/2; h2o_accept picks the protocol
+       ALPN selected), else HTTP/1.1 only. */
+    static const h2o_iovec_t alpn_h2 [] = { { H2O_STRLIT ("h2") }, { H2O_STRLIT ("http/1.1") }, { NULL } };
+    static const h2o_iovec_t alpn_h1 [] = { { H2O_STRLIT ("http/1.1") }, { NULL } };
+    h2o_ssl_register_alpn_protocols (ctx, facade_cfg.http2 ? alpn_h2 : alpn_h1);
     return ctx;
 }
 

@@ -501,7 +501,10 @@ s_finish (nines_prober_t *self, CURL *e, CURLcode code)
     if (cert && (t->t_ms < cert->not_before_ms || t->t_ms > cert->not_after_ms))
         r.outcome = NINES_OUTCOME_TLS;
     else
-    if (r.http_status != 200 || !t->has_resp_hdr
+    /*  The signed header decides, not the HTTP status: that is the app's
+        own answer to the request (PROTOCOL.md 6.2), e.g. 502 when it is
+        down, and is not signed. */
+    if (!t->has_resp_hdr
     ||  nines_hb_resp_parse (t->resp_hdr, strlen (t->resp_hdr), &r.resp)
     ||  !s_signed_by_pod (t, &r.resp))
         r.outcome = NINES_OUTCOME_HTTP;

@@ -9,11 +9,12 @@
     CA, peer and host verification are off because facades use self-signed
     certificates.  Connections are kept alive and reused per facade.
 
-    Outcome classes (DESIGN.md section 6): ok (200 with a valid facade
-    signature and a healthy app status), app_unhealthy (signed, app status
+    Outcome classes (DESIGN.md section 6, PROTOCOL.md 6.3): ok (a valid
+    facade signature over a healthy app status; the HTTP status is the
+    app's own answer and not looked at), app_unhealthy (signed, app status
     0 or >= 500), timeout, refused, tls (handshake failure, a certificate
     matching none of the pod's pins, or one outside its validity period at
-    the request time), http (bad status, missing or invalid signature), dns.
+    the request time), http (missing or invalid signature), dns.
 
     The validity period comes from libcurl's CURLINFO_CERTINFO after each
     handshake and is remembered per pod, since a kept-alive connection

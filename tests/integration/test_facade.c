@@ -2,7 +2,9 @@
     facade binary and a test app (test_facade_app) as child processes, a
     libcurl client.  Covers the reverse proxy, heartbeats (valid, forged,
     unknown, stale, replayed, wrong pod, app down, app unhealthy) with the
-    facade's signature verified by libnines, SIGHUP reload, and the
+    facade's signature verified by libnines, over HTTP/1.1 and HTTP/2
+    (ALPN h2), the heartbeat answer being the app's own (byte for byte but
+    the signed header and Date), SIGHUP reload, and the
     defences: malformed requests, oversized headers and body, slowloris,
     handshake timeout, connection limit, flat memory under bad input.
     Every child is killed at exit, also when a check fails. */
@@ -12,6 +14,7 @@
 #include "client/ledger_client.h"
 #include <curl/curl.h>
 #include <ctype.h>
+#include <strings.h>
 #include <czmq.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -32,8 +35,16 @@ static tf_child_t *s_facade;        /* the main facade (forward mode) */
 static int s_port;
 static SSL_CTX *s_tls;              /* raw TLS client context */
 
-#define PADDING 300
-#define JITTER  100
+static long s_http = CURL_HTTP_VERSION_1_1;  /* what s_request offers in ALPN */
+static long s_want = CURL_HTTP_VERSION_1_1;  /* and expects to be chosen */
+
+/*  Offer h2 (and http/1.1) or http/1.1 only; expect that to be chosen. */
+static void
+s_use_h2 (bool h2)
+{
+    s_http = h2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
+    s_want = h2 ? CURL_HTTP_VERSION_2_0 : CURL_HTTP_VERSION_1_1;
+}
 
 /*  ---- curl helpers ---- */
 
@@ -42,6 +53,8 @@ typedef struct {
     size_t len;                     /* body bytes */
     char headers [8192];            /* response headers, lowercased */
     size_t hlen;                    /* header bytes */
+    char raw [8192];                /* the same as received */
+    size_t rawlen;                  /* its bytes */
 } resp_t;
 
 static size_t
@@ -64,9 +77,12 @@ s_on_header (char *ptr, size_t size, size_t nmemb, void *arg)
 {
     resp_t *r = (resp_t *) arg;
     size_t n = size * nmemb;
-    for (size_t i = 0; i < n && r->hlen + 1 < sizeof r->headers; i++)
+    for (size_t i = 0; i < n && r->hlen + 1 < sizeof r->headers; i++) {
         r->headers [r->hlen++] = (char) tolower ((unsigned char) ptr [i]);
+        r->raw [r->rawlen++] = ptr [i];
+    }
     r->headers [r->hlen] = 0;
+    r->raw [r->rawlen] = 0;
     return n;
 }
 
@@ -110,7 +126,7 @@ s_request (CURL *curl, int port, const char *method, const char *path, struct cu
     curl_easy_setopt (curl, CURLOPT_SSL_VERIFYHOST, 0L);
     curl_easy_setopt (curl, CURLOPT_PINNEDPUBLICKEY, s_pin);
     curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt (curl, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);  /* offer h2: must get 1.1 */
+    curl_easy_setopt (curl, CURLOPT_HTTP_VERSION, s_http);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 10000L);
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_body);
     curl_easy_setopt (curl, CURLOPT_WRITEDATA, r);
@@ -133,8 +149,8 @@ s_request (CURL *curl, int port, const char *method, const char *path, struct cu
         curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
     long version = 0;
     curl_easy_getinfo (curl, CURLINFO_HTTP_VERSION, &version);
-    if (status)
-        CHECK_EQ (version, CURL_HTTP_VERSION_1_1);
+    if (status)            /* what ALPN chose: h2 when offered (facade/http2 on) */
+        CHECK_EQ (version, s_want);
     if (own)
         curl_easy_cleanup (curl);
     return status;
@@ -235,7 +251,6 @@ s_start_facade (const char *const *extra, int *port)
         s_facade_bin, "--listen", "127.0.0.1:0", "--cert", s_path_crt, "--key", s_path_key,
         "--upstream", upstream, "--pod", s_pod_hex, "--facade-key", s_path_fkey,
         "--validators", s_path_vals, "--workers", "2",
-        "-s", "facade/padding=300", "-s", "facade/padding_jitter=100",
         "-s", "facade/health_timeout=3s",
         "-s", "facade/body_limit=65536",
         "-s", "facade/request_timeout=1s",
@@ -367,7 +382,8 @@ test_proxy_chunked_response (void)
     char v [64];
     CHECK_EQ (s_get (s_port, "/chunked", &r), 200);
     CHECK (r.data && strcmp (r.data, "first chunk\nsecond chunk\nthird chunk\n") == 0);
-    CHECK (s_resp_header (&r, "transfer-encoding", v, sizeof v) && strcmp (v, "chunked") == 0);
+    if (s_http != CURL_HTTP_VERSION_2TLS)   /* HTTP/2 frames have no chunked coding */
+        CHECK (s_resp_header (&r, "transfer-encoding", v, sizeof v) && strcmp (v, "chunked") == 0);
     CHECK (!s_resp_header (&r, "content-length", v, sizeof v));
     s_resp_reset (&r);
 }
@@ -420,26 +436,98 @@ test_heartbeat_valid (void)
     CHECK_RC (verified, 0);
     CHECK_EQ (answer.app_status, 200);
     CHECK (answer.app_latency_us > 0 && answer.app_latency_us < 3000000);
-    CHECK (!s_proxied (&r));           /* answered by the facade */
-    CHECK (r.len >= PADDING && r.len <= PADDING + JITTER);
-    CHECK (s_resp_header (&r, "content-type", v, sizeof v));
-    /* Forward mode: the heartbeat request itself is the app check. */
+    CHECK (s_proxied (&r));            /* the app's own answer */
+    CHECK_EQ (r.len, 612);
+    CHECK (s_resp_header (&r, "content-type", v, sizeof v) && strcmp (v, "text/html") == 0);
+    /* Forward mode: the heartbeat request itself is the app check, and
+       its answer, whatever the status, is the app's. */
     status = s_heartbeat (s_port, "/status/404", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
                           &req, &r, &verified, &answer);
-    CHECK_EQ (status, 200);
+    CHECK_EQ (status, 404);
     CHECK_RC (verified, 0);
     CHECK_EQ (answer.app_status, 404);
-    /* An app that answers 5xx: still a signed 200, carrying the status. */
+    CHECK (r.data && strcmp (r.data, "status 404\n") == 0);
+    /* An app that answers 5xx: its 5xx, signed, carrying the status. */
     status = s_heartbeat (s_port, "/status/503", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
+                          &req, &r, &verified, &answer);
+    CHECK_EQ (status, 503);
+    CHECK_RC (verified, 0);
+    CHECK_EQ (answer.app_status, 503);
+    /* The app does not see the header (it sees what a user sends). */
+    status = s_heartbeat (s_port, "/echo", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
                           &req, &r, &verified, &answer);
     CHECK_EQ (status, 200);
     CHECK_RC (verified, 0);
-    CHECK_EQ (answer.app_status, 503);
+    CHECK (r.data && !strstr (r.data, "nines-heartbeat"));
     /* A signature over other data does not verify at the validator. */
     nines_hb_req_t other = req;
     other.t_ms++;
     CHECK (nines_hb_resp_verify (s_facade_kp.pk, other.pod, other.nonce, other.t_ms, &answer) != 0);
     s_resp_reset (&r);
+}
+
+/*  The answer's status line, headers and body as received, without the
+    Nines-Heartbeat and Date header lines, into out (malloc'd, NUL-ended). */
+static char *
+s_answer_bytes (const resp_t *r)
+{
+    char *out = malloc (r->rawlen + r->len + 1), *p = out;
+    for (const char *line = r->raw; *line; ) {
+        size_t len = strcspn (line, "\n");
+        if (line [len] == '\n')
+            len++;
+        if (strncasecmp (line, "nines-heartbeat:", 16) && strncasecmp (line, "date:", 5)) {
+            memcpy (p, line, len);
+            p += len;
+        }
+        line += len;
+    }
+    if (r->len)
+        memcpy (p, r->data, r->len);
+    p [r->len] = 0;
+    return out;
+}
+
+/*  Heartbeat and user get the same answer (PROTOCOL.md 6.2): a request
+    with a valid heartbeat header and the same request without it are
+    answered byte for byte alike, but for the signed header and Date. */
+static void
+s_expect_same_answer (const char *path, long want)
+{
+    resp_t plain = { 0 }, hb = { 0 };
+    nines_hb_req_t req;
+    nines_hb_resp_t answer;
+    int verified;
+    CHECK_EQ (s_get (s_port, path, &plain), want);
+    CHECK_EQ (s_heartbeat (s_port, path, s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
+                           &req, &hb, &verified, &answer), want);
+    CHECK_RC (verified, 0);
+    CHECK_EQ (answer.app_status, want == 502 ? 0 : want);
+    char *a = s_answer_bytes (&plain), *b = s_answer_bytes (&hb);
+    CHECK (strcmp (a, b) == 0);
+    if (strcmp (a, b))
+        fprintf (stderr, "  %s: answer to a user:\n%.600s\n  to a heartbeat:\n%.600s\n", path, a, b);
+    free (a);
+    free (b);
+    s_resp_reset (&plain);
+    s_resp_reset (&hb);
+}
+
+static void
+test_heartbeat_answer_is_the_apps (void)
+{
+    s_expect_same_answer ("/", 200);
+    s_expect_same_answer ("/status/404", 404);
+    s_expect_same_answer ("/status/503", 503);
+    s_expect_same_answer ("/chunked", 200);
+    s_expect_same_answer ("/big", 200);
+    s_expect_same_answer ("/echo/a?b=c", 200);   /* the app saw the same request */
+    /* App down: the proxy's 502, as users get it. */
+    int port = s_app_port;
+    tf_child_destroy (&s_app);
+    s_expect_same_answer ("/", 502);
+    s_app = s_start_app (port);
+    CHECK_EQ (s_app_port, port);
 }
 
 /*  Each rejected heartbeat is proxied: same status and body as without
@@ -501,8 +589,8 @@ test_heartbeat_rejected (void)
     s_resp_reset (&r);
 }
 
-/*  App down: plain requests get 502, heartbeats a signed 200 with
-    app_status 0; both recover when the app returns on the same port. */
+/*  App down: plain requests get 502, heartbeats the same 502, signed,
+    with app_status 0; both recover when the app returns on the same port. */
 static void
 test_app_down_and_back (void)
 {
@@ -516,7 +604,7 @@ test_app_down_and_back (void)
     CHECK_EQ (s_get (s_port, "/echo", &r), 502);
     long status = s_heartbeat (s_port, "/", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
                                &req, &r, &verified, &answer);
-    CHECK_EQ (status, 200);
+    CHECK_EQ (status, 502);
     CHECK_RC (verified, 0);
     CHECK_EQ (answer.app_status, 0);
     s_app = s_start_app (port);
@@ -547,15 +635,111 @@ test_heartbeat_path_mode (void)
     CHECK_EQ (s_get (port, "/_control/health/500", &r), 200);
     long status = s_heartbeat (port, "/status/201", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
                                &req, &r, &verified, &answer);
-    CHECK_EQ (status, 200);
+    CHECK_EQ (status, 201);                /* the answer is the request's */
+    CHECK (s_proxied (&r));
     CHECK_RC (verified, 0);
-    CHECK_EQ (answer.app_status, 500);     /* unhealthy, reported and signed */
+    CHECK_EQ (answer.app_status, 500);     /* the health path's: unhealthy, reported and signed */
     CHECK_EQ (s_get (port, "/_control/health/200", &r), 200);
     status = s_heartbeat (port, "/status/500", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
                           &req, &r, &verified, &answer);
-    CHECK_EQ (status, 200);
+    CHECK_EQ (status, 500);
     CHECK_RC (verified, 0);
     CHECK_EQ (answer.app_status, 200);
+    s_stop_facade (&f);
+    s_resp_reset (&r);
+}
+
+/*  The same cases over HTTP/2 (ALPN h2): proxying and heartbeats. */
+static void
+test_over_h2 (void)
+{
+    s_use_h2 (true);
+    test_proxy_basic ();
+    test_proxy_chunked_response ();
+    test_proxy_keepalive ();
+    test_heartbeat_valid ();
+    test_heartbeat_rejected ();
+    test_heartbeat_answer_is_the_apps ();
+    test_app_down_and_back ();
+    /* Many streams on one connection, heartbeats among user requests. */
+    CURLM *multi = curl_multi_init ();
+    curl_multi_setopt (multi, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX);
+    enum { STREAMS = 20 };
+    CURL *e [STREAMS];
+    resp_t r [STREAMS];
+    nines_hb_req_t req [STREAMS];
+    struct curl_slist *hdr [STREAMS];
+    memset (r, 0, sizeof r);
+    char url [64];
+    snprintf (url, sizeof url, "https://127.0.0.1:%d/", s_port);
+    for (int i = 0; i < STREAMS; i++) {
+        e [i] = curl_easy_init ();
+        curl_easy_setopt (e [i], CURLOPT_URL, url);
+        curl_easy_setopt (e [i], CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt (e [i], CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt (e [i], CURLOPT_PINNEDPUBLICKEY, s_pin);
+        curl_easy_setopt (e [i], CURLOPT_NOPROXY, "*");
+        curl_easy_setopt (e [i], CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+        curl_easy_setopt (e [i], CURLOPT_PIPEWAIT, 1L);
+        curl_easy_setopt (e [i], CURLOPT_WRITEFUNCTION, s_on_body);
+        curl_easy_setopt (e [i], CURLOPT_WRITEDATA, &r [i]);
+        hdr [i] = i % 2 ? s_hb_header (&s_v1, s_pod, tf_now_ms (), &req [i]) : NULL;
+        curl_easy_setopt (e [i], CURLOPT_HTTPHEADER, hdr [i]);
+        curl_multi_add_handle (multi, e [i]);
+    }
+    int running = 1;
+    for (int spins = 0; running && spins < 10000; spins++) {
+        curl_multi_perform (multi, &running);
+        if (running)
+            curl_multi_poll (multi, NULL, 0, 1000, NULL);
+    }
+    CHECK_EQ (running, 0);
+    long connects = 0;
+    for (int i = 0; i < STREAMS; i++) {
+        long status = 0, version = 0, n = 0;
+        curl_easy_getinfo (e [i], CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo (e [i], CURLINFO_HTTP_VERSION, &version);
+        curl_easy_getinfo (e [i], CURLINFO_NUM_CONNECTS, &n);
+        connects += n;
+        CHECK_EQ (status, 200);
+        CHECK_EQ (version, CURL_HTTP_VERSION_2_0);
+        CHECK_EQ (r [i].len, 612);
+        nines_hb_resp_t answer;
+        if (i % 2) {
+            CHECK_RC (s_hb_answer (e [i], &req [i], &answer), 0);
+            CHECK_EQ (answer.app_status, 200);
+        }
+        curl_multi_remove_handle (multi, e [i]);
+        curl_easy_cleanup (e [i]);
+        curl_slist_free_all (hdr [i]);
+        s_resp_reset (&r [i]);
+    }
+    CHECK_EQ (connects, 1);           /* all streams on one connection */
+    curl_multi_cleanup (multi);
+    s_use_h2 (false);
+}
+
+/*  facade/http2 = false: h2 offered, http/1.1 chosen, heartbeats alike. */
+static void
+test_http2_off (void)
+{
+    static const char *extra [] = { "facade/http2=false", NULL };
+    int port = 0;
+    tf_child_t *f = s_start_facade (extra, &port);
+    if (!f)
+        return;
+    s_http = CURL_HTTP_VERSION_2TLS;
+    s_want = CURL_HTTP_VERSION_1_1;
+    resp_t r = { 0 };
+    nines_hb_req_t req;
+    nines_hb_resp_t answer;
+    int verified;
+    CHECK_EQ (s_get (port, "/", &r), 200);
+    CHECK_EQ (s_heartbeat (port, "/", s_hb_header (&s_v1, s_pod, tf_now_ms (), &req),
+                           &req, &r, &verified, &answer), 200);
+    CHECK_RC (verified, 0);
+    CHECK_EQ (answer.app_status, 200);
+    s_use_h2 (false);
     s_stop_facade (&f);
     s_resp_reset (&r);
 }
@@ -1182,8 +1366,11 @@ main (void)
         RUN (test_proxy_keepalive);
         RUN (test_heartbeat_valid);
         RUN (test_heartbeat_rejected);
+        RUN (test_heartbeat_answer_is_the_apps);
         RUN (test_app_down_and_back);
         RUN (test_heartbeat_path_mode);
+        RUN (test_over_h2);
+        RUN (test_http2_off);
         RUN (test_sighup_reload);
         RUN (test_reload_under_handshakes);
         RUN (test_malformed);

@@ -234,6 +234,25 @@ main (int argc, char **argv)
     CHECK_EQ (s_result.outcome, NINES_OUTCOME_OK);
     s_check_not_after (made, 7 * DAY_S);
 
+    /*  The facade answers with the app's own status (PROTOCOL.md 6.2):
+        the signed app status decides, not the HTTP status. */
+    printf ("- the app's own answers: 404 is up, 503 and app down (502) are app_unhealthy\n");
+    nines_pod_info_t other = good.info;
+    strcpy (other.path, "/status/404");
+    CHECK (s_probe (prober, &other, tf_now_ms ()));
+    CHECK_EQ (s_result.outcome, NINES_OUTCOME_OK);
+    CHECK_EQ (s_result.http_status, 404);
+    CHECK_EQ (s_result.resp.app_status, 404);
+    strcpy (other.path, "/status/503");
+    CHECK (s_probe (prober, &other, tf_now_ms ()));
+    CHECK_EQ (s_result.outcome, NINES_OUTCOME_APP_UNHEALTHY);
+    CHECK_EQ (s_result.http_status, 503);
+    tf_child_destroy (&s_app);
+    CHECK (s_probe (prober, &good.info, tf_now_ms ()));
+    CHECK_EQ (s_result.outcome, NINES_OUTCOME_APP_UNHEALTHY);
+    CHECK_EQ (s_result.http_status, 502);
+    CHECK_EQ (s_result.resp.app_status, 0);
+
     nines_prober_destroy (&prober);
     tf_child_destroy (&good.facade);
     tf_child_destroy (&expired.facade);
