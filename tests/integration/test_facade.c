@@ -649,6 +649,38 @@ test_heartbeat_path_mode (void)
     s_resp_reset (&r);
 }
 
+/*  TLS records of application data received (TLS 1.2: outer type 23). */
+static int s_app_records;
+
+static void
+s_on_tls_msg (int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+    if (!write_p && content_type == SSL3_RT_HEADER && len >= 1 && ((const unsigned char *) buf) [0] == 23)
+        s_app_records++;
+}
+
+/*  A small proxied answer goes out as one TLS record, as from nginx (h2o
+    alone wrote one record per buffer: head and body pieces apart). */
+static void
+test_tls_one_record (void)
+{
+    SSL_CTX *ctx = tf_tls_ctx ();
+    SSL_CTX_set_max_proto_version (ctx, TLS1_2_VERSION);
+    SSL_CTX_set_msg_callback (ctx, s_on_tls_msg);
+    tf_tls_t t;
+    CHECK_RC (tf_tls_connect (ctx, s_port, &t), 0);
+    s_app_records = 0;
+    static const char get [] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    CHECK_RC (tf_tls_write (&t, get, strlen (get)), 0);
+    char buf [4096];
+    bool closed;
+    size_t n = tf_tls_read_all (&t, buf, sizeof buf, 500, &closed);
+    CHECK (n > 612 && strncmp (buf, "HTTP/1.1 200", 12) == 0);
+    CHECK_EQ (s_app_records, 1);
+    tf_tls_close (&t);
+    SSL_CTX_free (ctx);
+}
+
 /*  The same cases over HTTP/2 (ALPN h2): proxying and heartbeats. */
 static void
 test_over_h2 (void)
@@ -1369,6 +1401,7 @@ main (void)
         RUN (test_heartbeat_answer_is_the_apps);
         RUN (test_app_down_and_back);
         RUN (test_heartbeat_path_mode);
+        RUN (test_tls_one_record);
         RUN (test_over_h2);
         RUN (test_http2_off);
         RUN (test_sighup_reload);
