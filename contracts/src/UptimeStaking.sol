@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Slash} from "./Slash.sol";
+import {Accounting} from "./Accounting.sol";
 
 /// Ed25519 (RFC 8032) verification of `sig = r || s` by `pk` over `msg`.
 interface IEd25519Verifier {
@@ -62,9 +62,6 @@ contract UptimeStaking {
     uint64 internal constant SKEW_MS = 30000;       // NINES_EVIDENCE_SKEW_MS
     uint256 internal constant MAX_VOTES = 64;       // NINES_REPORT_MAX_VOTES
     uint256 internal constant MAINT_MAX = 16;       // NINES_MAINT_MAX
-    uint256 internal constant CORR_MIN_PODS = 3;
-    uint256 internal constant CORR_POD_PPM = 200000;
-    uint256 internal constant CORR_MIN_PROVIDERS = 3;
 
     // ---- errors (the ledger's codes) ----
     error EMalformed(string what);
@@ -129,10 +126,21 @@ contract UptimeStaking {
         bytes14 id;                // the DOWN report's id, its first 14 bytes (one storage slot a raw)
     }
 
-    /// A DOWN that starts an outage, for the correlated-outage rule.
-    struct Start {
-        uint64 t;
-        bytes32 pod;
+    /// A merged incident (accounting 3).
+    struct Group {
+        uint64 tDown;
+        uint64 tEnd;
+        uint64 duration;
+        uint64 pieces;
+        bool open;
+    }
+
+    /// The incident accounting's storage (Accounting.sol works on it).
+    struct Book {
+        mapping(bytes32 => Pod) pods;
+        bytes32[] allPods;                                 // every registered pod
+        mapping(bytes32 => Raw[]) raws;                    // by pod, sorted by tDown
+        mapping(bytes32 => mapping(uint64 => uint64)) groupPaid;   // pod => group's first tDown => paid
     }
 
     // ---- evidence ----
@@ -175,11 +183,7 @@ contract UptimeStaking {
     mapping(bytes32 => uint32) public validatorIndex;      // id => index + 1
     Checkpoint[] internal eligibleCount;                   // eligible validators, by epoch
 
-    mapping(bytes32 => Pod) internal pods;
-    uint256 public podCount;
-    bytes32[] internal allPods;                           // every registered pod
-    mapping(bytes32 => Raw[]) internal raws;              // by pod, sorted by tDown
-    mapping(bytes32 => mapping(uint64 => uint64)) public groupPaid;   // pod => group's first tDown => paid
+    Book internal book;
 
     mapping(bytes32 => Claim) public claims;              // by claim id
     mapping(address => uint256) public owed;              // withdrawable, wei
@@ -287,11 +291,10 @@ contract UptimeStaking {
     /// than now is raised to now (LEDGER.md); 0 is unlimited.
     function registerPod(bytes32 pod, bytes32 pins, uint64 paidUntilMs) external payable {
         if (msg.value % UNIT != 0) revert EStake();
-        Pod storage p = pods[pod];
+        Pod storage p = book.pods[pod];
         if (p.provider == address(0)) {
             p.provider = msg.sender;
-            podCount++;
-            allPods.push(pod);
+            book.allPods.push(pod);
         } else if (p.provider != msg.sender) {
             revert EPerm();
         }
@@ -307,7 +310,7 @@ contract UptimeStaking {
     }
 
     function setPaidUntil(bytes32 pod, uint64 paidUntilMs) external {
-        Pod storage p = pods[pod];
+        Pod storage p = book.pods[pod];
         if (p.provider == address(0)) revert EUnknown();
         if (p.provider != msg.sender) revert EPerm();
         p.paidUntilMs = _paid(paidUntilMs);
@@ -319,7 +322,7 @@ contract UptimeStaking {
     /// window, EFull over maint_budget in the maint_period before its start
     /// or 16 windows kept.
     function announceMaintenance(bytes32 pod, uint64 startMs, uint64 endMs) external {
-        Pod storage p = pods[pod];
+        Pod storage p = book.pods[pod];
         if (p.provider == address(0)) revert EUnknown();
         if (p.provider != msg.sender) revert EPerm();
         if (endMs <= startMs) revert EMalformed("maintenance window");
@@ -340,16 +343,16 @@ contract UptimeStaking {
     function podInfo(bytes32 pod)
         external view returns (address provider, uint64 stake, uint64 slashed, uint64 paidUntilMs, bytes32 pins)
     {
-        Pod storage p = pods[pod];
+        Pod storage p = book.pods[pod];
         return (p.provider, p.stake, p.slashed, p.paidUntilMs, p.pins);
     }
 
     function rawCount(bytes32 pod) external view returns (uint256) {
-        return raws[pod].length;
+        return book.raws[pod].length;
     }
 
     function raw(bytes32 pod, uint256 i) external view returns (Raw memory) {
-        return raws[pod][i];
+        return book.raws[pod][i];
     }
 
     // ============================================================ evidence
@@ -496,7 +499,7 @@ contract UptimeStaking {
         Params storage p = params;
         if (msg.value != uint256(p.bond) * UNIT) revert EStake();
         if (claimant >= validators.length || validators[claimant].owner != msg.sender) revert EPerm();
-        if (pods[down.pod].provider == address(0)) revert EUnknown();
+        if (book.pods[down.pod].provider == address(0)) revert EUnknown();
         if (up.length > 1 || (up.length == 1 && up[0].pod != down.pod)) revert EMalformed("reports about the pod");
         _check(down, 0);
         if (up.length == 1) {
@@ -609,248 +612,37 @@ contract UptimeStaking {
         if (keccak256(abi.encode(down, up)) != c.hash) revert EMalformed("not the claimed evidence");
         c.status = Status.Finalized;
         owed[validators[c.claimant].owner] += uint256(params.bond) * UNIT;
-        bytes32 pod = down.pod;
-        bool changed = _record(pod, reportId(down), down.tMs, up.length == 1 ? up[0].tMs : 0, up.length == 1);
         emit Finalized(id);
-        if (changed) {
-            _reflag(down.tMs);
-            _settle(pod);
-        }
-    }
-
-    /// Inserts or closes the raw incident; false when it adds nothing.
-    function _record(bytes32 pod, bytes32 rid, uint64 tDown, uint64 tUp, bool hasUp) internal returns (bool) {
-        Raw[] storage rs = raws[pod];
-        uint256 n = rs.length;
-        for (uint256 i = 0; i < n; i++) {
-            if (rs[i].id == bytes14(rid)) {
-                if (!hasUp || rs[i].hasUp) return false;
-                rs[i].tUp = tUp;
-                rs[i].hasUp = true;
-                return true;
-            }
-        }
-        rs.push();
-        uint256 j = n;
-        for (; j > 0 && rs[j - 1].tDown > tDown; j--) rs[j] = rs[j - 1];
-        rs[j] = Raw(tDown, tUp, hasUp, false, bytes14(rid));
-        return true;
-    }
-
-    /// Effective downtime of [a, b): clipped at paid_until, minus maintenance.
-    function _effective(Pod storage p, uint64 a, uint64 b) internal view returns (uint64) {
-        if (p.paidUntilMs != 0 && b > p.paidUntilMs) b = p.paidUntilMs;
-        if (b <= a) return 0;
-        uint64 d = b - a;
-        for (uint256 i = 0; i < p.maint.length; i++) {
-            uint64 lo = a > p.maint[i].startMs ? a : p.maint[i].startMs;
-            uint64 hi = b < p.maint[i].endMs ? b : p.maint[i].endMs;
-            if (hi > lo) d -= hi - lo;
-        }
-        return d;
-    }
-
-    /// A merged incident (accounting 3).
-    struct Group {
-        uint64 tDown;
-        uint64 tEnd;
-        uint64 duration;
-        uint64 pieces;
-        bool open;
-    }
-
-    /// One raw incident's place in its pod's chain walk.
-    struct Walk {
-        uint64 end;                // its UP, else the pod's earliest UP at or after its DOWN, else the latest DOWN
-        bool open;                 // no UP closes it
-        bool cont;                 // its DOWN falls inside an earlier raw of the pod
-        bool corr;                 // effective correlated flag (the chain's first raw's)
-    }
-
-    /// The chain walk of src/ledger/accounting.c s_chains over a pod's raws
-    /// (sorted by tDown).
-    function _chains(Raw[] memory rs) internal pure returns (Walk[] memory w) {
-        uint256 n = rs.length;
-        w = new Walk[](n);
-        uint64[] memory ups = new uint64[](n);
-        uint256 nUp = 0;
-        for (uint256 i = 0; i < n; i++) {
-            if (!rs[i].hasUp) continue;
-            uint64 x = rs[i].tUp;
-            uint256 j = nUp++;
-            for (; j > 0 && ups[j - 1] > x; j--) ups[j] = ups[j - 1];
-            ups[j] = x;
-        }
-        uint64 latest = n > 0 ? rs[n - 1].tDown : 0;
-        Walk memory chain;         // end, open, cont (= a chain exists), corr of the current chain
-        uint256 u = 0;
-        for (uint256 i = 0; i < n; i++) {
-            Raw memory r = rs[i];
-            while (u < nUp && ups[u] < r.tDown) u++;
-            Walk memory x = w[i];
-            x.open = !r.hasUp && u == nUp;
-            x.end = r.hasUp ? r.tUp : u < nUp ? ups[u] : latest;
-            x.cont = chain.cont && (chain.open || r.tDown < chain.end);
-            if (!x.cont) {
-                chain.corr = r.correlated;
-                chain.end = x.end;
-                chain.open = x.open;
-            } else {
-                if (x.end > chain.end) chain.end = x.end;
-                chain.open = chain.open || x.open;
-            }
-            chain.cont = true;
-            x.corr = x.cont ? chain.corr : r.correlated;
-        }
+        Accounting.finalize(book, params, down.pod, reportId(down), down.tMs, up.length == 1 ? up[0].tMs : 0,
+                            up.length == 1);
     }
 
     /// The merge gap after a merged incident of `duration` ms (nines_merge_gap_ms).
-    function mergeGap(uint64 duration) public view returns (uint256 gap) {
-        Params storage pa = params;
-        gap = uint256(pa.mergeFactor) * duration;
-        if (gap < pa.mergeMinMs) gap = pa.mergeMinMs;
-        if (gap > pa.mergeMaxMs) gap = pa.mergeMaxMs;
+    function mergeGap(uint64 duration) external view returns (uint256) {
+        return Accounting.mergeGap(params, duration);
     }
 
     /// The pod's merged incidents (accounting 1 to 3): the union of its
     /// uncorrelated raw incidents, clipped at paid_until, minus maintenance,
     /// merged; out[0..n).
-    function groups(bytes32 pod) public view returns (Group[] memory out, uint256 n) {
-        Raw[] memory rs = raws[pod];
-        Pod storage p = pods[pod];
-        Walk[] memory w = _chains(rs);
-        out = new Group[](rs.length);
-        uint64 cover = 0;      // end of the union so far (pieces)
-        uint64 gcover = 0;     // end of the current group's last piece
-        for (uint256 i = 0; i < rs.length; i++) {
-            if (w[i].corr) continue;
-            uint64 a = rs[i].tDown > cover ? rs[i].tDown : cover;
-            uint64 b = w[i].end > a ? w[i].end : a;
-            if (w[i].end > cover) cover = w[i].end;
-            if (n == 0 || (rs[i].tDown >= gcover && rs[i].tDown - gcover >= mergeGap(out[n - 1].duration))) {
-                out[n++] = Group(rs[i].tDown, 0, 0, 0, false);
-            }
-            Group memory cur = out[n - 1];
-            cur.duration += _effective(p, a, b);
-            cur.pieces++;
-            if (b > cur.tEnd) cur.tEnd = b;
-            cur.open = cur.open || w[i].open;
-            if (b > gcover) gcover = b;
-        }
+    function groups(bytes32 pod) external view returns (Group[] memory out, uint256 n) {
+        return Accounting.groups(book, params, pod);
     }
 
     /// Pays what each merged incident of the pod owes beyond what it has
-    /// paid (accounting 4 and 6: nothing under grace, never more than the
-    /// pod's stake, nothing before corr_window + challengeWindow after its
-    /// first DOWN: the ledger waits corr_window for the correlated flag, and
-    /// the other pods' DOWNs of that window count only once their claims
-    /// are final).
-    /// Anyone may call it (for the corr_window wait).
+    /// paid (Accounting.settle).  Anyone may call it (for the corr_window
+    /// wait).
     function settle(bytes32 pod) external {
-        _settle(pod);
+        Accounting.settle(book, params, pod);
     }
 
-    function _settle(bytes32 pod) internal {
-        Pod storage p = pods[pod];
-        Params storage pa = params;
-        (Group[] memory gs, uint256 n) = groups(pod);
-        uint64 t = nowMs();
-        for (uint256 i = 0; i < n; i++) {
-            Group memory g = gs[i];
-            if (g.duration < pa.graceMs || t < g.tDown + pa.corrWindowMs + pa.challengeWindowMs) continue;
-            uint64 target = Slash.slashFor(p.stake, pa.maxSlashPpm, pa.dMidMs, pa.sMs, g.duration);
-            uint64 already = groupPaid[pod][g.tDown];
-            uint64 left = p.stake - p.slashed - p.fees;
-            uint64 pay = target > already ? target - already : 0;
-            if (pay > left) pay = left;
-            if (pay == 0) continue;
-            groupPaid[pod][g.tDown] = already + pay;
-            p.slashed += pay;
-            _paidEvent(pod, g, pay, already + pay);
-        }
+    /// What the merged incident of `pod` starting at `tDown` has paid.
+    function groupPaid(bytes32 pod, uint64 tDown) external view returns (uint64) {
+        return book.groupPaid[pod][tDown];
     }
 
-    function _paidEvent(bytes32 pod, Group memory g, uint64 pay, uint64 total) internal {
-        emit Slashed(pod, g.tDown, pay, total);
-        emit Incident(pod, g.tDown, g.open ? 0 : g.tEnd, g.duration, g.pieces, total, false, g.open);
-    }
-
-    /// Correlated-outage rule (src/proto/incident.c nines_correlate) after
-    /// a DOWN at t: the outage-starting DOWNs within 2 corr_window of t
-    /// (a DOWN inside an earlier raw of its pod is not a start: the chain
-    /// walk's `cont`) are collected in memory; each start within
-    /// corr_window of t is re-flagged, and every pod whose flag moved is
-    /// settled.
-    function _reflag(uint64 t) internal {
-        uint64 w = params.corrWindowMs;
-        Start[] memory ss = _starts(t, 2 * w);
-        uint256 need = (podCount * CORR_POD_PPM + 999999) / 1000000;
-        if (need < CORR_MIN_PODS) need = CORR_MIN_PODS;
-        for (uint256 i = 0; i < ss.length; i++) {
-            Start memory x = ss[i];
-            if (x.t + w < t || x.t > t + w) continue;
-            bool c = _flagged(ss, i, need, w);
-            Raw[] storage rs = raws[x.pod];
-            for (uint256 k = 0; k < rs.length; k++) {
-                if (rs[k].tDown == x.t && rs[k].correlated != c) {
-                    rs[k].correlated = c;
-                    _flagEvent(x.pod, rs[k]);
-                    _settle(x.pod);
-                }
-            }
-        }
-    }
-
-    function _flagEvent(bytes32 pod, Raw storage r) internal {
-        emit Incident(pod, r.tDown, r.hasUp ? r.tUp : 0, 0, 1, 0, r.correlated, !r.hasUp);
-    }
-
-    /// Whether start i lies in a qualifying window [a, a + w] that starts at a DOWN.
-    function _flagged(Start[] memory ss, uint256 i, uint256 need, uint64 w) internal view returns (bool) {
-        uint256 m = ss.length;
-        uint64 ti = ss[i].t;
-        bytes32[] memory ps = new bytes32[](m);
-        address[] memory vs = new address[](m);
-        for (uint256 s = 0; s < m; s++) {
-            uint64 a = ss[s].t;
-            if (a > ti || a + w < ti) continue;
-            uint256 np = 0;
-            uint256 nv = 0;
-            for (uint256 j = 0; j < m; j++) {
-                Start memory d = ss[j];
-                if (d.t < a || d.t > a + w) continue;
-                bool have = false;
-                for (uint256 k = 0; k < np && !have; k++) have = ps[k] == d.pod;
-                if (have) continue;
-                ps[np++] = d.pod;
-                address prov = pods[d.pod].provider;
-                have = false;
-                for (uint256 k = 0; k < nv && !have; k++) have = vs[k] == prov;
-                if (!have) vs[nv++] = prov;
-            }
-            if (np >= need && nv >= CORR_MIN_PROVIDERS) return true;
-        }
-        return false;
-    }
-
-    /// The outage-starting DOWNs of every pod within `span` of t.
-    function _starts(uint64 t, uint64 span) internal view returns (Start[] memory out) {
-        uint256 total = 0;
-        for (uint256 q = 0; q < allPods.length; q++) total += raws[allPods[q]].length;
-        out = new Start[](total);
-        uint256 n = 0;
-        for (uint256 q = 0; q < allPods.length; q++) {
-            bytes32 pod = allPods[q];
-            Raw[] memory rs = raws[pod];
-            Walk[] memory wk = _chains(rs);
-            for (uint256 i = 0; i < rs.length; i++) {
-                if (wk[i].cont || rs[i].tDown + span < t || rs[i].tDown > t + span) continue;
-                out[n++] = Start(rs[i].tDown, pod);
-            }
-        }
-        assembly ("memory-safe") {
-            mstore(out, n)
-        }
+    function podCount() external view returns (uint256) {
+        return book.allPods.length;
     }
 
     // ============================================= canary and validator pay
@@ -921,8 +713,8 @@ contract UptimeStaking {
         }
         if (total == 0) return;
         uint256 pool = 0;
-        for (uint256 i = 0; i < allPods.length; i++) {
-            Pod storage pd = pods[allPods[i]];
+        for (uint256 i = 0; i < book.allPods.length; i++) {
+            Pod storage pd = book.pods[book.allPods[i]];
             uint64 fee = uint64((uint256(pd.stake) * p.feePpm) / 1000000);
             uint64 left = pd.stake - pd.slashed - pd.fees;
             if (fee > left) fee = left;
@@ -938,7 +730,7 @@ contract UptimeStaking {
     }
 
     function podFees(bytes32 pod) external view returns (uint64) {
-        return pods[pod].fees;
+        return book.pods[pod].fees;
     }
 
     // ============================================================ payouts
