@@ -103,8 +103,7 @@ des_results (des_t *d)
         /* What the ledger would take for it (ledger.c's settle rule: an
            incident of at least grace pays nines_slash_for its duration). */
         uint64_t end = inc->closed ? inc->closed : d->end;
-        uint64_t slash = end - inc->detected >= p->grace_ms
-                       ? nines_slash_for (p, d->cfg->pod_stake, end - inc->detected) : 0;
+        uint64_t slash = nines_slash_settled (p, d->cfg->pod_stake, end - inc->detected);
         r->false_slash += slash;
         if (r->n_false_detail < NINES_DES_FALSE_MAX) {
             nines_des_false_t *f = &r->false_detail [r->n_false_detail++];

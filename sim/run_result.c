@@ -99,7 +99,7 @@ sim_expected_slash (const nines_scenario_t *sc, const sim_episode_t *ep)
         if (iv [i].start_ms >= ep->truth.start_ms && iv [i].end_ms <= ep->truth.end_ms)
             d += s_effective (sc, ep->pod, iv [i].start_ms, iv [i].end_ms);
     free (iv);
-    return d < sc->params.grace_ms ? 0 : nines_slash_for (&sc->params, sc->pod_stake, d);
+    return nines_slash_settled (&sc->params, sc->pod_stake, d);
 }
 
 static int64_t
@@ -285,7 +285,7 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
                 continue;
             uint64_t d = s_effective (sc, inc->pod, (uint64_t) s_rel (obs, inc->t_down),
                                       (uint64_t) s_rel (obs, inc->t_up));
-            uint64_t want = d < sc->params.grace_ms ? 0 : nines_slash_for (&sc->params, sc->pod_stake, d);
+            uint64_t want = nines_slash_settled (&sc->params, sc->pod_stake, d);
             long long dev = s_dev_ppm (inc->slashed, want);
             if (dev > worst)
                 worst = dev;

@@ -809,7 +809,9 @@ main (int argc, char **argv)
         pthread_create (&follower, NULL, s_ledger_follower, NULL);
     }
     /* Path mode's health checks; forward mode needs none. */
-    size_t n_health = !facade_cfg.health_forward ? facade_cfg.workers < 2 ? 2 : facade_cfg.workers : 0;
+    size_t n_health = 0;
+    if (!facade_cfg.health_forward)
+        n_health = facade_cfg.workers < 2 ? 2 : facade_cfg.workers;
     pthread_t *health = calloc (n_health, sizeof *health);
     for (size_t i = 0; i < n_health; i++)
         pthread_create (&health [i], NULL, facade_health_worker, NULL);

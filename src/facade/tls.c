@@ -95,8 +95,6 @@ facade_reload_tls (worker_t *workers)
     nines_info ("certificate %s reloaded", facade_cfg.cert);
 }
 
-/*  Load the validator list; 0 or -1 (logged, previous list kept). */
-
 /*  ---- one TLS record for a small response ----
 
     h2o 2.2.5's h2o_socket_write encrypts each buffer it is given with its
@@ -114,6 +112,7 @@ facade_reload_tls (worker_t *workers)
     it returns (the records go to its own output buffers), so the data
     need not outlive the call.  Plain sockets (the app's) and larger
     writes go to h2o's own unchanged. */
+#include <assert.h>
 #include <dlfcn.h>
 
 #define GATHER_MAX 16384
@@ -125,6 +124,7 @@ __attribute__ ((constructor)) static void
 s_find_h2o_socket_write (void)
 {
     s_h2o_socket_write = (socket_write_fn) dlsym (RTLD_NEXT, "h2o_socket_write");
+    assert (s_h2o_socket_write);
 }
 
 void

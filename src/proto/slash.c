@@ -130,6 +130,12 @@ nines_slash_for (const nines_params_t *params, uint64_t stake, uint64_t d_ms)
 }
 
 uint64_t
+nines_slash_settled (const nines_params_t *params, uint64_t stake, uint64_t d_ms)
+{
+    return d_ms < params->grace_ms ? 0 : nines_slash_for (params, stake, d_ms);
+}
+
+uint64_t
 nines_log2_q32 (uint64_t v)
 {
     if (v == 0)

@@ -92,6 +92,11 @@ uint64_t nines_slash_amount (uint64_t stake, uint32_t max_slash_ppm, uint32_t we
     stake × max_slash × S(d) with the params' d_mid, s, max_slash. */
 uint64_t nines_slash_for (const nines_params_t *params, uint64_t stake, uint64_t d_ms);
 
+/*  What a closed incident of effective duration d_ms settles for
+    (LEDGER.md, settlement): 0 when d_ms < params->grace_ms, else
+    nines_slash_for (params, stake, d_ms).  Base units. */
+uint64_t nines_slash_settled (const nines_params_t *params, uint64_t stake, uint64_t d_ms);
+
 /*  floor(log2(v) × 2^32) for v >= 1 (0 for v = 0): Turner's algorithm,
     32 fractional bits. */
 uint64_t nines_log2_q32 (uint64_t v);
