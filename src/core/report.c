@@ -1,7 +1,7 @@
 /*  The engine's reports: verification of received reports, the seen
     ring, gossip to the committees, the evidence outbox.  See
-    engine_private.h. */
-#include "core/engine_private.h"
+    engine_state.h. */
+#include "core/engine_state.h"
 #include "proto/verify.h"
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*  The engine's rounds: confirm requests, duties, votes, the quorum that
     forms a report, equivocation proofs, and the doppelganger guard on
-    signing.  See engine_private.h. */
-#include "core/engine_private.h"
+    signing.  See engine_state.h. */
+#include "core/engine_state.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

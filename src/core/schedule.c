@@ -1,78 +1,11 @@
 /*  The engine's probe schedule: the epoch's sortition draws, retries,
-    self-health, and the tick that drives them (nines_engine_on_tick,
-    nines_engine_next_wakeup).  See engine_private.h. */
-#include "core/engine_private.h"
+    and the tick that drives them and the other parts' timers
+    (nines_engine_on_tick, nines_engine_next_wakeup).  See engine_state.h. */
+#include "core/engine_state.h"
 #include <stdlib.h>
 #include <string.h>
 
-/*  ---- self-health ---- */
-
-/*  Degraded when most of the distinct pods recently probed failed at
-    their latest heartbeat, and at least health_min_pods of them: one pod
-    down is that pod's problem, many at once is ours (Gatus's connectivity
-    check, Storj's batch discard).  Pods, not heartbeats: a pod reported
-    down is retried and probed every down_probe_ms, so counting heartbeats
-    would let a few outages pass for our own.  The window holds only pods
-    not reported down (engine_health_record, engine_health_forget). */
-static void
-s_health_verdict (nines_engine_t *self)
-{
-    size_t w = self->cfg.health_window;
-    uint64_t keys [NINES_HEALTH_MAX];
-    size_t pods = 0, failing = 0;
-    for (size_t k = 0, i = self->health_at; k < self->health_n; k++) {
-        i = i ? i - 1 : w - 1;                              /* newest first */
-        keys [k] = self->health_keys [i];
-        bool seen = false;
-        for (size_t l = 0; l < k && !seen; l++)
-            seen = keys [l] == keys [k];
-        if (seen)
-            continue;                   /* an older outcome of a pod counted already */
-        pods++;
-        failing += self->health_fail [i];
-    }
-    self->stats.degraded = failing >= self->cfg.health_min_pods
-        && failing * 1000000 >= (uint64_t) self->cfg.health_fail_ppm * pods;
-}
-
-void
-engine_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool failed)
-{
-    size_t w = self->cfg.health_window;
-    memcpy (&self->health_keys [self->health_at], pod, 8);
-    self->health_fail [self->health_at] = failed;
-    self->health_at = (self->health_at + 1) % w;
-    if (self->health_n < w)
-        self->health_n++;
-    s_health_verdict (self);
-}
-
-/*  A quorum reported pod down: its outage is the pod's, not ours, so the
-    heartbeats recorded before the report leave the window (later ones
-    are never recorded while it is down).  Otherwise each reported outage
-    would linger as a failure until health_window newer heartbeats pushed
-    it out, and the next independent outage would make us doubt our own
-    network (issue 11: the third of 4 pods reported 15-22 s late). */
-void
-engine_health_forget (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES])
-{
-    size_t w = self->cfg.health_window, kept = 0;
-    uint64_t key;
-    memcpy (&key, pod, 8);
-    for (size_t k = 0, i = (self->health_at + w - self->health_n) % w; k < self->health_n; k++, i = (i + 1) % w)
-        if (self->health_keys [i] != key) {                 /* oldest first, compacted */
-            self->health_keys [kept] = self->health_keys [i];
-            self->health_fail [kept] = self->health_fail [i];
-            kept++;
-        }
-    if (kept == self->health_n)
-        return;
-    self->health_n = kept;
-    self->health_at = kept % w;
-    s_health_verdict (self);
-}
-
-/*  ---- probes ---- */
+/*  ---- epochs ---- */
 
 static int
 s_cmp_u32 (const void *a, const void *b)
@@ -80,40 +13,6 @@ s_cmp_u32 (const void *a, const void *b)
     uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
     return x < y ? -1 : x > y;
 }
-
-/*  Ask the driver for a heartbeat to pod, sent now (at = 0) or at time at
-    (probe_ahead).  The probe id carries the slot index in its low 16 bits,
-    so the answer finds its slot at once. */
-inflight_t *
-engine_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at)
-{
-    int i = engine_free_slot ((void **) &self->inflight, &self->cap_inflight, MAX_INFLIGHT, sizeof (inflight_t));
-    if (i < 0)
-        return NULL;
-    nines_action_t *a = engine_push (self, NINES_ACT_PROBE);
-    if (!a)
-        return NULL;
-    inflight_t *slot = &self->inflight [i];
-    HI_BUMP (self->inflight_hi, i);
-    slot->used = true;
-    slot->id = (++self->next_probe_id << 16) | (uint64_t) i;
-    memcpy (slot->pod, pod, NINES_ID_BYTES);
-    slot->kind = kind;
-    slot->duty = duty;
-    slot->version = self->reg ? self->reg->version : 0;
-    memcpy (a->pod, pod, NINES_ID_BYTES);
-    a->probe_id = slot->id;
-    a->at = at;
-    /* Lifeguard (Dadgar et al. 2018, section 3): a node whose own
-       messages come late waits longer before it calls a heartbeat lost,
-       from 1x probe_timeout at LHM 1 to 2x at the cap. */
-    uint64_t t = self->reg ? self->reg->params.probe_timeout_ms : 0;
-    uint32_t cap = self->cfg.lhm_max > 1 ? self->cfg.lhm_max : 2;
-    a->timeout_ms = t + t * (self->lhm > 1 ? self->lhm - 1 : 0) / (cap - 1);
-    self->stats.probes++;
-    return slot;
-}
-
 
 /*  Sortition for the epoch: which pods we probe and when (DESIGN.md §6,
     validator-driven draws of committee.h, so the cost is the r*M/N pods

@@ -1,6 +1,6 @@
 /*  A vote signature cache shared by engines in one process (nines-sim
     des): see engine.h. */
-#include "core/engine_private.h"
+#include "core/engine_state.h"
 #include <stdlib.h>
 #include <string.h>
 

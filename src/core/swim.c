@@ -1,6 +1,6 @@
 /*  The engine's membership: SWIM with Lifeguard's suspicion (pings, acks,
-    indirect probes, gossip of member updates).  See engine_private.h. */
-#include "core/engine_private.h"
+    indirect probes, gossip of member updates).  See engine_state.h. */
+#include "core/engine_state.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +8,7 @@
 
 static void s_suspect_add (nines_engine_t *self, const member_t *m, uint64_t since);
 
-/*  Apply a piggybacked membership update: see engine_private.h. */
+/*  Apply a piggybacked membership update: see engine_state.h. */
 void
 engine_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint64_t now)
 {
@@ -236,4 +236,27 @@ engine_on_ack (nines_engine_t *self, const nines_peer_msg_t *msg, uint64_t now)
             self->lhm--;                /* successful probe: LHM - 1 */
         return;
     }
+}
+
+void
+engine_gossip_update (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], uint8_t state, uint64_t incarnation)
+{
+    uint32_t n = (uint32_t) self->n_members + 1, log2n = 1;
+    while ((1u << log2n) < n)
+        log2n++;
+    for (size_t i = 0; i < self->n_gossip; i++)
+        if (memcmp (self->gossip [i].u.id, id, NINES_ID_BYTES) == 0) {
+            memmove (&self->gossip [i], &self->gossip [i + 1], (self->n_gossip - i - 1) * sizeof (gossip_t));
+            self->n_gossip--;
+            break;
+        }
+    if (self->n_gossip == MAX_GOSSIP) {
+        memmove (&self->gossip [0], &self->gossip [1], (MAX_GOSSIP - 1) * sizeof (gossip_t));
+        self->n_gossip--;
+    }
+    gossip_t *g = &self->gossip [self->n_gossip++];
+    memcpy (g->u.id, id, NINES_ID_BYTES);
+    g->u.state = state;
+    g->u.incarnation = incarnation;
+    g->sends_left = 3 * log2n;
 }

@@ -17,16 +17,6 @@
     NINES_E* code with a sentence in err (the dispatcher answers
     {ok: false, error: "NINES_E...: sentence"}). */
 
-int
-ledger_fail (req_t *r, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (r->err, r->err_size, fmt, ap);
-    va_end (ap);
-    return rc;
-}
-
 /*  Replay guard: t_ms must exceed the last accepted from signer in domain
     for that entry (a validator id, or a pod id: a provider may change
     several pods within the same millisecond). */

@@ -138,6 +138,12 @@ int ledger_put_u64s (nines_ledger_t *self, const char *db, const void *key, size
 /*  Find or insert (keeping order) a raw incident; *found tells which. */
 raw_t *ledger_raw (nines_ledger_t *self, const uint8_t *pod, uint64_t t_down, const uint8_t *rid, bool create, bool *found);
 
+/*  Handlers (ledger_h_*, and ledger.c's) return 0 after packing a
+    complete reply map into r->pk, or a NINES_E* code with a sentence in
+    r->err (the dispatcher answers {ok: false, error: "NINES_E...:
+    sentence"}).  ledger_fail formats that sentence and returns rc. */
+int ledger_fail (req_t *r, int rc, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
 /*  ---- accounting.c ---- */
 
 /*  Effective downtime of [a, b) for a pod: clipped at paid_until, minus
@@ -189,11 +195,5 @@ int ledger_h_slashes (req_t *r);
 int ledger_h_validators (req_t *r);
 
 /*  ---- ledger.c ---- */
-
-/*  Handlers (ledger_h_*, and ledger.c's) return 0 after packing a
-    complete reply map into r->pk, or a NINES_E* code with a sentence in
-    r->err (the dispatcher answers {ok: false, error: "NINES_E...:
-    sentence"}).  ledger_fail formats that sentence and returns rc. */
-int ledger_fail (req_t *r, int rc, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 
 #endif

@@ -3,6 +3,8 @@
     ledger_private.h. */
 #include "ledger/ledger_private.h"
 #include "base/log.h"
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -427,4 +429,14 @@ nines_ledger_next_event (nines_ledger_t *self, char topic [16], uint8_t **data, 
     *data = e->data;
     *len = e->len;
     return true;
+}
+
+int
+ledger_fail (req_t *r, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (r->err, r->err_size, fmt, ap);
+    va_end (ap);
+    return rc;
 }

@@ -1,5 +1,5 @@
 /*  ninesd's configuration file (deploy/ninesd.zpl lists every key). */
-#include "node/node_private.h"
+#include "node/node_state.h"
 #include <string.h>
 
 /*  ---- configuration ---- */

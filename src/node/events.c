@@ -1,6 +1,6 @@
 /*  ninesd's events people see (issue 12): what changed, logged once per
     change from the daemon's loop, never once per message. */
-#include "node/node_private.h"
+#include "node/node_state.h"
 
 #include <inttypes.h>
 

@@ -1,6 +1,6 @@
 /*  ninesd's link to nines-ledger: the registry it follows, canaries it
     signs, replies to the evidence it submits. */
-#include "node/node_private.h"
+#include "node/node_state.h"
 #include <string.h>
 
 /*  ---- ledger ---- */
@@ -51,7 +51,7 @@ node_on_canary (nines_node_t *self, const uint8_t *msg, size_t len)
     free (req);
 }
 
-void
+nines_registry_t *
 node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
 {
     uint8_t id [NINES_HASH_BYTES];
@@ -64,7 +64,7 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
     if (rc == NINES_ESTATE) {
         self->registry_pending = false;
         nines_warn ("ledger refused a request: %s", reason [0] ? reason : "(no reason)");
-        return;
+        return NULL;
     }
     if (rc == 0 && verdict [0]) {
         /*  Acknowledged: record the verdict, then leave the outbox. */
@@ -90,7 +90,7 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
         bool why = reason [0] && strcmp (reason, "NINES_OK") != 0;
         nines_info ("evidence %.16s acknowledged: %s%s%s", nines_hex (hex, id, sizeof id),
                     verdict, why ? " " : "", why ? reason : "");
-        return;
+        return NULL;
     }
     nines_registry_t *reg = NULL;
     uint8_t ledger_id [NINES_ID_BYTES];
@@ -100,9 +100,7 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
         memcpy (self->ledger_id, ledger_id, sizeof ledger_id);
         bool first = !self->has_ledger_id;
         self->has_ledger_id = true;
-        if (!self->reg || reg->version != self->reg->version)
-            node_set_registry (self, reg);
-        else
+        if (self->reg && reg->version == self->reg->version)
             nines_registry_destroy (&reg);
         if (first) {
             /*  A canary published before we subscribed: ask for it. */
@@ -112,12 +110,13 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
                 zmq_send (zsock_resolve (self->ledger), req, rlen, ZMQ_DONTWAIT);
             free (req);
         }
-        return;
+        return reg;
     }
     uint64_t period, deadline;
     if (nines_ledger_parse_canary (data, len, NULL, id, &period, &deadline) == 0) {
         node_on_canary (self, data, len);
-        return;
+        return NULL;
     }
     nines_debug ("ledger reply of %zu bytes (a canary_sign answer, or no canary open)", len);
+    return NULL;
 }

@@ -1,5 +1,5 @@
 /*  ninesd's GET /metrics (Prometheus text exposition). */
-#include "node/node_private.h"
+#include "node/node_state.h"
 #include <string.h>
 
 /*  ---- GET /metrics (Prometheus text exposition, issue 12) ----
@@ -116,7 +116,9 @@ node_metrics_render (void *arg, size_t *len)
     SET0 (outbox, nines_engine_outbox (self->engine, NULL, 0));
     SET0 (version, self->reg ? self->reg->version : 0);
     SET0 (epoch, st.epoch);
-    SET0 (refused, self->zap_refused);
+    nines_peers_stats_t pst;
+    nines_peers_stats (self->peers, &pst);
+    SET0 (refused, pst.refused);
     SET0 (misbehaviour, st.misbehaviours);
     SET0 (canaries, self->canaries);
     if (self->ledger)

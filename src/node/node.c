@@ -1,8 +1,9 @@
 /*  ninesd: the event loop around the engine (see node.h).  This file holds
-    the engine driver (actions out, probe results in), the object's life
-    cycle and the loop; the other parts (config.c, peer.c, persist.c,
-    ledger_link.c, query.c, metrics.c) share node_private.h. */
-#include "node/node_private.h"
+    the engine driver (actions out, peer frames and probe results in), the
+    registry install, the object's life cycle and the loop.  It calls the
+    other parts (peer.c, persist.c, ledger_link.c, query.c, metrics.c,
+    events.c, config.c); they share node_state.h and never call back. */
+#include "node/node_state.h"
 #include <malloc.h>
 #include <string.h>
 
@@ -77,14 +78,15 @@ s_doppelganger_log (nines_node_t *self)
     }
 }
 
-void
-node_drain (nines_node_t *self)
+/*  Carry out every pending engine action. */
+static void
+s_drain (nines_node_t *self)
 {
     nines_action_t a;
     while (nines_engine_next_action (self->engine, &a)) {
         switch (a.type) {
             case NINES_ACT_SEND:
-                node_send_peer (self, a.peer, a.data, a.len);
+                nines_peers_send (self->peers, a.peer, a.data, a.len, node_now ());
                 break;
             case NINES_ACT_PROBE: {
                 uint64_t now = node_now ();
@@ -119,6 +121,58 @@ node_drain (nines_node_t *self)
         nines_action_clear (&a);
     }
     s_doppelganger_log (self);
+}
+
+/*  A peer frame the peers admitted: to the engine. */
+static void
+s_on_peer_frame (void *arg, const uint8_t *data, size_t len)
+{
+    nines_node_t *self = (nines_node_t *) arg;
+    int rc = nines_engine_on_message (self->engine, data, len, node_now ());
+    if (rc)
+        nines_debug ("peer frame (%zu bytes) rejected: %s", len, nines_strerror (rc));
+    s_drain (self);
+}
+
+/*  Install a new registry (owned): engine, peers, per-pod timings; restore
+    the stored state at the first.  0, or NINES_EIO when the peer socket
+    cannot bind (self->bind_error says why; the loop stops). */
+static int
+s_set_registry (nines_node_t *self, nines_registry_t *reg)
+{
+    nines_registry_t *old = self->reg;
+    self->reg = reg;
+    nines_engine_set_registry (self->engine, reg, node_now ());
+    int rc = nines_peers_set_registry (self->peers, reg, self->bind_error, sizeof self->bind_error);
+    nines_registry_destroy (&old);
+
+    free (self->timings);
+    self->timings = calloc (reg->n_pods + 1, sizeof *self->timings);
+
+    const nines_validator_info_t *me = nines_registry_validator (reg, self->kp.pk);
+    if (!me)
+        nines_warn ("this validator is not in the registry (version %" PRIu64 "): it will not "
+                    "be in any committee", reg->version);
+    else
+    if (strcmp (me->endpoint, self->cfg.peer))
+        nines_warn ("registered endpoint %s differs from node/peer %s: peers will not reach us",
+                    me->endpoint, self->cfg.peer);
+    nines_info ("registry version %" PRIu64 ": %zu validators, %zu pods",
+                reg->version, reg->n_validators, reg->n_pods);
+    if (rc) {
+        nines_error ("%s", self->bind_error);
+        self->fatal = true;
+    }
+    /*  Parsing a large snapshot leaves freed heap behind (zconfig trees,
+        msgpack zones): give it back so RSS tracks what is really held. */
+    malloc_trim (0);
+    /*  Stored reports rebuild incident state, which needs the pods: restore
+        once the first registry is in (from the file, or from the ledger). */
+    if (!self->restored) {
+        self->restored = true;
+        node_restore (self);
+    }
+    return rc;
 }
 
 static void
@@ -191,25 +245,17 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
     self->cfg.prober.user_agent = self->cfg.user_agent;
     self->started_ms = node_now ();
     self->ledger_was_up = -1;
-    self->refused_log.interval_ms = REFUSED_LOG_MS;
     self->scratch = (nines_report_t *) calloc (1, sizeof *self->scratch);
     self->ev_scratch = (nines_evidence_t *) calloc (1, sizeof *self->ev_scratch);
-    self->conns = zhashx_new ();
-    if (!self->scratch || !self->ev_scratch || !self->conns) {
+    if (!self->scratch || !self->ev_scratch) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
-    zhashx_set_destructor (self->conns, node_conn_destroy);
 
     int rc = nines_keyfile_load (self->cfg.key, &self->kp);
     if (rc) {
         snprintf (err, err_size, "node/key: %s: %s", self->cfg.key, nines_strerror (rc));
         *exit_code = 2;
-        goto fail;
-    }
-    self->cert = nines_keypair_zcert (&self->kp);
-    if (!self->cert) {
-        snprintf (err, err_size, "node/key: cannot derive the CurveZMQ key pair");
         goto fail;
     }
 
@@ -252,16 +298,13 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
         goto fail;
     }
 
-    /*  The ZAP handler must be bound before any CURVE server accepts. */
-    self->zap = s_bind (ZMQ_REP, ZAP_ENDPOINT, -1, err, err_size, "ZAP");
-    if (!self->zap) {
+    /*  The ZAP handler (bound here) before any CURVE server accepts. */
+    self->peers = nines_peers_new (&self->kp, self->cfg.peer, s_on_peer_frame, self, err, err_size);
+    if (!self->peers) {
         nines_registry_destroy (&reg);
         goto fail;
     }
-    if (reg)
-        node_set_registry (self, reg);
-
-    if (reg && !self->peer_bound) {
+    if (reg && s_set_registry (self, reg)) {
         snprintf (err, err_size, "%s", self->bind_error);
         goto fail;
     }
@@ -328,7 +371,6 @@ nines_node_destroy (nines_node_t **self_p)
     nines_node_t *self = *self_p;
     if (self->engine && self->store)
         node_save_members (self);
-    zhashx_destroy (&self->conns);
     zhashx_destroy (&self->member_states);
     nines_metrics_http_destroy (&self->metrics_http);
     nines_metrics_destroy (&self->metrics);
@@ -336,16 +378,12 @@ nines_node_destroy (nines_node_t **self_p)
     zsock_destroy (&self->ledger);
     zsock_destroy (&self->pub);
     zsock_destroy (&self->query);
-    zsock_destroy (&self->peer);
-    zsock_destroy (&self->zap);
+    nines_peers_destroy (&self->peers);
     nines_prober_destroy (&self->prober);
     nines_engine_destroy (&self->engine);
     nines_registry_destroy (&self->reg);
     nines_store_destroy (&self->store);
-    zcert_destroy (&self->cert);
     nines_keypair_wipe (&self->kp);
-    free (self->curve_allow);
-    free (self->curve_idx);
     free (self->timings);
     free (self->scratch);
     free (self->ev_scratch);
@@ -383,27 +421,24 @@ s_on_ledger (nines_node_t *self)
     if (!msg)
         return;
     zframe_t *f = zmsg_last (msg);
-    if (f)
-        node_on_ledger_reply (self, zframe_data (f), zframe_size (f));
+    nines_registry_t *reg = f ? node_on_ledger_reply (self, zframe_data (f), zframe_size (f)) : NULL;
     zmsg_destroy (&msg);
-    node_drain (self);
+    if (reg)
+        s_set_registry (self, reg);
+    s_drain (self);
 }
 
 int
 nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
 {
     zmq_pollitem_t *items = (zmq_pollitem_t *) calloc (MAX_POLL, sizeof *items);
-    peer_conn_t **mons = (peer_conn_t **) calloc (MAX_MONITORED, sizeof *mons);
-    if (!items || !mons) {
-        free (items);
-        free (mons);
+    if (!items)
         return NINES_ENOMEM;
-    }
     while (!*stop) {
         size_t n = 0;
-        zsock_t *socks [6] = { self->zap, self->peer, self->query, self->ledger, self->ledger_sub, NULL };
+        zsock_t *socks [4] = { self->query, self->ledger, self->ledger_sub, NULL };
         size_t nsocks = 0;
-        for (size_t i = 0; i < 5; i++)
+        for (size_t i = 0; i < 3; i++)
             if (socks [i]) {
                 items [n].socket = zsock_resolve (socks [i]);
                 items [n].fd = 0;
@@ -412,18 +447,8 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
                 socks [nsocks++] = socks [i];
                 n++;
             }
-        /*  Handshake monitors of the peer connections. */
-        size_t nmon = 0;
-        for (peer_conn_t *c = (peer_conn_t *) zhashx_first (self->conns); c;
-             c = (peer_conn_t *) zhashx_next (self->conns))
-            if (c->mon && n + nmon < MAX_POLL / 2 && nmon < MAX_MONITORED) {
-                mons [nmon] = c;
-                items [n + nmon].socket = zsock_resolve (c->mon);
-                items [n + nmon].fd = 0;
-                items [n + nmon].events = ZMQ_POLLIN;
-                items [n + nmon].revents = 0;
-                nmon++;
-            }
+        /*  The peers' sockets: ZAP, peer ROUTER, handshake monitors. */
+        size_t nmon = nines_peers_pollitems (self->peers, items + n, MAX_POLL / 2 - n);
         size_t nhttp = 0;
         if (self->metrics_http) {
             items [n + nmon] = (zmq_pollitem_t) { NULL, nines_metrics_http_fd (self->metrics_http), ZMQ_POLLIN, 0 };
@@ -444,24 +469,19 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
             nines_error ("zmq_poll: %s", zmq_strerror (zmq_errno ()));
             break;
         }
+        if (rc > 0)
+            nines_peers_service (self->peers, items + n, nmon, node_now ());
         for (size_t i = 0; rc > 0 && i < nsocks; i++) {
             if (!(items [i].revents & ZMQ_POLLIN))
                 continue;
             zsock_t *s = socks [i];
-            if (s == self->zap)
-                DRAIN (s, node_on_zap (self));
-            else if (s == self->peer)
-                DRAIN (s, node_on_peer (self));
-            else if (s == self->query)
+            if (s == self->query)
                 DRAIN (s, node_on_query (self));
             else if (s == self->ledger)
                 DRAIN (s, s_on_ledger (self));
             else if (s == self->ledger_sub)
                 DRAIN (s, s_on_ledger_sub (self));
         }
-        for (size_t i = 0; rc > 0 && i < nmon; i++)
-            if (items [n + i].revents & ZMQ_POLLIN)
-                node_on_monitor (self, mons [i]);
         if (self->metrics_http)
             nines_metrics_http_service (self->metrics_http);
         nines_prober_service (self->prober, items + n + nmon + nhttp, ncurl);
@@ -470,7 +490,7 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
         now = node_now ();
         if (nines_engine_next_wakeup (self->engine) <= now)
             nines_engine_on_tick (self->engine, now);
-        node_drain (self);
+        s_drain (self);
         if (now >= self->next_watch_ms) {
             node_watch (self, now);
             self->next_watch_ms = now + 1000;
@@ -483,7 +503,6 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
             node_ask_registry (self);
     }
     free (items);
-    free (mons);
     nines_info ("shutting down");
     return self->fatal ? 1 : 0;
 }

@@ -1,17 +1,60 @@
-/*  ninesd's peers: CurveZMQ connections to the registered validators
-    (dial, re-dial, handshake monitor), the ZAP handler that admits only
-    their keys, and peer frames in and out. */
-#include "node/node_private.h"
-#include <malloc.h>
+/*  ninesd's peers (see peer.h): CurveZMQ connections to the registered
+    validators (dial, re-dial, handshake monitor), the ZAP handler that
+    admits only their keys, and peer frames in and out. */
+#include "node/peer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/*  ---- helpers ---- */
+#include "base/error.h"
+#include "base/log.h"
+#include "wire/wire.h"
 
-uint64_t
-node_now (void)
-{
-    return (uint64_t) zclock_time ();
-}
+#define ZAP_ENDPOINT    "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN      "nines"
+#define BATCH           256         /* frames read per socket per service */
+#define PEER_HWM        1000        /* queued frames per peer before dropping */
+#define PEER_RCVHWM     10000       /* frames queued on the peer ROUTER */
+#define MAX_MONITORED   1024        /* peer connections whose handshake is watched */
+#define REFUSED_LOG_MS  10000       /* at most one "refused a CurveZMQ peer" line per 10 s */
+#define REDIAL_MIN_MS   250         /* first re-dial delay after a refused handshake */
+#define REDIAL_MAX_MS   10000       /* cap */
+
+/*  Outgoing connection to one peer.  libzmq never re-dials a CURVE
+    connection the server's ZAP handler refused (a peer that did not know
+    us yet), so a monitor watches the handshake and a refused connection is
+    closed and dialled again after a back-off. */
+typedef struct {
+    zsock_t *sock;                          /* DEALER, CurveZMQ client; NULL while backing off */
+    zsock_t *mon;                           /* PAIR receiving sock's handshake events */
+    char endpoint [NINES_ENDPOINT_MAX];     /* connected to */
+    uint8_t id [NINES_ID_BYTES];            /* the peer */
+    uint64_t retry_at;                      /* no new socket before (ms) */
+    uint64_t backoff;                       /* next back-off after a refusal (ms) */
+} peer_conn_t;
+
+struct _nines_peers_t {
+    uint8_t me [NINES_ID_BYTES];            /* our validator id */
+    char endpoint [NINES_ENDPOINT_MAX];     /* where the peer ROUTER binds */
+    zcert_t *cert;                          /* our CurveZMQ pair (owned) */
+    nines_peers_frame_fn *on_frame;         /* accepted frames go here */
+    void *arg;                              /* its argument */
+    const nines_registry_t *reg;            /* current registry (borrowed), NULL before the first */
+    uint8_t (*curve_allow) [NINES_CURVE_BYTES]; /* registered curve keys, sorted */
+    uint32_t *curve_idx;                    /* their validators[] index */
+    size_t n_curve;                         /* entries */
+    zsock_t *zap;                           /* ZAP handler (REP) */
+    zsock_t *peer;                          /* peer ROUTER, NULL until the first registry */
+    zhashx_t *conns;                        /* hex id -> peer_conn_t */
+    peer_conn_t **mons;                     /* connections of the last pollitems' monitors */
+    size_t n_mons;                          /* their count */
+    bool polled_peer;                       /* the last pollitems included the peer ROUTER */
+    uint32_t mon_seq;                       /* monitor endpoint counter */
+    nines_ratelimit_t refused_log;          /* "refused" log lines (anyone can cause them) */
+    nines_peers_stats_t st;                 /* counters */
+};
 
 static void
 s_conn_close (peer_conn_t *c)
@@ -22,8 +65,9 @@ s_conn_close (peer_conn_t *c)
     zsock_destroy (&c->sock);
 }
 
-void
-node_conn_destroy (void **item)
+/*  zhashx destructor of a peer_conn_t. */
+static void
+s_conn_destroy (void **item)
 {
     peer_conn_t *c = (peer_conn_t *) *item;
     if (c) {
@@ -33,9 +77,71 @@ node_conn_destroy (void **item)
     *item = NULL;
 }
 
+nines_peers_t *
+nines_peers_new (const nines_keypair_t *kp, const char *endpoint,
+                 nines_peers_frame_fn *on_frame, void *arg, char *err, size_t err_size)
+{
+    nines_peers_t *self = (nines_peers_t *) calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    memcpy (self->me, kp->pk, NINES_ID_BYTES);
+    snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    self->on_frame = on_frame;
+    self->arg = arg;
+    self->refused_log.interval_ms = REFUSED_LOG_MS;
+    self->conns = zhashx_new ();
+    self->mons = (peer_conn_t **) calloc (MAX_MONITORED, sizeof *self->mons);
+    if (!self->conns || !self->mons) {
+        snprintf (err, err_size, "out of memory");
+        goto fail;
+    }
+    zhashx_set_destructor (self->conns, s_conn_destroy);
+    self->cert = nines_keypair_zcert (kp);
+    if (!self->cert) {
+        snprintf (err, err_size, "node/key: cannot derive the CurveZMQ key pair");
+        goto fail;
+    }
+    /*  The ZAP handler must be bound before any CURVE server accepts. */
+    self->zap = zsock_new (ZMQ_REP);
+    if (!self->zap) {
+        snprintf (err, err_size, "cannot create the ZAP socket");
+        goto fail;
+    }
+    zsock_set_linger (self->zap, 0);
+    zsock_set_maxmsgsize (self->zap, -1);
+    if (zsock_bind (self->zap, "%s", ZAP_ENDPOINT) < 0) {
+        snprintf (err, err_size, "cannot bind the ZAP socket to %s: %s", ZAP_ENDPOINT,
+                  zmq_strerror (zmq_errno ()));
+        goto fail;
+    }
+    return self;
+fail:
+    nines_peers_destroy (&self);
+    return NULL;
+}
+
+void
+nines_peers_destroy (nines_peers_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nines_peers_t *self = *self_p;
+    zhashx_destroy (&self->conns);
+    zsock_destroy (&self->peer);
+    zsock_destroy (&self->zap);
+    zcert_destroy (&self->cert);
+    free (self->mons);
+    free (self->curve_allow);
+    free (self->curve_idx);
+    free (self);
+    *self_p = NULL;
+}
+
 /*  Dial c->endpoint with a handshake monitor.  0 or -1. */
 static int
-s_conn_open (nines_node_t *self, peer_conn_t *c)
+s_conn_open (nines_peers_t *self, peer_conn_t *c)
 {
     uint8_t server [NINES_CURVE_BYTES];
     if (nines_id_to_curve (c->id, server))
@@ -67,8 +173,8 @@ s_conn_open (nines_node_t *self, peer_conn_t *c)
 }
 
 /*  A handshake event on c's monitor. */
-void
-node_on_monitor (nines_node_t *self, peer_conn_t *c)
+static void
+s_on_monitor (nines_peers_t *self, peer_conn_t *c, uint64_t now)
 {
     zmsg_t *ev = zmsg_recv (c->mon);
     zframe_t *f = ev ? zmsg_first (ev) : NULL;
@@ -85,8 +191,8 @@ node_on_monitor (nines_node_t *self, peer_conn_t *c)
         return;
     c->backoff = c->backoff ? (c->backoff * 2 > REDIAL_MAX_MS ? REDIAL_MAX_MS : c->backoff * 2)
                             : REDIAL_MIN_MS;
-    c->retry_at = node_now () + c->backoff;
-    self->redials++;
+    c->retry_at = now + c->backoff;
+    self->st.redials++;
     char hex [NINES_ID_HEX];
     nines_info ("peer %.16s refused our handshake (it may not know us yet): re-dialling in %" PRIu64 " ms",
                 nines_hex (hex, c->id, NINES_ID_BYTES), c->backoff);
@@ -99,42 +205,34 @@ s_curve_cmp (const void *a, const void *b)
     return memcmp (a, b, NINES_CURVE_BYTES);
 }
 
-/*  Bind the CurveZMQ peer ROUTER.  Done once the first registry is in:
-    a connection our ZAP handler refused is never re-dialled by libzmq, so
-    peers must find the port closed (and retry) until we can admit them. */
-static void
-s_bind_peer (nines_node_t *self)
+/*  Bind the CurveZMQ peer ROUTER.  0 or NINES_EIO with the reason in err. */
+static int
+s_bind_peer (nines_peers_t *self, char *err, size_t err_size)
 {
     self->peer = zsock_new (ZMQ_ROUTER);
     if (!self->peer) {
-        snprintf (self->bind_error, sizeof self->bind_error, "cannot create the peer socket");
-        return;
+        snprintf (err, err_size, "cannot create the peer socket");
+        return NINES_EIO;
     }
     zsock_set_linger (self->peer, 0);
     zcert_apply (self->cert, self->peer);
     zsock_set_curve_server (self->peer, 1);
     zsock_set_zap_domain (self->peer, ZAP_DOMAIN);
     zsock_set_maxmsgsize (self->peer, NINES_PEER_MSG_MAX);   /* before bind, or ignored */
-    zsock_set_rcvhwm (self->peer, 10000);
-    if (zsock_bind (self->peer, "%s", self->cfg.peer) < 0) {
-        snprintf (self->bind_error, sizeof self->bind_error, "cannot bind the peer socket to %s: %s",
-                  self->cfg.peer, zmq_strerror (zmq_errno ()));
+    zsock_set_rcvhwm (self->peer, PEER_RCVHWM);
+    if (zsock_bind (self->peer, "%s", self->endpoint) < 0) {
+        snprintf (err, err_size, "cannot bind the peer socket to %s: %s",
+                  self->endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&self->peer);
-        return;
+        return NINES_EIO;
     }
-    self->peer_bound = true;
+    return 0;
 }
 
-/*  Install a new registry: engine, ZAP allow list, per-pod timings, and
-    drop connections to peers that left or moved. */
-void
-node_set_registry (nines_node_t *self, nines_registry_t *reg)
+int
+nines_peers_set_registry (nines_peers_t *self, const nines_registry_t *reg, char *err, size_t err_size)
 {
-    nines_registry_t *old = self->reg;
     self->reg = reg;
-    nines_engine_set_registry (self->engine, reg, node_now ());
-    nines_registry_destroy (&old);
-
     free (self->curve_allow);
     free (self->curve_idx);
     self->n_curve = 0;
@@ -145,7 +243,7 @@ node_set_registry (nines_node_t *self, nines_registry_t *reg)
     if (self->curve_allow && self->curve_idx && rec) {
         size_t n = 0;
         for (size_t i = 0; i < reg->n_validators; i++) {
-            if (nines_id_eq (reg->validators [i].id, self->kp.pk))
+            if (nines_id_eq (reg->validators [i].id, self->me))
                 continue;
             if (nines_id_to_curve (reg->validators [i].id, rec [n]))
                 continue;
@@ -163,9 +261,6 @@ node_set_registry (nines_node_t *self, nines_registry_t *reg)
     }
     free (rec);
 
-    free (self->timings);
-    self->timings = calloc (reg->n_pods + 1, sizeof *self->timings);
-
     /*  Drop connections whose validator left or changed endpoint. */
     zlistx_t *keys = zhashx_keys (self->conns);
     for (const char *k = (const char *) zlistx_first (keys); k; k = (const char *) zlistx_next (keys)) {
@@ -178,37 +273,13 @@ node_set_registry (nines_node_t *self, nines_registry_t *reg)
             zhashx_delete (self->conns, k);
     }
     zlistx_destroy (&keys);
-
-    const nines_validator_info_t *me = nines_registry_validator (reg, self->kp.pk);
-    if (!me)
-        nines_warn ("this validator is not in the registry (version %" PRIu64 "): it will not "
-                    "be in any committee", reg->version);
-    else
-    if (strcmp (me->endpoint, self->cfg.peer))
-        nines_warn ("registered endpoint %s differs from node/peer %s: peers will not reach us",
-                    me->endpoint, self->cfg.peer);
-    nines_info ("registry version %" PRIu64 ": %zu validators, %zu pods",
-                reg->version, reg->n_validators, reg->n_pods);
-    if (!self->peer_bound && self->zap) {
-        s_bind_peer (self);
-        if (!self->peer_bound) {
-            nines_error ("%s", self->bind_error);
-            self->fatal = true;
-        }
-    }
-    /*  Parsing a large snapshot leaves freed heap behind (zconfig trees,
-        msgpack zones): give it back so RSS tracks what is really held. */
-    malloc_trim (0);
-    /*  Stored reports rebuild incident state, which needs the pods: restore
-        once the first registry is in (from the file, or from the ledger). */
-    if (!self->restored) {
-        self->restored = true;
-        node_restore (self);
-    }
+    self->n_mons = 0;               /* the monitors polled may be gone */
+    return self->peer ? 0 : s_bind_peer (self, err, err_size);
 }
 
 void
-node_send_peer (nines_node_t *self, const uint8_t id [NINES_ID_BYTES], const uint8_t *data, size_t len)
+nines_peers_send (nines_peers_t *self, const uint8_t id [NINES_ID_BYTES], const uint8_t *data, size_t len,
+                  uint64_t now)
 {
     if (!self->reg)
         return;
@@ -227,10 +298,10 @@ node_send_peer (nines_node_t *self, const uint8_t id [NINES_ID_BYTES], const uin
         zhashx_insert (self->conns, hex, c);
     }
     if (!c->sock) {
-        if (node_now () < c->retry_at)
+        if (now < c->retry_at)
             return;                 /* backing off after a refused handshake */
         if (s_conn_open (self, c)) {
-            c->retry_at = node_now () + REDIAL_MAX_MS;
+            c->retry_at = now + REDIAL_MAX_MS;
             return;
         }
     }
@@ -240,8 +311,8 @@ node_send_peer (nines_node_t *self, const uint8_t id [NINES_ID_BYTES], const uin
 
 /*  ---- ZAP (RFC 27): admit only registered validators' curve keys ---- */
 
-void
-node_on_zap (nines_node_t *self)
+static void
+s_on_zap (nines_peers_t *self, uint64_t now)
 {
     zmsg_t *req = zmsg_recv (self->zap);
     if (!req)
@@ -271,13 +342,13 @@ node_on_zap (nines_node_t *self)
             text = "OK";
         }
         else {
-            self->zap_refused++;
+            self->st.refused++;
             uint64_t held;
-            if (nines_ratelimit_ok (&self->refused_log, node_now (), &held)) {
+            if (nines_ratelimit_ok (&self->refused_log, now, &held)) {
                 if (held)
                     nines_warn ("refused a CurveZMQ peer from %s: key not registered (and %" PRIu64
                                 " more since the last such line; %" PRIu64 " in all, status.peers_refused)",
-                                address ? address : "?", held, self->zap_refused);
+                                address ? address : "?", held, self->st.refused);
                 else
                     nines_warn ("refused a CurveZMQ peer from %s: key not registered", address ? address : "?");
             }
@@ -303,8 +374,8 @@ node_on_zap (nines_node_t *self)
 
 /*  ---- peer frames ---- */
 
-void
-node_on_peer (nines_node_t *self)
+static void
+s_on_peer (nines_peers_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->peer);
     if (!msg)
@@ -312,7 +383,7 @@ node_on_peer (nines_node_t *self)
     zframe_t *rid = zmsg_first (msg);
     zframe_t *body = zmsg_next (msg);
     if (!rid || !body || zmsg_size (msg) != 2) {
-        self->peer_bad++;
+        self->st.bad++;
         zmsg_destroy (&msg);
         return;
     }
@@ -324,7 +395,7 @@ node_on_peer (nines_node_t *self)
     if (user && !(n >= 37 && d [0] == 0x95 && d [3] == 0xc4 && d [4] == NINES_ID_BYTES)) {
         /*  Our encoder always writes [fixarray 5, 1, type, bin8 32 from, ...];
             another layout could hide a different sender from this check. */
-        self->peer_bad++;
+        self->st.bad++;
         nines_debug ("peer %.16s sent a frame of %zu bytes that is not a peer message", user, n);
         zmsg_destroy (&msg);
         return;
@@ -333,15 +404,68 @@ node_on_peer (nines_node_t *self)
         char from [NINES_ID_HEX];
         nines_hex (from, d + 5, NINES_ID_BYTES);
         if (strcmp (from, user)) {
-            self->peer_spoofed++;
+            self->st.spoofed++;
             nines_warn ("peer %.16s sent a frame claiming to be %.16s: dropped", user, from);
             zmsg_destroy (&msg);
             return;
         }
     }
-    int rc = nines_engine_on_message (self->engine, d, n, node_now ());
-    if (rc)
-        nines_debug ("peer frame (%zu bytes) rejected: %s", n, nines_strerror (rc));
-    node_drain (self);
+    self->on_frame (self->arg, d, n);
     zmsg_destroy (&msg);
+}
+
+/*  ---- polling ---- */
+
+static void
+s_item (zmq_pollitem_t *item, zsock_t *s)
+{
+    *item = (zmq_pollitem_t) { zsock_resolve (s), 0, ZMQ_POLLIN, 0 };
+}
+
+size_t
+nines_peers_pollitems (nines_peers_t *self, zmq_pollitem_t *items, size_t max)
+{
+    size_t n = 0;
+    self->n_mons = 0;
+    self->polled_peer = false;
+    if (max < 2)
+        return 0;
+    s_item (&items [n++], self->zap);
+    if (self->peer) {
+        s_item (&items [n++], self->peer);
+        self->polled_peer = true;
+    }
+    for (peer_conn_t *c = (peer_conn_t *) zhashx_first (self->conns); c;
+         c = (peer_conn_t *) zhashx_next (self->conns))
+        if (c->mon && n < max && self->n_mons < MAX_MONITORED) {
+            self->mons [self->n_mons++] = c;
+            s_item (&items [n++], c->mon);
+        }
+    return n;
+}
+
+/*  Read up to BATCH messages from a socket that polled readable. */
+#define DRAIN(sock, handler) \
+    for (int _i = 0; _i < BATCH && (zsock_events (sock) & ZMQ_POLLIN); _i++) handler
+
+void
+nines_peers_service (nines_peers_t *self, const zmq_pollitem_t *items, size_t n, uint64_t now)
+{
+    size_t first_mon = self->polled_peer ? 2 : 1;
+    /*  Monitors first: a frame handled below may change the registry,
+        which frees connections the items point at. */
+    for (size_t i = 0; i < self->n_mons && first_mon + i < n; i++)
+        if (items [first_mon + i].revents & ZMQ_POLLIN)
+            s_on_monitor (self, self->mons [i], now);
+    self->n_mons = 0;
+    if (n > 0 && (items [0].revents & ZMQ_POLLIN))
+        DRAIN (self->zap, s_on_zap (self, now));
+    if (self->polled_peer && n > 1 && (items [1].revents & ZMQ_POLLIN))
+        DRAIN (self->peer, s_on_peer (self));
+}
+
+void
+nines_peers_stats (const nines_peers_t *self, nines_peers_stats_t *st)
+{
+    *st = self->st;
 }

@@ -1,6 +1,6 @@
 /*  What ninesd keeps in LMDB: reports, incidents, the evidence outbox and
     the membership snapshot, and the restore at start. */
-#include "node/node_private.h"
+#include "node/node_state.h"
 #include <string.h>
 
 /*  ---- persistence ---- */
@@ -159,6 +159,64 @@ node_save_members (nines_node_t *self)
             nines_warn ("cannot save the membership snapshot");
     }
     free (m);
+}
+
+/*  Collected stored records, for sorting by time. */
+int
+node_rec_cmp (const void *a, const void *b)
+{
+    const rec_t *x = (const rec_t *) a, *y = (const rec_t *) b;
+    return x->t < y->t ? -1 : x->t > y->t ? 1 : memcmp (x->key, y->key, sizeof x->key);
+}
+
+int
+node_collect (const void *k, size_t klen, const void *v, size_t vlen, void *arg)
+{
+    collect_t *c = (collect_t *) arg;
+    uint64_t t = 0;
+    if (klen > sizeof c->recs->key)
+        return 0;
+    if (c->kind == 0) {
+        if (nines_report_decode ((const uint8_t *) v, vlen, c->scratch))
+            return 0;
+        if (c->pod && !nines_id_eq (c->pod, c->scratch->pod))
+            return 0;
+        t = c->scratch->t_ms;
+    }
+    else
+    if (c->kind == 1) {
+        if (klen != NINES_ID_BYTES + 8)
+            return 0;
+        t = nines_get_be64 ((const uint8_t *) k + NINES_ID_BYTES);
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        rec_t *r = (rec_t *) realloc (c->recs, cap * sizeof *r);
+        if (!r)
+            return 1;
+        c->recs = r;
+        c->cap = cap;
+    }
+    rec_t *r = &c->recs [c->n];
+    memset (r, 0, sizeof *r);
+    r->t = t;
+    memcpy (r->key, k, klen);
+    r->klen = klen;
+    r->val = (uint8_t *) malloc (vlen ? vlen : 1);
+    if (!r->val)
+        return 1;
+    memcpy (r->val, v, vlen);
+    r->vlen = vlen;
+    c->n++;
+    return 0;
+}
+
+void
+node_collect_free (collect_t *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free (c->recs [i].val);
+    free (c->recs);
 }
 
 void

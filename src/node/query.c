@@ -1,6 +1,6 @@
 /*  ninesd's query socket (proto/QUERY.md): status, peers, pods, reports,
     incidents, nines, evidence, fault. */
-#include "node/node_private.h"
+#include "node/node_state.h"
 #include <string.h>
 
 /*  ---- query socket (proto/QUERY.md) ---- */
@@ -17,6 +17,8 @@ s_q_status (nines_node_t *self, msgpack_packer *pk)
 {
     nines_engine_stats_t st;
     nines_engine_stats (self->engine, &st);
+    nines_peers_stats_t ps;
+    nines_peers_stats (self->peers, &ps);
     uint64_t outbox = 0, reports = 0;
     nines_store_count (self->store, DB_OUTBOX, &outbox);
     nines_store_count (self->store, DB_REPORTS, &reports);
@@ -44,17 +46,17 @@ s_q_status (nines_node_t *self, msgpack_packer *pk)
     nines_pack_kv_u64 (pk, "votes_sent", st.votes_sent);
     nines_pack_kv_u64 (pk, "reports", reports);
     nines_pack_kv_u64 (pk, "msgs_in", st.msgs_in);
-    nines_pack_kv_u64 (pk, "msgs_bad", st.msgs_bad + self->peer_bad + self->peer_spoofed);
+    nines_pack_kv_u64 (pk, "msgs_bad", st.msgs_bad + ps.bad + ps.spoofed);
     nines_pack_kv_u64 (pk, "msgs_out", st.msgs_out);
     nines_pack_kv_u64 (pk, "bytes_out", st.bytes_out);
-    nines_pack_kv_u64 (pk, "peers_refused", self->zap_refused);
+    nines_pack_kv_u64 (pk, "peers_refused", ps.refused);
     nines_pack_kv_u64 (pk, "queries_bad", self->query_bad);
     nines_pack_kv_u64 (pk, "evidence_submitted", st.evidence_submitted);
     nines_pack_kv_u64 (pk, "evidence_acked", st.evidence_acked);
     nines_pack_kv_u64 (pk, "outbox", outbox);
     nines_pack_kv_u64 (pk, "misbehaviours", st.misbehaviours);
     nines_pack_kv_u64 (pk, "canaries", self->canaries);
-    nines_pack_kv_u64 (pk, "redials", self->redials);
+    nines_pack_kv_u64 (pk, "redials", ps.redials);
 }
 
 static void
@@ -129,64 +131,6 @@ s_q_pods (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
         nines_pack_kv_u64 (pk, "cert_not_after_ms", t.cert_not_after_ms);
     }
     free (ps);
-}
-
-/*  Collected stored records, for sorting by time. */
-int
-node_rec_cmp (const void *a, const void *b)
-{
-    const rec_t *x = (const rec_t *) a, *y = (const rec_t *) b;
-    return x->t < y->t ? -1 : x->t > y->t ? 1 : memcmp (x->key, y->key, sizeof x->key);
-}
-
-int
-node_collect (const void *k, size_t klen, const void *v, size_t vlen, void *arg)
-{
-    collect_t *c = (collect_t *) arg;
-    uint64_t t = 0;
-    if (klen > sizeof c->recs->key)
-        return 0;
-    if (c->kind == 0) {
-        if (nines_report_decode ((const uint8_t *) v, vlen, c->scratch))
-            return 0;
-        if (c->pod && !nines_id_eq (c->pod, c->scratch->pod))
-            return 0;
-        t = c->scratch->t_ms;
-    }
-    else
-    if (c->kind == 1) {
-        if (klen != NINES_ID_BYTES + 8)
-            return 0;
-        t = nines_get_be64 ((const uint8_t *) k + NINES_ID_BYTES);
-    }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        rec_t *r = (rec_t *) realloc (c->recs, cap * sizeof *r);
-        if (!r)
-            return 1;
-        c->recs = r;
-        c->cap = cap;
-    }
-    rec_t *r = &c->recs [c->n];
-    memset (r, 0, sizeof *r);
-    r->t = t;
-    memcpy (r->key, k, klen);
-    r->klen = klen;
-    r->val = (uint8_t *) malloc (vlen ? vlen : 1);
-    if (!r->val)
-        return 1;
-    memcpy (r->val, v, vlen);
-    r->vlen = vlen;
-    c->n++;
-    return 0;
-}
-
-void
-node_collect_free (collect_t *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        free (c->recs [i].val);
-    free (c->recs);
 }
 
 static void

@@ -8,8 +8,9 @@ their meson.build files must respect the layer order (README "Layout")
 A file may include a header of its own folder or of a layer strictly below
 its own; layers of the same rank (core, store, client; the programs) do not
 include one another.  Among the files of one folder, includes (a .c and its
-.h counted as one unit) must not form a cycle (a folder's *_private.h,
-the layout its parts share, adds no edge of its own).  A meson.build may only name
+.h counted as one unit) must not form a cycle (a folder's *_private.h or
+*_state.h, the layout its parts share, adds no edge of its own).  Calls
+are checked by test_calls.py.  A meson.build may only name
 nines_X_dep of a layer below its own (or its own library's).
 
 usage: test_layers.py SOURCE_ROOT      exit 0 clean, 1 with one line per
@@ -128,11 +129,11 @@ def main():
                 if theirs is None:
                     continue
                 if os.path.dirname(target) == os.path.dirname(f):
-                    # A folder's *_private.h (the object's layout shared by
+                    # A folder's *_private.h or *_state.h (the object's layout shared by
                     # the files of one part, as Redis's server.h) is part of
                     # every file that includes it: its own includes make no
                     # edge, or each part would form a circle through it.
-                    if unit(target) != unit(f) and not f.endswith("_private.h"):
+                    if unit(target) != unit(f) and not f.endswith(("_private.h", "_state.h")):
                         edges[unit(f)].add(unit(target))
                     continue
                 if theirs[1] >= mine[1]:

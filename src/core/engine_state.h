@@ -1,8 +1,17 @@
-/*  Private to src/core: the engine object's layout and the helpers its
-    parts share (engine.c, swim.c, schedule.c, round.c, report.c,
-    sigcache.c).  Not an API: nothing outside src/core includes it. */
-#ifndef NINES_ENGINE_PRIVATE_H
-#define NINES_ENGINE_PRIVATE_H
+/*  Private to src/core: the engine object's layout and the functions its
+    parts share.  The parts call downwards only, in this order (each may
+    call those listed before it):
+        engine_state.c  helpers over the state (actions, slots, pods, members, send, probe)
+        health.c        self-health ring
+        swim.c          membership
+        report.c        reports, seen ring, gossip, outbox
+        round.c         rounds, duties, votes
+        schedule.c      epochs and the tick that drives the parts' timers
+        engine.c        the object and its events (the public API of engine.h)
+    sigcache.c stands apart (a cache the driver hands in).  Not an API:
+    nothing outside src/core includes it. */
+#ifndef NINES_ENGINE_STATE_H
+#define NINES_ENGINE_STATE_H
 
 #include "core/engine.h"
 #include "proto/committee.h"
@@ -223,7 +232,7 @@ struct _nines_engine_t {
 /*  How a report reached us: formed here, gossiped, or restored from disk. */
 typedef enum { FROM_OWN, FROM_PEER, FROM_DISK } origin_t;
 
-/*  ---- engine.c ---- */
+/*  ---- engine_state.c ---- */
 
 void *engine_dup (const void *data, size_t len);
 
@@ -232,8 +241,6 @@ void *engine_dup (const void *data, size_t len);
     full or out of memory.  Indexes stay valid across growth, pointers do
     not. */
 int engine_free_slot (void **table, int *cap, int max, size_t size);
-
-void engine_gossip_update (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], uint8_t state, uint64_t incarnation);
 
 bool engine_is_me (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES]);
 
@@ -264,9 +271,33 @@ nines_action_t *engine_push (nines_engine_t *self, int type);
 
 uint64_t engine_rand (nines_engine_t *self, uint64_t bound);
 
+/*  Send msg to peer to (no-op for ourselves or while isolated), with
+    piggybacked membership updates: a SEND action. */
 void engine_send (nines_engine_t *self, const uint8_t to [NINES_ID_BYTES], nines_peer_msg_t *msg);
 
+/*  Ask the driver for a heartbeat to pod, sent now (at = 0) or at time at
+    (probe_ahead).  The probe id carries the slot index in its low 16 bits,
+    so the answer finds its slot at once. */
+inflight_t *engine_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at);
+
+/*  ---- health.c ---- */
+
+/*  A quorum reported pod down: its outage is the pod's, not ours, so the
+    heartbeats recorded before the report leave the window (later ones
+    are never recorded while it is down).  Otherwise each reported outage
+    would linger as a failure until health_window newer heartbeats pushed
+    it out, and the next independent outage would make us doubt our own
+    network (issue 11: the third of 4 pods reported 15-22 s late). */
+void engine_health_forget (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES]);
+
+/*  A heartbeat to pod ended (failed or not): into the ring, verdict anew. */
+void engine_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool failed);
+
 /*  ---- swim.c ---- */
+
+/*  Queue a membership update to piggyback about 3 log2(N) times (SWIM
+    section 4.4), replacing an older one about the same member. */
+void engine_gossip_update (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], uint8_t state, uint64_t incarnation);
 
 /*  Apply a piggybacked membership update (PROTOCOL.md 7, SWIM §4.2).
     Incarnations never wrap and cannot be run up: an update more than
@@ -287,23 +318,6 @@ void engine_ping (nines_engine_t *self, int type, const uint8_t to [NINES_ID_BYT
 ping_t *engine_ping_take (nines_engine_t *self);
 
 void engine_swim_tick (nines_engine_t *self, uint64_t now);
-
-/*  ---- schedule.c ---- */
-
-/*  A quorum reported pod down: its outage is the pod's, not ours, so the
-    heartbeats recorded before the report leave the window (later ones
-    are never recorded while it is down).  Otherwise each reported outage
-    would linger as a failure until health_window newer heartbeats pushed
-    it out, and the next independent outage would make us doubt our own
-    network (issue 11: the third of 4 pods reported 15-22 s late). */
-void engine_health_forget (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES]);
-
-void engine_health_record (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], bool failed);
-
-/*  Ask the driver for a heartbeat to pod, sent now (at = 0) or at time at
-    (probe_ahead).  The probe id carries the slot index in its low 16 bits,
-    so the answer finds its slot at once. */
-inflight_t *engine_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at);
 
 /*  ---- round.c ---- */
 

@@ -1,10 +1,14 @@
-/*  Private to src/node: ninesd's object layout and the helpers its parts
-    share (node.c, config.c, peer.c, persist.c, ledger_link.c, query.c,
-    metrics.c).  Not an API: nothing outside src/node includes it. */
-#ifndef NINES_NODE_PRIVATE_H
-#define NINES_NODE_PRIVATE_H
+/*  Private to src/node: ninesd's object layout, its clock and the helpers
+    its parts share.  The loop (node.c) calls the parts (persist.c,
+    ledger_link.c, query.c, metrics.c, events.c, and the classes peer.c and
+    prober.c); the parts call only what is below them (this header, and
+    persist.c's store helpers for query.c), never node.c.  Not an API:
+    nothing outside src/node includes it. */
+#ifndef NINES_NODE_STATE_H
+#define NINES_NODE_STATE_H
 
 #include "node/node.h"
+#include "node/peer.h"
 
 #include <czmq.h>
 #include <msgpack.h>
@@ -19,15 +23,10 @@
 #include "store/store.h"
 #include "wire/wire.h"
 
-#define ZAP_ENDPOINT    "inproc://zeromq.zap.01"
-#define ZAP_DOMAIN      "nines"
 #define BATCH           256         /* frames read per socket per loop pass */
 #define MAX_POLL        4096        /* poll items (sockets + curl fds) */
 #define MEMBERS_EVERY_MS 5000       /* membership snapshot to LMDB */
 #define REPORTS_LIMIT   100         /* default rows of the reports query */
-#define PEER_HWM        1000        /* queued frames per peer before dropping */
-#define MAX_MONITORED   1024        /* peer connections whose handshake is watched */
-#define REFUSED_LOG_MS  10000       /* at most one "refused a CurveZMQ peer" line per 10 s */
 
 /*  LMDB databases (DESIGN.md section 10). */
 #define DB_REPORTS   "reports"      /* report id -> encoded report */
@@ -49,22 +48,6 @@ typedef struct {
     uint8_t last_ack [8];                   /* le64, Unix ms */
 } member_rec_t;
 
-/*  Outgoing connection to one peer.  libzmq never re-dials a CURVE
-    connection the server's ZAP handler refused (a peer that did not know
-    us yet), so a monitor watches the handshake and a refused connection is
-    closed and dialled again after a back-off. */
-typedef struct {
-    zsock_t *sock;                          /* DEALER, CurveZMQ client; NULL while backing off */
-    zsock_t *mon;                           /* PAIR receiving sock's handshake events */
-    char endpoint [NINES_ENDPOINT_MAX];     /* connected to */
-    uint8_t id [NINES_ID_BYTES];            /* the peer */
-    uint64_t retry_at;                      /* no new socket before (ms) */
-    uint64_t backoff;                       /* next back-off after a refusal (ms) */
-} peer_conn_t;
-
-#define REDIAL_MIN_MS   250                 /* first re-dial delay after a refused handshake */
-#define REDIAL_MAX_MS   10000               /* cap */
-
 /*  Last heartbeat timings per pod (index = registry order). */
 typedef struct {
     uint32_t connect_us;                    /* TCP connect done */
@@ -78,22 +61,16 @@ typedef struct {
 struct _nines_node_t {
     nines_node_config_t cfg;                /* configuration */
     nines_keypair_t kp;                     /* validator key */
-    zcert_t *cert;                          /* derived CurveZMQ pair */
     nines_store_t *store;                   /* LMDB */
     nines_engine_t *engine;                 /* protocol engine */
     nines_prober_t *prober;                 /* heartbeats */
     nines_registry_t *reg;                  /* current registry (owned) */
-    uint8_t (*curve_allow) [NINES_CURVE_BYTES]; /* registered curve keys, sorted */
-    uint32_t *curve_idx;                    /* their validators[] index */
-    size_t n_curve;                         /* entries */
     pod_timing_t *timings;                  /* per registry pod */
-    zsock_t *zap;                           /* ZAP handler (REP) */
-    zsock_t *peer;                          /* peer ROUTER */
+    nines_peers_t *peers;                   /* ZAP, peer ROUTER, connections to peers */
     zsock_t *query;                         /* query ROUTER */
     zsock_t *pub;                           /* report PUB */
     zsock_t *ledger;                        /* ledger DEALER or NULL */
     zsock_t *ledger_sub;                    /* ledger SUB or NULL */
-    zhashx_t *conns;                        /* hex id -> peer_conn_t */
     nines_report_t *scratch;                /* decode buffer for reports */
     nines_evidence_t *ev_scratch;           /* decode buffer for evidence */
     bool isolated;                          /* fault hook state */
@@ -101,10 +78,6 @@ struct _nines_node_t {
     uint64_t registry_asked_ms;             /* when */
     uint64_t next_members_ms;               /* next membership snapshot */
     uint64_t started_ms;                    /* start time */
-    uint64_t zap_refused;                   /* CURVE clients refused */
-    nines_ratelimit_t refused_log;          /* their log lines (anyone can cause them) */
-    uint64_t peer_spoofed;                  /* frames whose from != ZAP user */
-    uint64_t peer_bad;                      /* peer messages with a wrong frame count */
     uint64_t query_bad;                     /* malformed query requests */
     uint64_t probe_ok;                      /* verified heartbeats */
     bool restored;                          /* persisted state re-loaded */
@@ -112,10 +85,7 @@ struct _nines_node_t {
     bool has_ledger_id;                     /* ledger_id known (registry reply) */
     uint8_t canary [NINES_HASH_BYTES];      /* last canary countersigned */
     uint64_t canaries;                      /* canaries countersigned */
-    uint32_t mon_seq;                       /* monitor endpoint counter */
-    bool peer_bound;                        /* peer ROUTER bound (after the first registry) */
     bool fatal;                             /* stop the loop: cannot go on */
-    uint64_t redials;                       /* refused handshakes re-dialled */
     bool dg_listening;                      /* doppelganger protection: listening, as last logged */
     bool dg_detected;                       /* another instance with our key was logged */
     char bind_error [256];                  /* why the peer socket did not bind */
@@ -134,7 +104,7 @@ struct _nines_node_t {
                    *m_canaries, *m_cert, *m_down, *m_doppelganger; /* its families (node_metrics_init) */
 };
 
-/*  Stored rows collected by node_collect (query.c) for a query or the restore. */
+/*  Stored rows collected by node_collect (persist.c) for a query or the restore. */
 typedef struct {
     uint64_t t;                 /* sort key (ms) */
     uint8_t key [64];           /* store key */
@@ -151,31 +121,23 @@ typedef struct {
     int kind;                   /* 0 reports, 1 incidents, 2 evidence */
 } collect_t;
 
-/*  ---- peer.c ---- */
-
-/*  zhashx destructor of a peer_conn_t. */
-void node_conn_destroy (void **item);
-
 /*  Wall clock, Unix ms (the engine's now). */
-uint64_t node_now (void);
-
-/*  A handshake event on c's monitor. */
-void node_on_monitor (nines_node_t *self, peer_conn_t *c);
-
-/*  One frame on the peer ROUTER: checked against its ZAP user, to the engine. */
-void node_on_peer (nines_node_t *self);
-
-/*  One ZAP request (RFC 27): admit registered validators' curve keys only. */
-void node_on_zap (nines_node_t *self);
-
-/*  Send a peer message to validator id, dialling it if needed. */
-void node_send_peer (nines_node_t *self, const uint8_t id [NINES_ID_BYTES], const uint8_t *data, size_t len);
-
-/*  Install a new registry: engine, ZAP allow list, per-pod timings, and
-    drop connections to peers that left or moved. */
-void node_set_registry (nines_node_t *self, nines_registry_t *reg);
+static inline uint64_t
+node_now (void)
+{
+    return (uint64_t) zclock_time ();
+}
 
 /*  ---- persist.c ---- */
+
+/*  nines_store_iter_prefix callback filling a collect_t (arg). */
+int node_collect (const void *k, size_t klen, const void *v, size_t vlen, void *arg);
+
+/*  Free a collect_t's rows. */
+void node_collect_free (collect_t *c);
+
+/*  qsort order of rec_t by t. */
+int node_rec_cmp (const void *a, const void *b);
 
 /*  A report may add evidence to the engine's outbox (submitted later, after
     a back-off, by everyone but the report's former): write it to LMDB now,
@@ -220,8 +182,10 @@ void node_ask_registry (nines_node_t *self);
     ledger key from the registry reply. */
 void node_on_canary (nines_node_t *self, const uint8_t *msg, size_t len);
 
-/*  A reply on the ledger DEALER: registry, evidence verdict, canary ack. */
-void node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len);
+/*  A reply on the ledger DEALER: registry, evidence verdict, canary ack.
+    Returns a registry newer than self->reg for the caller to install
+    (owned), else NULL. */
+nines_registry_t *node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len);
 
 /*  ---- metrics.c ---- */
 
@@ -236,21 +200,7 @@ char *node_metrics_render (void *arg, size_t *len);
 
 /*  ---- query.c ---- */
 
-/*  nines_store_iter_prefix callback filling a collect_t (arg). */
-int node_collect (const void *k, size_t klen, const void *v, size_t vlen, void *arg);
-
-/*  Free a collect_t's rows. */
-void node_collect_free (collect_t *c);
-
 /*  One request on the query ROUTER, answered (QUERY.md). */
 void node_on_query (nines_node_t *self);
-
-/*  qsort order of rec_t by t. */
-int node_rec_cmp (const void *a, const void *b);
-
-/*  ---- node.c ---- */
-
-/*  Carry out every pending engine action. */
-void node_drain (nines_node_t *self);
 
 #endif
