@@ -125,7 +125,8 @@ library Accounting {
 
     /// The pod's merged incidents (accounting 1 to 3): the union of its
     /// uncorrelated raw incidents, clipped at paid_until, minus maintenance,
-    /// merged; out[0..n).
+    /// merged, each with what its raws have paid (groupPaid of each
+    /// distinct tDown); out[0..n).
     function groups(U.Book storage bk, U.Params storage pa, bytes32 pod) public view returns (U.Group[] memory out, uint256 n) {
         U.Raw[] memory rs = bk.raws[pod];
         U.Pod storage p = bk.pods[pod];
@@ -133,15 +134,17 @@ library Accounting {
         out = new U.Group[](rs.length);
         uint64 cover = 0;      // end of the union so far (pieces)
         uint64 gcover = 0;     // end of the current group's last piece
+        uint64 lastT = 0;      // tDown of the current group's last raw
         for (uint256 i = 0; i < rs.length; i++) {
             if (w[i].corr) continue;
             uint64 a = rs[i].tDown > cover ? rs[i].tDown : cover;
             uint64 b = w[i].end > a ? w[i].end : a;
             if (w[i].end > cover) cover = w[i].end;
-            if (n == 0 || (rs[i].tDown >= gcover && rs[i].tDown - gcover >= mergeGap(pa, out[n - 1].duration))) {
-                out[n++] = U.Group(rs[i].tDown, 0, 0, 0, false);
-            }
+            bool first = n == 0 || (rs[i].tDown >= gcover && rs[i].tDown - gcover >= mergeGap(pa, out[n - 1].duration));
+            if (first) out[n++] = U.Group(rs[i].tDown, 0, 0, 0, false, 0);
             U.Group memory cur = out[n - 1];
+            if (first || rs[i].tDown != lastT) cur.paid += bk.groupPaid[pod][rs[i].tDown];
+            lastT = rs[i].tDown;
             cur.duration += _effective(p, a, b);
             cur.pieces++;
             if (b > cur.tEnd) cur.tEnd = b;
@@ -151,8 +154,8 @@ library Accounting {
     }
 
 
-    /// Pays what each merged incident of the pod owes beyond what it has
-    /// paid (accounting 4 and 6: nothing under grace, never more than the
+    /// Pays what each merged incident of the pod owes beyond what its raws
+    /// have paid, slashFor(duration) - Group.paid, never negative (accounting 4 and 6: nothing under grace, never more than the
     /// pod's stake, nothing before corr_window + challengeWindow after its
     /// first DOWN: the ledger waits corr_window for the correlated flag, and
     /// the other pods' DOWNs of that window count only once their claims
@@ -167,14 +170,13 @@ library Accounting {
             U.Group memory g = gs[i];
             if (g.duration < pa.graceMs || t < g.tDown + pa.corrWindowMs + pa.challengeWindowMs) continue;
             uint64 target = Slash.slashFor(p.stake, pa.maxSlashPpm, pa.dMidMs, pa.sMs, g.duration);
-            uint64 already = bk.groupPaid[pod][g.tDown];
             uint64 left = p.stake - p.slashed - p.fees;
-            uint64 pay = target > already ? target - already : 0;
+            uint64 pay = target > g.paid ? target - g.paid : 0;
             if (pay > left) pay = left;
             if (pay == 0) continue;
-            bk.groupPaid[pod][g.tDown] = already + pay;
+            bk.groupPaid[pod][g.tDown] += pay;         // credited to the first raw; g.paid sums them
             p.slashed += pay;
-            _paidEvent(pod, g, pay, already + pay);
+            _paidEvent(pod, g, pay, g.paid + pay);
         }
     }
 

@@ -133,6 +133,7 @@ contract UptimeStaking {
         uint64 duration;
         uint64 pieces;
         bool open;
+        uint64 paid;               // paid so far: Σ groupPaid of its raws' tDowns
     }
 
     /// The incident accounting's storage (Accounting.sol works on it).
@@ -140,7 +141,10 @@ contract UptimeStaking {
         mapping(bytes32 => Pod) pods;
         bytes32[] allPods;                                 // every registered pod
         mapping(bytes32 => Raw[]) raws;                    // by pod, sorted by tDown
-        mapping(bytes32 => mapping(uint64 => uint64)) groupPaid;   // pod => group's first tDown => paid
+        // pod => tDown of a raw => what was paid while it was its merged
+        // incident's first (a merged incident has paid the sum over its
+        // raws: a late earlier DOWN that becomes the first pays nothing twice)
+        mapping(bytes32 => mapping(uint64 => uint64)) groupPaid;
     }
 
     // ---- evidence ----
@@ -636,7 +640,8 @@ contract UptimeStaking {
         Accounting.settle(book, params, pod);
     }
 
-    /// What the merged incident of `pod` starting at `tDown` has paid.
+    /// What was paid while the raw of `pod` at `tDown` was its merged
+    /// incident's first (a merged incident's total is Group.paid).
     function groupPaid(bytes32 pod, uint64 tDown) external view returns (uint64) {
         return book.groupPaid[pod][tDown];
     }

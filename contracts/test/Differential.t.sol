@@ -258,7 +258,7 @@ contract DifferentialTest is Evidence {
             for (uint256 k = 0; k < n; k++) {
                 if (g[k].tDown != incT[i]) continue;
                 assertEq(g[k].duration, incD[i], string.concat(what, ": duration"));
-                assertEq(st.groupPaid(pod, g[k].tDown), g[k].duration >= 60000 ? incS[i] : 0, string.concat(what, ": slashed"));
+                assertEq(g[k].paid, g[k].duration >= 60000 ? incS[i] : 0, string.concat(what, ": slashed"));
                 assertEq(incS[i] == 0 || g[k].duration >= 60000, true, string.concat(what, ": grace"));
                 match_ = true;
             }

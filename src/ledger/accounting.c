@@ -162,6 +162,8 @@ s_group_piece (void *arg, size_t raw, uint64_t a, uint64_t b, bool open)
         cur->t_down = r->t_down;
     }
     cur->duration += ledger_effective (g->pod, a, b);
+    const paid_t *paid = ledger_paid (self, r->pod, r->rid, false);
+    cur->paid += paid ? paid->paid : 0;
     cur->pieces++;
     if (b > cur->t_end)
         cur->t_end = b;
@@ -171,7 +173,8 @@ s_group_piece (void *arg, size_t raw, uint64_t a, uint64_t b, bool open)
 }
 
 /*  Merged incidents of a pod into self->groups (they depend on the
-    evidence only, not on the clock); returns how many. */
+    evidence only, not on the clock), each with what its raw incidents
+    have paid; returns how many. */
 size_t
 ledger_groups (nines_ledger_t *self, const nines_pod_info_t *pod)
 {
@@ -216,8 +219,10 @@ ledger_remaining (const nines_pod_info_t *pod, const acct_t *a)
 
 
 /*  Pay what each merged incident of the pod owes at now beyond what it
-    has paid, publishing those that paid and (announce_t != NO_ANNOUNCE)
-    the one holding the raw incident that starts at announce_t, which new
+    has paid (group_t.paid, the sum over its raw incidents, so that a
+    merge never pays the same downtime twice: slash_for(duration) - paid,
+    never negative), publishing those that paid and (announce_t !=
+    NO_ANNOUNCE) the one holding the raw incident that starts at announce_t, which new
     evidence changed.  Inside the write transaction. */
 int
 ledger_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, uint64_t announce_t)
@@ -227,19 +232,18 @@ ledger_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, 
     int rc = NINES_OK;
     for (size_t i = 0; !rc && i < n; i++) {
         const group_t *g = &self->groups [i];
-        paid_t *paid = ledger_paid (self, pod->pod, g->rid, false);
-        uint64_t already = paid ? paid->paid : 0;
         uint64_t pay = 0;
         if (g->duration >= p->grace_ms && now >= g->t_down + p->corr_window_ms) {
             uint64_t target = nines_slash_for (p, pod->stake, g->duration);
             acct_t *a = ledger_acct (self, pod->pod, false);
             uint64_t left = ledger_remaining (pod, a);
-            pay = target > already ? target - already : 0;
+            pay = target > g->paid ? target - g->paid : 0;
             if (pay > left)
                 pay = left;
         }
         if (pay) {
-            paid = ledger_paid (self, pod->pod, g->rid, true);
+            /* credited to the first raw incident; g->paid sums them all */
+            paid_t *paid = ledger_paid (self, pod->pod, g->rid, true);
             acct_t *a = ledger_acct (self, pod->pod, true);
             if (!paid || !a)
                 return NINES_ENOMEM;
@@ -259,14 +263,14 @@ ledger_settle (nines_ledger_t *self, const nines_pod_info_t *pod, uint64_t now, 
             nines_le64 (row + 64, now);
             nines_le64 (row + 72, g->duration);
             nines_le64 (row + 80, pay);
-            nines_le64 (row + 88, paid->paid);
+            nines_le64 (row + 88, g->paid + pay);
             if (!rc) rc = ledger_put (self, "slashes", skey, 8, row, sizeof row);
             if (!rc) rc = ledger_meta_put (self, "slash_seq", self->slash_seq);
         }
         bool holds = announce_t != NO_ANNOUNCE && g->t_down <= announce_t
                   && (i + 1 == n || self->groups [i + 1].t_down > announce_t);
         if (!rc && (pay || holds))
-            s_event_incident (self, pod->pod, g, paid ? paid->paid : pay, false);
+            s_event_incident (self, pod->pod, g, g->paid + pay, false);
     }
     return rc;
 }

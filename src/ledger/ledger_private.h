@@ -30,10 +30,13 @@ typedef struct {
     bool correlated;                    /* part of a correlated outage */
 } raw_t;
 
-/*  What was paid for a merged incident, keyed by its first raw incident. */
+/*  What was paid while a raw incident was its merged incident's first:
+    a merged incident has paid the sum over its raw incidents (a late
+    DOWN with an earlier time becomes the first and the key moves, the
+    payments stay counted). */
 typedef struct {
     uint8_t pod [NINES_ID_BYTES];       /* pod */
-    uint8_t rid [NINES_HASH_BYTES];     /* first raw incident's DOWN report id */
+    uint8_t rid [NINES_HASH_BYTES];     /* the raw incident's DOWN report id */
     uint64_t paid;                      /* base units slashed so far */
 } paid_t;
 
@@ -58,6 +61,7 @@ typedef struct {
     uint64_t duration;                  /* effective duration, ms */
     uint32_t pieces;                    /* raw incidents merged */
     bool open;                          /* last piece still open */
+    uint64_t paid;                      /* paid so far: Σ paid_t of its raw incidents */
 } group_t;
 
 struct _nines_ledger_t {

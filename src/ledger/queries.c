@@ -136,9 +136,8 @@ ledger_h_incidents (req_t *r)
                 continue;
             size_t n = ledger_groups (self, p);
             for (size_t g = 0; g < n; g++) {
-                const paid_t *paid = ledger_paid (self, p->pod, self->groups [g].rid, false);
                 if (pass)
-                    ledger_pack_incident (r->pk, p->pod, &self->groups [g], paid ? paid->paid : 0, false);
+                    ledger_pack_incident (r->pk, p->pod, &self->groups [g], self->groups [g].paid, false);
                 else
                     total++;
             }

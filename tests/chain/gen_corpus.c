@@ -278,6 +278,10 @@ main (int argc, char **argv)
     lfx_evidence (&F, ev, 0, T, T + 2 * H_);
     submit (l, ev, T + 42 * H_);
     free (ev);
+    /* paid, then a DOWN delivered late with an earlier time merges into it
+       as its first DOWN: S(65 min) in all, not S(60 min) twice */
+    evidence (l, 3, T + 44 * H_ + 10 * M_, T + 45 * H_ + 10 * M_, T + 45 * H_ + 10 * M_ + S_);
+    evidence (l, 3, T + 44 * H_, T + 44 * H_ + 5 * M_, T + 46 * H_);
     /* the end: everything settled */
     uint64_t end = T + 50 * H_;
     nines_ledger_tick (l, end);

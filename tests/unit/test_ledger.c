@@ -247,6 +247,41 @@ t_merge (void)
     nines_ledger_destroy (&l);
 }
 
+/*  A DOWN report delivered late with an earlier time than an incident
+    already paid merges into it (5 min gap < merge gap) and becomes the
+    merged incident's first DOWN: the incident owes S(65 min) in all, not
+    S(60 min) again on top of what it paid (it was keyed by its first raw
+    incident, whose key changed). */
+static void
+t_late_earlier_down (void)
+{
+    nines_ledger_t *l = s_open ();
+    if (!l)
+        return;
+    CHECK_EQ (s_submit (l, 0, T + 10 * M, T + 70 * M, T + 70 * M + S), 'a');
+    nines_ledger_tick (l, T + 2 * H);
+    CHECK_EQ (s_slashed (l, 0, T + 2 * H), s_slash (H));
+    CHECK_EQ (s_submit (l, 0, T, T + 5 * M, T + 3 * H), 'a');
+    nines_ledger_tick (l, T + 4 * H);
+    CHECK_EQ (s_slashed (l, 0, T + 4 * H), s_slash (65 * M));
+    rep_t r;
+    s_query (l, NINES_LEDGER_OP_INCIDENTS, 0, T + 4 * H, &r);
+    CHECK_EQ (s_nrows (&r), 1);
+    CHECK_EQ (s_u64 (s_row (&r, 0), "t_down"), T);
+    CHECK_EQ (s_u64 (s_row (&r, 0), "pieces"), 2);
+    CHECK_EQ (s_u64 (s_row (&r, 0), "slashed"), s_slash (65 * M));
+    rep_free (&r);
+    /* a reopen recomputes the same */
+    nines_ledger_destroy (&l);
+    l = s_open_in (dirs [n_dirs - 1]);
+    CHECK (l != NULL);
+    if (!l)
+        return;
+    nines_ledger_tick (l, T + 5 * H);
+    CHECK_EQ (s_slashed (l, 0, T + 5 * H), s_slash (65 * M));
+    nines_ledger_destroy (&l);
+}
+
 static void
 t_paid_until (void)
 {
@@ -987,6 +1022,7 @@ main (void)
     nines_keypair_from_seed (&LK, seed);
     RUN (t_grace_and_slash);
     RUN (t_merge);
+    RUN (t_late_earlier_down);
     RUN (t_paid_until);
     RUN (t_maintenance);
     RUN (t_correlated);
