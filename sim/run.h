@@ -1,7 +1,7 @@
 /*  nines-sim run internals, shared by sim/run*.c and sim/svg.c.
 
-    run.c        orchestration: run directory, configs, registration,
-                 the fault timeline, the PUB streams, teardown
+    run.c, run_world.c, run_faults.c, run_observe.c, run_io.c
+                 the run itself, in parts behind run_private.h
     run_proc.c   child processes: start, signal, reap, stop them all
     run_tls.c    per-pod TLS key, self-signed certificate, SPKI pin
     run_result.c ground truth against detected incidents: table, result.json
