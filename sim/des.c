@@ -231,6 +231,15 @@ s_on_report (des_t *d, size_t v, const nines_action_t *a)
             sr->epoch = d->report->epoch;
             if (d->res->report_scope == NINES_SCOPE_COMMITTEE)
                 sr->target = s_committee_reachable (d, d->report->pod, sr->epoch);
+            if (p >= 0 && d->report->kind == NINES_REPORT_DOWN && d->pod_incident [p] < 0
+            &&  d->report->t_ms < d->pod_up_t [p])
+                /* A late DOWN whose observation precedes the UP that closed
+                   the pod's last incident (a round begun before the
+                   recovery): the ledger's chain rule (accounting.c,
+                   s_chains) continues that incident and charges nothing
+                   more, so it opens none here either. */
+                d->n_continued++;
+            else
             if (p >= 0 && d->report->kind == NINES_REPORT_DOWN && d->pod_incident [p] < 0) {
                 if (d->n_incidents == d->cap_incidents) {
                     size_t cap = d->cap_incidents ? 2 * d->cap_incidents : 64;
@@ -254,6 +263,7 @@ s_on_report (des_t *d, size_t v, const nines_action_t *a)
             if (p >= 0 && d->report->kind == NINES_REPORT_UP && d->pod_incident [p] >= 0) {
                 incident_t *inc = &d->incidents [d->pod_incident [p]];
                 inc->closed = d->now;
+                d->pod_up_t [p] = d->report->t_ms;
                 if (inc->outage >= 0 && d->now >= d->outages [inc->outage].end)
                     d->outages [inc->outage].recovered = true;
                 d->pod_incident [p] = -1;
@@ -498,12 +508,13 @@ s_setup (des_t *d)
     d->proven = calloc (d->n, 1);
     d->pod_ids = calloc (d->m ? d->m : 1, NINES_ID_BYTES);
     d->pod_incident = malloc ((d->m ? d->m : 1) * sizeof *d->pod_incident);
+    d->pod_up_t = calloc (d->m ? d->m : 1, sizeof *d->pod_up_t);
     d->msg = malloc (sizeof *d->msg);
     d->report = malloc (sizeof *d->report);
     d->reg = nines_registry_new ();
     d->sigcache = nines_sigcache_new (1 << 16);
     if (!d->sigcache || !d->keys || !d->engines || !d->tick_at || !d->isolated || !d->group || !d->behaviour
-    ||  !d->proven || !d->pod_ids || !d->pod_incident || !d->msg || !d->report || !d->reg)
+    ||  !d->proven || !d->pod_ids || !d->pod_incident || !d->pod_up_t || !d->msg || !d->report || !d->reg)
         return NINES_ENOMEM;
     for (size_t p = 0; p < d->m; p++)
         d->pod_incident [p] = -1;
@@ -637,6 +648,7 @@ s_teardown (des_t *d)
     free (d->pod_ids);
     free (d->pod_first);
     free (d->pod_incident);
+    free (d->pod_up_t);
     free (d->outages);
     free (d->incidents);
     free (d->reports);

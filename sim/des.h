@@ -149,6 +149,8 @@ typedef struct {
     uint32_t detected;              /* outages matched by a DOWN report */
     uint32_t missed;                /* detectable outages without a DOWN report */
     uint32_t incidents;             /* DOWN periods the network reported */
+    uint32_t continued;             /* late DOWN reports observed before the UP that closed
+                                       their pod's incident: continuations, no new incident */
     uint32_t false_incidents;       /* ... with no ground-truth outage behind them */
     uint32_t correlated;            /* incidents the correlated-outage rule flags */
     uint64_t latency_p50_ms, latency_p90_ms, latency_p99_ms, latency_max_ms; /* outage start -> first DOWN report */

@@ -239,9 +239,10 @@ s_print (const nines_des_result_t *r, double wall)
 {
     printf ("des %s: %u validators, %u pods, %.0fs simulated in %.1fs wall (peak RSS %ld MB)\n",
             r->name, r->validators, r->pods, (double) r->duration_ms / 1000.0, wall, s_peak_rss_mb ());
-    printf ("  outages %u (detectable %u): detected %u, missed %u; incidents %u, false %u, correlated %u\n",
-            r->outages, r->outages_detectable, r->detected, r->missed, r->incidents, r->false_incidents,
-            r->correlated);
+    printf ("  outages %u (detectable %u): detected %u, missed %u; incidents %u (late DOWNs continued %u), "
+            "false %u, correlated %u\n",
+            r->outages, r->outages_detectable, r->detected, r->missed, r->incidents, r->continued,
+            r->false_incidents, r->correlated);
     printf ("  detection latency p50 %.1fs p90 %.1fs p99 %.1fs max %.1fs; recovery p50 %.1fs\n",
             r->latency_p50_ms / 1000.0, r->latency_p90_ms / 1000.0, r->latency_p99_ms / 1000.0,
             r->latency_max_ms / 1000.0, r->recovery_p50_ms / 1000.0);
@@ -329,6 +330,11 @@ s_expect (const nines_scenario_t *sc, const nines_des_result_t *r, bool scaled)
     uint32_t ppm = 0;
     if (v && (nines_parse_ppm (v, &ppm) || r->coverage * 1e6 < ppm)) {
         printf ("  EXPECT coverage >= %s, got %.4f\n", v, r->coverage);
+        failed = 1;
+    }
+    v = ex ? zconfig_get (ex, "incidents_total", NULL) : NULL;
+    if (v && !scaled && (nines_parse_u64 (v, &n) || r->incidents != n)) {
+        printf ("  EXPECT incidents_total = %s, got %u\n", v, r->incidents);
         failed = 1;
     }
     v = ex ? zconfig_get (ex, "lossy_votes_down", NULL) : NULL;

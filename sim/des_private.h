@@ -104,6 +104,8 @@ typedef struct {
     outage_t *outages;              /* sorted by (pod, start) */
     size_t n_outages;
     int32_t *pod_incident;          /* open incident per pod, -1 none */
+    uint64_t *pod_up_t;             /* t_ms of the pod's latest closing UP report, 0 none */
+    size_t n_continued;             /* DOWN reports that continue a closed incident */
     incident_t *incidents;
     size_t n_incidents, cap_incidents;
     seen_report_t *reports;         /* distinct reports, hashed by id */

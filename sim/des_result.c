@@ -95,6 +95,7 @@ des_results (des_t *d)
     free (lat);
     free (rec);
     r->incidents = (uint32_t) d->n_incidents;
+    r->continued = (uint32_t) d->n_continued;
     for (size_t i = 0; i < d->n_incidents; i++) {
         const incident_t *inc = &d->incidents [i];
         if (inc->outage >= 0)
@@ -196,8 +197,8 @@ nines_des_result_json (const nines_des_result_t *r, FILE *out)
              nines_report_scope_name (r->report_scope), r->gossip_fanout);
     fprintf (out, "  \"outages\": %u,\n  \"outages_detectable\": %u,\n  \"detected\": %u,\n  \"missed_incidents\": %u,\n",
              r->outages, r->outages_detectable, r->detected, r->missed);
-    fprintf (out, "  \"incidents\": %u,\n  \"false_incidents\": %u,\n  \"correlated_incidents\": %u,\n",
-             r->incidents, r->false_incidents, r->correlated);
+    fprintf (out, "  \"incidents\": %u,\n  \"continued_downs\": %u,\n  \"false_incidents\": %u,\n  \"correlated_incidents\": %u,\n",
+             r->incidents, r->continued, r->false_incidents, r->correlated);
     fprintf (out, "  \"detection_latency_ms\": {\"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"max\": %llu},\n",
              (unsigned long long) r->latency_p50_ms, (unsigned long long) r->latency_p90_ms,
              (unsigned long long) r->latency_p99_ms, (unsigned long long) r->latency_max_ms);

@@ -319,10 +319,10 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
 static int
 s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e)
 {
-    /* p99_latency, missed, coverage, lossy_votes_down, lossy_abstains:
-       des-only (sim/des.c). */
+    /* p99_latency, missed, coverage, incidents_total, lossy_votes_down,
+       lossy_abstains: des-only (sim/des_main.c). */
     static const char *const keys [] = { "incidents", "false_incidents", "slashed", "correlated",
-        "max_latency", "p99_latency", "missed", "coverage", "lossy_votes_down", "lossy_abstains",
+        "max_latency", "p99_latency", "missed", "coverage", "incidents_total", "lossy_votes_down", "lossy_abstains",
         "slash_within", "slash_evidenced", NULL };
     if (!section)
         return NINES_OK;

@@ -71,6 +71,9 @@
             p99_latency = 30s           des: 99th percentile detection latency, at most
             missed = 0                  des: detectable outages without a report, at most
             coverage = 0.99             des: mean share of its scope a report reached, at least
+            incidents_total = 20        des: all incidents, true and false, exactly (a late
+                                        DOWN observed before the UP that closed its pod's
+                                        incident continues it, as in the ledger)
             lossy_votes_down = 0        des: down votes by the lossy validators, at most
             lossy_abstains = 1          des: abstaining votes by the lossy validators, at least
             slash_within = 1%           each true outage's slash lies within this fraction

@@ -28,6 +28,7 @@ fault
 expect
     false_incidents = 0
     incidents = 20
+    incidents_total = 20
     p99_latency = 30s
     missed = 0
     coverage = 0.99
