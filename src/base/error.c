@@ -30,6 +30,9 @@ static const struct { const char *name; const char *text; } s_errors [] = {
     { "NINES_ESTAKE",        "stake below minimum" },
     { "NINES_EUNAVAIL",      "endpoint unreachable" },
     { "NINES_ELOCKED",       "in use by another process" },
+    { "NINES_ERPC",          "JSON-RPC error from the node" },
+    { "NINES_EUNDERPRICED",  "transaction underpriced" },
+    { "NINES_EREVERTED",     "execution reverted" },
 };
 
 const char *

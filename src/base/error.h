@@ -41,7 +41,10 @@ enum {
     NINES_ESTAKE       = -25,  /* stake below the minimum */
     NINES_EUNAVAIL     = -26,  /* remote end unreachable */
     NINES_ELOCKED      = -27,  /* held by another process (data directory lock) */
-    NINES_ELAST        = -27
+    NINES_ERPC         = -28,  /* a JSON-RPC node answered with an error object */
+    NINES_EUNDERPRICED = -29,  /* transaction fee below what the chain accepts */
+    NINES_EREVERTED    = -30,  /* contract execution reverted (call, estimate, receipt) */
+    NINES_ELAST        = -30
 };
 
 /*  Return a static, human-readable string for rc: a NINES_E* code (<= 0) or

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYFILE_MAGIC "nines-ed25519-v1\n"
+#define KEYFILE_MAGIC "nines-ed25519-v1"
 
 int
 nines_crypto_init (void)
@@ -39,15 +39,17 @@ nines_keypair_wipe (nines_keypair_t *kp)
 }
 
 int
-nines_keyfile_save (const char *path, const nines_keypair_t *kp)
+nines_secretfile_save (const char *path, const char *magic, const uint8_t *secret, size_t len)
 {
+    if (len > NINES_SECRETFILE_MAX || strlen (magic) > 64)
+        return NINES_EINVAL;
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno == EEXIST ? NINES_EEXIST : NINES_EIO;
-    char text [sizeof KEYFILE_MAGIC + 2 * NINES_SEED_BYTES + 2];
-    char hex [2 * NINES_SEED_BYTES + 1];
-    nines_hex (hex, kp->sk, NINES_SEED_BYTES);
-    int n = snprintf (text, sizeof text, "%s%s\n", KEYFILE_MAGIC, hex);
+    char text [64 + 2 * NINES_SECRETFILE_MAX + 3];
+    char hex [2 * NINES_SECRETFILE_MAX + 1];
+    nines_hex (hex, secret, len);
+    int n = snprintf (text, sizeof text, "%s\n%s\n", magic, hex);
     sodium_memzero (hex, sizeof hex);
     int rc = NINES_OK;
     if (fchmod (fd, 0600) || write (fd, text, (size_t) n) != n || fsync (fd))
@@ -60,9 +62,11 @@ nines_keyfile_save (const char *path, const nines_keypair_t *kp)
 }
 
 int
-nines_keyfile_load (const char *path, nines_keypair_t *kp)
+nines_secretfile_load (const char *path, const char *magic, uint8_t *secret, size_t len)
 {
-    memset (kp, 0, sizeof *kp);
+    memset (secret, 0, len);
+    if (len > NINES_SECRETFILE_MAX)
+        return NINES_EINVAL;
     int fd = open (path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? NINES_ENOTFOUND : NINES_EIO;
@@ -84,27 +88,42 @@ nines_keyfile_load (const char *path, nines_keypair_t *kp)
         return NINES_EIO;
     text [n] = 0;
     int rc = NINES_EMALFORMED;
-    size_t magic = strlen (KEYFILE_MAGIC);
-    uint8_t seed [NINES_SEED_BYTES];
-    if ((size_t) n >= magic + 2 * NINES_SEED_BYTES
-    &&  memcmp (text, KEYFILE_MAGIC, magic) == 0) {
-        char hex [2 * NINES_SEED_BYTES + 1];
-        memcpy (hex, text + magic, 2 * NINES_SEED_BYTES);
-        hex [2 * NINES_SEED_BYTES] = 0;
-        const char *rest = text + magic + 2 * NINES_SEED_BYTES;
-        if ((*rest == 0 || strcmp (rest, "\n") == 0)
-        &&  nines_unhex (seed, sizeof seed, hex) == 0)
-            rc = nines_keypair_from_seed (kp, seed);
+    size_t m = strlen (magic);
+    if ((size_t) n >= m + 1 + 2 * len && memcmp (text, magic, m) == 0 && text [m] == '\n') {
+        char hex [2 * NINES_SECRETFILE_MAX + 1];
+        memcpy (hex, text + m + 1, 2 * len);
+        hex [2 * len] = 0;
+        const char *rest = text + m + 1 + 2 * len;
+        if ((*rest == 0 || strcmp (rest, "\n") == 0) && nines_unhex (secret, len, hex) == 0)
+            rc = NINES_OK;
         sodium_memzero (hex, sizeof hex);
     }
     sodium_memzero (text, sizeof text);
+    if (rc)
+        sodium_memzero (secret, len);
+    return rc;
+}
+
+int
+nines_keyfile_save (const char *path, const nines_keypair_t *kp)
+{
+    return nines_secretfile_save (path, KEYFILE_MAGIC, kp->sk, NINES_SEED_BYTES);
+}
+
+int
+nines_keyfile_load (const char *path, nines_keypair_t *kp)
+{
+    memset (kp, 0, sizeof *kp);
+    uint8_t seed [NINES_SEED_BYTES];
+    int rc = nines_secretfile_load (path, KEYFILE_MAGIC, seed, sizeof seed);
+    if (!rc)
+        rc = nines_keypair_from_seed (kp, seed);
     sodium_memzero (seed, sizeof seed);
-    if (rc) {
-        if (rc == NINES_EMALFORMED)
-            nines_error ("key file %s is not a nines key file (expected '%.*s' then 64 hex digits)",
-                         path, (int) magic - 1, KEYFILE_MAGIC);
+    if (rc == NINES_EMALFORMED)
+        nines_error ("key file %s is not a nines key file (expected '%s' then 64 hex digits)",
+                     path, KEYFILE_MAGIC);
+    if (rc)
         memset (kp, 0, sizeof *kp);
-    }
     return rc;
 }
 

@@ -62,6 +62,25 @@ int nines_keyfile_save (const char *path, const nines_keypair_t *kp);
     content NINES_EMALFORMED.  On failure kp is zeroed. */
 int nines_keyfile_load (const char *path, nines_keypair_t *kp) NINES_WARN_UNUSED;
 
+#define NINES_SECRETFILE_MAX 64     /* bytes of secret a secret file holds */
+
+/*  A secret key file, the one format of every key nines keeps (the
+    Ed25519 key file above, src/evm's chain key file): the header line
+    magic ("nines-ed25519-v1"), then the len secret bytes as 2*len
+    lowercase hex digits and a newline; created with mode 0600 and
+    O_EXCL.  len <= NINES_SECRETFILE_MAX.  0, NINES_EEXIST, NINES_EINVAL
+    (len or magic too long) or NINES_EIO. */
+int nines_secretfile_save (const char *path, const char *magic, const uint8_t *secret, size_t len);
+
+/*  Read a file written by nines_secretfile_save with the same magic and
+    len into secret.  A file readable or writable by group or others is
+    refused with NINES_EPERM (logged with the chmod to run); NINES_ENOTFOUND
+    when missing; NINES_EMALFORMED for another header, other than 2*len hex
+    digits, or bytes after the final newline (not logged: the caller names
+    the kind of file); NINES_EIO.  On failure secret is zeroed. */
+int nines_secretfile_load (const char *path, const char *magic, uint8_t *secret,
+                           size_t len) NINES_WARN_UNUSED;
+
 /*  Detached Ed25519 signature over domain || msg.  0 or NINES_EINVAL (domain
     longer than NINES_DOMAIN_MAX) or NINES_ENOMEM. */
 int nines_sign (const nines_keypair_t *kp, const char *domain,

@@ -2,11 +2,11 @@
 """Layer check: the #include lines of src/ and sim/ and the dependencies of
 their meson.build files must respect the layer order (README "Layout")
 
-    base -> crypto -> wire -> proto -> {core, store, client, obs} -> ledger
+    base -> crypto -> wire -> proto -> {core, store, client, obs, evm} -> ledger
          -> programs (node, facade, cli, ledger/main.c, sim)
 
 A file may include a header of its own folder or of a layer strictly below
-its own; layers of the same rank (core, store, client; the programs) do not
+its own; layers of the same rank (core, store, client, obs, evm; the programs) do not
 include one another.  Among the files of one folder, includes (a .c and its
 .h counted as one unit) must not form a cycle (a folder's *_private.h or
 *_state.h, the layout its parts share, adds no edge of its own).  Calls
@@ -26,7 +26,7 @@ RANK = {
     "src/crypto": 1,
     "src/wire": 2,
     "src/proto": 3,
-    "src/core": 4, "src/store": 4, "src/client": 4, "src/obs": 4,
+    "src/core": 4, "src/store": 4, "src/client": 4, "src/obs": 4, "src/evm": 4,
     "src/ledger": 5,
     "src/ledger/main.c": 6,
     "src/node": 6, "src/facade": 6, "src/cli": 6, "sim": 6,
@@ -35,7 +35,7 @@ RANK = {
 DEPS = {
     "base": "src/base", "crypto": "src/crypto", "wire": "src/wire",
     "proto": "src/proto", "core": "src/core", "store": "src/store",
-    "client": "src/client", "obs": "src/obs", "ledger": "src/ledger", "node": "src/node",
+    "client": "src/client", "obs": "src/obs", "evm": "src/evm", "ledger": "src/ledger", "node": "src/node",
     "facade": "src/facade", "cli": "src/cli", "sim": "sim", "des": "sim",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
