@@ -38,6 +38,17 @@ t_done (const char *name)
     return t_failures ? 1 : 0;
 }
 
+/*  The file rel of the source tree (NINES_SOURCE_ROOT, else the current
+    directory) opened for reading, or NULL. */
+static inline FILE *
+t_source_open (const char *rel)
+{
+    const char *root = getenv ("NINES_SOURCE_ROOT");
+    char path [1024];
+    snprintf (path, sizeof path, "%s/%s", root ? root : ".", rel);
+    return fopen (path, "r");
+}
+
 /*  The value of `name = value` in proto/vectors.txt (found through
     NINES_SOURCE_ROOT) as bytes decoded from hex into out (cap bytes):
     the length, or 0 when the file or the line is missing or not hex. */
