@@ -48,15 +48,21 @@ facade
     #     forward: that answer's status (0 when the app did not answer);
     #     path:    that of a GET health_path on the app, made first
     #              (health_timeout: no answer by then is status 0).
-    #   2xx-4xx counts as healthy (as Kubernetes probes count it).
+    #   200-499 counts as up, 0 or >= 500 as down (PROTOCOL.md 6.3).
+    #   Kubernetes probes count only 200-399 as success: a health path
+    #   answering 4xx is up for the validators but fails a kubelet probe.
     health = forward
     health_path = /healthz
     health_timeout = 2s
     #   Event loops (threads); 0 = one per core.
     workers = 0
-    #   Defences.  Worst-case memory is about max_connections x (body_limit
-    #   + 512 KiB): h2o buffers a request body whole before proxying it, and
-    #   its request head limit is fixed at 417792 bytes (400 above it).
+    #   Defences.  Worst-case memory over HTTP/1.1 is about 16 MiB +
+    #   max_connections x (request body + the app's answer + 0.9 MiB): h2o
+    #   buffers a request body whole before proxying it and an answer whole
+    #   for a client that reads slowly; measured 2.9 MiB a connection with
+    #   1 MiB bodies echoed (deploy/k8s/nines-facade-sidecar.yaml).  Over
+    #   HTTP/2 each of up to 100 streams a connection buffers its own body.
+    #   The request head limit is fixed at 417792 bytes (400 above it).
     body_limit = 1048576            #   request body, bytes (413 above it)
     request_timeout = 10s           #   the whole request (head and body) must
                                     #   arrive within this (slowloris); also
