@@ -84,9 +84,11 @@ contract UptimeStaking {
     event PodRegistered(bytes32 indexed pod, address provider, uint64 stake, uint64 paidUntilMs);
     event PaidUntil(bytes32 indexed pod, uint64 paidUntilMs);
     event Maintenance(bytes32 indexed pod, uint64 startMs, uint64 endMs);
-    event Claimed(bytes32 indexed claim, bytes32 indexed pod, uint32 claimant, uint64 tDown, uint64 tUp, bool hasUp, uint64 deadlineMs);
+    event Claimed(bytes32 indexed claim, bytes32 indexed pod, uint32 claimant, uint64 tDown, uint64 tUp, bool hasUp,
+                  uint64 deadlineMs, bytes32 rid, bytes32 evidence);
     event Challenged(bytes32 indexed claim, address challenger, uint8 fraud, uint256 vote, uint64 validatorSlashed);
-    event Finalized(bytes32 indexed claim);
+    event Finalized(bytes32 indexed claim, uint64 seq);
+    event Accounted(bytes32 indexed claim, uint64 seq);
     event Incident(bytes32 indexed pod, uint64 tDown, uint64 tUp, uint64 durationMs, uint64 pieces, uint64 slashed, bool correlated, bool open);
     event Slashed(bytes32 indexed pod, uint64 tDown, uint64 amount, uint64 incidentTotal);
 
@@ -99,6 +101,7 @@ contract UptimeStaking {
     struct Validator {
         bytes32 id;                // Ed25519 public key
         address owner;
+        uint96 credit;             // bonds returned, base units, withdrawable by the owner (owner's slot)
         Checkpoint[] stake;        // stake history, by epoch
     }
 
@@ -167,19 +170,40 @@ contract UptimeStaking {
         Vote[] votes;
     }
 
-    enum Status { None, Pending, Finalized, Voided }
+    enum Status { None, Pending, Finalized, Voided, Accounted }
+
+    /// What the accounting needs of a claim's evidence (`summary`), and the
+    /// hash of the whole evidence (the challenges resubmit it).
+    struct Summary {
+        bytes32 pod;
+        bytes32 rid;               // reportId(down)
+        uint64 tDown;
+        uint64 tUp;                // 0 without an UP
+        bool hasUp;
+        bytes32 evidence;          // keccak256(abi.encode(down, up))
+    }
 
     /// A claim, two storage slots; its id is the evidence's de-duplication
     /// key keccak256(abi.encode(reportId(down), up.length)), the bond is
     /// params.bond and its payer the claimant validator's owner.
     struct Claim {
-        bytes32 hash;              // keccak256(abi.encode(down, up))
+        bytes32 hash;              // keccak256(abi.encode(summary(down, up)))
         uint64 deadlineMs;
         uint32 claimant;           // validator index
         Status status;
+        uint64 seq;                // its place in finalize order, from 1 (0 before)
+    }
+
+    /// Claims finalized and accounted so far (one slot): the accounting
+    /// runs in finalize order, one claim a call (`account`).
+    struct Order {
+        uint64 finalized;
+        uint64 accounted;
+        bool live;                 // set at deployment: the slot is never zero, so no write pays 20k
     }
 
     Params internal params;
+    uint64 internal immutable bondUnits;                   // params.bond
     IEd25519Verifier public immutable ed25519;
     INinesHash public immutable hashes;
 
@@ -190,11 +214,14 @@ contract UptimeStaking {
     Book internal book;
 
     mapping(bytes32 => Claim) public claims;              // by claim id
+    Order public order;
     mapping(address => uint256) public owed;              // withdrawable, wei
 
     constructor(Params memory p, IEd25519Verifier ed, INinesHash h) {
         require(p.epochMs > 0 && p.committee > 0 && p.committee <= MAX_VOTES && p.thetaPpm <= 1000000, "params");
         params = p;
+        bondUnits = p.bond;
+        order.live = true;
         ed25519 = ed;
         hashes = h;
     }
@@ -501,7 +528,7 @@ contract UptimeStaking {
     /// EDuplicate for evidence already claimed.
     function claim(uint32 claimant, Report calldata down, Report[] calldata up) external payable returns (bytes32 id) {
         Params storage p = params;
-        if (msg.value != uint256(p.bond) * UNIT) revert EStake();
+        if (msg.value != uint256(bondUnits) * UNIT) revert EStake();
         if (claimant >= validators.length || validators[claimant].owner != msg.sender) revert EPerm();
         if (book.pods[down.pod].provider == address(0)) revert EUnknown();
         if (up.length > 1 || (up.length == 1 && up[0].pod != down.pod)) revert EMalformed("reports about the pod");
@@ -512,22 +539,25 @@ contract UptimeStaking {
         }
         id = claimId(down, up);
         Claim storage c = claims[id];
-        if (c.status == Status.Pending || c.status == Status.Finalized) revert EDuplicate();
-        c.hash = keccak256(abi.encode(down, up));
+        if (c.status != Status.None && c.status != Status.Voided) revert EDuplicate();
+        Summary memory sm = summary(down, up);
+        c.hash = keccak256(abi.encode(sm));
         c.deadlineMs = nowMs() + p.challengeWindowMs;
         c.claimant = claimant;
         c.status = Status.Pending;
-        _claimed(id, c, down, up);
+        c.seq = 0;
+        emit Claimed(id, sm.pod, claimant, sm.tDown, sm.tUp, sm.hasUp, c.deadlineMs, sm.rid, sm.evidence);
+    }
+
+    /// What the accounting needs of the evidence (down, up), and its hash.
+    function summary(Report calldata down, Report[] calldata up) public pure returns (Summary memory sm) {
+        bool hasUp = up.length == 1;
+        sm = Summary(down.pod, reportId(down), down.tMs, hasUp ? up[0].tMs : 0, hasUp, keccak256(abi.encode(down, up)));
     }
 
     /// The id of the claim of this evidence (its de-duplication key).
     function claimId(Report calldata down, Report[] calldata up) public pure returns (bytes32) {
         return keccak256(abi.encode(reportId(down), up.length));
-    }
-
-    function _claimed(bytes32 id, Claim storage c, Report calldata down, Report[] calldata up) internal {
-        bool hasUp = up.length == 1;
-        emit Claimed(id, down.pod, c.claimant, down.tMs, hasUp ? up[0].tMs : 0, hasUp, c.deadlineMs);
     }
 
     function claimStatus(bytes32 id) external view returns (Status) {
@@ -543,7 +573,7 @@ contract UptimeStaking {
         c = claims[id];
         if (c.status != Status.Pending) revert EState("claim not pending");
         if (nowMs() >= c.deadlineMs) revert EState("challenge window over");
-        if (keccak256(abi.encode(down, up)) != c.hash) revert EMalformed("not the claimed evidence");
+        if (keccak256(abi.encode(summary(down, up))) != c.hash) revert EMalformed("not the claimed evidence");
     }
 
     function _report(Report calldata down, Report[] calldata up, uint8 which) internal pure returns (Report calldata) {
@@ -560,7 +590,7 @@ contract UptimeStaking {
         uint64 st = _at(validators[c.claimant].stake, currentEpoch() + 1);
         uint64 cut = uint64((uint256(st) * params.fraudSlashPpm) / 1000000);
         _setStake(c.claimant, st - cut);
-        owed[msg.sender] += (uint256(params.bond) + cut) * UNIT;
+        owed[msg.sender] += (uint256(bondUnits) + cut) * UNIT;
         emit Challenged(id, msg.sender, fraud, vote, cut);
     }
 
@@ -606,19 +636,50 @@ contract UptimeStaking {
 
     // ============================================================ finalize
 
-    /// After the challenge window: records the claim's raw incident (or
-    /// closes it with the UP), re-flags correlated outages, settles the pod,
-    /// and returns the bond to the claimant.
-    function finalize(bytes32 id, Report calldata down, Report[] calldata up) external {
+    /// After the challenge window, by anyone: the claim is final, its bond
+    /// is credited back to the claimant validator (withdrawCredit), and it
+    /// takes the next place in finalize order.  O(1): the accounting is
+    /// `account`'s, in that order.
+    function finalize(bytes32 id) external {
         Claim storage c = claims[id];
         if (c.status != Status.Pending) revert EState("claim not pending");
         if (nowMs() < c.deadlineMs) revert EState("challenge window open");
-        if (keccak256(abi.encode(down, up)) != c.hash) revert EMalformed("not the claimed evidence");
+        uint64 seq = order.finalized + 1;
+        order.finalized = seq;
         c.status = Status.Finalized;
-        owed[validators[c.claimant].owner] += uint256(params.bond) * UNIT;
-        emit Finalized(id);
-        Accounting.finalize(book, params, down.pod, reportId(down), down.tMs, up.length == 1 ? up[0].tMs : 0,
-                            up.length == 1);
+        c.seq = seq;
+        _credit(c.claimant, bondUnits);
+        emit Finalized(id, seq);
+    }
+
+    /// validators[index].credit += units, without the array's bounds check
+    /// (a claimant index is checked at claim): the credit is the top 96
+    /// bits of the validator's second slot, beside the owner.
+    function _credit(uint32 index, uint64 units) internal {
+        Validator[] storage vs = validators;
+        assembly ("memory-safe") {
+            mstore(0, vs.slot)
+            let slot := add(keccak256(0, 32), add(mul(index, 3), 1))
+            sstore(slot, add(sload(slot), shl(160, units)))
+        }
+    }
+
+    /// The accounting of finalized claim `id`, `sm` its evidence's summary
+    /// (`summary`, or the Claimed event's fields): records its raw incident
+    /// (or closes it with the UP), re-flags correlated outages and settles
+    /// the pod.  By anyone, one claim a call, in finalize order: EState
+    /// when `id` is not the next (order.accounted + 1), EMalformed when sm
+    /// is not the claim's.
+    function account(bytes32 id, Summary calldata sm) external {
+        Claim storage c = claims[id];
+        if (c.status != Status.Finalized) revert EState("claim not finalized");
+        Order memory o = order;
+        if (c.seq != o.accounted + 1) revert EState("an earlier claim is not accounted");
+        if (keccak256(abi.encode(sm)) != c.hash) revert EMalformed("not the claimed evidence");
+        c.status = Status.Accounted;
+        order.accounted = c.seq;
+        emit Accounted(id, c.seq);
+        Accounting.finalize(book, params, sm.pod, sm.rid, sm.tDown, sm.tUp, sm.hasUp);
     }
 
     /// The merge gap after a merged incident of `duration` ms (nines_merge_gap_ms).
@@ -740,7 +801,22 @@ contract UptimeStaking {
 
     // ============================================================ payouts
 
-    /// Sends the sender what it is owed (bonds back, challenge rewards).
+    /// Sends the owner of validator `index` its returned bonds.
+    function withdrawCredit(uint32 index) external {
+        Validator storage v = validators[index];
+        if (v.owner != msg.sender) revert EPerm();
+        uint256 w = uint256(v.credit) * UNIT;
+        v.credit = 0;
+        (bool ok,) = msg.sender.call{value: w}("");
+        require(ok, "transfer");
+    }
+
+    /// Bonds returned to validator `index`, base units.
+    function creditOf(uint32 index) external view returns (uint96) {
+        return validators[index].credit;
+    }
+
+    /// Sends the sender what it is owed (challenge rewards, validator pay).
     function withdraw() external {
         uint256 v = owed[msg.sender];
         owed[msg.sender] = 0;

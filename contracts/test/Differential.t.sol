@@ -229,10 +229,10 @@ contract DifferentialTest is Evidence {
     function finalizeDue(bytes32[] memory pending) internal {
         for (uint256 k = 0; k < pending.length; k++) {
             if (pending[k] == bytes32(0)) continue;
-            (, uint64 deadline,,) = st.claims(pending[k]);
+            (, uint64 deadline,,,) = st.claims(pending[k]);
             if (st.nowMs() < deadline) continue;
             (UptimeStaking.Report memory d, UptimeStaking.Report[] memory up) = reports(k);
-            st.finalize(pending[k], d, up);
+            finalizeAndAccount(pending[k], d, up);
             pending[k] = bytes32(0);
         }
     }

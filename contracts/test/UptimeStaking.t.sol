@@ -125,7 +125,7 @@ contract UptimeStakingTest is Evidence {
         }
         for (uint256 i = 0; i < 3; i++) {
             warpMs(T0 + 20000 + 60000 * uint64(i) + WINDOW);
-            st.finalize(ids[i], ds[i], none());
+            finalizeAndAccount(ids[i], ds[i], none());
         }
         for (uint256 i = 0; i < 3; i++) outage(ps[i], T0 + 10000 + 60000 * uint64(i), T0 + 10000 + 60000 * uint64(i) + H);
         for (uint256 i = 0; i < 3; i++) st.settle(ps[i]);
@@ -223,8 +223,50 @@ contract UptimeStakingTest is Evidence {
         assertEq(st.stakeAt(claimant, st.currentEpoch() + 1), before - before / 10, "claimant slashed");
         warpMs(st.nowMs() + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EState.selector, "claim not pending"));
-        st.finalize(id, d, u);
+        st.finalize(id);
         assertEq(slashedOf(POD), 0, "voided: no slash");
+    }
+
+    /// finalize is O(1) and credits the bond beside the owner; the
+    /// accounting runs in finalize order, one claim a call, and only with
+    /// the claim's own summary.
+    function test_finalize_then_account_in_order() public {
+        UptimeStaking.Report memory d1 = report(0, POD, T0 + 10000, 7);
+        UptimeStaking.Report[] memory u1 = one(report(1, POD, T0 + 10000 + 2 * H, 7));
+        warpMs(T0 + 20000 + 2 * H);
+        bytes32 a = doClaim(d1, u1);
+        UptimeStaking.Report memory d2 = report(0, POD, T0 + 20 * H, 7);
+        warpMs(T0 + 20 * H + 10000);
+        bytes32 b = doClaim(d2, none());
+        uint32 ca = d1.committee[d1.votes[0].member];
+        uint96 before = st.creditOf(ca);
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EState.selector, "challenge window open"));
+        st.finalize(b);
+        warpMs(st.nowMs() + WINDOW);
+        st.finalize(b);
+        st.finalize(a);
+        assertEq(st.creditOf(ca) - before, BOND * (ca == d2.committee[d2.votes[0].member] ? 2 : 1), "bond credited");
+        UptimeStaking.Summary memory sa = st.summary(d1, u1);
+        UptimeStaking.Summary memory sb = st.summary(d2, none());
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EState.selector, "an earlier claim is not accounted"));
+        st.account(a, sa);
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "not the claimed evidence"));
+        st.account(b, sa);
+        st.account(b, sb);
+        assertEq(slashedOf(POD), 0, "an open DOWN proves nothing yet");
+        st.account(a, sa);
+        assertEq(slashedOf(POD), owes(2 * H), "2 h paid once accounted");
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EState.selector, "claim not finalized"));
+        st.account(a, sa);
+        uint256 bal = owner[ca].balance;
+        uint96 credit = st.creditOf(ca);
+        vm.prank(owner[ca]);
+        st.withdrawCredit(ca);
+        assertEq(owner[ca].balance - bal, uint256(credit) * 1 gwei, "credit withdrawn");
+        assertEq(st.creditOf(ca), 0, "credit spent");
+        vm.prank(address(0xCC));
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EPerm.selector));
+        st.withdrawCredit(ca);
     }
 
     function firstOutsider(uint32[] memory com) internal view returns (uint32) {

@@ -187,7 +187,7 @@ abstract contract Evidence is Test {
         return st.claim{value: uint256(BOND) * 1 gwei}(claimant, down, up);
     }
 
-    /// Claims evidence [tDown, tUp) (tUp 0: DOWN only), waits the window and finalizes.
+    /// Claims evidence [tDown, tUp) (tUp 0: DOWN only), waits the window, finalizes and accounts.
     function outage(bytes32 pod, uint64 tDown, uint64 tUp) internal {
         UptimeStaking.Report memory d = report(0, pod, tDown, 7);
         UptimeStaking.Report[] memory u = tUp == 0 ? none() : one(report(1, pod, tUp, 7));
@@ -195,7 +195,13 @@ abstract contract Evidence is Test {
         if (when > st.nowMs()) warpMs(when);
         bytes32 id = doClaim(d, u);
         warpMs(st.nowMs() + WINDOW);
-        st.finalize(id, d, u);
+        finalizeAndAccount(id, d, u);
+    }
+
+    /// Finalizes claim id of (d, u) and runs its accounting.
+    function finalizeAndAccount(bytes32 id, UptimeStaking.Report memory d, UptimeStaking.Report[] memory u) internal {
+        st.finalize(id);
+        st.account(id, st.summary(d, u));
     }
 
     function slashedOf(bytes32 pod) internal view returns (uint64 s) {

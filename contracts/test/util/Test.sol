@@ -29,6 +29,18 @@ interface Vm {
     function assume(bool condition) external pure;
     function pauseGasMetering() external;
     function resumeGasMetering() external;
+    /// Gas of the last call (with --isolate: its own transaction's).
+    struct Gas {
+        uint64 gasLimit;
+        uint64 gasTotalUsed;
+        uint64 gasMemoryUsed;
+        int64 gasRefunded;
+        uint64 gasRemaining;
+    }
+    function lastCallGas() external view returns (Gas memory);
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory);
+    /// Marks an account and its storage slots cold.
+    function cool(address target) external;
 }
 
 /// @notice Base of the forge tests: cheatcodes, console logging and a few
