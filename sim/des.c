@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { EV_TICK = 1, EV_MSG, EV_PROBE, EV_FAULT_ON, EV_FAULT_OFF, EV_METER };
 
@@ -696,6 +697,20 @@ des_wall (void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+/*  Resident set of this process now, MB (the progress line: growth over a
+    run is what tests/bench/ninesd_memory measures), -1 if unknown. */
+static long
+s_rss_mb (void)
+{
+    long pages = -1, rss = -1;
+    FILE *f = fopen ("/proc/self/statm", "r");
+    if (f && fscanf (f, "%ld %ld", &pages, &rss) != 2)
+        rss = -1;
+    if (f)
+        fclose (f);
+    return rss < 0 ? -1 : rss * (sysconf (_SC_PAGESIZE) / 1024) / 1024;
+}
+
 static void
 s_loop (des_t *d, FILE *log)
 {
@@ -706,9 +721,9 @@ s_loop (des_t *d, FILE *log)
         d->now = ev.at;
         d->res->events++;
         if (log && d->now >= next_log) {
-            fprintf (log, "des: %s: t=%llus events=%llu reports=%zu wall=%.1fs\n", d->cfg->name,
-                     (unsigned long long) ((d->now - T0) / 1000), (unsigned long long) d->res->events,
-                     d->n_reports, des_wall () - wall0);
+            fprintf (log, "des: %s: t=%llus events=%llu reports=%zu wall=%.1fs rss=%ldMB\n",
+                     d->cfg->name, (unsigned long long) ((d->now - T0) / 1000),
+                     (unsigned long long) d->res->events, d->n_reports, des_wall () - wall0, s_rss_mb ());
             fflush (log);
             next_log += 60000;
         }

@@ -9,12 +9,12 @@
               itself), wrk -t1.
 
     The benchmark process and wrk are pinned to CPU 0, the facade (one
-    worker) and the app to CPU 1.  Then ninesd's resident memory with
-    10,000 registered pods against none, as bytes per pod.  Last line:
+    worker) and the app to CPU 1.  (ninesd's memory per pod is
+    tests/bench/ninesd_memory's.)  Last line:
         prober/wrk ratio: X.XX
     Suite 'bench' (not in the default run):
         meson test -C build --suite bench prober_vs_wrk --verbose
-    Knobs (environment): BENCH_SECONDS (5), BENCH_CONNS (16), BENCH_PODS (10000). */
+    Knobs (environment): BENCH_SECONDS (5), BENCH_CONNS (16). */
 #pragma GCC diagnostic ignored "-Wunused-function"    /* shared header-only helpers */
 #include "../integration/test_facade_util.h"
 
@@ -22,18 +22,10 @@
 #include <sodium.h>
 #include <sys/resource.h>
 
-#include "proto/registry.h"
 #include "node/prober.h"
 
 static char s_dir [256];
-static char s_facade [512], s_app [512], s_ninesd [512];
-
-static int
-s_env_int (const char *name, int def)
-{
-    const char *v = getenv (name);
-    return v && atoi (v) > 0 ? atoi (v) : def;
-}
+static char s_facade [512], s_app [512];
 
 static void
 s_pin (pid_t pid, int cpu)
@@ -158,86 +150,19 @@ s_wrk_run (int port, int conns, int secs, double *cpu)
     return rate;
 }
 
-/*  ---- ninesd RSS ---- */
-
-static long
-s_ninesd_rss (const nines_keypair_t *kp, const char *key_path, int pods, int *peer_port_seq)
-{
-    nines_registry_t *reg = nines_registry_new ();
-    nines_params_default (&reg->params);
-    reg->params.epoch_ms = 3600 * 1000;        /* probes spread thin: we measure memory */
-    nines_validator_info_t v = { 0 };
-    memcpy (v.id, kp->pk, NINES_ID_BYTES);
-    v.stake = 1000000;
-    int base = 21000 + (int) randombytes_uniform (9000);
-    snprintf (v.endpoint, sizeof v.endpoint, "tcp://127.0.0.1:%d", base);
-    nines_registry_put_validator (reg, &v);
-    nines_pod_info_t p;
-    memset (&p, 0, sizeof p);
-    for (int i = 0; i < pods; i++) {
-        /*  Ascending ids: appends, no memmove per insert. */
-        p.pod [0] = (uint8_t) (i >> 16);
-        p.pod [1] = (uint8_t) (i >> 8);
-        p.pod [2] = (uint8_t) i;
-        p.pod [31] = 1;
-        memcpy (p.provider, kp->pk, NINES_ID_BYTES);
-        snprintf (p.facade_url, sizeof p.facade_url, "https://127.0.0.1:9/");
-        p.n_facade_keys = 1;
-        memcpy (p.facade_keys [0], kp->pk, NINES_ID_BYTES);
-        p.n_spki_pins = 1;
-        p.stake = 1000000;
-        strcpy (p.method, "GET");
-        strcpy (p.path, "/");
-        nines_registry_put_pod (reg, &p);
-    }
-    char reg_path [512], conf [512], text [2048];
-    snprintf (reg_path, sizeof reg_path, "%s/registry-%d.zpl", s_dir, pods);
-    nines_registry_save (reg, reg_path);
-    nines_registry_destroy (&reg);
-    snprintf (conf, sizeof conf, "%s/ninesd-%d.zpl", s_dir, pods);
-    snprintf (text, sizeof text,
-              "node\n    key = %s\n    data = %s/data-%d\n    map_size = 67108864\n"
-              "    peer = tcp://127.0.0.1:%d\n    query = tcp://127.0.0.1:%d\n"
-              "    pub = tcp://127.0.0.1:%d\n    registry = %s\n    log = warn\n",
-              key_path, s_dir, pods, base, base + 1, base + 2, reg_path);
-    FILE *f = fopen (conf, "w");
-    if (!f)
-        return -1;
-    fputs (text, f);
-    fclose (f);
-    (void) peer_port_seq;
-    char *argv [] = { s_ninesd, "-c", conf, "-s", "node/log=info", NULL };
-    tf_child_t *d = tf_child_start (argv);
-    if (!d || !tf_child_wait (d, "validator ", NULL, 30000)) {
-        fprintf (stderr, "ninesd did not start:\n%s\n", d ? d->log : "");
-        tf_child_destroy (&d);
-        return -1;
-    }
-    usleep (2000 * 1000);          /* settle: first epoch scheduled */
-    long kib = tf_rss_kib (d->pid);
-    tf_child_stop (d, SIGTERM);
-    tf_child_destroy (&d);
-    return kib;
-}
-
 int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
     nines_crypto_init ();
-    const char *root = getenv ("NINES_BUILD_ROOT");
-    if (!root)
-        root = "build";
-    snprintf (s_facade, sizeof s_facade, "%s/src/facade/nines-facade", root);
-    snprintf (s_app, sizeof s_app, "%s/tests/integration/test_facade_app", root);
-    snprintf (s_ninesd, sizeof s_ninesd, "%s/src/node/ninesd", root);
+    tf_build_path (s_facade, sizeof s_facade, "src/facade/nines-facade");
+    tf_build_path (s_app, sizeof s_app, "tests/integration/test_facade_app");
     if (access ("/usr/bin/wrk", X_OK) && access ("/usr/local/bin/wrk", X_OK)) {
         fprintf (stderr, "prober_vs_wrk: wrk is not installed (deploy/packages.txt)\n");
         return 77;
     }
-    int secs = s_env_int ("BENCH_SECONDS", 5);
-    int conns = s_env_int ("BENCH_CONNS", 16);
-    int pods = s_env_int ("BENCH_PODS", 10000);
+    int secs = tf_env_int ("BENCH_SECONDS", 5);
+    int conns = tf_env_int ("BENCH_CONNS", 16);
     snprintf (s_dir, sizeof s_dir, "/tmp/nines-bench-prober-XXXXXX");
     if (!mkdtemp (s_dir))
         return 1;
@@ -324,13 +249,6 @@ main (void)
                 "ratio %.2f\n", prober * secs / cpu, wrk * secs / wrk_cpu,
                 (prober * secs / cpu) / (wrk * secs / wrk_cpu));
 
-    long rss0 = s_ninesd_rss (&vkp, vkey, 0, NULL);
-    long rssn = s_ninesd_rss (&vkp, vkey, pods, NULL);
-    if (rss0 > 0 && rssn > 0)
-        printf ("ninesd RSS: %ld KiB with no pods, %ld KiB with %d pods: %.0f bytes per pod\n",
-                rss0, rssn, pods, (double) (rssn - rss0) * 1024.0 / pods);
-    else
-        printf ("ninesd RSS: not measured (ninesd did not start)\n");
     if (wrk > 0) {
         printf ("prober/wrk ratio: %.2f\n", prober / wrk);
         rc = 0;

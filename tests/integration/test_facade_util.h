@@ -99,6 +99,23 @@ tf_make_cert (const char *crt_path, const char *key_path, char *pin, size_t pin_
     return tf_make_cert_valid (crt_path, key_path, pin, pin_size, -3600, 86400L * 365);
 }
 
+/*  A positive integer knob from the environment, def when unset or not positive. */
+static inline int
+tf_env_int (const char *name, int def)
+{
+    const char *v = getenv (name);
+    return v && atoi (v) > 0 ? atoi (v) : def;
+}
+
+/*  $NINES_BUILD_ROOT/rel (meson test sets it; "build" otherwise) into out. */
+static inline const char *
+tf_build_path (char *out, size_t size, const char *rel)
+{
+    const char *root = getenv ("NINES_BUILD_ROOT");
+    snprintf (out, size, "%s/%s", root ? root : "build", rel);
+    return out;
+}
+
 /*  ---- child processes with captured output ---- */
 
 #define TF_LOG_MAX (1 << 20)
