@@ -10,6 +10,7 @@
 #include "evm/keccak.h"
 #include "evm/key.h"
 #include "evm/rlp.h"
+#include "evm/rpc.h"
 #include "evm/staking.h"
 #include "evm/tx.h"
 #include "crypto/crypto.h"
@@ -594,6 +595,50 @@ test_cast_live (void)
     fprintf (stderr, "cast re-ran %d vectors\n", ran);
 }
 
+/*  The JSON-RPC error texts of geth and anvil, and quantity parsing. */
+static void
+test_rpc_pure (void)
+{
+    CHECK_RC (nines_rpc_classify (-32000, "transaction underpriced"), NINES_EUNDERPRICED);
+    CHECK_RC (nines_rpc_classify (-32000, "replacement transaction underpriced"), NINES_EUNDERPRICED);
+    CHECK_RC (nines_rpc_classify (-32003, "max fee per gas less than block base fee"), NINES_EUNDERPRICED);
+    CHECK_RC (nines_rpc_classify (-32000, "nonce too low: next nonce 4, tx nonce 2"), NINES_EREPLAY);
+    CHECK_RC (nines_rpc_classify (-32000, "already known"), NINES_EEXIST);
+    CHECK_RC (nines_rpc_classify (3, "execution reverted: custom error 0x46d3938f"), NINES_EREVERTED);
+    CHECK_RC (nines_rpc_classify (3, ""), NINES_EREVERTED);
+    CHECK_RC (nines_rpc_classify (-32000, "insufficient funds for gas * price + value"), NINES_ERPC);
+    CHECK_RC (nines_rpc_classify (-32601, NULL), NINES_ERPC);
+    uint64_t v = 7;
+    json_t *j;
+    const char *ok [] = { "0x0", "0x1a", "0xffffffffffffffff", "0xABC" };
+    const uint64_t want [] = { 0, 26, UINT64_MAX, 0xabc };
+    for (int i = 0; i < 4; i++) {
+        j = json_string (ok [i]);
+        CHECK_RC (nines_rpc_quantity (j, &v), 0);
+        CHECK (v == want [i]);
+        json_decref (j);
+    }
+    const char *bad [] = { "0x", "12", "0xg", "" };
+    for (int i = 0; i < 4; i++) {
+        j = json_string (bad [i]);
+        CHECK_RC (nines_rpc_quantity (j, &v), NINES_EMALFORMED);
+        json_decref (j);
+    }
+    j = json_string ("0x10000000000000000");
+    CHECK_RC (nines_rpc_quantity (j, &v), NINES_ETOOBIG);
+    json_decref (j);
+    CHECK_RC (nines_rpc_quantity (NULL, &v), NINES_EMALFORMED);
+    nines_buf_t b = { 0 };
+    j = json_string ("0x00ff10");
+    CHECK_RC (nines_rpc_data (j, &b), 0);
+    CHECK (b.len == 3 && b.data [1] == 0xff && b.data [2] == 0x10);
+    json_decref (j);
+    j = json_string ("0x0");
+    CHECK_RC (nines_rpc_data (j, &b), NINES_EMALFORMED);
+    json_decref (j);
+    nines_buf_free (&b);
+}
+
 static void
 test_keccak_speed (void)
 {
@@ -622,6 +667,7 @@ main (void)
     RUN (test_addresses);
     RUN (test_tx);
     RUN (test_keyfile);
+    RUN (test_rpc_pure);
     RUN (test_keccak_speed);
     RUN (test_cast_live);
     for (int i = 0; i < s_nvec; i++) {

@@ -1,0 +1,258 @@
+/*  src/evm against a real EVM node (anvil, started and given the deployed
+    contract by anvil_test.sh): a fresh chain key funded with
+    anvil_setBalance sends signed EIP-1559 transactions to UptimeStaking
+    (registerValidator, registerPod), waits for their receipts, reads the
+    ValidatorRegistered log with eth_getLogs, tracks its nonce across two
+    transactions in the pool at once, replaces a pending transaction with
+    higher fees, and gets a clear code for an underpriced transaction, a
+    used nonce and a reverting call.
+
+    usage: test_anvil RPC_URL STAKING_ADDRESS */
+#include "testutil.h"
+#include "evm/abi.h"
+#include "evm/keccak.h"
+#include "evm/send.h"
+#include "evm/staking.h"
+#include "crypto/crypto.h"
+#include "base/error.h"
+#include <time.h>
+
+static nines_rpc_t *s_rpc;
+static uint8_t s_staking [20];
+
+static double
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*  An anvil_* or evm_* method with params; its result discarded. */
+static int
+s_anvil (const char *method, json_t *params)
+{
+    json_t *res = NULL;
+    int rc = nines_rpc_call (s_rpc, method, params, &res);
+    json_decref (res);
+    if (rc)
+        fprintf (stderr, "%s: %s (%s)\n", method, nines_errname (rc), nines_rpc_message (s_rpc));
+    return rc;
+}
+
+static void
+s_gwei (uint8_t wei [32], uint64_t gwei)
+{
+    nines_u256_from_u64 (wei, gwei * 1000000000ull);
+}
+
+static uint64_t
+s_view_u64 (const char *signature)
+{
+    nines_buf_t data = { 0 }, out = { 0 };
+    nines_abi_call (&data, signature, NULL, 0);
+    nines_rpc_msg_t m = { .to = s_staking, .data = data.data, .data_len = data.len };
+    uint64_t v = UINT64_MAX;
+    CHECK_RC (nines_rpc_eth_call (s_rpc, &m, "latest", &out), 0);
+    CHECK_RC (nines_abi_get_uint (out.data, out.len, 0, &v), 0);
+    nines_buf_free (&data);
+    nines_buf_free (&out);
+    return v;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf (stderr, "usage: test_anvil RPC_URL STAKING_ADDRESS\n");
+        return 2;
+    }
+    s_rpc = nines_rpc_new (argv [1], 5000);
+    CHECK (s_rpc != NULL);
+    CHECK_RC (nines_evm_parse_address (s_staking, argv [2]), 0);
+    uint64_t chain = 0, block0 = 0;
+    CHECK_RC (nines_rpc_chain_id (s_rpc, &chain), 0);
+    CHECK_EQ (chain, 31337);
+    CHECK_RC (nines_rpc_block_number (s_rpc, &block0), 0);
+
+    /* a fresh key, funded with 100 ETH */
+    nines_chainkey_t key;
+    CHECK_RC (nines_chainkey_generate (&key), 0);
+    char addr [NINES_ADDRESS_TEXT];
+    nines_evm_checksum (addr, key.address);
+    CHECK_RC (s_anvil ("anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
+    uint8_t bal [32], want [32];
+    CHECK_RC (nines_rpc_balance (s_rpc, key.address, bal), 0);
+    CHECK_RC (nines_unhex (want, 32, "0000000000000000000000000000000000000000000000056bc75e2d63100000"), 0);
+    CHECK_MEM (bal, want, 32);
+
+    nines_sender_t s;
+    CHECK_RC (nines_sender_init (&s, s_rpc, &key), 0);
+    CHECK_EQ (s.chain_id, 31337);
+    CHECK_EQ (s.nonce, 0);
+
+    /* registerValidator: 1000 gwei of stake (the minimum), receipt, log */
+    uint8_t id [32], pod [32], pins [32], value [32];
+    nines_keccak256 (id, "test_anvil validator", 20);
+    nines_keccak256 (pod, "test_anvil pod", 14);
+    memset (pins, 0x5a, 32);
+    nines_buf_t data = { 0 };
+    CHECK_RC (nines_evm_calldata_register_validator (&data, id), 0);
+    s_gwei (value, 1000);
+    nines_sent_t sent = { 0 };
+    double t0 = s_now_ms ();
+    CHECK_RC (nines_sender_send (&s, s_staking, data.data, data.len, value, 0, &sent), 0);
+    nines_receipt_t r;
+    CHECK_RC (nines_sender_wait (&s, sent.hash, 10000, 20, &r), 0);
+    fprintf (stderr, "registerValidator: mined in block %llu, %llu gas (limit %llu), %.1f ms send to receipt\n",
+             (unsigned long long) r.block_number, (unsigned long long) r.gas_used,
+             (unsigned long long) sent.tx.gas_limit, s_now_ms () - t0);
+    CHECK_MEM (r.tx_hash, sent.hash, 32);
+    CHECK (r.gas_used > 21000 && r.gas_used <= sent.tx.gas_limit);
+    CHECK (r.effective_gas_price >= sent.tx.max_priority_fee && r.effective_gas_price <= sent.tx.max_fee);
+    CHECK_EQ (r.n_logs, 1);
+    CHECK_EQ (s.nonce, 1);
+    nines_sent_free (&sent);
+    nines_buf_free (&data);
+
+    uint8_t topic [32];
+    nines_evm_topic (topic, NINES_EVM_EV_VALIDATOR);
+    nines_log_t *logs = NULL;
+    size_t n = 0;
+    CHECK_RC (nines_rpc_get_logs (s_rpc, s_staking, block0, r.block_number, &topic, 1, &logs, &n), 0);
+    CHECK_EQ (n, 1);
+    if (n == 1) {
+        uint64_t index = 1, stake = 0, from = 0;
+        uint8_t w [32];
+        CHECK_EQ (logs [0].n_topics, 2);
+        CHECK_MEM (logs [0].topics [0], topic, 32);
+        CHECK_RC (nines_abi_get_uint (logs [0].topics [1], 32, 0, &index), 0);
+        CHECK_EQ (index, 0);
+        CHECK_RC (nines_abi_get_word (logs [0].data, logs [0].data_len, 0, w), 0);
+        CHECK_MEM (w, id, 32);
+        CHECK_RC (nines_abi_get_word (logs [0].data, logs [0].data_len, 1, w), 0);
+        CHECK_MEM (w + 12, key.address, 20);
+        CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 2, &stake), 0);
+        CHECK_EQ (stake, 1000);
+        CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 3, &from), 0);
+        CHECK_MEM (logs [0].tx_hash, r.tx_hash, 32);
+        CHECK_EQ (logs [0].block_number, r.block_number);
+        CHECK (!logs [0].removed);
+    }
+    nines_rpc_logs_free (logs, n);
+    /* the filter holds: another address, or another topic, has none */
+    CHECK_RC (nines_rpc_get_logs (s_rpc, key.address, block0, r.block_number, &topic, 1, &logs, &n), 0);
+    CHECK_EQ (n, 0);
+    nines_rpc_logs_free (logs, n);
+    uint8_t other_topic [32];
+    nines_evm_topic (other_topic, NINES_EVM_EV_POD);
+    CHECK_RC (nines_rpc_get_logs (s_rpc, s_staking, block0, r.block_number, &other_topic, 1, &logs, &n), 0);
+    CHECK_EQ (n, 0);
+    nines_rpc_logs_free (logs, n);
+    CHECK_EQ (s_view_u64 ("validatorCount()"), 1);
+
+    /* two transactions in the pool at once (mining paused): nonces 1, 2 */
+    CHECK_RC (s_anvil ("evm_setAutomine", json_pack ("[b]", 0)), 0);
+    nines_sent_t a = { 0 }, b = { 0 };
+    CHECK_RC (nines_evm_calldata_register_pod (&data, pod, pins, 0), 0);
+    s_gwei (value, 1000000);
+    CHECK_RC (nines_sender_send (&s, s_staking, data.data, data.len, value, 0, &a), 0);
+    nines_buf_free (&data);
+    CHECK_RC (nines_evm_calldata_register_validator (&data, pins), 0);
+    s_gwei (value, 2000);
+    CHECK_RC (nines_sender_send (&s, s_staking, data.data, data.len, value, 300000, &b), 0);
+    nines_buf_free (&data);
+    CHECK_EQ (a.tx.nonce, 1);
+    CHECK_EQ (b.tx.nonce, 2);
+    CHECK_EQ (s.nonce, 3);
+    uint64_t pending = 0, latest = 0;
+    CHECK_RC (nines_rpc_nonce (s_rpc, key.address, "pending", &pending), 0);
+    CHECK_RC (nines_rpc_nonce (s_rpc, key.address, "latest", &latest), 0);
+    CHECK_EQ (pending, 3);
+    CHECK_EQ (latest, 1);
+    CHECK_RC (nines_rpc_receipt (s_rpc, a.hash, &r), NINES_ENOTFOUND);
+
+    /* replace b (pending) with higher fees: the replacement is mined, b is not */
+    uint8_t old [32];
+    memcpy (old, b.hash, 32);
+    uint64_t old_tip = b.tx.max_priority_fee;
+    CHECK_RC (nines_sender_bump (&s, &b), 0);
+    CHECK (memcmp (old, b.hash, 32) != 0);
+    CHECK (b.tx.max_priority_fee > old_tip + old_tip / 10);
+    CHECK_EQ (b.tx.nonce, 2);
+    CHECK_EQ (s.nonce, 3);
+    CHECK_RC (s_anvil ("evm_mine", NULL), 0);
+    CHECK_RC (s_anvil ("evm_setAutomine", json_pack ("[b]", 1)), 0);
+    CHECK_RC (nines_sender_wait (&s, a.hash, 10000, 20, &r), 0);
+    uint64_t block_a = r.block_number;
+    CHECK_RC (nines_sender_wait (&s, b.hash, 10000, 20, &r), 0);
+    CHECK_EQ (r.block_number, block_a);
+    CHECK_RC (nines_rpc_receipt (s_rpc, old, &r), NINES_ENOTFOUND);
+    CHECK_RC (nines_rpc_nonce (s_rpc, key.address, "latest", &latest), 0);
+    CHECK_EQ (latest, 3);
+    CHECK_EQ (s_view_u64 ("validatorCount()"), 2);
+    CHECK_EQ (s_view_u64 ("podCount()"), 1);
+
+    /* a bump of a mined transaction: nonce used */
+    CHECK_RC (nines_sender_bump (&s, &a), NINES_EREPLAY);
+    CHECK (s.stale);
+    fprintf (stderr, "bump of a mined transaction: %s (%s)\n", nines_errname (NINES_EREPLAY), nines_rpc_message (s_rpc));
+    CHECK_EQ (s.nonce, 3);
+    nines_sent_free (&a);
+    nines_sent_free (&b);
+
+    /* underpriced: max fee 1 wei per gas, under the base fee */
+    nines_tx_t tx;
+    CHECK_RC (nines_evm_calldata_register_validator (&data, id), 0);
+    s_gwei (value, 1);
+    CHECK_RC (nines_sender_prepare (&s, s_staking, data.data, data.len, value, 200000, &tx), 0);
+    tx.max_fee = 1;
+    tx.max_priority_fee = 1;
+    int rc = nines_sender_submit (&s, &tx, NULL);
+    CHECK_RC (rc, NINES_EUNDERPRICED);
+    fprintf (stderr, "underpriced: %s: %s (JSON-RPC %ld: %s)\n", nines_errname (rc), nines_strerror (rc),
+             nines_rpc_code (s_rpc), nines_rpc_message (s_rpc));
+    CHECK_EQ (s.nonce, 3);
+
+    /* a used nonce: EREPLAY, and the next prepare re-reads the nonce */
+    tx.nonce = 0;
+    tx.max_fee = 100000000000ull;
+    CHECK_RC (nines_sender_submit (&s, &tx, NULL), NINES_EREPLAY);
+    CHECK (strstr (nines_rpc_message (s_rpc), "nonce too low") != NULL);
+    s.nonce = 1;                    /* as if another process had sent 2 */
+    CHECK_RC (nines_sender_submit (&s, &tx, NULL), NINES_EREPLAY);
+    CHECK_RC (nines_sender_prepare (&s, s_staking, data.data, data.len, value, 200000, &tx), 0);
+    CHECK_EQ (tx.nonce, 3);
+    CHECK_EQ (s.nonce, 3);
+    nines_buf_free (&data);
+    nines_sender_wipe (&s);
+
+    nines_chainkey_t other;
+    CHECK_RC (nines_chainkey_generate (&other), 0);
+    nines_evm_checksum (addr, other.address);
+    CHECK_RC (s_anvil ("anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
+    nines_sender_t s2;
+    CHECK_RC (nines_sender_init (&s2, s_rpc, &other), 0);
+    /* a call that would revert: key's validator id from another owner (EPerm) */
+    CHECK_RC (nines_evm_calldata_register_validator (&data, id), 0);
+    rc = nines_sender_prepare (&s2, s_staking, data.data, data.len, value, 0, &tx);
+    CHECK_RC (rc, NINES_EREVERTED);
+    uint8_t eperm [4];
+    nines_abi_selector (eperm, "EPerm()");
+    char sel [11] = "0x";
+    nines_hex (sel + 2, eperm, 4);
+    CHECK_STR (nines_rpc_errdata (s_rpc), sel);
+    fprintf (stderr, "reverting call: %s (%s, data %s = EPerm())\n", nines_errname (rc),
+             nines_rpc_message (s_rpc), nines_rpc_errdata (s_rpc));
+    CHECK_EQ (s2.nonce, 0);
+    nines_buf_free (&data);
+    nines_sender_wipe (&s2);
+
+    /* unreachable node */
+    nines_rpc_t *dead = nines_rpc_new ("http://127.0.0.1:9", 1000);
+    uint64_t x;
+    CHECK_RC (nines_rpc_chain_id (dead, &x), NINES_EUNAVAIL);
+    nines_rpc_destroy (&dead);
+    nines_rpc_destroy (&s_rpc);
+    return t_done ("test_anvil");
+}
