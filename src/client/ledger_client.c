@@ -87,19 +87,28 @@ s_end (msgpack_sbuffer *sb, uint8_t **out, size_t *len)
     return NINES_OK;
 }
 
-/*  {op, info, t_ms, sig} with info = encoded entry, signed by kp. */
+/*  {op, info, t_ms, sig}: a validator's (v) or a pod's (p) registry entry,
+    encoded, signed by kp, which must be the validator or the pod's
+    provider.  Exactly one of v and p is given. */
 static int
-s_req_info (const nines_keypair_t *kp, const char *op, const char *domain,
-            const uint8_t *info, size_t info_len, uint64_t t_ms, uint8_t **out, size_t *len)
+s_req_register (const nines_keypair_t *kp, const nines_validator_info_t *v, const nines_pod_info_t *p,
+                uint64_t t_ms, uint8_t **out, size_t *len)
 {
-    uint8_t sig [NINES_SIG_BYTES];
-    int rc = nines_ledger_sign (kp, domain, t_ms, info, info_len, sig);
+    const uint8_t *signer = v ? v->id : p ? p->provider : NULL;
+    if (!kp || !signer || memcmp (kp->pk, signer, NINES_ID_BYTES) != 0)
+        return NINES_EINVAL;
+    uint8_t info [NINES_LEDGER_BODY_MAX], sig [NINES_SIG_BYTES];
+    size_t n = 0;
+    int rc = v ? nines_validator_info_encode (v, info, sizeof info, &n)
+               : nines_pod_info_encode (p, info, sizeof info, &n);
+    if (!rc)
+        rc = nines_ledger_sign (kp, v ? NINES_DOMAIN_REG_VALIDATOR : NINES_DOMAIN_REG_POD, t_ms, info, n, sig);
     if (rc)
         return rc;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    s_begin (&sb, &pk, op, 4);
-    nines_pack_kv_bin (&pk, "info", info, info_len);
+    s_begin (&sb, &pk, v ? NINES_LEDGER_OP_REG_VALIDATOR : NINES_LEDGER_OP_REG_POD, 4);
+    nines_pack_kv_bin (&pk, "info", info, n);
     nines_pack_kv_u64 (&pk, "t_ms", t_ms);
     nines_pack_kv_bin (&pk, "sig", sig, NINES_SIG_BYTES);
     return s_end (&sb, out, len);
@@ -109,28 +118,14 @@ int
 nines_ledger_req_register_validator (const nines_keypair_t *kp, const nines_validator_info_t *info,
                                      uint64_t t_ms, uint8_t **out, size_t *len)
 {
-    if (!kp || !info || memcmp (kp->pk, info->id, NINES_ID_BYTES) != 0)
-        return NINES_EINVAL;
-    uint8_t buf [NINES_LEDGER_BODY_MAX];
-    size_t n = 0;
-    int rc = nines_validator_info_encode (info, buf, sizeof buf, &n);
-    if (rc)
-        return rc;
-    return s_req_info (kp, NINES_LEDGER_OP_REG_VALIDATOR, NINES_DOMAIN_REG_VALIDATOR, buf, n, t_ms, out, len);
+    return info ? s_req_register (kp, info, NULL, t_ms, out, len) : NINES_EINVAL;
 }
 
 int
 nines_ledger_req_register_pod (const nines_keypair_t *kp, const nines_pod_info_t *info,
                                uint64_t t_ms, uint8_t **out, size_t *len)
 {
-    if (!kp || !info || memcmp (kp->pk, info->provider, NINES_ID_BYTES) != 0)
-        return NINES_EINVAL;
-    uint8_t buf [NINES_LEDGER_BODY_MAX];
-    size_t n = 0;
-    int rc = nines_pod_info_encode (info, buf, sizeof buf, &n);
-    if (rc)
-        return rc;
-    return s_req_info (kp, NINES_LEDGER_OP_REG_POD, NINES_DOMAIN_REG_POD, buf, n, t_ms, out, len);
+    return info ? s_req_register (kp, NULL, info, t_ms, out, len) : NINES_EINVAL;
 }
 
 /*  {op, pod, <k0: v0>, [<k1: v1>], t_ms, sig}: a provider-signed change
