@@ -1,5 +1,8 @@
 #include "base/args.h"
 #include "base/error.h"
+#include "base/log.h"
+#include <czmq.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +53,107 @@ nines_arg_override (nines_config_t *cfg, const char *kv)
     char key [256];
     snprintf (key, sizeof key, "%.*s", (int) (eq - kv), kv);
     return nines_config_set (cfg, key, eq + 1);
+}
+
+/*  The command line alone: 0 or NINES_EINVAL (printed). */
+static int
+s_daemon_argv (int argc, char **argv, const char *program, void (*usage) (FILE *out),
+               nines_config_t *overrides, bool *verbose, nines_daemon_args_t *out)
+{
+    const char *value = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (nines_arg_flag (argv [i], "-h", "--help")) {
+            usage (stdout);
+            out->done = true;
+            return NINES_OK;
+        }
+        else if (nines_arg_flag (argv [i], "-V", "--version")) {
+            nines_print_version (stdout, program);
+            out->done = true;
+            return NINES_OK;
+        }
+        else if (nines_arg_flag (argv [i], "-v", "--verbose"))
+            *verbose = true;
+        else if (nines_arg_flag (argv [i], NULL, "--check-config"))
+            out->check_only = true;
+        else if (nines_arg_value (argc, argv, &i, "-c", "--config", &value) && value)
+            out->path = value;
+        else if (nines_arg_value (argc, argv, &i, "-s", "--set", &value) && value) {
+            if (nines_arg_override (overrides, value)) {
+                fprintf (stderr, "%s: -s: expected SECTION/KEY=VALUE, got '%s'\n", program, value);
+                return NINES_EINVAL;
+            }
+        }
+        else {
+            fprintf (stderr, "%s: unknown or incomplete argument '%s' (see %s --help)\n", program,
+                     argv [i], program);
+            return NINES_EINVAL;
+        }
+    }
+    if (!out->path) {
+        fprintf (stderr, "%s: -c FILE is required (see %s --help)\n", program, program);
+        return NINES_EINVAL;
+    }
+    return NINES_OK;
+}
+
+int
+nines_daemon_args (int argc, char **argv, const char *program, void (*usage) (FILE *out),
+                   const char *const *known, const char *log_key, nines_daemon_args_t *out)
+{
+    memset (out, 0, sizeof *out);
+    nines_config_t *overrides = nines_config_new ("command line (-s)");
+    if (!overrides)
+        return NINES_ENOMEM;
+    bool verbose = false;
+    int rc = s_daemon_argv (argc, argv, program, usage, overrides, &verbose, out);
+    if (rc || out->done) {
+        nines_config_destroy (&overrides);
+        return rc;
+    }
+    nines_log_set_ident (program);
+    const char *error = NULL;
+    nines_config_t *bad = overrides;
+    rc = NINES_ECONFIG;
+    if (!nines_config_check_known (overrides, known)) {
+        bad = NULL;
+        out->cfg = nines_config_load (out->path, &error);
+        if (!out->cfg)
+            fprintf (stderr, "%s: %s\n", program, error ? error : out->path);
+        else
+        if (nines_config_check_known (out->cfg, known))
+            bad = out->cfg;
+        else
+            rc = nines_config_merge (out->cfg, overrides);
+    }
+    if (bad)
+        fprintf (stderr, "%s: %s\n", program, nines_config_error (bad));
+    nines_config_destroy (&overrides);
+    nines_log_level_t level = NINES_LOG_INFO;
+    if (!rc && nines_log_level_parse (nines_config_str (out->cfg, log_key, "info"), &level)) {
+        fprintf (stderr, "%s: %s: %s: expected error, warn, info or debug, got '%s'\n", program,
+                 out->path, log_key, nines_config_str (out->cfg, log_key, ""));
+        rc = NINES_ECONFIG;
+    }
+    if (rc)
+        nines_config_destroy (&out->cfg);
+    else
+        nines_log_set_level (verbose ? NINES_LOG_DEBUG : level);
+    return rc;
+}
+
+void
+nines_daemon_signals (void (*on_signal) (int sig))
+{
+    zsys_handler_set (NULL);
+    zsys_init ();
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGINT, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    signal (SIGHUP, SIG_IGN);
 }
 
 static char **s_expanded;         /* the array nines_args_expand made, freed at exit */

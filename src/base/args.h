@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "base/config.h"
+#include "base/error.h"
 
 enum {
     NINES_EXIT_OK = 0,
@@ -38,6 +39,34 @@ bool nines_arg_value (int argc, char **argv, int *i, const char *shortopt, const
 /*  Apply one "-s" argument, "SECTION/KEY=VALUE", to cfg.  0, or
     NINES_EINVAL when it has no '=' or no key. */
 int nines_arg_override (nines_config_t *cfg, const char *kv);
+
+/*  A daemon's command line and configuration (ninesd, nines-ledger). */
+typedef struct {
+    const char *path;                    /* -c/--config FILE (an argv string) */
+    bool check_only;                     /* --check-config */
+    bool done;                           /* --help or --version printed: exit 0 */
+    nines_config_t *cfg;                 /* the file with the -s keys on top; the caller destroys it */
+} nines_daemon_args_t;
+
+/*  Start a daemon: parse argv (-h/--help prints usage on stdout and
+    -V/--version the version, both setting out->done; -v/--verbose;
+    --check-config; -c/--config FILE, required; -s/--set SECTION/KEY=VALUE,
+    repeatable), set the log ident to program, load FILE, refuse a key of
+    the file or of -s that is not in known (nines_config_check_known: the
+    message says which was meant), put the -s keys on top, and set the log
+    level from log_key ("node/log": error, warn, info or debug; -v makes
+    it debug).  Every error is one line "PROGRAM: ..." on stderr naming the
+    argument, or the file and key.  0, NINES_EINVAL (bad command line),
+    NINES_ECONFIG (bad file or key; both mean exit NINES_EXIT_USAGE) or
+    NINES_ENOMEM; out->cfg is NULL unless 0 was returned without done. */
+int nines_daemon_args (int argc, char **argv, const char *program, void (*usage) (FILE *out),
+                       const char *const *known, const char *log_key,
+                       nines_daemon_args_t *out) NINES_WARN_UNUSED;
+
+/*  The daemons' signals: SIGTERM and SIGINT call on_signal (CZMQ's own
+    handler would only set zsys_interrupted), SIGPIPE and SIGHUP are
+    ignored (nothing reloads); CZMQ is initialised after. */
+void nines_daemon_signals (void (*on_signal) (int sig));
 
 /*  For programs that parse "--name VALUE" only: a new argv (freed at exit)
     in which each "--name=VALUE" after argv[0] is split in two (in place:

@@ -76,41 +76,21 @@ static const char *const s_known_keys [] = {
     "ledger/log", NULL
 };
 
-/*  Config and key: 0, or 2 with one line on stderr naming file and key.
-    overrides (-s) go on top of the file; check_only creates no key. */
+/*  The ledger's keys of cfg (loaded and checked by nines_daemon_args;
+    destroyed here) and its key: 0, or 2 with one line on stderr naming
+    file and key; check_only creates no key. */
 static int
-s_configure (const char *path, nines_config_t *overrides, bool verbose, bool check_only,
+s_configure (const char *path, nines_config_t *cfg, bool check_only,
              char *data, char *api, char *pub, char *metrics,
              nines_keypair_t *key, nines_registry_t **genesis)
 {
-    const char *error = NULL;
-    if (nines_config_check_known (overrides, s_known_keys)) {
-        fprintf (stderr, "nines-ledger: %s\n", nines_config_error (overrides));
-        return 2;
-    }
-    nines_config_t *cfg = nines_config_load (path, &error);
-    if (!cfg) {
-        fprintf (stderr, "nines-ledger: %s\n", error ? error : path);
-        return 2;
-    }
-    if (nines_config_check_known (cfg, s_known_keys)) {
-        fprintf (stderr, "nines-ledger: %s\n", nines_config_error (cfg));
-        nines_config_destroy (&cfg);
-        return 2;
-    }
-    nines_config_merge (cfg, overrides);
     int rc = 2;
-    nines_log_level_t level = NINES_LOG_INFO;
     const char *d = nines_config_str (cfg, "ledger/data", NULL);
     const char *k = nines_config_str (cfg, "ledger/key", "ledger.key");
     const char *g = nines_config_str (cfg, "ledger/genesis", NULL);
     snprintf (api, 256, "%s", nines_config_str (cfg, "ledger/api", "tcp://127.0.0.1:7500"));
     snprintf (pub, 256, "%s", nines_config_str (cfg, "ledger/pub", "tcp://127.0.0.1:7501"));
     snprintf (metrics, 256, "%s", nines_config_str (cfg, "ledger/metrics", ""));
-    if (nines_log_level_parse (nines_config_str (cfg, "ledger/log", "info"), &level))
-        fprintf (stderr, "nines-ledger: %s: ledger/log: expected error, warn, info or debug, got '%s'\n",
-                 path, nines_config_str (cfg, "ledger/log", ""));
-    else
     if (!d || !*d)
         fprintf (stderr, "nines-ledger: %s: ledger/data: expected a directory for the LMDB store\n", path);
     else
@@ -121,10 +101,8 @@ s_configure (const char *path, nines_config_t *overrides, bool verbose, bool che
         fprintf (stderr, "nines-ledger: %s: ledger/pub: expected tcp://host:port or ipc://path, got '%s'\n", path, pub);
     else
         rc = 0;
-    if (!rc) {
+    if (!rc)
         snprintf (data, 1024, "%s", d);
-        nines_log_set_level (verbose ? NINES_LOG_DEBUG : level);
-    }
     if (!rc && !check_only) {
         int krc = nines_keyfile_load (k, key);
         if (krc == NINES_ENOTFOUND) {
@@ -365,42 +343,12 @@ s_serve (nines_ledger_t *ledger, zsock_t *router)
 int
 main (int argc, char **argv)
 {
-    const char *path = NULL, *value = NULL;
-    bool verbose = false, check_only = false;
-    nines_config_t *overrides = nines_config_new ("command line (-s)");
-    for (int i = 1; i < argc; i++) {
-        if (nines_arg_flag (argv [i], "-h", "--help")) {
-            s_usage (stdout);
-            nines_config_destroy (&overrides);
-            return NINES_EXIT_OK;
-        }
-        else if (nines_arg_flag (argv [i], "-V", "--version")) {
-            nines_print_version (stdout, "nines-ledger");
-            nines_config_destroy (&overrides);
-            return NINES_EXIT_OK;
-        }
-        else if (nines_arg_flag (argv [i], "-v", "--verbose"))
-            verbose = true;
-        else if (nines_arg_flag (argv [i], NULL, "--check-config"))
-            check_only = true;
-        else if (nines_arg_value (argc, argv, &i, "-c", "--config", &value) && value)
-            path = value;
-        else if (nines_arg_value (argc, argv, &i, "-s", "--set", &value) && value
-              && nines_arg_override (overrides, value) == 0)
-            ;
-        else {
-            fprintf (stderr, "nines-ledger: unknown or incomplete argument '%s' (see nines-ledger --help)\n",
-                     argv [i]);
-            nines_config_destroy (&overrides);
-            return NINES_EXIT_USAGE;
-        }
-    }
-    if (!path) {
-        fputs ("nines-ledger: -c FILE is required (see nines-ledger --help)\n", stderr);
-        nines_config_destroy (&overrides);
-        return NINES_EXIT_USAGE;
-    }
-    nines_log_set_ident ("nines-ledger");
+    nines_daemon_args_t args;
+    int arc = nines_daemon_args (argc, argv, "nines-ledger", s_usage, s_known_keys, "ledger/log", &args);
+    if (arc || args.done)
+        return arc ? NINES_EXIT_USAGE : NINES_EXIT_OK;
+    const char *path = args.path;
+    bool check_only = args.check_only;
     if (nines_crypto_init ()) {
         fputs ("nines-ledger: libsodium failed to initialise\n", stderr);
         return 1;
@@ -408,8 +356,7 @@ main (int argc, char **argv)
     char data [1024], api [256], pub [256], metrics [256];
     nines_keypair_t key;
     nines_registry_t *genesis = NULL;
-    int rc = s_configure (path, overrides, verbose, check_only, data, api, pub, metrics, &key, &genesis);
-    nines_config_destroy (&overrides);
+    int rc = s_configure (path, args.cfg, check_only, data, api, pub, metrics, &key, &genesis);
     if (rc || check_only) {
         nines_registry_destroy (&genesis);
         if (!rc)
@@ -417,15 +364,7 @@ main (int argc, char **argv)
         return rc;
     }
 
-    zsys_handler_set (NULL);
-    zsys_init ();
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
-    signal (SIGHUP, SIG_IGN);           /* nothing reloads (see --help) */
+    nines_daemon_signals (s_on_signal);
 
     char err [512] = "";
     nines_ledger_t *ledger = nines_ledger_open (data, genesis, &key, err, sizeof err);

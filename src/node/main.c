@@ -50,75 +50,12 @@ s_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-    const char *path = NULL, *value = NULL;
-    bool verbose = false, check_only = false;
-    nines_config_t *overrides = nines_config_new ("command line (-s)");
-    for (int i = 1; i < argc; i++) {
-        if (nines_arg_flag (argv [i], "-h", "--help")) {
-            s_usage (stdout);
-            nines_config_destroy (&overrides);
-            return NINES_EXIT_OK;
-        }
-        else if (nines_arg_flag (argv [i], "-V", "--version")) {
-            nines_print_version (stdout, "ninesd");
-            nines_config_destroy (&overrides);
-            return NINES_EXIT_OK;
-        }
-        else if (nines_arg_flag (argv [i], "-v", "--verbose"))
-            verbose = true;
-        else if (nines_arg_flag (argv [i], NULL, "--check-config"))
-            check_only = true;
-        else if (nines_arg_value (argc, argv, &i, "-c", "--config", &value) && value)
-            path = value;
-        else if (nines_arg_value (argc, argv, &i, "-s", "--set", &value) && value) {
-            if (nines_arg_override (overrides, value)) {
-                fprintf (stderr, "ninesd: -s: expected SECTION/KEY=VALUE, got '%s'\n", value);
-                nines_config_destroy (&overrides);
-                return NINES_EXIT_USAGE;
-            }
-        }
-        else {
-            fprintf (stderr, "ninesd: unknown or incomplete argument '%s' (see ninesd --help)\n", argv [i]);
-            nines_config_destroy (&overrides);
-            return NINES_EXIT_USAGE;
-        }
-    }
-    if (!path) {
-        fputs ("ninesd: -c FILE is required (see ninesd --help)\n", stderr);
-        nines_config_destroy (&overrides);
-        return NINES_EXIT_USAGE;
-    }
-    nines_log_set_ident ("ninesd");
-    if (nines_config_check_known (overrides, nines_node_config_keys)) {
-        fprintf (stderr, "ninesd: %s\n", nines_config_error (overrides));
-        nines_config_destroy (&overrides);
-        return NINES_EXIT_USAGE;
-    }
-    const char *error = NULL;
-    nines_config_t *cfg = nines_config_load (path, &error);
-    if (!cfg) {
-        fprintf (stderr, "ninesd: %s\n", error ? error : path);
-        nines_config_destroy (&overrides);
-        return NINES_EXIT_USAGE;
-    }
-    if (nines_config_check_known (cfg, nines_node_config_keys)) {
-        fprintf (stderr, "ninesd: %s\n", nines_config_error (cfg));
-        nines_config_destroy (&overrides);
-        nines_config_destroy (&cfg);
-        return NINES_EXIT_USAGE;
-    }
-    /*  Apply -s overrides on top of the file. */
-    nines_config_merge (cfg, overrides);
-    nines_config_destroy (&overrides);
-
-    nines_log_level_t level = NINES_LOG_INFO;
-    if (nines_log_level_parse (nines_config_str (cfg, "node/log", "info"), &level)) {
-        fprintf (stderr, "ninesd: %s: node/log: expected error, warn, info or debug, got '%s'\n",
-                 path, nines_config_str (cfg, "node/log", ""));
-        nines_config_destroy (&cfg);
-        return 2;
-    }
-    nines_log_set_level (verbose ? NINES_LOG_DEBUG : level);
+    nines_daemon_args_t args;
+    int arc = nines_daemon_args (argc, argv, "ninesd", s_usage, nines_node_config_keys, "node/log", &args);
+    if (arc || args.done)
+        return arc ? NINES_EXIT_USAGE : NINES_EXIT_OK;
+    const char *path = args.path;
+    nines_config_t *cfg = args.cfg;
 
     nines_node_config_t nc;
     char err [600] = "";
@@ -132,7 +69,7 @@ main (int argc, char **argv)
         return NINES_EXIT_USAGE;
     }
     nines_config_destroy (&cfg);
-    if (check_only) {
+    if (args.check_only) {
         printf ("%s: configuration valid\n", path);
         return NINES_EXIT_OK;
     }
@@ -140,16 +77,7 @@ main (int argc, char **argv)
         fputs ("ninesd: libsodium failed to initialise\n", stderr);
         return 1;
     }
-    /*  Our own handlers: CZMQ's would only set zsys_interrupted. */
-    zsys_handler_set (NULL);
-    zsys_init ();
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
-    signal (SIGHUP, SIG_IGN);           /* nothing reloads (see --help) */
+    nines_daemon_signals (s_on_signal);
 
     int code = 0;
     nines_node_t *node = nines_node_new (&nc, err, sizeof err, &code);
