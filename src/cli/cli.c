@@ -6,6 +6,7 @@
 
 #include <czmq.h>
 #include <msgpack.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -480,5 +481,24 @@ nines_cli_expect_op (const char *endpoint, int timeout_ms, const char *op, const
         fprintf (stderr, "error: %s is not a %s: it does not know op `%s` (%s)\n", endpoint, want, op, hint);
         return 2;
     }
+    return 0;
+}
+
+int
+nines_cli_arg_rest (const char *a, void (*usage) (FILE *out), const char **positional)
+{
+    if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
+        usage (stdout);
+        exit (0);
+    }
+    if (a [0] == '-' && a [1]) {
+        fprintf (stderr, "ninesctl: unknown option '%s' (see ninesctl --help)\n", a);
+        return 2;
+    }
+    if (*positional) {
+        fprintf (stderr, "ninesctl: unexpected argument '%s'\n", a);
+        return 2;
+    }
+    *positional = a;
     return 0;
 }

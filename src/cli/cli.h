@@ -44,6 +44,13 @@ int nines_cli_call (const char *endpoint, const uint8_t *req, size_t len, int ti
 int nines_cli_expect_op (const char *endpoint, int timeout_ms, const char *op, const char *want,
                          const char *hint);
 
+/*  The last branch of a command's option loop, for an argument a the
+    parser did not take: -h/--help prints usage on stdout and exits 0; any
+    other option is refused; the first other word becomes *positional, a
+    second one is refused.  0, or 2 (the exit code) with a message on
+    stderr. */
+int nines_cli_arg_rest (const char *a, void (*usage) (FILE *out), const char **positional);
+
 /*  Ledger command group (cli_ledger.c).  argv[0] is the subcommand. */
 bool nines_cli_ledger_has (const char *cmd);
 int nines_cli_ledger_main (int argc, char **argv);

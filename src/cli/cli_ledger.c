@@ -155,20 +155,8 @@ s_parse (int argc, char **argv, lopts_t *o)
         }
         else if (!strcmp (a, "--json"))
             o->json = true;
-        else if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
-            nines_cli_ledger_usage (stdout);
-            exit (0);
-        }
-        else if (a [0] == '-' && a [1]) {
-            fprintf (stderr, "ninesctl: unknown option '%s' (see ninesctl --help)\n", a);
+        else if (nines_cli_arg_rest (a, nines_cli_ledger_usage, &o->arg))
             return 2;
-        }
-        else if (!o->arg)
-            o->arg = a;
-        else {
-            fprintf (stderr, "ninesctl: unexpected argument '%s'\n", a);
-            return 2;
-        }
     }
     return 0;
 }

@@ -152,20 +152,8 @@ s_parse (int argc, char **argv, opts_t *o)
             }
             o->isolate = next;
         }
-        else if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
-            s_usage (stdout);
-            exit (0);
-        }
-        else if (a [0] == '-' && a [1]) {
-            fprintf (stderr, "ninesctl: unknown option '%s' (see ninesctl --help)\n", a);
+        else if (nines_cli_arg_rest (a, s_usage, &o->arg))
             return 2;
-        }
-        else if (!o->arg)
-            o->arg = a;
-        else {
-            fprintf (stderr, "ninesctl: unexpected argument '%s'\n", a);
-            return 2;
-        }
 #undef TAKE
     }
     if (o->config) {
