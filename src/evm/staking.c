@@ -1,6 +1,7 @@
 #include "evm/staking.h"
 #include "evm/abi.h"
 #include "evm/keccak.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,8 @@ s_report (nines_abi_t *slots, const nines_evm_report_t *r)
 }
 
 /*  Calldata of signature(head..., Report down, Report[] up, tail...):
-    the nh leading and nt trailing arguments around the evidence. */
+    the nh leading and nt trailing arguments around the evidence; with
+    signature NULL the arguments' encoding alone (abi.encode). */
 static int
 s_evidence_call (nines_buf_t *b, const char *signature,
                  const nines_abi_t *head, size_t nh,
@@ -67,7 +69,8 @@ s_evidence_call (nines_buf_t *b, const char *signature,
     args [n++] = nines_abi_array (up_item, up ? 1 : 0);
     for (size_t i = 0; i < nt; i++)
         args [n++] = tail [i];
-    int rc = nines_abi_call (b, signature, args, n);
+    nines_abi_t all = nines_abi_tuple (args, n);
+    int rc = signature ? nines_abi_call (b, signature, args, n) : nines_abi_encode (b, &all);
     free (slots);
     return rc;
 }
@@ -127,12 +130,62 @@ nines_evm_calldata_challenge_committee (nines_buf_t *b, const uint8_t id [32],
 }
 
 int
-nines_evm_calldata_finalize (nines_buf_t *b, const uint8_t id [32],
-                             const nines_evm_report_t *down, const nines_evm_report_t *up)
+nines_evm_calldata_finalize (nines_buf_t *b, const uint8_t id [32])
 {
-    nines_abi_t h = nines_abi_word (id);
-    return s_evidence_call (b, "finalize(bytes32," NINES_EVM_REPORT_T "," NINES_EVM_REPORT_T "[])",
-                            &h, 1, down, up, NULL, 0);
+    nines_abi_t a = nines_abi_word (id);
+    return nines_abi_call (b, "finalize(bytes32)", &a, 1);
+}
+
+static nines_abi_t
+s_summary (nines_abi_t f [6], const nines_evm_summary_t *sm)
+{
+    f [0] = nines_abi_word (sm->pod);
+    f [1] = nines_abi_word (sm->rid);
+    f [2] = nines_abi_uint (sm->t_down);
+    f [3] = nines_abi_uint (sm->t_up);
+    f [4] = nines_abi_bool (sm->has_up);
+    f [5] = nines_abi_word (sm->evidence);
+    return nines_abi_tuple (f, 6);
+}
+
+int
+nines_evm_calldata_account (nines_buf_t *b, const uint8_t id [32], const nines_evm_summary_t *sm)
+{
+    nines_abi_t f [6], a [2] = { nines_abi_word (id), s_summary (f, sm) };
+    return nines_abi_call (b, "account(bytes32," NINES_EVM_SUMMARY_T ")", a, 2);
+}
+
+int
+nines_evm_summary (nines_evm_summary_t *sm, const nines_evm_report_t *down,
+                   const nines_evm_report_t *up)
+{
+    memset (sm, 0, sizeof *sm);
+    nines_buf_t b = { 0 };
+    /* abi.encode(down, up): the arguments' encoding, without a selector */
+    int rc = s_evidence_call (&b, NULL, NULL, 0, down, up, NULL, 0);
+    if (rc) {
+        nines_buf_free (&b);
+        return rc;
+    }
+    nines_keccak256 (sm->evidence, b.data, b.len);
+    nines_buf_free (&b);
+    memcpy (sm->pod, down->pod, 32);
+    nines_evm_report_id (sm->rid, down);
+    sm->t_down = down->t_ms;
+    sm->t_up = up ? up->t_ms : 0;
+    sm->has_up = up != NULL;
+    return NINES_OK;
+}
+
+int
+nines_evm_calldata_evidence_view (nines_buf_t *b, const char *name,
+                                  const nines_evm_report_t *down, const nines_evm_report_t *up)
+{
+    char sig [256];
+    if (strlen (name) > 32)
+        return NINES_EINVAL;
+    snprintf (sig, sizeof sig, "%s(" NINES_EVM_REPORT_T "," NINES_EVM_REPORT_T "[])", name);
+    return s_evidence_call (b, sig, NULL, 0, down, up, NULL, 0);
 }
 
 void

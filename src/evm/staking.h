@@ -29,10 +29,25 @@
 /*  Event signatures; their topic 0 is nines_evm_topic (of the string). */
 #define NINES_EVM_EV_VALIDATOR "ValidatorRegistered(uint32,bytes32,address,uint64,uint64)"
 #define NINES_EVM_EV_POD       "PodRegistered(bytes32,address,uint64,uint64)"
-#define NINES_EVM_EV_CLAIMED   "Claimed(bytes32,bytes32,uint32,uint64,uint64,bool,uint64)"
+#define NINES_EVM_EV_CLAIMED   "Claimed(bytes32,bytes32,uint32,uint64,uint64,bool,uint64,bytes32,bytes32)"
 #define NINES_EVM_EV_CHALLENGED "Challenged(bytes32,address,uint8,uint256,uint64)"
-#define NINES_EVM_EV_FINALIZED "Finalized(bytes32)"
+#define NINES_EVM_EV_FINALIZED "Finalized(bytes32,uint64)"
+#define NINES_EVM_EV_ACCOUNTED "Accounted(bytes32,uint64)"
 #define NINES_EVM_EV_SLASHED   "Slashed(bytes32,uint64,uint64,uint64)"
+
+/*  The contract's `Summary` of evidence (what `account` takes, and what
+    the Claimed event carries): pod, rid = reportId(down), tDown, tUp (0
+    without an UP), hasUp, evidence = keccak256(abi.encode(down, up)). */
+typedef struct {
+    uint8_t pod [32];
+    uint8_t rid [32];
+    uint64_t t_down;
+    uint64_t t_up;
+    int has_up;
+    uint8_t evidence [32];
+} nines_evm_summary_t;
+
+#define NINES_EVM_SUMMARY_T "(bytes32,bytes32,uint64,uint64,bool,bytes32)"
 
 typedef struct {
     uint8_t member;
@@ -85,9 +100,24 @@ int nines_evm_calldata_challenge_committee (nines_buf_t *b, const uint8_t id [32
                                             const nines_evm_report_t *up,
                                             uint8_t which, uint64_t member, uint32_t outsider);
 
-/*  finalize(bytes32 id, Report down, Report[] up). */
-int nines_evm_calldata_finalize (nines_buf_t *b, const uint8_t id [32],
-                                 const nines_evm_report_t *down, const nines_evm_report_t *up);
+/*  finalize(bytes32 id): after the challenge window, the claim is final
+    and takes the next place in finalize order. */
+int nines_evm_calldata_finalize (nines_buf_t *b, const uint8_t id [32]);
+
+/*  account(bytes32 id, Summary sm): the accounting of finalized claim id,
+    one claim a call, in finalize order. */
+int nines_evm_calldata_account (nines_buf_t *b, const uint8_t id [32], const nines_evm_summary_t *sm);
+
+/*  The contract's summary(down, up) into *sm.  0, NINES_ENOMEM or
+    NINES_EINVAL (as the calldata functions). */
+int nines_evm_summary (nines_evm_summary_t *sm, const nines_evm_report_t *down,
+                       const nines_evm_report_t *up);
+
+/*  Calldata of the contract's view name(Report down, Report[] up) (name
+    "summary" or "claimId", at most 32 characters): to check with eth_call
+    what the contract computes of evidence. */
+int nines_evm_calldata_evidence_view (nines_buf_t *b, const char *name,
+                                      const nines_evm_report_t *down, const nines_evm_report_t *up);
 
 /*  The contract's reportId(r) = keccak256(abi.encode(kind, pod, epoch,
     roundId, tMs)). */

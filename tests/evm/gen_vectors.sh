@@ -36,7 +36,11 @@ V2="(2,0x$(seqhex 40),0x$(rep 33 32),0x$(rep 44 32))"
 DOWN="(0,$POD,12,$ROUND,1700000000000,[1,4,7],[$V1,$V2])"
 UP="(1,$POD,13,0x$(rep dd 32),1700000090000,[2,4,7,9],[(3,0x$(seqhex 33),0x$(rep 55 32),0x$(rep 66 32))])"
 R="(uint8,bytes32,uint64,bytes32,uint64,uint32[],(uint8,bytes,bytes32,bytes32)[])"
+S="(bytes32,bytes32,uint64,uint64,bool,bytes32)"
 MKTX="cast mktx --chain 31337"
+# the Summary of (DOWN, [UP]): reportId(DOWN) and keccak256(abi.encode(DOWN, [UP]))
+RID=$(cast keccak "$(cast abi-encode 'f(uint8,bytes32,uint64,bytes32,uint64)' 0 $POD 12 $ROUND 1700000000000)")
+EVIDENCE=$(cast keccak "$(cast abi-encode "f($R,$R[])" "$DOWN" "[$UP]")")
 
 vectors=(
   "keccak_empty|cast keccak 0x"
@@ -69,10 +73,13 @@ vectors=(
   "call_claim_down_up|cast calldata 'claim(uint32,$R,$R[])' 3 '$DOWN' '[$UP]'"
   "call_challenge_signature|cast calldata 'challengeSignature(bytes32,$R,$R[],uint8,uint256)' $ID '$DOWN' '[$UP]' 1 0"
   "call_challenge_committee|cast calldata 'challengeCommittee(bytes32,$R,$R[],uint8,uint256,uint32)' $ID '$DOWN' '[]' 0 2 11"
-  "call_finalize|cast calldata 'finalize(bytes32,$R,$R[])' $ID '$DOWN' '[$UP]'"
+  "call_finalize|cast calldata 'finalize(bytes32)' $ID"
+  "call_account|cast calldata 'account(bytes32,$S)' $ID '($POD,$RID,1700000000000,1700000090000,true,$EVIDENCE)'"
+  "evidence_down_up|cast keccak \$(cast abi-encode 'f($R,$R[])' '$DOWN' '[$UP]')"
+  "evidence_down|cast keccak \$(cast abi-encode 'f($R,$R[])' '$DOWN' '[]')"
   "report_id_down|cast keccak \$(cast abi-encode 'f(uint8,bytes32,uint64,bytes32,uint64)' 0 $POD 12 $ROUND 1700000000000)"
   "claim_id_down_up|cast keccak \$(cast abi-encode 'f(bytes32,uint256)' \$(cast keccak \$(cast abi-encode 'f(uint8,bytes32,uint64,bytes32,uint64)' 0 $POD 12 $ROUND 1700000000000)) 1)"
-  "topic_claimed|cast keccak 'Claimed(bytes32,bytes32,uint32,uint64,uint64,bool,uint64)'"
+  "topic_claimed|cast keccak 'Claimed(bytes32,bytes32,uint32,uint64,uint64,bool,uint64,bytes32,bytes32)'"
   "address_k0|cast wallet address --private-key $K0"
   "address_k1|cast wallet address --private-key $K1"
   "address_k2|cast wallet address --private-key $K2"

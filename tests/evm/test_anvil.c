@@ -248,6 +248,51 @@ main (int argc, char **argv)
     nines_buf_free (&data);
     nines_sender_wipe (&s2);
 
+    /* what the contract computes of evidence equals src/evm's: summary
+       (reportId, keccak256(abi.encode(down, up))) and claimId, by eth_call */
+    static const uint32_t com [3] = { 0, 3, 5 };
+    static const uint8_t body [7] = { 0x96, 1, 2, 3, 4, 5, 6 };
+    nines_evm_vote_t votes [2] = { { .member = 0, .body = body, .body_len = 7 },
+                                   { .member = 2, .body = body, .body_len = 3 } };
+    memset (votes [0].r, 0x11, 32);
+    memset (votes [1].s, 0x22, 32);
+    nines_evm_report_t down = { .kind = 0, .epoch = 77, .t_ms = 1800000000000ull, .committee = com,
+                                .n_committee = 3, .votes = votes, .n_votes = 2 }, up = down;
+    memcpy (down.pod, pod, 32);
+    memset (down.round_id, 0x31, 32);
+    up = down;
+    up.kind = 1;
+    up.t_ms += 60000;
+    up.n_votes = 1;
+    memset (up.round_id, 0x32, 32);
+    for (int has_up = 0; has_up < 2; has_up++) {
+        nines_evm_summary_t sm;
+        nines_buf_t out = { 0 };
+        CHECK_RC (nines_evm_summary (&sm, &down, has_up ? &up : NULL), 0);
+        CHECK_RC (nines_evm_calldata_evidence_view (&data, "summary", &down, has_up ? &up : NULL), 0);
+        nines_rpc_msg_t m = { .to = s_staking, .data = data.data, .data_len = data.len };
+        CHECK_RC (nines_rpc_eth_call (s_rpc, &m, "latest", &out), 0);
+        nines_buf_t mine = { 0 };
+        nines_abi_t f [6] = { nines_abi_word (sm.pod), nines_abi_word (sm.rid), nines_abi_uint (sm.t_down),
+                              nines_abi_uint (sm.t_up), nines_abi_bool (sm.has_up), nines_abi_word (sm.evidence) };
+        nines_abi_t t = nines_abi_tuple (f, 6);
+        CHECK_RC (nines_abi_encode (&mine, &t), 0);
+        CHECK (out.len == 192 && mine.len == 192 && memcmp (out.data, mine.data, 192) == 0);
+        nines_buf_free (&data);
+        nines_buf_free (&out);
+        nines_buf_free (&mine);
+        uint8_t cid [32], w [32];
+        nines_evm_claim_id (cid, &down, has_up);
+        CHECK_RC (nines_evm_calldata_evidence_view (&data, "claimId", &down, has_up ? &up : NULL), 0);
+        m.data = data.data;
+        m.data_len = data.len;
+        CHECK_RC (nines_rpc_eth_call (s_rpc, &m, "latest", &out), 0);
+        CHECK_RC (nines_abi_get_word (out.data, out.len, 0, w), 0);
+        CHECK_MEM (w, cid, 32);
+        nines_buf_free (&data);
+        nines_buf_free (&out);
+    }
+
     /* unreachable node */
     nines_rpc_t *dead = nines_rpc_new ("http://127.0.0.1:9", 1000);
     uint64_t x;
