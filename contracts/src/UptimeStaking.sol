@@ -94,15 +94,23 @@ contract UptimeStaking {
 
     // ---- registry ----
     struct Checkpoint {
-        uint64 fromEpoch;          // in force from this epoch on
+        uint64 fromEpoch;          // in force from this epoch on (0: none)
         uint64 value;
+        uint64 weight;             // isqrt(value) for a stake (the quorum weight), else 0
+    }
+
+    /// A value by epoch: the checkpoint in force last inline (one slot, the
+    /// one a claim reads), the earlier ones in a list, ascending.
+    struct History {
+        Checkpoint last;
+        Checkpoint[] older;
     }
 
     struct Validator {
         bytes32 id;                // Ed25519 public key
         address owner;
         uint96 credit;             // bonds returned, base units, withdrawable by the owner (owner's slot)
-        Checkpoint[] stake;        // stake history, by epoch
+        History stake;             // stake history, by epoch
     }
 
     struct MaintWindow {
@@ -209,7 +217,7 @@ contract UptimeStaking {
 
     Validator[] internal validators;
     mapping(bytes32 => uint32) public validatorIndex;      // id => index + 1
-    Checkpoint[] internal eligibleCount;                   // eligible validators, by epoch
+    History internal eligibleCount;                        // eligible validators, by epoch
 
     Book internal book;
 
@@ -249,15 +257,24 @@ contract UptimeStaking {
 
     // ============================================================ registry
 
-    function _at(Checkpoint[] storage h, uint64 epoch) internal view returns (uint64) {
-        for (uint256 i = h.length; i > 0; i--) if (h[i - 1].fromEpoch <= epoch) return h[i - 1].value;
-        return 0;
+    /// The checkpoint of h in force during `epoch` (all zero before the first).
+    function _cp(History storage h, uint64 epoch) internal view returns (Checkpoint memory c) {
+        c = h.last;
+        if (c.fromEpoch <= epoch) return c;
+        Checkpoint[] storage o = h.older;
+        for (uint256 i = o.length; i > 0; i--) if (o[i - 1].fromEpoch <= epoch) return o[i - 1];
+        return Checkpoint(0, 0, 0);
     }
 
-    function _set(Checkpoint[] storage h, uint64 fromEpoch, uint64 value) internal {
-        uint256 n = h.length;
-        if (n > 0 && h[n - 1].fromEpoch == fromEpoch) h[n - 1].value = value;
-        else h.push(Checkpoint(fromEpoch, value));
+    function _at(History storage h, uint64 epoch) internal view returns (uint64) {
+        return _cp(h, epoch).value;
+    }
+
+    /// h's value from `fromEpoch` on (fromEpoch >= 1, never before the last's).
+    function _set(History storage h, uint64 fromEpoch, uint64 value, uint64 weight) internal {
+        Checkpoint memory l = h.last;
+        if (l.fromEpoch != 0 && l.fromEpoch != fromEpoch) h.older.push(l);
+        h.last = Checkpoint(fromEpoch, value, weight);
     }
 
     /// The stake of validator `index` in force during `epoch`.
@@ -283,12 +300,12 @@ contract UptimeStaking {
         uint64 next = currentEpoch() + 1;
         Validator storage v = validators[index];
         uint64 min = params.minValidatorStake;
-        bool was = _at(v.stake, next) >= min && v.stake.length > 0;
-        _set(v.stake, next, stake);
+        bool was = _at(v.stake, next) >= min && v.stake.last.fromEpoch != 0;
+        _set(v.stake, next, stake, uint64(_isqrt(stake)));
         bool is_ = stake >= min;
         if (was != is_) {
             uint64 c = _at(eligibleCount, next);
-            _set(eligibleCount, next, is_ ? c + 1 : c - 1);
+            _set(eligibleCount, next, is_ ? c + 1 : c - 1, 0);
         }
     }
 
@@ -393,22 +410,6 @@ contract UptimeStaking {
         return keccak256(abi.encode(r.kind, r.pod, r.epoch, r.roundId, r.tMs));
     }
 
-    /// Reads one msgpack unsigned integer at `at`; returns it and the next offset.
-    function _uint(bytes calldata b, uint256 off) internal pure returns (uint64 v, uint256 next) {
-        uint8 t = uint8(b[off]);
-        if (t < 0x80) return (t, off + 1);
-        uint256 n = t == 0xcc ? 1 : t == 0xcd ? 2 : t == 0xce ? 4 : t == 0xcf ? 8 : 0;
-        if (n == 0) revert EMalformed("vote integer");
-        for (uint256 i = 1; i <= n; i++) v = (v << 8) | uint8(b[off + i]);
-        return (v, off + 1 + n);
-    }
-
-    function _bin32(bytes calldata b, uint256 off) internal pure returns (bytes32 v, uint256 next) {
-        if (uint8(b[off]) != 0xc4 || uint8(b[off + 1]) != 32) revert EMalformed("vote bin32");
-        v = bytes32(b[off + 2:off + 34]);
-        next = off + 34;
-    }
-
     /// The fields of a vote body the checks need.
     struct Body {
         bytes32 round;
@@ -421,17 +422,61 @@ contract UptimeStaking {
 
     /// Decodes a vote body (PROTOCOL.md 8.1: a 9-element msgpack array
     /// round_id, pod, epoch, validator, verdict, outcome, t_ms, proof,
-    /// attempts; the last two are covered by the signature only).
+    /// attempts; the last two are covered by the signature only), straight
+    /// from calldata: 110 to 320 bytes, 0x99, bin 32 (0xc4 0x20) for the
+    /// ids, a positive fixint or uint 8/16/32/64 (0xcc-0xcf) for the
+    /// integers, all inside the body.  EMalformed "vote body", "vote bin32"
+    /// or "vote integer".
     function _vote(bytes calldata b) internal pure returns (Body memory o) {
-        if (b.length < 110 || b.length > 320 || uint8(b[0]) != 0x99) revert EMalformed("vote body");
-        uint256 off = 1;
-        (o.round, off) = _bin32(b, off);
-        (o.pod, off) = _bin32(b, off);
-        (o.epoch, off) = _uint(b, off);
-        (o.validator, off) = _bin32(b, off);
-        (o.verdict, off) = _uint(b, off);
-        (, off) = _uint(b, off);            // outcome
-        (o.tMs,) = _uint(b, off);
+        uint256 bad;                       // the first fault: 1 body, 2 bin32, 3 integer
+        assembly ("memory-safe") {
+            // msgpack uint at q: value, bytes, 3 when not one
+            function uintAt(q) -> v, n, e {
+                let w := calldataload(q)
+                let t := byte(0, w)
+                switch lt(t, 0x80)
+                case 1 { v := t n := 1 }
+                default {
+                    switch t
+                    case 0xcc { v := byte(1, w) n := 2 }
+                    case 0xcd { v := shr(240, shl(8, w)) n := 3 }
+                    case 0xce { v := shr(224, shl(8, w)) n := 5 }
+                    case 0xcf { v := shr(192, shl(8, w)) n := 9 }
+                    default { e := 3 n := 1 }
+                }
+            }
+            function first(bad_, e) -> r {
+                r := bad_
+                if iszero(bad_) { r := e }
+            }
+            let p := b.offset
+            let len := b.length
+            if or(or(lt(len, 110), gt(len, 320)), iszero(eq(byte(0, calldataload(p)), 0x99))) { bad := 1 }
+            if iszero(eq(shr(240, calldataload(add(p, 1))), 0xc420)) { bad := first(bad, 2) }
+            mstore(o, calldataload(add(p, 3)))                     // round_id
+            if iszero(eq(shr(240, calldataload(add(p, 35))), 0xc420)) { bad := first(bad, 2) }
+            mstore(add(o, 0x20), calldataload(add(p, 37)))         // pod
+            let q := add(p, 69)
+            let v, n, e := uintAt(q)
+            mstore(add(o, 0x40), v)                                // epoch
+            bad := first(bad, e)
+            q := add(q, n)
+            if iszero(eq(shr(240, calldataload(q)), 0xc420)) { bad := first(bad, 2) }
+            mstore(add(o, 0x60), calldataload(add(q, 2)))          // validator
+            q := add(q, 34)
+            v, n, e := uintAt(q)
+            mstore(add(o, 0x80), v)                                // verdict
+            bad := first(bad, e)
+            q := add(q, n)
+            v, n, e := uintAt(q)                                   // outcome
+            bad := first(bad, e)
+            q := add(q, n)
+            v, n, e := uintAt(q)
+            mstore(add(o, 0xa0), v)                                // t_ms
+            bad := first(bad, e)
+            if gt(add(q, n), add(p, len)) { bad := first(bad, 1) }
+        }
+        if (bad != 0) revert EMalformed(bad == 1 ? "vote body" : bad == 2 ? "vote bin32" : "vote integer");
     }
 
     /// The claimed committee's weights, isqrt(stake) in the report's epoch,
@@ -446,10 +491,10 @@ contract UptimeStaking {
         for (uint256 j = 0; j < c; j++) {
             uint32 k = r.committee[j];
             if ((j > 0 && k <= r.committee[j - 1]) || k >= validators.length) revert EMalformed("committee order");
-            uint64 st = _at(validators[k].stake, r.epoch);
-            if (st < min) revert EMalformed("committee member not eligible");
-            weight[j] = _isqrt(st);
-            total += weight[j];
+            Checkpoint memory cp = _cp(validators[k].stake, r.epoch);
+            if (cp.value < min) revert EMalformed("committee member not eligible");
+            weight[j] = cp.weight;
+            total += cp.weight;
         }
     }
 
@@ -654,12 +699,12 @@ contract UptimeStaking {
 
     /// validators[index].credit += units, without the array's bounds check
     /// (a claimant index is checked at claim): the credit is the top 96
-    /// bits of the validator's second slot, beside the owner.
+    /// bits of the validator's second slot (of four), beside the owner.
     function _credit(uint32 index, uint64 units) internal {
         Validator[] storage vs = validators;
         assembly ("memory-safe") {
             mstore(0, vs.slot)
-            let slot := add(keccak256(0, 32), add(mul(index, 3), 1))
+            let slot := add(keccak256(0, 32), add(mul(index, 4), 1))
             sstore(slot, add(sload(slot), shl(160, units)))
         }
     }

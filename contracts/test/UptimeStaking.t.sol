@@ -155,6 +155,41 @@ contract UptimeStakingTest is Evidence {
         st.claim{value: uint256(BOND) * 1 gwei}(claimant, d, none());
     }
 
+    /// The vote body parser (calldata, assembly): each malformation has its
+    /// reason, and a body whose last integer runs past its end is refused
+    /// (the byte-wise parser ran past it into a bounds panic).
+    function test_vote_body_malformed() public {
+        UptimeStaking.Report memory d = report(0, POD, T0 + 10000, 7);
+        warpMs(T0 + 20000);
+        bytes memory b = d.votes[0].body;
+        bytes memory bad = bytes.concat(b);
+        bad[35] = 0xc5;                                    // pod: not bin 32
+        d.votes[0].body = bad;
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "vote bin32"));
+        this.claimAs(d);
+        bad = bytes.concat(b);
+        bad[69] = 0xd0;                                    // epoch: int 8, not a uint
+        d.votes[0].body = bad;
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "vote integer"));
+        this.claimAs(d);
+        bad = new bytes(118);                              // t_ms (9 bytes at 114) cut
+        for (uint256 i = 0; i < 118; i++) bad[i] = b[i];
+        d.votes[0].body = bad;
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "vote body"));
+        this.claimAs(d);
+        bad = bytes.concat(b);
+        bad[0] = 0x98;                                     // not a 9-element array
+        d.votes[0].body = bad;
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "vote body"));
+        this.claimAs(d);
+        d.votes[0].body = b;
+        this.claimAs(d);
+    }
+
+    function claimAs(UptimeStaking.Report memory d) external returns (bytes32) {
+        return doClaim(d, none());
+    }
+
     function test_rejects_no_quorum() public {
         UptimeStaking.Report memory d = report(0, POD, T0 + 10000, 4);
         warpMs(T0 + 20000);
