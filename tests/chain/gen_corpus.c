@@ -22,6 +22,7 @@
       S pod slashed                                the pod's slashed total at the end */
 #include "ledger/ledger.h"
 #include "client/ledger_client.h"
+#include "evm/evidence.h"
 #include "test_ledger_fixture.h"
 #include <msgpack.h>
 #include <stdarg.h>
@@ -83,43 +84,24 @@ pod_index (const uint8_t *id)
     return -1;
 }
 
-static size_t
-validator_index (const uint8_t *id)
-{
-    for (size_t i = 0; i < F.reg->n_validators; i++)
-        if (memcmp (F.reg->validators [i].id, id, NINES_ID_BYTES) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
-/*  One report: its committee as ascending registry indexes, each vote's
-    position in it (255 when its signer is not a member). */
+/*  One report as the contract takes it (src/evm nines_evm_report_of): its
+    committee as ascending registry indexes (the contract's, validators
+    being registered in registry order), each vote's position in it (255
+    when its signer is not a member). */
 static void
 emit_report (const nines_report_t *r)
 {
-    const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
-    size_t n = nines_registry_committee (F.reg, r->pod, r->epoch, nines_registry_committee_size (F.reg),
-                                         members, NULL);
-    size_t idx [NINES_REPORT_MAX_VOTES];
-    for (size_t i = 0; i < n; i++)
-        idx [i] = validator_index (members [i]->id);
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && idx [j - 1] > idx [j]; j--) {
-            size_t t = idx [j]; idx [j] = idx [j - 1]; idx [j - 1] = t;
-        }
+    nines_evm_report_buf_t b;
+    int rc = nines_evm_report_of (&b, r, F.reg, NULL);
+    (void) rc;                          /* a non-member's vote is in the corpus on purpose */
     char com [1024] = "";
-    for (size_t i = 0; i < n; i++)
-        snprintf (com + strlen (com), sizeof com - strlen (com), "%s%zu", i ? "," : "", idx [i]);
+    for (size_t i = 0; i < b.report.n_committee; i++)
+        snprintf (com + strlen (com), sizeof com - strlen (com), "%s%u", i ? "," : "", b.committee [i]);
     emit ("R %u %d %llu %s %llu %s\n", r->kind, pod_index (r->pod), (unsigned long long) r->epoch,
           hex (r->round_id, NINES_HASH_BYTES), (unsigned long long) r->t_ms, com);
-    for (size_t v = 0; v < r->n_votes; v++) {
-        size_t who = validator_index (r->votes [v].body.validator), pos = 255;
-        for (size_t i = 0; i < n; i++)
-            if (idx [i] == who)
-                pos = i;
-        emit ("W %zu %s %s %s\n", pos, hex (r->votes [v].signed_bytes, r->votes [v].signed_len),
-              hex (r->votes [v].sig, 32), hex (r->votes [v].sig + 32, 32));
-    }
+    for (size_t v = 0; v < b.report.n_votes; v++)
+        emit ("W %u %s %s %s\n", b.votes [v].member, hex (b.votes [v].body, b.votes [v].body_len),
+              hex (b.votes [v].r, 32), hex (b.votes [v].s, 32));
 }
 
 static const msgpack_object *

@@ -7,6 +7,7 @@
     Also the chain key file's rules, and timings (sign, Keccak MB/s). */
 #include "testutil.h"
 #include "evm/abi.h"
+#include "evm/evidence.h"
 #include "evm/keccak.h"
 #include "evm/key.h"
 #include "evm/rlp.h"
@@ -606,6 +607,67 @@ test_cast_live (void)
     fprintf (stderr, "cast re-ran %d vectors\n", ran);
 }
 
+/*  A report of the project's types as the contract's: committee as
+    contract indexes ascending, votes' positions in it, through an index
+    map (the corpus test chain_corpus covers the registry order). */
+static void
+test_evidence_of (void)
+{
+    nines_registry_t *reg = nines_registry_new ();
+    nines_validator_info_t v;
+    for (int i = 0; i < 10; i++) {
+        memset (&v, 0, sizeof v);
+        memset (v.id, 0x10 * (i + 1), sizeof v.id);
+        v.stake = 1000000;
+        CHECK_RC (nines_registry_put_validator (reg, &v), 0);
+    }
+    uint32_t index [10];
+    for (int i = 0; i < 10; i++)
+        index [i] = (uint32_t) (9 - i) * 2 + 1;         /* registered in reverse, odd indexes */
+    static nines_report_t r;
+    memset (&r, 0, sizeof r);
+    r.kind = 1;
+    memset (r.pod, 0xee, 32);
+    r.epoch = 3;
+    r.t_ms = 1234;
+    memset (r.round_id, 0x44, 32);
+    const nines_validator_info_t *m [NINES_REPORT_MAX_VOTES];
+    size_t n = nines_registry_committee (reg, r.pod, r.epoch, nines_registry_committee_size (reg), m, NULL);
+    CHECK_EQ (n, 7);
+    r.n_votes = 3;
+    for (int k = 0; k < 3; k++) {                        /* members 0, 2 and 4 in rank order */
+        memcpy (r.votes [k].body.validator, m [2 * k]->id, 32);
+        r.votes [k].signed_len = (uint16_t) (10 + k);
+        r.votes [k].signed_bytes [0] = (uint8_t) k;
+        memset (r.votes [k].sig, 0x30 + k, 64);
+        r.votes [k].sig [32] = 0x99;
+    }
+    nines_evm_report_buf_t b;
+    CHECK_RC (nines_evm_report_of (&b, &r, reg, index), 0);
+    CHECK_EQ (b.report.n_committee, 7);
+    CHECK_EQ (b.report.n_votes, 3);
+    for (size_t i = 1; i < b.report.n_committee; i++)
+        CHECK (b.committee [i - 1] < b.committee [i]);
+    for (int k = 0; k < 3; k++) {
+        long at = nines_registry_validator_index (reg, m [2 * k]->id);
+        CHECK (b.votes [k].member < 7 && b.committee [b.votes [k].member] == index [at]);
+        CHECK (b.votes [k].body == r.votes [k].signed_bytes && b.votes [k].body_len == 10u + k);
+        CHECK (b.votes [k].r [0] == 0x30 + k && b.votes [k].s [0] == 0x99 && b.votes [k].s [1] == 0x30 + k);
+    }
+    CHECK (b.report.kind == 1 && b.report.epoch == 3 && b.report.t_ms == 1234);
+    CHECK_MEM (b.report.round_id, r.round_id, 32);
+    /* a signer outside the committee: NINES_ENOTCOMMITTEE, member 255 */
+    size_t outsider = 0;
+    while (outsider < 10 && nines_registry_in_committee (reg, r.pod, r.epoch, reg->validators [outsider].id))
+        outsider++;
+    CHECK (outsider < 10);
+    memcpy (r.votes [1].body.validator, reg->validators [outsider].id, 32);
+    CHECK_RC (nines_evm_report_of (&b, &r, reg, index), NINES_ENOTCOMMITTEE);
+    CHECK_EQ (b.votes [1].member, NINES_EVM_NO_MEMBER);
+    CHECK (b.votes [0].member < 7 && b.votes [2].member < 7);
+    nines_registry_destroy (&reg);
+}
+
 /*  The JSON-RPC error texts of geth and anvil, and quantity parsing. */
 static void
 test_rpc_pure (void)
@@ -679,6 +741,7 @@ main (void)
     RUN (test_tx);
     RUN (test_keyfile);
     RUN (test_rpc_pure);
+    RUN (test_evidence_of);
     RUN (test_keccak_speed);
     RUN (test_cast_live);
     for (int i = 0; i < s_nvec; i++) {
