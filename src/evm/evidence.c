@@ -1,4 +1,5 @@
 #include "evm/evidence.h"
+#include "crypto/crypto.h"
 #include <string.h>
 
 int
@@ -64,4 +65,23 @@ nines_evm_evidence_of (nines_evm_report_buf_t *down, nines_evm_report_buf_t *up_
             rc = urc;
     }
     return rc;
+}
+
+int
+nines_evm_report_fraud (const nines_evm_report_t *r, const uint8_t (*ids) [32], size_t n,
+                        size_t *vote)
+{
+    for (size_t v = 0; v < r->n_votes; v++) {
+        const nines_evm_vote_t *x = &r->votes [v];
+        if (x->member >= r->n_committee || r->committee [x->member] >= n)
+            return NINES_EUNKNOWN;
+        uint8_t sig [NINES_SIG_BYTES];
+        memcpy (sig, x->r, 32);
+        memcpy (sig + 32, x->s, 32);
+        if (nines_verify (ids [r->committee [x->member]], NINES_DOMAIN_VOTE, x->body, x->body_len, sig)) {
+            *vote = v;
+            return NINES_EBADSIG;
+        }
+    }
+    return NINES_OK;
 }

@@ -44,4 +44,16 @@ int nines_evm_evidence_of (nines_evm_report_buf_t *down, nines_evm_report_buf_t 
                            const nines_evm_report_t **up, const nines_evidence_t *ev,
                            const nines_registry_t *reg, const uint32_t *index);
 
+/*  The signature fraud proof a watcher would submit against a claimed
+    report r (proto/CHAIN.md "Challenge", challengeSignature): each vote's
+    Ed25519 signature (r, s) over "nines/vote/v1" || body is checked
+    against the id of its committee member, ids [i] the Ed25519 id of
+    contract validator i (n of them, from ValidatorRegistered).  0 when
+    every vote verifies; NINES_EBADSIG with *vote the first that does not
+    (the proof's `vote`); NINES_EUNKNOWN when a vote's member or its
+    committee index names no validator (a committee challenge or a
+    malformed claim, not a signature proof). */
+int nines_evm_report_fraud (const nines_evm_report_t *r, const uint8_t (*ids) [32], size_t n,
+                            size_t *vote);
+
 #endif

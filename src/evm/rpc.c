@@ -151,7 +151,7 @@ nines_rpc_call (nines_rpc_t *self, const char *method, json_t *params, json_t **
     long http = 0;
     curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &http);
     json_error_t jerr;
-    json_t *ans = json_loadb ((const char *) self->answer.data, self->answer.len, 0, &jerr);
+    json_t *ans = json_loadb ((const char *) self->answer.data, self->answer.len, JSON_ALLOW_NUL, &jerr);
     if (!ans) {
         if (http != 200) {
             char t [32];

@@ -9,6 +9,7 @@
 
     usage: test_anvil RPC_URL STAKING_ADDRESS */
 #include "testutil.h"
+#include "anvil_util.h"
 #include "evm/abi.h"
 #include "evm/keccak.h"
 #include "evm/send.h"
@@ -29,16 +30,6 @@ s_now_ms (void)
 }
 
 /*  An anvil_* or evm_* method with params; its result discarded. */
-static int
-s_anvil (const char *method, json_t *params)
-{
-    json_t *res = NULL;
-    int rc = nines_rpc_call (s_rpc, method, params, &res);
-    json_decref (res);
-    if (rc)
-        fprintf (stderr, "%s: %s (%s)\n", method, nines_errname (rc), nines_rpc_message (s_rpc));
-    return rc;
-}
 
 static void
 s_gwei (uint8_t wei [32], uint64_t gwei)
@@ -80,7 +71,7 @@ main (int argc, char **argv)
     CHECK_RC (nines_chainkey_generate (&key), 0);
     char addr [NINES_ADDRESS_TEXT];
     nines_evm_checksum (addr, key.address);
-    CHECK_RC (s_anvil ("anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
+    CHECK_RC (t_anvil (s_rpc, "anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
     uint8_t bal [32], want [32];
     CHECK_RC (nines_rpc_balance (s_rpc, key.address, bal), 0);
     CHECK_RC (nines_unhex (want, 32, "0000000000000000000000000000000000000000000000056bc75e2d63100000"), 0);
@@ -152,7 +143,7 @@ main (int argc, char **argv)
     CHECK_EQ (s_view_u64 ("validatorCount()"), 1);
 
     /* two transactions in the pool at once (mining paused): nonces 1, 2 */
-    CHECK_RC (s_anvil ("evm_setAutomine", json_pack ("[b]", 0)), 0);
+    CHECK_RC (t_anvil (s_rpc, "evm_setAutomine", json_pack ("[b]", 0)), 0);
     nines_sent_t a = { 0 }, b = { 0 };
     CHECK_RC (nines_evm_calldata_register_pod (&data, pod, pins, 0), 0);
     s_gwei (value, 1000000);
@@ -181,8 +172,8 @@ main (int argc, char **argv)
     CHECK (b.tx.max_priority_fee > old_tip + old_tip / 10);
     CHECK_EQ (b.tx.nonce, 2);
     CHECK_EQ (s.nonce, 3);
-    CHECK_RC (s_anvil ("evm_mine", NULL), 0);
-    CHECK_RC (s_anvil ("evm_setAutomine", json_pack ("[b]", 1)), 0);
+    CHECK_RC (t_anvil (s_rpc, "evm_mine", NULL), 0);
+    CHECK_RC (t_anvil (s_rpc, "evm_setAutomine", json_pack ("[b]", 1)), 0);
     CHECK_RC (nines_sender_wait (&s, a.hash, 10000, 20, &r), 0);
     uint64_t block_a = r.block_number;
     CHECK_RC (nines_sender_wait (&s, b.hash, 10000, 20, &r), 0);
@@ -230,7 +221,7 @@ main (int argc, char **argv)
     nines_chainkey_t other;
     CHECK_RC (nines_chainkey_generate (&other), 0);
     nines_evm_checksum (addr, other.address);
-    CHECK_RC (s_anvil ("anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
+    CHECK_RC (t_anvil (s_rpc, "anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
     nines_sender_t s2;
     CHECK_RC (nines_sender_init (&s2, s_rpc, &other), 0);
     /* a call that would revert: key's validator id from another owner (EPerm) */

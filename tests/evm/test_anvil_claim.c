@@ -1,0 +1,365 @@
+/*  The claim flow of proto/CHAIN.md driven from C on anvil with the
+    differential corpus's evidence (contracts/test/vectors/ledger-corpus.txt:
+    real Ed25519 votes and committees made by the project's code, the
+    conversion of src/evm/evidence.c, checked by chain_corpus):
+
+    - the corpus's 12 validators and 4 pods registered by one chain key
+      (16 transactions back to back: nonce tracking), the registry read
+      back from ValidatorRegistered logs;
+    - an accepted DOWN+UP evidence claimed (Claimed: claimId and the
+      summary's evidence hash as src/evm computes them), finalized after
+      the 60 s window (Finalized, seq 1) and accounted (Accounted);
+    - the evidence with one forged signature: claimed (the cheap checks
+      pass), its bad vote found by nines_evm_report_fraud (the watcher's
+      check) and proven by challengeSignature (Challenged names that vote);
+    - the evidence with a non-committee signer: refused at estimate with
+      NINES_EREVERTED and ENotCommittee's selector.
+
+    usage: test_anvil_claim RPC_URL STAKING_ADDRESS CORPUS */
+#include "testutil.h"
+#include "anvil_util.h"
+#include "evm/abi.h"
+#include "evm/evidence.h"
+#include "evm/keccak.h"
+#include "evm/send.h"
+#include "crypto/crypto.h"
+#include <time.h>
+
+#define MAX_LINES 512
+
+static nines_rpc_t *s_rpc;
+static nines_sender_t s_tx;
+static uint8_t s_staking [20];
+static char *s_line [MAX_LINES];
+static int s_nline;
+static uint8_t s_ids [16][32], s_pods [8][32];
+static uint64_t s_stakes [16], s_pod_stake [8], s_paid [8];
+static size_t s_nval, s_npod;
+
+static void
+s_hex (uint8_t *out, size_t n, const char *hex)
+{
+    CHECK (strlen (hex) >= 2 * n);
+    char tmp [2 * NINES_VOTE_SIGNED_MAX + 1];
+    snprintf (tmp, sizeof tmp, "%.*s", (int) (2 * n), hex);
+    CHECK_RC (nines_unhex (out, n, tmp), 0);
+}
+
+
+/*  Mine an empty block at Unix second t: the next estimate sees it. */
+static void
+s_warp (uint64_t t_ms)
+{
+    CHECK_RC (t_anvil (s_rpc, "evm_mine", json_pack ("[I]", (json_int_t) (t_ms / 1000))), 0);
+}
+
+/*  One corpus evidence: its reports in bufs (votes' bodies owned here). */
+typedef struct {
+    uint64_t now_ms;
+    char verdict [16], reason [32];
+    nines_evm_report_buf_t rep [2];
+    uint8_t body [2][NINES_REPORT_MAX_VOTES][NINES_VOTE_SIGNED_MAX];
+    const nines_evm_report_t *up;
+} ev_t;
+
+static int
+s_find_ev (const char *reason, int nth, ev_t *e)
+{
+    memset (e, 0, sizeof *e);
+    int seen = 0;
+    for (int i = 0; i < s_nline; i++) {
+        unsigned long long now;
+        int has_up;
+        if (sscanf (s_line [i], "E %llu %15s %31s %d", &now, e->verdict, e->reason, &has_up) != 4
+        ||  strcmp (e->reason, reason) != 0 || seen++ != nth)
+            continue;
+        e->now_ms = now;
+        int k = -1;
+        for (int j = i + 1; j < s_nline && (s_line [j][0] == 'R' || s_line [j][0] == 'W'); j++) {
+            char *f [8] = { 0 }, *save = NULL, *line = strdup (s_line [j]);
+            int nf = 0;
+            for (char *t = strtok_r (line, " ", &save); t && nf < 8; t = strtok_r (NULL, " ", &save))
+                f [nf++] = t;
+            if (f [0][0] == 'R' && nf == 7 && ++k < 2) {
+                nines_evm_report_t *r = &e->rep [k].report;
+                r->kind = (uint8_t) atoi (f [1]);
+                memcpy (r->pod, s_pods [atoi (f [2])], 32);
+                r->epoch = strtoull (f [3], NULL, 10);
+                s_hex (r->round_id, 32, f [4]);
+                r->t_ms = strtoull (f [5], NULL, 10);
+                size_t n = 0;
+                for (char *c = strtok_r (f [6], ",", &save); c && n < NINES_REPORT_MAX_VOTES; c = strtok_r (NULL, ",", &save))
+                    e->rep [k].committee [n++] = (uint32_t) atoi (c);
+                r->committee = e->rep [k].committee;
+                r->n_committee = n;
+                r->votes = e->rep [k].votes;
+            } else if (f [0][0] == 'W' && nf == 5 && k >= 0 && k < 2) {
+                nines_evm_report_t *r = &e->rep [k].report;
+                nines_evm_vote_t *v = &e->rep [k].votes [r->n_votes];
+                v->member = (uint8_t) atoi (f [1]);
+                v->body_len = strlen (f [2]) / 2;
+                CHECK (v->body_len <= NINES_VOTE_SIGNED_MAX);
+                s_hex (e->body [k][r->n_votes], v->body_len, f [2]);
+                v->body = e->body [k][r->n_votes];
+                s_hex (v->r, 32, f [3]);
+                s_hex (v->s, 32, f [4]);
+                r->n_votes++;
+            }
+            free (line);
+        }
+        CHECK (k >= 0);
+        e->up = k == 1 ? &e->rep [1].report : NULL;
+        CHECK_EQ (e->up != NULL, has_up);
+        return 0;
+    }
+    return -1;
+}
+
+/*  Send calldata to the contract with value gwei; wait; the receipt. */
+static int
+s_send (const nines_buf_t *data, uint64_t gwei, nines_receipt_t *r, const char *what)
+{
+    uint8_t value [32];
+    nines_u256_from_u64 (value, gwei * 1000000000ull);
+    nines_sent_t sent = { 0 };
+    int rc = nines_sender_send (&s_tx, s_staking, data->data, data->len, value, 0, &sent);
+    if (!rc)
+        rc = nines_sender_wait (&s_tx, sent.hash, 10000, 10, r);
+    if (rc)
+        fprintf (stderr, "%s: %s (%s %s)\n", what, nines_errname (rc), nines_rpc_message (s_rpc),
+                 nines_rpc_errdata (s_rpc));
+    else
+        fprintf (stderr, "%s: %llu gas\n", what, (unsigned long long) r->gas_used);
+    nines_sent_free (&sent);
+    return rc;
+}
+
+/*  The logs of event sig in block b. */
+static size_t
+s_logs (const char *sig, uint64_t b, nines_log_t **logs)
+{
+    uint8_t topic [32];
+    nines_evm_topic (topic, sig);
+    size_t n = 0;
+    CHECK_RC (nines_rpc_get_logs (s_rpc, s_staking, b, b, &topic, 1, logs, &n), 0);
+    return n;
+}
+
+static uint32_t
+s_claimant (const nines_evm_report_t *d)
+{
+    size_t m = d->votes [0].member == NINES_EVM_NO_MEMBER ? d->votes [1].member : d->votes [0].member;
+    return d->committee [m];
+}
+
+static void
+s_load (const char *path)
+{
+    FILE *f = fopen (path, "r");
+    CHECK (f != NULL);
+    char *line = NULL;
+    size_t cap = 0;
+    while (f && getline (&line, &cap, f) > 0 && s_nline < MAX_LINES) {
+        line [strcspn (line, "\n")] = 0;
+        s_line [s_nline++] = strdup (line);
+        char id [80];
+        unsigned long long a, b, c;
+        if (sscanf (line, "V %64s %llu", id, &a) == 2 && s_nval < 16) {
+            s_hex (s_ids [s_nval], 32, id);
+            s_stakes [s_nval++] = a;
+        } else if (sscanf (line, "D %64s %llu %llu %llu", id, &a, &b, &c) == 4 && s_npod < 8) {
+            s_hex (s_pods [s_npod], 32, id);
+            s_pod_stake [s_npod] = b;
+            s_paid [s_npod++] = c;
+        }
+    }
+    free (line);
+    if (f)
+        fclose (f);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf (stderr, "usage: test_anvil_claim RPC_URL STAKING_ADDRESS CORPUS\n");
+        return 2;
+    }
+    s_load (argv [3]);
+    CHECK_EQ (s_nval, 12);
+    CHECK_EQ (s_npod, 4);
+    s_rpc = nines_rpc_new (argv [1], 10000);
+    CHECK_RC (nines_evm_parse_address (s_staking, argv [2]), 0);
+    nines_chainkey_t key;
+    CHECK_RC (nines_chainkey_generate (&key), 0);
+    char addr [NINES_ADDRESS_TEXT];
+    nines_evm_checksum (addr, key.address);
+    CHECK_RC (t_anvil (s_rpc, "anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
+    CHECK_RC (nines_sender_init (&s_tx, s_rpc, &key), 0);
+
+    /* the registry: 16 transactions back to back, then their receipts */
+    nines_sent_t sent [24];
+    size_t ns = 0;
+    uint8_t value [32], pins [32];
+    nines_keccak256 (pins, "pins", 4);
+    uint64_t first = 0;
+    CHECK_RC (nines_rpc_block_number (s_rpc, &first), 0);
+    for (size_t i = 0; i < s_nval + s_npod; i++) {
+        nines_buf_t data = { 0 };
+        if (i < s_nval) {
+            nines_evm_calldata_register_validator (&data, s_ids [i]);
+            nines_u256_from_u64 (value, s_stakes [i] * 1000000000ull);
+        } else {
+            size_t p = i - s_nval;
+            nines_evm_calldata_register_pod (&data, s_pods [p], pins, s_paid [p]);
+            nines_u256_from_u64 (value, s_pod_stake [p] * 1000000000ull);
+        }
+        memset (&sent [ns], 0, sizeof sent [ns]);
+        CHECK_RC (nines_sender_send (&s_tx, s_staking, data.data, data.len, value, 400000, &sent [ns]), 0);
+        CHECK_EQ (sent [ns].tx.nonce, i);
+        ns++;
+        nines_buf_free (&data);
+    }
+    nines_receipt_t r;
+    uint64_t last = 0;
+    for (size_t i = 0; i < ns; i++) {
+        CHECK_RC (nines_sender_wait (&s_tx, sent [i].hash, 10000, 10, &r), 0);
+        last = r.block_number;
+        nines_sent_free (&sent [i]);
+    }
+    /* follow the registry from its events */
+    uint8_t ids [16][32];
+    memset (ids, 0, sizeof ids);
+    uint8_t topic [32];
+    nines_evm_topic (topic, NINES_EVM_EV_VALIDATOR);
+    nines_log_t *logs;
+    size_t n;
+    CHECK_RC (nines_rpc_get_logs (s_rpc, s_staking, first, last, &topic, 1, &logs, &n), 0);
+    CHECK_EQ (n, s_nval);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t index = 99;
+        CHECK_RC (nines_abi_get_uint (logs [i].topics [1], 32, 0, &index), 0);
+        if (index < 16)
+            CHECK_RC (nines_abi_get_word (logs [i].data, logs [i].data_len, 0, ids [index]), 0);
+    }
+    nines_rpc_logs_free (logs, n);
+    CHECK_MEM (ids, s_ids, s_nval * 32);
+
+    /* 1. accepted DOWN + UP: claim, finalize after the window, account */
+    static ev_t e;
+    CHECK_RC (s_find_ev ("NINES_OK", 0, &e), 0);
+    CHECK (e.up != NULL);
+    size_t bad = 0;
+    CHECK_RC (nines_evm_report_fraud (&e.rep [0].report, (const uint8_t (*) [32]) ids, s_nval, &bad), 0);
+    CHECK_RC (nines_evm_report_fraud (e.up, (const uint8_t (*) [32]) ids, s_nval, &bad), 0);
+    s_warp (e.now_ms);
+    nines_buf_t data = { 0 };
+    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.rep [0].report), &e.rep [0].report, e.up), 0);
+    CHECK_RC (s_send (&data, 1000, &r, "claim (accepted, DOWN + UP)"), 0);
+    nines_buf_free (&data);
+    uint8_t cid [32];
+    nines_evm_claim_id (cid, &e.rep [0].report, 1);
+    nines_evm_summary_t sm;
+    CHECK_RC (nines_evm_summary (&sm, &e.rep [0].report, e.up), 0);
+    n = s_logs (NINES_EVM_EV_CLAIMED, r.block_number, &logs);
+    CHECK_EQ (n, 1);
+    if (n == 1) {
+        uint8_t w [32];
+        CHECK_MEM (logs [0].topics [1], cid, 32);
+        CHECK_MEM (logs [0].topics [2], sm.pod, 32);
+        CHECK_RC (nines_abi_get_word (logs [0].data, logs [0].data_len, 5, w), 0);   /* rid */
+        CHECK_MEM (w, sm.rid, 32);
+        CHECK_RC (nines_abi_get_word (logs [0].data, logs [0].data_len, 6, w), 0);   /* evidence */
+        CHECK_MEM (w, sm.evidence, 32);
+    }
+    nines_rpc_logs_free (logs, n);
+    CHECK_RC (nines_evm_calldata_finalize (&data, cid), 0);
+    nines_rpc_msg_t m = { .from = key.address, .to = s_staking, .data = data.data, .data_len = data.len };
+    uint64_t gas;
+    CHECK_RC (nines_rpc_estimate_gas (s_rpc, &m, &gas), NINES_EREVERTED);   /* window open */
+    s_warp (e.now_ms + 61000);
+    CHECK_RC (s_send (&data, 0, &r, "finalize"), 0);
+    nines_buf_free (&data);
+    n = s_logs (NINES_EVM_EV_FINALIZED, r.block_number, &logs);
+    CHECK_EQ (n, 1);
+    uint64_t seq = 0;
+    if (n == 1) {
+        CHECK_MEM (logs [0].topics [1], cid, 32);
+        CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 0, &seq), 0);
+        CHECK_EQ (seq, 1);
+    }
+    nines_rpc_logs_free (logs, n);
+    CHECK_RC (nines_evm_calldata_account (&data, cid, &sm), 0);
+    CHECK_RC (s_send (&data, 0, &r, "account"), 0);
+    nines_buf_free (&data);
+    n = s_logs (NINES_EVM_EV_ACCOUNTED, r.block_number, &logs);
+    CHECK_EQ (n, 1);
+    nines_rpc_logs_free (logs, n);
+
+    /* 2. one forged signature: the claim passes, the watcher proves it */
+    CHECK_RC (s_find_ev ("NINES_EBADSIG", 0, &e), 0);
+    int which = -1;
+    for (int k = 0; k < 2 && which < 0; k++) {
+        const nines_evm_report_t *rep = k ? e.up : &e.rep [0].report;
+        if (rep && nines_evm_report_fraud (rep, (const uint8_t (*) [32]) ids, s_nval, &bad) == NINES_EBADSIG)
+            which = k;
+    }
+    CHECK (which >= 0);
+    s_warp (e.now_ms);
+    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.rep [0].report), &e.rep [0].report, e.up), 0);
+    CHECK_RC (s_send (&data, 1000, &r, "claim (one forged vote)"), 0);
+    nines_buf_free (&data);
+    nines_evm_claim_id (cid, &e.rep [0].report, e.up != NULL);
+    /* an honest vote is no proof: ENoFraud at estimate */
+    size_t honest = bad == 0 ? 1 : 0;
+    CHECK_RC (nines_evm_calldata_challenge_signature (&data, cid, &e.rep [0].report, e.up,
+                                                      (uint8_t) which, honest), 0);
+    m.data = data.data;
+    m.data_len = data.len;
+    CHECK_RC (nines_rpc_estimate_gas (s_rpc, &m, &gas), NINES_EREVERTED);
+    uint8_t sel [4];
+    char selhex [11] = "0x";
+    nines_abi_selector (sel, "ENoFraud()");
+    nines_hex (selhex + 2, sel, 4);
+    CHECK_STR (nines_rpc_errdata (s_rpc), selhex);
+    nines_buf_free (&data);
+    CHECK_RC (nines_evm_calldata_challenge_signature (&data, cid, &e.rep [0].report, e.up,
+                                                      (uint8_t) which, bad), 0);
+    CHECK_RC (s_send (&data, 0, &r, "challengeSignature"), 0);
+    nines_buf_free (&data);
+    n = s_logs (NINES_EVM_EV_CHALLENGED, r.block_number, &logs);
+    CHECK_EQ (n, 1);
+    if (n == 1) {
+        uint64_t fraud = 9, vote = 99, cut = 0;
+        CHECK_MEM (logs [0].topics [1], cid, 32);
+        CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 1, &fraud), 0);
+        CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 2, &vote), 0);
+        CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 3, &cut), 0);
+        CHECK_EQ (vote, bad);
+        fprintf (stderr, "forged vote: report %d vote %zu, fraud kind %llu, validator slashed %llu units\n",
+                 which, bad, (unsigned long long) fraud, (unsigned long long) cut);
+        CHECK_EQ (cut, s_stakes [0] / 10);             /* fraud_slash 10 % of a 1,000,000 stake */
+    }
+    nines_rpc_logs_free (logs, n);
+
+    /* 3. a signer outside the committee: refused at claim */
+    CHECK_RC (s_find_ev ("NINES_ENOTCOMMITTEE", 0, &e), 0);
+    s_warp (e.now_ms);
+    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.rep [0].report), &e.rep [0].report, e.up), 0);
+    uint8_t bond [32];
+    nines_u256_from_u64 (bond, 1000 * 1000000000ull);
+    m = (nines_rpc_msg_t) { .from = key.address, .to = s_staking, .data = data.data, .data_len = data.len,
+                            .value = bond };
+    CHECK_RC (nines_rpc_estimate_gas (s_rpc, &m, &gas), NINES_EREVERTED);
+    nines_abi_selector (sel, "ENotCommittee(uint256)");
+    nines_hex (selhex + 2, sel, 4);
+    CHECK (strncmp (nines_rpc_errdata (s_rpc), selhex, 10) == 0);
+    fprintf (stderr, "non-committee signer: %s (%s)\n", nines_errname (NINES_EREVERTED), nines_rpc_message (s_rpc));
+    nines_buf_free (&data);
+
+    nines_sender_wipe (&s_tx);
+    nines_rpc_destroy (&s_rpc);
+    for (int i = 0; i < s_nline; i++)
+        free (s_line [i]);
+    return t_done ("test_anvil_claim");
+}
