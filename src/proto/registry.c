@@ -469,6 +469,48 @@ s_str_field (zconfig_t *section, const char *key, char *out, size_t size, const 
     return NINES_OK;
 }
 
+/*  out = "WHAT (did you mean NAME?)", NAME the closest of names[0..n) to
+    typed by nines_closest_name (the daemons' rule), or WHAT alone when
+    none is close. */
+static void
+s_hint (char *out, size_t size, const char *what, const char *typed, const char *const *names, size_t n)
+{
+    size_t near = nines_closest_name (typed, names, n);
+    if (near < n)
+        snprintf (out, size, "%s (did you mean %s?)", what, names [near]);
+    else
+        snprintf (out, size, "%s", what);
+}
+
+/*  An unknown key of a section: "NAME: where/key: expected a known WHAT
+    (did you mean ...?), got 'key'".  NINES_ECONFIG. */
+static int
+s_unknown_key (const char *key, const char *const *names, size_t n, const char *what,
+               const char *name, const char *where, char *err, size_t err_size)
+{
+    char at [96], known [64], expected [128];
+    snprintf (at, sizeof at, "%s/%s", where, key);
+    snprintf (known, sizeof known, "a known %s", what);
+    s_hint (expected, sizeof expected, known, key, names, n);
+    return s_err (err, err_size, name, at, expected, key);
+}
+
+/*  Every key of section is one of names[0..n) (s_unknown_key for the first
+    that is not).  NINES_OK or NINES_ECONFIG. */
+static int
+s_known_keys (zconfig_t *section, const char *const *names, size_t n,
+              const char *name, const char *where, char *err, size_t err_size)
+{
+    for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
+        size_t i = 0;
+        while (i < n && strcmp (names [i], zconfig_name (item)) != 0)
+            i++;
+        if (i == n)
+            return s_unknown_key (zconfig_name (item), names, n, "key", name, where, err, err_size);
+    }
+    return NINES_OK;
+}
+
 static int
 s_load_params (zconfig_t *section, nines_params_t *p, const char *name, char *err, size_t err_size)
 {
@@ -491,11 +533,7 @@ s_load_params (zconfig_t *section, nines_params_t *p, const char *name, char *er
             size_t n = 0;
             for (size_t i = 0; i < nines_param_ndescs && n < 64; i++)
                 names [n++] = nines_param_descs [i].name;
-            size_t near = nines_closest_name (key, names, n);
-            char what [96];
-            snprintf (what, sizeof what, "a known parameter name%s%s%s", near < n ? " (did you mean " : "",
-                      near < n ? names [near] : "", near < n ? "?)" : "");
-            return s_err (err, err_size, name, at, what, key);
+            return s_unknown_key (key, names, n, "parameter name", name, "params", err, err_size);
         }
         uint8_t *field = (uint8_t *) p + row->offset;
         uint64_t v64;
@@ -529,6 +567,15 @@ s_load_params (zconfig_t *section, nines_params_t *p, const char *name, char *er
     return NINES_OK;
 }
 
+/*  The keys of a validator and a pod section, as s_from_zconfig reads them
+    and nines_registry_save writes them. */
+static const char *const s_validator_keys [] = { "id", "stake", "endpoint" };
+static const char *const s_pod_keys [] = {
+    "id", "provider", "facade_key", "spki_pin", "facade_url", "stake", "paid_until", "method", "path"
+};
+static const char *const s_sections [] = { "params", "validator", "pod" };
+#define S_COUNT(a) (sizeof (a) / sizeof (a) [0])
+
 static nines_registry_t *
 s_from_zconfig (zconfig_t *root, const char *name, char *err, size_t err_size)
 {
@@ -547,7 +594,8 @@ s_from_zconfig (zconfig_t *root, const char *name, char *err, size_t err_size)
             nines_validator_info_t v;
             memset (&v, 0, sizeof v);
             snprintf (where, sizeof where, "validator[%d]", nv++);
-            rc = s_hex_field (s, "id", v.id, true, name, where, err, err_size);
+            rc = s_known_keys (s, s_validator_keys, S_COUNT (s_validator_keys), name, where, err, err_size);
+            if (!rc) rc = s_hex_field (s, "id", v.id, true, name, where, err, err_size);
             if (!rc) rc = s_u64_field (s, "stake", &v.stake, name, where, err, err_size);
             if (!rc) rc = s_str_field (s, "endpoint", v.endpoint, sizeof v.endpoint, name, where, err, err_size);
             if (!rc) rc = nines_registry_put_validator (self, &v);
@@ -559,7 +607,8 @@ s_from_zconfig (zconfig_t *root, const char *name, char *err, size_t err_size)
             strcpy (p.method, "GET");
             strcpy (p.path, "/");
             snprintf (where, sizeof where, "pod[%d]", np++);
-            rc = s_hex_field (s, "id", p.pod, true, name, where, err, err_size);
+            rc = s_known_keys (s, s_pod_keys, S_COUNT (s_pod_keys), name, where, err, err_size);
+            if (!rc) rc = s_hex_field (s, "id", p.pod, true, name, where, err, err_size);
             if (!rc) rc = s_hex_field (s, "provider", p.provider, false, name, where, err, err_size);
             if (!rc) rc = s_hex_set (s, "facade_key", p.facade_keys, &p.n_facade_keys, NINES_POD_KEYS_MAX,
                                      name, where, err, err_size);
@@ -575,8 +624,12 @@ s_from_zconfig (zconfig_t *root, const char *name, char *err, size_t err_size)
             if (!rc) rc = nines_registry_put_pod (self, &p);
         }
         else
-        if (strcmp (kind, "params") != 0)
-            rc = s_err (err, err_size, name, kind, "a section named params, validator or pod", kind);
+        if (strcmp (kind, "params") != 0) {
+            char what [96];
+            s_hint (what, sizeof what, "a section named params, validator or pod", kind,
+                    s_sections, S_COUNT (s_sections));
+            rc = s_err (err, err_size, name, kind, what, kind);
+        }
     }
     if (!rc)
         rc = s_reindex (self);

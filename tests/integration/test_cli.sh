@@ -66,6 +66,17 @@ expect_config "nines-ledger misspelled key" "ledger/gensis: unknown key (did you
 printf 'params\n    d_mdi = 2m\n' >"$tmp/genesis-typo.zpl"
 expect_config "nines-ledger genesis misspelled parameter" "params/d_mdi: expected a known parameter name (did you mean d_mid?)" \
     "$ledger" --check-config -c "$src/deploy/nines-ledger.zpl" -s "ledger/genesis=$tmp/genesis-typo.zpl" -s "ledger/data=$tmp/g"
+# ... and a misspelled key of a genesis validator or a registry pod
+id1=1111111111111111111111111111111111111111111111111111111111111111
+printf 'validator\n    id = %s\n    stkae = 5000\n' $id1 >"$tmp/genesis-typo2.zpl"
+expect_config "nines-ledger genesis misspelled validator key" "validator[0]/stkae: expected a known key (did you mean stake?)" \
+    "$ledger" --check-config -c "$src/deploy/nines-ledger.zpl" -s "ledger/genesis=$tmp/genesis-typo2.zpl" -s "ledger/data=$tmp/g"
+printf 'pod\n    id = %s\n    facade_url = https://127.0.0.1:1/\n    facade_key = %s\n    spki_pin = %s\n    paid_untill = 5\n' \
+    $id1 $id1 $id1 >"$tmp/registry-typo.zpl"
+"$ctl" keygen "$tmp/typo.key" >/dev/null 2>&1   # (a start, not --check-config: timeout if it runs)
+expect_config "ninesd registry misspelled pod key" "pod[0]/paid_untill: expected a known key (did you mean paid_until?)" \
+    timeout 20 "$ninesd" -c "$src/deploy/ninesd.zpl" -s "node/key=$tmp/typo.key" -s "node/registry=$tmp/registry-typo.zpl" \
+    -s "node/data=$tmp/typo-data" -s "node/metrics="
 sed 's/^    body_limit =/    body_limt =/' "$src/deploy/nines-facade.zpl" >"$tmp/facade-typo.zpl"
 expect_config "nines-facade misspelled key" "facade/body_limt: unknown key (did you mean body_limit?)" \
     "$facade" -c "$tmp/facade-typo.zpl"

@@ -392,6 +392,23 @@ test_registry_errors (void)
     CHECK (strstr (err, "params/colour") != NULL);
     reg = nines_registry_from_string ("bad.zpl", "planet\n    x = 1\n", err, sizeof err);
     CHECK (reg == NULL);
+    /* Unknown keys of validator and pod sections (and misspelled sections)
+       are errors with the closest known name, as the daemons' keys. */
+    reg = nines_registry_from_string ("bad.zpl", "validtor\n    id = 12\n", err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "bad.zpl: validtor: expected a section named params, validator or pod "
+                        "(did you mean validator?), got 'validtor'") != NULL);
+    reg = nines_registry_from_string ("bad.zpl",
+        "validator\n    id = 1111111111111111111111111111111111111111111111111111111111111111\n"
+        "    stkae = 5000\n", err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "bad.zpl: validator[0]/stkae: expected a known key (did you mean stake?), got 'stkae'") != NULL);
+    reg = nines_registry_from_string ("bad.zpl",
+        "validator\n    id = 1111111111111111111111111111111111111111111111111111111111111111\n"
+        "validator\n    id = 2222222222222222222222222222222222222222222222222222222222222222\n"
+        "    colour = red\n", err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "validator[1]/colour: expected a known key, got 'colour'") != NULL);
     /* A pod needs 1..NINES_POD_PINS_MAX spki_pin lines. */
     char text [1024];
     const char *hex = "3333333333333333333333333333333333333333333333333333333333333333";
@@ -411,6 +428,11 @@ test_registry_errors (void)
     reg = nines_registry_from_string ("pins.zpl", text, err, sizeof err);
     CHECK (reg == NULL);
     CHECK (strstr (err, "pod[0]/spki_pin: expected at most 4 `spki_pin` lines") != NULL);
+    snprintf (text, sizeof text, "pod\n    id = %s\n    facade_url = https://h:1/\n"
+              "    facade_key = %s\n    spki_pin = %s\n    paid_untill = 5\n", hex, hex, hex);
+    reg = nines_registry_from_string ("pins.zpl", text, err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "pod[0]/paid_untill: expected a known key (did you mean paid_until?)") != NULL);
     reg = nines_registry_from_string ("ok.zpl", "params\n    epoch = 2s\n    theta = 0.5\n", err, sizeof err);
     CHECK (reg != NULL);
     if (reg) {
