@@ -420,61 +420,156 @@ contract UptimeStaking {
         uint64 tMs;
     }
 
-    /// Decodes a vote body (PROTOCOL.md 8.1: a 9-element msgpack array
-    /// round_id, pod, epoch, validator, verdict, outcome, t_ms, proof,
-    /// attempts; the last two are covered by the signature only), straight
-    /// from calldata: 110 to 320 bytes, 0x99, bin 32 (0xc4 0x20) for the
-    /// ids, a positive fixint or uint 8/16/32/64 (0xcc-0xcf) for the
-    /// integers, all inside the body.  EMalformed "vote body", "vote bin32"
-    /// or "vote integer".
+    /// Decodes a vote body (PROTOCOL.md 8.1) straight from calldata and
+    /// accepts exactly what the C decoder does (src/wire/msg.c
+    /// s_vote_body_decode over msgpack-c): 1 to 320 bytes holding one
+    /// msgpack object and nothing after it, the array [round_id, pod,
+    /// epoch, validator, verdict (<= 2), outcome (<= 6), t_ms, proof,
+    /// attempts], proof nil or [nonce bin 16, t_ms, app_status (<= 65535),
+    /// app_latency_us (<= 2^32 - 1), sig bin 64], attempts at most 8
+    /// [age_ms (<= 2^32 - 1), outcome (<= 6)], none `ok` in a `down` vote.
+    /// As msgpack-c reads them, an array is fix/16/32, a bin 8/16/32, an
+    /// integer a positive fixint, uint 8-64 or a non-negative int 8-64.
+    /// EMalformed "vote body" (shape, length, trailing bytes, attempts),
+    /// "vote bin32" (an id not a 32-byte bin) or "vote integer" (not an
+    /// integer in range); the first fault wins.
     function _vote(bytes calldata b) internal pure returns (Body memory o) {
         uint256 bad;                       // the first fault: 1 body, 2 bin32, 3 integer
         assembly ("memory-safe") {
-            // msgpack uint at q: value, bytes, 3 when not one
-            function uintAt(q) -> v, n, e {
+            // The msgpack header at q: kind 1 integer (v its value, n all
+            // its bytes), 2 bin (v its length, n the header's bytes),
+            // 3 array (v its count, n the header's), 4 nil, 0 anything else.
+            function hdr(q) -> k, v, n {
                 let w := calldataload(q)
                 let t := byte(0, w)
-                switch lt(t, 0x80)
-                case 1 { v := t n := 1 }
+                n := 1
+                if lt(t, 0x80) {
+                    k := 1
+                    v := t
+                    leave
+                }
+                if eq(t, 0xc4) {                             // what the C encoder writes: bin 8,
+                    k := 2
+                    v := byte(1, w)
+                    n := 2
+                    leave
+                }
+                if eq(t, 0xcf) {                             // uint 64
+                    k := 1
+                    v := shr(192, shl(8, w))
+                    n := 9
+                    leave
+                }
+                if eq(and(t, 0xf0), 0x90) {
+                    k := 3
+                    v := and(t, 0x0f)
+                    leave
+                }
+                if eq(t, 0xc0) {
+                    k := 4
+                    leave
+                }
+                let s := 0                                   // bytes after the type byte
+                switch t
+                case 0xc4 { k := 2 s := 1 }
+                case 0xc5 { k := 2 s := 2 }
+                case 0xc6 { k := 2 s := 4 }
+                case 0xdc { k := 3 s := 2 }
+                case 0xdd { k := 3 s := 4 }
                 default {
-                    switch t
-                    case 0xcc { v := byte(1, w) n := 2 }
-                    case 0xcd { v := shr(240, shl(8, w)) n := 3 }
-                    case 0xce { v := shr(224, shl(8, w)) n := 5 }
-                    case 0xcf { v := shr(192, shl(8, w)) n := 9 }
-                    default { e := 3 n := 1 }
+                    if and(gt(t, 0xcb), lt(t, 0xd4)) {      // uint / int 8, 16, 32, 64
+                        k := 1
+                        s := shl(and(sub(t, 0xcc), 3), 1)
+                    }
+                }
+                if iszero(k) { leave }
+                v := shr(sub(256, shl(3, s)), shl(8, w))
+                n := add(1, s)
+                if and(gt(t, 0xcf), lt(t, 0xd4)) {          // a negative int is another type
+                    if shr(sub(shl(3, s), 1), v) { k := 0 }
                 }
             }
-            function first(bad_, e) -> r {
-                r := bad_
-                if iszero(bad_) { r := e }
+            // an integer <= max at q: value, next q, fault
+            function uintAt(q, max) -> v, q2, e {
+                let k, x, n := hdr(q)
+                v := x
+                q2 := add(q, n)
+                if or(iszero(eq(k, 1)), gt(x, max)) { e := 3 }
             }
+            // a bin of `len` bytes at q: its first word, next q, fault (fault code f)
+            function binAt(q, len, f) -> w, q2, e {
+                let k, x, n := hdr(q)
+                w := calldataload(add(q, n))
+                q2 := add(add(q, n), x)
+                if or(iszero(eq(k, 2)), iszero(eq(x, len))) { e := f }
+            }
+            // an array of `cnt` (or, with upTo, at most cnt) items at q: count, next q, fault
+            function arrayAt(q, cnt, upTo) -> c, q2, e {
+                let k, x, n := hdr(q)
+                c := x
+                q2 := add(q, n)
+                if iszero(eq(k, 3)) { e := 1 }
+                if and(iszero(upTo), iszero(eq(x, cnt))) { e := 1 }
+                if gt(x, cnt) { e := 1 }
+            }
+            let u64 := 0xffffffffffffffff
             let p := b.offset
-            let len := b.length
-            if or(or(lt(len, 110), gt(len, 320)), iszero(eq(byte(0, calldataload(p)), 0x99))) { bad := 1 }
-            if iszero(eq(shr(240, calldataload(add(p, 1))), 0xc420)) { bad := first(bad, 2) }
-            mstore(o, calldataload(add(p, 3)))                     // round_id
-            if iszero(eq(shr(240, calldataload(add(p, 35))), 0xc420)) { bad := first(bad, 2) }
-            mstore(add(o, 0x20), calldataload(add(p, 37)))         // pod
-            let q := add(p, 69)
-            let v, n, e := uintAt(q)
-            mstore(add(o, 0x40), v)                                // epoch
-            bad := first(bad, e)
-            q := add(q, n)
-            if iszero(eq(shr(240, calldataload(q)), 0xc420)) { bad := first(bad, 2) }
-            mstore(add(o, 0x60), calldataload(add(q, 2)))          // validator
-            q := add(q, 34)
-            v, n, e := uintAt(q)
-            mstore(add(o, 0x80), v)                                // verdict
-            bad := first(bad, e)
-            q := add(q, n)
-            v, n, e := uintAt(q)                                   // outcome
-            bad := first(bad, e)
-            q := add(q, n)
-            v, n, e := uintAt(q)
-            mstore(add(o, 0xa0), v)                                // t_ms
-            bad := first(bad, e)
-            if gt(add(q, n), add(p, len)) { bad := first(bad, 1) }
+            let end := add(p, b.length)
+            if or(iszero(b.length), gt(b.length, 320)) { bad := 1 }
+            let c, q, e := arrayAt(p, 9, 0)
+            let v := 0
+            if iszero(bad) { bad := e }
+            v, q, e := binAt(q, 32, 2)
+            mstore(o, v)                                             // round_id
+            if iszero(bad) { bad := e }
+            v, q, e := binAt(q, 32, 2)
+            mstore(add(o, 0x20), v)                                  // pod
+            if iszero(bad) { bad := e }
+            v, q, e := uintAt(q, u64)
+            mstore(add(o, 0x40), v)                                  // epoch
+            if iszero(bad) { bad := e }
+            v, q, e := binAt(q, 32, 2)
+            mstore(add(o, 0x60), v)                                  // validator
+            if iszero(bad) { bad := e }
+            let verdict := 0
+            verdict, q, e := uintAt(q, 2)
+            mstore(add(o, 0x80), verdict)
+            if iszero(bad) { bad := e }
+            v, q, e := uintAt(q, 6)                                  // outcome
+            if iszero(bad) { bad := e }
+            v, q, e := uintAt(q, u64)
+            mstore(add(o, 0xa0), v)                                  // t_ms
+            if iszero(bad) { bad := e }
+            switch eq(byte(0, calldataload(q)), 0xc0)                // proof
+            case 1 { q := add(q, 1) }
+            default {
+                c, q, e := arrayAt(q, 5, 0)
+                if iszero(bad) { bad := e }
+                v, q, e := binAt(q, 16, 1)                           // nonce
+                if iszero(bad) { bad := e }
+                v, q, e := uintAt(q, u64)                            // t_ms
+                if iszero(bad) { bad := e }
+                v, q, e := uintAt(q, 0xffff)                         // app_status
+                if iszero(bad) { bad := e }
+                v, q, e := uintAt(q, 0xffffffff)                     // app_latency_us
+                if iszero(bad) { bad := e }
+                v, q, e := binAt(q, 64, 1)                           // sig
+                if iszero(bad) { bad := e }
+            }
+            c, q, e := arrayAt(q, 8, 1)                              // attempts
+            if iszero(bad) { bad := e }
+            if e { c := 0 }
+            for { let i := 0 } lt(i, c) { i := add(i, 1) } {
+                let m := 0
+                m, q, e := arrayAt(q, 2, 0)
+                if iszero(bad) { bad := e }
+                v, q, e := uintAt(q, 0xffffffff)                     // age_ms
+                if iszero(bad) { bad := e }
+                v, q, e := uintAt(q, 6)                              // outcome
+                if iszero(bad) { bad := e }
+                if and(iszero(verdict), iszero(v)) { if iszero(bad) { bad := 1 } }   // a down vote on an ok heartbeat
+            }
+            if iszero(eq(q, end)) { if iszero(bad) { bad := 1 } }           // short, or bytes after the object
         }
         if (bad != 0) revert EMalformed(bad == 1 ? "vote body" : bad == 2 ? "vote bin32" : "vote integer");
     }

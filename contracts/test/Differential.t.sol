@@ -10,8 +10,8 @@ import {NinesCrypto} from "../src/NinesCrypto.sol";
 /// votes, committees from src/proto, verdicts, incidents and slashes from an
 /// in-process nines-ledger) replayed into the contract with the real
 /// Ed25519 and BLAKE2b: the same verdicts (accepted evidence finalizes,
-/// the forged vote is caught by a fraud proof, the non-committee signer and
-/// the duplicate are refused), the same merged incidents and the same
+/// the forged vote is caught by a fraud proof, the non-committee signer,
+/// the duplicate and a vote body the C decoder refuses are refused), the same merged incidents and the same
 /// slashed amounts.
 contract DifferentialTest is Evidence {
     struct Ev {
@@ -187,6 +187,7 @@ contract DifferentialTest is Evidence {
         bytes32[] memory pending = new bytes32[](n);   // claim id, by evidence (0: none)
         uint256 accepted = 0;
         uint256 forged = 0;
+        uint256 malformed = 0;
         for (uint256 i = 0; i < n; i++) {
             uint256 k = order[i];
             Ev storage e = evs[k];
@@ -208,6 +209,12 @@ contract DifferentialTest is Evidence {
                 bytes4 sel = bytes4(why);
                 if (eq(e.verdict, "duplicate")) {
                     assertEq(bytes32(sel), bytes32(UptimeStaking.EDuplicate.selector), "duplicate refused");
+                } else if (eq(e.verdict, "refused")) {
+                    // the ledger's decoder refused a validly signed vote body
+                    assertTrue(eq(e.reason, "NINES_ETRAILING") || eq(e.reason, "NINES_EMALFORMED")
+                               || eq(e.reason, "NINES_ETOOBIG") || eq(e.reason, "NINES_ETRUNC"), "refused: a body fault");
+                    assertEq(bytes32(sel), bytes32(UptimeStaking.EMalformed.selector), "malformed vote body refused");
+                    malformed++;
                 } else {
                     assertTrue(eq(e.reason, "NINES_ENOTCOMMITTEE"), string.concat("refused, ledger said ", e.verdict));
                     assertEq(bytes32(sel), bytes32(UptimeStaking.ENotCommittee.selector), "non-committee signer refused");
@@ -217,7 +224,7 @@ contract DifferentialTest is Evidence {
         warpMs(st.nowMs() + 86400000);
         finalizeDue(pending);
         for (uint256 p = 0; p < podIds.length; p++) st.settle(podIds[p]);
-        assertTrue(accepted >= 10 && forged == 1, "verdicts replayed");
+        assertTrue(accepted >= 10 && forged == 1 && malformed == 1, "verdicts replayed");
         for (uint256 p = 0; p < podIds.length; p++) {
             assertEq(slashedOf(podIds[p]), wantSlashed[p], string.concat("slashed, pod ", vm.toString(p)));
         }

@@ -155,35 +155,59 @@ contract UptimeStakingTest is Evidence {
         st.claim{value: uint256(BOND) * 1 gwei}(claimant, d, none());
     }
 
-    /// The vote body parser (calldata, assembly): each malformation has its
-    /// reason, and a body whose last integer runs past its end is refused
-    /// (the byte-wise parser ran past it into a bounds panic).
+    /// The vote body parser (calldata, assembly) accepts what the C
+    /// decoder accepts (src/wire/msg.c over msgpack-c) and nothing else:
+    /// each malformation has its reason; a body whose last integer runs
+    /// past its end, bytes after the object, a `down` vote resting on an
+    /// `ok` heartbeat, more than 8 attempts, an outcome over 6 are refused;
+    /// encodings msgpack-c reads as the same values (array 16, bin 16, a
+    /// non-negative int 8) pass.
     function test_vote_body_malformed() public {
         UptimeStaking.Report memory d = report(0, POD, T0 + 10000, 7);
         warpMs(T0 + 20000);
-        bytes memory b = d.votes[0].body;
+        bytes memory b = d.votes[0].body;                  // ... t_ms (0xcf, 8 bytes at 114), nil, [] (0x90)
         bytes memory bad = bytes.concat(b);
-        bad[35] = 0xc5;                                    // pod: not bin 32
-        d.votes[0].body = bad;
-        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "vote bin32"));
-        this.claimAs(d);
+        bad[35] = 0xc5;                                    // pod: bin 16 of length 0x2000...
+        refused(d, bad, "vote bin32");
         bad = bytes.concat(b);
-        bad[69] = 0xd0;                                    // epoch: int 8, not a uint
-        d.votes[0].body = bad;
-        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "vote integer"));
-        this.claimAs(d);
-        bad = new bytes(118);                              // t_ms (9 bytes at 114) cut
+        bad[69] = 0xca;                                    // epoch: a float
+        refused(d, bad, "vote integer");
+        bad = new bytes(118);                              // t_ms cut
         for (uint256 i = 0; i < 118; i++) bad[i] = b[i];
-        d.votes[0].body = bad;
-        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "vote body"));
-        this.claimAs(d);
+        refused(d, bad, "vote body");
         bad = bytes.concat(b);
-        bad[0] = 0x98;                                     // not a 9-element array
-        d.votes[0].body = bad;
-        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, "vote body"));
-        this.claimAs(d);
+        bad[0] = 0x98;                                     // not 9 elements
+        refused(d, bad, "vote body");
+        refused(d, bytes.concat(b, hex"00"), "vote body");                 // a byte after the object
+        bytes memory head = new bytes(b.length - 1);        // b without its attempts
+        for (uint256 i = 0; i < head.length; i++) head[i] = b[i];
+        refused(d, bytes.concat(head, hex"91920a00"), "vote body");       // [[10, ok]] in a down vote
+        refused(d, bytes.concat(head, hex"91920a07"), "vote integer");    // outcome 7
+        refused(d, bytes.concat(head, hex"99", hex"920a02920a02920a02920a02920a02920a02920a02920a02920a02"), "vote body");
+        head[113] = 0x07;                                  // own outcome 1 -> 7
+        refused(d, bytes.concat(head, hex"90"), "vote integer");
+        head[113] = 0x01;
+        // accepted: [[10, timeout]] x 8, and the same values in other encodings
+        bytes memory b1 = d.votes[1].body;
+        d.votes[1].body = bytes.concat(slice(b1, 0, b1.length - 1),
+                                       hex"98920a02920a02920a02920a02920a02920a02920a02920a02");
+        bytes memory b2 = d.votes[2].body;                 // array 16, round as bin 16, verdict as int 8
+        d.votes[2].body = bytes.concat(hex"dc0009c50020", slice(b2, 3, 112), hex"d000", slice(b2, 113, b2.length));
         d.votes[0].body = b;
         this.claimAs(d);
+    }
+
+    function slice(bytes memory x, uint256 from, uint256 to) internal pure returns (bytes memory y) {
+        y = new bytes(to - from);
+        for (uint256 i = from; i < to; i++) y[i - from] = x[i];
+    }
+
+    function refused(UptimeStaking.Report memory d, bytes memory body_, string memory why) internal {
+        bytes memory keep = d.votes[0].body;
+        d.votes[0].body = body_;
+        vm.expectRevert(abi.encodeWithSelector(UptimeStaking.EMalformed.selector, why));
+        this.claimAs(d);
+        d.votes[0].body = keep;
     }
 
     function claimAs(UptimeStaking.Report memory d) external returns (bytes32) {

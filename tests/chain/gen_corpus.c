@@ -15,7 +15,8 @@
       V id stake                                   a validator, registry order
       D pod provider stake paid_until_ms           a pod (provider: index 0..2)
       M pod start_ms end_ms                        an honoured maintenance window
-      E now_ms verdict reason has_up               one evidence and the ledger's verdict
+      E now_ms verdict reason has_up               one evidence and the ledger's verdict ("refused" and
+                                                   the error's code when the request was: ok false)
       R kind pod epoch round t_ms committee        a report of it (committee: indexes, comma-separated)
       W member body r s                            a vote of the last R (member: committee position, 255 none)
       I pod t_down duration_ms slashed correlated  a row of the ledger's incidents query at the end
@@ -159,17 +160,48 @@ submit (nines_ledger_t *l, const nines_evidence_t *ev, uint64_t now)
     uint8_t *req = lfx_submit_req (&F, ev, &len), *buf;
     msgpack_unpacked u;
     const msgpack_object *o = call (l, req, len, now, &u, &buf);
-    const msgpack_object *v = get (o, "verdict"), *why = get (o, "reason");
-    emit ("E %llu %.*s %.*s %d\n", (unsigned long long) now,
-          v && v->type == MSGPACK_OBJECT_STR ? (int) v->via.str.size : 1, v && v->type == MSGPACK_OBJECT_STR ? v->via.str.ptr : "?",
-          why && why->type == MSGPACK_OBJECT_STR ? (int) why->via.str.size : 1, why && why->type == MSGPACK_OBJECT_STR ? why->via.str.ptr : "-",
-          ev->has_up ? 1 : 0);
+    const msgpack_object *v = get (o, "verdict"), *why = get (o, "reason"), *err = get (o, "error");
+    if (!v && err && err->type == MSGPACK_OBJECT_STR) {
+        /* ok: false, the request refused: "refused" and the error's code */
+        int n = 0;
+        while (n < (int) err->via.str.size && err->via.str.ptr [n] != ':')
+            n++;
+        emit ("E %llu refused %.*s %d\n", (unsigned long long) now, n, err->via.str.ptr, ev->has_up ? 1 : 0);
+    }
+    else
+        emit ("E %llu %.*s %.*s %d\n", (unsigned long long) now,
+              v && v->type == MSGPACK_OBJECT_STR ? (int) v->via.str.size : 1, v && v->type == MSGPACK_OBJECT_STR ? v->via.str.ptr : "?",
+              why && why->type == MSGPACK_OBJECT_STR ? (int) why->via.str.size : 1, why && why->type == MSGPACK_OBJECT_STR ? why->via.str.ptr : "-",
+              ev->has_up ? 1 : 0);
     emit_report (&ev->down);
     if (ev->has_up)
         emit_report (&ev->up);
     msgpack_unpacked_destroy (&u);
     free (buf);
     nines_ledger_tick (l, now);
+}
+
+/*  Replaces the first `drop` bytes of a vote's signed body by `head` and
+    appends `tail`, then signs it again with its validator's key: a body
+    other than the one the C encoder writes, validly signed. */
+static void
+reencode (nines_vote_t *v, const char *head, size_t nh, size_t drop, const char *tail, size_t n_tail)
+{
+    uint8_t buf [NINES_VOTE_SIGNED_MAX];
+    size_t len = nh + v->signed_len - drop + n_tail;
+    if (len > sizeof buf) {
+        fprintf (stderr, "gen_corpus: re-encoded vote too long\n");
+        exit (2);
+    }
+    memcpy (buf, head, nh);
+    memcpy (buf + nh, v->signed_bytes + drop, v->signed_len - drop);
+    memcpy (buf + nh + v->signed_len - drop, tail, n_tail);
+    memcpy (v->signed_bytes, buf, len);
+    v->signed_len = (uint16_t) len;
+    if (nines_sign (lfx_key (&F, v->body.validator), NINES_DOMAIN_VOTE, v->signed_bytes, len, v->sig)) {
+        fprintf (stderr, "gen_corpus: cannot sign\n");
+        exit (2);
+    }
 }
 
 static void
@@ -264,6 +296,18 @@ main (int argc, char **argv)
        as its first DOWN: S(65 min) in all, not S(60 min) twice */
     evidence (l, 3, T + 44 * H_ + 10 * M_, T + 45 * H_ + 10 * M_, T + 45 * H_ + 10 * M_ + S_);
     evidence (l, 3, T + 44 * H_, T + 44 * H_ + 5 * M_, T + 46 * H_);
+    /* vote bodies re-encoded and validly re-signed: one with a byte after
+       the object (the C decoder refuses it), one whose 9-element array is
+       an array 16 and whose round id a bin 16 (msgpack-c reads the same
+       values: accepted) */
+    ev = malloc (sizeof *ev);
+    lfx_evidence (&F, ev, 3, T + 47 * H_, T + 48 * H_);
+    reencode (&ev->down.votes [1], "", 0, 0, "\x00", 1);
+    submit (l, ev, T + 48 * H_ + S_);
+    lfx_evidence (&F, ev, 3, T + 47 * H_, T + 48 * H_);
+    reencode (&ev->up.votes [2], "\xdc\x00\x09\xc5\x00\x20", 6, 3, "", 0);
+    submit (l, ev, T + 48 * H_ + 2 * S_);
+    free (ev);
     /* the end: everything settled */
     uint64_t end = T + 50 * H_;
     nines_ledger_tick (l, end);
