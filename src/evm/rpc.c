@@ -422,6 +422,35 @@ nines_rpc_receipt (nines_rpc_t *self, const uint8_t hash [32], nines_receipt_t *
     return rc;
 }
 
+int
+nines_rpc_tx_input (nines_rpc_t *self, const uint8_t hash [32], nines_buf_t *input,
+                    uint8_t from [20], uint8_t to [20])
+{
+    json_t *res;
+    int rc = nines_rpc_call (self, "eth_getTransactionByHash", json_pack ("[o]", s_hex (hash, 32)), &res);
+    if (rc)
+        return rc;
+    if (json_is_null (res)) {
+        json_decref (res);
+        return NINES_ENOTFOUND;
+    }
+    uint8_t f [20], t [20] = { 0 };
+    json_t *jt = json_object_get (res, "to"), *in = json_object_get (res, "input");
+    if (!in)
+        in = json_object_get (res, "data");
+    if (s_fixed (json_object_get (res, "from"), f, 20) || (json_is_string (jt) && s_fixed (jt, t, 20))
+    ||  nines_rpc_data (in, input))
+        rc = s_fail (self, NINES_EMALFORMED, "eth_getTransactionByHash: %s", "a field is missing or malformed");
+    else {
+        if (from)
+            memcpy (from, f, 20);
+        if (to)
+            memcpy (to, t, 20);
+    }
+    json_decref (res);
+    return rc;
+}
+
 /*  One element of eth_getLogs' result. */
 static int
 s_log (const json_t *j, nines_log_t *l)

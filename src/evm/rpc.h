@@ -139,6 +139,13 @@ int nines_rpc_send_raw (nines_rpc_t *self, const uint8_t *raw, size_t len, uint8
     transaction is not mined (the node answers null). */
 int nines_rpc_receipt (nines_rpc_t *self, const uint8_t hash [32], nines_receipt_t *r);
 
+/*  eth_getTransactionByHash(hash): its calldata appended to input, its
+    sender into from [20] and its recipient into to [20] (zeros for a
+    creation); from and to may be NULL.  NINES_ENOTFOUND when the node
+    does not know it. */
+int nines_rpc_tx_input (nines_rpc_t *self, const uint8_t hash [32], nines_buf_t *input,
+                        uint8_t from [20], uint8_t to [20]);
+
 /*  eth_getLogs over blocks [from, to] (inclusive) of contract address
     (NULL: any), with topic 0 in topic0 [0..n_topic0) (none: any).
     *logs a malloc'ed array of *n logs, in the node's order (block, then

@@ -3,6 +3,7 @@
 #define NINES_TESTS_ANVIL_UTIL_H
 
 #include "evm/rpc.h"
+#include "evm/send.h"
 #include "base/error.h"
 #include <stdio.h>
 
@@ -17,6 +18,20 @@ t_anvil (nines_rpc_t *rpc, const char *method, json_t *params)
     if (rc)
         fprintf (stderr, "%s: %s (%s)\n", method, nines_errname (rc), nines_rpc_message (rpc));
     return rc;
+}
+
+/*  A fresh chain key funded with 100 ETH (anvil_setBalance) and its
+    sender.  0 or the first failure's code. */
+static inline int
+t_funded_sender (nines_rpc_t *rpc, nines_chainkey_t *key, nines_sender_t *s)
+{
+    char addr [NINES_ADDRESS_TEXT];
+    int rc = nines_chainkey_generate (key);
+    if (rc)
+        return rc;
+    nines_evm_checksum (addr, key->address);
+    rc = t_anvil (rpc, "anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000"));
+    return rc ? rc : nines_sender_init (s, rpc, key);
 }
 
 #endif

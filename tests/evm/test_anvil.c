@@ -219,11 +219,8 @@ main (int argc, char **argv)
     nines_sender_wipe (&s);
 
     nines_chainkey_t other;
-    CHECK_RC (nines_chainkey_generate (&other), 0);
-    nines_evm_checksum (addr, other.address);
-    CHECK_RC (t_anvil (s_rpc, "anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
     nines_sender_t s2;
-    CHECK_RC (nines_sender_init (&s2, s_rpc, &other), 0);
+    CHECK_RC (t_funded_sender (s_rpc, &other, &s2), 0);
     /* a call that would revert: key's validator id from another owner (EPerm) */
     CHECK_RC (nines_evm_calldata_register_validator (&data, id), 0);
     rc = nines_sender_prepare (&s2, s_staking, data.data, data.len, value, 0, &tx);

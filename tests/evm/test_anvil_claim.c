@@ -10,8 +10,11 @@
       summary's evidence hash as src/evm computes them), finalized after
       the 60 s window (Finalized, seq 1) and accounted (Accounted);
     - the evidence with one forged signature: claimed (the cheap checks
-      pass), its bad vote found by nines_evm_report_fraud (the watcher's
-      check) and proven by challengeSignature (Challenged names that vote);
+      pass); a watcher with its own key reads every Claimed log's claim
+      back from the transaction's calldata (nines_evm_decode_claim), checks
+      the votes (nines_evm_report_fraud) and proves the bad one with
+      challengeSignature (Challenged names that vote and the watcher); the
+      honest claim before it draws no challenge;
     - the evidence with a non-committee signer: refused at estimate with
       NINES_EREVERTED and ENotCommittee's selector.
 
@@ -19,6 +22,7 @@
 #include "testutil.h"
 #include "anvil_util.h"
 #include "evm/abi.h"
+#include "evm/calldata.h"
 #include "evm/evidence.h"
 #include "evm/keccak.h"
 #include "evm/send.h"
@@ -145,6 +149,50 @@ s_logs (const char *sig, uint64_t b, nines_log_t **logs)
     return n;
 }
 
+/*  The watcher: every Claimed log of block b is read back from its
+    transaction's calldata, checked, and challenged from w when a vote's
+    signature does not verify.  Returns the challenges sent; *vote the
+    last one's vote. */
+static int
+s_watch (uint64_t b, const uint8_t (*ids) [32], size_t n_ids, nines_sender_t *w, size_t *vote,
+         nines_receipt_t *r)
+{
+    nines_log_t *logs;
+    size_t n = s_logs (NINES_EVM_EV_CLAIMED, b, &logs);
+    int sent = 0;
+    for (size_t i = 0; i < n; i++) {
+        nines_buf_t cd = { 0 }, proof = { 0 };
+        uint8_t to [20], cid [32];
+        static nines_evm_report_buf_t down, up;
+        const nines_evm_report_t *upp;
+        uint32_t claimant;
+        CHECK_RC (nines_rpc_tx_input (s_rpc, logs [i].tx_hash, &cd, NULL, to), 0);
+        CHECK_MEM (to, s_staking, 20);
+        CHECK_RC (nines_evm_decode_claim (cd.data, cd.len, &claimant, &down, &up, &upp), 0);
+        nines_evm_claim_id (cid, &down.report, upp != NULL);
+        CHECK_MEM (cid, logs [i].topics [1], 32);          /* the log is this calldata's claim */
+        for (int which = 0; which < 2; which++) {
+            const nines_evm_report_t *rep = which ? upp : &down.report;
+            if (!rep || nines_evm_report_fraud (rep, ids, n_ids, vote) != NINES_EBADSIG)
+                continue;
+            CHECK_RC (nines_evm_calldata_challenge_signature (&proof, cid, &down.report, upp,
+                                                              (uint8_t) which, *vote), 0);
+            nines_sent_t st = { 0 };
+            CHECK_RC (nines_sender_send (w, s_staking, proof.data, proof.len, NULL, 0, &st), 0);
+            CHECK_RC (nines_sender_wait (w, st.hash, 10000, 10, r), 0);
+            fprintf (stderr, "watcher: claim's report %d vote %zu does not verify: challengeSignature %llu gas\n",
+                     which, *vote, (unsigned long long) r->gas_used);
+            nines_sent_free (&st);
+            sent++;
+            break;
+        }
+        nines_buf_free (&cd);
+        nines_buf_free (&proof);
+    }
+    nines_rpc_logs_free (logs, n);
+    return sent;
+}
+
 static uint32_t
 s_claimant (const nines_evm_report_t *d)
 {
@@ -190,12 +238,10 @@ main (int argc, char **argv)
     CHECK_EQ (s_npod, 4);
     s_rpc = nines_rpc_new (argv [1], 10000);
     CHECK_RC (nines_evm_parse_address (s_staking, argv [2]), 0);
-    nines_chainkey_t key;
-    CHECK_RC (nines_chainkey_generate (&key), 0);
-    char addr [NINES_ADDRESS_TEXT];
-    nines_evm_checksum (addr, key.address);
-    CHECK_RC (t_anvil (s_rpc, "anvil_setBalance", json_pack ("[s,s]", addr, "0x56bc75e2d63100000")), 0);
-    CHECK_RC (nines_sender_init (&s_tx, s_rpc, &key), 0);
+    nines_chainkey_t key, wkey;             /* wkey: the watcher's, another validator's operator */
+    nines_sender_t watcher;
+    CHECK_RC (t_funded_sender (s_rpc, &key, &s_tx), 0);
+    CHECK_RC (t_funded_sender (s_rpc, &wkey, &watcher), 0);
 
     /* the registry: 16 transactions back to back, then their receipts */
     nines_sent_t sent [24];
@@ -273,6 +319,8 @@ main (int argc, char **argv)
         CHECK_MEM (w, sm.evidence, 32);
     }
     nines_rpc_logs_free (logs, n);
+    size_t vote = 99;
+    CHECK_EQ (s_watch (r.block_number, (const uint8_t (*) [32]) ids, s_nval, &watcher, &vote, &r), 0);
     CHECK_RC (nines_evm_calldata_finalize (&data, cid), 0);
     nines_rpc_msg_t m = { .from = key.address, .to = s_staking, .data = data.data, .data_len = data.len };
     uint64_t gas;
@@ -323,15 +371,17 @@ main (int argc, char **argv)
     nines_hex (selhex + 2, sel, 4);
     CHECK_STR (nines_rpc_errdata (s_rpc), selhex);
     nines_buf_free (&data);
-    CHECK_RC (nines_evm_calldata_challenge_signature (&data, cid, &e.rep [0].report, e.up,
-                                                      (uint8_t) which, bad), 0);
-    CHECK_RC (s_send (&data, 0, &r, "challengeSignature"), 0);
-    nines_buf_free (&data);
+    /* the watcher reads the claim from the chain and proves the bad vote */
+    CHECK_EQ (s_watch (r.block_number, (const uint8_t (*) [32]) ids, s_nval, &watcher, &vote, &r), 1);
+    CHECK_EQ (vote, bad);
     n = s_logs (NINES_EVM_EV_CHALLENGED, r.block_number, &logs);
     CHECK_EQ (n, 1);
     if (n == 1) {
         uint64_t fraud = 9, vote = 99, cut = 0;
+        uint8_t w [32];
         CHECK_MEM (logs [0].topics [1], cid, 32);
+        CHECK_RC (nines_abi_get_word (logs [0].data, logs [0].data_len, 0, w), 0);
+        CHECK_MEM (w + 12, wkey.address, 20);         /* the challenger is the watcher */
         CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 1, &fraud), 0);
         CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 2, &vote), 0);
         CHECK_RC (nines_abi_get_uint (logs [0].data, logs [0].data_len, 3, &cut), 0);
@@ -358,6 +408,7 @@ main (int argc, char **argv)
     nines_buf_free (&data);
 
     nines_sender_wipe (&s_tx);
+    nines_sender_wipe (&watcher);
     nines_rpc_destroy (&s_rpc);
     for (int i = 0; i < s_nline; i++)
         free (s_line [i]);

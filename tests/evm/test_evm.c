@@ -7,6 +7,7 @@
     Also the chain key file's rules, and timings (sign, Keccak MB/s). */
 #include "testutil.h"
 #include "evm/abi.h"
+#include "evm/calldata.h"
 #include "evm/evidence.h"
 #include "evm/keccak.h"
 #include "evm/key.h"
@@ -351,6 +352,79 @@ test_staking_calls (void)
     many.n_votes = NINES_EVM_MAX_VOTES + 1;
     CHECK_RC (nines_evm_calldata_claim (&b, 3, &many, NULL), NINES_EINVAL);
     CHECK_EQ (b.len, 0);
+}
+
+/*  Two reports field by field. */
+static void
+s_same_report (const nines_evm_report_t *a, const nines_evm_report_t *b)
+{
+    CHECK (a->kind == b->kind && a->epoch == b->epoch && a->t_ms == b->t_ms);
+    CHECK_MEM (a->pod, b->pod, 32);
+    CHECK_MEM (a->round_id, b->round_id, 32);
+    CHECK_EQ (a->n_committee, b->n_committee);
+    CHECK_EQ (a->n_votes, b->n_votes);
+    for (size_t i = 0; i < a->n_committee && i < b->n_committee; i++)
+        CHECK_EQ (a->committee [i], b->committee [i]);
+    for (size_t i = 0; i < a->n_votes && i < b->n_votes; i++) {
+        CHECK_EQ (a->votes [i].member, b->votes [i].member);
+        CHECK_EQ (a->votes [i].body_len, b->votes [i].body_len);
+        CHECK_MEM (a->votes [i].body, b->votes [i].body, a->votes [i].body_len);
+        CHECK_MEM (a->votes [i].r, b->votes [i].r, 32);
+        CHECK_MEM (a->votes [i].s, b->votes [i].s, 32);
+    }
+}
+
+/*  A claim's calldata decoded (what a watcher reads of another's claim):
+    cast's bytes back to the reports, and every truncation and one-byte
+    change of them either refused or decoded within bounds. */
+static void
+test_decode_claim (void)
+{
+    const char *names [] = { "call_claim_down_up", "call_claim_down" };
+    for (int k = 0; k < 2; k++) {
+        int i = s_find (names [k]);
+        if (i < 0)
+            continue;
+        size_t n;
+        uint8_t *cd = s_unhex (s_vec [i].out, &n);
+        static nines_evm_report_buf_t down, up;
+        const nines_evm_report_t *upp = NULL;
+        uint32_t who = 0;
+        CHECK_RC (nines_evm_decode_claim (cd, n, &who, &down, &up, &upp), 0);
+        CHECK_EQ (who, 3);
+        s_same_report (&down.report, &s_down);
+        CHECK ((upp != NULL) == (k == 0));
+        if (upp)
+            s_same_report (upp, &s_up);
+        nines_buf_t b = { 0 };
+        CHECK_RC (nines_evm_calldata_claim (&b, who, &down.report, upp), 0);
+        s_expect_buf (names [k], &b);
+        /* truncations: refused, but for the last body's zero padding
+           (the bytes are all there; Solidity does not read it either) */
+        int refused = 0;
+        for (size_t cut = 0; cut + 32 <= n; cut++)
+            refused += nines_evm_decode_claim (cd, cut, &who, &down, &up, &upp) != 0;
+        CHECK_EQ (refused, n - 31);
+        /* one-byte changes: refused or decoded, never out of bounds (ASan) */
+        int ok = 0;
+        for (size_t at = 4; at < n; at++) {
+            uint8_t keep = cd [at];
+            cd [at] ^= 0x80;
+            if (nines_evm_decode_claim (cd, n, &who, &down, &up, &upp) == 0) {
+                ok++;
+                for (size_t v = 0; v < down.report.n_votes; v++)
+                    CHECK (down.votes [v].body >= cd && down.votes [v].body + down.votes [v].body_len <= cd + n);
+            }
+            cd [at] = keep;
+        }
+        CHECK (ok > 0 && (size_t) ok < n);
+        /* an offset past the end; another function's calldata */
+        cd [4 + 32 + 30] = 0xff;
+        CHECK_RC (nines_evm_decode_claim (cd, n, &who, &down, &up, &upp), NINES_EMALFORMED);
+        cd [0] ^= 1;
+        CHECK_RC (nines_evm_decode_claim (cd, n, &who, &down, &up, &upp), NINES_EINVAL);
+        free (cd);
+    }
 }
 
 static void
@@ -737,6 +811,7 @@ main (void)
     RUN (test_rlp);
     RUN (test_abi);
     RUN (test_staking_calls);
+    RUN (test_decode_claim);
     RUN (test_addresses);
     RUN (test_tx);
     RUN (test_keyfile);
