@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "base/error.h"
 
 typedef struct _nines_config_t nines_config_t;
 
@@ -68,7 +69,7 @@ int nines_parse_u64 (const char *text, uint64_t *out);
         "ninesd.zpl: facade/body_limt: unknown key (did you mean body_limit?)"
     (optimal string alignment distance, or a '_' prefix: log_level -> log).
     Stops at the first unknown path. */
-int nines_config_check_known (nines_config_t *self, const char *const *known);
+int nines_config_check_known (nines_config_t *self, const char *const *known) NINES_WARN_UNUSED;
 
 /*  The index of the name among names[0..n) closest to typed by the rule of
     nines_config_check_known, or SIZE_MAX when none is close enough. */

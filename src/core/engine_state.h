@@ -402,11 +402,11 @@ void engine_send_held_report (nines_engine_t *self, const uint8_t *data, size_t 
 
 /*  nines_vote_verify_fn over the config's signature cache (arg; may be
     NULL): the signature check the engine hands to src/proto/verify.c. */
-int engine_vote_verify (void *cache, const nines_vote_t *vote);
+int engine_vote_verify (void *cache, const nines_vote_t *vote) NINES_WARN_UNUSED;
 
 /*  Check a report a peer sent on its own, as the ledger will
     (nines_report_verify of src/proto/verify.c, with the config's
     signature cache): 0 or its NINES_E* code. */
-int engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64_t now);
+int engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64_t now) NINES_WARN_UNUSED;
 
 #endif

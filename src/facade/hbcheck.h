@@ -44,7 +44,7 @@ int nines_hbcheck_set_allowlist (nines_hbcheck_t *self, const uint8_t (*ids) [NI
     records the nonce, so forgeries cannot burn one.  The caller treats
     every non-zero answer the same way (proxy the request). */
 int nines_hbcheck (nines_hbcheck_t *self, const char *value, size_t len, uint64_t now_ms,
-                   nines_hb_req_t *req);
+                   nines_hb_req_t *req) NINES_WARN_UNUSED;
 
 /*  Number of validators currently allowed. */
 size_t nines_hbcheck_allowed (nines_hbcheck_t *self);
