@@ -11,6 +11,7 @@
     run directory removed.  The parts and their call order are listed in
     run_private.h. */
 #include "sim.h"
+#include "client/ops.h"
 #include "run_private.h"
 #include "base/config.h"
 #include "base/error.h"
@@ -237,7 +238,7 @@ nines_sim_run_main (int argc, char **argv)
         printf ("  run directory %s%s\n", run->dir, run->keep ? " (kept)" : " (removed at the end; --keep keeps it)");
         if (zconfig_locate (nines_config_zconfig (sc->config), "network"))
             printf ("  (the network section is for des: run uses loopback as it is)\n");
-        run->sub_nodes = zsock_new_sub (NULL, "report");
+        run->sub_nodes = zsock_new_sub (NULL, NINES_NODE_TOPIC_REPORT);
         run->sub_ledger = zsock_new_sub (NULL, "");
         run->poller = run->sub_nodes && run->sub_ledger
                     ? zpoller_new (run->sub_nodes, run->sub_ledger, NULL) : NULL;

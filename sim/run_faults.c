@@ -136,7 +136,7 @@ s_isolate (sim_run_t *run, uint32_t index, bool isolate)
     size_t len;
     char what [64];
     snprintf (what, sizeof what, "validator %u fault isolate=%s", index, isolate ? "true" : "false");
-    if (run_request_bool ("fault", "isolate", isolate, &req, &len)
+    if (run_request_bool (NINES_NODE_OP_FAULT, "isolate", isolate, &req, &len)
     ||  run_call (run->v [index].query, req, len, what, NULL, NULL)) {
         fprintf (stderr, "nines-sim: could not %s validator %u: ninesd needs node/fault_hooks = 1 "
                  "and the query op `fault` {isolate}\n", isolate ? "isolate" : "reconnect", index);

@@ -275,7 +275,7 @@ run_answers (sim_run_t *run, void *endpoint)
 {
     uint8_t *req, *reply = NULL;
     size_t len, reply_len;
-    if (nines_ledger_req_simple ("status", NULL, &req, &len))
+    if (nines_ledger_req_simple (NINES_NODE_OP_STATUS, NULL, &req, &len))
         return false;
     int rc = nines_request ((const char *) endpoint, req, len, 500, &reply, &reply_len);
     free (req);

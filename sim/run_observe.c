@@ -151,7 +151,7 @@ run_drain (sim_run_t *run, zsock_t *sock)
         size_t off = 0;
         if (topic && body && msgpack_unpack_next (&up, (const char *) zframe_data (body),
                                                   zframe_size (body), &off) == MSGPACK_UNPACK_SUCCESS) {
-            if (strcmp (topic, "report") == 0)
+            if (strcmp (topic, NINES_NODE_TOPIC_REPORT) == 0)
                 s_on_report (run, &up.data);
             else
             if (strcmp (topic, NINES_LEDGER_TOPIC_INCIDENT) == 0)
@@ -206,7 +206,7 @@ run_collect_status (sim_run_t *run)
         size_t len, reply_len;
         char what [48];
         snprintf (what, sizeof what, "validator %u status", i);
-        if (nines_ledger_req_simple ("status", NULL, &req, &len)
+        if (nines_ledger_req_simple (NINES_NODE_OP_STATUS, NULL, &req, &len)
         ||  run_call (run->v [i].query, req, len, what, &reply, &reply_len))
             continue;
         msgpack_unpacked up;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/args.h"
+#include "client/ops.h"
 #include "base/config.h"
 #include "client/ledger_client.h"
 #include "base/error.h"
@@ -311,7 +312,7 @@ s_query (const char *op, const opts_t *o, const char *const *columns)
         nines_pack_kv_u64 (&pk, "limit", o->limit);
     if (o->isolate)
         nines_pack_kv_bool (&pk, "isolate", !strcmp (o->isolate, "on") || !strcmp (o->isolate, "true"));
-    int rc = nines_cli_expect_op (o->endpoint, o->timeout_ms, "status", "ninesd query socket",
+    int rc = nines_cli_expect_op (o->endpoint, o->timeout_ms, NINES_NODE_OP_STATUS, "ninesd query socket",
                                   "a nines-ledger API? its commands are ledger-*");
     if (!rc)
         rc = nines_cli_call (o->endpoint, (const uint8_t *) sb.data, sb.size, o->timeout_ms,
@@ -413,7 +414,7 @@ s_watch_sub (const char *endpoint, const char *topic)
 static int
 s_watch (const opts_t *o)
 {
-    zsock_t *sub = s_watch_sub (o->pub, "report");
+    zsock_t *sub = s_watch_sub (o->pub, NINES_NODE_TOPIC_REPORT);
     zsock_t *lsub = o->ledger_pub ? s_watch_sub (o->ledger_pub, NINES_LEDGER_TOPIC_INCIDENT) : NULL;
     if (!sub || (o->ledger_pub && !lsub)) {
         zsock_destroy (&sub);
@@ -518,25 +519,25 @@ main (int argc, char **argv)
 
     zsys_init ();
     if (!strcmp (cmd, "status"))
-        rc = s_query ("status", &o, NULL);
+        rc = s_query (NINES_NODE_OP_STATUS, &o, NULL);
     else if (!strcmp (cmd, "peers"))
-        rc = s_query ("peers", &o, cols_peers);
+        rc = s_query (NINES_NODE_OP_PEERS, &o, cols_peers);
     else if (!strcmp (cmd, "pods"))
-        rc = s_query ("pods", &o, cols_pods);
+        rc = s_query (NINES_NODE_OP_PODS, &o, cols_pods);
     else if (!strcmp (cmd, "reports"))
-        rc = s_query ("reports", &o, cols_reports);
+        rc = s_query (NINES_NODE_OP_REPORTS, &o, cols_reports);
     else if (!strcmp (cmd, "incidents"))
-        rc = s_query ("incidents", &o, cols_incidents);
+        rc = s_query (NINES_NODE_OP_INCIDENTS, &o, cols_incidents);
     else if (!strcmp (cmd, "nines"))
-        rc = s_query ("nines", &o, cols_nines);
+        rc = s_query (NINES_NODE_OP_NINES, &o, cols_nines);
     else if (!strcmp (cmd, "evidence"))
-        rc = s_query ("evidence", &o, cols_evidence);
+        rc = s_query (NINES_NODE_OP_EVIDENCE, &o, cols_evidence);
     else if (!strcmp (cmd, "fault")) {
         if (!o.isolate) {
             fputs ("ninesctl: fault: --isolate on|off is required\n", stderr);
             return 2;
         }
-        rc = s_query ("fault", &o, NULL);
+        rc = s_query (NINES_NODE_OP_FAULT, &o, NULL);
     }
     else if (!strcmp (cmd, "watch"))
         rc = s_watch (&o);

@@ -34,27 +34,7 @@
 #include "crypto/crypto.h"
 #include "wire/wire.h"
 #include "proto/registry.h"
-
-/*  ---- op names ---- */
-#define NINES_LEDGER_OP_REGISTRY        "registry"          /* snapshot: version, params, validators, pods, ledger */
-#define NINES_LEDGER_OP_REG_VALIDATOR   "register_validator"/* {info, t_ms, sig} */
-#define NINES_LEDGER_OP_REG_POD         "register_pod"      /* {info, t_ms, sig} */
-#define NINES_LEDGER_OP_MAINTENANCE     "maintenance"       /* {pod, start_ms, end_ms, t_ms, sig} */
-#define NINES_LEDGER_OP_PAID_UNTIL      "paid_until"        /* {pod, paid_until_ms, t_ms, sig} */
-#define NINES_LEDGER_OP_SUBMIT_EVIDENCE "submit_evidence"   /* {evidence, from} -> {id, verdict, reason} */
-#define NINES_LEDGER_OP_CANARY          "canary"            /* current canary {id, period, deadline_ms, sig} */
-#define NINES_LEDGER_OP_CANARY_SIGN     "canary_sign"       /* {canary, validator, sig} */
-#define NINES_LEDGER_OP_VALIDATORS      "validators"        /* rows */
-#define NINES_LEDGER_OP_PODS            "pods"              /* rows */
-#define NINES_LEDGER_OP_INCIDENTS       "incidents"         /* rows; optional pod */
-#define NINES_LEDGER_OP_SLASHES         "slashes"           /* rows; optional pod */
-#define NINES_LEDGER_OP_NINES           "nines"             /* rows; optional nines_ppm (target nines x 1e6) */
-#define NINES_LEDGER_OP_REWARDS         "rewards"           /* rows */
-
-/*  ---- PUB topics (first frame; second frame is a msgpack map) ---- */
-#define NINES_LEDGER_TOPIC_REGISTRY     "registry"  /* {version} */
-#define NINES_LEDGER_TOPIC_INCIDENT     "incident"  /* {pod, t_down, t_up, duration_ms, slashed, correlated, open} */
-#define NINES_LEDGER_TOPIC_CANARY       "canary"    /* {id, period, deadline_ms, sig} */
+#include "client/ops.h"
 
 /*  ---- signing domains (NINES_DOMAIN_CANARY, signed by the ledger, is in crypto.h) ---- */
 #define NINES_DOMAIN_REG_VALIDATOR  "nines/reg-validator/v1"

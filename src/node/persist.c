@@ -1,6 +1,7 @@
 /*  What ninesd keeps in LMDB: reports, incidents, the evidence outbox and
     the membership snapshot, and the restore at start. */
 #include "node/node_state.h"
+#include "client/ops.h"
 #include <string.h>
 
 /*  ---- persistence ---- */
@@ -95,7 +96,7 @@ node_publish_report (nines_node_t *self, const nines_report_t *r, const uint8_t 
     nines_pack_kv_u64 (&pk, "signers", r->n_votes);
     nines_pack_kv_bin (&pk, "report", data, len);
     zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "report");
+    zmsg_addstr (msg, NINES_NODE_TOPIC_REPORT);
     zmsg_addmem (msg, sb.data, sb.size);
     zmsg_send (&msg, self->pub);
     msgpack_sbuffer_destroy (&sb);

@@ -1,6 +1,7 @@
 /*  ninesd's query socket (proto/QUERY.md): status, peers, pods, reports,
     incidents, nines, evidence, fault. */
 #include "node/node_state.h"
+#include "client/ops.h"
 #include <string.h>
 
 /*  ---- query socket (proto/QUERY.md) ---- */
@@ -325,13 +326,13 @@ s_answer (nines_node_t *self, nines_query_t *q, msgpack_packer *pk, int *code, c
         *error = "pod: expected bin 32 (a pod id)";
         return false;
     }
-    if (!strcmp (op, "status"))
+    if (!strcmp (op, NINES_NODE_OP_STATUS))
         s_q_status (self, pk);
-    else if (!strcmp (op, "peers"))
+    else if (!strcmp (op, NINES_NODE_OP_PEERS))
         s_q_peers (self, pk);
-    else if (!strcmp (op, "pods"))
+    else if (!strcmp (op, NINES_NODE_OP_PODS))
         s_q_pods (self, pk, has_pod ? pod : NULL);
-    else if (!strcmp (op, "reports")) {
+    else if (!strcmp (op, NINES_NODE_OP_REPORTS)) {
         uint64_t limit = REPORTS_LIMIT;
         rc = nines_query_u64 (q, "limit", &limit);
         if (rc && rc != NINES_ENOTFOUND) {
@@ -341,13 +342,13 @@ s_answer (nines_node_t *self, nines_query_t *q, msgpack_packer *pk, int *code, c
         }
         s_q_reports (self, pk, has_pod ? pod : NULL, limit);
     }
-    else if (!strcmp (op, "incidents"))
+    else if (!strcmp (op, NINES_NODE_OP_INCIDENTS))
         s_q_incidents (self, pk, has_pod ? pod : NULL);
-    else if (!strcmp (op, "nines"))
+    else if (!strcmp (op, NINES_NODE_OP_NINES))
         s_q_nines (self, pk, has_pod ? pod : NULL);
-    else if (!strcmp (op, "evidence"))
+    else if (!strcmp (op, NINES_NODE_OP_EVIDENCE))
         s_q_evidence (self, pk);
-    else if (!strcmp (op, "fault")) {
+    else if (!strcmp (op, NINES_NODE_OP_FAULT)) {
         if (!self->cfg.fault_hooks) {
             *code = NINES_EPERM;
         *error = "fault hooks are disabled (node/fault_hooks = 0)";
