@@ -366,7 +366,7 @@ nines_cli_print_reply (const uint8_t *reply, size_t len, bool json,
             const msgpack_object_kv *kv = &map->via.map.ptr [i];
             if (kv->key.type != MSGPACK_OBJECT_STR)
                 continue;
-            if (kv->key.via.str.size == 2 && memcmp (kv->key.via.str.ptr, "ok", 2) == 0)
+            if (s_is_key (&kv->key, "ok") || s_is_key (&kv->key, "op"))
                 continue;
             if (kv->key.via.str.size == 4 && memcmp (kv->key.via.str.ptr, "rows", 4) == 0
             &&  kv->val.type == MSGPACK_OBJECT_ARRAY) {
@@ -443,7 +443,15 @@ nines_cli_call (const char *endpoint, const uint8_t *req, size_t len, int timeou
     int rc = s_request (endpoint, req, len, timeout_ms, &reply, &reply_len);
     if (rc)
         return rc;
-    rc = nines_cli_print_reply (reply, reply_len, json, columns, stdout);
+    /*  A reply that names its op (the ledger's do) must answer ours. */
+    char asked [64] = "", answered [64] = "";
+    if (nines_reply_op (req, len, asked, sizeof asked) == 0
+    &&  nines_reply_op (reply, reply_len, answered, sizeof answered) == 0 && strcmp (asked, answered)) {
+        fprintf (stderr, "error: %s answered op '%s' to a '%s' request\n", endpoint, answered, asked);
+        rc = 1;
+    }
+    else
+        rc = nines_cli_print_reply (reply, reply_len, json, columns, stdout);
     free (reply);
     return rc;
 }

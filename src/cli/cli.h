@@ -29,7 +29,8 @@ int nines_cli_print_value (const uint8_t *data, size_t len, bool json, FILE *out
 
 /*  Request + print in one call, for commands that only show a reply:
     returns the process exit code: 0 ok, 1 reply with ok = false (its error
-    printed), 3 no reply within timeout_ms (a clear message naming the
+    printed) or a reply that names another op than the request's (the
+    ledger's replies carry theirs), 3 no reply within timeout_ms (a clear message naming the
     endpoint is printed to stderr). */
 int nines_cli_call (const char *endpoint, const uint8_t *req, size_t len, int timeout_ms,
                     bool json, const char *const *columns);

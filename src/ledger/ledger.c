@@ -499,6 +499,8 @@ nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint6
     int rc = nines_query_parse_max (req, len, NINES_LEDGER_REQ_MAX, &q);
     if (rc)
         return nines_reply_bad_query (rc, reply, reply_len);
+    char op [64];
+    snprintf (op, sizeof op, "%s", nines_query_op (q));
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init (&sb);
@@ -507,24 +509,25 @@ nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint6
     req_t r = { self, q, now, &pk, detail, sizeof detail };
     handler_fn *fn = NULL;
     for (size_t i = 0; i < sizeof s_ops / sizeof s_ops [0] && !fn; i++)
-        if (strcmp (s_ops [i].op, nines_query_op (q)) == 0)
+        if (strcmp (s_ops [i].op, op) == 0)
             fn = s_ops [i].fn;
-    if (!fn) {
-        msgpack_sbuffer_destroy (&sb);
-        rc = nines_reply_unknown_op (nines_query_op (q), reply, reply_len);
-        nines_query_destroy (&q);
-        return rc;
-    }
-    rc = fn (&r);
+    rc = fn ? fn (&r) : NINES_OK;
     nines_query_destroy (&q);
-    if (rc) {
+    if (!fn || rc) {
         msgpack_sbuffer_destroy (&sb);
         snprintf (err, sizeof err, "%s: %s", nines_errname (rc), detail);
-        return nines_reply_error (err, reply, reply_len);
+        rc = fn ? nines_reply_error (err, reply, reply_len) : nines_reply_unknown_op (op, reply, reply_len);
     }
-    if (!sb.data)
-        return NINES_ENOMEM;
-    *reply = (uint8_t *) sb.data;
-    *reply_len = sb.size;
-    return NINES_OK;
+    else
+    if (sb.data) {
+        *reply = (uint8_t *) sb.data;
+        *reply_len = sb.size;
+    }
+    else
+        rc = NINES_ENOMEM;
+    /*  A reply says which op it answers; an unknown op is answered by
+        nothing (its reply is the reply.error vector of both servers). */
+    if (!rc && fn && nines_reply_set_op (op, reply, reply_len))
+        nines_warn ("the reply to %s goes without its op (out of memory)", op);
+    return rc;
 }

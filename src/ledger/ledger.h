@@ -64,7 +64,9 @@ void nines_ledger_destroy (nines_ledger_t **self_p);
 
 /*  Handle one API request (proto/LEDGER.md) at now.  Always produces a
     reply in *reply (malloc'd, caller frees): bad input gets {ok: false,
-    error}.  Returns 0, or NINES_ENOMEM when no reply could be built. */
+    error}; the reply to a known op carries it ("op": the op it answers,
+    first in the map; an unknown op's reply has none).  Returns 0, or NINES_ENOMEM
+    when no reply could be built. */
 int nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint64_t now,
                          uint8_t **reply, size_t *reply_len);
 

@@ -56,17 +56,21 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
 {
     uint8_t id [NINES_HASH_BYTES];
     char verdict [32] = "", reason [256] = "";
-    /*  Replies are told apart by their keys: an evidence ack has an id and
-        a verdict, a registry params, a canary deadline_ms. */
+    /*  A reply names the op it answers (proto/LEDGER.md); one from a
+        ledger that does not is told apart by its keys: an evidence ack has
+        an id and a verdict, a registry params, a canary deadline_ms. */
+    char op [32] = "";
+    bool any = nines_reply_op (data, len, op, sizeof op) != 0;
     self->ledger_reply_ms = node_now ();
     self->ledger_wait_ms = 0;
     int rc = nines_ledger_parse_ack (data, len, id, verdict, sizeof verdict, reason, sizeof reason);
     if (rc == NINES_ESTATE) {
         self->registry_pending = false;
-        nines_warn ("ledger refused a request: %s", reason [0] ? reason : "(no reason)");
+        nines_warn ("ledger refused %s%s: %s", any ? "a request" : "", op,
+                    reason [0] ? reason : "(no reason)");
         return NULL;
     }
-    if (rc == 0 && verdict [0]) {
+    if (rc == 0 && verdict [0] && (any || !strcmp (op, NINES_LEDGER_OP_SUBMIT_EVIDENCE))) {
         /*  Acknowledged: record the verdict, then leave the outbox. */
         void *ev = NULL;
         size_t evlen = 0;
@@ -94,7 +98,8 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
     }
     nines_registry_t *reg = NULL;
     uint8_t ledger_id [NINES_ID_BYTES];
-    rc = nines_ledger_parse_registry (data, len, &reg, ledger_id);
+    rc = any || !strcmp (op, NINES_LEDGER_OP_REGISTRY)
+       ? nines_ledger_parse_registry (data, len, &reg, ledger_id) : NINES_EINVAL;
     if (rc == 0) {
         self->registry_pending = false;
         memcpy (self->ledger_id, ledger_id, sizeof ledger_id);
@@ -113,10 +118,11 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
         return reg;
     }
     uint64_t period, deadline;
-    if (nines_ledger_parse_canary (data, len, NULL, id, &period, &deadline) == 0) {
+    if ((any || !strcmp (op, NINES_LEDGER_OP_CANARY))
+    &&  nines_ledger_parse_canary (data, len, NULL, id, &period, &deadline) == 0) {
         node_on_canary (self, data, len);
         return NULL;
     }
-    nines_debug ("ledger reply of %zu bytes (a canary_sign answer, or no canary open)", len);
+    nines_debug ("ledger reply of %zu bytes to %s", len, any ? "(a canary_sign, or no canary open)" : op);
     return NULL;
 }

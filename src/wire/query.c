@@ -221,3 +221,53 @@ nines_reply_unknown_op (const char *op, uint8_t **out, size_t *len)
     return nines_reply_fail (NINES_EINVAL, detail, out, len);
 }
 
+int
+nines_reply_set_op (const char *op, uint8_t **reply, size_t *len)
+{
+    const uint8_t *in = *reply;
+    size_t n = *len, hdr;
+    uint32_t pairs;
+    if (n >= 1 && in [0] >= 0x80 && in [0] <= 0x8f)
+        pairs = in [0] & 0x0f, hdr = 1;
+    else if (n >= 3 && in [0] == 0xde)
+        pairs = (uint32_t) in [1] << 8 | in [2], hdr = 3;
+    else if (n >= 5 && in [0] == 0xdf)
+        pairs = (uint32_t) in [1] << 24 | (uint32_t) in [2] << 16 | (uint32_t) in [3] << 8 | in [4], hdr = 5;
+    else
+        return NINES_EMALFORMED;
+    if (pairs == UINT32_MAX)
+        return NINES_ETOOBIG;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    size_t op_len = strlen (op);
+    int err = msgpack_pack_map (&pk, pairs + 1);
+    err |= msgpack_pack_str (&pk, 2);
+    err |= msgpack_pack_str_body (&pk, "op", 2);
+    err |= msgpack_pack_str (&pk, op_len);
+    err |= msgpack_pack_str_body (&pk, op, op_len);
+    err |= msgpack_sbuffer_write (&sb, (const char *) in + hdr, n - hdr);
+    if (err || !sb.data) {
+        msgpack_sbuffer_destroy (&sb);
+        return NINES_ENOMEM;
+    }
+    free (*reply);
+    *reply = (uint8_t *) sb.data;
+    *len = sb.size;
+    return NINES_OK;
+}
+
+int
+nines_reply_op (const uint8_t *reply, size_t len, char *op, size_t size)
+{
+    msgpack_unpacked u;
+    int rc = wire_unpack (reply, len, len ? len : 1, &u);
+    if (!rc && u.data.type != MSGPACK_OBJECT_MAP)
+        rc = NINES_EMALFORMED;
+    const msgpack_object *v = rc ? NULL : nines_map_get (&u.data, "op");
+    if (!rc)
+        rc = v && v->type == MSGPACK_OBJECT_STR ? wire_str (v, op, size) : NINES_ENOTFOUND;
+    msgpack_unpacked_destroy (&u);
+    return rc;
+}

@@ -391,4 +391,18 @@ int nines_reply_bad_query (int rc, uint8_t **out, size_t *len);
     '<op>'". */
 int nines_reply_unknown_op (const char *op, uint8_t **out, size_t *len);
 
+/*  Make a reply say which op it answers: *reply (a malloc'd msgpack map of
+    *len bytes, as the functions above and a handler's sbuffer give it) is
+    replaced by the same map with "op": op as its first pair (proto/
+    LEDGER.md "Transport"; clients that do not look for it see one more
+    key).  0, NINES_EMALFORMED (not a map; *reply unchanged) or
+    NINES_ENOMEM (*reply unchanged). */
+int nines_reply_set_op (const char *op, uint8_t **reply, size_t *len) NINES_WARN_UNUSED;
+
+/*  The op a reply says it answers (nines_reply_set_op), copied into op
+    (size bytes, NUL-terminated).  0, NINES_ENOTFOUND when the reply is a
+    map without an op str (a server that does not say), NINES_EMALFORMED
+    when it is not a map, NINES_ETOOBIG when the op does not fit. */
+int nines_reply_op (const uint8_t *reply, size_t len, char *op, size_t size) NINES_WARN_UNUSED;
+
 #endif

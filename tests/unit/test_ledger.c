@@ -602,6 +602,7 @@ t_idempotent (void)
     rep_t r;
     s_call (l, req, len, T + H, &r);
     CHECK (s_str_is (r.o, "verdict", "duplicate"));
+    CHECK (s_str_is (r.o, "op", NINES_LEDGER_OP_SUBMIT_EVIDENCE));
     rep_free (&r);
     nines_ledger_tick (l, T + 5 * H);
     CHECK_EQ (s_slashed (l, 0, T + 5 * H), once);
@@ -815,6 +816,9 @@ t_registration (void)
     size_t rlen;
     CHECK_RC (nines_ledger_handle (l, req, len, T, &reply, &rlen), 0);
     free (req);
+    char op [32] = "";
+    CHECK_RC (nines_reply_op (reply, rlen, op, sizeof op), 0);
+    CHECK (strcmp (op, NINES_LEDGER_OP_REGISTRY) == 0);
     nines_registry_t *copy = NULL;
     uint8_t lid [32];
     CHECK_RC (nines_ledger_parse_registry (reply, rlen, &copy, lid), 0);

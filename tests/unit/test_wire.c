@@ -370,7 +370,37 @@ test_query (void)
     free (reply);
     CHECK_RC (nines_reply_unknown_op ("x", &reply, &len), 0);
     CHECK (memmem (reply, len, "NINES_EINVAL: unknown op 'x'", 28) != NULL);
+    /* a reply says its op: first pair of the map, the rest unchanged */
+    char got [16];
+    CHECK_RC (nines_reply_op (reply, len, got, sizeof got), NINES_ENOTFOUND);
+    size_t before = len;
+    CHECK_RC (nines_reply_set_op ("pods", &reply, &len), 0);
+    CHECK_EQ (len, before + 8);
+    CHECK (reply [0] == 0x83 && memcmp (reply + 1, "\xa2op\xa4pods", 8) == 0);
+    CHECK_RC (nines_reply_op (reply, len, got, sizeof got), 0);
+    CHECK (strcmp (got, "pods") == 0);
+    CHECK_RC (nines_reply_op (reply, len, got, 4), NINES_ETOOBIG);
     free (reply);
+    /* map16 and map32 headers grow in place; a non-map is refused */
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 16);
+    for (int i = 0; i < 16; i++)
+        nines_pack_kv_u64 (&pk, (const char *[]) { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+                                                   "k", "l", "m", "n", "o", "p" } [i], (uint64_t) i);
+    reply = (uint8_t *) sb.data;
+    len = sb.size;
+    CHECK_RC (nines_reply_set_op ("x", &reply, &len), 0);
+    CHECK (reply [0] == 0xde && reply [1] == 0 && reply [2] == 17);
+    CHECK_RC (nines_reply_op (reply, len, got, sizeof got), 0);
+    CHECK (strcmp (got, "x") == 0);
+    free (reply);
+    uint8_t *arr = malloc (1);
+    arr [0] = 0x90;
+    len = 1;
+    CHECK_RC (nines_reply_set_op ("x", &arr, &len), NINES_EMALFORMED);
+    CHECK_RC (nines_reply_op (arr, len, got, sizeof got), NINES_EMALFORMED);
+    free (arr);
 }
 
 static void
