@@ -99,11 +99,16 @@ contract UptimeStaking {
         uint64 weight;             // isqrt(value) for a stake (the quorum weight), else 0
     }
 
-    /// A value by epoch: the checkpoint in force last inline (one slot, the
-    /// one a claim reads), the earlier ones in a list, ascending.
+    /// A value by epoch: the last checkpoint inline with the count of the
+    /// earlier ones (one slot, the one a claim reads), the earlier ones in
+    /// a mapping by position, ascending (no length slot to open: a second
+    /// checkpoint costs one new slot, as in a list that already had one).
     struct History {
-        Checkpoint last;
-        Checkpoint[] older;
+        uint64 fromEpoch;          // the last checkpoint's (0: none yet)
+        uint64 value;
+        uint64 weight;
+        uint64 nOlder;             // earlier checkpoints, older[0 .. nOlder)
+        mapping(uint256 => Checkpoint) older;
     }
 
     struct Validator {
@@ -259,10 +264,9 @@ contract UptimeStaking {
 
     /// The checkpoint of h in force during `epoch` (all zero before the first).
     function _cp(History storage h, uint64 epoch) internal view returns (Checkpoint memory c) {
-        c = h.last;
+        c = Checkpoint(h.fromEpoch, h.value, h.weight);
         if (c.fromEpoch <= epoch) return c;
-        Checkpoint[] storage o = h.older;
-        for (uint256 i = o.length; i > 0; i--) if (o[i - 1].fromEpoch <= epoch) return o[i - 1];
+        for (uint256 i = h.nOlder; i > 0; i--) if (h.older[i - 1].fromEpoch <= epoch) return h.older[i - 1];
         return Checkpoint(0, 0, 0);
     }
 
@@ -272,9 +276,12 @@ contract UptimeStaking {
 
     /// h's value from `fromEpoch` on (fromEpoch >= 1, never before the last's).
     function _set(History storage h, uint64 fromEpoch, uint64 value, uint64 weight) internal {
-        Checkpoint memory l = h.last;
-        if (l.fromEpoch != 0 && l.fromEpoch != fromEpoch) h.older.push(l);
-        h.last = Checkpoint(fromEpoch, value, weight);
+        uint64 n = h.nOlder;
+        if (h.fromEpoch != 0 && h.fromEpoch != fromEpoch) {
+            h.older[n] = Checkpoint(h.fromEpoch, h.value, h.weight);
+            n++;
+        }
+        (h.fromEpoch, h.value, h.weight, h.nOlder) = (fromEpoch, value, weight, n);
     }
 
     /// The stake of validator `index` in force during `epoch`.
@@ -300,7 +307,7 @@ contract UptimeStaking {
         uint64 next = currentEpoch() + 1;
         Validator storage v = validators[index];
         uint64 min = params.minValidatorStake;
-        bool was = _at(v.stake, next) >= min && v.stake.last.fromEpoch != 0;
+        bool was = _at(v.stake, next) >= min && v.stake.fromEpoch != 0;
         _set(v.stake, next, stake, uint64(_isqrt(stake)));
         bool is_ = stake >= min;
         if (was != is_) {

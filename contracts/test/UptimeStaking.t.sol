@@ -264,6 +264,29 @@ contract UptimeStakingTest is Evidence {
         assertEq(st.stakeAt(uint32(st.validatorCount() - 1), e), 0, "no stake this epoch");
     }
 
+    /// A stake history of several changes: each epoch sees the stake in
+    /// force then (the last checkpoint inline, the earlier ones kept).
+    function test_stake_history() public {
+        uint64 e = st.currentEpoch();
+        addValidator(99, 50000);
+        uint32 k = uint32(st.validatorCount() - 1);
+        warpMs(st.nowMs() + 3 * EPOCH);
+        vm.prank(owner[99]);
+        st.registerValidator{value: 7000 gwei}(key(99));          // from e + 4: 57000
+        vm.prank(owner[99]);
+        st.registerValidator{value: 1000 gwei}(key(99));          // same epoch: 58000
+        warpMs(st.nowMs() + 2 * EPOCH);
+        vm.prank(owner[99]);
+        st.registerValidator{value: 2000 gwei}(key(99));          // from e + 6: 60000
+        assertEq(st.stakeAt(k, e), 0, "before");
+        assertEq(st.stakeAt(k, e + 1), 50000, "first");
+        assertEq(st.stakeAt(k, e + 3), 50000, "first, still");
+        assertEq(st.stakeAt(k, e + 4), 58000, "second (two additions in one epoch)");
+        assertEq(st.stakeAt(k, e + 5), 58000, "second, still");
+        assertEq(st.stakeAt(k, e + 6), 60000, "third");
+        assertEq(st.stakeAt(k, e + 100), 60000, "third, later");
+    }
+
     // ---- challenges ----
 
     function test_bad_signature_voids_and_pays_challenger() public {
