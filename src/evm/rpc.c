@@ -334,6 +334,25 @@ nines_rpc_next_base_fee (nines_rpc_t *self, uint64_t *wei)
     return rc;
 }
 
+int
+nines_rpc_block_hash (nines_rpc_t *self, uint64_t number, uint8_t hash [32], uint64_t *time)
+{
+    json_t *res;
+    int rc = nines_rpc_call (self, "eth_getBlockByNumber", json_pack ("[o,b]", s_qty (number), 0), &res);
+    if (rc)
+        return rc;
+    uint64_t t = 0;
+    if (json_is_null (res))
+        rc = NINES_ENOTFOUND;
+    else if (s_fixed (json_object_get (res, "hash"), hash, 32)
+         ||  nines_rpc_quantity (json_object_get (res, "timestamp"), &t))
+        rc = s_fail (self, NINES_EMALFORMED, "eth_getBlockByNumber: %s", "no hash or timestamp");
+    if (!rc && time)
+        *time = t;
+    json_decref (res);
+    return rc;
+}
+
 /*  The call object of eth_call / eth_estimateGas. */
 static json_t *
 s_msg (const nines_rpc_msg_t *m)

@@ -123,6 +123,11 @@ int nines_rpc_max_priority_fee (nines_rpc_t *self, uint64_t *wei);
     last of baseFeePerGas), wei per gas. */
 int nines_rpc_next_base_fee (nines_rpc_t *self, uint64_t *wei);
 
+/*  eth_getBlockByNumber(number, false): the block's hash into hash [32]
+    and its timestamp (Unix seconds) into *time (may be NULL).
+    NINES_ENOTFOUND for a block the node does not have. */
+int nines_rpc_block_hash (nines_rpc_t *self, uint64_t number, uint8_t hash [32], uint64_t *time);
+
 /*  eth_estimateGas(msg): gas units.  NINES_EREVERTED when the call would
     revert (nines_rpc_errdata: the revert data). */
 int nines_rpc_estimate_gas (nines_rpc_t *self, const nines_rpc_msg_t *msg, uint64_t *gas);

@@ -5,12 +5,15 @@
     ValidatorRegistered log with eth_getLogs, tracks its nonce across two
     transactions in the pool at once, replaces a pending transaction with
     higher fees, and gets a clear code for an underpriced transaction, a
-    used nonce and a reverting call.
+    used nonce and a reverting call.  A follower (follow.h) reads the
+    contract's logs one block a query, resumes from its cursor, and steps
+    back over a reorganisation made with evm_snapshot / evm_revert.
 
     usage: test_anvil RPC_URL STAKING_ADDRESS */
 #include "testutil.h"
 #include "anvil_util.h"
 #include "evm/abi.h"
+#include "evm/follow.h"
 #include "evm/keccak.h"
 #include "evm/send.h"
 #include "evm/staking.h"
@@ -280,6 +283,86 @@ main (int argc, char **argv)
         nines_buf_free (&data);
         nines_buf_free (&out);
     }
+
+    /* following the contract's events: one block a query, the same logs
+       as one query over the whole range; a resumed follower at the head */
+    uint64_t head = 0;
+    CHECK_RC (nines_rpc_block_number (s_rpc, &head), 0);
+    nines_log_t *all = NULL;
+    size_t n_all = 0;
+    CHECK_RC (nines_rpc_get_logs (s_rpc, s_staking, block0, head, NULL, 0, &all, &n_all), 0);
+    CHECK (n_all >= 3);
+    nines_follow_t f;
+    nines_follow_init (&f, s_rpc, s_staking, block0, 0);
+    f.max_range = 1;
+    size_t got = 0, polls = 0;
+    uint64_t rew = 0;
+    while (f.next <= head && polls++ < 1000) {
+        CHECK_RC (nines_follow_poll (&f, &logs, &n, &rew), 0);
+        CHECK (rew == UINT64_MAX);
+        for (size_t i = 0; i < n; i++, got++)
+            CHECK (got < n_all && memcmp (logs [i].tx_hash, all [got].tx_hash, 32) == 0
+                   && logs [i].log_index == all [got].log_index);
+        nines_rpc_logs_free (logs, n);
+    }
+    CHECK_EQ (got, n_all);
+    CHECK_EQ (f.next, head + 1);
+    nines_rpc_logs_free (all, n_all);
+    uint64_t cur;
+    uint8_t cur_hash [32], head_hash [32];
+    nines_follow_cursor (&f, &cur, cur_hash);
+    CHECK_RC (nines_rpc_block_hash (s_rpc, head, head_hash, NULL), 0);
+    CHECK_MEM (cur_hash, head_hash, 32);
+    nines_follow_t g;
+    nines_follow_init (&g, s_rpc, s_staking, block0, 0);
+    nines_follow_resume (&g, cur, cur_hash);
+    CHECK_RC (nines_follow_poll (&g, &logs, &n, &rew), 0);
+    CHECK (n == 0 && rew == UINT64_MAX);
+
+    /* a reorganisation: pod A's registration mined, read, then undone
+       (evm_revert) and replaced by pod B's: the follower steps back to
+       the block after its last still-valid mark and reads B, not A again */
+    nines_sender_t s3;
+    nines_chainkey_t k3;
+    CHECK_RC (t_funded_sender (s_rpc, &k3, &s3), 0);
+    json_t *snap = NULL;
+    CHECK_RC (nines_rpc_call (s_rpc, "evm_snapshot", NULL, &snap), 0);
+    uint8_t pod_a [32], pod_b [32];
+    memset (pod_a, 0xa1, 32);
+    memset (pod_b, 0xb2, 32);
+    CHECK_RC (nines_evm_calldata_register_pod (&data, pod_a, pins, 0), 0);
+    s_gwei (value, 1000000);
+    nines_sent_t pa = { 0 };
+    CHECK_RC (nines_sender_send (&s3, s_staking, data.data, data.len, value, 200000, &pa), 0);
+    CHECK_RC (nines_sender_wait (&s3, pa.hash, 10000, 10, &r), 0);
+    uint64_t block_pa = r.block_number;
+    nines_buf_free (&data);
+    CHECK_RC (nines_follow_poll (&f, &logs, &n, &rew), 0);
+    CHECK (n == 1 && rew == UINT64_MAX && memcmp (logs [0].topics [1], pod_a, 32) == 0);
+    nines_rpc_logs_free (logs, n);
+    CHECK_RC (t_anvil (s_rpc, "evm_revert", json_pack ("[O]", snap)), 0);
+    json_decref (snap);
+    CHECK_RC (nines_sender_resync (&s3), 0);
+    CHECK_EQ (s3.nonce, 0);
+    nines_sent_free (&pa);
+    CHECK_RC (nines_evm_calldata_register_pod (&data, pod_b, pins, 0), 0);
+    CHECK_RC (nines_sender_send (&s3, s_staking, data.data, data.len, value, 200000, &pa), 0);
+    CHECK_RC (nines_sender_wait (&s3, pa.hash, 10000, 10, &r), 0);
+    CHECK_EQ (r.block_number, block_pa);                /* the same height, another block */
+    nines_buf_free (&data);
+    nines_sent_free (&pa);
+    CHECK_RC (nines_follow_poll (&f, &logs, &n, &rew), 0);
+    CHECK_EQ (n, 0);
+    CHECK_EQ (rew, block_pa);
+    CHECK_EQ (f.reorgs, 1);
+    CHECK_RC (nines_follow_poll (&f, &logs, &n, &rew), 0);
+    CHECK (n == 1 && rew == UINT64_MAX && memcmp (logs [0].topics [1], pod_b, 32) == 0);
+    nines_rpc_logs_free (logs, n);
+    /* the resumed follower (one mark: the old head, still valid) reads B */
+    CHECK_RC (nines_follow_poll (&g, &logs, &n, &rew), 0);
+    CHECK (n == 1 && rew == UINT64_MAX && memcmp (logs [0].topics [1], pod_b, 32) == 0);
+    nines_rpc_logs_free (logs, n);
+    nines_sender_wipe (&s3);
 
     /* unreachable node */
     nines_rpc_t *dead = nines_rpc_new ("http://127.0.0.1:9", 1000);
