@@ -123,58 +123,102 @@ ledger_acct (nines_ledger_t *self, const uint8_t pod [NINES_ID_BYTES], bool crea
     return a;
 }
 
+/*  Sorted arrays (raws by (pod, t_down, rid), paids by (pod, rid)): the
+    first index whose element is not below key (cmp (elem, key) < 0 when
+    elem sorts first), and whether it equals key.  O(log n). */
+typedef int (order_fn) (const void *elem, const void *key);
+static size_t
+s_lower (const void *base, size_t n, size_t size, order_fn *cmp, const void *key, bool *found)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp ((const uint8_t *) base + mid * size, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < n && cmp ((const uint8_t *) base + lo * size, key) == 0;
+    return lo;
+}
+
+/*  Opens a zeroed element at index at of a sorted array of *n (grown as
+    ledger_grow does); NULL when it cannot grow. */
+static void *
+s_insert (void **base, size_t *cap, size_t *n, size_t size, size_t at)
+{
+    if (!ledger_grow (base, cap, *n + 1, size))
+        return NULL;
+    uint8_t *b = *base;
+    memmove (b + (at + 1) * size, b + at * size, (*n - at) * size);
+    (*n)++;
+    memset (b + at * size, 0, size);
+    return b + at * size;
+}
+
+typedef struct {
+    const uint8_t *pod;             /* NINES_ID_BYTES */
+    uint64_t t_down;                /* raws only */
+    const uint8_t *rid;             /* NINES_HASH_BYTES */
+} entry_key_t;
+
+static int
+s_paid_cmp (const void *elem, const void *key)
+{
+    const paid_t *a = elem;
+    const entry_key_t *k = key;
+    int c = memcmp (a->pod, k->pod, NINES_ID_BYTES);
+    return c ? c : memcmp (a->rid, k->rid, NINES_HASH_BYTES);
+}
+
+/*  What was credited to the raw incident rid of pod (create: a zero entry
+    when none); O(log n), the entries sorted by (pod, rid). */
 paid_t *
 ledger_paid (nines_ledger_t *self, const uint8_t pod [NINES_ID_BYTES], const uint8_t rid [NINES_HASH_BYTES], bool create)
 {
-    for (size_t i = 0; i < self->n_paids; i++)
-        if (memcmp (self->paids [i].pod, pod, NINES_ID_BYTES) == 0
-        &&  memcmp (self->paids [i].rid, rid, NINES_HASH_BYTES) == 0)
-            return &self->paids [i];
-    if (!create || !ledger_grow ((void **) &self->paids, &self->cap_paids, self->n_paids + 1, sizeof (paid_t)))
-        return NULL;
-    paid_t *p = &self->paids [self->n_paids++];
-    memset (p, 0, sizeof *p);
-    memcpy (p->pod, pod, NINES_ID_BYTES);
-    memcpy (p->rid, rid, NINES_HASH_BYTES);
+    entry_key_t k = { pod, 0, rid };
+    bool found;
+    size_t at = s_lower (self->paids, self->n_paids, sizeof (paid_t), s_paid_cmp, &k, &found);
+    if (found)
+        return &self->paids [at];
+    paid_t *p = create ? s_insert ((void **) &self->paids, &self->cap_paids, &self->n_paids, sizeof (paid_t), at) : NULL;
+    if (p) {
+        memcpy (p->pod, pod, NINES_ID_BYTES);
+        memcpy (p->rid, rid, NINES_HASH_BYTES);
+    }
     return p;
 }
 
 static int
-s_raw_cmp (const raw_t *a, const uint8_t *pod, uint64_t t_down, const uint8_t *rid)
+s_raw_cmp (const void *elem, const void *key)
 {
-    int c = memcmp (a->pod, pod, NINES_ID_BYTES);
+    const raw_t *a = elem;
+    const entry_key_t *k = key;
+    int c = memcmp (a->pod, k->pod, NINES_ID_BYTES);
     if (c)
         return c;
-    if (a->t_down != t_down)
-        return a->t_down < t_down ? -1 : 1;
-    return memcmp (a->rid, rid, NINES_HASH_BYTES);
+    if (a->t_down != k->t_down)
+        return a->t_down < k->t_down ? -1 : 1;
+    return memcmp (a->rid, k->rid, NINES_HASH_BYTES);
 }
 
 /*  Find or insert (keeping order) a raw incident; *found tells which. */
 raw_t *
 ledger_raw (nines_ledger_t *self, const uint8_t *pod, uint64_t t_down, const uint8_t *rid, bool create, bool *found)
 {
-    size_t lo = 0, hi = self->n_raws;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s_raw_cmp (&self->raws [mid], pod, t_down, rid) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    entry_key_t k = { pod, t_down, rid };
+    bool have;
+    size_t at = s_lower (self->raws, self->n_raws, sizeof (raw_t), s_raw_cmp, &k, &have);
     if (found)
-        *found = lo < self->n_raws && s_raw_cmp (&self->raws [lo], pod, t_down, rid) == 0;
-    if ((found && *found) || !create)
-        return found && *found ? &self->raws [lo] : NULL;
-    if (!ledger_grow ((void **) &self->raws, &self->cap_raws, self->n_raws + 1, sizeof (raw_t)))
-        return NULL;
-    memmove (&self->raws [lo + 1], &self->raws [lo], (self->n_raws - lo) * sizeof (raw_t));
-    self->n_raws++;
-    raw_t *r = &self->raws [lo];
-    memset (r, 0, sizeof *r);
-    memcpy (r->pod, pod, NINES_ID_BYTES);
-    memcpy (r->rid, rid, NINES_HASH_BYTES);
-    r->t_down = t_down;
+        *found = have;
+    if (have || !create)
+        return have ? &self->raws [at] : NULL;
+    raw_t *r = s_insert ((void **) &self->raws, &self->cap_raws, &self->n_raws, sizeof (raw_t), at);
+    if (r) {
+        memcpy (r->pod, pod, NINES_ID_BYTES);
+        memcpy (r->rid, rid, NINES_HASH_BYTES);
+        r->t_down = t_down;
+    }
     return r;
 }
 
