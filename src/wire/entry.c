@@ -33,78 +33,65 @@ static const wire_field_t s_maint_fields [] = {
     UINT_F (nines_maint_t, announced_ms, UINT64_MAX),
 };
 
-#define P(name, kind, field) { name, kind, offsetof (nines_params_t, field) }
+#define P(name, kind, field, def) { name, kind, offsetof (nines_params_t, field), def }
+#define MIN (60 * 1000ULL)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
 const nines_param_desc_t nines_param_descs [] = {
-    P ("genesis_seed", 'h', genesis_seed),
-    P ("genesis", 'u', genesis_ms),
-    P ("epoch", 'd', epoch_ms),
-    P ("r", 'w', r),
-    P ("committee", 'w', committee),
-    P ("theta", 'p', theta_ppm),
-    P ("probe_timeout", 'd', probe_timeout_ms),
-    P ("retry_delay", 'd', retry_delay_ms),
-    P ("vote_delay", 'd', vote_delay_ms),
-    P ("vote_attempts", 'w', vote_attempts),
-    P ("vote_window", 'd', vote_window_ms),
-    P ("vote_false", 'p', vote_false_ppm),
-    P ("retry_attempts", 'w', retry_attempts),
-    P ("round_timeout", 'd', round_timeout_ms),
-    P ("down_probe", 'd', down_probe_ms),
-    P ("min_validator_stake", 'u', min_validator_stake),
-    P ("d_mid", 'd', d_mid_ms),
-    P ("s", 'd', s_ms),
-    P ("max_slash", 'p', max_slash_ppm),
-    P ("grace", 'd', grace_ms),
-    P ("notice", 'd', notice_ms),
-    P ("maint_budget", 'd', maint_budget_ms),
-    P ("maint_period", 'd', maint_period_ms),
-    P ("merge_factor", 'w', merge_factor),
-    P ("merge_min", 'd', merge_min_ms),
-    P ("merge_max", 'd', merge_max_ms),
-    P ("window", 'd', window_ms),
-    P ("fee", 'p', fee_ppm),
-    P ("fee_period", 'd', fee_period_ms),
-    P ("canary_window", 'd', canary_window_ms),
-    P ("corr_window", 'd', corr_window_ms),
-    P ("down_confirm", 'd', down_confirm_ms),
+    P ("genesis_seed", 'h', genesis_seed, 0),
+    P ("genesis", 'u', genesis_ms, 0),
+    P ("epoch", 'd', epoch_ms, 10000),
+    P ("r", 'w', r, 3),
+    P ("committee", 'w', committee, 7),
+    P ("theta", 'p', theta_ppm, 666667),
+    P ("probe_timeout", 'd', probe_timeout_ms, 5000),
+    P ("retry_delay", 'd', retry_delay_ms, 500),
+    P ("vote_delay", 'd', vote_delay_ms, 0),
+    P ("vote_attempts", 'w', vote_attempts, 4),
+    P ("vote_window", 'd', vote_window_ms, 1500),
+    P ("vote_false", 'p', vote_false_ppm, 2000),
+    P ("retry_attempts", 'w', retry_attempts, 2),
+    P ("round_timeout", 'd', round_timeout_ms, 15000),
+    P ("down_probe", 'd', down_probe_ms, 5000),
+    P ("min_validator_stake", 'u', min_validator_stake, 1000),
+    P ("d_mid", 'd', d_mid_ms, 2 * HOUR),
+    P ("s", 'd', s_ms, 30 * MIN),
+    P ("max_slash", 'p', max_slash_ppm, 100000),
+    P ("grace", 'd', grace_ms, 60000),
+    P ("notice", 'd', notice_ms, DAY),
+    P ("maint_budget", 'd', maint_budget_ms, 4 * HOUR),
+    P ("maint_period", 'd', maint_period_ms, 30 * DAY),
+    P ("merge_factor", 'w', merge_factor, 24),
+    P ("merge_min", 'd', merge_min_ms, 15 * MIN),
+    P ("merge_max", 'd', merge_max_ms, 7 * DAY),
+    P ("window", 'd', window_ms, 30 * DAY),
+    P ("fee", 'p', fee_ppm, 1000),
+    P ("fee_period", 'd', fee_period_ms, DAY),
+    P ("canary_window", 'd', canary_window_ms, 60000),
+    P ("corr_window", 'd', corr_window_ms, 5 * MIN),
+    P ("down_confirm", 'd', down_confirm_ms, 60000),
 };
+#undef DAY
+#undef HOUR
+#undef MIN
 #undef P
 const size_t nines_param_ndescs = COUNT (nines_param_descs);
+
+/*  Bytes of a row's field: 32 for 'h', 4 for 'w' and 'p', 8 otherwise. */
+static size_t
+s_param_size (const nines_param_desc_t *d)
+{
+    return d->kind == 'h' ? 32 : d->kind == 'w' || d->kind == 'p' ? 4 : 8;
+}
 
 void
 nines_params_default (nines_params_t *p)
 {
     memset (p, 0, sizeof *p);
-    p->epoch_ms = 10000;
-    p->r = 3;
-    p->committee = 7;
-    p->theta_ppm = 666667;
-    p->probe_timeout_ms = 5000;
-    p->retry_delay_ms = 500;
-    p->vote_delay_ms = 0;
-    p->vote_attempts = 4;
-    p->vote_window_ms = 1500;
-    p->vote_false_ppm = 2000;
-    p->retry_attempts = 2;
-    p->round_timeout_ms = 15000;
-    p->down_probe_ms = 5000;
-    p->min_validator_stake = 1000;
-    p->d_mid_ms = 2 * 3600 * 1000ULL;
-    p->s_ms = 30 * 60 * 1000ULL;
-    p->max_slash_ppm = 100000;
-    p->grace_ms = 60000;
-    p->notice_ms = 24 * 3600 * 1000ULL;
-    p->maint_budget_ms = 4 * 3600 * 1000ULL;
-    p->maint_period_ms = 30 * 86400 * 1000ULL;
-    p->merge_factor = 24;
-    p->merge_min_ms = 15 * 60 * 1000ULL;
-    p->merge_max_ms = 7 * 86400 * 1000ULL;
-    p->window_ms = 30 * 86400 * 1000ULL;
-    p->fee_ppm = 1000;
-    p->fee_period_ms = 86400 * 1000ULL;
-    p->canary_window_ms = 60000;
-    p->corr_window_ms = 5 * 60 * 1000ULL;
-    p->down_confirm_ms = 60000;
+    for (size_t i = 0; i < nines_param_ndescs; i++)
+        if (nines_param_descs [i].kind != 'h')
+            wire_set_uint ((uint8_t *) p + nines_param_descs [i].offset, s_param_size (&nines_param_descs [i]),
+                           nines_param_descs [i].def);
 }
 
 /*  ---- registry entries ---- */
@@ -233,7 +220,7 @@ nines_params_encode (const nines_params_t *p, uint8_t *buf, size_t cap, size_t *
             msgpack_pack_bin_body (&pk, field, 32);
         }
         else
-            msgpack_pack_uint64 (&pk, wire_get_uint (field, d->kind == 'w' || d->kind == 'p' ? 4 : 8));
+            msgpack_pack_uint64 (&pk, wire_get_uint (field, s_param_size (d)));
     }
     return wire_finish (&sb, buf, cap, len);
 }

@@ -301,7 +301,9 @@ typedef struct {
     uint64_t corr_window_ms;        /* correlated-outage window; no slash is paid before it ends (5 min) */
 } nines_params_t;
 
-/*  Fill params with the defaults listed above. */
+/*  Fill params with the defaults listed above: the def column of
+    nines_param_descs (one table for the codec, the ZPL format and the
+    defaults). */
 void nines_params_default (nines_params_t *params);
 
 /*  One row per nines_params_t field: the params codec, the registry ZPL
@@ -311,6 +313,7 @@ typedef struct {
     const char *name;           /* key in maps and ZPL files */
     char kind;                  /* value kind, see above */
     size_t offset;              /* offsetof (nines_params_t, field) */
+    uint64_t def;               /* default (nines_params_default; 0 for 'h') */
 } nines_param_desc_t;
 
 extern const nines_param_desc_t nines_param_descs [];

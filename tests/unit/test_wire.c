@@ -282,6 +282,16 @@ test_registry_entries (void)
     CHECK_RC (nines_params_encode (&a, buf, sizeof buf, &len), 0);
     CHECK_RC (nines_params_decode (buf, len, &b), 0);
     CHECK_MEM (&a, &b, sizeof a);
+    /* The defaults, now the def column of nines_param_descs, encode to the
+       bytes nines_params_default gave when it set each field by hand. */
+    nines_params_default (&b);
+    CHECK_RC (nines_params_encode (&b, buf, sizeof buf, &len), 0);
+    CHECK_EQ (len, (size_t) 470);
+    uint8_t params_hash [NINES_HASH_BYTES];
+    char params_hex [NINES_ID_HEX];
+    nines_hash (params_hash, 1, buf, len);
+    CHECK (strcmp (nines_hex (params_hex, params_hash, sizeof params_hash),
+                   "aa648e026c3cd2048461db7cd4445e66fc17c1d4010099eed5b50bc10f5ece03") == 0);
     /* An unknown key is refused; a ppm above 1e6 too. */
     msgpack_sbuffer sb;
     msgpack_packer pk;
