@@ -2,6 +2,7 @@
     table / JSON rendering of replies (the request itself is
     client/request.c). */
 #include "cli/cli.h"
+#include "client/ops.h"
 #include "client/request.h"
 
 #include <czmq.h>
@@ -490,6 +491,20 @@ nines_cli_expect_op (const char *endpoint, int timeout_ms, const char *op, const
         return 2;
     }
     return 0;
+}
+
+int
+nines_cli_expect_ledger (const char *endpoint, int timeout_ms)
+{
+    return nines_cli_expect_op (endpoint, timeout_ms, NINES_LEDGER_OP_REGISTRY, "nines-ledger API",
+                                "a ninesd query socket? its commands are status, pods, incidents...");
+}
+
+int
+nines_cli_expect_node (const char *endpoint, int timeout_ms)
+{
+    return nines_cli_expect_op (endpoint, timeout_ms, NINES_NODE_OP_STATUS, "ninesd query socket",
+                                "a nines-ledger API? its commands are ledger-*");
 }
 
 int

@@ -45,6 +45,12 @@ int nines_cli_call (const char *endpoint, const uint8_t *req, size_t len, int ti
 int nines_cli_expect_op (const char *endpoint, int timeout_ms, const char *op, const char *want,
                          const char *hint);
 
+/*  nines_cli_expect_op for the ledger's API (op "registry") and for
+    ninesd's query socket (op "status"), each with the hint that names the
+    other daemon.  0, 2 (the other kind) or 3 (no answer). */
+int nines_cli_expect_ledger (const char *endpoint, int timeout_ms);
+int nines_cli_expect_node (const char *endpoint, int timeout_ms);
+
 /*  The last branch of a command's option loop, for an argument a the
     parser did not take: -h/--help prints usage on stdout and exits 0; any
     other option is refused; the first other word becomes *positional, a

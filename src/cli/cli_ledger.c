@@ -290,8 +290,7 @@ s_send (const lopts_t *o, uint8_t *req, size_t len, int rc)
         return 2;
     }
     zsys_init ();
-    int code = nines_cli_expect_op (o->endpoint, o->timeout_ms, NINES_LEDGER_OP_REGISTRY, "nines-ledger API",
-                                    "a ninesd query socket? its commands are status, pods, incidents...");
+    int code = nines_cli_expect_ledger (o->endpoint, o->timeout_ms);
     if (!code)
         code = nines_cli_call (o->endpoint, req, len, o->timeout_ms, o->json, NULL);
     free (req);

@@ -65,7 +65,9 @@ s_usage (FILE *out)
 "  -V, --version          the version (first argument)\n"
 "Options also take --name=VALUE.\n"
 "\n"
-"Exit codes: 0 ok, 1 error reply, 2 usage, 3 endpoint unreachable / timeout.\n",
+"Exit codes: 0 ok, 1 error reply, 2 usage or the wrong kind of daemon (a node command\n"
+"at the ledger, a ledger command or status-page at ninesd, watch given the other's\n"
+"stream or a socket that is no stream), 3 endpoint unreachable / timeout.\n",
     out);
     nines_cli_ledger_usage (out);
 }
@@ -312,8 +314,7 @@ s_query (const char *op, const opts_t *o, const char *const *columns)
         nines_pack_kv_u64 (&pk, "limit", o->limit);
     if (o->isolate)
         nines_pack_kv_bool (&pk, "isolate", !strcmp (o->isolate, "on") || !strcmp (o->isolate, "true"));
-    int rc = nines_cli_expect_op (o->endpoint, o->timeout_ms, NINES_NODE_OP_STATUS, "ninesd query socket",
-                                  "a nines-ledger API? its commands are ledger-*");
+    int rc = nines_cli_expect_node (o->endpoint, o->timeout_ms);
     if (!rc)
         rc = nines_cli_call (o->endpoint, (const uint8_t *) sb.data, sb.size, o->timeout_ms,
                              o->json, columns);
@@ -396,37 +397,121 @@ s_event_webhook (const char *url, const char *json)
     curl_easy_cleanup (c);
 }
 
-static zsock_t *
-s_watch_sub (const char *endpoint, const char *topic)
+/*  One stream watch reads: ninesd's reports (--pub) or the ledger's events
+    (--ledger-pub).  The SUB takes every topic, so that a stream of the
+    other daemon is recognised by its topics (s_feed_topic), and a monitor
+    PAIR reports the SUB's connections: an endpoint that is no PUB socket
+    (a query or API ROUTER) drops the connection before the ZMTP handshake
+    completes (libzmq 4.3: CONNECTED then DISCONNECTED, no HANDSHAKE_*
+    event), and would otherwise only time out. */
+typedef struct {
+    zsock_t *sub;
+    zsock_t *mon;
+    const char *endpoint;
+    const char *option;         /* "--pub" or "--ledger-pub" */
+    bool ledger;
+    bool handshaken;            /* the current connection completed ZMTP */
+} feed_t;
+
+static void
+s_feed_close (feed_t *f)
 {
-    zsock_t *sub = zsock_new (ZMQ_SUB);
-    if (!sub)
-        return NULL;
-    zsock_set_linger (sub, 0);
-    zsock_set_subscribe (sub, topic);
-    if (zsock_connect (sub, "%s", endpoint) != 0) {
-        fprintf (stderr, "ninesctl: watch: bad endpoint '%s'\n", endpoint);
-        zsock_destroy (&sub);
+    if (f->sub)
+        zmq_socket_monitor (zsock_resolve (f->sub), NULL, 0);
+    zsock_destroy (&f->sub);
+    zsock_destroy (&f->mon);
+}
+
+/*  0, or 2 (bad endpoint, message printed). */
+static int
+s_feed_open (feed_t *f, const char *endpoint, const char *option, bool ledger)
+{
+    char inproc [64];
+    snprintf (inproc, sizeof inproc, "inproc://ninesctl-watch-%s", ledger ? "ledger" : "node");
+    *f = (feed_t) { .sub = zsock_new (ZMQ_SUB), .mon = zsock_new (ZMQ_PAIR),
+                    .endpoint = endpoint, .option = option, .ledger = ledger };
+    if (!f->sub || !f->mon
+     || zmq_socket_monitor (zsock_resolve (f->sub), inproc,
+                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+     || zsock_connect (f->mon, "%s", inproc)) {
+        fprintf (stderr, "ninesctl: watch: %s\n", zmq_strerror (zmq_errno ()));
+        return 2;
     }
-    return sub;
+    zsock_set_linger (f->sub, 0);
+    zsock_set_linger (f->mon, 0);
+    zsock_set_subscribe (f->sub, "");
+    if (zsock_connect (f->sub, "%s", endpoint) != 0) {
+        fprintf (stderr, "ninesctl: watch: bad endpoint '%s'\n", endpoint);
+        return 2;
+    }
+    return 0;
+}
+
+/*  A message of topic t on f: 1 to show it, 0 to pass over it (the
+    ledger's registry and canary events), 2 when the topic is the other
+    daemon's (then f is the wrong stream: message printed). */
+static int
+s_feed_topic (const feed_t *f, const char *t, size_t n)
+{
+#define S_IS(lit) (n == sizeof lit - 1 && !memcmp (t, lit, n))
+    bool node = S_IS (NINES_NODE_TOPIC_REPORT);
+    bool ledger = S_IS (NINES_LEDGER_TOPIC_REGISTRY) || S_IS (NINES_LEDGER_TOPIC_INCIDENT)
+               || S_IS (NINES_LEDGER_TOPIC_CANARY);
+    bool incident = S_IS (NINES_LEDGER_TOPIC_INCIDENT);
+#undef S_IS
+    if (f->ledger ? node : ledger) {
+        fprintf (stderr, "error: %s %s is %s (topic `%.*s`), not %s: give it as %s\n", f->option, f->endpoint,
+                 f->ledger ? "a ninesd report stream" : "the nines-ledger event stream", (int) n, t,
+                 f->ledger ? "the ledger's" : "ninesd's", f->ledger ? "--pub" : "--ledger-pub");
+        return 2;
+    }
+    return f->ledger ? incident : node;
+}
+
+/*  A monitor event of f: 0, or 2 when a connection ended or failed before
+    its handshake completed (message printed).  A drop after a completed
+    handshake is the daemon going away: the SUB reconnects. */
+static int
+s_feed_event (feed_t *f)
+{
+    zmsg_t *ev = zmsg_recv (f->mon);
+    zframe_t *head = ev ? zmsg_first (ev) : NULL;
+    uint16_t event = 0;
+    if (head && zframe_size (head) >= 2)
+        memcpy (&event, zframe_data (head), 2);
+    zmsg_destroy (&ev);
+    if (event == ZMQ_EVENT_CONNECTED || event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        f->handshaken = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+        return 0;
+    }
+    if (event == ZMQ_EVENT_DISCONNECTED && f->handshaken) {
+        f->handshaken = false;
+        return 0;
+    }
+    fprintf (stderr, "error: %s %s is not a PUB socket: the ZeroMQ handshake failed (a query or API "
+                     "socket? the streams are ninesd's node/pub and the ledger's ledger/pub)\n",
+             f->option, f->endpoint);
+    return 2;
 }
 
 static int
 s_watch (const opts_t *o)
 {
-    zsock_t *sub = s_watch_sub (o->pub, NINES_NODE_TOPIC_REPORT);
-    zsock_t *lsub = o->ledger_pub ? s_watch_sub (o->ledger_pub, NINES_LEDGER_TOPIC_INCIDENT) : NULL;
-    if (!sub || (o->ledger_pub && !lsub)) {
-        zsock_destroy (&sub);
-        zsock_destroy (&lsub);
-        return 2;
+    feed_t feeds [2] = { { 0 } };
+    size_t nf = o->ledger_pub ? 2 : 1;
+    int rc = s_feed_open (&feeds [0], o->pub, "--pub", false);
+    if (!rc && o->ledger_pub)
+        rc = s_feed_open (&feeds [1], o->ledger_pub, "--ledger-pub", true);
+    zpoller_t *poller = rc ? NULL : zpoller_new (NULL);
+    for (size_t i = 0; poller && i < nf; i++) {
+        zpoller_add (poller, feeds [i].sub);
+        zpoller_add (poller, feeds [i].mon);
     }
     /*  Without -t, watch runs until interrupted; with -t it exits 3 after
         that long without a report, so scripts never hang. */
-    zpoller_t *poller = zpoller_new (sub, lsub, NULL);
     uint64_t seen = 0;
-    int rc = 0;
-    while (!zsys_interrupted && (!o->count || seen < o->count)) {
+    while (poller && !rc && !zsys_interrupted && (!o->count || seen < o->count)) {
         int wait = o->timeout_ms > 0 ? o->timeout_ms : 1000;
         void *which = zpoller_wait (poller, wait);
         if (!which) {
@@ -435,8 +520,12 @@ s_watch (const opts_t *o)
             if (o->timeout_ms > 0 && o->timeout_set) {
                 fprintf (stderr, "error: no report from %s within %d ms\n", o->pub, o->timeout_ms);
                 rc = 3;
-                break;
             }
+            continue;
+        }
+        feed_t *f = which == feeds [1].sub || which == feeds [1].mon ? &feeds [1] : &feeds [0];
+        if (which == f->mon) {
+            rc = s_feed_event (f);
             continue;
         }
         zmsg_t *msg = zmsg_recv (which);
@@ -444,7 +533,10 @@ s_watch (const opts_t *o)
             break;
         zframe_t *topic = zmsg_first (msg);
         zframe_t *body = zmsg_next (msg);
-        if (topic && body) {
+        int show = topic && body ? s_feed_topic (f, (const char *) zframe_data (topic), zframe_size (topic)) : 0;
+        if (show == 2)
+            rc = 2;
+        if (show == 1) {
             if (!o->json)
                 printf ("%.*s ", (int) zframe_size (topic), (const char *) zframe_data (topic));
             nines_cli_print_value (zframe_data (body), zframe_size (body), o->json, stdout);
@@ -467,8 +559,8 @@ s_watch (const opts_t *o)
         zmsg_destroy (&msg);
     }
     zpoller_destroy (&poller);
-    zsock_destroy (&sub);
-    zsock_destroy (&lsub);
+    for (size_t i = 0; i < nf; i++)
+        s_feed_close (&feeds [i]);
     return rc;
 }
 

@@ -135,7 +135,12 @@ int
 nines_cli_status_page (const char *endpoint, const char *dir, int timeout_ms, uint64_t now)
 {
     rows_t pods, nines, incidents, slashes;
-    int rc = s_fetch (endpoint, NINES_LEDGER_OP_PODS, timeout_ms, &pods);
+    /*  ninesd has pods, nines and incidents too: refuse it before they
+        are drawn as the ledger's. */
+    int rc = nines_cli_expect_ledger (endpoint, timeout_ms);
+    if (rc)
+        return rc;
+    rc = s_fetch (endpoint, NINES_LEDGER_OP_PODS, timeout_ms, &pods);
     if (!rc) rc = s_fetch (endpoint, NINES_LEDGER_OP_NINES, timeout_ms, &nines);
     if (!rc) rc = s_fetch (endpoint, NINES_LEDGER_OP_INCIDENTS, timeout_ms, &incidents);
     if (!rc) rc = s_fetch (endpoint, NINES_LEDGER_OP_SLASHES, timeout_ms, &slashes);

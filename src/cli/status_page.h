@@ -16,8 +16,9 @@
 
 /*  Query the ledger at endpoint (pods, nines, incidents, slashes) and
     write DIR/index.html and DIR/incidents/ (DIR created if missing).
-    now: Unix ms.  0, or 1 (error reply), 2 (cannot write DIR), 3 (ledger
-    unreachable), with a one-line message on stderr. */
+    now: Unix ms.  0, or 1 (error reply), 2 (cannot write DIR, or endpoint
+    is not a ledger: nines_cli_expect_ledger), 3 (ledger unreachable), with
+    a one-line message on stderr. */
 int nines_cli_status_page (const char *endpoint, const char *dir, int timeout_ms, uint64_t now);
 
 #endif

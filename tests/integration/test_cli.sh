@@ -3,7 +3,8 @@
 #   --version and --help on stdout with exit 0; a misspelled key in each
 #   daemon's configuration (file or -s) exits 2 with a "did you mean" line;
 #   --check-config accepts the example configurations of deploy/; ninesctl
-#   refuses (exit 2) to show one daemon's answer as the other's; SIGHUP
+#   refuses (exit 2) to show one daemon's answer as the other's (commands,
+#   status-page, and watch given the other's stream or no stream); SIGHUP
 #   leaves ninesd and nines-ledger running; SIGTERM stops them with exit 0.
 set -u
 build=${1:?usage: test_cli.sh BUILD_DIR SOURCE_DIR}
@@ -119,6 +120,21 @@ if wait_log "$tmp/ledger.log" "serving"; then
     # a node command against the ledger says so (both daemons have op pods)
     expect_config "ninesctl pods against the ledger" "is not a ninesd query socket" \
         "$ctl" pods -e "ipc://$tmp/api"
+    # watch given the ledger's API (no stream at all), then the ledger's
+    # stream as ninesd's: refused (2), not a wait for reports that never come
+    expect_config "ninesctl watch --pub at the ledger's API" "--pub ipc://$tmp/api is not a PUB socket" \
+        "$ctl" watch --pub "ipc://$tmp/api" -t 5000
+    "$ctl" keygen "$tmp/w.key" >/dev/null
+    "$ctl" watch --pub "ipc://$tmp/pub" -t 10000 >"$tmp/wout" 2>"$tmp/werr" &
+    wpid=$!
+    # a registry event (each registration bumps the version), until watch has seen one
+    n=0; while kill -0 $wpid 2>/dev/null && [ $n -lt 20 ]; do
+        n=$((n + 1)); "$ctl" register-validator -e "ipc://$tmp/api" --key "$tmp/w.key" --stake $((1000 + n)) \
+            --peer tcp://127.0.0.1:7999 >/dev/null 2>&1; sleep 0.3; done
+    wait $wpid; rc=$?
+    [ $rc = 2 ] && grep -qF "is the nines-ledger event stream (topic \`registry\`), not ninesd's: give it as --ledger-pub" "$tmp/werr" \
+        && ok "ninesctl watch --pub at the ledger's stream: $(cat "$tmp/werr")" \
+        || fail "ninesctl watch --pub at the ledger's stream: rc $rc, stderr: $(cat "$tmp/werr")"
     # a busy port is a runtime failure (1, restarted by systemd), not a config error (2)
     python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
@@ -144,6 +160,11 @@ n=0; until "$ctl" status -e "ipc://$tmp/query" -t 500 >/dev/null 2>&1; do
 if kill -0 $npid 2>/dev/null; then
     expect_config "ninesctl ledger-pods against ninesd" "is not a nines-ledger API" \
         "$ctl" ledger-pods -e "ipc://$tmp/query"
+    expect_config "ninesctl status-page against ninesd" "is not a nines-ledger API" \
+        "$ctl" status-page -e "ipc://$tmp/query" --out "$tmp/page"
+    [ ! -e "$tmp/page/index.html" ] && ok "no status page drawn from ninesd" || fail "a status page drawn from ninesd"
+    expect_config "ninesctl watch --ledger-pub at ninesd's query socket" "--ledger-pub ipc://$tmp/query is not a PUB socket" \
+        "$ctl" watch --pub "ipc://$tmp/npub" --ledger-pub "ipc://$tmp/query" -t 5000
     signals ninesd $npid "$tmp/node.log"
 else fail "ninesd did not start: $(cat "$tmp/node.log")"; fi
 
