@@ -78,36 +78,95 @@ s_doppelganger_log (nines_node_t *self)
     }
 }
 
+/*  Start a heartbeat now; one that cannot start is a failed heartbeat
+    to the engine (whose actions the caller drains). */
+static void
+s_probe_start (nines_node_t *self, uint64_t probe_id, const uint8_t pod_id [NINES_ID_BYTES],
+               uint64_t timeout_ms)
+{
+    uint64_t now = node_now ();
+    const nines_pod_info_t *pod = self->reg ? nines_registry_pod (self->reg, pod_id) : NULL;
+    int rc = NINES_EUNKNOWN;
+    if (pod && !self->isolated)
+        rc = nines_prober_start (self->prober, &self->kp, pod, probe_id,
+                                 timeout_ms ? timeout_ms : self->reg->params.probe_timeout_ms, now);
+    if (rc) {
+        if (!self->isolated) {
+            char hex [NINES_ID_HEX];
+            nines_warn ("pod %.16s: cannot probe: %s", nines_hex (hex, pod_id, NINES_ID_BYTES),
+                        nines_strerror (rc));
+        }
+        nines_engine_on_probe_done (self->engine, probe_id,
+                                    self->isolated ? NINES_OUTCOME_TIMEOUT : NINES_OUTCOME_HTTP,
+                                    NULL, NULL, 0, now);
+    }
+}
+
+/*  A heartbeat the engine asks for: started at once while fewer than
+    cfg.prober.connections are in flight, else queued (56 bytes) behind
+    the others, so a burst costs the prober no more than its connections. */
+static void
+s_probe (nines_node_t *self, uint64_t probe_id, const uint8_t pod [NINES_ID_BYTES], uint64_t timeout_ms)
+{
+    if (!self->wait_n && nines_prober_active (self->prober) < self->cfg.prober.connections) {
+        s_probe_start (self, probe_id, pod, timeout_ms);
+        return;
+    }
+    if (self->wait_n == self->wait_cap) {
+        size_t cap = self->wait_cap ? 2 * self->wait_cap : 64;
+        probe_wait_t *grown = (probe_wait_t *) malloc (cap * sizeof *grown);
+        if (!grown) {
+            s_probe_start (self, probe_id, pod, timeout_ms);
+            return;
+        }
+        for (size_t i = 0; i < self->wait_n; i++)
+            grown [i] = self->waiting [(self->wait_head + i) % self->wait_cap];
+        free (self->waiting);
+        self->waiting = grown;
+        self->wait_cap = cap;
+        self->wait_head = 0;
+    }
+    probe_wait_t *w = &self->waiting [(self->wait_head + self->wait_n++) % self->wait_cap];
+    w->probe_id = probe_id;
+    w->timeout_ms = timeout_ms;
+    memcpy (w->pod, pod, NINES_ID_BYTES);
+}
+
+/*  Start queued heartbeats while the prober has room; true if any started
+    (or failed to: the engine may have actions). */
+static bool
+s_probe_waiting (nines_node_t *self)
+{
+    bool any = false;
+    while (self->wait_n && nines_prober_active (self->prober) < self->cfg.prober.connections) {
+        probe_wait_t w = self->waiting [self->wait_head];
+        self->wait_head = (self->wait_head + 1) % self->wait_cap;
+        self->wait_n--;
+        s_probe_start (self, w.probe_id, w.pod, w.timeout_ms);
+        any = true;
+    }
+    if (!self->wait_n && self->wait_cap > 64) {
+        free (self->waiting);       /* a burst's queue goes with it */
+        self->waiting = NULL;
+        self->wait_cap = self->wait_head = 0;
+    }
+    return any;
+}
+
 /*  Carry out every pending engine action. */
 static void
 s_drain (nines_node_t *self)
 {
     nines_action_t a;
-    while (nines_engine_next_action (self->engine, &a)) {
+    while (nines_engine_next_action (self->engine, &a) || (s_probe_waiting (self)
+           && nines_engine_next_action (self->engine, &a))) {
         switch (a.type) {
             case NINES_ACT_SEND:
                 nines_peers_send (self->peers, a.peer, a.data, a.len, node_now ());
                 break;
-            case NINES_ACT_PROBE: {
-                uint64_t now = node_now ();
-                const nines_pod_info_t *pod = self->reg ? nines_registry_pod (self->reg, a.pod) : NULL;
-                int rc = NINES_EUNKNOWN;
-                if (pod && !self->isolated)
-                    rc = nines_prober_start (self->prober, &self->kp, pod, a.probe_id,
-                                             a.timeout_ms ? a.timeout_ms : self->reg->params.probe_timeout_ms,
-                                             now);
-                if (rc) {
-                    if (!self->isolated) {
-                        char hex [NINES_ID_HEX];
-                        nines_warn ("pod %.16s: cannot probe: %s",
-                                    nines_hex (hex, a.pod, NINES_ID_BYTES), nines_strerror (rc));
-                    }
-                    nines_engine_on_probe_done (self->engine, a.probe_id,
-                                                self->isolated ? NINES_OUTCOME_TIMEOUT : NINES_OUTCOME_HTTP,
-                                                NULL, NULL, 0, now);
-                }
+            case NINES_ACT_PROBE:
+                s_probe (self, a.probe_id, a.pod, a.timeout_ms);
                 break;
-            }
             case NINES_ACT_REPORT:
                 s_on_report (self, &a);
                 break;
@@ -380,6 +439,7 @@ nines_node_destroy (nines_node_t **self_p)
     zsock_destroy (&self->query);
     nines_peers_destroy (&self->peers);
     nines_prober_destroy (&self->prober);
+    free (self->waiting);
     nines_engine_destroy (&self->engine);
     nines_registry_destroy (&self->reg);
     nines_store_destroy (&self->store);

@@ -58,6 +58,14 @@ typedef struct {
     uint16_t http_status;                   /* HTTP status, 0 if none */
 } pod_timing_t;
 
+/*  A heartbeat the engine asked for while the prober had cfg.prober.connections
+    in flight: started when one finishes (the pod is looked up then). */
+typedef struct {
+    uint64_t probe_id;                      /* the engine's tag */
+    uint64_t timeout_ms;                    /* 0: the registry's probe_timeout */
+    uint8_t pod [NINES_ID_BYTES];           /* pod to probe */
+} probe_wait_t;
+
 struct _nines_node_t {
     nines_node_config_t cfg;                /* configuration */
     nines_keypair_t kp;                     /* validator key */
@@ -66,6 +74,8 @@ struct _nines_node_t {
     nines_prober_t *prober;                 /* heartbeats */
     nines_registry_t *reg;                  /* current registry (owned) */
     pod_timing_t *timings;                  /* per registry pod */
+    probe_wait_t *waiting;                  /* FIFO ring of heartbeats not yet started */
+    size_t wait_head, wait_n, wait_cap;
     nines_peers_t *peers;                   /* ZAP, peer ROUTER, connections to peers */
     zsock_t *query;                         /* query ROUTER */
     zsock_t *pub;                           /* report PUB */
