@@ -21,7 +21,6 @@
 #include "base/error.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
-#include "evm/key.h"
 #include "wire/wire.h"
 
 #define DEFAULT_QUERY "tcp://127.0.0.1:7402"
@@ -40,9 +39,6 @@ s_usage (FILE *out)
 "                         SubjectPublicKeyInfo, DER) of a PEM certificate, for\n"
 "                         register-pod --spki-pin\n"
 "  pod-id                 print a fresh random pod id (64 hex), for register-pod --pod\n"
-"  chain-keygen FILE      create a secp256k1 chain key file (mode 0600) for the EVM\n"
-"                         settlement, print its address (EIP-55): the account to fund\n"
-"  chain-address FILE     print the address (EIP-55) of a chain key file\n"
 "\n"
 "node queries (ninesd query socket, proto/QUERY.md):\n"
 "  status                 counters, epoch, self-health\n"
@@ -206,32 +202,6 @@ s_keygen (const opts_t *o)
     char hex [NINES_ID_HEX];
     printf ("%s\n", nines_hex (hex, kp.pk, NINES_ID_BYTES));
     nines_keypair_wipe (&kp);
-    return 0;
-}
-
-/*  The chain key (src/evm/key.h): its file, created or read, and its
-    address. */
-static int
-s_chain_key (const opts_t *o, bool create)
-{
-    const char *cmd = create ? "chain-keygen" : "chain-address";
-    if (!o->arg) {
-        fprintf (stderr, "ninesctl: %s FILE: missing FILE\n", cmd);
-        return 2;
-    }
-    nines_chainkey_t k;
-    int rc = create ? nines_chainkey_generate (&k) : nines_chainkey_load (o->arg, &k);
-    if (!rc && create)
-        rc = nines_chainkey_save (o->arg, &k);
-    if (rc) {
-        fprintf (stderr, "ninesctl: %s: %s: %s\n", cmd, o->arg,
-                 rc == NINES_EEXIST ? "exists (refusing to overwrite)" : nines_strerror (rc));
-        nines_chainkey_wipe (&k);
-        return 1;
-    }
-    char text [NINES_ADDRESS_TEXT];
-    printf ("%s\n", nines_evm_checksum (text, k.address));
-    nines_chainkey_wipe (&k);
     return 0;
 }
 
@@ -638,8 +608,6 @@ main (int argc, char **argv)
         return s_pin (&o);
     if (!strcmp (cmd, "pod-id"))
         return s_pod_id ();
-    if (!strcmp (cmd, "chain-keygen") || !strcmp (cmd, "chain-address"))
-        return s_chain_key (&o, !strcmp (cmd, "chain-keygen"));
 
     zsys_init ();
     if (!strcmp (cmd, "status"))
