@@ -409,8 +409,7 @@ s_query (const lopts_t *o, const char *op)
         return 2;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     uint64_t target = 0;
     bool has_target = s_val (o, "--target") != NULL;
     if (has_target && s_need_nines (o, "--target", &target)) {
@@ -513,12 +512,10 @@ s_verify_evidence (const lopts_t *o)
     }
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_sbuffer checks;
     msgpack_packer cpk;
-    msgpack_sbuffer_init (&checks);
-    msgpack_packer_init (&cpk, &checks, msgpack_sbuffer_write);
+    nines_packer_init (&checks, &cpk);
     vctx_t v = { o->json, &cpk, 0 };
     uint8_t id [NINES_HASH_BYTES];
     char hex [2 * NINES_HASH_BYTES + 1];
@@ -589,8 +586,7 @@ s_sla (const lopts_t *o)
     if (o->json) {
         msgpack_sbuffer sb;
         msgpack_packer pk;
-        msgpack_sbuffer_init (&sb);
-        msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+        nines_packer_init (&sb, &pk);
         msgpack_pack_map (&pk, 12);
         nines_pack_kv_u64 (&pk, "stake", stake);
         nines_pack_kv_u64 (&pk, "window_ms", window);

@@ -300,8 +300,7 @@ s_query (const char *op, const opts_t *o, const char *const *columns)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     uint32_t n = 1 + (o->pod ? 1 : 0) + (o->has_limit ? 1 : 0) + (o->isolate ? 1 : 0);
     msgpack_pack_map (&pk, n);
     nines_pack_kv_str (&pk, "op", op);

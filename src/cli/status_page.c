@@ -242,8 +242,7 @@ nines_cli_status_page (const char *endpoint, const char *dir, int timeout_ms, ui
                 fputs ("{\"incident\":", j);
                 msgpack_sbuffer sb;
                 msgpack_packer pk;
-                msgpack_sbuffer_init (&sb);
-                msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+                nines_packer_init (&sb, &pk);
                 msgpack_pack_object (&pk, *r);
                 nines_cli_print_value ((const uint8_t *) sb.data, sb.size, true, j);
                 fputs (",\"slashes\":[", j);

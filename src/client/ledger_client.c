@@ -69,8 +69,7 @@ nines_ledger_canary_body (uint8_t out [NINES_CANARY_BODY_BYTES], const uint8_t i
 static void
 s_begin (msgpack_sbuffer *sb, msgpack_packer *pk, const char *op, uint32_t n_keys)
 {
-    msgpack_sbuffer_init (sb);
-    msgpack_packer_init (pk, sb, msgpack_sbuffer_write);
+    nines_packer_init (sb, pk);
     msgpack_pack_map (pk, n_keys);
     nines_pack_kv_str (pk, "op", op);
 }

@@ -157,8 +157,7 @@ nines_ledger_tick (nines_ledger_t *self, uint64_t now)
         dirty = true;
         msgpack_sbuffer sb;
         msgpack_packer pk;
-        msgpack_sbuffer_init (&sb);
-        msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+        nines_packer_init (&sb, &pk);
         ledger_pack_canary (self, &pk, false);
         ledger_event (self, NINES_LEDGER_TOPIC_CANARY, &sb);
     }

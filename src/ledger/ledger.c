@@ -503,8 +503,7 @@ nines_ledger_handle (nines_ledger_t *self, const uint8_t *req, size_t len, uint6
     snprintf (op, sizeof op, "%s", nines_query_op (q));
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     char detail [320] = "";
     req_t r = { self, q, now, &pk, detail, sizeof detail };
     handler_fn *fn = NULL;

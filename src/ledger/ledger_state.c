@@ -100,8 +100,7 @@ ledger_event_registry (nines_ledger_t *self)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_map (&pk, 1);
     nines_pack_kv_u64 (&pk, "version", self->reg->version);
     ledger_event (self, NINES_LEDGER_TOPIC_REGISTRY, &sb);

@@ -45,8 +45,7 @@ s_on_submit (nines_node_t *self, const nines_action_t *a)
     }
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_map (&pk, 3);
     nines_pack_kv_str (&pk, "op", NINES_LEDGER_OP_SUBMIT_EVIDENCE);
     nines_pack_kv_bin (&pk, "evidence", a->data, a->len);

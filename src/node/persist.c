@@ -85,8 +85,7 @@ node_publish_report (nines_node_t *self, const nines_report_t *r, const uint8_t 
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_map (&pk, 7);
     nines_pack_kv_str (&pk, "kind", r->kind == NINES_REPORT_DOWN ? "down" : "up");
     nines_pack_kv_bin (&pk, "pod", r->pod, NINES_ID_BYTES);

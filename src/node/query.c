@@ -392,8 +392,7 @@ node_on_query (nines_node_t *self)
     zframe_t *req = zmsg_pop (msg);
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     nines_query_t *q = NULL;
     const char *error = NULL;
     int code = 0;

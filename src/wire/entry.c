@@ -101,8 +101,7 @@ nines_validator_info_encode (const nines_validator_info_t *v, uint8_t *buf, size
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_array (&pk, COUNT (s_validator_fields));
     wire_encode_fields (&pk, s_validator_fields, COUNT (s_validator_fields), v);
     return wire_finish (&sb, buf, cap, len);
@@ -160,8 +159,7 @@ nines_pod_info_encode (const nines_pod_info_t *p, uint8_t *buf, size_t cap, size
         return NINES_EINVAL;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_array (&pk, POD_ITEMS);
     wire_encode_fields (&pk, s_pod_fields, COUNT (s_pod_fields), p);
     s_encode_set (&pk, p->facade_keys, p->n_facade_keys);
@@ -208,8 +206,7 @@ nines_params_encode (const nines_params_t *p, uint8_t *buf, size_t cap, size_t *
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_map (&pk, nines_param_ndescs);
     for (size_t i = 0; i < nines_param_ndescs; i++) {
         const nines_param_desc_t *d = &nines_param_descs [i];

@@ -143,8 +143,7 @@ nines_vote_sign (nines_vote_t *vote, const nines_keypair_t *kp)
         return NINES_EINVAL;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     s_pack_vote_body (&pk, &vote->body);
     size_t len = 0;
     int rc = wire_finish (&sb, vote->signed_bytes, sizeof vote->signed_bytes, &len);
@@ -239,8 +238,7 @@ nines_report_encode (const nines_report_t *report, uint8_t *buf, size_t cap, siz
         return NINES_ETOOBIG;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     s_pack_report (&pk, report);
     return wire_finish (&sb, buf, cap, len);
 }
@@ -268,8 +266,7 @@ nines_peer_msg_encode (const nines_peer_msg_t *msg, uint8_t *buf, size_t cap, si
         return NINES_ETOOBIG;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_array (&pk, 5);
     msgpack_pack_uint8 (&pk, NINES_WIRE_VERSION);
     msgpack_pack_uint8 (&pk, msg->type);
@@ -371,8 +368,7 @@ nines_evidence_encode (const nines_evidence_t *ev, uint8_t *buf, size_t cap, siz
         return NINES_ETOOBIG;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_array (&pk, 4);
     msgpack_pack_uint8 (&pk, NINES_WIRE_VERSION);
     msgpack_pack_bin (&pk, NINES_ID_BYTES);

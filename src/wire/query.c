@@ -144,6 +144,13 @@ nines_query_blob (nines_query_t *query, const char *key, const uint8_t **data, s
 }
 
 void
+nines_packer_init (struct msgpack_sbuffer *sb, struct msgpack_packer *pk)
+{
+    msgpack_sbuffer_init (sb);
+    msgpack_packer_init (pk, sb, msgpack_sbuffer_write);
+}
+
+void
 nines_pack_str (struct msgpack_packer *pk, const char *s)
 {
     size_t len = strlen (s);
@@ -188,8 +195,7 @@ nines_reply_error (const char *text, uint8_t **out, size_t *len)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     msgpack_pack_map (&pk, 2);
     nines_pack_kv_bool (&pk, "ok", false);
     nines_pack_kv_str (&pk, "error", text);
@@ -239,8 +245,7 @@ nines_reply_set_op (const char *op, uint8_t **reply, size_t *len)
         return NINES_ETOOBIG;
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    nines_packer_init (&sb, &pk);
     size_t op_len = strlen (op);
     int err = msgpack_pack_map (&pk, pairs + 1);
     err |= msgpack_pack_str (&pk, 2);

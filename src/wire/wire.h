@@ -365,6 +365,11 @@ int nines_query_blob (nines_query_t *query, const char *key, const uint8_t **dat
     msgpack_packer); these helpers keep key spelling in one place. */
 struct msgpack_packer;
 struct msgpack_object;
+struct msgpack_sbuffer;
+
+/*  The set-up of every encoder: sb empty, pk packing into it (sb.data is
+    malloc'd as it grows: msgpack_sbuffer_destroy, or hand it on). */
+void nines_packer_init (struct msgpack_sbuffer *sb, struct msgpack_packer *pk);
 /*  Value of the string key in a msgpack map object, or NULL when map is
     NULL, not a map, or has no such key (reply, PUB frame and request
     reading share this one lookup). */
