@@ -142,14 +142,24 @@ nines_daemon_args (int argc, char **argv, const char *program, void (*usage) (FI
     return rc;
 }
 
-void
-nines_daemon_signals (void (*on_signal) (int sig))
+static volatile sig_atomic_t *s_stop;   /* what the daemon's SIGTERM/SIGINT set */
+
+static void
+s_on_signal (int sig)
 {
+    (void) sig;
+    *s_stop = 1;
+}
+
+void
+nines_daemon_signals (volatile sig_atomic_t *stop)
+{
+    s_stop = stop;
     zsys_handler_set (NULL);
     zsys_init ();
     struct sigaction sa;
     memset (&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = s_on_signal;
     sigaction (SIGTERM, &sa, NULL);
     sigaction (SIGINT, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);

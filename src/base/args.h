@@ -8,6 +8,7 @@
 #ifndef NINES_ARGS_H
 #define NINES_ARGS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -63,10 +64,11 @@ int nines_daemon_args (int argc, char **argv, const char *program, void (*usage)
                        const char *const *known, const char *log_key,
                        nines_daemon_args_t *out) NINES_WARN_UNUSED;
 
-/*  The daemons' signals: SIGTERM and SIGINT call on_signal (CZMQ's own
+/*  The daemons' signals: SIGTERM and SIGINT set *stop to 1 (CZMQ's own
     handler would only set zsys_interrupted), SIGPIPE and SIGHUP are
-    ignored (nothing reloads); CZMQ is initialised after. */
-void nines_daemon_signals (void (*on_signal) (int sig));
+    ignored (nothing reloads); CZMQ is initialised after.  stop outlives
+    the process's loop (a static of main.c). */
+void nines_daemon_signals (volatile sig_atomic_t *stop);
 
 /*  For programs that parse "--name VALUE" only: a new argv (freed at exit)
     in which each "--name=VALUE" after argv[0] is split in two (in place:

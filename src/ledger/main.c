@@ -25,13 +25,7 @@
 #include "obs/metrics_http.h"
 #include "store/store.h"
 
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal (int sig)
-{
-    s_stop = 1;
-}
+static volatile sig_atomic_t s_stop = 0;   /* set by SIGTERM/SIGINT (nines_daemon_signals) */
 
 static void
 s_usage (FILE *out)
@@ -364,7 +358,7 @@ main (int argc, char **argv)
         return rc;
     }
 
-    nines_daemon_signals (s_on_signal);
+    nines_daemon_signals (&s_stop);
 
     char err [512] = "";
     nines_ledger_t *ledger = nines_ledger_open (data, genesis, &key, err, sizeof err);

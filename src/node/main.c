@@ -11,13 +11,7 @@
 #include "crypto/crypto.h"
 #include "node/node.h"
 
-static volatile sig_atomic_t s_stop = 0;
-
-static void
-s_on_signal (int sig)
-{
-    s_stop = 1;
-}
+static volatile sig_atomic_t s_stop = 0;   /* set by SIGTERM/SIGINT (nines_daemon_signals) */
 
 static void
 s_usage (FILE *out)
@@ -77,7 +71,7 @@ main (int argc, char **argv)
         fputs ("ninesd: libsodium failed to initialise\n", stderr);
         return 1;
     }
-    nines_daemon_signals (s_on_signal);
+    nines_daemon_signals (&s_stop);
 
     int code = 0;
     nines_node_t *node = nines_node_new (&nc, err, sizeof err, &code);
