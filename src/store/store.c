@@ -371,17 +371,26 @@ nines_store_get_u64 (nines_store_t *self, const char *db, const char *key, uint6
     return NINES_OK;
 }
 
+/*  A read-only transaction on db: 0 with *dbi and *txn (the caller
+    aborts it), or the NINES_E* code of s_dbi or of the begin. */
+static int
+s_read (nines_store_t *self, const char *db, MDB_dbi *dbi, MDB_txn **txn)
+{
+    int rc = s_dbi (self, db, dbi);
+    if (!rc && (rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, txn)))
+        rc = s_map (rc, "begin");
+    return rc;
+}
+
 int
 nines_store_iter_prefix (nines_store_t *self, const char *db, const void *prefix, size_t plen,
                          nines_store_fn *fn, void *arg)
 {
     MDB_dbi dbi;
-    int rc = s_dbi (self, db, &dbi);
+    MDB_txn *txn;
+    int rc = s_read (self, db, &dbi, &txn);
     if (rc)
         return rc;
-    MDB_txn *txn;
-    if ((rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn)))
-        return s_map (rc, "begin");
     MDB_cursor *cursor;
     if ((rc = mdb_cursor_open (txn, dbi, &cursor))) {
         mdb_txn_abort (txn);
@@ -409,12 +418,10 @@ int
 nines_store_count (nines_store_t *self, const char *db, uint64_t *count)
 {
     MDB_dbi dbi;
-    int rc = s_dbi (self, db, &dbi);
+    MDB_txn *txn;
+    int rc = s_read (self, db, &dbi, &txn);
     if (rc)
         return rc;
-    MDB_txn *txn;
-    if ((rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn)))
-        return s_map (rc, "begin");
     MDB_stat st;
     rc = mdb_stat (txn, dbi, &st);
     mdb_txn_abort (txn);
