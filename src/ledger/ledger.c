@@ -92,12 +92,21 @@ s_remember_validators (nines_ledger_t *self, uint64_t now)
     self->older_until [0] = now;
 }
 
-/*  info + t_ms + sig of a registration: verified against signer. */
+/*  The signed fields of a registration request. */
+typedef struct {
+    const uint8_t *info;                 /* the encoded entry (borrowed from the request) */
+    size_t len;                          /* its bytes */
+    uint64_t t_ms;                       /* the signer's time, Unix ms (replay guard) */
+    uint8_t sig [NINES_SIG_BYTES];       /* signature over domain, t_ms and info */
+} signed_info_t;
+
+/*  info + t_ms + sig of a registration (the caller verifies them against
+    the signer once it has decoded the entry). */
 static int
-s_signed_info (req_t *r, const char *domain, const uint8_t **info, size_t *len, uint64_t *t_ms, uint8_t sig [64])
+s_signed_info (req_t *r, signed_info_t *s)
 {
-    if (nines_query_blob (r->q, "info", info, len) || nines_query_u64 (r->q, "t_ms", t_ms)
-    ||  nines_query_bin (r->q, "sig", sig, NINES_SIG_BYTES))
+    if (nines_query_blob (r->q, "info", &s->info, &s->len) || nines_query_u64 (r->q, "t_ms", &s->t_ms)
+    ||  nines_query_bin (r->q, "sig", s->sig, NINES_SIG_BYTES))
         return ledger_fail (r, NINES_EMALFORMED, "expected info (bin), t_ms (uint) and sig (bin 64)");
     return NINES_OK;
 }
@@ -106,17 +115,14 @@ static int
 h_register_validator (req_t *r)
 {
     nines_ledger_t *self = r->self;
-    const uint8_t *info;
-    size_t len;
-    uint64_t t_ms;
-    uint8_t sig [NINES_SIG_BYTES];
+    signed_info_t s;
     nines_validator_info_t v;
-    int rc = s_signed_info (r, NINES_DOMAIN_REG_VALIDATOR, &info, &len, &t_ms, sig);
+    int rc = s_signed_info (r, &s);
     if (rc)
         return rc;
-    if ((rc = nines_validator_info_decode (info, len, &v)))
+    if ((rc = nines_validator_info_decode (s.info, s.len, &v)))
         return ledger_fail (r, rc, "info is not a validator entry");
-    if (nines_ledger_verify (v.id, NINES_DOMAIN_REG_VALIDATOR, t_ms, info, len, sig))
+    if (nines_ledger_verify (v.id, NINES_DOMAIN_REG_VALIDATOR, s.t_ms, s.info, s.len, s.sig))
         return ledger_fail (r, NINES_EBADSIG, "signature by the validator id does not verify for " NINES_DOMAIN_REG_VALIDATOR);
     if (v.stake < self->reg->params.min_validator_stake)
         return ledger_fail (r, NINES_ESTAKE, "stake %llu below the minimum %llu", (unsigned long long) v.stake,
@@ -125,8 +131,8 @@ h_register_validator (req_t *r)
         return ledger_fail (r, NINES_EINVAL, "endpoint must be tcp://host:port");
     if ((rc = ledger_begin (self)))
         return ledger_fail (r, rc, "storage unavailable");
-    rc = s_seq (self, NINES_DOMAIN_REG_VALIDATOR, v.id, v.id, t_ms);
-    if (!rc) rc = ledger_put (self, "validators", v.id, NINES_ID_BYTES, info, len);
+    rc = s_seq (self, NINES_DOMAIN_REG_VALIDATOR, v.id, v.id, s.t_ms);
+    if (!rc) rc = ledger_put (self, "validators", v.id, NINES_ID_BYTES, s.info, s.len);
     if (rc) {
         ledger_abort (self, false);
         return ledger_fail (r, rc, rc == NINES_EREPLAY ? "t_ms not after the last registration" : "cannot store");
@@ -185,22 +191,19 @@ static int
 h_register_pod (req_t *r)
 {
     nines_ledger_t *self = r->self;
-    const uint8_t *info;
-    size_t len;
-    uint64_t t_ms;
-    uint8_t sig [NINES_SIG_BYTES];
-    int rc = s_signed_info (r, NINES_DOMAIN_REG_POD, &info, &len, &t_ms, sig);
+    signed_info_t s;
+    int rc = s_signed_info (r, &s);
     if (rc)
         return rc;
     nines_pod_info_t *p = malloc (sizeof *p);
     if (!p)
         return ledger_fail (r, NINES_ENOMEM, "out of memory");
-    if ((rc = nines_pod_info_decode (info, len, p))) {
+    if ((rc = nines_pod_info_decode (s.info, s.len, p))) {
         free (p);
         return ledger_fail (r, rc, "info is not a pod entry");
     }
     const nines_pod_info_t *old = nines_registry_pod (self->reg, p->pod);
-    if (nines_ledger_verify (p->provider, NINES_DOMAIN_REG_POD, t_ms, info, len, sig))
+    if (nines_ledger_verify (p->provider, NINES_DOMAIN_REG_POD, s.t_ms, s.info, s.len, s.sig))
         rc = ledger_fail (r, NINES_EBADSIG, "signature by the provider does not verify for " NINES_DOMAIN_REG_POD);
     else
     if (old && memcmp (old->provider, p->provider, NINES_ID_BYTES) != 0)
@@ -215,7 +218,7 @@ h_register_pod (req_t *r)
         memcpy (p->maint, old->maint, sizeof p->maint);
     if (p->paid_until_ms && p->paid_until_ms < r->now)
         p->paid_until_ms = r->now;
-    return s_store_pod_change (r, NINES_DOMAIN_REG_POD, p, t_ms,
+    return s_store_pod_change (r, NINES_DOMAIN_REG_POD, p, s.t_ms,
                                "t_ms not after the provider's last registration");
 }
 
