@@ -38,30 +38,36 @@ nines_ledger_verify (const uint8_t pk [NINES_ID_BYTES], const char *domain, uint
     return nines_verify (pk, domain, buf, n, sig);
 }
 
+/*  The layout of the three small bodies: a 32-byte id, then one or two
+    le64 values. */
+static void
+s_body (uint8_t *out, const uint8_t id [32], uint64_t a, const uint64_t *b)
+{
+    memcpy (out, id, 32);
+    nines_le64 (out + 32, a);
+    if (b)
+        nines_le64 (out + 40, *b);
+}
+
 void
 nines_ledger_maint_body (uint8_t out [NINES_MAINT_BODY_BYTES], const uint8_t pod [NINES_ID_BYTES],
                          uint64_t start_ms, uint64_t end_ms)
 {
-    memcpy (out, pod, NINES_ID_BYTES);
-    nines_le64 (out + 32, start_ms);
-    nines_le64 (out + 40, end_ms);
+    s_body (out, pod, start_ms, &end_ms);
 }
 
 void
 nines_ledger_paid_body (uint8_t out [NINES_PAID_BODY_BYTES], const uint8_t pod [NINES_ID_BYTES],
                         uint64_t paid_until_ms)
 {
-    memcpy (out, pod, NINES_ID_BYTES);
-    nines_le64 (out + 32, paid_until_ms);
+    s_body (out, pod, paid_until_ms, NULL);
 }
 
 void
 nines_ledger_canary_body (uint8_t out [NINES_CANARY_BODY_BYTES], const uint8_t id [NINES_HASH_BYTES],
                           uint64_t period, uint64_t deadline_ms)
 {
-    memcpy (out, id, NINES_HASH_BYTES);
-    nines_le64 (out + 32, period);
-    nines_le64 (out + 40, deadline_ms);
+    s_body (out, id, period, &deadline_ms);
 }
 
 /*  ---- builders ---- */
