@@ -769,18 +769,17 @@ s_loop (des_t *d, FILE *log)
 int
 nines_des_run (const nines_des_config_t *cfg, nines_des_result_t *result, FILE *progress)
 {
-    memset (result, 0, sizeof *result);
-    if (cfg->validators == 0 || cfg->params.committee > NINES_REPORT_MAX_VOTES || cfg->params.epoch_ms == 0)
+    if (cfg->validators == 0 || cfg->params.committee > NINES_REPORT_MAX_VOTES || cfg->params.epoch_ms == 0) {
+        memset (result, 0, sizeof *result);
         return NINES_EINVAL;
+    }
+    *result = (nines_des_result_t) {
+        .seed = cfg->seed, .validators = cfg->validators, .pods = cfg->pods,
+        .duration_ms = cfg->duration_ms, .report_scope = cfg->report_scope,
+        .gossip_fanout = cfg->gossip_fanout ? cfg->gossip_fanout
+                       : (uint32_t) ceil (log ((double) cfg->validators + 1)) + 3,
+    };
     snprintf (result->name, sizeof result->name, "%s", cfg->name);
-    result->seed = cfg->seed;
-    result->validators = cfg->validators;
-    result->pods = cfg->pods;
-    result->duration_ms = cfg->duration_ms;
-    result->report_scope = cfg->report_scope;
-    result->gossip_fanout = cfg->gossip_fanout;
-    if (!result->gossip_fanout)
-        result->gossip_fanout = (uint32_t) ceil (log ((double) cfg->validators + 1)) + 3;
     des_t d;
     memset (&d, 0, sizeof d);
     d.cfg = cfg;

@@ -14,23 +14,25 @@ s_cmp_double (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/*  Index of the nearest-rank percentile pct of n > 0 sorted values. */
+static size_t
+s_rank (size_t n, unsigned pct)
+{
+    size_t rank = (n * pct + 99) / 100;
+    return rank ? rank - 1 : 0;
+}
+
 /*  Nearest-rank percentile of a sorted array (0 when empty). */
 static uint64_t
 s_pct (const uint64_t *v, size_t n, unsigned pct)
 {
-    if (!n)
-        return 0;
-    size_t rank = (n * pct + 99) / 100;
-    return v [rank ? rank - 1 : 0];
+    return n ? v [s_rank (n, pct)] : 0;
 }
 
 static double
 s_pct_d (const double *v, size_t n, unsigned pct)
 {
-    if (!n)
-        return 0;
-    size_t rank = (n * pct + 99) / 100;
-    return v [rank ? rank - 1 : 0];
+    return n ? v [s_rank (n, pct)] : 0;
 }
 
 /*  The ledger's correlated-outage rule, with its constants and window
