@@ -245,16 +245,23 @@ nines_txn_abort (nines_txn_t **txn_p)
     *txn_p = NULL;
 }
 
+/*  db's handle for a key of klen bytes in txn: 0, s_dbi's code, or
+    NINES_EINVAL (klen 0 or over LMDB's 511). */
+static int
+s_txn_key (nines_txn_t *txn, const char *db, size_t klen, MDB_dbi *dbi)
+{
+    int rc = s_dbi (txn->store, db, dbi);
+    return rc ? rc : klen == 0 || klen > 511 ? NINES_EINVAL : NINES_OK;
+}
+
 int
 nines_txn_put (nines_txn_t *txn, const char *db, const void *key, size_t klen,
                const void *val, size_t vlen)
 {
     MDB_dbi dbi;
-    int rc = s_dbi (txn->store, db, &dbi);
+    int rc = s_txn_key (txn, db, klen, &dbi);
     if (rc)
         return rc;
-    if (klen == 0 || klen > 511)
-        return NINES_EINVAL;
     MDB_val k = { klen, (void *) key }, v = { vlen, (void *) val };
     return s_map (mdb_put (txn->txn, dbi, &k, &v, 0), "put");
 }
@@ -264,11 +271,9 @@ nines_txn_get (nines_txn_t *txn, const char *db, const void *key, size_t klen,
                const void **val, size_t *vlen)
 {
     MDB_dbi dbi;
-    int rc = s_dbi (txn->store, db, &dbi);
+    int rc = s_txn_key (txn, db, klen, &dbi);
     if (rc)
         return rc;
-    if (klen == 0 || klen > 511)
-        return NINES_EINVAL;
     MDB_val k = { klen, (void *) key }, v;
     rc = mdb_get (txn->txn, dbi, &k, &v);
     if (rc == MDB_NOTFOUND)
@@ -284,11 +289,9 @@ int
 nines_txn_del (nines_txn_t *txn, const char *db, const void *key, size_t klen)
 {
     MDB_dbi dbi;
-    int rc = s_dbi (txn->store, db, &dbi);
+    int rc = s_txn_key (txn, db, klen, &dbi);
     if (rc)
         return rc;
-    if (klen == 0 || klen > 511)
-        return NINES_EINVAL;
     MDB_val k = { klen, (void *) key };
     rc = mdb_del (txn->txn, dbi, &k, NULL);
     return rc == MDB_NOTFOUND ? NINES_ENOTFOUND : s_map (rc, "del");
