@@ -222,10 +222,12 @@ h_register_pod (req_t *r)
                                "t_ms not after the provider's last registration");
 }
 
-/*  pod + t_ms + sig of a provider-signed change; *pod_p the registered pod. */
+/*  pod + t_ms + sig of a provider-signed change; *copy_p a malloc'd copy
+    of the registered pod for the caller to change (s_store_pod_change
+    frees it). */
 static int
 s_provider_signed (req_t *r, const char *domain, const uint8_t *body, size_t len, const uint8_t pod [NINES_ID_BYTES],
-                   uint64_t t_ms, const nines_pod_info_t **pod_p)
+                   uint64_t t_ms, nines_pod_info_t **copy_p)
 {
     uint8_t sig [NINES_SIG_BYTES];
     if (nines_query_bin (r->q, "sig", sig, NINES_SIG_BYTES))
@@ -235,7 +237,10 @@ s_provider_signed (req_t *r, const char *domain, const uint8_t *body, size_t len
         return ledger_fail (r, NINES_EUNKNOWN, "unknown pod");
     if (nines_ledger_verify (p->provider, domain, t_ms, body, len, sig))
         return ledger_fail (r, NINES_EBADSIG, "signature by the pod's provider does not verify for %s", domain);
-    *pod_p = p;
+    *copy_p = malloc (sizeof **copy_p);
+    if (!*copy_p)
+        return ledger_fail (r, NINES_ENOMEM, "out of memory");
+    **copy_p = *p;
     return NINES_OK;
 }
 
@@ -252,14 +257,10 @@ h_maintenance (req_t *r)
     if (end <= start)
         return ledger_fail (r, NINES_EINVAL, "end_ms must be after start_ms");
     nines_ledger_maint_body (body, pod, start, end);
-    const nines_pod_info_t *old;
-    int rc = s_provider_signed (r, NINES_DOMAIN_MAINTENANCE, body, sizeof body, pod, t_ms, &old);
+    nines_pod_info_t *p;
+    int rc = s_provider_signed (r, NINES_DOMAIN_MAINTENANCE, body, sizeof body, pod, t_ms, &p);
     if (rc)
         return rc;
-    nines_pod_info_t *p = malloc (sizeof *p);
-    if (!p)
-        return ledger_fail (r, NINES_ENOMEM, "out of memory");
-    *p = *old;
     /* honoured only with notice and within the budget of the rolling period */
     int why = NINES_OK;
     uint64_t used = 0, horizon = 2 * (pa->maint_period_ms > pa->window_ms ? pa->maint_period_ms : pa->window_ms);
@@ -325,14 +326,10 @@ h_paid_until (req_t *r)
     ||  nines_query_u64 (r->q, "t_ms", &t_ms))
         return ledger_fail (r, NINES_EMALFORMED, "expected pod (bin 32), paid_until_ms, t_ms, sig");
     nines_ledger_paid_body (body, pod, until);
-    const nines_pod_info_t *old;
-    int rc = s_provider_signed (r, NINES_DOMAIN_PAID_UNTIL, body, sizeof body, pod, t_ms, &old);
+    nines_pod_info_t *p;
+    int rc = s_provider_signed (r, NINES_DOMAIN_PAID_UNTIL, body, sizeof body, pod, t_ms, &p);
     if (rc)
         return rc;
-    nines_pod_info_t *p = malloc (sizeof *p);
-    if (!p)
-        return ledger_fail (r, NINES_ENOMEM, "out of memory");
-    *p = *old;
     p->paid_until_ms = until && until < r->now ? r->now : until;
     return s_store_pod_change (r, NINES_DOMAIN_PAID_UNTIL, p, t_ms,
                                "t_ms not after the provider's last change");
