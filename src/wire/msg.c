@@ -256,6 +256,21 @@ nines_report_decode (const uint8_t *buf, size_t len, nines_report_t *report)
 
 /*  ---- peer messages ---- */
 
+/*  Unpack a versioned message, [NINES_WIRE_VERSION, ...] of n items, at
+    most limit bytes: *items its items.  The caller destroys *u in every
+    case.  0, NINES_EVERSION or wire_unpack's and wire_array's codes. */
+static int
+s_versioned (const uint8_t *buf, size_t len, size_t limit, uint32_t n, msgpack_unpacked *u,
+             const msgpack_object **items)
+{
+    uint64_t version = 0;
+    int rc = wire_unpack (buf, len, limit, u);
+    if (!rc) rc = wire_array (&u->data, n, items);
+    if (!rc) rc = wire_uint (&(*items) [0], UINT8_MAX, &version);
+    if (!rc && version != NINES_WIRE_VERSION) rc = NINES_EVERSION;
+    return rc;
+}
+
 int
 nines_peer_msg_encode (const nines_peer_msg_t *msg, uint8_t *buf, size_t cap, size_t *len)
 {
@@ -307,13 +322,10 @@ int
 nines_peer_msg_decode (const uint8_t *buf, size_t len, nines_peer_msg_t *msg)
 {
     msgpack_unpacked u;
-    int rc = wire_unpack (buf, len, NINES_PEER_MSG_MAX, &u);
     const msgpack_object *items = NULL;
-    uint64_t version = 0, type = 0;
+    uint64_t type = 0;
     memset (msg, 0, offsetof (nines_peer_msg_t, u));
-    if (!rc) rc = wire_array (&u.data, 5, &items);
-    if (!rc) rc = wire_uint (&items [0], UINT8_MAX, &version);
-    if (!rc && version != NINES_WIRE_VERSION) rc = NINES_EVERSION;
+    int rc = s_versioned (buf, len, NINES_PEER_MSG_MAX, 5, &u, &items);
     if (!rc) rc = wire_uint (&items [1], UINT8_MAX, &type);
     if (!rc && (type < NINES_MSG_PING || type > NINES_MSG_TYPE_MAX)) rc = NINES_EMALFORMED;
     if (!rc) rc = wire_bin (&items [2], msg->from, NINES_ID_BYTES);
@@ -385,13 +397,9 @@ int
 nines_evidence_decode (const uint8_t *buf, size_t len, nines_evidence_t *ev)
 {
     msgpack_unpacked u;
-    int rc = wire_unpack (buf, len, NINES_EVIDENCE_MAX, &u);
     const msgpack_object *items = NULL;
-    uint64_t version = 0;
     ev->has_up = false;
-    if (!rc) rc = wire_array (&u.data, 4, &items);
-    if (!rc) rc = wire_uint (&items [0], UINT8_MAX, &version);
-    if (!rc && version != NINES_WIRE_VERSION) rc = NINES_EVERSION;
+    int rc = s_versioned (buf, len, NINES_EVIDENCE_MAX, 4, &u, &items);
     if (!rc) rc = wire_bin (&items [1], ev->pod, NINES_ID_BYTES);
     if (!rc) rc = s_decode_report (&items [2], &ev->down);
     if (!rc && items [3].type != MSGPACK_OBJECT_NIL) {
