@@ -337,6 +337,9 @@ s_serve (nines_ledger_t *ledger, zsock_t *router)
 int
 main (int argc, char **argv)
 {
+    char data [1024], api [256], pub [256], metrics [256];   /* ledger/data, api, pub, metrics */
+    nines_keypair_t key;
+    nines_registry_t *genesis = NULL;
     nines_daemon_args_t args;
     int arc = nines_daemon_args (argc, argv, "nines-ledger", s_usage, s_known_keys, "ledger/log", &args);
     if (arc || args.done)
@@ -347,9 +350,6 @@ main (int argc, char **argv)
         fputs ("nines-ledger: libsodium failed to initialise\n", stderr);
         return 1;
     }
-    char data [1024], api [256], pub [256], metrics [256];
-    nines_keypair_t key;
-    nines_registry_t *genesis = NULL;
     int rc = s_configure (path, args.cfg, check_only, data, api, pub, metrics, &key, &genesis);
     if (rc || check_only) {
         nines_registry_destroy (&genesis);
