@@ -3,9 +3,13 @@
     real Ed25519 votes and committees made by the project's code, the
     conversion of src/evm/evidence.c, checked by chain_corpus):
 
-    - the corpus's 12 validators and 4 pods registered by one chain key
-      (16 transactions back to back: nonce tracking), the registry read
-      back from ValidatorRegistered logs;
+    - the corpus's 12 validators (in reverse id order: contract indexes
+      are not the registry's) and 4 pods registered by one chain key (16
+      transactions back to back: nonce tracking), the ids read back from
+      ValidatorRegistered logs, the registry of the evidence's epochs read
+      from the contract (chainreg.c) and every report converted with it
+      (evidence.c): committees and members are the corpus's through the
+      reversed order;
     - an accepted DOWN+UP evidence claimed (Claimed: claimId and the
       summary's evidence hash as src/evm computes them), finalized after
       the 60 s window (Finalized, seq 1) and accounted (Accounted);
@@ -23,10 +27,12 @@
 #include "anvil_util.h"
 #include "evm/abi.h"
 #include "evm/calldata.h"
+#include "evm/chainreg.h"
 #include "evm/evidence.h"
 #include "evm/keccak.h"
 #include "evm/send.h"
 #include "crypto/crypto.h"
+#include <msgpack.h>
 #include <time.h>
 
 #define MAX_LINES 512
@@ -64,7 +70,76 @@ typedef struct {
     nines_evm_report_buf_t rep [2];
     uint8_t body [2][NINES_REPORT_MAX_VOTES][NINES_VOTE_SIGNED_MAX];
     const nines_evm_report_t *up;
+    nines_evidence_t ev;                /* the same as the project's types */
+    nines_evm_report_buf_t conv [2];    /* ev as the contract's, from the chain's registry */
+    const nines_evm_report_t *cup;
 } ev_t;
+
+static nines_registry_t *s_creg;        /* the registry read from the chain */
+static uint32_t *s_cindex;              /* its contract indexes */
+
+/*  A corpus report (registry-order committee) as src/wire's report:
+    msgpack [kind, pod, epoch, round_id, t_ms, [[signed_bytes, sig]...]],
+    decoded by nines_report_decode (which reads each vote's signer). */
+static void
+s_wire_report (const nines_evm_report_t *r, nines_report_t *out)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array (&pk, 6);
+    msgpack_pack_uint64 (&pk, r->kind);
+    msgpack_pack_bin (&pk, 32);
+    msgpack_pack_bin_body (&pk, r->pod, 32);
+    msgpack_pack_uint64 (&pk, r->epoch);
+    msgpack_pack_bin (&pk, 32);
+    msgpack_pack_bin_body (&pk, r->round_id, 32);
+    msgpack_pack_uint64 (&pk, r->t_ms);
+    msgpack_pack_array (&pk, (uint32_t) r->n_votes);
+    for (size_t v = 0; v < r->n_votes; v++) {
+        uint8_t sig [64];
+        memcpy (sig, r->votes [v].r, 32);
+        memcpy (sig + 32, r->votes [v].s, 32);
+        msgpack_pack_array (&pk, 2);
+        msgpack_pack_bin (&pk, r->votes [v].body_len);
+        msgpack_pack_bin_body (&pk, r->votes [v].body, r->votes [v].body_len);
+        msgpack_pack_bin (&pk, 64);
+        msgpack_pack_bin_body (&pk, sig, 64);
+    }
+    CHECK_RC (nines_report_decode ((const uint8_t *) sb.data, sb.size, out), 0);
+    msgpack_sbuffer_destroy (&sb);
+}
+
+/*  e's reports converted with the chain's registry (validators registered
+    in reverse: contract index = 11 - registry index): the committee and
+    every vote's member are the corpus's mapped through that order. */
+static void
+s_convert (ev_t *e)
+{
+    s_wire_report (&e->rep [0].report, &e->ev.down);
+    memcpy (e->ev.pod, e->ev.down.pod, 32);
+    e->ev.has_up = e->up != NULL;
+    if (e->up)
+        s_wire_report (e->up, &e->ev.up);
+    int rc = nines_evm_evidence_of (&e->conv [0], &e->conv [1], &e->cup, &e->ev, s_creg, s_cindex);
+    CHECK (rc == 0 || rc == NINES_ENOTCOMMITTEE);
+    for (int k = 0; k < 2; k++) {
+        const nines_evm_report_t *a = k ? e->up : &e->rep [0].report, *b = k ? e->cup : &e->conv [0].report;
+        if (!a)
+            continue;
+        CHECK_EQ (a->n_committee, b->n_committee);
+        CHECK_EQ (a->n_votes, b->n_votes);
+        for (size_t i = 0; i < a->n_committee; i++)     /* reversed order: the same set */
+            CHECK_EQ (b->committee [i], s_nval - 1 - a->committee [a->n_committee - 1 - i]);
+        for (size_t v = 0; v < a->n_votes; v++) {
+            uint8_t am = a->votes [v].member, bm = b->votes [v].member;
+            CHECK ((am == NINES_EVM_NO_MEMBER) == (bm == NINES_EVM_NO_MEMBER));
+            if (am != NINES_EVM_NO_MEMBER && bm != NINES_EVM_NO_MEMBER)
+                CHECK_EQ (b->committee [bm], s_nval - 1 - a->committee [am]);
+        }
+    }
+}
 
 static int
 s_find_ev (const char *reason, int nth, ev_t *e)
@@ -252,9 +327,9 @@ main (int argc, char **argv)
     CHECK_RC (nines_rpc_block_number (s_rpc, &first), 0);
     for (size_t i = 0; i < s_nval + s_npod; i++) {
         nines_buf_t data = { 0 };
-        if (i < s_nval) {
-            nines_evm_calldata_register_validator (&data, s_ids [i]);
-            nines_u256_from_u64 (value, s_stakes [i] * 1000000000ull);
+        if (i < s_nval) {                       /* in reverse: contract index 11 - i */
+            nines_evm_calldata_register_validator (&data, s_ids [s_nval - 1 - i]);
+            nines_u256_from_u64 (value, s_stakes [s_nval - 1 - i] * 1000000000ull);
         } else {
             size_t p = i - s_nval;
             nines_evm_calldata_register_pod (&data, s_pods [p], pins, s_paid [p]);
@@ -289,24 +364,46 @@ main (int argc, char **argv)
             CHECK_RC (nines_abi_get_word (logs [i].data, logs [i].data_len, 0, ids [index]), 0);
     }
     nines_rpc_logs_free (logs, n);
-    CHECK_MEM (ids, s_ids, s_nval * 32);
+    for (size_t i = 0; i < s_nval; i++)
+        CHECK_MEM (ids [i], s_ids [s_nval - 1 - i], 32);
+
+    /* the registry as the contract judges the corpus's epochs */
+    CHECK_RC (nines_evm_registry_read (s_rpc, s_staking, first, 170000000, NULL, &s_creg, &s_cindex), 0);
+    CHECK (s_creg != NULL && s_cindex != NULL);
+    if (!s_creg || !s_cindex)
+        return t_done ("test_anvil_claim");
+    CHECK_EQ (s_creg->n_validators, s_nval);
+    CHECK_EQ (s_creg->n_pods, s_npod);
+    CHECK (s_creg->params.committee == 7 && s_creg->params.epoch_ms == 10000 && s_creg->params.genesis_ms == 0);
+    CHECK (s_creg->params.min_validator_stake == 1000 && s_creg->params.corr_window_ms == 300000);
+    for (size_t j = 0; j < s_creg->n_validators; j++) {
+        CHECK_MEM (s_creg->validators [j].id, s_ids [j], 32);        /* both sorted by id */
+        CHECK_EQ (s_creg->validators [j].stake, s_stakes [j]);
+        CHECK_EQ (s_cindex [j], s_nval - 1 - j);
+    }
+    for (size_t p = 0; p < s_npod; p++) {
+        const nines_pod_info_t *pi = nines_registry_pod (s_creg, s_pods [p]);
+        CHECK (pi && pi->stake == s_pod_stake [p] && pi->paid_until_ms >= s_paid [p]);
+        CHECK (pi && memcmp (pi->provider + 12, key.address, 20) == 0);
+    }
 
     /* 1. accepted DOWN + UP: claim, finalize after the window, account */
     static ev_t e;
     CHECK_RC (s_find_ev ("NINES_OK", 0, &e), 0);
     CHECK (e.up != NULL);
+    s_convert (&e);
     size_t bad = 0;
-    CHECK_RC (nines_evm_report_fraud (&e.rep [0].report, (const uint8_t (*) [32]) ids, s_nval, &bad), 0);
-    CHECK_RC (nines_evm_report_fraud (e.up, (const uint8_t (*) [32]) ids, s_nval, &bad), 0);
+    CHECK_RC (nines_evm_report_fraud (&e.conv [0].report, (const uint8_t (*) [32]) ids, s_nval, &bad), 0);
+    CHECK_RC (nines_evm_report_fraud (e.cup, (const uint8_t (*) [32]) ids, s_nval, &bad), 0);
     s_warp (e.now_ms);
     nines_buf_t data = { 0 };
-    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.rep [0].report), &e.rep [0].report, e.up), 0);
+    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.conv [0].report), &e.conv [0].report, e.cup), 0);
     CHECK_RC (s_send (&data, 1000, &r, "claim (accepted, DOWN + UP)"), 0);
     nines_buf_free (&data);
     uint8_t cid [32];
-    nines_evm_claim_id (cid, &e.rep [0].report, 1);
+    nines_evm_claim_id (cid, &e.conv [0].report, 1);
     nines_evm_summary_t sm;
-    CHECK_RC (nines_evm_summary (&sm, &e.rep [0].report, e.up), 0);
+    CHECK_RC (nines_evm_summary (&sm, &e.conv [0].report, e.cup), 0);
     n = s_logs (NINES_EVM_EV_CLAIMED, r.block_number, &logs);
     CHECK_EQ (n, 1);
     if (n == 1) {
@@ -346,21 +443,22 @@ main (int argc, char **argv)
 
     /* 2. one forged signature: the claim passes, the watcher proves it */
     CHECK_RC (s_find_ev ("NINES_EBADSIG", 0, &e), 0);
+    s_convert (&e);
     int which = -1;
     for (int k = 0; k < 2 && which < 0; k++) {
-        const nines_evm_report_t *rep = k ? e.up : &e.rep [0].report;
+        const nines_evm_report_t *rep = k ? e.cup : &e.conv [0].report;
         if (rep && nines_evm_report_fraud (rep, (const uint8_t (*) [32]) ids, s_nval, &bad) == NINES_EBADSIG)
             which = k;
     }
     CHECK (which >= 0);
     s_warp (e.now_ms);
-    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.rep [0].report), &e.rep [0].report, e.up), 0);
+    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.conv [0].report), &e.conv [0].report, e.cup), 0);
     CHECK_RC (s_send (&data, 1000, &r, "claim (one forged vote)"), 0);
     nines_buf_free (&data);
-    nines_evm_claim_id (cid, &e.rep [0].report, e.up != NULL);
+    nines_evm_claim_id (cid, &e.conv [0].report, e.cup != NULL);
     /* an honest vote is no proof: ENoFraud at estimate */
     size_t honest = bad == 0 ? 1 : 0;
-    CHECK_RC (nines_evm_calldata_challenge_signature (&data, cid, &e.rep [0].report, e.up,
+    CHECK_RC (nines_evm_calldata_challenge_signature (&data, cid, &e.conv [0].report, e.cup,
                                                       (uint8_t) which, honest), 0);
     m.data = data.data;
     m.data_len = data.len;
@@ -394,8 +492,9 @@ main (int argc, char **argv)
 
     /* 3. a signer outside the committee: refused at claim */
     CHECK_RC (s_find_ev ("NINES_ENOTCOMMITTEE", 0, &e), 0);
+    s_convert (&e);
     s_warp (e.now_ms);
-    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.rep [0].report), &e.rep [0].report, e.up), 0);
+    CHECK_RC (nines_evm_calldata_claim (&data, s_claimant (&e.conv [0].report), &e.conv [0].report, e.cup), 0);
     uint8_t bond [32];
     nines_u256_from_u64 (bond, 1000 * 1000000000ull);
     m = (nines_rpc_msg_t) { .from = key.address, .to = s_staking, .data = data.data, .data_len = data.len,
@@ -409,6 +508,8 @@ main (int argc, char **argv)
 
     nines_sender_wipe (&s_tx);
     nines_sender_wipe (&watcher);
+    nines_registry_destroy (&s_creg);
+    free (s_cindex);
     nines_rpc_destroy (&s_rpc);
     for (int i = 0; i < s_nline; i++)
         free (s_line [i]);
