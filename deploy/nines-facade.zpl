@@ -57,11 +57,12 @@ facade
     #   Event loops (threads); 0 = one per core.
     workers = 0
     #   Defences.  Worst-case memory over HTTP/1.1 is about 16 MiB +
-    #   max_connections x (request body + the app's answer + 0.9 MiB): h2o
+    #   max_connections x 2 x (request body + the app's answer): h2o
     #   buffers a request body whole before proxying it and an answer whole
-    #   for a client that reads slowly; measured 2.9 MiB a connection with
-    #   1 MiB bodies echoed (deploy/k8s/nines-facade-sidecar.yaml).  Over
-    #   HTTP/2 each of up to 100 streams a connection buffers its own body.
+    #   for a client that reads slowly, each in a power-of-two buffer;
+    #   measured up to 4.1 MiB a connection with 1 MiB bodies echoed
+    #   (tests/bench/facade_memory).  Over HTTP/2 each of up to 100 streams
+    #   a connection buffers its own body.
     #   The request head limit is fixed at 417792 bytes (400 above it).
     body_limit = 1048576            #   request body, bytes (413 above it)
     request_timeout = 10s           #   the whole request (head and body) must

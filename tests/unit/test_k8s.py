@@ -24,7 +24,7 @@ server requires and what the sidecar promises:
     the app), a readiness probe, `workers` set explicitly, HTTP/2 off and a
     memory limit of at least the measured worst case for the config's
     max_connections and body_limit (IDLE_MIB + max_connections x
-    (2 x body_limit + CONN_MIB));
+    (BODIES x body_limit + CONN_MIB));
   - with a build directory: nines-facade --check-config accepts that
     config (with the kit's test keys in place of the mounted ones).
 
@@ -44,11 +44,13 @@ except ImportError:
     print("skipped: no python3-yaml (deploy/packages.txt)")
     sys.exit(77)
 
-# Measured worst case of nines-facade over HTTP/1.1 (the sidecar manifest's
-# comment has the runs): idle 14.8 MiB, 2.93 MiB a connection at 1 MiB
-# bodies answered with 1 MiB.
+# Measured worst case of nines-facade over HTTP/1.1 (tests/bench/
+# facade_memory; the sidecar manifest's comment has the runs): idle 16 MiB,
+# at most 4.12 MiB a connection at 1 MiB bodies answered with 1 MiB, so
+# 4 x body_limit + CONN_MIB a connection.
 IDLE_MIB = 16
-CONN_MIB = 0.93
+BODIES = 4
+CONN_MIB = 0.25
 DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
 DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')
 QUANTITY = re.compile(r'^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$')
@@ -270,13 +272,13 @@ class Check:
             self.p(w, "facade/http2 is on: streams multiply the buffered bodies, the limit bounds nothing")
         conns = int(cfg.get("facade/max_connections", "1024"))
         body = int(cfg.get("facade/body_limit", "1048576"))
-        need = IDLE_MIB * 2 ** 20 + conns * (2 * body + CONN_MIB * 2 ** 20)
+        need = IDLE_MIB * 2 ** 20 + conns * (BODIES * body + CONN_MIB * 2 ** 20)
         lim = quantity(((c.get("resources") or {}).get("limits") or {}).get("memory", ""))
         if lim is None:
             self.p(w, "no resources.limits.memory")
         elif lim < need:
             self.p(w, f"limits.memory {lim / 2 ** 20:.0f} MiB below the worst case {need / 2 ** 20:.0f} MiB "
-                      f"({IDLE_MIB} MiB + {conns} x (2 x {body} B + {CONN_MIB} MiB))")
+                      f"({IDLE_MIB} MiB + {conns} x ({BODIES} x {body} B + {CONN_MIB} MiB))")
         self.check_config(w, text)
 
     def check_config(self, w, text):
