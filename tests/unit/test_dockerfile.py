@@ -10,7 +10,7 @@ build here, so this reads the file as docker would and checks:
     so that Kubernetes' runAsNonRoot can verify it;
   - no ADD of a URL (nor any ADD: COPY says what it does);
   - the build stage runs meson setup and ninja, and installs only packages
-    of deploy/packages.txt;
+    of deploy/packages.txt, among them every -dev package it lists;
   - the packages of a final target's chain are runtime libraries: no -dev,
     no compiler, each a Depends of a deploy/packages.txt package (read with
     dpkg-query, when present);
@@ -223,6 +223,11 @@ def main(root, build=None, dockerfile=None):
         for p in build_stage["pkgs"]:
             if p not in allowed:
                 problems.append(f"build stage installs {p}, which deploy/packages.txt does not list")
+        # The libraries meson links (every -dev of deploy/packages.txt):
+        # without one, meson setup fails inside the image.
+        for p in sorted(allowed):
+            if p.endswith("-dev") and p not in build_stage["pkgs"]:
+                problems.append(f"build stage lacks {p} (deploy/packages.txt): meson setup would fail")
 
     runtime_ok = depends_of(allowed)
     if runtime_ok is None:
