@@ -35,6 +35,7 @@
 #include "wire/wire.h"
 #include "proto/registry.h"
 #include "client/ops.h"
+#include "client/registry_file.h"   /* nines_registry_load, nines_registry_save */
 
 /*  ---- signing domains (NINES_DOMAIN_CANARY, signed by the ledger, is in crypto.h) ---- */
 #define NINES_DOMAIN_REG_VALIDATOR  "nines/reg-validator/v1"

@@ -4,6 +4,7 @@
     other parts (peer.c, persist.c, ledger_link.c, query.c, metrics.c,
     events.c, config.c); they share node_state.h and never call back. */
 #include "node/node_state.h"
+#include "client/registry_file.h"
 #include <malloc.h>
 #include <string.h>
 

@@ -33,6 +33,7 @@
 #include <stdatomic.h>
 
 #include "proto/registry.h"
+#include "client/registry_file.h"
 #include "wire/heartbeat.h"
 
 static char s_dir [256];

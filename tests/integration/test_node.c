@@ -32,6 +32,7 @@
 
 #include "client/request.h"
 #include "proto/registry.h"
+#include "client/registry_file.h"
 #include "crypto/crypto.h"
 #include "wire/wire.h"
 

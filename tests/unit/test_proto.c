@@ -19,6 +19,7 @@
 #include "proto/committee.h"
 #include "proto/ids.h"
 #include "proto/registry.h"
+#include "client/registry_file.h"
 #include "wire/wire.h"
 #include "testutil.h"
 #include <errno.h>

@@ -1,4 +1,5 @@
 #include "proto/registry.h"
+#include "client/registry_file.h"
 #include "proto/committee.h"
 #include "testutil.h"
 #include <unistd.h>
@@ -460,6 +461,64 @@ test_registry_errors (void)
     }
 }
 
+/*  The snapshot reader (one pass, section by section): pods in any order
+    come out sorted, a repeated pod id keeps its last section (as put
+    does), params apply wherever the section is, comments, blank lines,
+    quotes and ` #` comments after values are read as ZPL has them, and a
+    key line before any section is an error naming the line. */
+static void
+test_registry_text (void)
+{
+    char err [256], text [4096];
+    const char *k = "4444444444444444444444444444444444444444444444444444444444444444";
+    int at = snprintf (text, sizeof text,
+        "#   a comment\n"
+        "validator\n    id = 1111111111111111111111111111111111111111111111111111111111111111\n"
+        "    stake = 5  # min is 10 below: not eligible\n"
+        "    endpoint = \"tcp://127.0.0.1:1\"\n\n");
+    const char *ids [] = { "cc", "aa", "bb", "aa" };
+    for (int i = 0; i < 4; i++)
+        at += snprintf (text + at, sizeof text - (size_t) at,
+            "pod\n    id = %s%.62s\n    facade_url = 'https://h:%d/'\n    facade_key = %s\n"
+            "    spki_pin = %s\n    stake = %d\n", ids [i], k, i, k, k, 100 + i);
+    snprintf (text + at, sizeof text - (size_t) at, "params\n    min_validator_stake = 10\n    epoch = 2s\n");
+    nines_registry_t *reg = nines_registry_from_string ("text.zpl", text, err, sizeof err);
+    CHECK (reg != NULL);
+    if (reg) {
+        CHECK_EQ (reg->n_pods, 3);
+        CHECK_EQ (reg->pods [0].pod [0], 0xaa);
+        CHECK_EQ (reg->pods [0].stake, 103);                /* the later aa section */
+        CHECK_STR (reg->pods [0].facade_url, "https://h:3/");
+        CHECK_EQ (reg->pods [1].pod [0], 0xbb);
+        CHECK_EQ (reg->pods [2].pod [0], 0xcc);
+        CHECK (nines_registry_pod (reg, reg->pods [2].pod) == &reg->pods [2]);
+        CHECK_EQ (reg->params.epoch_ms, 2000);
+        CHECK_EQ (reg->validators [0].stake, 5);
+        CHECK_STR (reg->validators [0].endpoint, "tcp://127.0.0.1:1");
+        CHECK_EQ (reg->n_eligible, 0);                      /* params read first */
+        /*  Written back and read again: the same registry. */
+        size_t len = 0;
+        char *back_text = nines_registry_to_text (reg, &len);
+        CHECK (back_text != NULL && len == strlen (back_text));
+        nines_registry_t *back = back_text ? nines_registry_from_text ("back", back_text, len, err, sizeof err) : NULL;
+        CHECK (back != NULL);
+        if (back) {
+            CHECK_EQ (back->n_pods, 3);
+            CHECK_MEM (back->pods, reg->pods, 3 * sizeof *reg->pods);
+            CHECK_MEM (&back->params, &reg->params, sizeof reg->params);
+        }
+        nines_registry_destroy (&back);
+        free (back_text);
+    }
+    nines_registry_destroy (&reg);
+    reg = nines_registry_from_string ("bad.zpl", "# top\n    id = 12\n", err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "bad.zpl:2: expected `key = value` under a section name") != NULL);
+    reg = nines_registry_from_string ("bad.zpl", "validator\n    just words\n", err, sizeof err);
+    CHECK (reg == NULL);
+    CHECK (strstr (err, "bad.zpl:2: expected `key = value`") != NULL);
+}
+
 int
 main (void)
 {
@@ -470,5 +529,6 @@ main (void)
     RUN (test_registry);
     RUN (test_registry_index);
     RUN (test_registry_errors);
+    RUN (test_registry_text);
     return t_done ("test_registry");
 }
