@@ -298,7 +298,9 @@ typedef struct {
 size_t nines_engine_pods (nines_engine_t *self, nines_pod_status_t *out, size_t max);
 
 /*  Recent accepted reports, newest last: pointers valid until the next
-    event.  Returns how many (at most max). */
+    event, each allocated with its n_votes votes only (read votes [i] for
+    i < n_votes; do not copy the struct whole).  Returns how many (at
+    most max). */
 size_t nines_engine_reports (nines_engine_t *self, const nines_report_t **out, size_t max);
 
 /*  Evidence still waiting for an acknowledgement: copies up to max
