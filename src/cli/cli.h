@@ -11,7 +11,54 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "crypto/crypto.h"
+
 #define NINES_CLI_TIMEOUT_MS 3000   /* default reply timeout */
+
+#define NINES_CLI_DEFAULT_LEDGER "tcp://127.0.0.1:7500"
+
+/*  Options of the ledger commands (cli_opts.c), for both back ends. */
+typedef struct {
+    const char *endpoint;       /* ledger API */
+    bool json;                  /* --json */
+    int timeout_ms;             /* -t */
+    const char *key;            /* --key FILE */
+    const char *pod;            /* --pod HEX */
+    const char *arg;            /* positional argument */
+    const char *registry;       /* --registry SNAPSHOT */
+    const char *vals [32];      /* other --name VALUE options, by the index of the option in cli_opts.c's list */
+} nines_cli_opts_t;
+
+/*  Parse argv [1..argc) (argv [0] the subcommand) into *o, which the
+    caller initialised with its defaults: -e/--endpoint EP, -c CONFIG
+    (ledger/api), -t/--timeout MS, --key FILE, --pod HEX (checked: 64
+    hex), --registry FILE, --json, and every --name VALUE of the list in
+    cli_opts.c (--stake, --until, --chain, --contract, --chain-key, ...:
+    read with nines_cli_opt); -h/--help prints usage and exits 0.
+    0, or 2 (the exit code) with a message on stderr. */
+int nines_cli_parse (int argc, char **argv, nines_cli_opts_t *o, void (*usage) (FILE *out));
+
+/*  The value of option name ("--stake"), NULL when not given. */
+const char *nines_cli_opt (const nines_cli_opts_t *o, const char *name);
+
+/*  Value checks of a required option, each 0, or 2 with a message on
+    stderr naming the option and what it expects:
+      u64    a non-negative integer
+      dur    a duration (90s, 2h, 30d) in ms
+      time   Unix ms, or +DUR from now (now Unix ms)
+      nines  "3", "3.5" nines as micro-nines
+      hex    v (may be NULL: missing) of exactly 2 x len hex digits into out
+      hex_set a comma-separated list of 1..max 32-byte hex values, *n set */
+int nines_cli_need_u64 (const nines_cli_opts_t *o, const char *name, uint64_t *out);
+int nines_cli_need_dur (const nines_cli_opts_t *o, const char *name, uint64_t *out);
+int nines_cli_need_time (const nines_cli_opts_t *o, const char *name, uint64_t now, uint64_t *out);
+int nines_cli_need_nines (const nines_cli_opts_t *o, const char *name, uint64_t *out);
+int nines_cli_need_hex (const char *v, const char *name, uint8_t *out, size_t len);
+int nines_cli_need_hex_set (const char *v, const char *name, uint8_t (*set) [32], uint8_t *n, uint8_t max);
+
+/*  The Ed25519 key file of --key into *kp: 0, or 2 with a message (the
+    option missing, or the file refused: nines_keyfile_load's reason). */
+int nines_cli_load_key (const nines_cli_opts_t *o, nines_keypair_t *kp);
 
 /*  Print a reply map.  json: the whole map as JSON on one line.  Otherwise,
     when the map has "rows" (array of maps), a table with a header of the

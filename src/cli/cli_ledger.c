@@ -19,14 +19,13 @@
 #include "proto/slash.h"
 #include "wire/wire.h"
 
-#define DEFAULT_LEDGER "tcp://127.0.0.1:7500"
 
 void
 nines_cli_ledger_usage (FILE *out)
 {
     fputs (
 "\n"
-"ledger (nines-ledger API, proto/LEDGER.md; -e defaults to " DEFAULT_LEDGER "):\n"
+"ledger (nines-ledger API, proto/LEDGER.md; -e defaults to " NINES_CLI_DEFAULT_LEDGER "):\n"
 "  register-validator --key FILE --stake N --peer EP\n"
 "                         register or update the validator of key FILE (signed)\n"
 "  register-pod --key PROVIDER_KEY --pod HEX --facade-url URL --facade-key HEX[,HEX..]\n"
@@ -69,221 +68,9 @@ nines_cli_ledger_has (const char *cmd)
     return false;
 }
 
-typedef struct {
-    const char *endpoint;       /* ledger API */
-    bool json;                  /* --json */
-    int timeout_ms;             /* -t */
-    const char *key;            /* --key FILE */
-    const char *pod;            /* --pod HEX */
-    const char *arg;            /* positional argument */
-    const char *registry;       /* --registry SNAPSHOT */
-    const char *vals [32];      /* other --name VALUE options, by s_value_opts index */
-} lopts_t;
-
-/*  Options that take a value, stored in lopts_t.vals by index. */
-static const char *const s_value_opts [] = {
-    "--stake", "--peer", "--facade-url", "--facade-key", "--spki-pin", "--paid-until", "--method",
-    "--path", "--start", "--duration", "--until", "--target", "--now", "--window", "--nines",
-    "--downtime", "--out", NULL
-};
-_Static_assert (sizeof s_value_opts / sizeof s_value_opts [0] - 1 <= sizeof ((lopts_t *) 0)->vals
-                / sizeof ((lopts_t *) 0)->vals [0], "lopts_t.vals holds every s_value_opts entry");
-
-static const char *
-s_val (const lopts_t *o, const char *name)
-{
-    for (int i = 0; s_value_opts [i]; i++)
-        if (!strcmp (s_value_opts [i], name))
-            return o->vals [i];
-    return NULL;
-}
-
-static int
-s_parse (int argc, char **argv, lopts_t *o)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv [i];
-        const char *next = i + 1 < argc ? argv [i + 1] : NULL;
-        bool takes = !strcmp (a, "-e") || !strcmp (a, "--endpoint") || !strcmp (a, "-c") || !strcmp (a, "-t")
-                  || !strcmp (a, "--timeout") || !strcmp (a, "--key") || !strcmp (a, "--pod")
-                  || !strcmp (a, "--registry");
-        int vi = -1;
-        for (int k = 0; s_value_opts [k] && vi < 0; k++)
-            if (!strcmp (a, s_value_opts [k]))
-                vi = k;
-        if ((takes || vi >= 0) && !next) {
-            fprintf (stderr, "ninesctl: %s needs a value\n", a);
-            return 2;
-        }
-        if (vi >= 0)
-            o->vals [vi] = argv [++i];
-        else if (!strcmp (a, "-e") || !strcmp (a, "--endpoint"))
-            o->endpoint = argv [++i];
-        else if (!strcmp (a, "-c")) {
-            const char *err = NULL;
-            nines_config_t *cfg = nines_config_load (next, &err);
-            if (!cfg) {
-                fprintf (stderr, "ninesctl: %s\n", err ? err : next);
-                return 2;
-            }
-            static char ep [256];
-            snprintf (ep, sizeof ep, "%s", nines_config_str (cfg, "ledger/api", DEFAULT_LEDGER));
-            o->endpoint = ep;
-            nines_config_destroy (&cfg);
-            i++;
-        }
-        else if (!strcmp (a, "-t") || !strcmp (a, "--timeout")) {
-            uint64_t v;
-            if (nines_parse_u64 (next, &v) || v == 0 || v > 3600000) {
-                fprintf (stderr, "ninesctl: --timeout: expected milliseconds in 1..3600000, got '%s'\n", next);
-                return 2;
-            }
-            o->timeout_ms = (int) v;
-            i++;
-        }
-        else if (!strcmp (a, "--key"))
-            o->key = argv [++i];
-        else if (!strcmp (a, "--registry"))
-            o->registry = argv [++i];
-        else if (!strcmp (a, "--pod")) {
-            uint8_t pod [NINES_ID_BYTES];
-            if (strlen (next) != 64 || nines_unhex (pod, sizeof pod, next)) {
-                fprintf (stderr, "ninesctl: --pod: expected 64 hex characters, got '%s'\n", next);
-                return 2;
-            }
-            o->pod = argv [++i];
-        }
-        else if (!strcmp (a, "--json"))
-            o->json = true;
-        else if (nines_cli_arg_rest (a, nines_cli_ledger_usage, &o->arg))
-            return 2;
-    }
-    return 0;
-}
-
-/*  Required option parsers: 0 or 2 with a message. */
-static int
-s_need_u64 (const lopts_t *o, const char *name, uint64_t *out)
-{
-    const char *v = s_val (o, name);
-    if (!v || nines_parse_u64 (v, out)) {
-        fprintf (stderr, "ninesctl: %s: expected a non-negative integer%s%s\n", name, v ? ", got " : "", v ? v : "");
-        return 2;
-    }
-    return 0;
-}
-
-static int
-s_need_dur (const lopts_t *o, const char *name, uint64_t *out)
-{
-    const char *v = s_val (o, name);
-    if (!v || nines_parse_duration_ms (v, out)) {
-        fprintf (stderr, "ninesctl: %s: expected a duration such as 90s, 2h, 30d%s%s\n", name,
-                 v ? ", got " : "", v ? v : "");
-        return 2;
-    }
-    return 0;
-}
-
-/*  A time: Unix ms, or +DUR from now. */
-static int
-s_need_time (const lopts_t *o, const char *name, uint64_t now, uint64_t *out)
-{
-    const char *v = s_val (o, name);
-    uint64_t d;
-    if (v && v [0] == '+' && nines_parse_duration_ms (v + 1, &d) == 0) {
-        *out = now + d;
-        return 0;
-    }
-    if (v && nines_parse_u64 (v, out) == 0)
-        return 0;
-    fprintf (stderr, "ninesctl: %s: expected Unix ms or +DURATION%s%s\n", name, v ? ", got " : "", v ? v : "");
-    return 2;
-}
-
-/*  "3", "3.5", "4.25" nines -> micro-nines. */
-static int
-s_need_nines (const lopts_t *o, const char *name, uint64_t *out)
-{
-    const char *v = s_val (o, name);
-    char buf [32];
-    char *dot = v ? strchr (v, '.') : NULL;
-    uint64_t whole = 0;
-    if (v && strlen (v) < sizeof buf) {
-        snprintf (buf, sizeof buf, "%s", v);
-        if (dot)
-            buf [dot - v] = 0;
-        if (nines_parse_u64 (buf, &whole) == 0 && whole <= 20) {
-            uint64_t frac = 0, scale = NINES_PPM;
-            for (const char *c = dot ? dot + 1 : ""; *c && scale > 1; c++) {
-                if (*c < '0' || *c > '9')
-                    goto bad;
-                scale /= 10;
-                frac += (uint64_t) (*c - '0') * scale;
-            }
-            *out = whole * NINES_PPM + frac;
-            return 0;
-        }
-    }
-bad:
-    fprintf (stderr, "ninesctl: %s: expected a number of nines such as 3 or 3.5%s%s\n", name,
-             v ? ", got " : "", v ? v : "");
-    return 2;
-}
-
-static int
-s_need_hex (const char *v, const char *name, uint8_t *out, size_t len)
-{
-    if (!v || strlen (v) != 2 * len || nines_unhex (out, len, v)) {
-        fprintf (stderr, "ninesctl: %s: expected %zu hex characters%s%s\n", name, 2 * len, v ? ", got " : "",
-                 v ? v : "");
-        return 2;
-    }
-    return 0;
-}
-
-/*  A comma-separated list of 1..max values of 32 bytes in hex. */
-static int
-s_need_hex_set (const char *v, const char *name, uint8_t (*set) [32], uint8_t *n, uint8_t max)
-{
-    *n = 0;
-    if (!v)
-        return s_need_hex (NULL, name, set [0], 32);
-    for (;;) {
-        const char *comma = strchr (v, ',');
-        size_t len = comma ? (size_t) (comma - v) : strlen (v);
-        char one [2 * 32 + 2];      /* one value, or 65 characters that fail the length check */
-        snprintf (one, sizeof one, "%.*s", (int) (len < sizeof one ? len : sizeof one - 1), v);
-        if (*n == max) {
-            fprintf (stderr, "ninesctl: %s: at most %u values\n", name, max);
-            return 2;
-        }
-        if (s_need_hex (one, name, set [(*n)++], 32))
-            return 2;
-        if (!comma)
-            return 0;
-        v = comma + 1;
-    }
-}
-
-static int
-s_load_key (const lopts_t *o, nines_keypair_t *kp)
-{
-    if (!o->key) {
-        fputs ("ninesctl: --key FILE is required (the signer's key file)\n", stderr);
-        return 2;
-    }
-    int rc = nines_keyfile_load (o->key, kp);
-    if (rc) {
-        fprintf (stderr, "ninesctl: --key %s: %s\n", o->key, nines_strerror (rc));
-        return 2;
-    }
-    return 0;
-}
-
 /*  Send a built request (freed) and print the reply. */
 static int
-s_send (const lopts_t *o, uint8_t *req, size_t len, int rc)
+s_send (const nines_cli_opts_t *o, uint8_t *req, size_t len, int rc)
 {
     if (rc) {
         fprintf (stderr, "ninesctl: cannot build the request: %s\n", nines_strerror (rc));
@@ -298,14 +85,14 @@ s_send (const lopts_t *o, uint8_t *req, size_t len, int rc)
 }
 
 static int
-s_register_validator (const lopts_t *o, uint64_t now)
+s_register_validator (const nines_cli_opts_t *o, uint64_t now)
 {
     nines_keypair_t kp;
     nines_validator_info_t v;
     memset (&v, 0, sizeof v);
-    int rc = s_load_key (o, &kp);
-    if (!rc) rc = s_need_u64 (o, "--stake", &v.stake);
-    const char *peer = s_val (o, "--peer");
+    int rc = nines_cli_load_key (o, &kp);
+    if (!rc) rc = nines_cli_need_u64 (o, "--stake", &v.stake);
+    const char *peer = nines_cli_opt (o, "--peer");
     if (!rc && (!peer || strncmp (peer, "tcp://", 6) || strlen (peer) >= sizeof v.endpoint)) {
         fprintf (stderr, "ninesctl: --peer: expected the peer endpoint tcp://host:port\n");
         rc = 2;
@@ -322,23 +109,23 @@ s_register_validator (const lopts_t *o, uint64_t now)
 }
 
 static int
-s_register_pod (const lopts_t *o, uint64_t now)
+s_register_pod (const nines_cli_opts_t *o, uint64_t now)
 {
     nines_keypair_t kp;
     nines_pod_info_t *p = calloc (1, sizeof *p);
     if (!p)
         return 1;
-    int rc = s_load_key (o, &kp);
-    if (!rc) rc = s_need_hex (o->pod, "--pod", p->pod, NINES_ID_BYTES);
-    if (!rc) rc = s_need_hex_set (s_val (o, "--facade-key"), "--facade-key", p->facade_keys,
+    int rc = nines_cli_load_key (o, &kp);
+    if (!rc) rc = nines_cli_need_hex (o->pod, "--pod", p->pod, NINES_ID_BYTES);
+    if (!rc) rc = nines_cli_need_hex_set (nines_cli_opt (o, "--facade-key"), "--facade-key", p->facade_keys,
                                   &p->n_facade_keys, NINES_POD_KEYS_MAX);
-    if (!rc) rc = s_need_hex_set (s_val (o, "--spki-pin"), "--spki-pin", p->spki_pins,
+    if (!rc) rc = nines_cli_need_hex_set (nines_cli_opt (o, "--spki-pin"), "--spki-pin", p->spki_pins,
                                   &p->n_spki_pins, NINES_POD_PINS_MAX);
-    if (!rc) rc = s_need_u64 (o, "--stake", &p->stake);
-    if (!rc && s_val (o, "--paid-until")) rc = s_need_time (o, "--paid-until", now, &p->paid_until_ms);
-    const char *url = s_val (o, "--facade-url");
-    const char *method = s_val (o, "--method") ? s_val (o, "--method") : "GET";
-    const char *path = s_val (o, "--path") ? s_val (o, "--path") : "/";
+    if (!rc) rc = nines_cli_need_u64 (o, "--stake", &p->stake);
+    if (!rc && nines_cli_opt (o, "--paid-until")) rc = nines_cli_need_time (o, "--paid-until", now, &p->paid_until_ms);
+    const char *url = nines_cli_opt (o, "--facade-url");
+    const char *method = nines_cli_opt (o, "--method") ? nines_cli_opt (o, "--method") : "GET";
+    const char *path = nines_cli_opt (o, "--path") ? nines_cli_opt (o, "--path") : "/";
     if (!rc && (!url || strncmp (url, "https://", 8) || strlen (url) >= sizeof p->facade_url)) {
         fputs ("ninesctl: --facade-url: expected https://host:port/\n", stderr);
         rc = 2;
@@ -365,15 +152,15 @@ s_register_pod (const lopts_t *o, uint64_t now)
 }
 
 static int
-s_maintenance (const lopts_t *o, uint64_t now)
+s_maintenance (const nines_cli_opts_t *o, uint64_t now)
 {
     nines_keypair_t kp;
     uint8_t pod [NINES_ID_BYTES];
     uint64_t start, dur;
-    int rc = s_load_key (o, &kp);
-    if (!rc) rc = s_need_hex (o->pod, "--pod", pod, NINES_ID_BYTES);
-    if (!rc) rc = s_need_time (o, "--start", now, &start);
-    if (!rc) rc = s_need_dur (o, "--duration", &dur);
+    int rc = nines_cli_load_key (o, &kp);
+    if (!rc) rc = nines_cli_need_hex (o->pod, "--pod", pod, NINES_ID_BYTES);
+    if (!rc) rc = nines_cli_need_time (o, "--start", now, &start);
+    if (!rc) rc = nines_cli_need_dur (o, "--duration", &dur);
     if (rc)
         return rc;
     uint8_t *req = NULL;
@@ -384,14 +171,14 @@ s_maintenance (const lopts_t *o, uint64_t now)
 }
 
 static int
-s_paid_until (const lopts_t *o, uint64_t now)
+s_paid_until (const nines_cli_opts_t *o, uint64_t now)
 {
     nines_keypair_t kp;
     uint8_t pod [NINES_ID_BYTES];
     uint64_t until;
-    int rc = s_load_key (o, &kp);
-    if (!rc) rc = s_need_hex (o->pod, "--pod", pod, NINES_ID_BYTES);
-    if (!rc) rc = s_need_time (o, "--until", now, &until);
+    int rc = nines_cli_load_key (o, &kp);
+    if (!rc) rc = nines_cli_need_hex (o->pod, "--pod", pod, NINES_ID_BYTES);
+    if (!rc) rc = nines_cli_need_time (o, "--until", now, &until);
     if (rc)
         return rc;
     uint8_t *req = NULL;
@@ -402,17 +189,17 @@ s_paid_until (const lopts_t *o, uint64_t now)
 }
 
 static int
-s_query (const lopts_t *o, const char *op)
+s_query (const nines_cli_opts_t *o, const char *op)
 {
     uint8_t pod [NINES_ID_BYTES];
-    if (o->pod && s_need_hex (o->pod, "--pod", pod, NINES_ID_BYTES))
+    if (o->pod && nines_cli_need_hex (o->pod, "--pod", pod, NINES_ID_BYTES))
         return 2;
     msgpack_sbuffer sb;
     msgpack_packer pk;
     nines_packer_init (&sb, &pk);
     uint64_t target = 0;
-    bool has_target = s_val (o, "--target") != NULL;
-    if (has_target && s_need_nines (o, "--target", &target)) {
+    bool has_target = nines_cli_opt (o, "--target") != NULL;
+    if (has_target && nines_cli_need_nines (o, "--target", &target)) {
         msgpack_sbuffer_destroy (&sb);
         return 2;
     }
@@ -481,7 +268,7 @@ s_read_evidence (const char *path, size_t *len)
 }
 
 static int
-s_verify_evidence (const lopts_t *o)
+s_verify_evidence (const nines_cli_opts_t *o)
 {
     if (!o->arg || !o->registry) {
         fputs ("ninesctl: verify-evidence FILE --registry SNAPSHOT\n", stderr);
@@ -505,7 +292,7 @@ s_verify_evidence (const lopts_t *o)
         return rc == NINES_EIO ? 2 : 1;
     }
     uint64_t now = NINES_NOW_UNKNOWN;
-    if (s_val (o, "--now") && s_need_u64 (o, "--now", &now)) {
+    if (nines_cli_opt (o, "--now") && nines_cli_need_u64 (o, "--now", &now)) {
         free (ev);
         nines_registry_destroy (&reg);
         return 2;
@@ -555,14 +342,14 @@ s_print_dur (const char *label, uint64_t ms)
 }
 
 static int
-s_sla (const lopts_t *o)
+s_sla (const nines_cli_opts_t *o)
 {
     uint64_t stake, window, nines, dur = 0, down = 0;
-    int rc = s_need_u64 (o, "--stake", &stake);
-    if (!rc) rc = s_need_dur (o, "--window", &window);
-    if (!rc) rc = s_need_nines (o, "--nines", &nines);
-    if (!rc && s_val (o, "--duration")) rc = s_need_dur (o, "--duration", &dur);
-    if (!rc && s_val (o, "--downtime")) rc = s_need_dur (o, "--downtime", &down);
+    int rc = nines_cli_need_u64 (o, "--stake", &stake);
+    if (!rc) rc = nines_cli_need_dur (o, "--window", &window);
+    if (!rc) rc = nines_cli_need_nines (o, "--nines", &nines);
+    if (!rc && nines_cli_opt (o, "--duration")) rc = nines_cli_need_dur (o, "--duration", &dur);
+    if (!rc && nines_cli_opt (o, "--downtime")) rc = nines_cli_need_dur (o, "--downtime", &down);
     if (rc)
         return rc;
     nines_params_t params;
@@ -623,8 +410,8 @@ s_sla (const lopts_t *o)
 int
 nines_cli_ledger_main (int argc, char **argv)
 {
-    lopts_t o = { .endpoint = DEFAULT_LEDGER, .timeout_ms = NINES_CLI_TIMEOUT_MS };
-    int rc = s_parse (argc, argv, &o);
+    nines_cli_opts_t o = { .endpoint = NINES_CLI_DEFAULT_LEDGER, .timeout_ms = NINES_CLI_TIMEOUT_MS };
+    int rc = nines_cli_parse (argc, argv, &o, nines_cli_ledger_usage);
     if (rc)
         return rc;
     const char *cmd = argv [0];
@@ -642,11 +429,11 @@ nines_cli_ledger_main (int argc, char **argv)
     if (!strcmp (cmd, "sla"))
         return s_sla (&o);
     if (!strcmp (cmd, "status-page")) {
-        if (!s_val (&o, "--out")) {
+        if (!nines_cli_opt (&o, "--out")) {
             fputs ("ninesctl: status-page: --out DIR is required\n", stderr);
             return 2;
         }
-        return nines_cli_status_page (o.endpoint, s_val (&o, "--out"), o.timeout_ms, now);
+        return nines_cli_status_page (o.endpoint, nines_cli_opt (&o, "--out"), o.timeout_ms, now);
     }
     if (!strncmp (cmd, "ledger-", 7) && nines_cli_ledger_has (cmd))
         return s_query (&o, cmd + 7);

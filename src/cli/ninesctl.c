@@ -20,6 +20,7 @@
 #include "client/ledger_client.h"
 #include "base/error.h"
 #include "cli/cli.h"
+#include "cli/cli_chain.h"
 #include "crypto/crypto.h"
 #include "wire/wire.h"
 
@@ -65,11 +66,12 @@ s_usage (FILE *out)
 "  -V, --version          the version (first argument)\n"
 "Options also take --name=VALUE.\n"
 "\n"
-"Exit codes: 0 ok, 1 error reply, 2 usage or the wrong kind of daemon (a node command\n"
+"Exit codes: 0 ok, 1 error reply (a refused request), 2 usage or the wrong kind of daemon (a node command\n"
 "at the ledger, a ledger command or status-page at ninesd, watch given the other's\n"
 "stream or a socket that is no stream), 3 endpoint unreachable / timeout.\n",
     out);
     nines_cli_ledger_usage (out);
+    nines_cli_chain_usage (out);
 }
 
 typedef struct {
@@ -576,6 +578,9 @@ main (int argc, char **argv)
         nines_print_version (stdout, "ninesctl");
         return 0;
     }
+    /*  --chain URL --contract ADDR: the ledger commands on the contract. */
+    if (nines_cli_chain_wanted (argc, argv))
+        return nines_cli_chain_main (argc, argv);
     /*  Per-command help: "ninesctl CMD --help" or "ninesctl help CMD". */
     const char *help_for = !strcmp (argv [1], "help") && argc > 2 ? argv [2] : NULL;
     for (int i = 2; i < argc && !help_for; i++)
