@@ -14,14 +14,15 @@ server requires and what the sidecar promises:
     port (by name or number);
   - every mount is used: some path the container reads (its command, or
     the values of the nines config file it is given with -c, from a
-    ConfigMap of the same file) lies under it, so a Secret is mounted only
+    ConfigMap of the same file; for nines-facade also h2o's /tmp) lies
+    under it, so a Secret is mounted only
     where it is used, and no private key is under any mount of a container
     that is not nines';
   - nines containers: runAsNonRoot, a non-zero runAsUser equal to the
     Dockerfile's USER, readOnlyRootFilesystem, allowPrivilegeEscalation
     false, capabilities drop ALL, a seccomp profile (theirs or the pod's);
     the facade: a liveness probe on its own metrics listener (not through
-    the app), a readiness probe, `workers` set explicitly, HTTP/2 off and a
+    the app), a readiness probe, a writable /tmp under a read-only root, `workers` set explicitly, HTTP/2 off and a
     memory limit of at least the measured worst case for the config's
     max_connections and body_limit (IDLE_MIB + max_connections x
     (BODIES x body_limit + CONN_MIB));
@@ -58,6 +59,8 @@ SUFFIX = {None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15
           "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60}
 HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 NINES_PROGRAMS = ("nines-facade", "ninesd", "nines-ledger", "ninesctl")
+# Where h2o (2.2) writes a buffer above 32 MiB: the facade uses /tmp.
+H2O_TMP = "/tmp/h2o.b.XXXXXX"
 
 
 def quantity(v):
@@ -187,6 +190,8 @@ class Check:
                     config = self.config_of(w, cfg_path, mounts, volumes, configmaps)
                     if config is not None:
                         reads |= {v for v in config[1].values() if v.startswith("/")}
+                if argv and os.path.basename(argv[0]) == "nines-facade":
+                    reads.add(H2O_TMP)
                 nines = bool(argv) and os.path.basename(argv[0]) in NINES_PROGRAMS or \
                     "nines" in str(c.get("image", ""))
                 for m in mounts:
@@ -265,6 +270,11 @@ class Check:
                           f"{mport}: through the app, an app outage would restart the facade")
         if "readinessProbe" not in probes:
             self.p(w, "no readinessProbe")
+        if (c.get("securityContext") or {}).get("readOnlyRootFilesystem") and not any(
+                H2O_TMP.startswith(m.get("mountPath", "").rstrip("/") + "/") and not m.get("readOnly")
+                for m in c.get("volumeMounts", []) or []):
+            self.p(w, "read-only root and no writable /tmp: h2o cannot spill an answer above 32 MiB, "
+                      "the download fails")
         workers = re.search(r'^\s+workers\s*=\s*(\d+)', text, re.M)
         if not workers or int(workers.group(1)) < 1:
             self.p(w, "facade/workers not set explicitly (0 = one loop per core of the node)")
