@@ -37,50 +37,6 @@ s_rng_ppm (des_rng_t *r, uint32_t ppm)
     return ppm && s_rng_below (r, 1000000) < ppm;
 }
 
-/*  ---- id -> index hash map (open addressing on the id's first 8 bytes) ---- */
-
-
-static int
-s_idmap_init (idmap_t *m, size_t n, const uint8_t *keys, size_t stride)
-{
-    size_t cap = 1024;
-    while (cap < 2 * n)
-        cap *= 2;
-    m->slot = calloc (cap, sizeof *m->slot);
-    m->mask = cap - 1;
-    m->keys = keys;
-    m->stride = stride;
-    return m->slot ? 0 : NINES_ENOMEM;
-}
-
-static size_t
-s_idmap_home (const idmap_t *m, const uint8_t *id)
-{
-    uint64_t h;
-    memcpy (&h, id, 8);
-    return (size_t) (h * 0x9e3779b97f4a7c15ULL >> 20) & m->mask;
-}
-
-static void
-s_idmap_put (idmap_t *m, uint32_t index)
-{
-    size_t i = s_idmap_home (m, m->keys + (size_t) index * m->stride);
-    while (m->slot [i])
-        i = (i + 1) & m->mask;
-    m->slot [i] = index + 1;
-}
-
-static long
-s_idmap_get (const idmap_t *m, const uint8_t *id)
-{
-    for (size_t i = s_idmap_home (m, id); m->slot [i]; i = (i + 1) & m->mask) {
-        uint32_t x = m->slot [i] - 1;
-        if (memcmp (m->keys + (size_t) x * m->stride, id, NINES_ID_BYTES) == 0)
-            return (long) x;
-    }
-    return -1;
-}
-
 /*  ---- Gilbert-Elliott link state, one chain per validator ---- */
 
 
@@ -146,7 +102,7 @@ s_probe_lost (des_t *d, size_t v, uint64_t t)
 
 /*  Grow an id-keyed table: the map is rebuilt over the moved keys. */
 static int
-s_table_grow (void **base, size_t *cap, size_t size, idmap_t *map, size_t n)
+s_table_grow (void **base, size_t *cap, size_t size, nines_idmap_t *map, size_t n)
 {
     size_t ncap = *cap ? 2 * *cap : 256;
     void *grown = realloc (*base, ncap * size);
@@ -154,11 +110,11 @@ s_table_grow (void **base, size_t *cap, size_t size, idmap_t *map, size_t n)
         return NINES_ENOMEM;
     *base = grown;
     *cap = ncap;
-    free (map->slot);
-    if (s_idmap_init (map, ncap, grown, size))
+    nines_idmap_destroy (map);
+    if (nines_idmap_init (map, ncap, 1024, grown, size))
         return NINES_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        s_idmap_put (map, (uint32_t) i);
+        nines_idmap_put (map, (uint32_t) i);
     return 0;
 }
 
@@ -203,7 +159,7 @@ s_committee_reachable (des_t *d, const uint8_t pod [NINES_ID_BYTES], uint64_t ep
                                          members, NULL);
     uint32_t reachable = 0;
     for (size_t i = 0; i < n; i++) {
-        long v = s_idmap_get (&d->vmap, members [i]->id);
+        long v = nines_idmap_get (&d->vmap, members [i]->id);
         reachable += v >= 0 && !d->isolated [v] && d->group [v] == 0;
     }
     return reachable;
@@ -212,7 +168,7 @@ s_committee_reachable (des_t *d, const uint8_t pod [NINES_ID_BYTES], uint64_t ep
 static void
 s_on_report (des_t *d, size_t v, const nines_action_t *a)
 {
-    long at = s_idmap_get (&d->rmap, a->key);
+    long at = nines_idmap_get (&d->rmap, a->key);
     seen_report_t *sr;
     if (at < 0) {
         if (d->n_reports + 1 > d->cap_reports / 2
@@ -224,10 +180,10 @@ s_on_report (des_t *d, size_t v, const nines_action_t *a)
         sr->first = d->now;
         sr->target = (uint32_t) (d->n - d->n_isolated);
         sr->pod = -1;
-        s_idmap_put (&d->rmap, (uint32_t) d->n_reports++);
+        nines_idmap_put (&d->rmap, (uint32_t) d->n_reports++);
         /* First sight anywhere: the network formed a new report. */
         if (nines_report_decode (a->data, a->len, d->report) == 0) {
-            long p = s_idmap_get (&d->pmap, d->report->pod);
+            long p = nines_idmap_get (&d->pmap, d->report->pod);
             sr->pod = (int32_t) p;
             sr->epoch = d->report->epoch;
             if (d->res->report_scope == NINES_SCOPE_COMMITTEE)
@@ -284,13 +240,13 @@ static void
 s_on_submit (des_t *d, const nines_action_t *a)
 {
     d->res->submissions++;
-    if (s_idmap_get (&d->emap, a->key) >= 0)
+    if (nines_idmap_get (&d->emap, a->key) >= 0)
         return;
     if (d->n_evidence + 1 > d->cap_evidence / 2
     &&  s_table_grow ((void **) &d->evidence, &d->cap_evidence, sizeof *d->evidence, &d->emap, d->n_evidence))
         return;
     memcpy (d->evidence [d->n_evidence].id, a->key, NINES_HASH_BYTES);
-    s_idmap_put (&d->emap, (uint32_t) d->n_evidence++);
+    nines_idmap_put (&d->emap, (uint32_t) d->n_evidence++);
 }
 
 /*  The ledger's check of a misbehaviour proof: two validly signed votes by
@@ -304,7 +260,7 @@ s_on_misbehaviour (des_t *d, const nines_action_t *a)
     if (nines_misbehaviour_verify (mb, NULL, NULL))
         return;
     d->res->misbehaviour_reports++;
-    long who = s_idmap_get (&d->vmap, mb->a.body.validator);
+    long who = nines_idmap_get (&d->vmap, mb->a.body.validator);
     if (who < 0 || d->proven [who])
         return;
     d->proven [who] = 1;
@@ -329,7 +285,7 @@ s_drain (des_t *d, size_t v)
     while (nines_engine_next_action (d->engines [v], &a)) {
         switch (a.type) {
             case NINES_ACT_SEND: {
-                long to = s_idmap_get (&d->vmap, a.peer);
+                long to = nines_idmap_get (&d->vmap, a.peer);
                 if (to >= 0 && s_link_up (d, v, (size_t) to) && !s_msg_lost (d, v, (size_t) to)) {
                     uint64_t delay = cfg->latency_ms + s_rng_below (&d->rng, cfg->jitter_ms + 1);
                     s_push (d, d->now + (delay ? delay : 1), EV_MSG, (uint32_t) to, 0, a.data,
@@ -339,7 +295,7 @@ s_drain (des_t *d, size_t v)
                 break;
             }
             case NINES_ACT_PROBE: {
-                long p = s_idmap_get (&d->fmap, a.pod);     /* the engine probes registered pods */
+                long p = nines_idmap_get (&d->fmap, a.pod);     /* the engine probes registered pods */
                 /* A heartbeat handed over ahead (probe_ahead) goes out at
                    a.at; isolation then is the engine's to apply when the
                    answer comes back. */
@@ -476,11 +432,11 @@ s_plan_faults (des_t *d)
         d->pod_first [d->outages [i].pod + 1]++;
     for (size_t p = 0; p < d->m; p++)
         d->pod_first [p + 1] += d->pod_first [p];
-    if (s_idmap_init (&d->fmap, d->n_outages, d->pod_ids [0], NINES_ID_BYTES))
+    if (nines_idmap_init (&d->fmap, d->n_outages, 1024, d->pod_ids [0], NINES_ID_BYTES))
         return NINES_ENOMEM;
     for (size_t p = 0; p < d->m; p++)
         if (d->pod_first [p + 1] > d->pod_first [p])
-            s_idmap_put (&d->fmap, (uint32_t) p);
+            nines_idmap_put (&d->fmap, (uint32_t) p);
     return 0;
 }
 
@@ -551,10 +507,10 @@ s_setup (des_t *d)
         if (nines_registry_put_validator (d->reg, &v))
             return NINES_ENOMEM;
     }
-    if (s_idmap_init (&d->vmap, d->n, d->keys [0].pk, sizeof d->keys [0]))
+    if (nines_idmap_init (&d->vmap, d->n, 1024, d->keys [0].pk, sizeof d->keys [0]))
         return NINES_ENOMEM;
     for (size_t i = 0; i < d->n; i++)
-        s_idmap_put (&d->vmap, (uint32_t) i);
+        nines_idmap_put (&d->vmap, (uint32_t) i);
     for (size_t p = 0; p < d->m; p++)
         s_derive (d->pod_ids [p], cfg->seed, 2, p);
     uint8_t (*sorted) [NINES_ID_BYTES] = malloc ((d->m ? d->m : 1) * NINES_ID_BYTES);
@@ -562,16 +518,16 @@ s_setup (des_t *d)
         return NINES_ENOMEM;
     memcpy (sorted, d->pod_ids, d->m * NINES_ID_BYTES);
     qsort (sorted, d->m, NINES_ID_BYTES, s_cmp_id);
-    if (s_idmap_init (&d->pmap, d->m, d->pod_ids [0], NINES_ID_BYTES)) {
+    if (nines_idmap_init (&d->pmap, d->m, 1024, d->pod_ids [0], NINES_ID_BYTES)) {
         free (sorted);
         return NINES_ENOMEM;
     }
     for (size_t p = 0; p < d->m; p++)
-        s_idmap_put (&d->pmap, (uint32_t) p);
+        nines_idmap_put (&d->pmap, (uint32_t) p);
     nines_pod_info_t *info = calloc (1, sizeof *info);
     int rc = info ? 0 : NINES_ENOMEM;
     for (size_t k = 0; k < d->m && !rc; k++) {
-        long p = s_idmap_get (&d->pmap, sorted [k]);
+        long p = nines_idmap_get (&d->pmap, sorted [k]);
         memset (info, 0, sizeof *info);
         memcpy (info->pod, sorted [k], NINES_ID_BYTES);
         info->n_facade_keys = 1;
@@ -654,11 +610,11 @@ s_teardown (des_t *d)
     free (d->incidents);
     free (d->reports);
     free (d->evidence);
-    free (d->vmap.slot);
-    free (d->pmap.slot);
-    free (d->fmap.slot);
-    free (d->rmap.slot);
-    free (d->emap.slot);
+    nines_idmap_destroy (&d->vmap);
+    nines_idmap_destroy (&d->pmap);
+    nines_idmap_destroy (&d->fmap);
+    nines_idmap_destroy (&d->rmap);
+    nines_idmap_destroy (&d->emap);
     free (d->msg);
     free (d->report);
     free (d->ge);

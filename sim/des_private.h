@@ -4,6 +4,7 @@
 #define NINES_DES_PRIVATE_H
 
 #include "des.h"
+#include "base/idmap.h"
 #include "des_queue.h"
 #include "core/engine.h"
 #include "proto/committee.h"
@@ -26,12 +27,6 @@
 
 typedef struct { uint64_t s; } des_rng_t;
 
-typedef struct {
-    uint32_t *slot;                 /* index + 1, 0 = empty */
-    size_t mask;                    /* capacity - 1 */
-    const uint8_t *keys;            /* keys [index * stride] is the 32-byte id */
-    size_t stride;                  /* bytes between keys */
-} idmap_t;
 
 #define GE_MAX 32                   /* state changes generated ahead */
 
@@ -93,11 +88,11 @@ typedef struct {
     uint8_t *behaviour;             /* per validator: nines_behaviour_t */
     size_t n_isolated;              /* validators currently isolated */
     nines_registry_t *reg;          /* the ONE registry all engines borrow */
-    idmap_t vmap;                   /* validator id -> index */
+    nines_idmap_t vmap;                   /* validator id -> index */
     size_t m;                       /* pods */
     uint8_t (*pod_ids) [NINES_ID_BYTES]; /* pod ids by pod index */
-    idmap_t pmap;                   /* pod id -> index */
-    idmap_t fmap;                   /* pod id -> index, only pods with an outage: a
+    nines_idmap_t pmap;                   /* pod id -> index */
+    nines_idmap_t fmap;                   /* pod id -> index, only pods with an outage: a
                                        heartbeat to any other pod is answered without
                                        touching the 3 MB id table */
     uint32_t *pod_first;            /* outages of pod p: [pod_first [p], pod_first [p + 1]) */
@@ -110,11 +105,11 @@ typedef struct {
     size_t n_incidents, cap_incidents;
     seen_report_t *reports;         /* distinct reports, hashed by id */
     size_t n_reports;
-    idmap_t rmap;                   /* report id -> index (keys move on growth: rebuilt) */
+    nines_idmap_t rmap;                   /* report id -> index (keys move on growth: rebuilt) */
     size_t cap_reports;
     seen_evidence_t *evidence;      /* distinct evidence */
     size_t n_evidence, cap_evidence;
-    idmap_t emap;                   /* evidence id -> index */
+    nines_idmap_t emap;                   /* evidence id -> index */
     uint8_t *proven;                /* per validator: equivocation proven */
     nines_des_result_t *res;        /* output */
     nines_peer_msg_t *msg;          /* scratch for proof checks */

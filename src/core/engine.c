@@ -113,11 +113,7 @@ nines_engine_new (const nines_keypair_t *kp, const uint8_t seed [32], const nine
     if (self->cfg.max_seen == 0)
         self->cfg.max_seen = 1;
     self->seen = calloc (self->cfg.max_seen, NINES_HASH_BYTES);
-    size_t tab = 16;
-    while (tab < 2 * (size_t) self->cfg.max_seen)
-        tab *= 2;
-    self->seen_tab = calloc (tab, sizeof (uint32_t));
-    self->seen_mask = tab - 1;
+    int map_rc = nines_idmap_init (&self->seen_map, self->cfg.max_seen, 16, self->seen, NINES_HASH_BYTES);
     self->reports = calloc (self->cfg.max_reports, sizeof (nines_report_t *));
     /* The encode/decode buffers live only within one event call, so the
        engines of one thread share them (10^4 engines would otherwise
@@ -127,7 +123,7 @@ nines_engine_new (const nines_keypair_t *kp, const uint8_t seed [32], const nine
     self->scratch = &t_scratch;
     self->frame = t_frame;
     self->lhm = 1;
-    if (!self->seen || !self->seen_tab || !self->reports || !self->scratch || !self->frame)
+    if (!self->seen || map_rc || !self->reports || !self->scratch || !self->frame)
         nines_engine_destroy (&self);
     return self;
 }
@@ -148,7 +144,7 @@ nines_engine_destroy (nines_engine_t **self_p)
     free (self->rounds);
     free (self->duties);
     free (self->seen);
-    free (self->seen_tab);
+    nines_idmap_destroy (&self->seen_map);
     free (self->suspects);
     if (self->reports)
         for (size_t i = 0; i < self->cfg.max_reports; i++)

@@ -14,6 +14,7 @@
 #define NINES_ENGINE_STATE_H
 
 #include "core/engine.h"
+#include "base/idmap.h"
 #include "proto/committee.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -210,8 +211,7 @@ struct _nines_engine_t {
     suspect_t *suspects;            /* members that turned SUSPECT (may be stale) */
     size_t n_suspects, cap_suspects;
     bool suspects_rescan;           /* list lost track: scan all members once */
-    uint32_t *seen_tab;             /* hash index over seen []: ring slot + 1, 0 empty */
-    size_t seen_mask;               /* seen_tab slots - 1 */
+    nines_idmap_t seen_map;         /* index over seen []: id -> ring slot */
     nines_engine_stats_t stats;
     uint64_t started_at;            /* first registry set, ms (0: not yet) */
     uint64_t listen_until;          /* doppelganger protection: no signing before */

@@ -66,52 +66,13 @@ engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines
     o->next_at = own ? now : now + self->cfg.submit_backoff_ms + engine_rand (self, 4 * self->cfg.submit_backoff_ms);
 }
 
-/*  Report ids seen: a ring of max_seen ids with a linear-probing hash
-    index over it (a linear scan per gossiped copy cost 10^3 compares at
+/*  Report ids seen: a ring of max_seen ids with an id index over it
+    (base/idmap.h; a linear scan per gossiped copy cost 10^3 compares at
     every one of 10^4 simulated nodes). */
-static size_t
-s_seen_home (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
-{
-    uint64_t h;
-    memcpy (&h, id, 8);
-    return (size_t) (h * 0x9e3779b97f4a7c15ULL >> 17) & self->seen_mask;
-}
-
-/*  Forget ring slot k from the index (backward-shift deletion). */
-static void
-s_seen_unindex (nines_engine_t *self, size_t k)
-{
-    size_t i = s_seen_home (self, self->seen [k]);
-    while (self->seen_tab [i] && self->seen_tab [i] != k + 1)
-        i = (i + 1) & self->seen_mask;
-    if (!self->seen_tab [i])
-        return;
-    for (size_t j = (i + 1) & self->seen_mask; self->seen_tab [j]; j = (j + 1) & self->seen_mask) {
-        size_t home = s_seen_home (self, self->seen [self->seen_tab [j] - 1]);
-        /* Move j back to the hole at i unless its home lies in (i, j]. */
-        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (!stays) {
-            self->seen_tab [i] = self->seen_tab [j];
-            i = j;
-        }
-    }
-    self->seen_tab [i] = 0;
-}
-
-/*  Ring slot + 1 of a seen report id, 0 when not seen. */
-static size_t
-s_seen_slot (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
-{
-    for (size_t i = s_seen_home (self, id); self->seen_tab [i]; i = (i + 1) & self->seen_mask)
-        if (memcmp (self->seen [self->seen_tab [i] - 1], id, NINES_HASH_BYTES) == 0)
-            return self->seen_tab [i];
-    return 0;
-}
-
 bool
 engine_seen (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
 {
-    return s_seen_slot (self, id) != 0;
+    return nines_idmap_get (&self->seen_map, id) >= 0;
 }
 
 /*  Forget a report we saw, so that it is taken again when it comes back
@@ -120,11 +81,11 @@ engine_seen (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
 void
 engine_seen_forget (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
 {
-    size_t slot = s_seen_slot (self, id);
-    if (!slot)
+    long slot = nines_idmap_get (&self->seen_map, id);
+    if (slot < 0)
         return;
-    s_seen_unindex (self, slot - 1);
-    memset (self->seen [slot - 1], 0, NINES_HASH_BYTES);
+    nines_idmap_del (&self->seen_map, (uint32_t) slot);
+    memset (self->seen [slot], 0, NINES_HASH_BYTES);
 }
 
 /*  Send msg to the committee of pod for epoch, leaving out ourselves
@@ -223,12 +184,9 @@ engine_accept_report (nines_engine_t *self, const nines_report_t *report, origin
     if (engine_seen (self, id))
         return;
     if (self->n_seen == self->cfg.max_seen)
-        s_seen_unindex (self, self->seen_at);
+        nines_idmap_del (&self->seen_map, (uint32_t) self->seen_at);
     memcpy (self->seen [self->seen_at], id, NINES_HASH_BYTES);
-    size_t at = s_seen_home (self, id);
-    while (self->seen_tab [at])
-        at = (at + 1) & self->seen_mask;
-    self->seen_tab [at] = (uint32_t) self->seen_at + 1;
+    nines_idmap_put (&self->seen_map, (uint32_t) self->seen_at);
     self->seen_at = (self->seen_at + 1) % self->cfg.max_seen;
     if (self->n_seen < self->cfg.max_seen)
         self->n_seen++;

@@ -2,6 +2,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/config.h"
+#include "base/idmap.h"
 #include "testutil.h"
 #include <czmq.h>
 
@@ -214,10 +215,53 @@ test_config_known (void)
     }
 }
 
+/*  The id index against a linear scan: puts, gets, deletes (backward
+    shift) with clustered homes in a small table, over a ring reused as the
+    engine reuses its seen ring. */
+static void
+test_idmap (void)
+{
+    enum { N = 300, RING = 40 };
+    static uint8_t ids [N][32];
+    uint8_t ring [RING][32];
+    memset (ring, 0, sizeof ring);
+    for (int i = 0; i < N; i++) {
+        memset (ids [i], 0, 32);
+        /* the first 8 bytes collide in groups of 4: long probe chains */
+        ids [i][0] = (uint8_t) (i / 4);
+        ids [i][31] = (uint8_t) i;
+        ids [i][30] = (uint8_t) (i >> 8);
+    }
+    nines_idmap_t m;
+    CHECK_RC (nines_idmap_init (&m, RING, 0, ring, 32), 0);
+    CHECK_EQ (m.mask + 1, (size_t) 128);
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        uint32_t at = (uint32_t) (i % RING);
+        if (i >= RING)
+            nines_idmap_del (&m, at);           /* forget the id the slot held */
+        memcpy (ring [at], ids [i], 32);
+        nines_idmap_put (&m, at);
+        for (int k = 0; k < N; k++) {
+            long want = k <= i && k > i - RING ? (long) (k % RING) : -1;
+            bad += nines_idmap_get (&m, ids [k]) != want;
+        }
+    }
+    CHECK_EQ (bad, 0);
+    nines_idmap_del (&m, 0);                    /* twice: the second is a no-op */
+    nines_idmap_del (&m, 0);
+    CHECK_EQ (nines_idmap_get (&m, ring [0]), -1);
+    CHECK_EQ (nines_idmap_get (&m, ring [1]), 1);
+    nines_idmap_destroy (&m);
+    nines_idmap_destroy (&m);
+    CHECK (m.slot == NULL);
+}
+
 int
 main (void)
 {
     RUN (test_bytes);
+    RUN (test_idmap);
     RUN (test_errors);
     RUN (test_config);
     RUN (test_config_negative);
