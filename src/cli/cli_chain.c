@@ -2,8 +2,8 @@
     sense against the uptime staking contract (proto/CHAIN.md), selected
     by --chain URL --contract ADDR.
 
-    Reads are eth_call of the contract's views (parameters, validatorCount,
-    validatorId, stakeAt, podInfo, podFees, groups, rawCount, raw) and
+    Reads are eth_call of the contract's views (the registry through
+    src/evm/chainreg.c; rewards, podInfo, podFees, groups, rawCount, raw) and
     eth_getLogs where the contract only emits events (the pod list from
     PodRegistered, maintenance windows from Maintenance, slashes from
     Slashed with the Incident of the same transaction).  Each read builds
@@ -28,6 +28,7 @@
 #include "cli/cli.h"
 #include "cli/cli_chain.h"
 #include "crypto/crypto.h"
+#include "evm/chainreg.h"
 #include "evm/key.h"
 #include "evm/send.h"
 #include "evm/staking.h"
@@ -65,7 +66,8 @@ nines_cli_chain_usage (FILE *out)
 "                         setPaidUntil (0 = unlimited; earlier than now is raised to now)\n"
 "  maintenance --pod HEX --start T --duration DUR\n"
 "                         announceMaintenance [T, T + DUR)\n"
-"  chain options: --chain URL, --contract ADDR, --chain-key FILE, --json, -t MS (each\n"
+"  chain options: --chain URL, --contract ADDR, --chain-key FILE, --from-block N (the\n"
+"                 deployment's: event logs are read from there, default 0), --json, -t MS (each\n"
 "                 JSON-RPC call; a write waits up to 120 s for its receipt)\n"
 "                 exit 1: the contract refused (its error printed), 3: node unreachable\n",
     out);
@@ -82,6 +84,7 @@ typedef struct {
     const nines_cli_opts_t *o;
     const char *url;
     uint8_t contract [20];
+    uint64_t from_block;            /* --from-block: logs are read from there (default 0) */
     nines_rpc_t *rpc;
 } chain_t;
 
@@ -121,6 +124,8 @@ s_open (chain_t *c, const nines_cli_opts_t *o)
                  "mixed case), got '%s'\n", addr);
         return 2;
     }
+    if (nines_cli_opt (o, "--from-block") && nines_cli_need_u64 (o, "--from-block", &c->from_block))
+        return 2;
     c->rpc = nines_rpc_new (c->url, o->timeout_ms);
     if (!c->rpc)
         return 1;
@@ -160,84 +165,44 @@ s_print (const chain_t *c, msgpack_sbuffer *sb)
     return rc;
 }
 
-/*  The fields of the contract's Params after genesisSeed, in order, by
-    their nines_param_descs names; then bond, challengeWindowMs,
-    fraudSlashPpm (the chain's own). */
-static const char *const s_param_names [] = {
-    "genesis", "epoch", "committee", "theta", "round_timeout", "min_validator_stake", "d_mid", "s",
-    "max_slash", "grace", "notice", "maint_budget", "maint_period", "merge_factor", "merge_min",
-    "merge_max", "corr_window", "fee", "fee_period", "canary_window", NULL
-};
-
-/*  parameters(): the protocol parameters into *p (the others at their
-    defaults: the contract has no r, probe timeouts, ...) and the chain's
-    own bond, challenge window and fraud slash into chain [3]. */
+/*  The registry as the contract holds it, stakes as registered (in force
+    from the next epoch), validators sorted by id as the ledger's
+    (chainreg.c: parameters(), validatorId, stakeAt, the PodRegistered
+    logs, podInfo); *index their contract indexes; chain [3] the chain's
+    own parameters bond, challengeWindowMs, fraudSlashPpm (the last
+    words of parameters()). */
 static int
-s_params (const chain_t *c, nines_params_t *p, uint64_t chain [3])
+s_read_registry (const chain_t *c, nines_registry_t **reg, uint32_t **index, uint64_t chain [3])
 {
+    uint64_t epoch;
     nines_buf_t out = { 0 };
-    int rc = nines_evm_view (c->rpc, c->contract, "parameters()", NULL, 0, &out);
-    uint64_t w [24];
-    for (size_t i = 1; !rc && i < 24; i++)
-        rc = nines_abi_get_uint (out.data, out.len, i, &w [i]);
-    nines_params_default (p);
-    if (!rc)
-        rc = nines_abi_get_word (out.data, out.len, 0, p->genesis_seed);
+    int rc = nines_evm_view_uint (c->rpc, c->contract, "currentEpoch()", NULL, 0, &epoch);
+    if (!rc) rc = nines_evm_registry_read (c->rpc, c->contract, c->from_block, epoch + 1, NULL, reg, index);
+    if (!rc) rc = nines_evm_view (c->rpc, c->contract, "parameters()", NULL, 0, &out);
+    for (size_t i = 0; !rc && i < 3; i++)
+        rc = nines_abi_get_uint (out.data, out.len, 21 + i, &chain [i]);
     nines_buf_free (&out);
-    if (rc)
-        return rc;
-    size_t found = 0, i;
-    for (i = 1; s_param_names [i - 1]; i++)
-        for (size_t k = 0; k < nines_param_ndescs; k++) {
-            const nines_param_desc_t *d = &nines_param_descs [k];
-            uint32_t v32 = (uint32_t) w [i];
-            if (strcmp (d->name, s_param_names [i - 1]))
-                continue;
-            found++;
-            if (d->kind == 'd' || d->kind == 'u')
-                memcpy ((uint8_t *) p + d->offset, &w [i], 8);
-            else if (d->kind == 'w' || d->kind == 'p')
-                memcpy ((uint8_t *) p + d->offset, &v32, 4);
-        }
-    if (found != i - 1 || i != 21)
-        return NINES_EMALFORMED;            /* a name above not in nines_param_descs */
-    memcpy (chain, w + 21, 3 * sizeof *chain);
-    return 0;
-}
-
-/*  Validator index's id and stake registered (stakeAt the next epoch). */
-static int
-s_validator (const chain_t *c, uint32_t index, uint64_t next_epoch, nines_validator_info_t *v)
-{
-    nines_buf_t out = { 0 };
-    nines_abi_t a [2] = { nines_abi_uint (index), nines_abi_uint (next_epoch) };
-    memset (v, 0, sizeof *v);
-    int rc = nines_evm_view (c->rpc, c->contract, "validatorId(uint32)", a, 1, &out);
-    if (!rc) rc = nines_abi_get_word (out.data, out.len, 0, v->id);
-    if (!rc) rc = nines_evm_view_uint (c->rpc, c->contract, "stakeAt(uint32,uint64)", a, 2, &v->stake);
-    nines_buf_free (&out);
-    return rc;
-}
-
-static int
-s_validator_count (const chain_t *c, uint64_t *n, uint64_t *next_epoch)
-{
-    int rc = nines_evm_view_uint (c->rpc, c->contract, "validatorCount()", NULL, 0, n);
-    if (!rc) rc = nines_evm_view_uint (c->rpc, c->contract, "currentEpoch()", NULL, 0, next_epoch);
-    ++*next_epoch;
+    if (rc) {
+        nines_registry_destroy (reg);
+        free (*index);
+        *index = NULL;
+    }
     return rc;
 }
 
 static int
 s_registry (const chain_t *c)
 {
-    nines_params_t p;
-    uint64_t chain [3], n, next, block;
-    int rc = s_params (c, &p, chain);
-    if (!rc) rc = s_validator_count (c, &n, &next);
+    nines_registry_t *reg = NULL;
+    uint32_t *index = NULL;
+    uint64_t chain [3], block;
+    int rc = s_read_registry (c, &reg, &index, chain);
     if (!rc) rc = nines_rpc_block_number (c->rpc, &block);
-    if (rc)
+    if (rc) {
+        nines_registry_destroy (&reg);
+        free (index);
         return s_fail (c, "registry", rc);
+    }
     msgpack_sbuffer sb;
     msgpack_packer pk;
     s_reply (&sb, &pk, 7);
@@ -245,18 +210,13 @@ s_registry (const chain_t *c)
     nines_pack_kv_bin (&pk, "ledger", c->contract, 20);
     uint8_t buf [4096];
     size_t len = 0;
-    if (nines_params_encode (&p, buf, sizeof buf, &len))
+    if (nines_params_encode (&reg->params, buf, sizeof buf, &len))
         len = 0;
     nines_pack_kv_bin (&pk, "params", buf, len);
     nines_pack_str (&pk, "validators");
-    msgpack_pack_array (&pk, (uint32_t) n);
-    for (uint32_t i = 0; i < n; i++) {
-        nines_validator_info_t v;
-        if ((rc = s_validator (c, i, next, &v))) {
-            msgpack_sbuffer_destroy (&sb);
-            return s_fail (c, "validatorId/stakeAt", rc);
-        }
-        if (nines_validator_info_encode (&v, buf, sizeof buf, &len))
+    msgpack_pack_array (&pk, (uint32_t) reg->n_validators);
+    for (size_t i = 0; i < reg->n_validators; i++) {
+        if (nines_validator_info_encode (&reg->validators [i], buf, sizeof buf, &len))
             len = 0;
         msgpack_pack_bin (&pk, len);
         msgpack_pack_bin_body (&pk, buf, len);
@@ -264,41 +224,45 @@ s_registry (const chain_t *c)
     nines_pack_kv_u64 (&pk, "bond", chain [0]);
     nines_pack_kv_u64 (&pk, "challenge_window_ms", chain [1]);
     nines_pack_kv_u64 (&pk, "fraud_slash_ppm", chain [2]);
+    nines_registry_destroy (&reg);
+    free (index);
     return s_print (c, &sb);
 }
 
 static int
 s_validators (const chain_t *c)
 {
-    nines_params_t p;
-    uint64_t chain [3], n, next;
-    int rc = s_params (c, &p, chain);
-    if (!rc) rc = s_validator_count (c, &n, &next);
+    nines_registry_t *reg = NULL;
+    uint32_t *index = NULL;
+    uint64_t chain [3];
+    int rc = s_read_registry (c, &reg, &index, chain);
     if (rc)
         return s_fail (c, "validators", rc);
     msgpack_sbuffer sb;
     msgpack_packer pk;
     s_reply (&sb, &pk, 1);
     nines_pack_str (&pk, "rows");
-    msgpack_pack_array (&pk, (uint32_t) n);
-    for (uint32_t i = 0; i < n; i++) {
-        nines_validator_info_t v;
+    msgpack_pack_array (&pk, (uint32_t) reg->n_validators);
+    for (size_t i = 0; !rc && i < reg->n_validators; i++) {
+        const nines_validator_info_t *v = &reg->validators [i];
         uint64_t reward = 0;
-        nines_abi_t a = nines_abi_uint (i);
-        rc = s_validator (c, i, next, &v);
-        if (!rc) rc = nines_evm_view_uint (c->rpc, c->contract, "rewards(uint32)", &a, 1, &reward);
-        if (rc) {
-            msgpack_sbuffer_destroy (&sb);
-            return s_fail (c, "validatorId/stakeAt/rewards", rc);
-        }
+        nines_abi_t a = nines_abi_uint (index [i]);
+        if ((rc = nines_evm_view_uint (c->rpc, c->contract, "rewards(uint32)", &a, 1, &reward)))
+            break;
         msgpack_pack_map (&pk, 7);
-        nines_pack_kv_bin (&pk, "id", v.id, NINES_ID_BYTES);
-        nines_pack_kv_u64 (&pk, "stake", v.stake);
-        nines_pack_kv_u64 (&pk, "weight", nines_validator_weight (&v));
-        nines_pack_kv_bool (&pk, "eligible", v.stake >= p.min_validator_stake);
-        nines_pack_kv_str (&pk, "endpoint", "");
+        nines_pack_kv_bin (&pk, "id", v->id, NINES_ID_BYTES);
+        nines_pack_kv_u64 (&pk, "stake", v->stake);
+        nines_pack_kv_u64 (&pk, "weight", nines_validator_weight (v));
+        nines_pack_kv_bool (&pk, "eligible", v->stake >= reg->params.min_validator_stake);
+        nines_pack_kv_str (&pk, "endpoint", v->endpoint);
         nines_pack_kv_u64 (&pk, "reward", reward);
         nines_pack_kv_u64 (&pk, "periods", 0);
+    }
+    nines_registry_destroy (&reg);
+    free (index);
+    if (rc) {
+        msgpack_sbuffer_destroy (&sb);
+        return s_fail (c, "rewards", rc);
     }
     return s_print (c, &sb);
 }
@@ -311,7 +275,7 @@ s_logs (const chain_t *c, const char *event, nines_log_t **logs, size_t *n)
     uint8_t topic [1][32];
     nines_evm_topic (topic [0], event);
     int rc = nines_rpc_block_number (c->rpc, &latest);
-    return rc ? rc : nines_rpc_get_logs (c->rpc, c->contract, 0, latest, topic, 1, logs, n);
+    return rc ? rc : nines_rpc_get_logs (c->rpc, c->contract, c->from_block, latest, topic, 1, logs, n);
 }
 
 /*  The registered pods in registration order (PodRegistered's topic 1,

@@ -18,7 +18,7 @@
 static const char *const s_value_opts [] = {
     "--stake", "--peer", "--facade-url", "--facade-key", "--spki-pin", "--paid-until", "--method",
     "--path", "--start", "--duration", "--until", "--target", "--now", "--window", "--nines",
-    "--downtime", "--out", "--chain", "--contract", "--chain-key", "--pins", NULL
+    "--downtime", "--out", "--chain", "--contract", "--chain-key", "--pins", "--from-block", NULL
 };
 _Static_assert (sizeof s_value_opts / sizeof s_value_opts [0] - 1 <= sizeof ((nines_cli_opts_t *) 0)->vals
                 / sizeof ((nines_cli_opts_t *) 0)->vals [0], "nines_cli_opts_t.vals holds every s_value_opts entry");

@@ -78,6 +78,10 @@ assert list(r) == ['pod', 'provider', 'stake', 'slashed', 'fees', 'remaining', '
 assert r['pod'] == '$pod' and r['provider'] == '$owner', r
 assert r['stake'] == 5000 and r['slashed'] == 0 and r['fees'] == 0 and r['remaining'] == 5000, r
 assert r['paid_until'] == $paid2 and r['maintenance'] == 1, r"
+# --from-block: the logs from there only (the last block holds the maintenance tx)
+latest=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["block"])' "$work/mt.json")
+ctl pods --from-block "$latest" --json > "$work/pods-late.json"
+check "$work/pods-late.json" 'assert j == {"ok": True, "rows": []}, j'
 # the ledger-* name is the same command; the table prints times as ISO 8601
 ctl ledger-pods > "$work/pods.txt"
 head -1 "$work/pods.txt" | grep -q '^pod  *provider  *stake  *slashed  *fees  *remaining  *paid_until  *maintenance' \

@@ -28,6 +28,15 @@ json() { python3 -c "import json, sys; j = json.load(open(sys.argv[1])); print($
 topic=$("$bin/cast" keccak "Incident(bytes32,uint64,uint64,uint64,uint64,uint64,bool,bool)")
 "$bin/cast" rpc --rpc-url "$rpc" eth_getLogs \
     "{\"address\":\"$contract\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\",\"topics\":[\"$topic\"]}" > "$work/logs.json"
+# the 12 validators test_anvil_claim registered, sorted by id as the ledger lists them
+ctl validators --json > "$work/val.json"
+python3 - "$work/val.json" <<'EOF' || fail "validators: $(cat "$work/val.json")"
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+ids = [r["id"] for r in rows]
+assert len(rows) == 12 and ids == sorted(ids), ids
+assert all(r["stake"] >= 1000 and r["weight"] ** 2 <= r["stake"] < (r["weight"] + 1) ** 2 for r in rows), rows
+EOF
 ctl incidents --json > "$work/inc.json"
 python3 - "$work/logs.json" "$work/inc.json" <<'EOF' || fail "incidents differ from the Incident log: $(cat "$work/inc.json")"
 import json, sys
