@@ -37,7 +37,9 @@
 #include "wire/wire.h"
 
 #define RECEIPT_WAIT_MS 120000      /* a write waits this long for its receipt */
-#define RECEIPT_POLL_MS 100
+#define RECEIPT_POLL_MS 250         /* after RECEIPT_FAST_MS of polls every RECEIPT_FAST_POLL_MS */
+#define RECEIPT_FAST_MS 1000
+#define RECEIPT_FAST_POLL_MS 5
 #define GWEI 1000000000ULL          /* wei in a base unit (UptimeStaking UNIT) */
 
 void
@@ -570,7 +572,11 @@ s_transact (const chain_t *c, const char *op, const nines_buf_t *data, uint64_t 
     nines_sent_t sent = { 0 };
     nines_receipt_t r = { 0 };
     if (!rc) rc = nines_sender_send (&s, c->contract, data->data, data->len, units ? wei : NULL, 0, &sent);
-    if (!rc) rc = nines_sender_wait (&s, sent.hash, RECEIPT_WAIT_MS, RECEIPT_POLL_MS, &r);
+    /*  A dev chain mines within milliseconds (anvil: the first poll often
+        comes a little early, and a 100 ms poll made every write 115 ms):
+        poll fast for the first second, then at the slow pace. */
+    if (!rc && (rc = nines_sender_wait (&s, sent.hash, RECEIPT_FAST_MS, RECEIPT_FAST_POLL_MS, &r)) == NINES_ETIMEOUT)
+        rc = nines_sender_wait (&s, sent.hash, RECEIPT_WAIT_MS, RECEIPT_POLL_MS, &r);
     nines_sent_free (&sent);
     nines_sender_wipe (&s);
     if (rc == NINES_EREVERTED && r.block_number) {
