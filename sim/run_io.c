@@ -55,6 +55,20 @@ run_key (sim_run_t *run, const char *role, uint32_t index, nines_keypair_t *kp)
     nines_keypair_from_seed (kp, seed);
 }
 
+/*  True when op (bind: the port is free; connect: something accepts on
+    it) succeeds for a TCP socket and 127.0.0.1:port. */
+static bool
+s_loopback (int port, int (*op) (int, const struct sockaddr *, socklen_t))
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
+                                .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    bool ok = fd >= 0 && op (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    if (fd >= 0)
+        close (fd);
+    return ok;
+}
+
 /*  A free TCP port on 127.0.0.1 below the ephemeral range, not handed out
     before in this run.  0 when none is found. */
 int
@@ -67,13 +81,7 @@ run_port (sim_run_t *run)
             used = run->ports [i] == port;
         if (used)
             continue;
-        int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
-                                    .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-        bool free_port = fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-        if (fd >= 0)
-            close (fd);
-        if (!free_port)
+        if (!s_loopback (port, bind))
             continue;
         run->ports [run->n_ports++] = port;
         return port;
@@ -87,19 +95,6 @@ run_endpoint (sim_run_t *run, char out [SIM_ENDPOINT])
     int port = run_port (run);
     snprintf (out, SIM_ENDPOINT, "tcp://127.0.0.1:%d", port);
     return port ? NINES_OK : NINES_EUNAVAIL;
-}
-
-/*  True when something accepts TCP connections on 127.0.0.1:port. */
-static bool
-s_port_open (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
-                                .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-    bool open = fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-    if (fd >= 0)
-        close (fd);
-    return open;
 }
 
 /*  Find a sibling binary: $NINES_SIM_BINDIR/NAME, then the build tree
@@ -286,5 +281,5 @@ run_answers (sim_run_t *run, void *endpoint)
 bool
 run_listens (sim_run_t *run, void *port)
 {
-    return s_port_open (*(int *) port);
+    return s_loopback (*(int *) port, connect);
 }

@@ -37,6 +37,20 @@ s_child (sim_run_t *run, sim_proc_t *proc, const char *name, const char *dir, co
     return rc;
 }
 
+/*  Make a validator's or pod's directory run->dir/NAME-i in dir and save
+    kp in it as keyfile.  0, NINES_EIO or nines_keyfile_save's code. */
+static int
+s_member_dir (sim_run_t *run, char dir [SIM_SUBDIR_MAX], const char *name, uint32_t i,
+              const char *keyfile, const nines_keypair_t *kp)
+{
+    char path [SIM_PATH_MAX];
+    snprintf (dir, SIM_SUBDIR_MAX, "%.*s/%s-%u", SIM_DIR_MAX, run->dir, name, i);
+    if (mkdir (dir, 0700))
+        return NINES_EIO;
+    snprintf (path, sizeof path, "%.*s/%s", SIM_SUBDIR_MAX, dir, keyfile);
+    return nines_keyfile_save (path, kp);
+}
+
 /*  Keys, certificates, genesis registry snapshot, every config file. */
 int
 run_prepare (sim_run_t *run)
@@ -94,11 +108,7 @@ run_prepare (sim_run_t *run)
         run_key (run, "validator", i, &v->kp);
         run_hex (run->obs.validator_ids [i], v->kp.pk);
         fprintf (vf, "%s\n", run->obs.validator_ids [i]);
-        snprintf (v->dir, sizeof v->dir, "%s/validator-%u", run->dir, i);
-        if (mkdir (v->dir, 0700))
-            return NINES_EIO;
-        snprintf (path, sizeof path, "%s/validator.key", v->dir);
-        if ((rc = nines_keyfile_save (path, &v->kp)))
+        if ((rc = s_member_dir (run, v->dir, "validator", i, "validator.key", &v->kp)))
             return rc;
         if (run_endpoint (run, v->peer) || run_endpoint (run, v->query) || run_endpoint (run, v->pub))
             return NINES_EUNAVAIL;
@@ -141,11 +151,7 @@ run_prepare (sim_run_t *run)
         run_hex (run->obs.pod_ids [i], p->id);
         p->provider = i % sc->providers;
         run_key (run, "facade", i, &p->facade_kp);
-        snprintf (p->dir, sizeof p->dir, "%s/pod-%u", run->dir, i);
-        if (mkdir (p->dir, 0700))
-            return NINES_EIO;
-        snprintf (path, sizeof path, "%s/facade.key", p->dir);
-        if ((rc = nines_keyfile_save (path, &p->facade_kp)))
+        if ((rc = s_member_dir (run, p->dir, "pod", i, "facade.key", &p->facade_kp)))
             return rc;
         char key_path [SIM_PATH_MAX], cert_path [SIM_PATH_MAX];
         snprintf (key_path, sizeof key_path, "%s/pod.key", p->dir);
