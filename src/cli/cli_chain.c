@@ -565,6 +565,8 @@ s_transact (const chain_t *c, const char *op, const nines_buf_t *data, uint64_t 
         return 2;
     }
     nines_sender_t s;
+    uint8_t from [20];
+    memcpy (from, key.address, 20);
     rc = nines_sender_init (&s, c->rpc, &key);
     nines_chainkey_wipe (&key);
     uint8_t wei [32];
@@ -580,7 +582,18 @@ s_transact (const chain_t *c, const char *op, const nines_buf_t *data, uint64_t 
     nines_sent_free (&sent);
     nines_sender_wipe (&s);
     if (rc == NINES_EREVERTED && r.block_number) {
-        fprintf (stderr, "error: the contract refused %s: reverted in block %llu\n", op,
+        /*  Mined but reverted (the state changed between the estimate and
+            the block): the reason from the same call replayed on the state
+            the block ended with. */
+        char tag [24], why [256] = "no reason given";
+        nines_rpc_msg_t m = { .from = from, .to = c->contract, .data = data->data, .data_len = data->len,
+                              .value = units ? wei : NULL };
+        nines_buf_t out = { 0 };
+        snprintf (tag, sizeof tag, "0x%llx", (unsigned long long) r.block_number);
+        if (nines_rpc_eth_call (c->rpc, &m, tag, &out) == NINES_EREVERTED)
+            nines_evm_revert_text (nines_rpc_errdata (c->rpc), s_errors, why, sizeof why);
+        nines_buf_free (&out);
+        fprintf (stderr, "error: the contract refused %s: %s (reverted in block %llu)\n", op, why,
                  (unsigned long long) r.block_number);
         return 1;
     }

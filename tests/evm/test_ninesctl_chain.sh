@@ -5,7 +5,8 @@
 #   changed and a maintenance window announced through `ninesctl --chain
 #   URL --contract ADDR`; then pods, registry, validators, incidents and
 #   slashes --json must show exactly those values, the table too; a
-#   refused request (the contract's custom error decoded) exits 1, an
+#   refused request (the contract's custom error decoded, at the estimate
+#   or from a transaction mined but reverted) exits 1, an
 #   unreachable node 3, no contract at the address or a missing
 #   --chain-key 2.
 #   usage: test_ninesctl_chain.sh NINESCTL
@@ -127,4 +128,22 @@ expect 2 'not a chain command' ctl status
 expect 3 'no answer from the chain node' "$ninesctl" --chain http://127.0.0.1:1 --contract "$contract" pods
 "$ninesctl" --chain "$rpc" --contract "$contract" pods --help | grep -q 'podInfo' || fail "pods --help with --chain"
 "$ninesctl" --help | grep -q -- '--chain URL' || fail "ninesctl --help does not document --chain"
+# mined but reverted: with automine off, another account's registerPod of
+# the same new pod (a higher tip, no estimate) goes first in the block, so
+# ninesctl's estimate passed and its transaction reverts; the reason is
+# the replayed call's (EPerm: the pod is the other's)
+"$bin/cast" rpc --rpc-url "$rpc" evm_setAutomine false > /dev/null
+race=$("$ninesctl" pod-id)
+account1=$("$bin/cast" rpc eth_accounts --rpc-url "$rpc" | python3 -c 'import json, sys; print(json.load(sys.stdin)[1])')
+rc=0
+ctl register-pod --chain-key "$chainkey" --pod "$race" --stake 1 > "$work/race.out" 2> "$work/race.err" & racer=$!
+sleep 0.5
+"$bin/cast" send --async --rpc-url "$rpc" --unlocked --from "$account1" --priority-gas-price 100gwei \
+    --gas-price 200gwei --gas-limit 300000 "$contract" "registerPod(bytes32,bytes32,uint64)" "0x$race" "0x$pins" 0 \
+    > /dev/null
+"$bin/cast" rpc --rpc-url "$rpc" evm_mine > /dev/null
+wait "$racer" || rc=$?
+[ "$rc" -eq 1 ] && grep -q 'refused register-pod: EPerm() (reverted in block' "$work/race.err" \
+    || fail "mined-reverted register-pod: exit $rc, $(cat "$work/race.out" "$work/race.err")"
+"$bin/cast" rpc --rpc-url "$rpc" evm_setAutomine true > /dev/null
 echo "ninesctl-chain: ok (register-pod ${t_write} ms, pods --json ${t_read} ms against anvil)"
