@@ -114,10 +114,12 @@ nines_evm_revert_text (const char *errdata, const char *const *errors, char *out
                     match = *e;
             }
         uint64_t code;
+        const uint8_t *msg;
+        size_t mlen;
         if (len == 0)
             fputs ("no reason given", m);
-        else if (match && !strcmp (match, "Error(string)"))
-            s_arg (m, "string", 6, data + 4, len - 4, 0);
+        else if (match && !strcmp (match, "Error(string)") && !nines_abi_get_bytes (data + 4, len - 4, 0, &msg, &mlen))
+            fprintf (m, "%.*s", (int) mlen, (const char *) msg);
         else if (match && !strcmp (match, "Panic(uint256)") && !nines_abi_get_uint (data + 4, len - 4, 0, &code))
             fprintf (m, "panic 0x%llx", (unsigned long long) code);
         else if (match)
