@@ -45,7 +45,7 @@ s_correlate (des_t *d)
     bool *flags = calloc (d->n_incidents + 1, sizeof *flags);
     for (size_t i = 0; downs && flags && i < d->n_incidents; i++) {
         const uint8_t *pod = d->pod_ids [d->incidents [i].pod];
-        const nines_pod_info_t *info = nines_registry_pod (d->reg, pod);
+        const nines_pod_t *info = nines_registry_pod_rec (d->reg, pod);
         downs [i] = (nines_down_t) { d->incidents [i].detected, pod, info ? info->provider : NULL };
     }
     if (downs && flags

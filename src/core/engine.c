@@ -189,7 +189,7 @@ nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, ui
        registered pod gets an entry (a daemon lists them all). */
     size_t kept = 0;
     for (size_t i = 0; i < self->n_pods; i++) {
-        if (nines_registry_pod (reg, self->pods [i].pod))
+        if (nines_registry_pod_index (reg, self->pods [i].pod) >= 0)
             self->pods [kept++] = self->pods [i];
         else
             free (self->pods [i].down_report);

@@ -108,7 +108,7 @@ engine_pod_add (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], bool re
     pod_t *found = s_pod_search (self, id, &lo);
     if (found)
         return found;
-    if (!self->reg || (!registered && !nines_registry_pod (self->reg, id)))
+    if (!self->reg || (!registered && nines_registry_pod_index (self->reg, id) < 0))
         return NULL;
     if (self->n_pods == self->cap_pods) {
         size_t cap = self->cap_pods ? 2 * self->cap_pods : 16;

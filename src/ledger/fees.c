@@ -80,7 +80,7 @@ s_settle_fees (nines_ledger_t *self, uint64_t p)
     if (a->n && total_stake) {
         uint64_t pool = 0;
         for (size_t i = 0; !rc && i < self->reg->n_pods; i++) {
-            const nines_pod_info_t *pod = &self->reg->pods [i];
+            const nines_pod_info_t *pod = nines_registry_pod_at (self->reg, i);
             acct_t *acct = ledger_acct (self, pod->pod, true);
             if (!acct) {
                 rc = NINES_ENOMEM;
@@ -179,7 +179,7 @@ nines_ledger_tick (nines_ledger_t *self, uint64_t now)
             ledger_pod_range (self, self->reg->pods [i].pod, &lo, &hi);
             if (lo < hi) {
                 uint64_t before = self->slash_seq;
-                rc = ledger_settle (self, &self->reg->pods [i], now, NO_ANNOUNCE);
+                rc = ledger_settle (self, nines_registry_pod_at (self->reg, i), now, NO_ANNOUNCE);
                 dirty = dirty || self->slash_seq != before;
             }
         }

@@ -367,7 +367,7 @@ s_genesis (nines_ledger_t *self, const nines_registry_t *genesis)
         if (!rc) rc = ledger_put (self, "validators", genesis->validators [i].id, NINES_ID_BYTES, buf, n);
     }
     for (size_t i = 0; !rc && genesis && i < genesis->n_pods; i++)
-        rc = ledger_put_pod (self, &genesis->pods [i]);
+        rc = ledger_put_pod (self, nines_registry_pod_at (genesis, i));
     if (!rc) rc = ledger_meta_put (self, "version", 1);
     if (rc) {
         ledger_abort (self, false);

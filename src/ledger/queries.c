@@ -34,7 +34,7 @@ ledger_h_registry (req_t *r)
     nines_pack_str (pk, "pods");
     msgpack_pack_array (pk, (uint32_t) self->reg->n_pods);
     for (size_t i = 0; i < self->reg->n_pods; i++) {
-        if (nines_pod_info_encode (&self->reg->pods [i], buf, NINES_LEDGER_BODY_MAX * 2, &n))
+        if (nines_pod_info_encode (nines_registry_pod_at (self->reg, i), buf, NINES_LEDGER_BODY_MAX * 2, &n))
             n = 0;
         msgpack_pack_bin (pk, n);
         msgpack_pack_bin_body (pk, buf, n);
@@ -85,7 +85,7 @@ ledger_h_pods (req_t *r)
     nines_ledger_t *self = r->self;
     s_rows (r->pk, (uint32_t) self->reg->n_pods);
     for (size_t i = 0; i < self->reg->n_pods; i++) {
-        const nines_pod_info_t *p = &self->reg->pods [i];
+        const nines_pod_info_t *p = nines_registry_pod_at (self->reg, i);
         const acct_t *a = ledger_acct (self, p->pod, false);
         msgpack_pack_map (r->pk, 9);
         nines_pack_kv_bin (r->pk, "pod", p->pod, NINES_ID_BYTES);
@@ -131,7 +131,7 @@ ledger_h_incidents (req_t *r)
         if (pass)
             s_rows (r->pk, total);
         for (size_t i = 0; i < self->reg->n_pods; i++) {
-            const nines_pod_info_t *p = &self->reg->pods [i];
+            const nines_pod_info_t *p = nines_registry_pod_at (self->reg, i);
             if (only && only != p)
                 continue;
             size_t n = ledger_groups (self, p);
@@ -247,7 +247,7 @@ ledger_h_nines (req_t *r)
         return ledger_fail (r, NINES_EMALFORMED, "target must be micro-nines (uint)");
     s_rows (r->pk, only ? 1 : (uint32_t) self->reg->n_pods);
     for (size_t i = 0; i < self->reg->n_pods; i++) {
-        const nines_pod_info_t *pod = &self->reg->pods [i];
+        const nines_pod_info_t *pod = nines_registry_pod_at (self->reg, i);
         if (only && only != pod)
             continue;
         uint64_t down = s_window_down (self, pod, r->now), excess = 0;

@@ -158,8 +158,8 @@ node_metrics_render (void *arg, size_t *len)
             if (ps [i].last_outcome < 0)
                 continue;
             nines_metric_set (self->m_success, pod, ps [i].last_outcome == NINES_OUTCOME_OK);
-            const nines_pod_info_t *p = self->reg ? nines_registry_pod (self->reg, ps [i].pod) : NULL;
-            const pod_timing_t *t = p && self->timings ? &self->timings [p - self->reg->pods] : NULL;
+            long at = self->reg ? nines_registry_pod_index (self->reg, ps [i].pod) : -1;
+            const pod_timing_t *t = at >= 0 && self->timings ? &self->timings [at] : NULL;
             if (t)
                 nines_metric_set (self->m_status, pod, t->http_status);
             if (t && t->cert_not_after_ms)

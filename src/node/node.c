@@ -85,11 +85,14 @@ s_probe_start (nines_node_t *self, uint64_t probe_id, const uint8_t pod_id [NINE
                uint64_t timeout_ms)
 {
     uint64_t now = node_now ();
-    const nines_pod_info_t *pod = self->reg ? nines_registry_pod (self->reg, pod_id) : NULL;
+    const nines_pod_t *rec = self->reg ? nines_registry_pod_rec (self->reg, pod_id) : NULL;
     int rc = NINES_EUNKNOWN;
-    if (pod && !self->isolated)
-        rc = nines_prober_start (self->prober, &self->kp, pod, probe_id,
+    nines_pod_info_t pod;                 /* the full record for this heartbeat only */
+    if (rec && !self->isolated) {
+        nines_pod_expand (rec, &pod);
+        rc = nines_prober_start (self->prober, &self->kp, &pod, probe_id,
                                  timeout_ms ? timeout_ms : self->reg->params.probe_timeout_ms, now);
+    }
     if (rc) {
         if (!self->isolated) {
             char hex [NINES_ID_HEX];
@@ -242,9 +245,9 @@ s_probe_done (const nines_probe_result_t *r, void *arg)
         self->probe_ok++;
     node_metrics_probe (self, r);
     if (self->reg && self->timings) {
-        const nines_pod_info_t *p = nines_registry_pod (self->reg, r->pod);
-        if (p) {
-            pod_timing_t *t = &self->timings [p - self->reg->pods];
+        long at = nines_registry_pod_index (self->reg, r->pod);
+        if (at >= 0) {
+            pod_timing_t *t = &self->timings [at];
             t->connect_us = (uint32_t) r->connect_us;
             t->tls_us = (uint32_t) r->tls_us;
             t->ttfb_us = (uint32_t) r->ttfb_us;

@@ -111,10 +111,12 @@ s_q_pods (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
     for (size_t i = 0; i < n; i++) {
         if (filter && !nines_id_eq (filter, ps [i].pod))
             continue;
-        const nines_pod_info_t *p = self->reg ? nines_registry_pod (self->reg, ps [i].pod) : NULL;
+        long at = self->reg ? nines_registry_pod_index (self->reg, ps [i].pod) : -1;
+        const nines_pod_t *p = at >= 0 ? &self->reg->pods [at] : NULL;
+        const char *url = p ? nines_pod_url (p) : "";
         pod_timing_t t = { 0 };
-        if (p && self->timings)
-            t = self->timings [p - self->reg->pods];
+        if (at >= 0 && self->timings)
+            t = self->timings [at];
         msgpack_pack_map (pk, 14);
         nines_pack_kv_bin (pk, "pod", ps [i].pod, NINES_ID_BYTES);
         nines_pack_kv_str (pk, "state", ps [i].down ? "down" : "up");
@@ -123,7 +125,7 @@ s_q_pods (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
         nines_pack_kv_u64 (pk, "down_since_ms", ps [i].down ? ps [i].down_since_ms : 0);
         nines_pack_kv_u64 (pk, "incidents", ps [i].incidents);
         nines_pack_kv_u64 (pk, "downtime_ms", ps [i].downtime_ms);
-        nines_pack_kv_str (pk, "facade_url", p ? p->facade_url : "");
+        nines_pack_kv_str (pk, "facade_url", url);
         nines_pack_kv_bin (pk, "provider", p ? p->provider : ps [i].pod, NINES_ID_BYTES);
         nines_pack_kv_u64 (pk, "connect_us", t.connect_us);
         nines_pack_kv_u64 (pk, "tls_us", t.tls_us);

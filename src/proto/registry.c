@@ -24,7 +24,10 @@ nines_registry_destroy (nines_registry_t **self_p)
         return;
     nines_registry_t *self = *self_p;
     free (self->validators);
+    for (size_t i = 0; i < self->n_pods; i++)
+        free (self->pods [i].blob);
     free (self->pods);
+    free (self->full);
     free (self->eligible_ids);
     free (self->eligible_idx);
     free (self->committee_cache);
@@ -80,7 +83,7 @@ s_search (const void *base, size_t n, size_t size, const uint8_t id [NINES_ID_BY
 
 /*  ---- id index: id -> array index, one table for validators[], one for pods[] ----
 
-    Binary search over records of ~900 bytes costs a cache miss a step
+    Binary search over records (96 bytes a pod, 160 a validator) costs a cache miss a step
     (17 at 100,000 pods); nines-sim des looks ids up tens of millions of
     times per simulated hour.  Ids are Ed25519 public keys or random pod
     ids, so their first 8 bytes are uniform: multiplied by the golden
@@ -241,13 +244,123 @@ nines_registry_put_validator (nines_registry_t *self, const nines_validator_info
     return rc ? rc : nines_registry_reindex (self);
 }
 
+/*  ---- compact pod records ---- */
+
+static size_t
+s_clamp (size_t n, size_t max)
+{
+    return n < max ? n : max;
+}
+
+int
+nines_pod_pack (const nines_pod_info_t *p, nines_pod_t *rec)
+{
+    memset (rec, 0, sizeof *rec);
+    memcpy (rec->pod, p->pod, NINES_ID_BYTES);
+    memcpy (rec->provider, p->provider, NINES_ID_BYTES);
+    rec->stake = p->stake;
+    rec->paid_until_ms = p->paid_until_ms;
+    rec->n_facade_keys = (uint8_t) s_clamp (p->n_facade_keys, NINES_POD_KEYS_MAX);
+    rec->n_spki_pins = (uint8_t) s_clamp (p->n_spki_pins, NINES_POD_PINS_MAX);
+    rec->n_maint = (uint8_t) s_clamp (p->n_maint, NINES_MAINT_MAX);
+    size_t url = strnlen (p->facade_url, NINES_URL_MAX - 1), method = strnlen (p->method, sizeof p->method - 1);
+    size_t path = strnlen (p->path, NINES_HTTP_PATH_MAX - 1);
+    size_t len = url + 1 + method + 1 + path + 1 + (size_t) rec->n_facade_keys * NINES_ID_BYTES
+               + (size_t) rec->n_spki_pins * NINES_HASH_BYTES + (size_t) rec->n_maint * sizeof (nines_maint_t);
+    uint8_t *b = rec->blob = malloc (len);
+    if (!b)
+        return NINES_ENOMEM;
+    rec->blob_len = (uint16_t) len;
+    memcpy (b, p->facade_url, url), b += url, *b++ = 0;
+    memcpy (b, p->method, method), b += method, *b++ = 0;
+    memcpy (b, p->path, path), b += path, *b++ = 0;
+    memcpy (b, p->facade_keys, (size_t) rec->n_facade_keys * NINES_ID_BYTES);
+    b += (size_t) rec->n_facade_keys * NINES_ID_BYTES;
+    memcpy (b, p->spki_pins, (size_t) rec->n_spki_pins * NINES_HASH_BYTES);
+    b += (size_t) rec->n_spki_pins * NINES_HASH_BYTES;
+    memcpy (b, p->maint, (size_t) rec->n_maint * sizeof (nines_maint_t));
+    return NINES_OK;
+}
+
+const char *
+nines_pod_url (const nines_pod_t *pod)
+{
+    return pod->blob ? (const char *) pod->blob : "";
+}
+
+void
+nines_pod_expand (const nines_pod_t *pod, nines_pod_info_t *out)
+{
+    memset (out, 0, sizeof *out);
+    memcpy (out->pod, pod->pod, NINES_ID_BYTES);
+    memcpy (out->provider, pod->provider, NINES_ID_BYTES);
+    out->stake = pod->stake;
+    out->paid_until_ms = pod->paid_until_ms;
+    out->n_facade_keys = pod->n_facade_keys;
+    out->n_spki_pins = pod->n_spki_pins;
+    out->n_maint = pod->n_maint;
+    const uint8_t *b = pod->blob;
+    if (!b)
+        return;
+    size_t n = strlen ((const char *) b);
+    memcpy (out->facade_url, b, n), b += n + 1;
+    n = strlen ((const char *) b);
+    memcpy (out->method, b, n), b += n + 1;
+    n = strlen ((const char *) b);
+    memcpy (out->path, b, n), b += n + 1;
+    memcpy (out->facade_keys, b, (size_t) pod->n_facade_keys * NINES_ID_BYTES);
+    b += (size_t) pod->n_facade_keys * NINES_ID_BYTES;
+    memcpy (out->spki_pins, b, (size_t) pod->n_spki_pins * NINES_HASH_BYTES);
+    b += (size_t) pod->n_spki_pins * NINES_HASH_BYTES;
+    memcpy (out->maint, b, (size_t) pod->n_maint * sizeof (nines_maint_t));
+}
+
+/*  The expanded array, built on first use; NULL when out of memory. */
+static nines_pod_info_t *
+s_full (const nines_registry_t *self)
+{
+    nines_registry_t *mut = (nines_registry_t *) self;    /* a view, not registry state */
+    if (!mut->full && self->n_pods) {
+        mut->full = malloc (self->n_pods * sizeof *mut->full);
+        for (size_t i = 0; mut->full && i < self->n_pods; i++)
+            nines_pod_expand (&self->pods [i], &mut->full [i]);
+    }
+    return mut->full;
+}
+
 int
 nines_registry_put_pod (nines_registry_t *self, const nines_pod_info_t *p)
 {
-    int rc = s_put ((void **) &self->pods, &self->n_pods, sizeof *p, p);
-    if (!rc)
-        self->version++;
-    return rc;
+    nines_pod_t rec;
+    if (nines_pod_pack (p, &rec))
+        return NINES_ENOMEM;
+    bool found;
+    size_t at = s_search (self->pods, self->n_pods, sizeof *self->pods, p->pod, &found);
+    if (found)
+        free (self->pods [at].blob);
+    else {
+        nines_pod_t *grown = realloc (self->pods, (self->n_pods + 1) * sizeof *grown);
+        if (!grown) {
+            free (rec.blob);
+            return NINES_ENOMEM;
+        }
+        self->pods = grown;
+        memmove (grown + at + 1, grown + at, (self->n_pods - at) * sizeof *grown);
+        if (self->full) {
+            nines_pod_info_t *full = realloc (self->full, (self->n_pods + 1) * sizeof *full);
+            if (full)
+                memmove (full + at + 1, full + at, (self->n_pods - at) * sizeof *full);
+            else
+                free (self->full);      /* rebuilt when next asked */
+            self->full = full;
+        }
+        self->n_pods++;
+    }
+    self->pods [at] = rec;
+    if (self->full)
+        nines_pod_expand (&rec, &self->full [at]);
+    self->version++;
+    return NINES_OK;
 }
 
 int
@@ -260,10 +373,17 @@ nines_registry_remove_validator (nines_registry_t *self, const uint8_t id [NINES
 int
 nines_registry_remove_pod (nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES])
 {
-    int rc = s_remove (self->pods, &self->n_pods, sizeof *self->pods, pod);
-    if (!rc)
-        self->version++;
-    return rc;
+    bool found;
+    size_t at = s_search (self->pods, self->n_pods, sizeof *self->pods, pod, &found);
+    if (!found)
+        return NINES_ENOTFOUND;
+    free (self->pods [at].blob);
+    memmove (self->pods + at, self->pods + at + 1, (self->n_pods - at - 1) * sizeof *self->pods);
+    if (self->full)
+        memmove (self->full + at, self->full + at + 1, (self->n_pods - at - 1) * sizeof *self->full);
+    self->n_pods--;
+    self->version++;
+    return NINES_OK;
 }
 
 long
@@ -279,11 +399,31 @@ nines_registry_validator (const nines_registry_t *self, const uint8_t id [NINES_
     return at < 0 ? NULL : &self->validators [at];
 }
 
+long
+nines_registry_pod_index (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES])
+{
+    return s_find (self, true, pod);
+}
+
+const nines_pod_t *
+nines_registry_pod_rec (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES])
+{
+    long at = s_find (self, true, pod);
+    return at < 0 ? NULL : &self->pods [at];
+}
+
+const nines_pod_info_t *
+nines_registry_pod_at (const nines_registry_t *self, size_t i)
+{
+    nines_pod_info_t *full = i < self->n_pods ? s_full (self) : NULL;
+    return full ? &full [i] : NULL;
+}
+
 const nines_pod_info_t *
 nines_registry_pod (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES])
 {
     long at = s_find (self, true, pod);
-    return at < 0 ? NULL : &self->pods [at];
+    return at < 0 ? NULL : nines_registry_pod_at (self, (size_t) at);
 }
 
 uint64_t

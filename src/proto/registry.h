@@ -41,12 +41,43 @@
 #include <stdint.h>
 #include "wire/wire.h"
 
+/*  A registered pod as the registry holds it: 96 bytes, the parts of
+    variable size (facade URL, method, path, facade keys, SPKI pins,
+    maintenance windows) out of line in one heap blob, so a pod costs
+    what it registered (about 200 bytes for one key and one pin) and not
+    the 1,128 of a nines_pod_info_t (NINES_URL_MAX, 16 windows, 4 keys and
+    4 pins inline).  nines_pod_expand gives the full record. */
+typedef struct {
+    uint8_t pod [NINES_ID_BYTES];            /* pod id (first: records sort by it) */
+    uint8_t provider [NINES_ID_BYTES];       /* provider id */
+    uint64_t stake;                          /* provider stake, base units */
+    uint64_t paid_until_ms;                  /* protection ends here, Unix ms */
+    uint8_t *blob;                           /* url NUL method NUL path NUL, keys, pins,
+                                                windows (owned) */
+    uint16_t blob_len;                       /* its bytes */
+    uint8_t n_facade_keys, n_spki_pins, n_maint; /* counts in the blob */
+} nines_pod_t;
+
+/*  The compact record of p into rec, its blob allocated (the caller frees
+    rec->blob unless it hands rec to a registry).  0 or NINES_ENOMEM. */
+int nines_pod_pack (const nines_pod_info_t *p, nines_pod_t *rec);
+
+/*  Its facade URL (inside the blob; "" when it has none). */
+const char *nines_pod_url (const nines_pod_t *pod);
+
+/*  The full record of a registered pod into out (every unused byte zero). */
+void nines_pod_expand (const nines_pod_t *pod, nines_pod_info_t *out);
+
 typedef struct {
     nines_params_t params;                   /* protocol parameters */
     size_t n_validators;                     /* registered validators */
     nines_validator_info_t *validators;      /* sorted by id */
     size_t n_pods;                           /* registered pods */
-    nines_pod_info_t *pods;                  /* sorted by pod id */
+    nines_pod_t *pods;                       /* sorted by pod id (compact records) */
+    nines_pod_info_t *full;                  /* the same pods expanded, NULL until
+                                                nines_registry_pod or _pod_at asks, then
+                                                kept in step by put and remove (the
+                                                ledger's; ninesd never builds it) */
     size_t n_eligible;                       /* validators with stake >= min */
     uint8_t (*eligible_ids) [NINES_ID_BYTES];/* their ids, sorted */
     uint32_t *eligible_idx;                  /* index into validators[] */
@@ -102,6 +133,19 @@ const nines_validator_info_t *nines_registry_validator (const nines_registry_t *
                                                         const uint8_t id [NINES_ID_BYTES]);
 const nines_pod_info_t *nines_registry_pod (const nines_registry_t *self,
                                             const uint8_t pod [NINES_ID_BYTES]);
+
+/*  The compact record of a pod, or NULL: what a validator looks up (no
+    expanded copy is built). */
+const nines_pod_t *nines_registry_pod_rec (const nines_registry_t *self,
+                                           const uint8_t pod [NINES_ID_BYTES]);
+
+/*  Index of a pod in pods[] or -1 (the same hash index). */
+long nines_registry_pod_index (const nines_registry_t *self, const uint8_t pod [NINES_ID_BYTES]);
+
+/*  The expanded record of pods [i] (i < n_pods), valid until the next
+    change; builds the expanded array on first use (NULL when out of
+    memory), like nines_registry_pod. */
+const nines_pod_info_t *nines_registry_pod_at (const nines_registry_t *self, size_t i);
 
 /*  Index of a validator in validators[] or -1 (through the same hash index). */
 long nines_registry_validator_index (const nines_registry_t *self, const uint8_t id [NINES_ID_BYTES]);

@@ -332,7 +332,7 @@ s_pods_settle (nines_registry_t *self)
         return;
     typedef struct { uint8_t id [NINES_ID_BYTES]; size_t at; } s_key_t;   /* id, file order */
     s_key_t *keys = malloc (self->n_pods * sizeof *keys);
-    nines_pod_info_t *out = keys ? malloc (self->n_pods * sizeof *out) : NULL;
+    nines_pod_t *out = keys ? malloc (self->n_pods * sizeof *out) : NULL;
     if (!keys || !out) {
         free (keys);
         return;                                 /* left unsorted: lookups still work (index) */
@@ -344,10 +344,13 @@ s_pods_settle (nines_registry_t *self)
     qsort (keys, self->n_pods, sizeof *keys, s_cmp_pod);
     size_t n = 0;
     for (size_t i = 0; i < self->n_pods; i++) {
-        size_t last = i;                        /* the latest section of this id wins */
+        size_t first = i, last = i;             /* the latest section of this id wins */
         while (i + 1 < self->n_pods && memcmp (keys [i + 1].id, keys [i].id, NINES_ID_BYTES) == 0)
             if (keys [++i].at > keys [last].at)
                 last = i;
+        for (size_t j = first; j <= i; j++)
+            if (j != last)
+                free (self->pods [keys [j].at].blob);
         out [n++] = self->pods [keys [last].at];
     }
     free (keys);
@@ -397,14 +400,16 @@ s_load_entry (nines_registry_t *self, const s_section_t *s, int *nv, int *np, si
             rc = s_err (err, err_size, name, where, "a facade_url", NULL);
         if (!rc && self->n_pods == *cap_pods) {
             size_t cap = *cap_pods ? 2 * *cap_pods : 64;
-            nines_pod_info_t *grown = realloc (self->pods, cap * sizeof *grown);
+            nines_pod_t *grown = realloc (self->pods, cap * sizeof *grown);
             if (!grown)
                 return NINES_ENOMEM;
             self->pods = grown;
             *cap_pods = cap;
         }
         if (!rc)
-            self->pods [self->n_pods++] = p;
+            rc = nines_pod_pack (&p, &self->pods [self->n_pods]);
+        if (!rc)
+            self->n_pods++;
     }
     else
     if (strcmp (kind, "params") != 0) {
@@ -456,7 +461,7 @@ nines_registry_from_text (const char *name, const char *text, size_t len, char *
     if (!rc) {
         s_pods_settle (self);
         if (self->n_pods && self->n_pods < cap_pods) {
-            nines_pod_info_t *fit = realloc (self->pods, self->n_pods * sizeof *fit);
+            nines_pod_t *fit = realloc (self->pods, self->n_pods * sizeof *fit);
             if (fit)
                 self->pods = fit;
         }
@@ -504,8 +509,9 @@ nines_registry_to_text (const nines_registry_t *self, size_t *len)
         fprintf (f, "validator\n    id = %s\n    stake = %llu\n    endpoint = \"%s\"\n",
                  nines_hex (hex, v->id, 32), (unsigned long long) v->stake, v->endpoint);
     }
-    for (size_t i = 0; i < self->n_pods; i++) {
-        const nines_pod_info_t *p = &self->pods [i];
+    nines_pod_info_t *p = malloc (sizeof *p);
+    for (size_t i = 0; p && i < self->n_pods; i++) {
+        nines_pod_expand (&self->pods [i], p);
         fprintf (f, "pod\n    id = %s\n", nines_hex (hex, p->pod, 32));
         fprintf (f, "    provider = %s\n", nines_hex (hex, p->provider, 32));
         fprintf (f, "    facade_url = \"%s\"\n", p->facade_url);
@@ -517,7 +523,9 @@ nines_registry_to_text (const nines_registry_t *self, size_t *len)
                  (unsigned long long) p->paid_until_ms);
         fprintf (f, "    method = %s\n    path = \"%s\"\n", p->method, p->path);
     }
-    if (fclose (f)) {
+    int failed = !p;
+    free (p);
+    if (fclose (f) || failed) {
         free (text);
         return NULL;
     }

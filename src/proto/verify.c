@@ -158,7 +158,7 @@ nines_report_verify (const nines_registry_t *reg, const nines_report_t *report, 
         return NINES_EINVAL;
     if (report->kind != NINES_REPORT_DOWN && report->kind != NINES_REPORT_UP)
         return NINES_EMALFORMED;
-    if (!nines_registry_pod (reg, report->pod))
+    if (nines_registry_pod_index (reg, report->pod) < 0)
         return NINES_EUNKNOWN;
     ctx_t ctx = { .verify = verify, .verify_arg = verify_arg };
     return s_verify_report (reg, report, report->kind, now_ms, NULL, &ctx);
@@ -227,7 +227,7 @@ nines_ledger_verify_evidence_hist (const nines_registry_t *reg, const nines_regi
         return NINES_EINVAL;
     char hex [NINES_ID_HEX];
     nines_hex (hex, ev->pod, NINES_ID_BYTES);
-    int rc = nines_registry_pod (reg, ev->pod) ? NINES_OK : NINES_EUNKNOWN;
+    int rc = nines_registry_pod_index (reg, ev->pod) >= 0 ? NINES_OK : NINES_EUNKNOWN;
     if (s_check (&ctx, NULL, "pod registered", rc, "pod %s", hex))
         return rc;
     rc = memcmp (ev->down.pod, ev->pod, NINES_ID_BYTES) || (ev->has_up && memcmp (ev->up.pod, ev->pod, NINES_ID_BYTES))

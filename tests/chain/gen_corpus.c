@@ -225,11 +225,13 @@ main (int argc, char **argv)
     const uint64_t T = LFX_T0;
     lfx_init (&F, 12, 4, 3, 7);
     /* pod 2 is paid until T + 30 min; pod 3 has maintenance [T + 10 min, T + 40 min) */
-    nines_pod_info_t *p2 = (nines_pod_info_t *) nines_registry_pod (F.reg, F.pod [2]);
-    nines_pod_info_t *p3 = (nines_pod_info_t *) nines_registry_pod (F.reg, F.pod [3]);
-    p2->paid_until_ms = T + 30 * M_;
-    p3->n_maint = 1;
-    p3->maint [0] = (nines_maint_t) { .start_ms = T + 10 * M_, .end_ms = T + 40 * M_, .announced_ms = T - 2 * 24 * H_ };
+    nines_pod_info_t p2 = *nines_registry_pod (F.reg, F.pod [2]);
+    nines_pod_info_t p3 = *nines_registry_pod (F.reg, F.pod [3]);
+    p2.paid_until_ms = T + 30 * M_;
+    p3.n_maint = 1;
+    p3.maint [0] = (nines_maint_t) { .start_ms = T + 10 * M_, .end_ms = T + 40 * M_, .announced_ms = T - 2 * 24 * H_ };
+    nines_registry_put_pod (F.reg, &p2);        /* registry records are compact: put, not edit */
+    nines_registry_put_pod (F.reg, &p3);
     const nines_params_t *pa = &F.reg->params;
     emit ("# issue 16 differential corpus, written by tests/chain/gen_corpus.c: do not edit\n");
     emit ("P %llu %llu %u\n", (unsigned long long) pa->genesis_ms, (unsigned long long) pa->epoch_ms, pa->committee);

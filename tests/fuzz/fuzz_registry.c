@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     for (size_t i = 0; i < reg->n_validators; i++)
         FUZZ_CHECK (nines_registry_validator (reg, reg->validators [i].id) == &reg->validators [i]);
     for (size_t i = 0; i < reg->n_pods; i++) {
-        FUZZ_CHECK (nines_registry_pod (reg, reg->pods [i].pod) == &reg->pods [i]);
+        FUZZ_CHECK (nines_registry_pod_rec (reg, reg->pods [i].pod) == &reg->pods [i]);
         const nines_validator_info_t *members [NINES_REPORT_MAX_VOTES];
         size_t c = nines_registry_committee_size (reg);
         uint64_t total = 0;

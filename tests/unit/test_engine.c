@@ -407,7 +407,7 @@ test_swim (void)
     for (size_t i = 0; i < net->reg->n_validators; i++)
         CHECK_RC (nines_registry_put_validator (grown, &net->reg->validators [i]), 0);
     for (size_t i = 0; i < net->reg->n_pods; i++)
-        CHECK_RC (nines_registry_put_pod (grown, &net->reg->pods [i]), 0);
+        CHECK_RC (nines_registry_put_pod (grown, nines_registry_pod_at (net->reg, i)), 0);
     nines_validator_info_t extra = net->reg->validators [0];
     memset (extra.id, 0x5a, 32);            /* sorts among the others: indexes shift */
     CHECK_RC (nines_registry_put_validator (grown, &extra), 0);
