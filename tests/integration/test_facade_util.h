@@ -116,6 +116,22 @@ tf_build_path (char *out, size_t size, const char *rel)
     return out;
 }
 
+/*  A TCP port that was free on 127.0.0.1 a moment ago (bound, released), or -1. */
+static inline int
+tf_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0
+    &&  getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+        port = ntohs (a.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
 /*  ---- child processes with captured output ---- */
 
 #define TF_LOG_MAX (1 << 20)
