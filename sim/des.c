@@ -563,7 +563,7 @@ s_setup (des_t *d)
     ec.gossip_fanout = d->res->gossip_fanout;
     ec.report_scope = d->res->report_scope;
     ec.probe_ahead = true;          /* no wakeup per heartbeat instant */
-    ec.max_reports = 4;             /* queries are not simulated: keep few */
+    ec.max_reports = 1;             /* queries are not simulated: the least the engine keeps */
     ec.max_seen = 128;              /* committee scope: a node sees the reports of its pods */
     ec.keep_idle_pods = false;      /* sparse pod state: a few dozen entries per node */
     ec.sigcache = d->sigcache;      /* each distinct signature verified once */
