@@ -2,6 +2,7 @@
     queue (des_queue, a timing wheel), simulated links, a pod ground truth,
     a stand-in ledger, and the measurements. */
 #include "des_private.h"
+#include "base/grow.h"
 #include <czmq.h>
 #include <errno.h>
 #include <math.h>
@@ -198,14 +199,11 @@ s_on_report (des_t *d, size_t v, const nines_action_t *a)
                 d->n_continued++;
             else
             if (p >= 0 && d->report->kind == NINES_REPORT_DOWN && d->pod_incident [p] < 0) {
-                if (d->n_incidents == d->cap_incidents) {
-                    size_t cap = d->cap_incidents ? 2 * d->cap_incidents : 64;
-                    incident_t *grown = realloc (d->incidents, cap * sizeof *grown);
-                    if (!grown)
-                        return;
-                    d->incidents = grown;
-                    d->cap_incidents = cap;
-                }
+                incident_t *grown = nines_grow (d->incidents, &d->cap_incidents, d->n_incidents,
+                                                sizeof *grown, 64);
+                if (!grown)
+                    return;
+                d->incidents = grown;
                 incident_t *inc = &d->incidents [d->n_incidents];
                 memset (inc, 0, sizeof *inc);
                 inc->pod = (uint32_t) p;

@@ -1,6 +1,7 @@
 /*  Timing wheel of one-ms slot FIFOs over two (at, seq) heaps: see
     des_queue.h for the shape and why the order equals the heap's. */
 #include "des_queue.h"
+#include "base/grow.h"
 #include <stdlib.h>
 
 #define S_MASK          (DES_QUEUE_SLOTS - 1)
@@ -27,14 +28,10 @@ s_before (const des_event_t *a, const des_event_t *b)
 static int
 s_heap_push (des_heap_t *h, const des_event_t *ev)
 {
-    if (h->n + 1 >= h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 64;
-        des_event_t *grown = realloc (h->heap, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        h->heap = grown;
-        h->cap = cap;
-    }
+    des_event_t *grown = nines_grow (h->heap, &h->cap, h->n + 1, sizeof *grown, 64);
+    if (!grown)
+        return -1;
+    h->heap = grown;
     size_t i = ++h->n;
     while (i > 1 && s_before (ev, &h->heap [i / 2])) {
         h->heap [i] = h->heap [i / 2];

@@ -1,5 +1,6 @@
 #include "client/registry_file.h"
 #include "base/error.h"
+#include "base/grow.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,14 +21,10 @@ nines_registry_load (const char *path, char *err, size_t err_size)
     char *text = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
-        if (len == cap) {
-            size_t grown_cap = cap ? 2 * cap : 1 << 16;
-            char *grown = realloc (text, grown_cap);
-            if (!grown)
-                break;
-            text = grown;
-            cap = grown_cap;
-        }
+        char *grown = nines_grow (text, &cap, len, 1, 1 << 16);
+        if (!grown)
+            break;
+        text = grown;
         size_t n = fread (text + len, 1, cap - len, f);
         len += n;
         if (n == 0)

@@ -3,6 +3,7 @@
     message (with piggybacked gossip) and asking for a heartbeat.  See
     engine_state.h; nothing here calls a part above it. */
 #include "core/engine_state.h"
+#include "base/grow.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,14 +111,10 @@ engine_pod_add (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES], bool re
         return found;
     if (!self->reg || (!registered && nines_registry_pod_index (self->reg, id) < 0))
         return NULL;
-    if (self->n_pods == self->cap_pods) {
-        size_t cap = self->cap_pods ? 2 * self->cap_pods : 16;
-        pod_t *grown = realloc (self->pods, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        self->pods = grown;
-        self->cap_pods = cap;
-    }
+    pod_t *grown = nines_grow (self->pods, &self->cap_pods, self->n_pods, sizeof *grown, 16);
+    if (!grown)
+        return NULL;
+    self->pods = grown;
     memmove (&self->pods [lo + 1], &self->pods [lo], (self->n_pods - lo) * sizeof (pod_t));
     self->n_pods++;
     pod_t *pod = &self->pods [lo];

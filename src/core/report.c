@@ -2,6 +2,7 @@
     ring, gossip to the committees, the evidence outbox.  See
     engine_state.h. */
 #include "core/engine_state.h"
+#include "base/grow.h"
 #include "proto/verify.h"
 #include <stdlib.h>
 #include <stddef.h>
@@ -47,16 +48,12 @@ engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines
             free (ev);
             return;
         }
-    if (self->n_outbox == self->cap_outbox) {
-        size_t cap = self->cap_outbox ? 2 * self->cap_outbox : 8;
-        outbox_t *grown = realloc (self->outbox, cap * sizeof *grown);
-        if (!grown) {
-            free (ev);
-            return;
-        }
-        self->outbox = grown;
-        self->cap_outbox = cap;
+    outbox_t *grown = nines_grow (self->outbox, &self->cap_outbox, self->n_outbox, sizeof *grown, 8);
+    if (!grown) {
+        free (ev);
+        return;
     }
+    self->outbox = grown;
     outbox_t *o = &self->outbox [self->n_outbox++];
     o->ev = ev;
     memcpy (o->id, id, NINES_HASH_BYTES);

@@ -1,6 +1,7 @@
 /*  The engine's membership: SWIM with Lifeguard's suspicion (pings, acks,
     indirect probes, gossip of member updates).  See engine_state.h. */
 #include "core/engine_state.h"
+#include "base/grow.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,16 +60,12 @@ engine_apply_update (nines_engine_t *self, const nines_member_update_t *u, uint6
 static void
 s_suspect_add (nines_engine_t *self, const member_t *m, uint64_t since)
 {
-    if (self->n_suspects == self->cap_suspects) {
-        size_t cap = self->cap_suspects ? 2 * self->cap_suspects : 16;
-        suspect_t *grown = realloc (self->suspects, cap * sizeof *grown);
-        if (!grown) {
-            self->suspects_rescan = true;
-            return;
-        }
-        self->suspects = grown;
-        self->cap_suspects = cap;
+    suspect_t *grown = nines_grow (self->suspects, &self->cap_suspects, self->n_suspects, sizeof *grown, 16);
+    if (!grown) {
+        self->suspects_rescan = true;
+        return;
     }
+    self->suspects = grown;
     suspect_t *sp = &self->suspects [self->n_suspects++];
     sp->index = (uint32_t) (m - self->members);
     sp->since = since;

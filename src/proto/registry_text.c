@@ -2,6 +2,7 @@
     reader and the writer.  No file I/O here (src/client/registry_file.c). */
 #include "proto/registry.h"
 #include "base/config.h"
+#include "base/grow.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,14 +295,10 @@ s_next_section (char **at, size_t *line, s_section_t *sec, const char *name, cha
         }
         *k = 0;
         *vend = 0;
-        if (sec->n == sec->cap) {
-            size_t cap = sec->cap ? 2 * sec->cap : 16;
-            s_kv_t *grown = realloc (sec->kv, cap * sizeof *grown);
-            if (!grown)
-                return NINES_ENOMEM;
-            sec->kv = grown;
-            sec->cap = cap;
-        }
+        s_kv_t *grown = nines_grow (sec->kv, &sec->cap, sec->n, sizeof *grown, 16);
+        if (!grown)
+            return NINES_ENOMEM;
+        sec->kv = grown;
         sec->kv [sec->n++] = (s_kv_t) { q, v };
         p = next;
         (*line)++;
@@ -398,13 +395,11 @@ s_load_entry (nines_registry_t *self, const s_section_t *s, int *nv, int *np, si
         if (!rc) rc = s_str_field (s, "path", p.path, sizeof p.path, name, where, err, err_size);
         if (!rc && !*p.facade_url)
             rc = s_err (err, err_size, name, where, "a facade_url", NULL);
-        if (!rc && self->n_pods == *cap_pods) {
-            size_t cap = *cap_pods ? 2 * *cap_pods : 64;
-            nines_pod_t *grown = realloc (self->pods, cap * sizeof *grown);
+        if (!rc) {
+            nines_pod_t *grown = nines_grow (self->pods, cap_pods, self->n_pods, sizeof *grown, 64);
             if (!grown)
                 return NINES_ENOMEM;
             self->pods = grown;
-            *cap_pods = cap;
         }
         if (!rc)
             rc = nines_pod_pack (&p, &self->pods [self->n_pods]);

@@ -3,6 +3,8 @@
 #include "base/log.h"
 #include "base/config.h"
 #include "base/idmap.h"
+#include "base/grow.h"
+#include <stdint.h>
 #include "testutil.h"
 #include <czmq.h>
 
@@ -257,10 +259,34 @@ test_idmap (void)
     CHECK (m.slot == NULL);
 }
 
+/*  nines_grow: unchanged below cap, first then doubling, the items kept,
+    and NULL (cap and items untouched) where the size would overflow. */
+static void
+test_grow (void)
+{
+    size_t cap = 0;
+    int *a = nines_grow (NULL, &cap, 0, sizeof *a, 4);
+    CHECK (a != NULL);
+    CHECK_EQ (cap, 4);
+    for (int i = 0; i < 4; i++)
+        a [i] = i + 1;
+    CHECK (nines_grow (a, &cap, 3, sizeof *a, 4) == a);
+    CHECK_EQ (cap, 4);
+    int *b = nines_grow (a, &cap, 4, sizeof *a, 4);
+    CHECK (b != NULL);
+    CHECK_EQ (cap, 8);
+    CHECK_EQ (b [0] + b [1] + b [2] + b [3], 10);
+    size_t huge = SIZE_MAX / 8 + 2;            /* 2 * huge * sizeof (int) wraps to 8 */
+    CHECK (nines_grow (b, &huge, huge, sizeof *b, 4) == NULL);
+    CHECK_EQ (huge, SIZE_MAX / 8 + 2);
+    free (b);
+}
+
 int
 main (void)
 {
     RUN (test_bytes);
+    RUN (test_grow);
     RUN (test_idmap);
     RUN (test_errors);
     RUN (test_config);
