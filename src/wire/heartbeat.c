@@ -5,13 +5,11 @@
 #define PREFIX "v1."
 #define PREFIX_LEN 3
 
+/*  out [0..n-1] = the n low bytes of v, least significant first. */
 static void
-s_le16 (uint8_t *out, uint16_t v) { out [0] = (uint8_t) v; out [1] = (uint8_t) (v >> 8); }
-
-static void
-s_le32 (uint8_t *out, uint32_t v)
+s_put_le (uint8_t *out, uint64_t v, int n)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < n; i++)
         out [i] = (uint8_t) (v >> (8 * i));
 }
 
@@ -22,6 +20,50 @@ s_get_le (const uint8_t *p, int n)
     for (int i = n - 1; i >= 0; i--)
         v = (v << 8) | p [i];
     return v;
+}
+
+/*  One field of a raw header, in wire order with no gaps: size bytes from
+    or to offset off of the struct; uint: the struct holds a uint of that
+    size (2, 4 or 8 bytes), little-endian on the wire; else bytes. */
+typedef struct {
+    size_t off;
+    int size;
+    bool uint;
+} s_field_t;
+
+#define BYTES_F(T, f) { offsetof (T, f), (int) sizeof ((T *) 0)->f, false }
+#define UINT_F(T, f)  { offsetof (T, f), (int) sizeof ((T *) 0)->f, true }
+
+static const s_field_t s_req_layout [] = {
+    BYTES_F (nines_hb_req_t, validator), BYTES_F (nines_hb_req_t, pod),
+    BYTES_F (nines_hb_req_t, nonce), UINT_F (nines_hb_req_t, t_ms),
+    BYTES_F (nines_hb_req_t, sig),
+};
+
+static const s_field_t s_resp_layout [] = {
+    UINT_F (nines_hb_resp_t, app_status), UINT_F (nines_hb_resp_t, app_latency_us),
+    BYTES_F (nines_hb_resp_t, sig),
+};
+
+#define S_N(a) (sizeof (a) / sizeof (a) [0])
+
+/*  A uint field's value in the struct at p. */
+static uint64_t
+s_uint_of (const uint8_t *p, int size)
+{
+    uint16_t v16; uint32_t v32; uint64_t v64;
+    if (size == 2) { memcpy (&v16, p, 2); return v16; }
+    if (size == 4) { memcpy (&v32, p, 4); return v32; }
+    memcpy (&v64, p, 8);
+    return v64;
+}
+
+/*  Store v into the uint field of the struct at p. */
+static void
+s_uint_set (uint8_t *p, int size, uint64_t v)
+{
+    uint16_t v16 = (uint16_t) v; uint32_t v32 = (uint32_t) v;
+    memcpy (p, size == 2 ? (void *) &v16 : size == 4 ? (void *) &v32 : (void *) &v, (size_t) size);
 }
 
 /*  The bytes the request signature covers (after the domain). */
@@ -41,13 +83,24 @@ s_resp_signed (uint8_t out [32 + NINES_NONCE_BYTES + 8 + 6], const uint8_t pod [
                uint16_t app_status, uint32_t app_latency_us)
 {
     s_req_signed (out, pod, nonce, t_ms);
-    s_le16 (out + 56, app_status);
-    s_le32 (out + 58, app_latency_us);
+    s_put_le (out + 56, app_status, 2);
+    s_put_le (out + 58, app_latency_us, 4);
 }
 
+/*  Write "v1." and the base64url of the fields of st laid out by
+    layout (NUL-ended) into out.  0 or NINES_EINVAL (out too small). */
 static int
-s_write (char *out, size_t out_size, const uint8_t *raw, size_t len)
+s_encode (const s_field_t *layout, size_t n, const void *st, char *out, size_t out_size)
 {
+    uint8_t raw [NINES_HB_REQ_RAW];
+    size_t len = 0;
+    for (size_t i = 0; i < n; len += (size_t) layout [i].size, i++) {
+        const uint8_t *p = (const uint8_t *) st + layout [i].off;
+        if (layout [i].uint)
+            s_put_le (raw + len, s_uint_of (p, layout [i].size), layout [i].size);
+        else
+            memcpy (raw + len, p, (size_t) layout [i].size);
+    }
     if (out_size < PREFIX_LEN + nines_b64url_len (len))
         return NINES_EINVAL;
     memcpy (out, PREFIX, PREFIX_LEN);
@@ -55,10 +108,15 @@ s_write (char *out, size_t out_size, const uint8_t *raw, size_t len)
     return NINES_OK;
 }
 
-/*  Strip "v1." and decode exactly want raw bytes. */
+/*  Strip "v1.", decode exactly the raw bytes of layout and fill st from
+    them.  0, NINES_EMALFORMED, NINES_EVERSION or NINES_ETOOBIG. */
 static int
-s_read (const char *value, size_t len, uint8_t *raw, size_t want)
+s_decode (const char *value, size_t len, const s_field_t *layout, size_t n, void *st)
 {
+    uint8_t raw [NINES_HB_REQ_RAW];
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++)
+        want += (size_t) layout [i].size;
     if (!value || len < PREFIX_LEN)
         return NINES_EMALFORMED;
     if (memcmp (value, PREFIX, PREFIX_LEN) != 0)
@@ -69,7 +127,17 @@ s_read (const char *value, size_t len, uint8_t *raw, size_t want)
     int rc = nines_unb64url (raw, want, &got, value + PREFIX_LEN, len - PREFIX_LEN);
     if (rc)
         return rc;
-    return got == want ? NINES_OK : NINES_EMALFORMED;
+    if (got != want)
+        return NINES_EMALFORMED;
+    const uint8_t *r = raw;
+    for (size_t i = 0; i < n; r += layout [i].size, i++) {
+        uint8_t *p = (uint8_t *) st + layout [i].off;
+        if (layout [i].uint)
+            s_uint_set (p, layout [i].size, s_get_le (r, layout [i].size));
+        else
+            memcpy (p, r, (size_t) layout [i].size);
+    }
+    return NINES_OK;
 }
 
 int
@@ -92,28 +160,13 @@ nines_hb_req_make (const nines_keypair_t *validator, const uint8_t pod [NINES_ID
     int rc = nines_sign (validator, NINES_DOMAIN_HB_REQ, msg, sizeof msg, req->sig);
     if (rc)
         return rc;
-    uint8_t raw [NINES_HB_REQ_RAW];
-    memcpy (raw, req->validator, 32);
-    memcpy (raw + 32, req->pod, 32);
-    memcpy (raw + 64, req->nonce, NINES_NONCE_BYTES);
-    nines_le64 (raw + 80, t_ms);
-    memcpy (raw + 88, req->sig, NINES_SIG_BYTES);
-    return s_write (out, out_size, raw, sizeof raw);
+    return s_encode (s_req_layout, S_N (s_req_layout), req, out, out_size);
 }
 
 int
 nines_hb_req_parse (const char *value, size_t len, nines_hb_req_t *req)
 {
-    uint8_t raw [NINES_HB_REQ_RAW];
-    int rc = s_read (value, len, raw, sizeof raw);
-    if (rc)
-        return rc;
-    memcpy (req->validator, raw, 32);
-    memcpy (req->pod, raw + 32, 32);
-    memcpy (req->nonce, raw + 64, NINES_NONCE_BYTES);
-    req->t_ms = s_get_le (raw + 80, 8);
-    memcpy (req->sig, raw + 88, NINES_SIG_BYTES);
-    return NINES_OK;
+    return s_decode (value, len, s_req_layout, S_N (s_req_layout), req);
 }
 
 int
@@ -139,24 +192,13 @@ nines_hb_resp_make (const nines_keypair_t *facade, const nines_hb_req_t *req,
     int rc = nines_sign (facade, NINES_DOMAIN_HB_RESP, msg, sizeof msg, resp->sig);
     if (rc)
         return rc;
-    uint8_t raw [NINES_HB_RESP_RAW];
-    s_le16 (raw, app_status);
-    s_le32 (raw + 2, app_latency_us);
-    memcpy (raw + 6, resp->sig, NINES_SIG_BYTES);
-    return s_write (out, out_size, raw, sizeof raw);
+    return s_encode (s_resp_layout, S_N (s_resp_layout), resp, out, out_size);
 }
 
 int
 nines_hb_resp_parse (const char *value, size_t len, nines_hb_resp_t *resp)
 {
-    uint8_t raw [NINES_HB_RESP_RAW];
-    int rc = s_read (value, len, raw, sizeof raw);
-    if (rc)
-        return rc;
-    resp->app_status = (uint16_t) s_get_le (raw, 2);
-    resp->app_latency_us = (uint32_t) s_get_le (raw + 2, 4);
-    memcpy (resp->sig, raw + 6, NINES_SIG_BYTES);
-    return NINES_OK;
+    return s_decode (value, len, s_resp_layout, S_N (s_resp_layout), resp);
 }
 
 int
