@@ -57,3 +57,18 @@ engine
                                         # signed with our key by another instance before
                                         # voting (0 = vote at once); one seen at any time
                                         # stops this process voting (status: doppelganger)
+
+ledger
+    kind = zmq                          # where evidence settles: zmq (nines-ledger, node/ledger) or
+                                        # evm (the uptime staking contract, section evm; the
+                                        # endpoints and facades still come from node/registry)
+
+evm                                     # ledger/kind = evm only (proto/CHAIN.md "From C")
+    rpc = ""                            # the chain node's JSON-RPC URL, e.g. http://127.0.0.1:8545
+    contract = ""                       # UptimeStaking's address, 0x + 40 hex (EIP-55 when mixed case)
+    chain_key = chain.key               # secp256k1 key file (nines-secp256k1-v1), mode 0600: pays
+                                        # gas and the bond, owns this validator on the contract
+    confirmations = 1                   # blocks a receipt needs before the claim moves on
+    poll = 1s                           # how often claims are advanced (claim, finalize, account)
+    rpc_timeout = 2s                    # each JSON-RPC call's limit
+    start_block = 0                     # the contract's deployment block (registry logs start there)

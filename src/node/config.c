@@ -1,5 +1,6 @@
 /*  ninesd's configuration file (deploy/ninesd.zpl lists every key). */
 #include "node/node_state.h"
+#include "evm/key.h"
 #include <string.h>
 
 /*  ---- configuration ---- */
@@ -34,6 +35,60 @@ s_cfg_endpoint (nines_config_t *cfg, const char *key, const char *def, char *out
     return 0;
 }
 
+static int
+s_bad_address (const char *addr, char *err, size_t err_size)
+{
+    snprintf (err, err_size, "evm/contract: expected the contract's address, 0x and 40 hex digits "
+              "(mixed case must be its EIP-55 checksum), got '%s'", addr);
+    return NINES_ECONFIG;
+}
+
+/*  ledger/kind and the evm section (chain_link.h): with kind = evm the
+    registry file gives endpoints and pods' facades, the chain stakes and
+    parameters, and evidence is claimed on evm/contract. */
+static int
+s_cfg_evm (nines_config_t *cfg, nines_node_config_t *o, char *err, size_t err_size)
+{
+    const char *kind = nines_config_str (cfg, "ledger/kind", "zmq");
+    nines_chain_config_t *c = &o->evm;
+    if (!strcmp (kind, "zmq"))
+        o->ledger_kind = NINES_LEDGER_ZMQ;
+    else
+    if (!strcmp (kind, "evm"))
+        o->ledger_kind = NINES_LEDGER_EVM;
+    else {
+        snprintf (err, err_size, "ledger/kind: expected zmq or evm, got '%s'", kind);
+        return NINES_ECONFIG;
+    }
+    int rc = s_cfg_str (cfg, "evm/rpc", "", c->rpc, sizeof c->rpc, err, err_size);
+    if (!rc)
+        rc = s_cfg_str (cfg, "evm/chain_key", "chain.key", c->chain_key, sizeof c->chain_key, err, err_size);
+#define CHK(call) if (!rc && (rc = (call))) snprintf (err, err_size, "%s", nines_config_error (cfg))
+    CHK (nines_config_u64 (cfg, "evm/confirmations", 1, 1, 1000, &c->confirmations));
+    CHK (nines_config_duration_ms (cfg, "evm/poll", 1000, 10, 3600000, &c->poll_ms));
+    CHK (nines_config_duration_ms (cfg, "evm/rpc_timeout", 2000, 10, 600000, &c->rpc_timeout_ms));
+    CHK (nines_config_u64 (cfg, "evm/start_block", 0, 0, UINT64_MAX, &c->start_block));
+#undef CHK
+    if (rc)
+        return NINES_ECONFIG;
+    const char *addr = nines_config_str (cfg, "evm/contract", "");
+    if (o->ledger_kind != NINES_LEDGER_EVM)
+        return addr [0] && nines_evm_parse_address (c->contract, addr) ? s_bad_address (addr, err, err_size) : 0;
+    if (strncmp (c->rpc, "http://", 7) && strncmp (c->rpc, "https://", 8)) {
+        snprintf (err, err_size, "evm/rpc: expected the chain node's JSON-RPC URL like "
+                  "http://127.0.0.1:8545 (ledger/kind = evm), got '%s'", c->rpc);
+        return NINES_ECONFIG;
+    }
+    if (nines_evm_parse_address (c->contract, addr))
+        return s_bad_address (addr, err, err_size);
+    if (o->ledger [0] || !o->registry [0]) {
+        snprintf (err, err_size, "ledger/kind = evm: expected node/registry (the endpoints and facades "
+                  "the contract does not hold) and no node/ledger");
+        return NINES_ECONFIG;
+    }
+    return 0;
+}
+
 const char *const nines_node_config_keys [] = {
     "node/key", "node/data", "node/peer", "node/query", "node/pub", "node/registry",
     "node/metrics", "node/ledger", "node/ledger_pub", "node/map_size", "node/registry_refresh",
@@ -43,6 +98,8 @@ const char *const nines_node_config_keys [] = {
     "engine/lhm_max", "engine/gossip_fanout", "engine/report_scope", "engine/submit_backoff",
     "engine/submit_backoff_max", "engine/health_window", "engine/health_min_pods",
     "engine/health_fail", "engine/max_reports", "engine/doppelganger_epochs",
+    "ledger/kind", "evm/rpc", "evm/contract", "evm/chain_key", "evm/confirmations", "evm/poll",
+    "evm/rpc_timeout", "evm/start_block",
     NULL
 };
 
@@ -127,5 +184,5 @@ nines_node_config_load (nines_config_t *cfg, nines_node_config_t *o, char *err, 
         return NINES_ECONFIG;
     }
     o->prober.user_agent = o->user_agent;
-    return 0;
+    return s_cfg_evm (cfg, o, err, err_size);
 }

@@ -72,21 +72,7 @@ node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len)
     }
     if (rc == 0 && verdict [0] && (any || !strcmp (op, NINES_LEDGER_OP_SUBMIT_EVIDENCE))) {
         /*  Acknowledged: record the verdict, then leave the outbox. */
-        void *ev = NULL;
-        size_t evlen = 0;
-        if (nines_store_get (self->store, DB_OUTBOX, id, sizeof id, &ev, &evlen) == 0) {
-            size_t vlen = strlen (verdict);
-            uint8_t *rec = (uint8_t *) malloc (1 + vlen + evlen);
-            if (rec) {
-                rec [0] = (uint8_t) vlen;
-                memcpy (rec + 1, verdict, vlen);
-                memcpy (rec + 1 + vlen, ev, evlen);
-                nines_store_put (self->store, DB_EVIDENCE, id, sizeof id, rec, 1 + vlen + evlen);
-                free (rec);
-            }
-            free (ev);
-            nines_store_del (self->store, DB_OUTBOX, id, sizeof id);
-        }
+        node_evidence_ack_store (self->store, id, verdict);
         nines_engine_on_ack (self->engine, id);
         if (self->metrics)
             nines_metric_inc (self->m_submitted, (const char *[]) { verdict }, 1);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const s_dbs [] = { DB_REPORTS, DB_INCIDENTS, DB_OUTBOX, DB_EVIDENCE,
-                                      DB_MEMBERS, NULL };
+                                      DB_MEMBERS, DB_CLAIMS, NULL };
 
 static void
 s_on_report (nines_node_t *self, const nines_action_t *a)
@@ -40,6 +40,11 @@ s_on_submit (nines_node_t *self, const nines_action_t *a)
     int rc = nines_store_put (self->store, DB_OUTBOX, a->key, NINES_HASH_BYTES, a->data, a->len);
     if (rc)
         nines_error ("cannot store evidence in the outbox: %s", nines_strerror (rc));
+    if (self->chain) {
+        if ((rc = nines_chain_submit (self->chain, a->key)))
+            nines_error ("cannot queue evidence for a claim: %s", nines_strerror (rc));
+        return;
+    }
     if (!self->ledger) {
         nines_debug ("evidence waiting in the outbox: no ledger configured");
         return;
@@ -54,6 +59,17 @@ s_on_submit (nines_node_t *self, const nines_action_t *a)
     if (zmq_send (zsock_resolve (self->ledger), sb.data, sb.size, ZMQ_DONTWAIT) < 0)
         nines_debug ("ledger send dropped: %s", zmq_strerror (zmq_errno ()));
     msgpack_sbuffer_destroy (&sb);
+}
+
+/*  Evidence settled on the chain (chain_link.c has moved it out of the
+    outbox): the engine stops re-submitting it. */
+static void
+s_chain_ack (void *arg, const uint8_t id [32], const char *verdict)
+{
+    nines_node_t *self = (nines_node_t *) arg;
+    nines_engine_on_ack (self->engine, id);
+    if (self->metrics)
+        nines_metric_inc (self->m_submitted, (const char *[]) { verdict }, 1);
 }
 
 /*  Doppelganger protection (core/engine.h): say when the listening after
@@ -386,6 +402,10 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
             goto fail;
         }
     }
+    if (self->cfg.ledger_kind == NINES_LEDGER_EVM
+    &&  !(self->chain = nines_chain_new (&self->cfg.evm, self->store, self->kp.pk, self->metrics,
+                                         s_chain_ack, self, err, err_size, exit_code)))
+        goto fail;
     if (self->cfg.ledger [0]) {
         self->ledger = zsock_new (ZMQ_DEALER);
         if (!self->ledger || zsock_connect (self->ledger, "%s", self->cfg.ledger) != 0) {
@@ -445,6 +465,7 @@ nines_node_destroy (nines_node_t **self_p)
     free (self->waiting);
     nines_engine_destroy (&self->engine);
     nines_registry_destroy (&self->reg);
+    nines_chain_destroy (&self->chain);
     nines_store_destroy (&self->store);
     nines_keypair_wipe (&self->kp);
     free (self->timings);
@@ -561,6 +582,10 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
         if (now >= self->next_members_ms) {
             node_save_members (self);
             self->next_members_ms = now + MEMBERS_EVERY_MS;
+        }
+        if (self->chain && now >= self->next_chain_ms) {
+            nines_chain_poll (self->chain, self->reg);
+            self->next_chain_ms = node_now () + self->cfg.evm.poll_ms;
         }
         if (self->ledger && now - self->registry_asked_ms >= self->cfg.registry_refresh_ms)
             node_ask_registry (self);

@@ -22,11 +22,15 @@
 #include <stdint.h>
 #include "base/config.h"
 #include "core/engine.h"
+#include "node/chain_link.h"
 #include "node/prober.h"
 
 #define NINES_NODE_DEFAULT_PEER   "tcp://127.0.0.1:7410"
 #define NINES_NODE_DEFAULT_QUERY  "tcp://127.0.0.1:7402"
 #define NINES_NODE_DEFAULT_PUB    "tcp://127.0.0.1:7403"
+
+#define NINES_LEDGER_ZMQ 0              /* ledger/kind = zmq: nines-ledger (node/ledger) */
+#define NINES_LEDGER_EVM 1              /* ledger/kind = evm: the contract (chain_link.h) */
 
 typedef struct {
     char key [512];                     /* validator key file */
@@ -45,6 +49,8 @@ typedef struct {
     int behaviour;                      /* nines_behaviour_t: adversary for nines-sim (needs fault_hooks) */
     char user_agent [256];              /* prober User-Agent */
     nines_prober_config_t prober;       /* prober settings (user_agent -> above) */
+    int ledger_kind;                    /* ledger/kind: NINES_LEDGER_ZMQ or NINES_LEDGER_EVM */
+    nines_chain_config_t evm;           /* the evm section (ledger/kind = evm) */
     nines_engine_config_t engine;       /* engine local policy */
 } nines_node_config_t;
 

@@ -9,6 +9,7 @@
 
 #include "node/node.h"
 #include "node/peer.h"
+#include "node/chain_link.h"
 
 #include <czmq.h>
 #include <msgpack.h>
@@ -33,6 +34,7 @@
 #define DB_INCIDENTS "incidents"    /* pod || be64(t_down) -> incident_rec_t */
 #define DB_OUTBOX    "outbox"       /* evidence id -> encoded evidence (unacknowledged) */
 #define DB_EVIDENCE  "evidence"     /* evidence id -> u8 len || verdict || encoded evidence */
+#define DB_CLAIMS    NINES_CHAIN_DB /* evidence id -> chain claim record (chain_link.c) */
 #define DB_MEMBERS   "members"      /* member id -> member_rec_t (our own id: our
                                        incarnation, restored at start) */
 
@@ -81,6 +83,8 @@ struct _nines_node_t {
     zsock_t *pub;                           /* report PUB */
     zsock_t *ledger;                        /* ledger DEALER or NULL */
     zsock_t *ledger_sub;                    /* ledger SUB or NULL */
+    nines_chain_t *chain;                   /* ledger/kind = evm: the chain link, else NULL */
+    uint64_t next_chain_ms;                 /* next nines_chain_poll */
     nines_report_t *scratch;                /* decode buffer for reports */
     nines_evidence_t *ev_scratch;           /* decode buffer for evidence */
     bool isolated;                          /* fault hook state */
@@ -160,6 +164,11 @@ void node_publish_report (nines_node_t *self, const nines_report_t *r, const uin
 /*  Weight of the signers of a report (isqrt(stake) each, registry now). */
 uint64_t node_report_weight (nines_node_t *self, const nines_report_t *r);
 
+/*  Acknowledged evidence id (ledger reply or chain): its outbox entry
+    moves to DB_EVIDENCE as u8 len || verdict || evidence, in one write
+    transaction; nothing when the outbox has it no more. */
+void node_evidence_ack_store (nines_store_t *store, const uint8_t id [NINES_HASH_BYTES], const char *verdict);
+
 /*  Re-load reports, outbox and membership from LMDB at start. */
 void node_restore (nines_node_t *self);
 
@@ -196,6 +205,8 @@ void node_on_canary (nines_node_t *self, const uint8_t *msg, size_t len);
     Returns a registry newer than self->reg for the caller to install
     (owned), else NULL. */
 nines_registry_t *node_on_ledger_reply (nines_node_t *self, const uint8_t *data, size_t len);
+
+/*  ---- chain_link.c (chain_link.h): ledger/kind = evm ---- */
 
 /*  ---- metrics.c ---- */
 

@@ -130,6 +130,31 @@ node_persist_outbox (nines_node_t *self)
     free (evs);
 }
 
+void
+node_evidence_ack_store (nines_store_t *store, const uint8_t id [NINES_HASH_BYTES], const char *verdict)
+{
+    void *ev = NULL;
+    size_t evlen = 0;
+    if (nines_store_get (store, DB_OUTBOX, id, NINES_HASH_BYTES, &ev, &evlen))
+        return;
+    size_t vlen = strlen (verdict);
+    uint8_t *rec = (uint8_t *) malloc (1 + vlen + evlen);
+    nines_txn_t *txn = NULL;
+    if (rec && nines_txn_begin (store, true, &txn) == 0) {
+        rec [0] = (uint8_t) vlen;
+        memcpy (rec + 1, verdict, vlen);
+        memcpy (rec + 1 + vlen, ev, evlen);
+        if (nines_txn_put (txn, DB_EVIDENCE, id, NINES_HASH_BYTES, rec, 1 + vlen + evlen)
+        ||  nines_txn_del (txn, DB_OUTBOX, id, NINES_HASH_BYTES))
+            nines_txn_abort (&txn);
+        else
+        if (nines_txn_commit (&txn))
+            nines_warn ("cannot move acknowledged evidence out of the outbox");
+    }
+    free (rec);
+    free (ev);
+}
+
 /*  ---- persistence of membership, restore ---- */
 
 void

@@ -1,0 +1,740 @@
+/*  ninesd's settlement on the uptime staking contract (chain_link.h). */
+#include "node/chain_link.h"
+#include "node/node_state.h"
+#include "evm/abi.h"
+#include "evm/chainreg.h"
+#include "evm/evidence.h"
+#include "evm/send.h"
+#include "evm/staking.h"
+#include "proto/ids.h"
+#include <string.h>
+
+/*  A claim record's states (chain_link.h). */
+enum {
+    CL_QUEUED = 1, CL_SENDING, CL_CLAIM_SENT, CL_PENDING, CL_FIN_SENT, CL_FINALIZED,
+    CL_ACC_SENT, CL_ACCOUNTED, CL_SETTLE_WAIT, CL_SETTLE_SENT, CL_DONE, CL_OTHER
+};
+
+/*  The contract's Status enum. */
+enum { ST_NONE, ST_PENDING, ST_FINALIZED, ST_VOIDED, ST_ACCOUNTED };
+
+#define CACHE 4                     /* registries kept, by epoch */
+#define STEPS 12                    /* state changes of one record in one pass */
+#define WEI_PER_UNIT 1000000000ull  /* UptimeStaking UNIT: one base unit is 1 gwei */
+
+/*  The stored record (bytes only: no padding, the same on every host). */
+typedef struct {
+    uint8_t state;
+    uint8_t has_up;
+    uint8_t claim [32];             /* claimId */
+    uint8_t tx [32];                /* the last transaction sent for it */
+    uint8_t nonce [8];              /* le64: the claim transaction's nonce */
+    uint8_t deadline [8];           /* le64 ms: the challenge window's end */
+    uint8_t seq [8];                /* le64: place in finalize order */
+    uint8_t settle_at [8];          /* le64 ms: t_down + corr_window + challenge window */
+    uint8_t pod [32];               /* the summary (account's argument) */
+    uint8_t rid [32];
+    uint8_t t_down [8];
+    uint8_t t_up [8];
+    uint8_t evidence [32];
+} chain_rec_t;
+
+typedef struct {
+    uint64_t epoch;
+    nines_registry_t *reg;
+    uint32_t *index;
+} reg_cache_t;
+
+struct _nines_chain_t {
+    nines_chain_config_t cfg;
+    nines_store_t *store;           /* borrowed */
+    uint8_t id [32];                /* our validator id */
+    nines_chainkey_t key;
+    nines_rpc_t *rpc;
+    nines_sender_t tx;
+    bool ready;                     /* sender, parameters and our index read */
+    int64_t index;                  /* our contract validator index, -1 not registered */
+    bool warned_index;
+    uint64_t bond, window_ms, corr_ms;  /* parameters() */
+    uint64_t head, head_ms;         /* latest block and its time (this pass) */
+    int8_t was_up;                  /* -1 not yet, 0 down, 1 up (logged) */
+    reg_cache_t cache [CACHE];
+    size_t cache_next;
+    nines_evidence_t *ev;           /* decode buffer */
+    nines_evm_report_buf_t down, up;
+    nines_chain_ack_fn *ack;
+    void *arg;
+    nines_chain_stats_t st;
+    nines_metric_t *m_errors, *m_claims;
+};
+
+/*  ---- life cycle ---- */
+
+nines_chain_t *
+nines_chain_new (const nines_chain_config_t *cfg, nines_store_t *store, const uint8_t validator_id [32],
+                 nines_metrics_t *metrics, nines_chain_ack_fn *ack, void *arg,
+                 char *err, size_t err_size, int *exit_code)
+{
+    *exit_code = 1;
+    nines_chain_t *self = (nines_chain_t *) calloc (1, sizeof *self);
+    if (self)
+        self->ev = (nines_evidence_t *) calloc (1, sizeof *self->ev);
+    if (!self || !self->ev) {
+        free (self);
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    self->cfg = *cfg;
+    self->store = store;
+    memcpy (self->id, validator_id, 32);
+    self->ack = ack;
+    self->arg = arg;
+    self->index = -1;
+    self->was_up = -1;
+    int rc = nines_chainkey_load (cfg->chain_key, &self->key);
+    if (rc) {
+        snprintf (err, err_size, "evm/chain_key: %s: %s", cfg->chain_key, nines_strerror (rc));
+        *exit_code = 2;
+        nines_chain_destroy (&self);
+        return NULL;
+    }
+    if (metrics) {
+        self->m_errors = nines_metrics_add (metrics, NINES_METRIC_COUNTER, "nines_chain_rpc_errors_total",
+            "JSON-RPC calls to the chain node that failed (transport or error object).", NULL, 1, NULL, 0);
+        self->m_claims = nines_metrics_add (metrics, NINES_METRIC_COUNTER, "nines_chain_claims_total",
+            "Claim transitions on the chain, by state (claimed, finalized, accounted, settled, "
+            "duplicate, voided, refused).", "state", 8, NULL, 0);
+    }
+    self->rpc = nines_rpc_new (cfg->rpc, (long) cfg->rpc_timeout_ms);
+    if (!self->rpc) {
+        snprintf (err, err_size, "out of memory");
+        nines_chain_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+nines_chain_destroy (nines_chain_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nines_chain_t *self = *self_p;
+    for (size_t i = 0; i < CACHE; i++) {
+        nines_registry_destroy (&self->cache [i].reg);
+        free (self->cache [i].index);
+    }
+    nines_sender_wipe (&self->tx);
+    nines_chainkey_wipe (&self->key);
+    nines_rpc_destroy (&self->rpc);
+    free (self->ev);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+nines_chain_stats (const nines_chain_t *self, nines_chain_stats_t *out)
+{
+    *out = self->st;
+}
+
+/*  ---- the node ---- */
+
+static bool
+s_transport (int rc)
+{
+    return rc == NINES_EUNAVAIL || rc == NINES_ETIMEOUT;
+}
+
+/*  Count an RPC failure; log the node down once. */
+static int
+s_rpc_err (nines_chain_t *self, int rc, const char *what)
+{
+    if (!rc || rc == NINES_ENOTFOUND)
+        return rc;
+    self->st.rpc_errors++;
+    if (self->m_errors)
+        nines_metric_inc (self->m_errors, NULL, 1);
+    if (s_transport (rc) && self->was_up != 0) {
+        nines_warn ("chain node %s unreachable (%s: %s): evidence waits in the outbox",
+                    self->cfg.rpc, what, nines_rpc_message (self->rpc));
+        self->was_up = 0;
+    }
+    self->st.up = !s_transport (rc);
+    return rc;
+}
+
+static void
+s_count (nines_chain_t *self, uint64_t *field, const char *state)
+{
+    (*field)++;
+    if (self->m_claims)
+        nines_metric_inc (self->m_claims, (const char *[]) { state }, 1);
+}
+
+/*  eth_call of signature (args) on the contract into out. */
+static int
+s_view (nines_chain_t *self, const char *signature, const nines_abi_t *args, size_t n, nines_buf_t *out)
+{
+    nines_buf_t data = { 0 };
+    out->len = 0;
+    int rc = nines_abi_call (&data, signature, args, n);
+    nines_rpc_msg_t m = { .to = self->cfg.contract, .data = data.data, .data_len = data.len };
+    if (!rc)
+        rc = nines_rpc_eth_call (self->rpc, &m, "latest", out);
+    nines_buf_free (&data);
+    return s_rpc_err (self, rc, signature);
+}
+
+/*  The claim's (status, deadline, claimant, seq): claims(bytes32). */
+static int
+s_claim_info (nines_chain_t *self, const uint8_t cid [32], uint64_t *status, uint64_t *deadline,
+              uint64_t *claimant, uint64_t *seq)
+{
+    nines_buf_t o = { 0 };
+    nines_abi_t a = nines_abi_word (cid);
+    int rc = s_view (self, "claims(bytes32)", &a, 1, &o);
+    if (!rc && (nines_abi_get_uint (o.data, o.len, 1, deadline) || nines_abi_get_uint (o.data, o.len, 2, claimant)
+            ||  nines_abi_get_uint (o.data, o.len, 3, status) || nines_abi_get_uint (o.data, o.len, 4, seq)))
+        rc = NINES_EMALFORMED;
+    nines_buf_free (&o);
+    return rc;
+}
+
+/*  Sender, parameters (bond, windows) and our validator index, once. */
+static int
+s_connect (nines_chain_t *self)
+{
+    if (self->ready)
+        return 0;
+    int rc = s_rpc_err (self, nines_sender_init (&self->tx, self->rpc, &self->key), "sender");
+    nines_buf_t o = { 0 };
+    if (!rc)
+        rc = s_view (self, "parameters()", NULL, 0, &o);
+    if (!rc && (nines_abi_get_uint (o.data, o.len, 17, &self->corr_ms)
+            ||  nines_abi_get_uint (o.data, o.len, 21, &self->bond)
+            ||  nines_abi_get_uint (o.data, o.len, 22, &self->window_ms)))
+        rc = NINES_EMALFORMED;
+    if (!rc) {
+        nines_abi_t a = nines_abi_word (self->id);
+        uint64_t v = 0;
+        rc = s_view (self, "validatorIndex(bytes32)", &a, 1, &o);
+        if (!rc && nines_abi_get_uint (o.data, o.len, 0, &v))
+            rc = NINES_EMALFORMED;
+        self->index = (int64_t) v - 1;
+    }
+    nines_buf_free (&o);
+    if (rc)
+        return rc;
+    if (self->index < 0 && !self->warned_index) {
+        char hex [NINES_ID_HEX];
+        nines_warn ("validator %.16s is not registered on contract %s: no claim can be made "
+                    "(registerValidator from the chain key's address)",
+                    nines_hex (hex, self->id, 32), self->cfg.rpc);
+        self->warned_index = true;
+    }
+    self->ready = self->index >= 0;
+    char addr [NINES_ADDRESS_TEXT];
+    if (self->ready)
+        nines_info ("chain %s: claiming as validator index %lld from %s (bond %" PRIu64
+                    " units, challenge window %" PRIu64 " ms)", self->cfg.rpc, (long long) self->index,
+                    nines_evm_checksum (addr, self->key.address), self->bond, self->window_ms);
+    return 0;
+}
+
+/*  Latest block and its time. */
+static int
+s_head (nines_chain_t *self)
+{
+    uint8_t hash [32];
+    uint64_t t = 0;
+    int rc = nines_rpc_block_number (self->rpc, &self->head);
+    if (!rc)
+        rc = nines_rpc_block_hash (self->rpc, self->head, hash, &t);
+    self->head_ms = t * 1000;
+    return s_rpc_err (self, rc, "eth_blockNumber");
+}
+
+/*  The receipt of hash with cfg.confirmations: 0 mined (r filled, r->status
+    0 when reverted), NINES_ENOTFOUND not yet, or an RPC code. */
+static int
+s_receipt (nines_chain_t *self, const uint8_t hash [32], nines_receipt_t *r)
+{
+    int rc = s_rpc_err (self, nines_rpc_receipt (self->rpc, hash, r), "eth_getTransactionReceipt");
+    if (!rc && r->block_number > self->head)
+        rc = s_head (self);             /* mined since the pass began */
+    if (!rc && self->head + 1 < r->block_number + self->cfg.confirmations)
+        rc = NINES_ENOTFOUND;
+    return rc;
+}
+
+/*  Call the contract with calldata data and value units: *hash the
+    transaction's.  nonce_out (NULL-able) gets the nonce before the
+    record is written by before (NULL-able, may fail the send). */
+static int
+s_send (nines_chain_t *self, const nines_buf_t *data, uint64_t units, uint8_t hash [32],
+        int (*before) (nines_chain_t *, uint64_t nonce, void *), void *arg)
+{
+    uint8_t value [32];
+    nines_u256_from_u64 (value, units * WEI_PER_UNIT);
+    nines_tx_t tx;
+    int rc = nines_sender_prepare (&self->tx, self->cfg.contract, data->data, data->len, value, 0, &tx);
+    if (!rc && before)
+        rc = before (self, tx.nonce, arg);
+    if (!rc)
+        rc = nines_sender_submit (&self->tx, &tx, hash);
+    if (rc == NINES_EEXIST)
+        rc = 0;
+    return rc == NINES_EREVERTED ? rc : s_rpc_err (self, rc, "send");
+}
+
+/*  ---- records ---- */
+
+static int
+s_put (nines_chain_t *self, const uint8_t id [32], const chain_rec_t *rec)
+{
+    return nines_store_put (self->store, NINES_CHAIN_DB, id, 32, rec, sizeof *rec);
+}
+
+/*  Acknowledge evidence id: outbox -> "evidence" with verdict, the
+    callback, the record dropped. */
+static void
+s_ack (nines_chain_t *self, const uint8_t id [32], const char *verdict)
+{
+    node_evidence_ack_store (self->store, id, verdict);
+    if (self->ack)
+        self->ack (self->arg, id, verdict);
+    char hex [NINES_ID_HEX];
+    nines_info ("evidence %.16s acknowledged on the chain: %s", nines_hex (hex, id, 32), verdict);
+}
+
+/*  The registry of epoch from the contract (cached). */
+static int
+s_registry (nines_chain_t *self, uint64_t epoch, const nines_registry_t *overlay, reg_cache_t **out)
+{
+    for (size_t i = 0; i < CACHE; i++)
+        if (self->cache [i].reg && self->cache [i].epoch == epoch) {
+            *out = &self->cache [i];
+            return 0;
+        }
+    reg_cache_t *c = &self->cache [self->cache_next++ % CACHE];
+    nines_registry_destroy (&c->reg);
+    free (c->index);
+    c->index = NULL;
+    c->epoch = epoch;
+    int rc = nines_evm_registry_read (self->rpc, self->cfg.contract, self->cfg.start_block, epoch,
+                                      overlay, &c->reg, &c->index);
+    *out = c;
+    return s_rpc_err (self, rc, "registry");
+}
+
+/*  The outbox's evidence id decoded into self->ev.  NINES_ENOTFOUND when
+    the outbox has it no more (acknowledged elsewhere). */
+static int
+s_load (nines_chain_t *self, const uint8_t id [32])
+{
+    void *v = NULL;
+    size_t len = 0;
+    int rc = nines_store_get (self->store, NINES_CHAIN_OUTBOX, id, 32, &v, &len);
+    if (!rc)
+        rc = nines_evidence_decode ((const uint8_t *) v, len, self->ev);
+    free (v);
+    return rc;
+}
+
+/*  The claim id of self->ev (reportId needs no committee). */
+static void
+s_claim_id (nines_chain_t *self, uint8_t cid [32])
+{
+    nines_evm_report_t d = { .kind = 0, .epoch = self->ev->down.epoch, .t_ms = self->ev->down.t_ms };
+    memcpy (d.pod, self->ev->down.pod, 32);
+    memcpy (d.round_id, self->ev->down.round_id, 32);
+    nines_evm_claim_id (cid, &d, self->ev->has_up);
+}
+
+/*  Record the nonce before the claim is signed (s_send's before). */
+static int
+s_before_claim (nines_chain_t *self, uint64_t nonce, void *arg)
+{
+    void **a = (void **) arg;
+    chain_rec_t *rec = (chain_rec_t *) a [1];
+    rec->state = CL_SENDING;
+    nines_le64 (rec->nonce, nonce);
+    return s_put (self, (const uint8_t *) a [0], rec);
+}
+
+/*  Convert self->ev with the chain's registries and send its claim. */
+static int
+s_claim (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nines_registry_t *overlay)
+{
+    reg_cache_t *cd, *cu = NULL;
+    int rc = s_registry (self, self->ev->down.epoch, overlay, &cd);
+    if (!rc && self->ev->has_up)
+        rc = s_registry (self, self->ev->up.epoch, overlay, &cu);
+    if (rc)
+        return rc;
+    int conv = nines_evm_report_of (&self->down, &self->ev->down, cd->reg, cd->index);
+    const nines_evm_report_t *up = NULL;
+    if (!conv && cu) {
+        conv = nines_evm_report_of (&self->up, &self->ev->up, cu->reg, cu->index);
+        up = &self->up.report;
+    }
+    if (conv) {
+        s_count (self, &self->st.refused, "refused");
+        s_ack (self, id, "refused");
+        rec->state = CL_DONE;
+        return 0;
+    }
+    nines_evm_summary_t sm;
+    nines_buf_t data = { 0 };
+    rc = nines_evm_summary (&sm, &self->down.report, up);
+    if (!rc)
+        rc = nines_evm_calldata_claim (&data, (uint32_t) self->index, &self->down.report, up);
+    memcpy (rec->pod, sm.pod, 32);
+    memcpy (rec->rid, sm.rid, 32);
+    nines_le64 (rec->t_down, sm.t_down);
+    nines_le64 (rec->t_up, sm.t_up);
+    memcpy (rec->evidence, sm.evidence, 32);
+    rec->has_up = up != NULL;
+    nines_le64 (rec->settle_at, sm.t_down + self->corr_ms + self->window_ms);
+    void *arg [2] = { (void *) id, rec };
+    if (!rc)
+        rc = s_send (self, &data, self->bond, rec->tx, s_before_claim, arg);
+    nines_buf_free (&data);
+    char hex [NINES_ID_HEX];
+    if (rc == NINES_EREVERTED) {
+        const char *why = nines_rpc_errdata (self->rpc);
+        uint8_t sel [4];
+        char dup [11] = "0x", stale [11] = "0x";
+        nines_abi_selector (sel, "EDuplicate()");
+        nines_hex (dup + 2, sel, 4);
+        nines_abi_selector (sel, "EStale(string)");
+        nines_hex (stale + 2, sel, 4);
+        if (!strncmp (why, dup, 10) || !strncmp (why, stale, 10))
+            return 0;                   /* claimed meanwhile (the next pass sees it), or early */
+        nines_warn ("evidence %.16s: the contract refuses its claim (%s %s)",
+                    nines_hex (hex, id, 32), nines_rpc_message (self->rpc), why);
+        s_count (self, &self->st.refused, "refused");
+        s_ack (self, id, "refused");
+        rec->state = CL_DONE;
+        return 0;
+    }
+    if (rc)
+        return rc;                      /* SENDING stays: resolved by its nonce */
+    rec->state = CL_CLAIM_SENT;
+    nines_info ("evidence %.16s claimed on the chain: tx %.16s, nonce %" PRIu64, nines_hex (hex, id, 32),
+                nines_hex (hex + 20, rec->tx, 32), nines_get_le64 (rec->nonce));
+    return 0;
+}
+
+/*  A claim found on the chain: adopt ours, watch another's. */
+static void
+s_adopt (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, uint64_t status, uint64_t claimant,
+         uint64_t deadline, uint64_t seq)
+{
+    if ((int64_t) claimant != self->index || status == ST_VOIDED) {
+        if (status == ST_FINALIZED || status == ST_ACCOUNTED) {
+            s_count (self, &self->st.duplicate, "duplicate");
+            s_ack (self, id, "duplicate");
+            rec->state = CL_DONE;
+        }
+        else
+            rec->state = status == ST_PENDING ? CL_OTHER : CL_QUEUED;
+        return;
+    }
+    nines_le64 (rec->deadline, deadline);
+    nines_le64 (rec->seq, seq);
+    rec->state = status == ST_PENDING ? CL_PENDING : status == ST_FINALIZED ? CL_FINALIZED : CL_ACCOUNTED;
+}
+
+/*  Send finalize / account / settle: the record's next state on success. */
+static int
+s_call (nines_chain_t *self, chain_rec_t *rec, const nines_buf_t *data, uint8_t next)
+{
+    int rc = s_send (self, data, 0, rec->tx, NULL, NULL);
+    if (rc == NINES_EREVERTED) {
+        nines_debug ("chain call refused at estimate: %s %s", nines_rpc_message (self->rpc),
+                     nines_rpc_errdata (self->rpc));
+        return 0;                       /* the chain moved: the next pass re-reads it */
+    }
+    if (!rc)
+        rec->state = next;
+    return rc;
+}
+
+/*  One step of record id (its state in rec, changed in place); accounted
+    the contract's order().accounted.  0 or an RPC code. */
+static int
+s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nines_registry_t *overlay,
+        uint64_t accounted)
+{
+    uint64_t status = 0, deadline = 0, claimant = 0, seq = 0;
+    nines_receipt_t r;
+    nines_buf_t data = { 0 };
+    int rc = 0;
+    if (rec->state == CL_QUEUED || rec->state == CL_OTHER || rec->state == CL_SENDING) {
+        rc = s_load (self, id);
+        if (rc == NINES_ENOTFOUND) {
+            rec->state = CL_DONE;       /* acknowledged by other means */
+            return 0;
+        }
+        if (rc) {
+            nines_warn ("outbox evidence undecodable: %s", nines_strerror (rc));
+            rec->state = CL_DONE;
+            return 0;
+        }
+        s_claim_id (self, rec->claim);
+    }
+    bool info = rec->state <= CL_ACC_SENT || rec->state == CL_OTHER;
+    if (info && (rc = s_claim_info (self, rec->claim, &status, &deadline, &claimant, &seq)))
+        return rc;
+    switch (rec->state) {
+        case CL_QUEUED:
+        case CL_OTHER:
+            if (status != ST_NONE && status != ST_VOIDED)
+                s_adopt (self, id, rec, status, claimant, deadline, seq);
+            else
+            if (self->ready)
+                rc = s_claim (self, id, rec, overlay);
+            else
+                rec->state = CL_QUEUED;
+            break;
+        case CL_SENDING: {
+            if (status != ST_NONE && status != ST_VOIDED) {
+                s_adopt (self, id, rec, status, claimant, deadline, seq);
+                break;
+            }
+            uint64_t latest = 0, pending = 0, nonce = nines_get_le64 (rec->nonce);
+            if ((rc = s_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "latest", &latest), "nonce"))
+            ||  (rc = s_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "pending", &pending), "nonce")))
+                break;
+            if (latest > nonce || pending <= nonce) {
+                rec->state = CL_QUEUED; /* its nonce went elsewhere, or it never reached the node */
+                nines_sender_resync (&self->tx);
+            }
+            break;
+        }
+        case CL_CLAIM_SENT:
+            rc = s_receipt (self, rec->tx, &r);
+            if (rc == NINES_ENOTFOUND) {
+                uint64_t latest = 0;
+                rc = s_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "latest", &latest), "nonce");
+                if (!rc && latest > nines_get_le64 (rec->nonce) && status == ST_NONE)
+                    rec->state = CL_QUEUED;     /* replaced or dropped: its nonce went elsewhere */
+                break;
+            }
+            if (rc)
+                break;
+            self->st.gas_claim += r.gas_used;
+            if (r.status == 1 && status == ST_PENDING && (int64_t) claimant == self->index) {
+                s_count (self, &self->st.claimed, "claimed");
+                nines_le64 (rec->deadline, deadline);
+                rec->state = CL_PENDING;
+            }
+            else
+                rec->state = CL_QUEUED;     /* reverted: the next pass sees who holds it */
+            break;
+        case CL_PENDING:
+            if (status != ST_PENDING) {
+                if (status == ST_VOIDED) {
+                    s_count (self, &self->st.voided, "voided");
+                    s_ack (self, id, "voided");
+                    rec->state = CL_DONE;
+                }
+                else
+                    s_adopt (self, id, rec, status, claimant, deadline, seq);
+                break;
+            }
+            if (self->head_ms < deadline)
+                break;
+            if (!(rc = nines_evm_calldata_finalize (&data, rec->claim)))
+                rc = s_call (self, rec, &data, CL_FIN_SENT);
+            break;
+        case CL_FIN_SENT:
+        case CL_ACC_SENT:
+        case CL_SETTLE_SENT:
+            rc = s_receipt (self, rec->tx, &r);
+            if (rc == NINES_ENOTFOUND) {
+                rc = 0;
+                break;
+            }
+            if (rc)
+                break;
+            if (rec->state == CL_SETTLE_SENT) {
+                self->st.gas_settle += r.gas_used;
+                s_count (self, &self->st.settled, "settled");
+                rec->state = CL_DONE;
+                break;
+            }
+            *(rec->state == CL_FIN_SENT ? &self->st.gas_finalize : &self->st.gas_account) += r.gas_used;
+            if (status == ST_FINALIZED || status == ST_ACCOUNTED) {
+                if (rec->state == CL_FIN_SENT)
+                    s_count (self, &self->st.finalized, "finalized");
+                uint64_t t = 0;
+                uint8_t h [32];
+                if (status == ST_ACCOUNTED && r.status == 1
+                &&  !(rc = s_rpc_err (self, nines_rpc_block_hash (self->rpc, r.block_number, h, &t), "block"))
+                &&  t * 1000 >= nines_get_le64 (rec->settle_at))
+                    nines_le64 (rec->settle_at, 0);     /* paid when accounted */
+                if (rc)
+                    break;
+                nines_le64 (rec->seq, seq);
+                rec->state = status == ST_FINALIZED ? CL_FINALIZED : CL_ACCOUNTED;
+            }
+            else
+                rec->state = CL_PENDING;
+            break;
+        case CL_FINALIZED:
+            if (status == ST_ACCOUNTED) {
+                rec->state = CL_ACCOUNTED;
+                break;
+            }
+            if (seq != accounted + 1)
+                break;                  /* an earlier claim is not accounted yet */
+            nines_evm_summary_t sm;
+            memcpy (sm.pod, rec->pod, 32);
+            memcpy (sm.rid, rec->rid, 32);
+            sm.t_down = nines_get_le64 (rec->t_down);
+            sm.t_up = nines_get_le64 (rec->t_up);
+            sm.has_up = rec->has_up;
+            memcpy (sm.evidence, rec->evidence, 32);
+            if (!(rc = nines_evm_calldata_account (&data, rec->claim, &sm)))
+                rc = s_call (self, rec, &data, CL_ACC_SENT);
+            break;
+        case CL_ACCOUNTED: {
+            void *v = NULL;
+            size_t len = 0;
+            if (nines_store_get (self->store, NINES_CHAIN_OUTBOX, id, 32, &v, &len) == 0) {
+                free (v);
+                s_count (self, &self->st.accounted, "accounted");
+                s_ack (self, id, "accounted");
+            }
+            rec->state = nines_get_le64 (rec->settle_at) ? CL_SETTLE_WAIT : CL_DONE;
+            break;
+        }
+        case CL_SETTLE_WAIT: {
+            /*  The contract pays a merged incident only corr_window +
+                challenge window after its first DOWN: settle the pod then
+                (an account mined after that instant has paid already). */
+            if (self->head_ms < nines_get_le64 (rec->settle_at))
+                break;
+            nines_abi_t a = nines_abi_word (rec->pod);
+            if (!(rc = nines_abi_call (&data, "settle(bytes32)", &a, 1)))
+                rc = s_call (self, rec, &data, CL_SETTLE_SENT);
+            break;
+        }
+        default:
+            rec->state = CL_DONE;
+    }
+    nines_buf_free (&data);
+    return rc;
+}
+
+/*  ---- the pass ---- */
+
+int
+nines_chain_submit (nines_chain_t *self, const uint8_t id [32])
+{
+    void *v = NULL;
+    size_t len = 0;
+    if (nines_store_get (self->store, NINES_CHAIN_DB, id, 32, &v, &len) == 0) {
+        free (v);
+        return 0;
+    }
+    chain_rec_t rec;
+    memset (&rec, 0, sizeof rec);
+    rec.state = CL_QUEUED;
+    return s_put (self, id, &rec);
+}
+
+typedef struct {
+    uint8_t id [32];
+    chain_rec_t rec;
+} rec_row_t;
+
+typedef struct {
+    rec_row_t *rows;
+    size_t n, cap;
+} rec_rows_t;
+
+static int
+s_collect (const void *k, size_t klen, const void *v, size_t vlen, void *arg)
+{
+    rec_rows_t *c = (rec_rows_t *) arg;
+    if (klen != 32 || vlen != sizeof (chain_rec_t))
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        rec_row_t *r = (rec_row_t *) realloc (c->rows, cap * sizeof *r);
+        if (!r)
+            return NINES_ENOMEM;
+        c->rows = r;
+        c->cap = cap;
+    }
+    memcpy (c->rows [c->n].id, k, 32);
+    memcpy (&c->rows [c->n].rec, v, sizeof (chain_rec_t));
+    c->n++;
+    return 0;
+}
+
+/*  order().accounted: the claims accounted so far. */
+static int
+s_accounted (nines_chain_t *self, uint64_t *accounted)
+{
+    nines_buf_t o = { 0 };
+    int rc = s_view (self, "order()", NULL, 0, &o);
+    if (!rc && nines_abi_get_uint (o.data, o.len, 1, accounted))
+        rc = NINES_EMALFORMED;
+    nines_buf_free (&o);
+    return rc;
+}
+
+int
+nines_chain_poll (nines_chain_t *self, const nines_registry_t *overlay)
+{
+    rec_rows_t c = { 0 };
+    int rc = nines_store_iter_prefix (self->store, NINES_CHAIN_DB, NULL, 0, s_collect, &c);
+    if (!rc && !c.n) {
+        free (c.rows);
+        return 0;                       /* nothing to do: no call */
+    }
+    if (!rc)
+        rc = s_connect (self);
+    if (!rc)
+        rc = s_head (self);
+    uint64_t accounted = 0;
+    if (!rc)
+        rc = s_accounted (self, &accounted);
+    /*  Sweeps until nothing moves: an account lets the next one run. */
+    bool moved = true;
+    for (int sweep = 0; !rc && moved && sweep < 4; sweep++) {
+        moved = false;
+        for (size_t i = 0; !rc && i < c.n; i++) {
+            chain_rec_t *rec = &c.rows [i].rec;
+            for (int k = 0; k < STEPS && rec->state != CL_DONE; k++) {
+                chain_rec_t before = *rec;
+                rc = s_step (self, c.rows [i].id, rec, overlay, accounted);
+                if (memcmp (&before, rec, sizeof before)) {
+                    moved = true;
+                    if (rec->state == CL_DONE)
+                        nines_store_del (self->store, NINES_CHAIN_DB, c.rows [i].id, 32);
+                    else
+                        s_put (self, c.rows [i].id, rec);
+                    if (before.state == CL_ACC_SENT && rec->state == CL_ACCOUNTED)
+                        accounted = nines_get_le64 (rec->seq);
+                }
+                if (rc || before.state == rec->state)
+                    break;
+            }
+        }
+    }
+    free (c.rows);
+    if (!rc && self->was_up != 1) {
+        if (self->was_up == 0)
+            nines_info ("chain node %s reachable again", self->cfg.rpc);
+        self->was_up = 1;
+    }
+    if (!rc)
+        self->st.up = true;
+    return rc;
+}
