@@ -1,6 +1,7 @@
 /*  ninesd's settlement on the uptime staking contract (chain_link.h). */
 #include "node/chain_link.h"
 #include "node/node_state.h"
+#include "base/grow.h"
 #include "evm/abi.h"
 #include "evm/chainreg.h"
 #include "evm/evidence.h"
@@ -663,14 +664,10 @@ s_collect (const void *k, size_t klen, const void *v, size_t vlen, void *arg)
     rec_rows_t *c = (rec_rows_t *) arg;
     if (klen != 32 || vlen != sizeof (chain_rec_t))
         return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 16;
-        rec_row_t *r = (rec_row_t *) realloc (c->rows, cap * sizeof *r);
-        if (!r)
-            return NINES_ENOMEM;
-        c->rows = r;
-        c->cap = cap;
-    }
+    rec_row_t *r = (rec_row_t *) nines_grow (c->rows, &c->cap, c->n, sizeof *r, 16);
+    if (!r)
+        return NINES_ENOMEM;
+    c->rows = r;
     memcpy (c->rows [c->n].id, k, 32);
     memcpy (&c->rows [c->n].rec, v, sizeof (chain_rec_t));
     c->n++;
