@@ -14,22 +14,23 @@
 void
 nines_engine_config_default (nines_engine_config_t *c)
 {
-    memset (c, 0, sizeof *c);
-    c->swim_period_ms = 1000;
-    c->swim_ack_timeout_ms = 300;
-    c->swim_k = 3;
-    c->swim_suspect_periods = 5;
-    c->lhm_max = 8;
-    c->gossip_fanout = 0;
-    c->submit_backoff_ms = 2000;
-    c->submit_backoff_max_ms = 60000;
-    c->health_window = 16;
-    c->health_min_pods = 3;
-    c->health_fail_ppm = 600000;
-    c->max_reports = 1024;
-    c->max_seen = 4096;
-    c->doppelganger_epochs = 2;
-    c->keep_idle_pods = true;
+    *c = (nines_engine_config_t) {
+        .swim_period_ms = 1000,
+        .swim_ack_timeout_ms = 300,
+        .swim_k = 3,
+        .swim_suspect_periods = 5,
+        .lhm_max = 8,
+        .gossip_fanout = 0,                 /* push to all */
+        .submit_backoff_ms = 2000,
+        .submit_backoff_max_ms = 60000,
+        .health_window = 16,
+        .health_min_pods = 3,
+        .health_fail_ppm = 600000,
+        .max_reports = 1024,
+        .max_seen = 4096,
+        .doppelganger_epochs = 2,
+        .keep_idle_pods = true,
+    };
 }
 
 int
@@ -496,34 +497,40 @@ nines_engine_on_ack (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
         }
 }
 
+/*  Decode one persisted record (a quorum report, or with evidence an
+    EVIDENCE the ledger had not acknowledged) and take it back as if it
+    had just arrived from disk: a report unseen so far is accepted, the
+    evidence returns to the outbox.  0, NINES_ENOMEM or the decoder's error. */
+static int
+s_restore (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now, bool evidence)
+{
+    union { nines_report_t report; nines_evidence_t ev; } *rec = malloc (sizeof *rec);
+    if (!rec)
+        return NINES_ENOMEM;
+    int rc = evidence ? nines_evidence_decode (data, len, &rec->ev)
+                      : nines_report_decode (data, len, &rec->report);
+    if (!rc && evidence)
+        engine_outbox_add (self, &rec->ev.down, rec->ev.has_up ? &rec->ev.up : NULL, true, now);
+    if (!rc && !evidence) {
+        uint8_t id [NINES_HASH_BYTES];
+        nines_report_id (&rec->report, id);
+        if (!engine_seen (self, id))
+            engine_accept_report (self, &rec->report, FROM_DISK, now);
+    }
+    free (rec);
+    return rc;
+}
+
 int
 nines_engine_restore_report (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now)
 {
-    nines_report_t *report = malloc (sizeof *report);
-    if (!report)
-        return NINES_ENOMEM;
-    int rc = nines_report_decode (data, len, report);
-    if (!rc) {
-        uint8_t id [NINES_HASH_BYTES];
-        nines_report_id (report, id);
-        if (!engine_seen (self, id))
-            engine_accept_report (self, report, FROM_DISK, now);
-    }
-    free (report);
-    return rc;
+    return s_restore (self, data, len, now, false);
 }
 
 int
 nines_engine_restore_evidence (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now)
 {
-    nines_evidence_t *ev = malloc (sizeof *ev);
-    if (!ev)
-        return NINES_ENOMEM;
-    int rc = nines_evidence_decode (data, len, ev);
-    if (!rc)
-        engine_outbox_add (self, &ev->down, ev->has_up ? &ev->up : NULL, true, now);
-    free (ev);
-    return rc;
+    return s_restore (self, data, len, now, true);
 }
 
 void

@@ -72,11 +72,7 @@ s_mono_ms (void)
 void
 nines_prober_config_default (nines_prober_config_t *c)
 {
-    memset (c, 0, sizeof *c);
-    c->connections = 256;
-    c->per_host = 4;
-    c->connect_timeout_ms = 2000;
-    c->user_agent = NULL;
+    *c = (nines_prober_config_t) { .connections = 256, .per_host = 4, .connect_timeout_ms = 2000 };
 }
 
 static int
