@@ -12,6 +12,9 @@
       and is destroyed with its store ("killed"); a second link on the
       reopened store sends nothing (the pool's nonce unchanged), and after
       the block is mined sees the three claims mined;
+    - another validator's link with the same evidence on its own store
+      finds them pending, claims nothing, and acknowledges them as
+      duplicate once final;
     - after the 60 s challenge window (evm_mine at a later timestamp) the
       link finalizes and accounts all three in finalize order, and
       acknowledges them: outbox empty, three "accounted" in the evidence
@@ -31,15 +34,16 @@
 #include <unistd.h>
 
 static const char *const s_dbs [] = { "outbox", "evidence", NINES_CHAIN_DB, NULL };
-static int s_acks;
+static int s_acks, s_dups;
 
+/*  arg: the verdict the link must give (its validator claimed the
+    evidence: "accounted", or another did: "duplicate"). */
 static void
 s_on_ack (void *arg, const uint8_t id [32], const char *verdict)
 {
-    (void) arg;
     (void) id;
-    CHECK_STR (verdict, "accounted");
-    s_acks++;
+    CHECK_STR (verdict, (const char *) arg);
+    (*(strcmp (verdict, "duplicate") ? &s_acks : &s_dups))++;
 }
 
 static uint64_t
@@ -156,15 +160,22 @@ s_claimed_logs (uint64_t from)
 }
 
 static nines_chain_t *
-s_link (const nines_chain_config_t *cfg, nines_store_t *st)
+s_link_as (const nines_chain_config_t *cfg, nines_store_t *st, size_t validator, const char *verdict)
 {
     char err [256] = "";
     int code = 0;
-    nines_chain_t *c = nines_chain_new (cfg, st, s_ids [0], NULL, s_on_ack, NULL, err, sizeof err, &code);
+    nines_chain_t *c = nines_chain_new (cfg, st, s_ids [validator], NULL, s_on_ack, (void *) verdict,
+                                        err, sizeof err, &code);
     if (!c)
         fprintf (stderr, "nines_chain_new: %s\n", err);
     CHECK (c != NULL);
     return c;
+}
+
+static nines_chain_t *
+s_link (const nines_chain_config_t *cfg, nines_store_t *st)
+{
+    return s_link_as (cfg, st, 0, "accounted");
 }
 
 int
@@ -274,10 +285,37 @@ main (int argc, char **argv)
     CHECK_EQ (s_count (st, "outbox"), 3);               /* not final yet: still queued */
     CHECK_EQ (s_claimed_logs (first), 3);
 
+    /* another validator (registry index 1) with the same evidence: it
+       finds the claims pending, watches, claims nothing */
+    char data2 [610];
+    snprintf (data2, sizeof data2, "%s2", data);
+    nines_store_t *st2 = NULL;
+    CHECK_RC (nines_store_open (&st2, data2, 0, s_dbs), 0);
+    nines_chain_t *c2 = s_link_as (&cfg, st2, 1, "duplicate");
+    for (int k = 0; k < 3; k++) {
+        CHECK_RC (nines_store_put (st2, "outbox", ids [k], 32, evbuf [k], evlen [k]), 0);
+        CHECK_RC (nines_chain_submit (c2, ids [k]), 0);
+    }
+    CHECK_RC (nines_chain_poll (c2, NULL), 0);
+    CHECK_EQ (s_count (st2, "outbox"), 3);
+    CHECK_EQ (s_count (st2, NINES_CHAIN_DB), 3);
+    CHECK_RC (nines_rpc_nonce (s_rpc, key.address, "pending", &pool2), 0);
+    CHECK_EQ (pool2, pool1);
+
     /* after the window: finalize and account, in finalize order */
     s_warp ((t_claim + 61) * 1000);
     CHECK_RC (nines_chain_poll (c, NULL), 0);
     CHECK_RC (nines_chain_poll (c, NULL), 0);
+    CHECK_RC (nines_chain_poll (c2, NULL), 0);          /* final: duplicates, acknowledged */
+    nines_chain_stats_t s2;
+    nines_chain_stats (c2, &s2);
+    CHECK_EQ (s2.duplicate, 3);
+    CHECK_EQ (s2.claimed, 0);
+    CHECK_EQ (s_dups, 3);
+    CHECK_EQ (s_count (st2, "outbox"), 0);
+    CHECK_EQ (s_count (st2, NINES_CHAIN_DB), 0);
+    nines_chain_destroy (&c2);
+    nines_store_destroy (&st2);
     nines_chain_stats (c, &s);
     uint64_t head = 0;
     CHECK_RC (nines_rpc_block_number (s_rpc, &head), 0);
