@@ -5,7 +5,9 @@
 #   --check-config accepts the example configurations of deploy/; ninesctl
 #   refuses (exit 2) to show one daemon's answer as the other's (commands,
 #   status-page, and watch given the other's stream or no stream); SIGHUP
-#   leaves ninesd and nines-ledger running; SIGTERM stops them with exit 0.
+#   leaves ninesd and nines-ledger running; SIGTERM stops them with exit 0;
+#   ninesd on ledger/kind = evm refuses a bad contract address and a
+#   missing or open chain key file (exit 2), and starts and stops (0).
 set -u
 build=${1:?usage: test_cli.sh BUILD_DIR SOURCE_DIR}
 src=${2:?usage: test_cli.sh BUILD_DIR SOURCE_DIR}
@@ -78,6 +80,32 @@ printf 'pod\n    id = %s\n    facade_url = https://127.0.0.1:1/\n    facade_key 
 expect_config "ninesd registry misspelled pod key" "pod[0]/paid_untill: expected a known key (did you mean paid_until?)" \
     timeout 20 "$ninesd" -c "$src/deploy/ninesd.zpl" -s "node/key=$tmp/typo.key" -s "node/registry=$tmp/registry-typo.zpl" \
     -s "node/data=$tmp/typo-data" -s "node/metrics="
+# ledger/kind = evm (src/node/chain_link.c): a bad contract address, a
+# misspelled evm key, a missing or group-readable chain key file: exit 2
+expect_config "ninesd evm/contract not an address" "evm/contract: expected the contract's address" \
+    "$ninesd" --check-config -c "$src/deploy/ninesd.zpl" -s ledger/kind=evm -s evm/rpc=http://127.0.0.1:9 \
+    -s evm/contract=0x1234
+expect_config "ninesd misspelled evm key" "evm/confirmaton: unknown key (did you mean confirmations?)" \
+    "$ninesd" --check-config -c "$src/deploy/ninesd.zpl" -s evm/confirmaton=2
+printf 'pod\n    id = %s\n    facade_url = https://127.0.0.1:1/\n    facade_key = %s\n    spki_pin = %s\n' \
+    $id1 $id1 $id1 >"$tmp/registry-evm.zpl"
+evm_start () {   # evm_start KEYFILE [exec]: ninesd on ledger/kind = evm (node unreachable), 20 s at most
+    ${2:-timeout 20} "$ninesd" -c "$src/deploy/ninesd.zpl" -s "node/key=$tmp/typo.key" -s "node/registry=$tmp/registry-evm.zpl" \
+        -s "node/data=$tmp/evm-data" -s "node/metrics=" -s ledger/kind=evm -s evm/rpc=http://127.0.0.1:9 \
+        -s evm/contract=0x5fbdb2315678afecb367f032d93f642f64180aa3 -s "evm/chain_key=$1" \
+        -s "node/peer=ipc://$tmp/evm-peer" -s "node/query=ipc://$tmp/evm-query" -s "node/pub=ipc://$tmp/evm-pub"
+}
+expect_config "ninesd evm chain key missing" "evm/chain_key: $tmp/none.key" evm_start "$tmp/none.key"
+(umask 022; printf 'nines-secp256k1-v1\n%s\n' $id1 >"$tmp/chain.key")
+expect_config "ninesd evm chain key readable by others" "evm/chain_key: $tmp/chain.key" evm_start "$tmp/chain.key"
+chmod 600 "$tmp/chain.key"
+evm_start "$tmp/chain.key" exec >"$tmp/evm.log" 2>&1 &
+evm_pid=$!; pids="$pids $evm_pid"
+n=0; while ! grep -q "registry from" "$tmp/evm.log" && [ $n -lt 100 ]; do n=$((n + 1)); sleep 0.1; done
+sleep 1.2                                       # one evm/poll: nothing queued, so no call
+kill -TERM $evm_pid; wait $evm_pid; rc=$?
+[ $rc = 0 ] && grep -q "registry from" "$tmp/evm.log" && ok "ninesd ledger/kind = evm starts and stops with 0" \
+    || fail "ninesd ledger/kind = evm: rc $rc: $(tail -n 3 "$tmp/evm.log")"
 sed 's/^    body_limit =/    body_limt =/' "$src/deploy/nines-facade.zpl" >"$tmp/facade-typo.zpl"
 expect_config "nines-facade misspelled key" "facade/body_limt: unknown key (did you mean body_limit?)" \
     "$facade" -c "$tmp/facade-typo.zpl"
