@@ -575,3 +575,18 @@ nines_metrics_render (nines_metrics_t *self, size_t *len)
         *len = b.len;
     return b.data;
 }
+
+int
+nines_metrics_add_table (nines_metrics_t *self, const nines_metric_def_t *defs, size_t n,
+                         void *owner, uint32_t max_zero)
+{
+    for (size_t i = 0; i < n; i++) {
+        const nines_metric_def_t *d = &defs [i];
+        nines_metric_t *m = nines_metrics_add (self, d->type, d->name, d->help, d->labels,
+                                               d->max_series ? d->max_series : max_zero, NULL, 0);
+        if (!m)
+            return NINES_EINVAL;
+        memcpy ((char *) owner + d->slot, &m, sizeof m);
+    }
+    return 0;
+}

@@ -55,6 +55,26 @@ nines_metric_t *nines_metrics_add (nines_metrics_t *self, nines_metric_type_t ty
                                    const char *name, const char *help, const char *labels,
                                    uint32_t max_series, const double *buckets, size_t n_buckets);
 
+/*  One family of a daemon's table for nines_metrics_add_table: slot, the
+    byte offset in the daemon's struct of the nines_metric_t * that gets
+    the family; max_series 0: the count the caller passes (e.g. the
+    per-pod cap known only at start-up).  No histograms (they carry
+    buckets: add them with nines_metrics_add). */
+typedef struct {
+    size_t slot;
+    nines_metric_type_t type;
+    const char *name, *labels;
+    uint32_t max_series;
+    const char *help;
+} nines_metric_def_t;
+
+/*  nines_metrics_add each of the n families of defs, in order (the order
+    of the exposition), storing each into *(nines_metric_t **) ((char *)
+    owner + slot); max_zero replaces a max_series of 0.  0, or
+    NINES_EINVAL at the first family nines_metrics_add refuses. */
+int nines_metrics_add_table (nines_metrics_t *self, const nines_metric_def_t *defs, size_t n,
+                             void *owner, uint32_t max_zero);
+
 /*  Counter: add by (>= 0) to the series of label values values (one
     string per label name, NULL for a family without labels).  Returns 0,
     NINES_EINVAL (negative by, wrong type, value too long) or NINES_EFULL

@@ -155,6 +155,23 @@ typedef struct {
 
 static ledger_metrics_t s_m;
 
+/*  The ledger's families, in exposition order. */
+#define M(field) offsetof (ledger_metrics_t, field)
+static const nines_metric_def_t s_families [] = {
+    /*  verdicts are 3 fixed strings and reasons the NINES_E* names: < 100 series */
+    { M (evidence), NINES_METRIC_COUNTER, "nines_ledger_evidence_total", "verdict,reason", 128, "Evidence submissions answered since start, by verdict and reason (NINES_E* name)." },
+    { M (canary_answers), NINES_METRIC_COUNTER, "nines_ledger_canary_answers_total", NULL, 1, "Canary countersignatures accepted since start." },
+    { M (open), NINES_METRIC_GAUGE, "nines_ledger_incidents_open", NULL, 1, "Raw incidents whose DOWN report has no UP yet." },
+    { M (incidents), NINES_METRIC_COUNTER, "nines_ledger_incidents_total", NULL, 1, "Raw incidents (DOWN reports with evidence) known to the ledger." },
+    { M (slashed), NINES_METRIC_COUNTER, "nines_ledger_slashed_total", NULL, 1, "Stake slashed over all pods, base units of stake." },
+    { M (fees), NINES_METRIC_COUNTER, "nines_ledger_fees_total", NULL, 1, "Monitoring fees charged over all pods, base units of stake." },
+    { M (stake), NINES_METRIC_GAUGE, "nines_ledger_stake", "role", 2, "Registered stake by role (pod: providers, validator), base units." },
+    { M (entries), NINES_METRIC_GAUGE, "nines_ledger_registered", "role", 2, "Registered entries by role (pod, validator)." },
+    { M (version), NINES_METRIC_GAUGE, "nines_registry_version", NULL, 1, "Version of the registry the ledger holds." },
+    { M (canary), NINES_METRIC_GAUGE, "nines_ledger_canary_period", NULL, 1, "Fee period of the current canary (0: none yet)." },
+};
+#undef M
+
 static int
 s_metrics_init (nines_ledger_t *ledger)
 {
@@ -162,30 +179,8 @@ s_metrics_init (nines_ledger_t *ledger)
     nines_metrics_t *r = s_m.reg = nines_metrics_new ();
     if (!r)
         return NINES_ENOMEM;
-#define FAM(f, type, name, help, labels, max) \
-    if (!(s_m.f = nines_metrics_add (r, type, name, help, labels, max, NULL, 0))) return NINES_EINVAL
-    /*  verdicts are 3 fixed strings and reasons the NINES_E* names: < 100 series */
-    FAM (evidence, NINES_METRIC_COUNTER, "nines_ledger_evidence_total",
-         "Evidence submissions answered since start, by verdict and reason (NINES_E* name).", "verdict,reason", 128);
-    FAM (canary_answers, NINES_METRIC_COUNTER, "nines_ledger_canary_answers_total",
-         "Canary countersignatures accepted since start.", NULL, 1);
-    FAM (open, NINES_METRIC_GAUGE, "nines_ledger_incidents_open",
-         "Raw incidents whose DOWN report has no UP yet.", NULL, 1);
-    FAM (incidents, NINES_METRIC_COUNTER, "nines_ledger_incidents_total",
-         "Raw incidents (DOWN reports with evidence) known to the ledger.", NULL, 1);
-    FAM (slashed, NINES_METRIC_COUNTER, "nines_ledger_slashed_total",
-         "Stake slashed over all pods, base units of stake.", NULL, 1);
-    FAM (fees, NINES_METRIC_COUNTER, "nines_ledger_fees_total",
-         "Monitoring fees charged over all pods, base units of stake.", NULL, 1);
-    FAM (stake, NINES_METRIC_GAUGE, "nines_ledger_stake",
-         "Registered stake by role (pod: providers, validator), base units.", "role", 2);
-    FAM (entries, NINES_METRIC_GAUGE, "nines_ledger_registered",
-         "Registered entries by role (pod, validator).", "role", 2);
-    FAM (version, NINES_METRIC_GAUGE, "nines_registry_version",
-         "Version of the registry the ledger holds.", NULL, 1);
-    FAM (canary, NINES_METRIC_GAUGE, "nines_ledger_canary_period",
-         "Fee period of the current canary (0: none yet).", NULL, 1);
-#undef FAM
+    if (nines_metrics_add_table (r, s_families, sizeof s_families / sizeof s_families [0], &s_m, 0))
+        return NINES_EINVAL;
     return 0;
 }
 

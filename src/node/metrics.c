@@ -17,6 +17,35 @@ static const double s_phase_buckets [] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 
 #define MAX_VERDICTS 16                     /* ledger verdict strings counted */
 
+/*  ninesd's families but the phase histogram, in exposition order
+    (nines_probe_success, then the histogram, then the rest); max_series
+    0: node/metrics_pods. */
+#define M(field) offsetof (nines_node_t, m_##field)
+static const nines_metric_def_t s_families [] = {
+    { M (success), NINES_METRIC_GAUGE, "nines_probe_success", "pod", 0, "1 if this validator's last heartbeat to the pod succeeded (signed, healthy), else 0." },
+    { M (status), NINES_METRIC_GAUGE, "nines_probe_http_status_code", "pod", 0, "HTTP status of the pod's last heartbeat (0: no response)." },
+    { M (down), NINES_METRIC_GAUGE, "nines_pod_down", "pod", 0, "1 while a quorum DOWN report is open for the pod here (only down pods have a series)." },
+    { M (cert), NINES_METRIC_GAUGE, "nines_probe_ssl_earliest_cert_expiry", "pod", 0, "notAfter of the pod facade's TLS certificate seen by the last handshake, seconds since the epoch." },
+    { M (heartbeats), NINES_METRIC_COUNTER, "nines_heartbeats_total", "outcome", NINES_OUTCOME_COUNT + 1, "Heartbeats finished, by outcome." },
+    { M (pods), NINES_METRIC_GAUGE, "nines_pods", "state", 3, "Registered pods by state here (up, down: a DOWN report is open, unknown: not probed yet)." },
+    { M (rounds), NINES_METRIC_COUNTER, "nines_rounds_total", "result", 3, "Confirmation rounds this validator opened, by result (down, up, failed: no quorum)." },
+    { M (votes), NINES_METRIC_COUNTER, "nines_votes_total", "verdict", 3, "Votes this validator signed, by verdict." },
+    { M (reports), NINES_METRIC_COUNTER, "nines_reports_total", "kind", 2, "Quorum reports accepted since start, by kind." },
+    { M (peers), NINES_METRIC_GAUGE, "nines_peers", "state", 3, "Validators by SWIM state as this validator sees them." },
+    { M (degraded), NINES_METRIC_GAUGE, "nines_self_degraded", NULL, 1, "1 while self-health says this validator's own network is bad (it abstains)." },
+    { M (doppelganger), NINES_METRIC_GAUGE, "nines_doppelganger_detected", NULL, 1, "1 once another instance with this validator's key signed a vote (this one votes no more)." },
+    { M (outbox), NINES_METRIC_GAUGE, "nines_evidence_outbox", NULL, 1, "Evidence waiting for the ledger's acknowledgement." },
+    { M (submitted), NINES_METRIC_COUNTER, "nines_evidence_submitted_total", "result", MAX_VERDICTS, "Evidence the ledger acknowledged, by its verdict." },
+    { M (ledger_up), NINES_METRIC_GAUGE, "nines_ledger_up", NULL, 1, "1 if the ledger answered; 0 once a request waited 5 s for a reply; absent without a ledger." },
+    { M (version), NINES_METRIC_GAUGE, "nines_registry_version", NULL, 1, "Version of the registry in use." },
+    { M (epoch), NINES_METRIC_GAUGE, "nines_epoch", NULL, 1, "Current epoch." },
+    { M (refused), NINES_METRIC_COUNTER, "nines_peer_handshakes_refused_total", NULL, 1, "CurveZMQ handshakes refused (not a registered validator's key)." },
+    { M (misbehaviour), NINES_METRIC_COUNTER, "nines_misbehaviours_total", NULL, 1, "Equivocations detected (a validator signed conflicting votes)." },
+    { M (canaries), NINES_METRIC_COUNTER, "nines_canaries_total", NULL, 1, "Ledger canaries countersigned." },
+};
+#undef M
+#define N_FAMILIES (sizeof s_families / sizeof s_families [0])
+
 int
 node_metrics_init (nines_node_t *self)
 {
@@ -24,54 +53,15 @@ node_metrics_init (nines_node_t *self)
     if (!r)
         return NINES_ENOMEM;
     uint32_t pods = (uint32_t) self->cfg.metrics_pods;
-#define FAM(field, type, name, help, labels, max) \
-    if (!(self->m_##field = nines_metrics_add (r, type, name, help, labels, max, NULL, 0))) return NINES_EINVAL
-    FAM (success, NINES_METRIC_GAUGE, "nines_probe_success",
-         "1 if this validator's last heartbeat to the pod succeeded (signed, healthy), else 0.", "pod", pods);
+    if (nines_metrics_add_table (r, s_families, 1, self, pods))       /* nines_probe_success */
+        return NINES_EINVAL;
     self->m_duration = nines_metrics_add (r, NINES_METRIC_HISTOGRAM, "nines_probe_duration_seconds",
          "Heartbeat duration by phase (resolve, connect, tls, processing, transfer), seconds.",
          "phase", 5, s_phase_buckets, sizeof s_phase_buckets / sizeof s_phase_buckets [0]);
     if (!self->m_duration)
         return NINES_EINVAL;
-    FAM (status, NINES_METRIC_GAUGE, "nines_probe_http_status_code",
-         "HTTP status of the pod's last heartbeat (0: no response).", "pod", pods);
-    FAM (down, NINES_METRIC_GAUGE, "nines_pod_down",
-         "1 while a quorum DOWN report is open for the pod here (only down pods have a series).", "pod", pods);
-    FAM (cert, NINES_METRIC_GAUGE, "nines_probe_ssl_earliest_cert_expiry",
-         "notAfter of the pod facade's TLS certificate seen by the last handshake, seconds since the epoch.", "pod", pods);
-    FAM (heartbeats, NINES_METRIC_COUNTER, "nines_heartbeats_total",
-         "Heartbeats finished, by outcome.", "outcome", NINES_OUTCOME_COUNT + 1);
-    FAM (pods, NINES_METRIC_GAUGE, "nines_pods",
-         "Registered pods by state here (up, down: a DOWN report is open, unknown: not probed yet).", "state", 3);
-    FAM (rounds, NINES_METRIC_COUNTER, "nines_rounds_total",
-         "Confirmation rounds this validator opened, by result (down, up, failed: no quorum).", "result", 3);
-    FAM (votes, NINES_METRIC_COUNTER, "nines_votes_total",
-         "Votes this validator signed, by verdict.", "verdict", 3);
-    FAM (reports, NINES_METRIC_COUNTER, "nines_reports_total",
-         "Quorum reports accepted since start, by kind.", "kind", 2);
-    FAM (peers, NINES_METRIC_GAUGE, "nines_peers",
-         "Validators by SWIM state as this validator sees them.", "state", 3);
-    FAM (degraded, NINES_METRIC_GAUGE, "nines_self_degraded",
-         "1 while self-health says this validator's own network is bad (it abstains).", NULL, 1);
-    FAM (doppelganger, NINES_METRIC_GAUGE, "nines_doppelganger_detected",
-         "1 once another instance with this validator's key signed a vote (this one votes no more).",
-         NULL, 1);
-    FAM (outbox, NINES_METRIC_GAUGE, "nines_evidence_outbox",
-         "Evidence waiting for the ledger's acknowledgement.", NULL, 1);
-    FAM (submitted, NINES_METRIC_COUNTER, "nines_evidence_submitted_total",
-         "Evidence the ledger acknowledged, by its verdict.", "result", MAX_VERDICTS);
-    FAM (ledger_up, NINES_METRIC_GAUGE, "nines_ledger_up",
-         "1 if the ledger answered; 0 once a request waited 5 s for a reply; absent without a ledger.", NULL, 1);
-    FAM (version, NINES_METRIC_GAUGE, "nines_registry_version",
-         "Version of the registry in use.", NULL, 1);
-    FAM (epoch, NINES_METRIC_GAUGE, "nines_epoch", "Current epoch.", NULL, 1);
-    FAM (refused, NINES_METRIC_COUNTER, "nines_peer_handshakes_refused_total",
-         "CurveZMQ handshakes refused (not a registered validator's key).", NULL, 1);
-    FAM (misbehaviour, NINES_METRIC_COUNTER, "nines_misbehaviours_total",
-         "Equivocations detected (a validator signed conflicting votes).", NULL, 1);
-    FAM (canaries, NINES_METRIC_COUNTER, "nines_canaries_total",
-         "Ledger canaries countersigned.", NULL, 1);
-#undef FAM
+    if (nines_metrics_add_table (r, s_families + 1, N_FAMILIES - 1, self, pods))
+        return NINES_EINVAL;
     return 0;
 }
 

@@ -179,9 +179,38 @@ test_process_and_promtool (void)
     nines_metrics_destroy (&reg);
 }
 
+/*  nines_metrics_add_table: each family into its slot, in table order,
+    max_series 0 replaced by the caller's count; a bad name: NINES_EINVAL. */
+typedef struct { nines_metric_t *a, *b; } s_owner_t;
+
+static void
+test_table (void)
+{
+    static const nines_metric_def_t defs [] = {
+        { offsetof (s_owner_t, a), NINES_METRIC_COUNTER, "t_a_total", NULL, 1, "A." },
+        { offsetof (s_owner_t, b), NINES_METRIC_GAUGE, "t_b", "pod", 0, "B." },
+    };
+    nines_metrics_t *reg = nines_metrics_new ();
+    s_owner_t o = { NULL, NULL };
+    CHECK_EQ (nines_metrics_add_table (reg, defs, 2, &o, 1), 0);
+    CHECK (o.a && o.b && o.a != o.b);
+    CHECK_EQ (nines_metric_set (o.b, (const char *[]) { "x" }, 1), 0);
+    CHECK_EQ (nines_metric_set (o.b, (const char *[]) { "y" }, 1), NINES_EFULL);   /* max 1 */
+    CHECK_EQ (nines_metric_inc (o.a, NULL, 2), 0);
+    char *text = nines_metrics_render (reg, NULL);
+    CHECK (text && strstr (text, "t_a_total 2") && strstr (text, "t_b{pod=\"x\"} 1"));
+    CHECK (text && strstr (text, "# HELP t_a_total") < strstr (text, "# HELP t_b"));
+    free (text);
+    static const nines_metric_def_t bad [] = { { 0, NINES_METRIC_GAUGE, "1bad", NULL, 1, "x" } };
+    s_owner_t o2 = { NULL, NULL };
+    CHECK_EQ (nines_metrics_add_table (reg, bad, 1, &o2, 1), NINES_EINVAL);
+    nines_metrics_destroy (&reg);
+}
+
 int
 main (void)
 {
+    RUN (test_table);
     RUN (test_text);
     RUN (test_names);
     RUN (test_escapes_and_histogram);
