@@ -67,6 +67,8 @@ struct _nines_chain_t {
     void *arg;
     nines_chain_stats_t st;
     nines_metric_t *m_errors, *m_claims;
+    uint64_t helped_seq;            /* another's claim we sent `account` for (0 none) */
+    uint8_t helped_tx [32];         /* that transaction */
 };
 
 /*  ---- life cycle ---- */
@@ -628,7 +630,10 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
             rec->state = CL_DONE;
     }
     nines_buf_free (&data);
-    return rc;
+    if (rc == NINES_EREPLAY)
+        nines_warn ("chain key %s: its nonce was used by another sender (another process with this key?): "
+                    "the next pass re-reads it", self->cfg.chain_key);
+    return rc == NINES_EREPLAY ? 0 : rc;    /* the record's state says what to do next pass */
 }
 
 /*  ---- the pass ---- */
@@ -686,6 +691,79 @@ s_accounted (nines_chain_t *self, uint64_t *accounted)
     return rc;
 }
 
+/*  The first logs of event sig whose topic 1 is key (NULL: any) and, when
+    seq is not 0, whose data word 0 is seq, from cfg.start_block: into
+    *out (free with nines_rpc_logs_free).  0, NINES_ENOTFOUND or an RPC
+    code. */
+static int
+s_find_log (nines_chain_t *self, const char *sig, const uint8_t *key, uint64_t seq, nines_log_t *out)
+{
+    uint8_t topic [32];
+    nines_evm_topic (topic, sig);
+    nines_log_t *logs = NULL;
+    size_t n = 0;
+    int rc = s_rpc_err (self, nines_rpc_get_logs (self->rpc, self->cfg.contract, self->cfg.start_block,
+                                                  self->head, &topic, 1, &logs, &n), "eth_getLogs");
+    if (!rc)
+        rc = NINES_ENOTFOUND;
+    for (size_t i = 0; rc == NINES_ENOTFOUND && i < n; i++) {
+        uint64_t v = 0;
+        if (logs [i].n_topics < 2 || (key && memcmp (logs [i].topics [1], key, 32))
+        ||  (seq && (nines_abi_get_uint (logs [i].data, logs [i].data_len, 0, &v) || v != seq)))
+            continue;
+        *out = logs [i];
+        logs [i].data = NULL;           /* kept by out */
+        rc = 0;
+    }
+    nines_rpc_logs_free (logs, n);
+    return rc;
+}
+
+/*  Finalize order is one queue: another validator's finalized claim that
+    nobody accounts (seq accounted + 1) holds back ours.  Account it from
+    its Finalized and Claimed logs (the summary is the Claimed event's
+    fields), once: the next pass sees order() move. */
+static int
+s_account_next (nines_chain_t *self, uint64_t accounted)
+{
+    nines_receipt_t r;
+    if (self->helped_seq == accounted + 1) {
+        int rc = s_receipt (self, self->helped_tx, &r);
+        if (rc != 0)
+            return rc == NINES_ENOTFOUND ? 0 : rc;  /* not mined yet */
+    }
+    nines_log_t fin = { 0 }, cl = { 0 };
+    int rc = s_find_log (self, NINES_EVM_EV_FINALIZED, NULL, accounted + 1, &fin);
+    if (!rc)
+        rc = s_find_log (self, NINES_EVM_EV_CLAIMED, fin.topics [1], 0, &cl);
+    nines_evm_summary_t sm;
+    uint64_t has_up = 0;
+    if (!rc && (cl.n_topics < 3 || nines_abi_get_uint (cl.data, cl.data_len, 1, &sm.t_down)
+            ||  nines_abi_get_uint (cl.data, cl.data_len, 2, &sm.t_up)
+            ||  nines_abi_get_uint (cl.data, cl.data_len, 3, &has_up)
+            ||  nines_abi_get_word (cl.data, cl.data_len, 5, sm.rid)
+            ||  nines_abi_get_word (cl.data, cl.data_len, 6, sm.evidence)))
+        rc = NINES_EMALFORMED;
+    nines_buf_t data = { 0 };
+    if (!rc) {
+        memcpy (sm.pod, cl.topics [2], 32);
+        sm.has_up = has_up != 0;
+        rc = nines_evm_calldata_account (&data, fin.topics [1], &sm);
+    }
+    if (!rc)
+        rc = s_send (self, &data, 0, self->helped_tx, NULL, NULL);
+    if (!rc) {
+        self->helped_seq = accounted + 1;
+        char hex [NINES_ID_HEX];
+        nines_info ("claim %.16s (finalize order %" PRIu64 ", another validator's) accounted by us: "
+                    "ours wait behind it", nines_hex (hex, fin.topics [1], 32), accounted + 1);
+    }
+    free (fin.data);
+    free (cl.data);
+    nines_buf_free (&data);
+    return rc == NINES_ENOTFOUND || rc == NINES_EREVERTED ? 0 : rc;
+}
+
 int
 nines_chain_poll (nines_chain_t *self, const nines_registry_t *overlay)
 {
@@ -725,6 +803,12 @@ nines_chain_poll (nines_chain_t *self, const nines_registry_t *overlay)
             }
         }
     }
+    bool blocked = false;
+    for (size_t i = 0; !rc && i < c.n; i++)
+        blocked = blocked || (c.rows [i].rec.state == CL_FINALIZED
+                              && nines_get_le64 (c.rows [i].rec.seq) > accounted + 1);
+    if (blocked)
+        rc = s_account_next (self, accounted);
     free (c.rows);
     if (!rc && self->was_up != 1) {
         if (self->was_up == 0)

@@ -25,7 +25,10 @@
     says sending or sent is never signed again until the chain says its
     nonce went to something else (a claim is sent at most once a nonce;
     the contract refuses a second claim of pending evidence anyway,
-    EDuplicate).  Chain time is the latest block's timestamp.
+    EDuplicate).  Chain time is the latest block's timestamp.  When another
+    validator's finalized claim that nobody accounted holds ours back in
+    finalize order, the link accounts it from its Finalized and Claimed
+    logs.
 
     Errors.  An unreachable node (NINES_EUNAVAIL, NINES_ETIMEOUT) leaves
     everything queued; the link logs once per change (down, back) and

@@ -21,7 +21,10 @@
       db;
     - each pod's slashed total on the contract equals nines-ledger's for
       the same reports (the corpus's S lines: 90998 and 2997 units);
-    - exactly three Claimed logs: no evidence claimed twice.
+    - exactly three Claimed logs: no evidence claimed twice;
+    - another validator's claim finalized before ours and accounted by
+      nobody: the link accounts it (finalize order is one queue), then
+      its own.
 
     usage: test_chain_link RPC_URL STAKING_ADDRESS CORPUS DIR */
 #include "corpus_util.h"
@@ -145,16 +148,20 @@ s_slashed (const uint8_t pod [32])
     return v;
 }
 
+/*  The count of event sig's logs from block from; topic1 [32] (NULL-able)
+    gets topic 1 of the nth. */
 static size_t
-s_claimed_logs (uint64_t from)
+s_event_logs (const char *sig, uint64_t from, size_t nth, uint8_t *topic1)
 {
     uint64_t head = 0;
     uint8_t topic [32];
-    nines_evm_topic (topic, NINES_EVM_EV_CLAIMED);
+    nines_evm_topic (topic, sig);
     nines_log_t *logs = NULL;
     size_t n = 0;
     CHECK_RC (nines_rpc_block_number (s_rpc, &head), 0);
     CHECK_RC (nines_rpc_get_logs (s_rpc, s_staking, from, head, &topic, 1, &logs, &n), 0);
+    if (topic1 && nth < n)
+        memcpy (topic1, logs [nth].topics [1], 32);
     nines_rpc_logs_free (logs, n);
     return n;
 }
@@ -283,7 +290,7 @@ main (int argc, char **argv)
     CHECK_EQ (s.claimed, 3);
     CHECK_EQ (s.finalized, 0);
     CHECK_EQ (s_count (st, "outbox"), 3);               /* not final yet: still queued */
-    CHECK_EQ (s_claimed_logs (first), 3);
+    CHECK_EQ (s_event_logs (NINES_EVM_EV_CLAIMED, first, 0, NULL), 3);
 
     /* another validator (registry index 1) with the same evidence: it
        finds the claims pending, watches, claims nothing */
@@ -360,7 +367,63 @@ main (int argc, char **argv)
         CHECK_RC (nines_chain_submit (c, ids [k]), 0);  /* the engine re-submitting */
     CHECK_RC (nines_chain_poll (c, NULL), 0);
     CHECK_EQ (s_count (st, NINES_CHAIN_DB), 0);
-    CHECK_EQ (s_claimed_logs (first), 3);
+    CHECK_EQ (s_event_logs (NINES_EVM_EV_CLAIMED, first, 0, NULL), 3);
+
+    /* another validator's claim (contract index 10, sent here) finalized
+       before ours and accounted by nobody holds ours back in finalize
+       order: the link accounts it, then its own */
+    CHECK_RC (s_find_ev ("NINES_OK", 2, &e), 0);       /* pod 1, under grace */
+    s_wire_report (&e.rep [0].report, &e.ev.down);
+    memcpy (e.ev.pod, e.ev.down.pod, 32);
+    e.ev.has_up = 1;
+    s_wire_report (e.up, &e.ev.up);
+    nines_registry_t *creg = NULL;
+    uint32_t *cindex = NULL;
+    CHECK_RC (nines_evm_registry_read (s_rpc, s_staking, first, e.ev.down.epoch, NULL, &creg, &cindex), 0);
+    static nines_evm_report_buf_t od, ou;
+    const nines_evm_report_t *oup = NULL;
+    CHECK_RC (nines_evm_evidence_of (&od, &ou, &oup, &e.ev, creg, cindex), 0);
+    nines_buf_t cd = { 0 };
+    uint8_t bond [32], ocid [32];
+    nines_u256_from_u64 (bond, 1000 * 1000000000ull);
+    CHECK_RC (nines_evm_calldata_claim (&cd, 10, &od.report, oup), 0);
+    CHECK_RC (nines_sender_resync (&s_tx), 0);
+    nines_sent_t sent = { 0 };
+    nines_receipt_t rc1;
+    CHECK_RC (nines_sender_send (&s_tx, s_staking, cd.data, cd.len, bond, 0, &sent), 0);
+    CHECK_RC (nines_sender_wait (&s_tx, sent.hash, 10000, 10, &rc1), 0);
+    nines_sent_free (&sent);
+    nines_evm_claim_id (ocid, &od.report, 1);
+    CHECK_RC (s_find_ev ("NINES_OK", 3, &e), 0);       /* ours: pod 1, open (DOWN only) */
+    s_wire_report (&e.rep [0].report, &e.ev.down);
+    memcpy (e.ev.pod, e.ev.down.pod, 32);
+    e.ev.has_up = 0;
+    uint8_t oid [32];
+    CHECK_RC (nines_evidence_encode (&e.ev, evbuf [0], sizeof evbuf [0], &evlen [0]), 0);
+    nines_evidence_id (&e.ev, oid);
+    CHECK_RC (nines_store_put (st, "outbox", oid, 32, evbuf [0], evlen [0]), 0);
+    CHECK_RC (nines_chain_submit (c, oid), 0);
+    s_warp (e.now_ms + 1000);
+    CHECK_RC (nines_chain_poll (c, NULL), 0);           /* claimed */
+    CHECK_RC (nines_rpc_block_number (s_rpc, &claim_block), 0);
+    CHECK_RC (nines_rpc_block_hash (s_rpc, claim_block, h, &t_claim), 0);
+    s_warp ((t_claim + 61) * 1000);
+    nines_buf_free (&cd);
+    CHECK_RC (nines_evm_calldata_finalize (&cd, ocid), 0);
+    CHECK_RC (nines_sender_resync (&s_tx), 0);
+    CHECK_RC (nines_sender_send (&s_tx, s_staking, cd.data, cd.len, NULL, 0, &sent), 0);
+    CHECK_RC (nines_sender_wait (&s_tx, sent.hash, 10000, 10, &rc1), 0);   /* seq 4, not accounted */
+    nines_sent_free (&sent);
+    nines_buf_free (&cd);
+    for (int k = 0; k < 4 && s_count (st, "outbox"); k++)
+        CHECK_RC (nines_chain_poll (c, NULL), 0);
+    CHECK_EQ (s_count (st, "outbox"), 0);               /* ours (seq 5) accounted after seq 4 */
+    CHECK_EQ (s_acks, 4);
+    uint8_t fourth [32] = { 0 };
+    CHECK_EQ (s_event_logs (NINES_EVM_EV_ACCOUNTED, first, 3, fourth), 5);
+    CHECK_MEM (fourth, ocid, 32);                       /* the other's, accounted fourth */
+    nines_registry_destroy (&creg);
+    free (cindex);
     nines_chain_destroy (&c);
     nines_store_destroy (&st);
 
