@@ -251,14 +251,24 @@ main (int argc, char **argv)
     nines_chain_config_t down = cfg;
     snprintf (down.rpc, sizeof down.rpc, "http://127.0.0.1:9");
     down.rpc_timeout_ms = 500;
-    nines_chain_t *c = s_link (&down, st);
+    nines_metrics_t *metrics = nines_metrics_new ();
+    char err [256] = "";
+    int code = 0;
+    nines_chain_t *c = nines_chain_new (&down, st, s_ids [0], metrics, s_on_ack, (void *) "accounted",
+                                        err, sizeof err, &code);
+    CHECK (c != NULL);
     for (int k = 0; k < 3; k++)
         CHECK_RC (nines_chain_submit (c, ids [k]), 0);
     CHECK (nines_chain_poll (c, NULL) != 0);
     CHECK (nines_chain_poll (c, NULL) != 0);
     nines_chain_stats_t s;
     nines_chain_stats (c, &s);
-    CHECK (s.rpc_errors >= 2 && !s.up && s.claimed == 0);
+    CHECK (s.rpc_errors == 2 && !s.up && s.claimed == 0);
+    size_t mlen = 0;
+    char *text = nines_metrics_render (metrics, &mlen);
+    CHECK (text && strstr (text, "\nnines_chain_rpc_errors_total 2\n") != NULL);
+    free (text);
+    nines_metrics_destroy (&metrics);
     CHECK_EQ (s_count (st, "outbox"), 3);
     CHECK_EQ (s_count (st, NINES_CHAIN_DB), 3);
     nines_chain_destroy (&c);
