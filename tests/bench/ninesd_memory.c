@@ -320,6 +320,10 @@ int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
+    /*  meson test sets MALLOC_PERTURB_, which fills every allocation and
+        makes all of it resident (10,000 pods: +4 MB at start, +9 MB after
+        6 epochs); a daemon does not run with it. */
+    unsetenv ("MALLOC_PERTURB_");
     nines_crypto_init ();
     tf_build_path (s_ninesd, sizeof s_ninesd, "src/node/ninesd");
     tf_build_path (s_sim, sizeof s_sim, "sim/nines-sim");
