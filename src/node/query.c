@@ -23,7 +23,38 @@ s_q_status (nines_node_t *self, msgpack_packer *pk)
     uint64_t outbox = 0, reports = 0;
     nines_store_count (self->store, DB_OUTBOX, &outbox);
     nines_store_count (self->store, DB_REPORTS, &reports);
-    msgpack_pack_map (pk, 34);
+    /*  the counters, in reply order (packed after the seven keys below) */
+    const struct { const char *key; uint64_t v; } u64s [] = {
+        { "incarnation", st.incarnation },
+        { "lhm", st.lhm },
+        { "registry_version", self->reg ? self->reg->version : 0 },
+        { "validators", self->reg ? self->reg->n_validators : 0 },
+        { "pods", self->reg ? self->reg->n_pods : 0 },
+        { "uptime_ms", node_now () - self->started_ms },
+        { "probes", st.probes },
+        { "probes_failed", st.probes_failed },
+        { "probes_inflight", nines_prober_active (self->prober) },
+        { "rounds_opened", st.rounds_opened },
+        { "rounds_down", st.rounds_down },
+        { "rounds_up", st.rounds_up },
+        { "rounds_failed", st.rounds_failed },
+        { "votes_sent", st.votes_sent },
+        { "reports", reports },
+        { "msgs_in", st.msgs_in },
+        { "msgs_bad", st.msgs_bad + ps.bad + ps.spoofed },
+        { "msgs_out", st.msgs_out },
+        { "bytes_out", st.bytes_out },
+        { "peers_refused", ps.refused },
+        { "queries_bad", self->query_bad },
+        { "evidence_submitted", st.evidence_submitted },
+        { "evidence_acked", st.evidence_acked },
+        { "outbox", outbox },
+        { "misbehaviours", st.misbehaviours },
+        { "canaries", self->canaries },
+        { "redials", ps.redials },
+    };
+    size_t n = sizeof u64s / sizeof u64s [0];
+    msgpack_pack_map (pk, 7 + (uint32_t) n);
     nines_pack_kv_bool (pk, "ok", true);
     nines_pack_kv_bin (pk, "id", self->kp.pk, NINES_ID_BYTES);
     nines_pack_kv_u64 (pk, "epoch", st.epoch);
@@ -31,33 +62,8 @@ s_q_status (nines_node_t *self, msgpack_packer *pk)
     nines_pack_kv_bool (pk, "listening", st.listening);
     nines_pack_kv_bool (pk, "doppelganger", st.doppelganger);
     nines_pack_kv_bool (pk, "isolated", self->isolated);
-    nines_pack_kv_u64 (pk, "incarnation", st.incarnation);
-    nines_pack_kv_u64 (pk, "lhm", st.lhm);
-    nines_pack_kv_u64 (pk, "registry_version", self->reg ? self->reg->version : 0);
-    nines_pack_kv_u64 (pk, "validators", self->reg ? self->reg->n_validators : 0);
-    nines_pack_kv_u64 (pk, "pods", self->reg ? self->reg->n_pods : 0);
-    nines_pack_kv_u64 (pk, "uptime_ms", node_now () - self->started_ms);
-    nines_pack_kv_u64 (pk, "probes", st.probes);
-    nines_pack_kv_u64 (pk, "probes_failed", st.probes_failed);
-    nines_pack_kv_u64 (pk, "probes_inflight", nines_prober_active (self->prober));
-    nines_pack_kv_u64 (pk, "rounds_opened", st.rounds_opened);
-    nines_pack_kv_u64 (pk, "rounds_down", st.rounds_down);
-    nines_pack_kv_u64 (pk, "rounds_up", st.rounds_up);
-    nines_pack_kv_u64 (pk, "rounds_failed", st.rounds_failed);
-    nines_pack_kv_u64 (pk, "votes_sent", st.votes_sent);
-    nines_pack_kv_u64 (pk, "reports", reports);
-    nines_pack_kv_u64 (pk, "msgs_in", st.msgs_in);
-    nines_pack_kv_u64 (pk, "msgs_bad", st.msgs_bad + ps.bad + ps.spoofed);
-    nines_pack_kv_u64 (pk, "msgs_out", st.msgs_out);
-    nines_pack_kv_u64 (pk, "bytes_out", st.bytes_out);
-    nines_pack_kv_u64 (pk, "peers_refused", ps.refused);
-    nines_pack_kv_u64 (pk, "queries_bad", self->query_bad);
-    nines_pack_kv_u64 (pk, "evidence_submitted", st.evidence_submitted);
-    nines_pack_kv_u64 (pk, "evidence_acked", st.evidence_acked);
-    nines_pack_kv_u64 (pk, "outbox", outbox);
-    nines_pack_kv_u64 (pk, "misbehaviours", st.misbehaviours);
-    nines_pack_kv_u64 (pk, "canaries", self->canaries);
-    nines_pack_kv_u64 (pk, "redials", ps.redials);
+    for (size_t i = 0; i < n; i++)
+        nines_pack_kv_u64 (pk, u64s [i].key, u64s [i].v);
 }
 
 static void
