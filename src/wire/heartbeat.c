@@ -47,6 +47,16 @@ static const s_field_t s_resp_layout [] = {
 
 #define S_N(a) (sizeof (a) / sizeof (a) [0])
 
+/*  A header kind: its signature domain and its raw layout. */
+typedef struct {
+    const char *domain;
+    const s_field_t *layout;
+    size_t n;
+} s_header_t;
+
+static const s_header_t s_req = { NINES_DOMAIN_HB_REQ, s_req_layout, S_N (s_req_layout) };
+static const s_header_t s_resp = { NINES_DOMAIN_HB_RESP, s_resp_layout, S_N (s_resp_layout) };
+
 /*  A uint field's value in the struct at p. */
 static uint64_t
 s_uint_of (const uint8_t *p, int size)
@@ -87,11 +97,19 @@ s_resp_signed (uint8_t out [32 + NINES_NONCE_BYTES + 8 + 6], const uint8_t pod [
     s_put_le (out + 58, app_latency_us, 4);
 }
 
-/*  Write "v1." and the base64url of the fields of st laid out by
-    layout (NUL-ended) into out.  0 or NINES_EINVAL (out too small). */
+/*  Sign msg (msg_len bytes, the header's signed bytes) under h's domain
+    with kp into sig (a field of st), then write "v1." and the base64url
+    of the fields of st laid out by h (NUL-ended) into out.  0,
+    nines_sign's error or NINES_EINVAL (out too small). */
 static int
-s_encode (const s_field_t *layout, size_t n, const void *st, char *out, size_t out_size)
+s_sign_encode (const s_header_t *h, const nines_keypair_t *kp, const uint8_t *msg, size_t msg_len,
+               uint8_t sig [NINES_SIG_BYTES], const void *st, char *out, size_t out_size)
 {
+    int rc = nines_sign (kp, h->domain, msg, msg_len, sig);
+    if (rc)
+        return rc;
+    const s_field_t *layout = h->layout;
+    size_t n = h->n;
     uint8_t raw [NINES_HB_REQ_RAW];
     size_t len = 0;
     for (size_t i = 0; i < n; len += (size_t) layout [i].size, i++) {
@@ -108,11 +126,13 @@ s_encode (const s_field_t *layout, size_t n, const void *st, char *out, size_t o
     return NINES_OK;
 }
 
-/*  Strip "v1.", decode exactly the raw bytes of layout and fill st from
-    them.  0, NINES_EMALFORMED, NINES_EVERSION or NINES_ETOOBIG. */
+/*  Strip "v1.", decode exactly the raw bytes of h's layout and fill st
+    from them.  0, NINES_EMALFORMED, NINES_EVERSION or NINES_ETOOBIG. */
 static int
-s_decode (const char *value, size_t len, const s_field_t *layout, size_t n, void *st)
+s_decode (const char *value, size_t len, const s_header_t *h, void *st)
 {
+    const s_field_t *layout = h->layout;
+    size_t n = h->n;
     uint8_t raw [NINES_HB_REQ_RAW];
     size_t want = 0;
     for (size_t i = 0; i < n; i++)
@@ -157,16 +177,13 @@ nines_hb_req_make (const nines_keypair_t *validator, const uint8_t pod [NINES_ID
     req->t_ms = t_ms;
     uint8_t msg [56];
     s_req_signed (msg, pod, req->nonce, t_ms);
-    int rc = nines_sign (validator, NINES_DOMAIN_HB_REQ, msg, sizeof msg, req->sig);
-    if (rc)
-        return rc;
-    return s_encode (s_req_layout, S_N (s_req_layout), req, out, out_size);
+    return s_sign_encode (&s_req, validator, msg, sizeof msg, req->sig, req, out, out_size);
 }
 
 int
 nines_hb_req_parse (const char *value, size_t len, nines_hb_req_t *req)
 {
-    return s_decode (value, len, s_req_layout, S_N (s_req_layout), req);
+    return s_decode (value, len, &s_req, req);
 }
 
 int
@@ -189,16 +206,13 @@ nines_hb_resp_make (const nines_keypair_t *facade, const nines_hb_req_t *req,
     resp->app_latency_us = app_latency_us;
     uint8_t msg [62];
     s_resp_signed (msg, req->pod, req->nonce, req->t_ms, app_status, app_latency_us);
-    int rc = nines_sign (facade, NINES_DOMAIN_HB_RESP, msg, sizeof msg, resp->sig);
-    if (rc)
-        return rc;
-    return s_encode (s_resp_layout, S_N (s_resp_layout), resp, out, out_size);
+    return s_sign_encode (&s_resp, facade, msg, sizeof msg, resp->sig, resp, out, out_size);
 }
 
 int
 nines_hb_resp_parse (const char *value, size_t len, nines_hb_resp_t *resp)
 {
-    return s_decode (value, len, s_resp_layout, S_N (s_resp_layout), resp);
+    return s_decode (value, len, &s_resp, resp);
 }
 
 int
