@@ -43,20 +43,11 @@ ledger_h_registry (req_t *r)
     return NINES_OK;
 }
 
-static void
-s_rows (msgpack_packer *pk, uint32_t n)
-{
-    msgpack_pack_map (pk, 2);
-    nines_pack_kv_bool (pk, "ok", true);
-    nines_pack_str (pk, "rows");
-    msgpack_pack_array (pk, n);
-}
-
 int
 ledger_h_validators (req_t *r)
 {
     nines_ledger_t *self = r->self;
-    s_rows (r->pk, (uint32_t) self->reg->n_validators);
+    nines_pack_rows_head (r->pk, (uint32_t) self->reg->n_validators);
     for (size_t i = 0; i < self->reg->n_validators; i++) {
         const nines_validator_info_t *v = &self->reg->validators [i];
         uint64_t reward = 0, periods = 0;
@@ -83,7 +74,7 @@ int
 ledger_h_pods (req_t *r)
 {
     nines_ledger_t *self = r->self;
-    s_rows (r->pk, (uint32_t) self->reg->n_pods);
+    nines_pack_rows_head (r->pk, (uint32_t) self->reg->n_pods);
     for (size_t i = 0; i < self->reg->n_pods; i++) {
         const nines_pod_info_t *p = nines_registry_pod_at (self->reg, i);
         const acct_t *a = ledger_acct (self, p->pod, false);
@@ -129,7 +120,7 @@ ledger_h_incidents (req_t *r)
     uint32_t total = 0;
     for (int pass = 0; pass < 2; pass++) {
         if (pass)
-            s_rows (r->pk, total);
+            nines_pack_rows_head (r->pk, total);
         for (size_t i = 0; i < self->reg->n_pods; i++) {
             const nines_pod_info_t *p = nines_registry_pod_at (self->reg, i);
             if (only && only != p)
@@ -198,7 +189,7 @@ ledger_h_slashes (req_t *r)
     if (rc)
         return rc;
     nines_store_iter_prefix (r->self->store, "slashes", NULL, 0, s_slash_row, &it);
-    s_rows (r->pk, it.n);
+    nines_pack_rows_head (r->pk, it.n);
     it.pack = true;
     it.n = 0;
     nines_store_iter_prefix (r->self->store, "slashes", NULL, 0, s_slash_row, &it);
@@ -245,7 +236,7 @@ ledger_h_nines (req_t *r)
     uint64_t target = 3 * NINES_PPM;
     if (nines_query_u64 (r->q, "target", &target) == NINES_EMALFORMED)
         return ledger_fail (r, NINES_EMALFORMED, "target must be micro-nines (uint)");
-    s_rows (r->pk, only ? 1 : (uint32_t) self->reg->n_pods);
+    nines_pack_rows_head (r->pk, only ? 1 : (uint32_t) self->reg->n_pods);
     for (size_t i = 0; i < self->reg->n_pods; i++) {
         const nines_pod_info_t *pod = nines_registry_pod_at (self->reg, i);
         if (only && only != pod)
@@ -293,7 +284,7 @@ ledger_h_rewards (req_t *r)
 {
     reward_iter_t it = { r, false, 0 };
     nines_store_iter_prefix (r->self->store, "rewards", NULL, 0, s_reward_row, &it);
-    s_rows (r->pk, it.n);
+    nines_pack_rows_head (r->pk, it.n);
     it.pack = true;
     it.n = 0;
     nines_store_iter_prefix (r->self->store, "rewards", NULL, 0, s_reward_row, &it);

@@ -72,10 +72,7 @@ s_q_peers (nines_node_t *self, msgpack_packer *pk)
     size_t n = nines_engine_members (self->engine, NULL, 0);
     nines_member_info_t *m = (nines_member_info_t *) calloc (n + 1, sizeof *m);
     n = m ? nines_engine_members (self->engine, m, n) : 0;
-    msgpack_pack_map (pk, 2);
-    nines_pack_kv_bool (pk, "ok", true);
-    nines_pack_str (pk, "rows");
-    msgpack_pack_array (pk, (uint32_t) n);
+    nines_pack_rows_head (pk, (uint32_t) n);
     for (size_t i = 0; i < n; i++) {
         const nines_validator_info_t *v = self->reg ? nines_registry_validator (self->reg, m [i].id) : NULL;
         msgpack_pack_map (pk, 6);
@@ -110,10 +107,7 @@ s_q_pods (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
     for (size_t i = 0; i < n; i++)
         if (!filter || nines_id_eq (filter, ps [i].pod))
             rows++;
-    msgpack_pack_map (pk, 2);
-    nines_pack_kv_bool (pk, "ok", true);
-    nines_pack_str (pk, "rows");
-    msgpack_pack_array (pk, (uint32_t) rows);
+    nines_pack_rows_head (pk, (uint32_t) rows);
     for (size_t i = 0; i < n; i++) {
         if (filter && !nines_id_eq (filter, ps [i].pod))
             continue;
@@ -150,10 +144,7 @@ s_q_reports (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter, uint
     if (c.n)
         qsort (c.recs, c.n, sizeof *c.recs, node_rec_cmp);
     size_t first = c.n > limit ? c.n - limit : 0;
-    msgpack_pack_map (pk, 2);
-    nines_pack_kv_bool (pk, "ok", true);
-    nines_pack_str (pk, "rows");
-    msgpack_pack_array (pk, (uint32_t) (c.n - first));
+    nines_pack_rows_head (pk, (uint32_t) (c.n - first));
     for (size_t i = first; i < c.n; i++) {
         nines_report_t *r = self->scratch;
         if (nines_report_decode (c.recs [i].val, c.recs [i].vlen, r))
@@ -182,10 +173,7 @@ s_q_incidents (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
     if (c.n)
         qsort (c.recs, c.n, sizeof *c.recs, node_rec_cmp);
     uint64_t now = node_now ();
-    msgpack_pack_map (pk, 2);
-    nines_pack_kv_bool (pk, "ok", true);
-    nines_pack_str (pk, "rows");
-    msgpack_pack_array (pk, (uint32_t) c.n);
+    nines_pack_rows_head (pk, (uint32_t) c.n);
     for (size_t i = 0; i < c.n; i++) {
         incident_rec_t rec;
         memset (&rec, 0, sizeof rec);
@@ -229,10 +217,7 @@ s_q_nines (nines_node_t *self, msgpack_packer *pk, const uint8_t *filter)
     for (size_t i = 0; i < npods; i++)
         if (!filter || nines_id_eq (filter, self->reg->pods [i].pod))
             rows++;
-    msgpack_pack_map (pk, 2);
-    nines_pack_kv_bool (pk, "ok", true);
-    nines_pack_str (pk, "rows");
-    msgpack_pack_array (pk, (uint32_t) rows);
+    nines_pack_rows_head (pk, (uint32_t) rows);
     for (size_t p = 0; p < npods; p++) {
         const uint8_t *pod = self->reg->pods [p].pod;
         if (filter && !nines_id_eq (filter, pod))
@@ -308,10 +293,7 @@ s_q_evidence (nines_node_t *self, msgpack_packer *pk)
     nines_store_iter_prefix (self->store, DB_OUTBOX, NULL, 0, s_ev_row, &it);
     it.acked = true;
     nines_store_iter_prefix (self->store, DB_EVIDENCE, NULL, 0, s_ev_row, &it);
-    msgpack_pack_map (pk, 2);
-    nines_pack_kv_bool (pk, "ok", true);
-    nines_pack_str (pk, "rows");
-    msgpack_pack_array (pk, (uint32_t) it.rows);
+    nines_pack_rows_head (pk, (uint32_t) it.rows);
     it.count_only = false;
     it.acked = false;
     nines_store_iter_prefix (self->store, DB_OUTBOX, NULL, 0, s_ev_row, &it);

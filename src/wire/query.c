@@ -190,6 +190,15 @@ nines_pack_kv_bin (struct msgpack_packer *pk, const char *key, const uint8_t *da
     msgpack_pack_bin_body (pk, data, len);
 }
 
+void
+nines_pack_rows_head (struct msgpack_packer *pk, uint32_t n)
+{
+    msgpack_pack_map (pk, 2);
+    nines_pack_kv_bool (pk, "ok", true);
+    nines_pack_str (pk, "rows");
+    msgpack_pack_array (pk, n);
+}
+
 int
 nines_reply_error (const char *text, uint8_t **out, size_t *len)
 {

@@ -379,6 +379,10 @@ void nines_pack_kv_str (struct msgpack_packer *pk, const char *key, const char *
 void nines_pack_kv_u64 (struct msgpack_packer *pk, const char *key, uint64_t value);
 void nines_pack_kv_bool (struct msgpack_packer *pk, const char *key, bool value);
 void nines_pack_kv_bin (struct msgpack_packer *pk, const char *key, const uint8_t *data, size_t len);
+/*  The head of a rows reply, {ok: true, rows: [...]} (both query servers,
+    proto/QUERY.md): the map of 2, ok, the key rows and an array header of
+    n entries; the caller packs the n rows after it. */
+void nines_pack_rows_head (struct msgpack_packer *pk, uint32_t n);
 /*  Write a complete error reply {ok: false, error: text} into a fresh
     sbuffer-owned buffer: *out (malloc'd, caller frees) and *len. */
 int nines_reply_error (const char *text, uint8_t **out, size_t *len);
