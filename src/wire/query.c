@@ -111,16 +111,26 @@ nines_query_u64 (nines_query_t *query, const char *key, uint64_t *out)
     return v ? wire_uint (v, UINT64_MAX, out) : NINES_ENOTFOUND;
 }
 
+/*  The value of key in query, if it has type type: *v set and 0;
+    NINES_ENOTFOUND (no such key) or NINES_EMALFORMED (another type). */
+static int
+s_lookup_typed (nines_query_t *query, const char *key, msgpack_object_type type,
+                const msgpack_object **v)
+{
+    *v = s_lookup (query, key);
+    if (!*v)
+        return NINES_ENOTFOUND;
+    return (*v)->type == type ? NINES_OK : NINES_EMALFORMED;
+}
+
 int
 nines_query_bool (nines_query_t *query, const char *key, bool *out)
 {
-    const msgpack_object *v = s_lookup (query, key);
-    if (!v)
-        return NINES_ENOTFOUND;
-    if (v->type != MSGPACK_OBJECT_BOOLEAN)
-        return NINES_EMALFORMED;
-    *out = v->via.boolean;
-    return NINES_OK;
+    const msgpack_object *v;
+    int rc = s_lookup_typed (query, key, MSGPACK_OBJECT_BOOLEAN, &v);
+    if (!rc)
+        *out = v->via.boolean;
+    return rc;
 }
 
 int
@@ -133,14 +143,13 @@ nines_query_bin (nines_query_t *query, const char *key, uint8_t *out, size_t len
 int
 nines_query_blob (nines_query_t *query, const char *key, const uint8_t **data, size_t *len)
 {
-    const msgpack_object *v = s_lookup (query, key);
-    if (!v)
-        return NINES_ENOTFOUND;
-    if (v->type != MSGPACK_OBJECT_BIN)
-        return NINES_EMALFORMED;
-    *data = (const uint8_t *) v->via.bin.ptr;
-    *len = v->via.bin.size;
-    return NINES_OK;
+    const msgpack_object *v;
+    int rc = s_lookup_typed (query, key, MSGPACK_OBJECT_BIN, &v);
+    if (!rc) {
+        *data = (const uint8_t *) v->via.bin.ptr;
+        *len = v->via.bin.size;
+    }
+    return rc;
 }
 
 void
