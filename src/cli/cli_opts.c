@@ -95,28 +95,31 @@ nines_cli_parse (int argc, char **argv, nines_cli_opts_t *o, void (*usage) (FILE
     return 0;
 }
 
-/*  Required option parsers: 0 or 2 with a message. */
-int
-nines_cli_need_u64 (const nines_cli_opts_t *o, const char *name, uint64_t *out)
+/*  The required option name parsed by parse into *out: 0, or 2 with
+    "expected <what>" (and the text given) on stderr. */
+static int
+s_need (const nines_cli_opts_t *o, const char *name, int (*parse) (const char *, uint64_t *),
+        const char *what, uint64_t *out)
 {
     const char *v = nines_cli_opt (o, name);
-    if (!v || nines_parse_u64 (v, out)) {
-        fprintf (stderr, "ninesctl: %s: expected a non-negative integer%s%s\n", name, v ? ", got " : "", v ? v : "");
+    if (!v || parse (v, out)) {
+        fprintf (stderr, "ninesctl: %s: expected %s%s%s\n", name, what, v ? ", got " : "", v ? v : "");
         return 2;
     }
     return 0;
 }
 
+/*  Required option parsers: 0 or 2 with a message. */
+int
+nines_cli_need_u64 (const nines_cli_opts_t *o, const char *name, uint64_t *out)
+{
+    return s_need (o, name, nines_parse_u64, "a non-negative integer", out);
+}
+
 int
 nines_cli_need_dur (const nines_cli_opts_t *o, const char *name, uint64_t *out)
 {
-    const char *v = nines_cli_opt (o, name);
-    if (!v || nines_parse_duration_ms (v, out)) {
-        fprintf (stderr, "ninesctl: %s: expected a duration such as 90s, 2h, 30d%s%s\n", name,
-                 v ? ", got " : "", v ? v : "");
-        return 2;
-    }
-    return 0;
+    return s_need (o, name, nines_parse_duration_ms, "a duration such as 90s, 2h, 30d", out);
 }
 
 /*  A time: Unix ms, or +DUR from now. */
