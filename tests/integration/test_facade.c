@@ -993,12 +993,17 @@ test_malformed (void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++)
         s_expect_bad (cases [i].what, cases [i].bytes, strlen (cases [i].bytes), "HTTP/1.1 400");
-    /* Oversized body: 413, the app never sees it. */
+    /* Oversized body: 413, the app never sees it.  h2o answers from the
+       Content-Length and closes while the client still uploads, so the
+       client sees the 413 or, when the close overtakes it (seen under
+       ASan), a reset; never the app's echo. */
     resp_t r = { 0 };
     size_t big = 200000;
     char *data = calloc (1, big);
     memset (data, 'x', big);
-    CHECK_EQ (s_request (NULL, s_port, "POST", "/echo", NULL, data, big, &r), 413);
+    long sized = s_request (NULL, s_port, "POST", "/echo", NULL, data, big, &r);
+    CHECK (sized == 413 || sized == 0);
+    CHECK (!s_proxied (&r));
     /* Chunked, the size is only known while reading: h2o answers 413 and
        closes mid-upload, so the client sees the 413 or, when the close
        overtakes it, a reset; never the app's echo. */
