@@ -217,8 +217,15 @@ main (int argc, char **argv)
     nines_params_default (&defaults->params);
     CHECK_RC (nines_evm_registry_read (s_rpc, s_staking, first, 170000000, defaults, &reg, &index), 0);
     nines_registry_destroy (&defaults);
-    for (size_t p = 0; reg && p < reg->n_pods; p++)        /* the chain holds no facade: any will do */
-        reg->pods [p].n_facade_keys = reg->pods [p].n_spki_pins = 1;
+    /* The chain holds no facade: any will do (one all-zero key and pin),
+       put back through the registry: a pod record's blob is sized to its
+       counts (registry.c nines_pod_pack), so the counts are not poked. */
+    static nines_pod_info_t info;
+    for (size_t p = 0; reg && p < reg->n_pods; p++) {
+        nines_pod_expand (&reg->pods [p], &info);
+        info.n_facade_keys = info.n_spki_pins = 1;
+        CHECK_RC (nines_registry_put_pod (reg, &info), 0);
+    }
 
     /* three accepted evidence in the outbox, as ninesd writes them */
     nines_store_t *st = NULL;
