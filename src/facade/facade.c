@@ -30,20 +30,15 @@
 #include "facade/facade_private.h"
 #include "base/args.h"
 
-facade_config_t facade_cfg;
 static nines_hbcheck_t *s_hbcheck;
 static nines_conncap_t *s_conncap;  /* connections per client address */
 static atomic_ulong s_refused_per_address;  /* connections closed at accept: over the per-address cap */
 static pthread_mutex_t s_refused_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards s_refused_log */
 static nines_ratelimit_t s_refused_log = { .interval_ms = 10000 };  /* one such warning per 10 s */
 static h2o_globalconf_t s_globalconf;
-SSL_CTX *facade_ssl_ctx;
-atomic_long facade_connections;   /* open client connections */
-atomic_bool facade_stopping;      /* set once by SIGTERM/SIGINT */
 static pthread_barrier_t s_ready;   /* workers + main: every loop is listening */
 static pthread_barrier_t s_stopped; /* workers + main: every loop has stopped */
 
-__thread worker_t *facade_worker;
 
 static uint64_t
 s_now_ms (void)

@@ -110,7 +110,7 @@ typedef struct health_job {
     uint32_t latency_us;               /* app answer time */
 } health_job_t;
 
-/*  State shared by the parts (each defined in the part that owns it). */
+/*  State shared by the parts, defined in state.c. */
 extern SSL_CTX *facade_ssl_ctx;
 extern __thread worker_t *facade_worker;
 extern atomic_bool facade_stopping;      /* set once by SIGTERM/SIGINT */

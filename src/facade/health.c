@@ -4,10 +4,6 @@
 
 /*  ---- the app health check, on a thread pool ---- */
 
-pthread_mutex_t facade_pool_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t facade_pool_cond = PTHREAD_COND_INITIALIZER;
-health_job_t *facade_pool_head, *facade_pool_tail;  /* jobs waiting for a thread */
-size_t facade_pool_pending;                    /* jobs queued, not yet taken */
 
 static size_t
 s_discard (char *ptr, size_t size, size_t nmemb, void *arg)

@@ -15,11 +15,8 @@ static const double s_latency_bounds [] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0
 static atomic_ulong s_m_requests [3];       /* proxied, heartbeat, rejected */
 static atomic_ulong s_m_upstream_errors;    /* proxy answered 502 Gateway Error */
 static atomic_ulong s_m_hbcheck [HB_RESULTS]; /* heartbeat header checks by result */
-atomic_ulong facade_m_conn_rejected;      /* closed at the connection limit */
 static atomic_ulong s_m_latency [LATENCY_BUCKETS + 1]; /* proxied latency, per bucket */
 static atomic_ulong s_m_latency_us;         /* sum, microseconds */
-h2o_hostconf_t *facade_main_hosts [2];    /* the TLS listener's host only */
-h2o_hostconf_t *facade_metrics_hosts [2]; /* the metrics listener's host only */
 
 void
 facade_metrics_hbcheck (int rc)
