@@ -252,6 +252,39 @@ s_clamp (size_t n, size_t max)
     return n < max ? n : max;
 }
 
+/*  The blob's layout, in one place for both directions: url NUL method NUL
+    path NUL, then rec's counts of facade keys, SPKI pins and maintenance
+    windows.  pack: info -> blob (blob NULL: only measure); else blob ->
+    info.  Returns the blob's length in bytes. */
+static size_t
+s_blob_walk (nines_pod_info_t *info, const nines_pod_t *rec, uint8_t *blob, bool pack)
+{
+    struct { char *s; size_t max; } str [] = {
+        { info->facade_url, NINES_URL_MAX }, { info->method, sizeof info->method },
+        { info->path, NINES_HTTP_PATH_MAX } };
+    struct { void *p; size_t len; } arr [] = {
+        { info->facade_keys, (size_t) rec->n_facade_keys * NINES_ID_BYTES },
+        { info->spki_pins, (size_t) rec->n_spki_pins * NINES_HASH_BYTES },
+        { info->maint, (size_t) rec->n_maint * sizeof (nines_maint_t) } };
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof str / sizeof str [0]; i++) {
+        size_t n = pack ? strnlen (str [i].s, str [i].max - 1) : strlen ((const char *) blob + at);
+        if (blob && pack)
+            memcpy (blob + at, str [i].s, n), blob [at + n] = 0;
+        else if (blob)
+            memcpy (str [i].s, blob + at, n);
+        at += n + 1;
+    }
+    for (size_t i = 0; i < sizeof arr / sizeof arr [0]; i++) {
+        if (blob && pack)
+            memcpy (blob + at, arr [i].p, arr [i].len);
+        else if (blob)
+            memcpy (arr [i].p, blob + at, arr [i].len);
+        at += arr [i].len;
+    }
+    return at;
+}
+
 int
 nines_pod_pack (const nines_pod_info_t *p, nines_pod_t *rec)
 {
@@ -263,22 +296,13 @@ nines_pod_pack (const nines_pod_info_t *p, nines_pod_t *rec)
     rec->n_facade_keys = (uint8_t) s_clamp (p->n_facade_keys, NINES_POD_KEYS_MAX);
     rec->n_spki_pins = (uint8_t) s_clamp (p->n_spki_pins, NINES_POD_PINS_MAX);
     rec->n_maint = (uint8_t) s_clamp (p->n_maint, NINES_MAINT_MAX);
-    size_t url = strnlen (p->facade_url, NINES_URL_MAX - 1), method = strnlen (p->method, sizeof p->method - 1);
-    size_t path = strnlen (p->path, NINES_HTTP_PATH_MAX - 1);
-    size_t len = url + 1 + method + 1 + path + 1 + (size_t) rec->n_facade_keys * NINES_ID_BYTES
-               + (size_t) rec->n_spki_pins * NINES_HASH_BYTES + (size_t) rec->n_maint * sizeof (nines_maint_t);
-    uint8_t *b = rec->blob = malloc (len);
-    if (!b)
+    nines_pod_info_t *in = (nines_pod_info_t *) p;    /* read only: pack never writes info */
+    size_t len = s_blob_walk (in, rec, NULL, true);
+    rec->blob = malloc (len);
+    if (!rec->blob)
         return NINES_ENOMEM;
     rec->blob_len = (uint16_t) len;
-    memcpy (b, p->facade_url, url), b += url, *b++ = 0;
-    memcpy (b, p->method, method), b += method, *b++ = 0;
-    memcpy (b, p->path, path), b += path, *b++ = 0;
-    memcpy (b, p->facade_keys, (size_t) rec->n_facade_keys * NINES_ID_BYTES);
-    b += (size_t) rec->n_facade_keys * NINES_ID_BYTES;
-    memcpy (b, p->spki_pins, (size_t) rec->n_spki_pins * NINES_HASH_BYTES);
-    b += (size_t) rec->n_spki_pins * NINES_HASH_BYTES;
-    memcpy (b, p->maint, (size_t) rec->n_maint * sizeof (nines_maint_t));
+    s_blob_walk (in, rec, rec->blob, true);
     return NINES_OK;
 }
 
@@ -299,20 +323,8 @@ nines_pod_expand (const nines_pod_t *pod, nines_pod_info_t *out)
     out->n_facade_keys = pod->n_facade_keys;
     out->n_spki_pins = pod->n_spki_pins;
     out->n_maint = pod->n_maint;
-    const uint8_t *b = pod->blob;
-    if (!b)
-        return;
-    size_t n = strlen ((const char *) b);
-    memcpy (out->facade_url, b, n), b += n + 1;
-    n = strlen ((const char *) b);
-    memcpy (out->method, b, n), b += n + 1;
-    n = strlen ((const char *) b);
-    memcpy (out->path, b, n), b += n + 1;
-    memcpy (out->facade_keys, b, (size_t) pod->n_facade_keys * NINES_ID_BYTES);
-    b += (size_t) pod->n_facade_keys * NINES_ID_BYTES;
-    memcpy (out->spki_pins, b, (size_t) pod->n_spki_pins * NINES_HASH_BYTES);
-    b += (size_t) pod->n_spki_pins * NINES_HASH_BYTES;
-    memcpy (out->maint, b, (size_t) pod->n_maint * sizeof (nines_maint_t));
+    if (pod->blob)
+        s_blob_walk (out, pod, pod->blob, false);
 }
 
 /*  The expanded array, built on first use; NULL when out of memory. */
