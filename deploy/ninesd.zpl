@@ -72,3 +72,6 @@ evm                                     # ledger/kind = evm only (proto/CHAIN.md
     poll = 1s                           # how often claims are advanced (claim, finalize, account)
     rpc_timeout = 2s                    # each JSON-RPC call's limit
     start_block = 0                     # the contract's deployment block (registry logs start there)
+    adversary = none                    # tests and nines-sim only (needs node/fault_hooks = 1):
+                                        # forge-claim posts one claim with forged votes (DOWN + UP),
+                                        # forge-down (DOWN only), forge-committee (a false committee)

@@ -1,5 +1,6 @@
 #include "evm/evidence.h"
 #include "crypto/crypto.h"
+#include <msgpack.h>
 #include <string.h>
 
 int
@@ -64,6 +65,36 @@ nines_evm_evidence_of (nines_evm_report_buf_t *down, nines_evm_report_buf_t *up_
         if (!rc)
             rc = urc;
     }
+    return rc;
+}
+
+int
+nines_evm_report_wire (const nines_evm_report_t *r, nines_report_t *out)
+{
+    if (r->n_votes > NINES_REPORT_MAX_VOTES)
+        return NINES_ETOOBIG;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    nines_packer_init (&sb, &pk);
+    msgpack_pack_array (&pk, 6);
+    msgpack_pack_uint64 (&pk, r->kind);
+    msgpack_pack_bin (&pk, 32);
+    msgpack_pack_bin_body (&pk, r->pod, 32);
+    msgpack_pack_uint64 (&pk, r->epoch);
+    msgpack_pack_bin (&pk, 32);
+    msgpack_pack_bin_body (&pk, r->round_id, 32);
+    msgpack_pack_uint64 (&pk, r->t_ms);
+    msgpack_pack_array (&pk, (uint32_t) r->n_votes);
+    for (size_t v = 0; v < r->n_votes; v++) {
+        msgpack_pack_array (&pk, 2);
+        msgpack_pack_bin (&pk, r->votes [v].body_len);
+        msgpack_pack_bin_body (&pk, r->votes [v].body, r->votes [v].body_len);
+        msgpack_pack_bin (&pk, NINES_SIG_BYTES);
+        msgpack_pack_bin_body (&pk, r->votes [v].r, 32);
+        msgpack_pack_bin_body (&pk, r->votes [v].s, 32);
+    }
+    int rc = sb.data ? nines_report_decode ((const uint8_t *) sb.data, sb.size, out) : NINES_ENOMEM;
+    msgpack_sbuffer_destroy (&sb);
     return rc;
 }
 

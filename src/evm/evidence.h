@@ -44,6 +44,16 @@ int nines_evm_evidence_of (nines_evm_report_buf_t *down, nines_evm_report_buf_t 
                            const nines_evm_report_t **up, const nines_evidence_t *ev,
                            const nines_registry_t *reg, const uint32_t *index);
 
+/*  The inverse of nines_evm_report_of: contract report r (decoded from a
+    claim's calldata, nines_evm_decode_claim) as the QUORUM_REPORT it
+    carries, into *out (src/wire's decoder over [kind, pod, epoch,
+    round_id, t_ms, [[body, r || s], ...]]: every vote body decoded, so a
+    watcher checks it with the ledger's own rules, src/proto/verify.c).
+    The committee and members are not carried (the ledger recomputes the
+    committee).  0, NINES_EMALFORMED (a body src/wire refuses),
+    NINES_ETOOBIG, NINES_ENOMEM. */
+int nines_evm_report_wire (const nines_evm_report_t *r, nines_report_t *out);
+
 /*  The signature fraud proof a watcher would submit against a claimed
     report r (proto/CHAIN.md "Challenge", challengeSignature): each vote's
     Ed25519 signature (r, s) over "nines/vote/v1" || body is checked

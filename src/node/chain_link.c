@@ -69,6 +69,9 @@ struct _nines_chain_t {
     nines_metric_t *m_errors, *m_claims;
     uint64_t helped_seq;            /* another's claim we sent `account` for (0 none) */
     uint8_t helped_tx [32];         /* that transaction */
+    nines_watch_t *watch;           /* chain_watch.c */
+    const nines_registry_t *overlay;    /* this pass's (the watcher's registry reads) */
+    nines_forge_t forge;            /* chain_forge.c (mode 0: honest) */
 };
 
 /*  ---- life cycle ---- */
@@ -109,7 +112,9 @@ nines_chain_new (const nines_chain_config_t *cfg, nines_store_t *store, const ui
             "duplicate, voided, refused).", "state", 8, NULL, 0);
     }
     self->rpc = nines_rpc_new (cfg->rpc, (long) cfg->rpc_timeout_ms);
-    if (!self->rpc) {
+    self->watch = nines_watch_new (metrics);
+    self->forge.mode = cfg->adversary_key ? cfg->adversary : NINES_ADVERSARY_NONE;
+    if (!self->rpc || !self->watch) {
         snprintf (err, err_size, "out of memory");
         nines_chain_destroy (&self);
         return NULL;
@@ -130,6 +135,7 @@ nines_chain_destroy (nines_chain_t **self_p)
     nines_sender_wipe (&self->tx);
     nines_chainkey_wipe (&self->key);
     nines_rpc_destroy (&self->rpc);
+    nines_watch_destroy (&self->watch);
     free (self->ev);
     free (self);
     *self_p = NULL;
@@ -175,18 +181,27 @@ s_count (nines_chain_t *self, uint64_t *field, const char *state)
         nines_metric_inc (self->m_claims, (const char *[]) { state }, 1);
 }
 
-/*  eth_call of signature (args) on the contract into out. */
+/*  eth_call of signature (args) on the contract at block into out (link:
+    the nines_chain_t; the watcher's view, chain_watch.h). */
 static int
-s_view (nines_chain_t *self, const char *signature, const nines_abi_t *args, size_t n, nines_buf_t *out)
+s_view_at (void *link, const char *signature, const nines_abi_t *args, size_t n, const char *block,
+           nines_buf_t *out)
 {
+    nines_chain_t *self = (nines_chain_t *) link;
     nines_buf_t data = { 0 };
     out->len = 0;
     int rc = nines_abi_call (&data, signature, args, n);
     nines_rpc_msg_t m = { .to = self->cfg.contract, .data = data.data, .data_len = data.len };
     if (!rc)
-        rc = nines_rpc_eth_call (self->rpc, &m, "latest", out);
+        rc = nines_rpc_eth_call (self->rpc, &m, block, out);
     nines_buf_free (&data);
     return s_rpc_err (self, rc, signature);
+}
+
+static int
+s_view (nines_chain_t *self, const char *signature, const nines_abi_t *args, size_t n, nines_buf_t *out)
+{
+    return s_view_at (self, signature, args, n, "latest", out);
 }
 
 /*  The claim's (status, deadline, claimant, seq): claims(bytes32). */
@@ -636,6 +651,47 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
     return rc == NINES_EREPLAY ? 0 : rc;    /* the record's state says what to do next pass */
 }
 
+/*  ---- the watcher's services (chain_watch.h) ---- */
+
+static int
+s_watch_send (void *link, const nines_buf_t *data, uint64_t units, uint8_t hash [32])
+{
+    return s_send ((nines_chain_t *) link, data, units, hash, NULL, NULL);
+}
+
+static int
+s_watch_registry (void *link, uint64_t epoch, const nines_registry_t **reg, const uint32_t **index)
+{
+    nines_chain_t *self = (nines_chain_t *) link;
+    reg_cache_t *c = NULL;
+    int rc = s_registry (self, epoch, self->overlay, &c);
+    *reg = rc ? NULL : c->reg;
+    *index = rc ? NULL : c->index;
+    return rc;
+}
+
+/*  The watcher's pass, then the adversary's (if any). */
+static int
+s_watch (nines_chain_t *self, const nines_registry_t *overlay)
+{
+    self->overlay = overlay;
+    nines_watch_env_t env = { self->rpc, self->cfg.contract, self->key.address, self->store, NINES_WATCH_DB,
+        self->cfg.start_block, self->head_ms, self->ready ? self->index : -1, self->bond, overlay, self,
+        s_view_at, s_watch_send, s_watch_registry };
+    int rc = nines_watch_pass (self->watch, &env);
+    if (!rc && self->forge.mode)
+        rc = nines_forge_pass (&self->forge, &env, self->cfg.adversary_key);
+    return rc;
+}
+
+void
+nines_chain_watch_stats (const nines_chain_t *self, nines_watch_stats_t *out, nines_forge_t *forge)
+{
+    nines_watch_stats (self->watch, out);
+    if (forge)
+        *forge = self->forge;
+}
+
 /*  ---- the pass ---- */
 
 int
@@ -769,16 +825,12 @@ nines_chain_poll (nines_chain_t *self, const nines_registry_t *overlay)
 {
     rec_rows_t c = { 0 };
     int rc = nines_store_iter_prefix (self->store, NINES_CHAIN_DB, NULL, 0, s_collect, &c);
-    if (!rc && !c.n) {
-        free (c.rows);
-        return 0;                       /* nothing to do: no call */
-    }
     if (!rc)
         rc = s_connect (self);
     if (!rc)
         rc = s_head (self);
     uint64_t accounted = 0;
-    if (!rc)
+    if (!rc && c.n)
         rc = s_accounted (self, &accounted);
     /*  Sweeps until nothing moves: an account lets the next one run. */
     bool moved = true;
@@ -810,6 +862,8 @@ nines_chain_poll (nines_chain_t *self, const nines_registry_t *overlay)
     if (blocked)
         rc = s_account_next (self, accounted);
     free (c.rows);
+    if (!rc)
+        rc = s_watch (self, overlay);
     if (!rc && self->was_up != 1) {
         if (self->was_up == 0)
             nines_info ("chain node %s reachable again", self->cfg.rpc);

@@ -34,11 +34,22 @@
     everything queued; the link logs once per change (down, back) and
     counts nines_chain_rpc_errors_total; nines_chain_claims_total{state}
     counts transitions (claimed, finalized, accounted, settled, duplicate,
-    voided, refused). */
+    voided, refused).
+
+    Watching.  Every pass also runs the watcher (chain_watch.h): each
+    Claimed log of any claimant is read back from its transaction, judged
+    with the ledger's rules against the chain's registry of the report's
+    epoch, and proven wrong with challengeSignature / challengeCommittee
+    from the link's chain key (the same sender: one nonce sequence) while
+    the claim is pending; another challenger's proof first is a back-off,
+    not an error.  With cfg->adversary set (evm/adversary, node/fault_hooks
+    only) the pass also runs the forging adversary (chain_forge.h). */
 #ifndef NINES_NODE_CHAIN_LINK_H
 #define NINES_NODE_CHAIN_LINK_H
 
 #include "base/metrics.h"
+#include "node/chain_forge.h"
+#include "node/chain_watch.h"
 #include "proto/registry.h"
 #include "store/store.h"
 
@@ -53,6 +64,8 @@ typedef struct {
     uint64_t poll_ms;               /* evm/poll */
     uint64_t rpc_timeout_ms;        /* evm/rpc_timeout */
     uint64_t start_block;           /* evm/start_block: the contract's deployment block */
+    int adversary;                  /* evm/adversary: NINES_ADVERSARY_* (chain_forge.h), 0 honest */
+    const nines_keypair_t *adversary_key;   /* the node key the adversary signs its own vote with */
 } nines_chain_config_t;
 
 /*  What the link did since it was created (the test and the log). */
@@ -71,7 +84,7 @@ typedef struct _nines_chain_t nines_chain_t;
 typedef void (nines_chain_ack_fn) (void *arg, const uint8_t id [32], const char *verdict);
 
 /*  A link on store (opened with NINES_CHAIN_DB, "outbox" and "evidence"
-    among its databases) for validator validator_id [32], claiming with
+    among its databases, and NINES_WATCH_DB for the watcher's cursor) for validator validator_id [32], claiming with
     the chain key file cfg->chain_key.  metrics (NULL-able) gets the two
     families above.  Connects to nothing yet (the first poll does).
     NULL with a message in err: the key file (NINES_EPERM, missing,
@@ -95,5 +108,9 @@ int nines_chain_submit (nines_chain_t *self, const uint8_t id [32]);
 int nines_chain_poll (nines_chain_t *self, const nines_registry_t *overlay);
 
 void nines_chain_stats (const nines_chain_t *self, nines_chain_stats_t *out);
+
+/*  The watcher's counts (chain_watch.h) and, forge NULL-able, the
+    adversary's state (chain_forge.h; mode 0 for an honest node). */
+void nines_chain_watch_stats (const nines_chain_t *self, nines_watch_stats_t *out, nines_forge_t *forge);
 
 #endif

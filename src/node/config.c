@@ -71,6 +71,14 @@ s_cfg_evm (nines_config_t *cfg, nines_node_config_t *o, char *err, size_t err_si
 #undef CHK
     if (rc)
         return NINES_ECONFIG;
+    /*  The forging adversary (chain_forge.h): like node/behaviour, only
+        with the fault hooks on. */
+    const char *adv = nines_config_str (cfg, "evm/adversary", "none");
+    if (nines_adversary_parse (adv, &c->adversary) || (c->adversary && !o->fault_hooks)) {
+        snprintf (err, err_size, "evm/adversary: expected none, or forge-claim, forge-down or "
+                  "forge-committee with node/fault_hooks = 1, got '%s'", adv);
+        return NINES_ECONFIG;
+    }
     const char *addr = nines_config_str (cfg, "evm/contract", "");
     if (o->ledger_kind != NINES_LEDGER_EVM)
         return addr [0] && nines_evm_parse_address (c->contract, addr) ? s_bad_address (addr, err, err_size) : 0;
@@ -99,7 +107,7 @@ const char *const nines_node_config_keys [] = {
     "engine/submit_backoff_max", "engine/health_window", "engine/health_min_pods",
     "engine/health_fail", "engine/max_reports", "engine/doppelganger_epochs",
     "ledger/kind", "evm/rpc", "evm/contract", "evm/chain_key", "evm/confirmations", "evm/poll",
-    "evm/rpc_timeout", "evm/start_block",
+    "evm/rpc_timeout", "evm/start_block", "evm/adversary",
     NULL
 };
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const s_dbs [] = { DB_REPORTS, DB_INCIDENTS, DB_OUTBOX, DB_EVIDENCE,
-                                      DB_MEMBERS, DB_CLAIMS, NULL };
+                                      DB_MEMBERS, DB_CLAIMS, NINES_WATCH_DB, NULL };
 
 static void
 s_on_report (nines_node_t *self, const nines_action_t *a)
@@ -401,6 +401,11 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
             *exit_code = 2;
             goto fail;
         }
+    }
+    if (self->cfg.evm.adversary) {
+        self->cfg.evm.adversary_key = &self->kp;
+        nines_warn ("evm/adversary = %s: this node will post a FORGED claim on the chain (tests and "
+                    "nines-sim only; never on a real network)", nines_adversary_name (self->cfg.evm.adversary));
     }
     if (self->cfg.ledger_kind == NINES_LEDGER_EVM
     &&  !(self->chain = nines_chain_new (&self->cfg.evm, self->store, self->kp.pk, self->metrics,

@@ -137,20 +137,26 @@ s_vote_body_decode (const uint8_t *buf, size_t len, nines_vote_body_t *body)
 }
 
 int
-nines_vote_sign (nines_vote_t *vote, const nines_keypair_t *kp)
+nines_vote_encode (nines_vote_t *vote)
 {
-    if (memcmp (kp->pk, vote->body.validator, NINES_ID_BYTES) != 0)
-        return NINES_EINVAL;
     msgpack_sbuffer sb;
     msgpack_packer pk;
     nines_packer_init (&sb, &pk);
     s_pack_vote_body (&pk, &vote->body);
     size_t len = 0;
     int rc = wire_finish (&sb, vote->signed_bytes, sizeof vote->signed_bytes, &len);
-    if (rc)
-        return rc;
-    vote->signed_len = (uint16_t) len;
-    return nines_sign (kp, NINES_DOMAIN_VOTE, vote->signed_bytes, len, vote->sig);
+    if (!rc)
+        vote->signed_len = (uint16_t) len;
+    return rc;
+}
+
+int
+nines_vote_sign (nines_vote_t *vote, const nines_keypair_t *kp)
+{
+    if (memcmp (kp->pk, vote->body.validator, NINES_ID_BYTES) != 0)
+        return NINES_EINVAL;
+    int rc = nines_vote_encode (vote);
+    return rc ? rc : nines_sign (kp, NINES_DOMAIN_VOTE, vote->signed_bytes, vote->signed_len, vote->sig);
 }
 
 int

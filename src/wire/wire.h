@@ -159,6 +159,11 @@ typedef struct {
     uint8_t sig [NINES_SIG_BYTES];                 /* Ed25519 by body.validator */
 } nines_vote_t;
 
+/*  Encode vote->body into vote->signed_bytes (signed_len set), the sig
+    untouched: what nines_vote_sign signs; alone, for ninesd's forging
+    adversary (evm/adversary) and tests.  0 or NINES_ETOOBIG. */
+int nines_vote_encode (nines_vote_t *vote);
+
 /*  Encode vote->body into vote->signed_bytes and sign it with kp (whose
     public key must equal body.validator, else NINES_EINVAL). */
 int nines_vote_sign (nines_vote_t *vote, const nines_keypair_t *kp);

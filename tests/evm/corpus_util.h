@@ -54,37 +54,12 @@ typedef struct {
 
 
 
-/*  A corpus report (registry-order committee) as src/wire's report:
-    msgpack [kind, pod, epoch, round_id, t_ms, [[signed_bytes, sig]...]],
-    decoded by nines_report_decode (which reads each vote's signer). */
+/*  A corpus report (registry-order committee) as src/wire's report
+    (nines_evm_report_wire, which reads each vote's signer). */
 static void
 s_wire_report (const nines_evm_report_t *r, nines_report_t *out)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init (&sb);
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array (&pk, 6);
-    msgpack_pack_uint64 (&pk, r->kind);
-    msgpack_pack_bin (&pk, 32);
-    msgpack_pack_bin_body (&pk, r->pod, 32);
-    msgpack_pack_uint64 (&pk, r->epoch);
-    msgpack_pack_bin (&pk, 32);
-    msgpack_pack_bin_body (&pk, r->round_id, 32);
-    msgpack_pack_uint64 (&pk, r->t_ms);
-    msgpack_pack_array (&pk, (uint32_t) r->n_votes);
-    for (size_t v = 0; v < r->n_votes; v++) {
-        uint8_t sig [64];
-        memcpy (sig, r->votes [v].r, 32);
-        memcpy (sig + 32, r->votes [v].s, 32);
-        msgpack_pack_array (&pk, 2);
-        msgpack_pack_bin (&pk, r->votes [v].body_len);
-        msgpack_pack_bin_body (&pk, r->votes [v].body, r->votes [v].body_len);
-        msgpack_pack_bin (&pk, 64);
-        msgpack_pack_bin_body (&pk, sig, 64);
-    }
-    CHECK_RC (nines_report_decode ((const uint8_t *) sb.data, sb.size, out), 0);
-    msgpack_sbuffer_destroy (&sb);
+    CHECK_RC (nines_evm_report_wire (r, out), 0);
 }
 
 /*  The nth evidence of the corpus whose ledger reason is reason into e
