@@ -180,49 +180,46 @@ s_on_report (des_t *d, size_t v, const nines_action_t *a)
         memcpy (sr->id, a->key, NINES_HASH_BYTES);
         sr->first = d->now;
         sr->target = (uint32_t) (d->n - d->n_isolated);
-        sr->pod = -1;
         nines_idmap_put (&d->rmap, (uint32_t) d->n_reports++);
         /* First sight anywhere: the network formed a new report. */
-        if (nines_report_decode (a->data, a->len, d->report) == 0) {
-            long p = nines_idmap_get (&d->pmap, d->report->pod);
-            sr->pod = (int32_t) p;
-            sr->epoch = d->report->epoch;
-            if (d->res->report_scope == NINES_SCOPE_COMMITTEE)
-                sr->target = s_committee_reachable (d, d->report->pod, sr->epoch);
-            if (p >= 0 && d->report->kind == NINES_REPORT_DOWN && d->pod_incident [p] < 0
-            &&  d->report->t_ms < d->pod_up_t [p])
-                /* A late DOWN whose observation precedes the UP that closed
-                   the pod's last incident (a round begun before the
-                   recovery): the ledger's chain rule (accounting.c,
-                   s_chains) continues that incident and charges nothing
-                   more, so it opens none here either. */
-                d->n_continued++;
-            else
-            if (p >= 0 && d->report->kind == NINES_REPORT_DOWN && d->pod_incident [p] < 0) {
-                incident_t *grown = nines_grow (d->incidents, &d->cap_incidents, d->n_incidents,
-                                                sizeof *grown, 64);
-                if (!grown)
-                    return;
-                d->incidents = grown;
-                incident_t *inc = &d->incidents [d->n_incidents];
-                memset (inc, 0, sizeof *inc);
-                inc->pod = (uint32_t) p;
-                inc->detected = d->now;
-                long o = s_outage_at (d, (uint32_t) p, d->now);
-                inc->outage = (int32_t) o;
-                if (o >= 0 && d->outages [o].incident < 0)
-                    d->outages [o].incident = (int32_t) d->n_incidents;
-                d->pod_incident [p] = (int32_t) d->n_incidents++;
-            }
-            else
-            if (p >= 0 && d->report->kind == NINES_REPORT_UP && d->pod_incident [p] >= 0) {
-                incident_t *inc = &d->incidents [d->pod_incident [p]];
-                inc->closed = d->now;
-                d->pod_up_t [p] = d->report->t_ms;
-                if (inc->outage >= 0 && d->now >= d->outages [inc->outage].end)
-                    d->outages [inc->outage].recovered = true;
-                d->pod_incident [p] = -1;
-            }
+        long p = nines_idmap_get (&d->pmap, a->pod);
+        sr->pod = (int32_t) p;
+        sr->epoch = a->epoch;
+        if (d->res->report_scope == NINES_SCOPE_COMMITTEE)
+            sr->target = s_committee_reachable (d, a->pod, sr->epoch);
+        if (p >= 0 && a->kind == NINES_REPORT_DOWN && d->pod_incident [p] < 0
+        &&  a->t_ms < d->pod_up_t [p])
+            /* A late DOWN whose observation precedes the UP that closed
+               the pod's last incident (a round begun before the
+               recovery): the ledger's chain rule (accounting.c,
+               s_chains) continues that incident and charges nothing
+               more, so it opens none here either. */
+            d->n_continued++;
+        else
+        if (p >= 0 && a->kind == NINES_REPORT_DOWN && d->pod_incident [p] < 0) {
+            incident_t *grown = nines_grow (d->incidents, &d->cap_incidents, d->n_incidents,
+                                            sizeof *grown, 64);
+            if (!grown)
+                return;
+            d->incidents = grown;
+            incident_t *inc = &d->incidents [d->n_incidents];
+            memset (inc, 0, sizeof *inc);
+            inc->pod = (uint32_t) p;
+            inc->detected = d->now;
+            long o = s_outage_at (d, (uint32_t) p, d->now);
+            inc->outage = (int32_t) o;
+            if (o >= 0 && d->outages [o].incident < 0)
+                d->outages [o].incident = (int32_t) d->n_incidents;
+            d->pod_incident [p] = (int32_t) d->n_incidents++;
+        }
+        else
+        if (p >= 0 && a->kind == NINES_REPORT_UP && d->pod_incident [p] >= 0) {
+            incident_t *inc = &d->incidents [d->pod_incident [p]];
+            inc->closed = d->now;
+            d->pod_up_t [p] = a->t_ms;
+            if (inc->outage >= 0 && d->now >= d->outages [inc->outage].end)
+                d->outages [inc->outage].recovered = true;
+            d->pod_incident [p] = -1;
         }
     }
     else
@@ -465,11 +462,10 @@ s_setup (des_t *d)
     d->pod_incident = malloc ((d->m ? d->m : 1) * sizeof *d->pod_incident);
     d->pod_up_t = calloc (d->m ? d->m : 1, sizeof *d->pod_up_t);
     d->msg = malloc (sizeof *d->msg);
-    d->report = malloc (sizeof *d->report);
     d->reg = nines_registry_new ();
     d->sigcache = nines_sigcache_new (1 << 16);
     if (!d->sigcache || !d->keys || !d->engines || !d->tick_at || !d->isolated || !d->group || !d->behaviour
-    ||  !d->proven || !d->pod_ids || !d->pod_incident || !d->pod_up_t || !d->msg || !d->report || !d->reg)
+    ||  !d->proven || !d->pod_ids || !d->pod_incident || !d->pod_up_t || !d->msg || !d->reg)
         return NINES_ENOMEM;
     for (size_t p = 0; p < d->m; p++)
         d->pod_incident [p] = -1;
@@ -614,7 +610,6 @@ s_teardown (des_t *d)
     nines_idmap_destroy (&d->rmap);
     nines_idmap_destroy (&d->emap);
     free (d->msg);
-    free (d->report);
     free (d->ge);
 }
 

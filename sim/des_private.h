@@ -113,7 +113,6 @@ typedef struct {
     uint8_t *proven;                /* per validator: equivocation proven */
     nines_des_result_t *res;        /* output */
     nines_peer_msg_t *msg;          /* scratch for proof checks */
-    nines_report_t *report;         /* scratch for report decoding */
     nines_sigcache_t *sigcache;     /* verified signatures, shared by the engines */
     ge_t *ge;                       /* per validator, when bursts are on */
 } des_t;

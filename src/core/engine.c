@@ -510,7 +510,7 @@ s_restore (nines_engine_t *self, const uint8_t *data, size_t len, uint64_t now, 
     int rc = evidence ? nines_evidence_decode (data, len, &rec->ev)
                       : nines_report_decode (data, len, &rec->report);
     if (!rc && evidence)
-        engine_outbox_add (self, &rec->ev.down, rec->ev.has_up ? &rec->ev.up : NULL, true, now);
+        engine_outbox_add (self, &rec->ev.down, rec->ev.has_up ? &rec->ev.up : NULL, FROM_DISK, now);
     if (!rc && !evidence) {
         uint8_t id [NINES_HASH_BYTES];
         nines_report_id (&rec->report, id);

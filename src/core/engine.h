@@ -15,7 +15,12 @@
         NINES_ACT_SEND      send data to peer (an encoded nines_peer_msg_t)
         NINES_ACT_PROBE     send a heartbeat to pod, report with probe_id
         NINES_ACT_REPORT    a new quorum report was accepted (encoded
-                            report in data): store it, publish it
+                            report in data; kind, epoch, t_ms, signers and
+                            round_id in the action): store it, publish it
+        NINES_ACT_PERSIST   evidence entered the outbox (encoded
+                            nines_evidence_t, key = its id): keep it on disk
+                            and hand it back with nines_engine_restore_evidence
+                            after a restart (not emitted for restored ones)
         NINES_ACT_SUBMIT    submit evidence (encoded nines_evidence_t) to
                             the ledger; key = evidence id for on_ack; repeated
                             with back-off until acknowledged
@@ -58,21 +63,37 @@ typedef enum {
     NINES_ACT_PROBE = 2,
     NINES_ACT_REPORT = 3,
     NINES_ACT_SUBMIT = 4,
-    NINES_ACT_MISBEHAVIOUR = 5
+    NINES_ACT_MISBEHAVIOUR = 5,
+    NINES_ACT_PERSIST = 6
 } nines_action_type_t;
 
+/*  One thing for the driver to do.  Every action carries its time, at
+    (as quiche's send_info does): the instant it is due, Unix ms; the
+    engine's current time for everything but PROBE, which may be handed
+    over ahead of its instant.  The fields of one type share storage (the
+    union below): read only those of the action's type. */
 typedef struct {
     int type;                       /* nines_action_type_t */
-    uint8_t peer [NINES_ID_BYTES];  /* SEND: destination validator */
-    uint8_t pod [NINES_ID_BYTES];   /* PROBE, REPORT, SUBMIT: the pod */
-    uint64_t probe_id;              /* PROBE: tag to hand back in on_probe_done */
-    uint64_t at;                    /* PROBE: send at this time, Unix ms (0 = now; only
-                                       with probe_ahead) */
-    uint64_t timeout_ms;            /* PROBE: give up after this, ms: probe_timeout, widened
-                                       up to twice by the Lifeguard multiplier (late answers) */
-    uint8_t key [NINES_HASH_BYTES]; /* SUBMIT: evidence id; REPORT: report id */
-    uint8_t *data;                  /* SEND/REPORT/SUBMIT/MISBEHAVIOUR payload (owned) */
+    uint64_t at;                    /* when to carry it out, Unix ms */
+    uint8_t pod [NINES_ID_BYTES];   /* PROBE, REPORT, SUBMIT, PERSIST: the pod */
+    uint8_t key [NINES_HASH_BYTES]; /* SUBMIT, PERSIST: evidence id; REPORT: report id */
+    uint8_t *data;                  /* SEND/REPORT/SUBMIT/PERSIST/MISBEHAVIOUR payload (owned) */
     size_t len;                     /* payload bytes */
+    union {
+        uint8_t peer [NINES_ID_BYTES];  /* SEND: destination validator */
+        struct {                    /* PROBE */
+            uint64_t probe_id;      /* tag to hand back in on_probe_done */
+            uint64_t timeout_ms;    /* give up after this, ms: probe_timeout, widened up to
+                                       twice by the Lifeguard multiplier (late answers) */
+        };
+        struct {                    /* REPORT: the report's fields (data holds it encoded) */
+            uint8_t round_id [NINES_HASH_BYTES];
+            uint64_t epoch;         /* committee epoch */
+            uint64_t t_ms;          /* observation time, Unix ms */
+            uint32_t signers;       /* votes it carries */
+            uint8_t kind;           /* NINES_REPORT_DOWN or NINES_REPORT_UP */
+        };
+    };
 } nines_action_t;
 
 /*  Free an action's payload (safe on a zeroed action). */

@@ -34,6 +34,7 @@ engine_push (nines_engine_t *self, int type)
     nines_action_t *a = &self->actions [self->act_tail++ % self->act_cap];
     memset (a, 0, sizeof *a);
     a->type = type;
+    a->at = self->now;              /* due now; a PROBE handed over ahead says later */
     return a;
 }
 
@@ -229,9 +230,6 @@ engine_send (nines_engine_t *self, const uint8_t to [NINES_ID_BYTES], nines_peer
     self->stats.bytes_out += len;
 }
 
-/*  Ask the driver for a heartbeat to pod, sent now (at = 0) or at time at
-    (probe_ahead).  The probe id carries the slot index in its low 16 bits,
-    so the answer finds its slot at once. */
 inflight_t *
 engine_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at)
 {
@@ -251,7 +249,8 @@ engine_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind
     slot->version = self->reg ? self->reg->version : 0;
     memcpy (a->pod, pod, NINES_ID_BYTES);
     a->probe_id = slot->id;
-    a->at = at;
+    if (at > a->at)
+        a->at = at;
     /* Lifeguard (Dadgar et al. 2018, section 3): a node whose own
        messages come late waits longer before it calls a heartbeat lost,
        from 1x probe_timeout at LHM 1 to 2x at the cap. */

@@ -275,8 +275,8 @@ uint64_t engine_rand (nines_engine_t *self, uint64_t bound);
     piggybacked membership updates: a SEND action. */
 void engine_send (nines_engine_t *self, const uint8_t to [NINES_ID_BYTES], nines_peer_msg_t *msg);
 
-/*  Ask the driver for a heartbeat to pod, sent now (at = 0) or at time at
-    (probe_ahead).  The probe id carries the slot index in its low 16 bits,
+/*  Ask the driver for a heartbeat to pod, sent at time at (0 or a past
+    instant: now; the action's at says which).  The probe id carries the slot index in its low 16 bits,
     so the answer finds its slot at once. */
 inflight_t *engine_probe (nines_engine_t *self, const uint8_t pod [NINES_ID_BYTES], int kind, int duty, uint64_t at);
 
@@ -387,7 +387,15 @@ void engine_vote_deliver (nines_engine_t *self, const uint8_t initiator [NINES_I
     it, pass it on, and update the pod's incident. */
 void engine_accept_report (nines_engine_t *self, const nines_report_t *report, origin_t origin, uint64_t now);
 
-void engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines_report_t *up, bool own, uint64_t now);
+/*  The outbox entry o encoded into a SUBMIT or PERSIST action (type). */
+void engine_outbox_action (nines_engine_t *self, const outbox_t *o, int type);
+
+/*  Evidence for the ledger (a DOWN report, with up the UP report that
+    closes it) into the outbox, unless it is there already: the former of
+    the report (FROM_OWN) and a restored entry (FROM_DISK) submit at the
+    next tick, anyone else after a random back-off; a new entry that did
+    not come from disk is handed to the driver as a PERSIST action. */
+void engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines_report_t *up, origin_t origin, uint64_t now);
 
 bool engine_seen (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES]);
 

@@ -29,8 +29,26 @@ engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64
 }
 
 void
+engine_outbox_action (nines_engine_t *self, const outbox_t *o, int type)
+{
+    static _Thread_local uint8_t t_buf [NINES_EVIDENCE_MAX];
+    size_t len = 0;
+    if (nines_evidence_encode (o->ev, t_buf, sizeof t_buf, &len))
+        return;
+    nines_action_t *a = engine_push (self, type);
+    if (!a)
+        return;
+    memcpy (a->pod, o->ev->pod, NINES_ID_BYTES);
+    memcpy (a->key, o->id, NINES_HASH_BYTES);
+    a->data = engine_dup (t_buf, len);
+    a->len = a->data ? len : 0;
+    if (type == NINES_ACT_SUBMIT)
+        self->stats.evidence_submitted++;
+}
+
+void
 engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines_report_t *up,
-              bool own, uint64_t now)
+                   origin_t origin, uint64_t now)
 {
     nines_evidence_t *ev = calloc (1, sizeof *ev);
     if (!ev)
@@ -60,7 +78,10 @@ engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines
     o->backoff = self->cfg.submit_backoff_ms;
     /* The report's former submits at once; everyone else after a random
        back-off, so the ledger still hears of it if the former dies. */
-    o->next_at = own ? now : now + self->cfg.submit_backoff_ms + engine_rand (self, 4 * self->cfg.submit_backoff_ms);
+    o->next_at = origin != FROM_PEER ? now
+               : now + self->cfg.submit_backoff_ms + engine_rand (self, 4 * self->cfg.submit_backoff_ms);
+    if (origin != FROM_DISK)
+        engine_outbox_action (self, o, NINES_ACT_PERSIST);
 }
 
 /*  Report ids seen: a ring of max_seen ids with an id index over it
@@ -209,6 +230,11 @@ engine_accept_report (nines_engine_t *self, const nines_report_t *report, origin
         if (a) {
             memcpy (a->pod, report->pod, NINES_ID_BYTES);
             memcpy (a->key, id, NINES_HASH_BYTES);
+            memcpy (a->round_id, report->round_id, NINES_HASH_BYTES);
+            a->epoch = report->epoch;
+            a->t_ms = report->t_ms;
+            a->signers = report->n_votes;
+            a->kind = report->kind;
             a->data = engine_dup (self->frame, len);
             a->len = a->data ? len : 0;
         }
@@ -247,7 +273,7 @@ engine_accept_report (nines_engine_t *self, const nines_report_t *report, origin
             pod->next_down_probe = now + engine_rand (self, self->reg->params.down_probe_ms + 1);
         POD_DUE (self, pod->next_down_probe);
         if (origin != FROM_DISK && (own || s_signed (self, report, NULL)))
-            engine_outbox_add (self, report, NULL, own, now);
+            engine_outbox_add (self, report, NULL, origin, now);
     }
     else
     if (report->kind == NINES_REPORT_DOWN && pod->down && pod->down_report && report->t_ms > pod->confirmed) {
@@ -265,7 +291,7 @@ engine_accept_report (nines_engine_t *self, const nines_report_t *report, origin
             pod->confirmed = report->t_ms;
         }
         if (origin != FROM_DISK && (own || s_signed (self, report, NULL)))
-            engine_outbox_add (self, report, NULL, own, now);
+            engine_outbox_add (self, report, NULL, origin, now);
     }
     else
     if (report->kind == NINES_REPORT_UP && pod->down && report->t_ms >= pod->down_since
@@ -276,7 +302,7 @@ engine_accept_report (nines_engine_t *self, const nines_report_t *report, origin
         nines_report_t *down = origin != FROM_DISK ? malloc (sizeof *down) : NULL;
         if (down && nines_report_decode (pod->down_report, pod->down_len, down) == 0
         &&  (own || s_signed (self, down, report)))
-            engine_outbox_add (self, down, report, own, now);
+            engine_outbox_add (self, down, report, origin, now);
         free (down);
         free (pod->down_report);
         pod->down_report = NULL;

@@ -167,18 +167,7 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
         outbox_t *o = &self->outbox [i];
         if (now < o->next_at)
             continue;
-        size_t len = 0;
-        static uint8_t buf [NINES_EVIDENCE_MAX];
-        if (nines_evidence_encode (o->ev, buf, sizeof buf, &len) == 0) {
-            nines_action_t *a = engine_push (self, NINES_ACT_SUBMIT);
-            if (a) {
-                memcpy (a->pod, o->ev->pod, NINES_ID_BYTES);
-                memcpy (a->key, o->id, NINES_HASH_BYTES);
-                a->data = engine_dup (buf, len);
-                a->len = a->data ? len : 0;
-                self->stats.evidence_submitted++;
-            }
-        }
+        engine_outbox_action (self, o, NINES_ACT_SUBMIT);
         o->next_at = now + o->backoff;
         o->backoff = o->backoff * 2 > self->cfg.submit_backoff_max_ms
                    ? self->cfg.submit_backoff_max_ms : o->backoff * 2;

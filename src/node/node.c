@@ -14,32 +14,25 @@ static const char *const s_dbs [] = { DB_REPORTS, DB_INCIDENTS, DB_OUTBOX, DB_EV
 static void
 s_on_report (nines_node_t *self, const nines_action_t *a)
 {
-    if (nines_report_decode (a->data, a->len, self->scratch)) {
-        nines_warn ("engine emitted an undecodable report (bug)");
-        return;
-    }
-    const nines_report_t *r = self->scratch;
     int rc = nines_store_put (self->store, DB_REPORTS, a->key, NINES_HASH_BYTES, a->data, a->len);
     if (rc)
         nines_error ("cannot store report: %s", nines_strerror (rc));
-    node_store_incident (self, r);
+    node_store_incident (self, a);
     if (self->metrics)
-        nines_metric_inc (self->m_reports, (const char *[]) { r->kind == NINES_REPORT_DOWN ? "down" : "up" }, 1);
+        nines_metric_inc (self->m_reports, (const char *[]) { a->kind == NINES_REPORT_DOWN ? "down" : "up" }, 1);
     char pod [NINES_ID_HEX];
     nines_info ("%s report: pod %.16s epoch %" PRIu64 " t_ms %" PRIu64 " signers %u",
-                r->kind == NINES_REPORT_DOWN ? "DOWN" : "UP", nines_hex (pod, r->pod, NINES_ID_BYTES),
-                r->epoch, r->t_ms, (unsigned) r->n_votes);
-    node_publish_report (self, r, a->data, a->len);
-    node_persist_outbox (self);
+                a->kind == NINES_REPORT_DOWN ? "DOWN" : "UP", nines_hex (pod, a->pod, NINES_ID_BYTES),
+                a->epoch, a->t_ms, (unsigned) a->signers);
+    node_publish_report (self, a);
 }
 
 static void
 s_on_submit (nines_node_t *self, const nines_action_t *a)
 {
     /*  In the outbox first: on disk before the ledger can acknowledge it. */
-    int rc = nines_store_put (self->store, DB_OUTBOX, a->key, NINES_HASH_BYTES, a->data, a->len);
-    if (rc)
-        nines_error ("cannot store evidence in the outbox: %s", nines_strerror (rc));
+    node_persist_evidence (self, a);
+    int rc;
     if (self->chain) {
         if ((rc = nines_chain_submit (self->chain, a->key)))
             nines_error ("cannot queue evidence for a claim: %s", nines_strerror (rc));
@@ -191,6 +184,9 @@ s_drain (nines_node_t *self)
                 break;
             case NINES_ACT_SUBMIT:
                 s_on_submit (self, &a);
+                break;
+            case NINES_ACT_PERSIST:
+                node_persist_evidence (self, &a);
                 break;
             case NINES_ACT_MISBEHAVIOUR:
                 nines_warn ("equivocation detected: a validator signed conflicting votes");

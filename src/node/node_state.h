@@ -153,13 +153,14 @@ void node_collect_free (collect_t *c);
 /*  qsort order of rec_t by t. */
 int node_rec_cmp (const void *a, const void *b);
 
-/*  A report may add evidence to the engine's outbox (submitted later, after
-    a back-off, by everyone but the report's former): write it to LMDB now,
-    so a crash before the first submission loses nothing. */
-void node_persist_outbox (nines_node_t *self);
+/*  A PERSIST action: evidence entered the engine's outbox (submitted
+    later, after a back-off, by everyone but the report's former): write it
+    to DB_OUTBOX now, unless there already, so a crash before the first
+    submission loses nothing. */
+void node_persist_evidence (nines_node_t *self, const nines_action_t *a);
 
-/*  A report on the PUB socket (QUERY.md), with its weight. */
-void node_publish_report (nines_node_t *self, const nines_report_t *r, const uint8_t *data, size_t len);
+/*  A REPORT action's report on the PUB socket (QUERY.md). */
+void node_publish_report (nines_node_t *self, const nines_action_t *a);
 
 /*  Weight of the signers of a report (isqrt(stake) each, registry now). */
 uint64_t node_report_weight (nines_node_t *self, const nines_report_t *r);
@@ -175,8 +176,9 @@ void node_restore (nines_node_t *self);
 /*  Membership snapshot to LMDB (every MEMBERS_EVERY_MS). */
 void node_save_members (nines_node_t *self);
 
-/*  Record a DOWN (opens) or UP (closes) report in DB_INCIDENTS. */
-void node_store_incident (nines_node_t *self, const nines_report_t *r);
+/*  Record a REPORT action's DOWN (opens) or UP (closes) report in
+    DB_INCIDENTS. */
+void node_store_incident (nines_node_t *self, const nines_action_t *a);
 
 /*  ---- events.c ---- */
 

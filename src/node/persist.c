@@ -28,7 +28,7 @@ s_find_open (const void *k, size_t klen, const void *v, size_t vlen, void *arg)
 }
 
 void
-node_store_incident (nines_node_t *self, const nines_report_t *r)
+node_store_incident (nines_node_t *self, const nines_action_t *r)
 {
     uint8_t key [NINES_ID_BYTES + 8];
     memcpy (key, r->pod, NINES_ID_BYTES);
@@ -81,19 +81,19 @@ node_report_weight (nines_node_t *self, const nines_report_t *r)
 }
 
 void
-node_publish_report (nines_node_t *self, const nines_report_t *r, const uint8_t *data, size_t len)
+node_publish_report (nines_node_t *self, const nines_action_t *a)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
     nines_packer_init (&sb, &pk);
     msgpack_pack_map (&pk, 7);
-    nines_pack_kv_str (&pk, "kind", r->kind == NINES_REPORT_DOWN ? "down" : "up");
-    nines_pack_kv_bin (&pk, "pod", r->pod, NINES_ID_BYTES);
-    nines_pack_kv_u64 (&pk, "epoch", r->epoch);
-    nines_pack_kv_u64 (&pk, "t_ms", r->t_ms);
-    nines_pack_kv_bin (&pk, "round_id", r->round_id, NINES_HASH_BYTES);
-    nines_pack_kv_u64 (&pk, "signers", r->n_votes);
-    nines_pack_kv_bin (&pk, "report", data, len);
+    nines_pack_kv_str (&pk, "kind", a->kind == NINES_REPORT_DOWN ? "down" : "up");
+    nines_pack_kv_bin (&pk, "pod", a->pod, NINES_ID_BYTES);
+    nines_pack_kv_u64 (&pk, "epoch", a->epoch);
+    nines_pack_kv_u64 (&pk, "t_ms", a->t_ms);
+    nines_pack_kv_bin (&pk, "round_id", a->round_id, NINES_HASH_BYTES);
+    nines_pack_kv_u64 (&pk, "signers", a->signers);
+    nines_pack_kv_bin (&pk, "report", a->data, a->len);
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, NINES_NODE_TOPIC_REPORT);
     zmsg_addmem (msg, sb.data, sb.size);
@@ -101,33 +101,18 @@ node_publish_report (nines_node_t *self, const nines_report_t *r, const uint8_t 
     msgpack_sbuffer_destroy (&sb);
 }
 
-/*  A report may add evidence to the engine's outbox (submitted later, after
-    a back-off, by everyone but the report's former): write it to LMDB now,
-    so a crash before the first submission loses nothing. */
 void
-node_persist_outbox (nines_node_t *self)
+node_persist_evidence (nines_node_t *self, const nines_action_t *a)
 {
-    size_t n = nines_engine_outbox (self->engine, NULL, 0);
-    const nines_evidence_t **evs = (const nines_evidence_t **) calloc (n + 1, sizeof *evs);
-    if (!evs)
+    void *old = NULL;
+    size_t olen = 0;
+    if (nines_store_get (self->store, DB_OUTBOX, a->key, NINES_HASH_BYTES, &old, &olen) == 0) {
+        free (old);
         return;
-    n = nines_engine_outbox (self->engine, evs, n);
-    size_t cap = NINES_EVIDENCE_MAX;
-    uint8_t *buf = (uint8_t *) malloc (cap);
-    for (size_t i = 0; buf && i < n; i++) {
-        uint8_t id [NINES_HASH_BYTES];
-        nines_evidence_id (evs [i], id);
-        void *old = NULL;
-        size_t olen = 0, len = 0;
-        if (nines_store_get (self->store, DB_OUTBOX, id, sizeof id, &old, &olen) == 0) {
-            free (old);
-            continue;
-        }
-        if (nines_evidence_encode (evs [i], buf, cap, &len) == 0)
-            nines_store_put (self->store, DB_OUTBOX, id, sizeof id, buf, len);
     }
-    free (buf);
-    free (evs);
+    int rc = nines_store_put (self->store, DB_OUTBOX, a->key, NINES_HASH_BYTES, a->data, a->len);
+    if (rc)
+        nines_error ("cannot store evidence in the outbox: %s", nines_strerror (rc));
 }
 
 void

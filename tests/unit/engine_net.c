@@ -181,23 +181,36 @@ s_drain (net_t *self, size_t i)
             }
             case NINES_ACT_REPORT: {
                 self->reports [i]++;
+                /* The action's fields say what the encoded report does. */
                 nines_report_t *r = malloc (sizeof *r);
-                if (r && nines_report_decode (a.data, a.len, r) == 0) {
-                    if (r->kind == NINES_REPORT_DOWN) {
-                        self->down_reports++;
-                        long p = s_pod_index (self, r->pod);
-                        if (p >= 0 && !self->pod_down_ms [p])
-                            self->pod_down_ms [p] = self->now;
-                        if (!self->first_down_ms) {
-                            self->first_down_ms = self->now;
-                            self->first_down_t_ms = r->t_ms;
-                        }
-                    }
-                    else
-                    if (!self->first_up_ms)
-                        self->first_up_ms = self->now;
-                }
+                if (!r || nines_report_decode (a.data, a.len, r) || r->kind != a.kind || r->epoch != a.epoch
+                ||  r->t_ms != a.t_ms || r->n_votes != a.signers || a.at != self->now
+                ||  memcmp (r->pod, a.pod, 32) || memcmp (r->round_id, a.round_id, 32))
+                    self->report_mismatches++;
                 free (r);
+                if (a.kind == NINES_REPORT_DOWN) {
+                    self->down_reports++;
+                    long p = s_pod_index (self, a.pod);
+                    if (p >= 0 && !self->pod_down_ms [p])
+                        self->pod_down_ms [p] = self->now;
+                    if (!self->first_down_ms) {
+                        self->first_down_ms = self->now;
+                        self->first_down_t_ms = a.t_ms;
+                    }
+                }
+                else
+                if (!self->first_up_ms)
+                    self->first_up_ms = self->now;
+                break;
+            }
+            case NINES_ACT_PERSIST: {
+                nines_evidence_t *ev = malloc (sizeof *ev);
+                uint8_t id [32];
+                if (ev && nines_evidence_decode (a.data, a.len, ev) == 0) {
+                    nines_evidence_id (ev, id);
+                    self->persists += memcmp (id, a.key, 32) == 0 && memcmp (ev->pod, a.pod, 32) == 0;
+                }
+                free (ev);
                 break;
             }
             case NINES_ACT_SUBMIT:

@@ -39,6 +39,8 @@ typedef struct {
     size_t *reports;                /* per validator: REPORT actions */
     size_t down_reports;            /* DOWN reports formed anywhere (REPORT actions / n) */
     size_t submits;                 /* SUBMIT actions */
+    size_t persists;                /* PERSIST actions whose key and pod are their evidence's */
+    size_t report_mismatches;       /* REPORT actions whose fields are not their report's */
     size_t misbehaviours;           /* MISBEHAVIOUR actions */
     uint64_t first_down_ms;         /* t of first REPORT action of kind DOWN, 0 none */
     uint64_t first_up_ms;           /* t of first REPORT action of kind UP, 0 none */

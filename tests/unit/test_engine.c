@@ -124,6 +124,12 @@ test_outage_detected (void)
     const nines_evidence_t *ev [4];
     for (size_t i = 0; i < net->n; i++)
         CHECK_EQ (nines_engine_outbox (net->engines [i], ev, 4), 0);
+    /* Each REPORT action carries its report's kind, epoch, time, signers
+       and round; each evidence entered an outbox as a PERSIST action
+       before it was submitted. */
+    CHECK_EQ (net->report_mismatches, 0);
+    CHECK (net->persists > 0);
+    CHECK (net->persists <= net->submits);
     net_destroy (&net);
 }
 
