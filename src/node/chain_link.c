@@ -1,5 +1,5 @@
 /*  ninesd's settlement on the uptime staking contract (chain_link.h). */
-#include "node/chain_link.h"
+#include "node/chain_state.h"
 #include "node/node_state.h"
 #include "base/grow.h"
 #include "evm/abi.h"
@@ -10,69 +10,7 @@
 #include "proto/ids.h"
 #include <string.h>
 
-/*  A claim record's states (chain_link.h). */
-enum {
-    CL_QUEUED = 1, CL_SENDING, CL_CLAIM_SENT, CL_PENDING, CL_FIN_SENT, CL_FINALIZED,
-    CL_ACC_SENT, CL_ACCOUNTED, CL_SETTLE_WAIT, CL_SETTLE_SENT, CL_DONE, CL_OTHER
-};
-
-/*  The contract's Status enum. */
-enum { ST_NONE, ST_PENDING, ST_FINALIZED, ST_VOIDED, ST_ACCOUNTED };
-
-#define CACHE 4                     /* registries kept, by epoch */
 #define STEPS 12                    /* state changes of one record in one pass */
-#define WEI_PER_UNIT 1000000000ull  /* UptimeStaking UNIT: one base unit is 1 gwei */
-
-/*  The stored record (bytes only: no padding, the same on every host). */
-typedef struct {
-    uint8_t state;
-    uint8_t has_up;
-    uint8_t claim [32];             /* claimId */
-    uint8_t tx [32];                /* the last transaction sent for it */
-    uint8_t nonce [8];              /* le64: the claim transaction's nonce */
-    uint8_t deadline [8];           /* le64 ms: the challenge window's end */
-    uint8_t seq [8];                /* le64: place in finalize order */
-    uint8_t settle_at [8];          /* le64 ms: t_down + corr_window + challenge window */
-    uint8_t pod [32];               /* the summary (account's argument) */
-    uint8_t rid [32];
-    uint8_t t_down [8];
-    uint8_t t_up [8];
-    uint8_t evidence [32];
-} chain_rec_t;
-
-typedef struct {
-    uint64_t epoch;
-    nines_registry_t *reg;
-    uint32_t *index;
-} reg_cache_t;
-
-struct _nines_chain_t {
-    nines_chain_config_t cfg;
-    nines_store_t *store;           /* borrowed */
-    uint8_t id [32];                /* our validator id */
-    nines_chainkey_t key;
-    nines_rpc_t *rpc;
-    nines_sender_t tx;
-    bool ready;                     /* sender, parameters and our index read */
-    int64_t index;                  /* our contract validator index, -1 not registered */
-    bool warned_index;
-    uint64_t bond, window_ms, corr_ms;  /* parameters() */
-    uint64_t head, head_ms;         /* latest block and its time (this pass) */
-    int8_t was_up;                  /* -1 not yet, 0 down, 1 up (logged) */
-    reg_cache_t cache [CACHE];
-    size_t cache_next;
-    nines_evidence_t *ev;           /* decode buffer */
-    nines_evm_report_buf_t down, up;
-    nines_chain_ack_fn *ack;
-    void *arg;
-    nines_chain_stats_t st;
-    nines_metric_t *m_errors, *m_claims;
-    uint64_t helped_seq;            /* another's claim we sent `account` for (0 none) */
-    uint8_t helped_tx [32];         /* that transaction */
-    nines_watch_t *watch;           /* chain_watch.c */
-    const nines_registry_t *overlay;    /* this pass's (the watcher's registry reads) */
-    nines_forge_t forge;            /* chain_forge.c (mode 0: honest) */
-};
 
 /*  ---- life cycle ---- */
 
@@ -104,13 +42,7 @@ nines_chain_new (const nines_chain_config_t *cfg, nines_store_t *store, const ui
         nines_chain_destroy (&self);
         return NULL;
     }
-    if (metrics) {
-        self->m_errors = nines_metrics_add (metrics, NINES_METRIC_COUNTER, "nines_chain_rpc_errors_total",
-            "JSON-RPC calls to the chain node that failed (transport or error object).", NULL, 1, NULL, 0);
-        self->m_claims = nines_metrics_add (metrics, NINES_METRIC_COUNTER, "nines_chain_claims_total",
-            "Claim transitions on the chain, by state (claimed, finalized, accounted, settled, "
-            "duplicate, voided, refused).", "state", 8, NULL, 0);
-    }
+    chain_metrics (self, metrics);
     self->rpc = nines_rpc_new (cfg->rpc, (long) cfg->rpc_timeout_ms);
     self->watch = nines_watch_new (metrics);
     self->forge.mode = cfg->adversary_key ? cfg->adversary : NINES_ADVERSARY_NONE;
@@ -149,38 +81,6 @@ nines_chain_stats (const nines_chain_t *self, nines_chain_stats_t *out)
 
 /*  ---- the node ---- */
 
-static bool
-s_transport (int rc)
-{
-    return rc == NINES_EUNAVAIL || rc == NINES_ETIMEOUT;
-}
-
-/*  Count an RPC failure; log the node down once. */
-static int
-s_rpc_err (nines_chain_t *self, int rc, const char *what)
-{
-    if (!rc || rc == NINES_ENOTFOUND)
-        return rc;
-    self->st.rpc_errors++;
-    if (self->m_errors)
-        nines_metric_inc (self->m_errors, NULL, 1);
-    if (s_transport (rc) && self->was_up != 0) {
-        nines_warn ("chain node %s unreachable (%s: %s): evidence waits in the outbox",
-                    self->cfg.rpc, what, nines_rpc_message (self->rpc));
-        self->was_up = 0;
-    }
-    self->st.up = !s_transport (rc);
-    return rc;
-}
-
-static void
-s_count (nines_chain_t *self, uint64_t *field, const char *state)
-{
-    (*field)++;
-    if (self->m_claims)
-        nines_metric_inc (self->m_claims, (const char *[]) { state }, 1);
-}
-
 /*  eth_call of signature (args) on the contract at block into out (link:
     the nines_chain_t; the watcher's view, chain_watch.h). */
 static int
@@ -195,7 +95,7 @@ s_view_at (void *link, const char *signature, const nines_abi_t *args, size_t n,
     if (!rc)
         rc = nines_rpc_eth_call (self->rpc, &m, block, out);
     nines_buf_free (&data);
-    return s_rpc_err (self, rc, signature);
+    return chain_rpc_err (self, rc, signature);
 }
 
 static int
@@ -211,7 +111,7 @@ s_claim_info (nines_chain_t *self, const uint8_t cid [32], uint64_t *status, uin
 {
     nines_buf_t o = { 0 };
     nines_abi_t a = nines_abi_word (cid);
-    int rc = s_view (self, "claims(bytes32)", &a, 1, &o);
+    int rc = s_view_at (self, "claims(bytes32)", &a, 1, self->view, &o);
     if (!rc && (nines_abi_get_uint (o.data, o.len, 1, deadline) || nines_abi_get_uint (o.data, o.len, 2, claimant)
             ||  nines_abi_get_uint (o.data, o.len, 3, status) || nines_abi_get_uint (o.data, o.len, 4, seq)))
         rc = NINES_EMALFORMED;
@@ -225,7 +125,7 @@ s_connect (nines_chain_t *self)
 {
     if (self->ready)
         return 0;
-    int rc = s_rpc_err (self, nines_sender_init (&self->tx, self->rpc, &self->key), "sender");
+    int rc = chain_rpc_err (self, nines_sender_init (&self->tx, self->rpc, &self->key), "sender");
     nines_buf_t o = { 0 };
     if (!rc)
         rc = s_view (self, "parameters()", NULL, 0, &o);
@@ -258,52 +158,6 @@ s_connect (nines_chain_t *self)
                     " units, challenge window %" PRIu64 " ms)", self->cfg.rpc, (long long) self->index,
                     nines_evm_checksum (addr, self->key.address), self->bond, self->window_ms);
     return 0;
-}
-
-/*  Latest block and its time. */
-static int
-s_head (nines_chain_t *self)
-{
-    uint8_t hash [32];
-    uint64_t t = 0;
-    int rc = nines_rpc_block_number (self->rpc, &self->head);
-    if (!rc)
-        rc = nines_rpc_block_hash (self->rpc, self->head, hash, &t);
-    self->head_ms = t * 1000;
-    return s_rpc_err (self, rc, "eth_blockNumber");
-}
-
-/*  The receipt of hash with cfg.confirmations: 0 mined (r filled, r->status
-    0 when reverted), NINES_ENOTFOUND not yet, or an RPC code. */
-static int
-s_receipt (nines_chain_t *self, const uint8_t hash [32], nines_receipt_t *r)
-{
-    int rc = s_rpc_err (self, nines_rpc_receipt (self->rpc, hash, r), "eth_getTransactionReceipt");
-    if (!rc && r->block_number > self->head)
-        rc = s_head (self);             /* mined since the pass began */
-    if (!rc && self->head + 1 < r->block_number + self->cfg.confirmations)
-        rc = NINES_ENOTFOUND;
-    return rc;
-}
-
-/*  Call the contract with calldata data and value units: *hash the
-    transaction's.  nonce_out (NULL-able) gets the nonce before the
-    record is written by before (NULL-able, may fail the send). */
-static int
-s_send (nines_chain_t *self, const nines_buf_t *data, uint64_t units, uint8_t hash [32],
-        int (*before) (nines_chain_t *, uint64_t nonce, void *), void *arg)
-{
-    uint8_t value [32];
-    nines_u256_from_u64 (value, units * WEI_PER_UNIT);
-    nines_tx_t tx;
-    int rc = nines_sender_prepare (&self->tx, self->cfg.contract, data->data, data->len, value, 0, &tx);
-    if (!rc && before)
-        rc = before (self, tx.nonce, arg);
-    if (!rc)
-        rc = nines_sender_submit (&self->tx, &tx, hash);
-    if (rc == NINES_EEXIST)
-        rc = 0;
-    return rc == NINES_EREVERTED ? rc : s_rpc_err (self, rc, "send");
 }
 
 /*  ---- records ---- */
@@ -343,7 +197,7 @@ s_registry (nines_chain_t *self, uint64_t epoch, const nines_registry_t *overlay
     int rc = nines_evm_registry_read (self->rpc, self->cfg.contract, self->cfg.start_block, epoch,
                                       overlay, &c->reg, &c->index);
     *out = c;
-    return s_rpc_err (self, rc, "registry");
+    return chain_rpc_err (self, rc, "registry");
 }
 
 /*  The outbox's evidence id decoded into self->ev.  NINES_ENOTFOUND when
@@ -381,9 +235,11 @@ s_before_claim (nines_chain_t *self, uint64_t nonce, void *arg)
     return s_put (self, (const uint8_t *) a [0], rec);
 }
 
-/*  Convert self->ev with the chain's registries and send its claim. */
+/*  Convert self->ev with the chain's registries and send its claim;
+    replace: in place of rec->tx, at its nonce (chain_replace). */
 static int
-s_claim (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nines_registry_t *overlay)
+s_claim (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nines_registry_t *overlay,
+         bool replace)
 {
     reg_cache_t *cd, *cu = NULL;
     int rc = s_registry (self, self->ev->down.epoch, overlay, &cd);
@@ -398,7 +254,7 @@ s_claim (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nin
         up = &self->up.report;
     }
     if (conv) {
-        s_count (self, &self->st.refused, "refused");
+        chain_count (self, &self->st.refused, "refused");
         s_ack (self, id, "refused");
         rec->state = CL_DONE;
         return 0;
@@ -417,7 +273,8 @@ s_claim (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nin
     nines_le64 (rec->settle_at, sm.t_down + self->corr_ms + self->window_ms);
     void *arg [2] = { (void *) id, rec };
     if (!rc)
-        rc = s_send (self, &data, self->bond, rec->tx, s_before_claim, arg);
+        rc = replace ? chain_replace (self, rec, &data, self->bond)
+                     : chain_send (self, &data, self->bond, rec->tx, s_before_claim, arg, rec);
     nines_buf_free (&data);
     char hex [NINES_ID_HEX];
     if (rc == NINES_EREVERTED) {
@@ -432,13 +289,15 @@ s_claim (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nin
             return 0;                   /* claimed meanwhile (the next pass sees it), or early */
         nines_warn ("evidence %.16s: the contract refuses its claim (%s %s)",
                     nines_hex (hex, id, 32), nines_rpc_message (self->rpc), why);
-        s_count (self, &self->st.refused, "refused");
+        chain_count (self, &self->st.refused, "refused");
         s_ack (self, id, "refused");
         rec->state = CL_DONE;
         return 0;
     }
-    if (rc)
+    if (rc || replace)
         return rc;                      /* SENDING stays: resolved by its nonce */
+    memcpy (rec->ctx, rec->tx, 32);
+    self->st.claims_sent++;
     rec->state = CL_CLAIM_SENT;
     nines_info ("evidence %.16s claimed on the chain: tx %.16s, nonce %" PRIu64, nines_hex (hex, id, 32),
                 nines_hex (hex + 20, rec->tx, 32), nines_get_le64 (rec->nonce));
@@ -450,9 +309,9 @@ static void
 s_adopt (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, uint64_t status, uint64_t claimant,
          uint64_t deadline, uint64_t seq)
 {
-    if ((int64_t) claimant != self->index || status == ST_VOIDED) {
+    if (status == ST_NONE || (int64_t) claimant != self->index || status == ST_VOIDED) {
         if (status == ST_FINALIZED || status == ST_ACCOUNTED) {
-            s_count (self, &self->st.duplicate, "duplicate");
+            chain_count (self, &self->st.duplicate, "duplicate");
             s_ack (self, id, "duplicate");
             rec->state = CL_DONE;
         }
@@ -469,7 +328,7 @@ s_adopt (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, uint64_t 
 static int
 s_call (nines_chain_t *self, chain_rec_t *rec, const nines_buf_t *data, uint8_t next)
 {
-    int rc = s_send (self, data, 0, rec->tx, NULL, NULL);
+    int rc = chain_send (self, data, 0, rec->tx, NULL, NULL, rec);
     if (rc == NINES_EREVERTED) {
         nines_debug ("chain call refused at estimate: %s %s", nines_rpc_message (self->rpc),
                      nines_rpc_errdata (self->rpc));
@@ -478,6 +337,53 @@ s_call (nines_chain_t *self, chain_rec_t *rec, const nines_buf_t *data, uint8_t 
     if (!rc)
         rec->state = next;
     return rc;
+}
+
+/*  The calldata of what state sends: finalize (CL_FIN_SENT), account
+    (CL_ACC_SENT) or settle (CL_SETTLE_SENT). */
+static int
+s_call_data (chain_rec_t *rec, uint8_t state, nines_buf_t *data)
+{
+    if (state == CL_FIN_SENT)
+        return nines_evm_calldata_finalize (data, rec->claim);
+    if (state == CL_SETTLE_SENT) {
+        nines_abi_t a = nines_abi_word (rec->pod);
+        return nines_abi_call (data, "settle(bytes32)", &a, 1);
+    }
+    nines_evm_summary_t sm;
+    memcpy (sm.pod, rec->pod, 32);
+    memcpy (sm.rid, rec->rid, 32);
+    sm.t_down = nines_get_le64 (rec->t_down);
+    sm.t_up = nines_get_le64 (rec->t_up);
+    sm.has_up = rec->has_up;
+    memcpy (sm.evidence, rec->evidence, 32);
+    return nines_evm_calldata_account (data, rec->claim, &sm);
+}
+
+/*  Whether the chain is behind the record (a reorganisation undid its
+    claim, finalize or account): then the record steps back to what the
+    chain says (its claim transaction checked again when the claim is
+    gone), counted and logged. */
+static bool
+s_behind (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, uint64_t status)
+{
+    bool claimed = rec->state == CL_PENDING || rec->state == CL_FIN_SENT;
+    bool final = rec->state == CL_FINALIZED || rec->state == CL_ACC_SENT;
+    if (!(claimed && status == ST_NONE) && !(final && status < ST_FINALIZED))
+        return false;
+    if (status == ST_NONE) {
+        static const uint8_t zero [32];
+        if (memcmp (rec->ctx, zero, 32))
+            memcpy (rec->tx, rec->ctx, 32);
+        memcpy (rec->txn, rec->nonce, 8);
+        nines_le64 (rec->fee, 0);       /* not known: no fee bump of it */
+        rec->state = CL_CLAIM_SENT;
+    }
+    else
+        rec->state = status == ST_PENDING ? CL_PENDING : CL_FINALIZED;
+    chain_reorged (self, id, status == ST_NONE ? "no claim: its claim transaction checked again"
+                             : status == ST_PENDING ? "pending" : "finalized");
+    return true;
 }
 
 /*  One step of record id (its state in rec, changed in place); accounted
@@ -506,14 +412,17 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
     bool info = rec->state <= CL_ACC_SENT || rec->state == CL_OTHER;
     if (info && (rc = s_claim_info (self, rec->claim, &status, &deadline, &claimant, &seq)))
         return rc;
+    if (s_behind (self, id, rec, status))
+        return 0;
+    const char *what = rec->state == CL_FIN_SENT ? "finalize" : rec->state == CL_ACC_SENT ? "account" : "settle";
     switch (rec->state) {
         case CL_QUEUED:
         case CL_OTHER:
             if (status != ST_NONE && status != ST_VOIDED)
                 s_adopt (self, id, rec, status, claimant, deadline, seq);
             else
-            if (self->ready)
-                rc = s_claim (self, id, rec, overlay);
+            if (self->ready && chain_may_send (rec))
+                rc = s_claim (self, id, rec, overlay, false);
             else
                 rec->state = CL_QUEUED;
             break;
@@ -523,8 +432,8 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
                 break;
             }
             uint64_t latest = 0, pending = 0, nonce = nines_get_le64 (rec->nonce);
-            if ((rc = s_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "latest", &latest), "nonce"))
-            ||  (rc = s_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "pending", &pending), "nonce")))
+            if ((rc = chain_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "latest", &latest), "nonce"))
+            ||  (rc = chain_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "pending", &pending), "nonce")))
                 break;
             if (latest > nonce || pending <= nonce) {
                 rec->state = CL_QUEUED; /* its nonce went elsewhere, or it never reached the node */
@@ -533,29 +442,33 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
             break;
         }
         case CL_CLAIM_SENT:
-            rc = s_receipt (self, rec->tx, &r);
+            rc = chain_receipt (self, rec->tx, &r);
             if (rc == NINES_ENOTFOUND) {
-                uint64_t latest = 0;
-                rc = s_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "latest", &latest), "nonce");
-                if (!rc && latest > nines_get_le64 (rec->nonce) && status == ST_NONE)
-                    rec->state = CL_QUEUED;     /* replaced or dropped: its nonce went elsewhere */
+                rc = chain_unmined (self, rec, id, "claim");
+                if (rc == CHAIN_LOST)
+                    rec->state = CL_QUEUED;     /* gone, or its nonce went elsewhere */
+                if (rc == CHAIN_STUCK && !(rc = s_load (self, id)))
+                    rc = s_claim (self, id, rec, overlay, true);
+                rc = rc < 0 ? rc : 0;
                 break;
             }
             if (rc)
                 break;
             self->st.gas_claim += r.gas_used;
             if (r.status == 1 && status == ST_PENDING && (int64_t) claimant == self->index) {
-                s_count (self, &self->st.claimed, "claimed");
+                chain_count (self, &self->st.claimed, "claimed");
                 nines_le64 (rec->deadline, deadline);
                 rec->state = CL_PENDING;
             }
-            else
+            else {
+                chain_out_of_gas (self, rec, id, &r, "claim");
                 rec->state = CL_QUEUED;     /* reverted: the next pass sees who holds it */
+            }
             break;
         case CL_PENDING:
-            if (status != ST_PENDING) {
+            if (status != ST_PENDING || (int64_t) claimant != self->index) {
                 if (status == ST_VOIDED) {
-                    s_count (self, &self->st.voided, "voided");
+                    chain_count (self, &self->st.voided, "voided");
                     s_ack (self, id, "voided");
                     rec->state = CL_DONE;
                 }
@@ -563,35 +476,45 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
                     s_adopt (self, id, rec, status, claimant, deadline, seq);
                 break;
             }
-            if (self->head_ms < deadline)
+            if (self->head_ms < deadline || !chain_may_send (rec))
                 break;
-            if (!(rc = nines_evm_calldata_finalize (&data, rec->claim)))
+            if (!(rc = s_call_data (rec, CL_FIN_SENT, &data)))
                 rc = s_call (self, rec, &data, CL_FIN_SENT);
             break;
         case CL_FIN_SENT:
         case CL_ACC_SENT:
         case CL_SETTLE_SENT:
-            rc = s_receipt (self, rec->tx, &r);
+            rc = chain_receipt (self, rec->tx, &r);
             if (rc == NINES_ENOTFOUND) {
-                rc = 0;
+                rc = chain_unmined (self, rec, id, what);
+                if (rc == CHAIN_LOST)           /* sent again from the state before */
+                    rec->state = rec->state == CL_FIN_SENT ? CL_PENDING
+                               : rec->state == CL_ACC_SENT ? CL_FINALIZED : CL_SETTLE_WAIT;
+                if (rc == CHAIN_STUCK && !(rc = s_call_data (rec, rec->state, &data)))
+                    rc = chain_replace (self, rec, &data, 0);
+                rc = rc < 0 && rc != NINES_EREVERTED ? rc : 0;
                 break;
             }
             if (rc)
                 break;
+            if (chain_out_of_gas (self, rec, id, &r, what) && rec->state == CL_SETTLE_SENT) {
+                rec->state = CL_SETTLE_WAIT;
+                break;
+            }
             if (rec->state == CL_SETTLE_SENT) {
                 self->st.gas_settle += r.gas_used;
-                s_count (self, &self->st.settled, "settled");
+                chain_count (self, &self->st.settled, "settled");
                 rec->state = CL_DONE;
                 break;
             }
             *(rec->state == CL_FIN_SENT ? &self->st.gas_finalize : &self->st.gas_account) += r.gas_used;
             if (status == ST_FINALIZED || status == ST_ACCOUNTED) {
                 if (rec->state == CL_FIN_SENT)
-                    s_count (self, &self->st.finalized, "finalized");
+                    chain_count (self, &self->st.finalized, "finalized");
                 uint64_t t = 0;
                 uint8_t h [32];
                 if (status == ST_ACCOUNTED && r.status == 1
-                &&  !(rc = s_rpc_err (self, nines_rpc_block_hash (self->rpc, r.block_number, h, &t), "block"))
+                &&  !(rc = chain_rpc_err (self, nines_rpc_block_hash (self->rpc, r.block_number, h, &t), "block"))
                 &&  t * 1000 >= nines_get_le64 (rec->settle_at))
                     nines_le64 (rec->settle_at, 0);     /* paid when accounted */
                 if (rc)
@@ -607,16 +530,9 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
                 rec->state = CL_ACCOUNTED;
                 break;
             }
-            if (seq != accounted + 1)
+            if (seq != accounted + 1 || !chain_may_send (rec))
                 break;                  /* an earlier claim is not accounted yet */
-            nines_evm_summary_t sm;
-            memcpy (sm.pod, rec->pod, 32);
-            memcpy (sm.rid, rec->rid, 32);
-            sm.t_down = nines_get_le64 (rec->t_down);
-            sm.t_up = nines_get_le64 (rec->t_up);
-            sm.has_up = rec->has_up;
-            memcpy (sm.evidence, rec->evidence, 32);
-            if (!(rc = nines_evm_calldata_account (&data, rec->claim, &sm)))
+            if (!(rc = s_call_data (rec, CL_ACC_SENT, &data)))
                 rc = s_call (self, rec, &data, CL_ACC_SENT);
             break;
         case CL_ACCOUNTED: {
@@ -624,7 +540,7 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
             size_t len = 0;
             if (nines_store_get (self->store, NINES_CHAIN_OUTBOX, id, 32, &v, &len) == 0) {
                 free (v);
-                s_count (self, &self->st.accounted, "accounted");
+                chain_count (self, &self->st.accounted, "accounted");
                 s_ack (self, id, "accounted");
             }
             rec->state = nines_get_le64 (rec->settle_at) ? CL_SETTLE_WAIT : CL_DONE;
@@ -634,10 +550,9 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
             /*  The contract pays a merged incident only corr_window +
                 challenge window after its first DOWN: settle the pod then
                 (an account mined after that instant has paid already). */
-            if (self->head_ms < nines_get_le64 (rec->settle_at))
+            if (self->head_ms < nines_get_le64 (rec->settle_at) || !chain_may_send (rec))
                 break;
-            nines_abi_t a = nines_abi_word (rec->pod);
-            if (!(rc = nines_abi_call (&data, "settle(bytes32)", &a, 1)))
+            if (!(rc = s_call_data (rec, CL_SETTLE_SENT, &data)))
                 rc = s_call (self, rec, &data, CL_SETTLE_SENT);
             break;
         }
@@ -656,7 +571,7 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
 static int
 s_watch_send (void *link, const nines_buf_t *data, uint64_t units, uint8_t hash [32])
 {
-    return s_send ((nines_chain_t *) link, data, units, hash, NULL, NULL);
+    return chain_send ((nines_chain_t *) link, data, units, hash, NULL, NULL, NULL);
 }
 
 static int
@@ -723,14 +638,15 @@ static int
 s_collect (const void *k, size_t klen, const void *v, size_t vlen, void *arg)
 {
     rec_rows_t *c = (rec_rows_t *) arg;
-    if (klen != 32 || vlen != sizeof (chain_rec_t))
+    if (klen != 32 || (vlen != sizeof (chain_rec_t) && vlen != CHAIN_REC_V1))
         return 0;
     rec_row_t *r = (rec_row_t *) nines_grow (c->rows, &c->cap, c->n, sizeof *r, 16);
     if (!r)
         return NINES_ENOMEM;
     c->rows = r;
     memcpy (c->rows [c->n].id, k, 32);
-    memcpy (&c->rows [c->n].rec, v, sizeof (chain_rec_t));
+    memset (&c->rows [c->n].rec, 0, sizeof (chain_rec_t));
+    memcpy (&c->rows [c->n].rec, v, vlen);     /* an older record: its fault fields zero */
     c->n++;
     return 0;
 }
@@ -758,7 +674,7 @@ s_find_log (nines_chain_t *self, const char *sig, const uint8_t *key, uint64_t s
     nines_evm_topic (topic, sig);
     nines_log_t *logs = NULL;
     size_t n = 0;
-    int rc = s_rpc_err (self, nines_rpc_get_logs (self->rpc, self->cfg.contract, self->cfg.start_block,
+    int rc = chain_rpc_err (self, nines_rpc_get_logs (self->rpc, self->cfg.contract, self->cfg.start_block,
                                                   self->head, &topic, 1, &logs, &n), "eth_getLogs");
     if (!rc)
         rc = NINES_ENOTFOUND;
@@ -784,9 +700,9 @@ s_account_next (nines_chain_t *self, uint64_t accounted)
 {
     nines_receipt_t r;
     if (self->helped_seq == accounted + 1) {
-        int rc = s_receipt (self, self->helped_tx, &r);
+        int rc = chain_receipt (self, self->helped_tx, &r);
         if (rc != 0)
-            return rc == NINES_ENOTFOUND ? 0 : rc;  /* not mined yet */
+            return rc == NINES_ENOTFOUND || rc == NINES_ESTATE ? 0 : rc;  /* not mined yet */
     }
     nines_log_t fin = { 0 }, cl = { 0 };
     int rc = s_find_log (self, NINES_EVM_EV_FINALIZED, NULL, accounted + 1, &fin);
@@ -807,7 +723,7 @@ s_account_next (nines_chain_t *self, uint64_t accounted)
         rc = nines_evm_calldata_account (&data, fin.topics [1], &sm);
     }
     if (!rc)
-        rc = s_send (self, &data, 0, self->helped_tx, NULL, NULL);
+        rc = chain_send (self, &data, 0, self->helped_tx, NULL, NULL, NULL);
     if (!rc) {
         self->helped_seq = accounted + 1;
         char hex [NINES_ID_HEX];
@@ -828,7 +744,7 @@ nines_chain_poll (nines_chain_t *self, const nines_registry_t *overlay)
     if (!rc)
         rc = s_connect (self);
     if (!rc)
-        rc = s_head (self);
+        rc = chain_head (self);
     uint64_t accounted = 0;
     if (!rc && c.n)
         rc = s_accounted (self, &accounted);

@@ -36,6 +36,22 @@
     counts transitions (claimed, finalized, accounted, settled, duplicate,
     voided, refused).
 
+    Faults (proto/CHAIN.md "Faults").  Decisions read the contract at the
+    newest block with evm/confirmations, so evidence is acknowledged only
+    when its account is that deep.  A sent transaction the node no longer
+    knows, whose nonce is free or was taken by another (the node
+    restarted without its pool, a reorganisation dropped it, eviction),
+    is sent again once (fault "lost"); a claim record the chain went
+    behind (a reorganisation undid its claim, finalize or account) steps
+    back to what the chain says and proceeds from there ("reorg"); a
+    transaction mined with status 0 that used all of its gas limit is
+    sent again with the limit doubled, at most CHAIN_GAS_TRIES times
+    ("out_of_gas"); one in the pool whose max fee fell below the base fee
+    is replaced at its nonce with fees raised ("underpriced", at most
+    CHAIN_BUMPS times).  Each is one log line and
+    nines_chain_faults_total{fault}; nines_chain_resent_total counts the
+    transactions sent again.
+
     Watching.  Every pass also runs the watcher (chain_watch.h): each
     Claimed log of any claimant is read back from its transaction, judged
     with the ledger's rules against the chain's registry of the report's
@@ -66,6 +82,8 @@ typedef struct {
     uint64_t start_block;           /* evm/start_block: the contract's deployment block */
     int adversary;                  /* evm/adversary: NINES_ADVERSARY_* (chain_forge.h), 0 honest */
     const nines_keypair_t *adversary_key;   /* the node key the adversary signs its own vote with */
+    unsigned gas_pct;               /* tests only (no ninesd.conf key): gas limits at this percent of
+                                       the sender's (estimate + 20 %), 0 = 100: out of gas on purpose */
 } nines_chain_config_t;
 
 /*  What the link did since it was created (the test and the log). */
@@ -73,6 +91,9 @@ typedef struct {
     uint64_t claimed, finalized, accounted, settled, duplicate, voided, refused;
     uint64_t rpc_errors;            /* calls that failed at the transport or with an error object */
     uint64_t gas_claim, gas_finalize, gas_account, gas_settle;  /* gas used, sums */
+    uint64_t claims_sent;           /* claim transactions signed and accepted by the node */
+    uint64_t lost, reorged, out_of_gas, underpriced;    /* faults (nines_chain_faults_total) */
+    uint64_t resent;                /* transactions sent again after a fault */
     bool up;                        /* the last poll reached the node */
 } nines_chain_stats_t;
 
