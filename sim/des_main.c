@@ -155,6 +155,11 @@ nines_des_config_from_scenario (nines_des_config_t *cfg, const nines_scenario_t 
         snprintf (err, err_size, "%s: network/report_scope: expected all or committee, got '%s'", sc->path, scope);
         return NINES_ECONFIG;
     }
+    if (sc->chain) {
+        snprintf (err, err_size, "%s: network/ledger: expected zmq in des mode, got 'evm' "
+                  "(des models nines-ledger only: use nines-sim run)", sc->path);
+        return NINES_ECONFIG;
+    }
     if (sc->n_faults > NINES_DES_FAULTS_MAX) {
         snprintf (err, err_size, "%s: fault: expected at most %d faults in des mode, got %zu", sc->path,
                   NINES_DES_FAULTS_MAX, sc->n_faults);

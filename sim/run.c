@@ -33,9 +33,13 @@ s_play (sim_run_t *run)
 {
     size_t next = 0;
     uint64_t end = run->obs.t0 + run->sc->duration_ms;
-    uint64_t last_status = run->obs.t0;
+    uint64_t last_status = run->obs.t0, last_chain = 0;
     while (!run_interrupted) {
         uint64_t now = (uint64_t) zclock_time ();
+        if (run->chain && now - last_chain >= 500) {
+            run_chain_poll (run);
+            last_chain = now;
+        }
         while (next < run->n_ev && run->obs.t0 + run->ev [next].t_ms <= now)
             run_apply (run, &run->ev [next++]);
         if (now >= end)
@@ -54,7 +58,7 @@ s_play (sim_run_t *run)
         sim_proc_t *died = NULL;
         if (sim_proc_reap (run->procs, run->n_procs, &died)) {
             sim_proc_tail (died, 15);
-            if (died == &run->ledger)
+            if (died == &run->ledger || died == &run->anvil)
                 return NINES_EUNAVAIL;
             run->errors++;
         }
@@ -90,6 +94,16 @@ s_check_run_keys (const nines_scenario_t *sc)
                          zconfig_get (s, *key, NULL));
                 return NINES_ECONFIG;
             }
+        if (sc->chain) {
+            const char *kind = zconfig_get (s, "kind", "");
+            for (const char *const *k = (const char *const []) { "ledger_kill", "paid_until", "maintenance",
+                                                                 "pin_rotation", NULL }; *k; k++)
+                if (strcmp (kind, *k) == 0) {
+                    fprintf (stderr, "nines-sim: %s: fault[%zu]/kind: expected a fault the chain run plays, "
+                             "got '%s' (it acts on nines-ledger: network/ledger = zmq)\n", sc->path, index, kind);
+                    return NINES_ECONFIG;
+                }
+        }
         index++;
     }
     return NINES_OK;
@@ -109,7 +123,7 @@ static int
 s_alloc (sim_run_t *run)
 {
     const nines_scenario_t *sc = run->sc;
-    size_t nproc = 1 + sc->validators + 2 * (size_t) sc->pods;
+    size_t nproc = 2 + sc->validators + 2 * (size_t) sc->pods;
     run->v = calloc (sc->validators, sizeof *run->v);
     run->p = calloc (sc->pods, sizeof *run->p);
     run->providers = calloc (sc->providers, sizeof *run->providers);
@@ -120,6 +134,7 @@ s_alloc (sim_run_t *run)
     run->obs.validator_ids = calloc (sc->validators, sizeof *run->obs.validator_ids);
     run->obs.vstats = calloc (sc->validators, sizeof *run->obs.vstats);
     run->obs.sc = sc;
+    run->obs.chain = sc->chain;
     if (!run->v || !run->p || !run->providers || !run->procs || !run->ports || !run->report
     ||  !run->obs.pod_ids || !run->obs.validator_ids || !run->obs.vstats)
         return NINES_ENOMEM;
@@ -147,6 +162,10 @@ s_free (sim_run_t *run)
     free (run->obs.validator_ids);
     free (run->obs.vstats);
     free (run->obs.incidents);
+    free (run->obs.ups);
+    free (run->obs.pod_slashed);
+    free (run->obs.ref_slashed);
+    run_chain_destroy (run);
     nines_scenario_destroy (&run->sc);
 }
 
@@ -236,6 +255,10 @@ nines_sim_run_main (int argc, char **argv)
         printf ("nines-sim run %s: %u validators, %u pods, %zu faults, %.0fs timeline\n",
                 sc->name, sc->validators, sc->pods, sc->n_faults, sc->duration_ms / 1000.0);
         printf ("  run directory %s%s\n", run->dir, run->keep ? " (kept)" : " (removed at the end; --keep keeps it)");
+        if (sc->chain)
+            printf ("  settlement on a local EVM chain (network/ledger = evm): anvil, the contract, "
+                    "ninesd on ledger/kind = evm\n");
+        else
         if (zconfig_locate (nines_config_zconfig (sc->config), "network"))
             printf ("  (the network section is for des: run uses loopback as it is)\n");
         run->sub_nodes = zsock_new_sub (NULL, NINES_NODE_TOPIC_REPORT);
@@ -265,6 +288,8 @@ nines_sim_run_main (int argc, char **argv)
         run->obs.t_end = (uint64_t) zclock_time ();
         if (rc != NINES_EUNAVAIL && run->ledger.pid)
             run_final_incidents (run);
+        if (rc != NINES_EUNAVAIL && run->anvil.pid)
+            run_chain_final (run);
         if (!run_interrupted)
             run_collect_status (run);
         run_say (run, "timeline ends%s", rc ? " early" : "");

@@ -18,7 +18,7 @@
 #include "crypto/crypto.h"
 
 #define SIM_PATH_MAX 1024                /* paths in the run directory */
-#define SIM_ARGV_MAX 8                   /* arguments of one child */
+#define SIM_ARGV_MAX 12                  /* arguments of one child */
 #define SIM_DIR_MAX 400                  /* run directory and binary directory paths */
 #define SIM_SUBDIR_MAX 512               /* a validator's or pod's directory */
 
@@ -45,6 +45,12 @@ int sim_proc_init (sim_proc_t *p, const char *name, const char *log, const char 
     PR_SET_PDEATHSIG so it dies with the simulator, stdin from /dev/null
     and output appended to p->log.  0 or NINES_EIO. */
 int sim_proc_start (sim_proc_t *p);
+
+/*  Start p and wait up to timeout_ms for it to exit: 0 (exit status 0),
+    its exit status (> 0; 128 + signal when killed), NINES_ETIMEOUT (it
+    was SIGKILLed at the timeout) or sim_proc_start's code.  For bounded
+    one-shot commands (forge script). */
+int sim_proc_run (sim_proc_t *p, int timeout_ms);
 
 /*  Send sig to a running child (no-op when not running). */
 void sim_proc_signal (sim_proc_t *p, int sig);
@@ -87,7 +93,23 @@ typedef struct {
     bool open;                           /* no UP report yet */
     uint64_t first_seen;                 /* Unix ms we first heard of it */
     int episode;                         /* matched ground-truth episode, -1 false */
+    /*  network/ledger = evm only: */
+    uint32_t claims;                     /* its claims on the chain (not voided) */
+    uint64_t gas_claim;                  /* gas of its claims, sum */
+    uint64_t gas_finalize;               /* of their finalize transactions */
+    uint64_t gas_account;                /* of their account transactions */
+    uint64_t up_seen;                    /* Unix ms its UP report reached nines-sim (0: none) */
+    uint64_t settled;                    /* Unix ms nines-sim saw it closed on the chain (0: not) */
+    bool have_ref;                       /* the reference nines-ledger holds it */
+    uint64_t ref_slashed;                /* what it slashed for the same reports */
 } sim_incident_t;
+
+/*  A quorum UP report as it reached nines-sim (a ninesd PUB). */
+typedef struct {
+    uint32_t pod;                        /* pod index */
+    uint64_t t_ms;                       /* its observation time (an incident's t_up) */
+    uint64_t seen;                       /* Unix ms it reached nines-sim */
+} sim_up_seen_t;
 
 /*  Per-validator observations. */
 typedef struct {
@@ -116,6 +138,16 @@ typedef struct {
     sim_vstats_t *vstats;                /* per validator */
     uint32_t reports_down;               /* distinct DOWN reports seen */
     uint32_t reports_up;                 /* distinct UP reports seen */
+    sim_up_seen_t *ups;                  /* UP reports seen */
+    size_t n_ups;                        /* count */
+    bool chain;                          /* network/ledger = evm: the fields below are set */
+    uint32_t claims;                     /* claims on the chain, all */
+    uint32_t voided;                     /* of which voided (proven forged) */
+    uint64_t challenge_paid;             /* owed to challengers after the run, base units */
+    uint64_t gas_challenge;              /* gas of the challenges, sum */
+    bool have_ref;                       /* the reference nines-ledger ran */
+    uint64_t *pod_slashed;               /* podInfo(pod).slashed after the run, by pod */
+    uint64_t *ref_slashed;               /* nines-ledger's for the same reports, by pod */
     bool aborted;                        /* run stopped early (Ctrl-C or failure) */
     bool passed;                         /* every expectation held (set by sim_result) */
 } sim_observed_t;
@@ -141,6 +173,10 @@ bool sim_incident_matches (const nines_params_t *params, const nines_interval_t 
     and minus its maintenance windows (from the scenario's faults), 0 when
     d is under grace.  Base units. */
 uint64_t sim_expected_slash (const nines_scenario_t *sc, const sim_episode_t *ep);
+
+/*  The incident of (pod, t_down) in obs, added (zeroed, first_seen now,
+    episode -1) when new (*is_new).  NULL when out of memory. */
+sim_incident_t *sim_incident_get (sim_observed_t *obs, uint32_t pod, uint64_t t_down, bool *is_new);
 
 /*  Episodes of all pods, in pod order.  *out malloc'd.  0 or NINES_ENOMEM. */
 int sim_episodes (const nines_scenario_t *sc, sim_episode_t **out, size_t *n);

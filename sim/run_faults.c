@@ -124,8 +124,8 @@ run_say_status (sim_run_t *run)
         sick += run->p [i].app.pid > 0 && run->p [i].sick_refs > 0;
         facades += run->p [i].facade.pid > 0 && !run->p [i].facade.stopped;
     }
-    run_say (run, "  up: ledger %s, validators %u/%u, apps healthy %u/%u%s, facades %u/%u",
-           run->ledger.pid ? "yes" : "NO", vup, sc->validators, apps, sc->pods,
+    run_say (run, "  up: %s %s, validators %u/%u, apps healthy %u/%u%s, facades %u/%u",
+           run->chain ? "chain" : "ledger", (run->chain ? run->anvil.pid : run->ledger.pid) ? "yes" : "NO", vup, sc->validators, apps, sc->pods,
            sick ? " (some answer 503)" : "", facades, sc->pods);
 }
 

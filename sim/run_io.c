@@ -45,13 +45,21 @@ run_hex (char out [NINES_ID_HEX], const uint8_t id [NINES_ID_BYTES])
 /*  Deterministic key for (role, index) from the scenario seed, so the same
     scenario gives the same ids (and committees) run after run. */
 void
-run_key (sim_run_t *run, const char *role, uint32_t index, nines_keypair_t *kp)
+run_seed (sim_run_t *run, const char *domain, const char *role, uint32_t index,
+          uint8_t out [NINES_HASH_BYTES])
 {
-    uint8_t seed_le [8], index_le [8], seed [NINES_HASH_BYTES];
+    uint8_t seed_le [8], index_le [8];
     nines_le64 (seed_le, run->sc->seed);
     nines_le64 (index_le, index);
-    nines_hash (seed, 4, (const uint8_t *) "nines-sim/key/v1", (size_t) 16, seed_le, (size_t) 8,
+    nines_hash (out, 4, (const uint8_t *) domain, strlen (domain), seed_le, (size_t) 8,
                 (const uint8_t *) role, strlen (role), index_le, (size_t) 8);
+}
+
+void
+run_key (sim_run_t *run, const char *role, uint32_t index, nines_keypair_t *kp)
+{
+    uint8_t seed [NINES_HASH_BYTES];
+    run_seed (run, "nines-sim/key/v1", role, index, seed);
     nines_keypair_from_seed (kp, seed);
 }
 

@@ -63,6 +63,12 @@ s_on_report (sim_run_t *run, const msgpack_object *map)
         }
     }
     uint64_t now = (uint64_t) zclock_time ();
+    sim_observed_t *obs = &run->obs;
+    sim_up_seen_t *ups = !down && pod >= 0 ? realloc (obs->ups, (obs->n_ups + 1) * sizeof *ups) : NULL;
+    if (ups) {
+        obs->ups = ups;
+        ups [obs->n_ups++] = (sim_up_seen_t) { (uint32_t) pod, r->t_ms, now };
+    }
     if (down && pod >= 0)
         for (size_t i = 0; i < run->n_episodes; i++) {
             sim_episode_t *e = &run->episodes [i];
@@ -86,24 +92,9 @@ s_incident_put (sim_run_t *run, const msgpack_object *map, bool *is_new, bool *c
     uint64_t t_down = run_get_u64 (map, "t_down");
     if (pod < 0 || !t_down)
         return NULL;
-    sim_observed_t *obs = &run->obs;
-    sim_incident_t *inc = NULL;
-    for (size_t i = 0; i < obs->n_incidents && !inc; i++)
-        if (obs->incidents [i].pod == (uint32_t) pod && obs->incidents [i].t_down == t_down)
-            inc = &obs->incidents [i];
-    *is_new = !inc;
-    if (!inc) {
-        sim_incident_t *grown = realloc (obs->incidents, (obs->n_incidents + 1) * sizeof *grown);
-        if (!grown)
-            return NULL;
-        obs->incidents = grown;
-        inc = &obs->incidents [obs->n_incidents++];
-        memset (inc, 0, sizeof *inc);
-        inc->pod = (uint32_t) pod;
-        inc->t_down = t_down;
-        inc->first_seen = (uint64_t) zclock_time ();
-        inc->episode = -1;
-    }
+    sim_incident_t *inc = sim_incident_get (&run->obs, (uint32_t) pod, t_down, is_new);
+    if (!inc)
+        return NULL;
     sim_incident_t before = *inc;
     inc->t_up = run_get_u64 (map, "t_up");
     inc->slashed = run_get_u64 (map, "slashed");

@@ -9,6 +9,10 @@
                    queries (the ledger's incidents, each ninesd's status)
     run_world.c    the process world: keys, configs, genesis,
                    registration, starting every child in order
+    run_chain_obs.c  network/ledger = evm: the chain's logs (claims,
+                   gas, incidents), owed, the reference nines-ledger
+    run_chain.c    network/ledger = evm: anvil, the deployment, chain
+                   keys, registration by transactions, the registry file
     run_io.c       progress lines, ports, binaries, files, msgpack map
                    reading, one request/reply to a child, readiness waits
 
@@ -79,6 +83,8 @@ typedef struct {
     int step;                            /* EV_ROTATE: ROT_* */
 } sim_event_t;
 
+typedef struct _sim_chain_t sim_chain_t;    /* run_chain.h */
+
 /*  The whole run: the scenario, the processes, the timeline, the streams and
     what was observed. */
 typedef struct {
@@ -115,6 +121,8 @@ typedef struct {
     size_t n_episodes;                   /* count */
     int errors;                          /* faults that could not be applied etc. */
     nines_rng_t rng;                     /* port choice */
+    sim_proc_t anvil;                    /* network/ledger = evm: the chain */
+    sim_chain_t *chain;                  /* its state (run_chain.h), NULL with zmq */
 } sim_run_t;
 
 /*  Set by the driver's SIGINT/SIGTERM/SIGHUP handler: every wait ends. */
@@ -131,6 +139,11 @@ void run_say (sim_run_t *run, const char *format, ...) __attribute__ ((format (p
 
 /*  id as 64 lower-case hex characters in out; returns out. */
 char *run_hex (char out [NINES_ID_HEX], const uint8_t id [NINES_ID_BYTES]);
+
+/*  out = hash (domain, scenario seed, role, index): the deterministic
+    secret of (role, index) in one domain. */
+void run_seed (sim_run_t *run, const char *domain, const char *role, uint32_t index,
+               uint8_t out [NINES_HASH_BYTES]);
 
 /*  Deterministic key for (role, index) from the scenario seed, so the same
     scenario gives the same ids (and committees) run after run. */
@@ -215,6 +228,53 @@ void run_final_incidents (sim_run_t *run);
 
 /*  Each running validator's own counters (ninesd query op `status`). */
 void run_collect_status (sim_run_t *run);
+
+/*  ---- run_chain_obs.c (network/ledger = evm) ---- */
+
+/*  Read the chain's new logs (Claimed, Challenged, Finalized, Accounted,
+    Incident) into run->obs: incidents as the contract holds them, each
+    claim's gas from its receipts.  Errors are said once and retried. */
+void run_chain_poll (sim_run_t *run);
+
+/*  After the timeline: the last logs, podInfo(pod).slashed of every pod,
+    owed() of every validator (what challenges paid), and the reference:
+    an in-process nines-ledger (src/ledger) with the chain's registry as
+    genesis, fed every claim's reports decoded from its calldata at its
+    block's time, ticked a day on; its slashes by pod and incident. */
+void run_chain_final (sim_run_t *run);
+
+/*  ---- run_chain.c (network/ledger = evm) ---- */
+
+/*  Chain keys for every validator and provider, anvil started (a child
+    in run->procs) and the contracts deployed with params.  0 or a
+    NINES_E* code (printed). */
+int run_chain_prepare (sim_run_t *run, const nines_params_t *params);
+
+/*  The registry file ninesd reads (validators' endpoints, pods' facades,
+    the params; providers as their chain addresses) written to path and
+    kept.  0 or a NINES_E* code. */
+int run_chain_overlay (sim_run_t *run, const char *path);
+
+/*  anvil's JSON-RPC URL, the contract's address [20], the block before
+    the deployment (evm/start_block). */
+const char *run_chain_url (sim_run_t *run);
+const uint8_t *run_chain_contract (sim_run_t *run);
+uint64_t run_chain_start_block (sim_run_t *run);
+
+/*  Save validator i's chain key (0600) at path.  0 or NINES_EEXIST / NINES_EIO. */
+int run_chain_save_key (sim_run_t *run, uint32_t i, const char *path);
+
+/*  The registry's provider id of provider i: its chain address left-padded
+    with 12 zero bytes (as src/evm/chainreg.c reads it). */
+void run_chain_provider (sim_run_t *run, uint32_t provider, uint8_t id [NINES_ID_BYTES]);
+
+/*  Register every validator (in index order: contract index i) and pod
+    through transactions from funded keys, wait for the epoch they take
+    effect in and read the chain's registry.  0 or a NINES_E* code. */
+int run_chain_register (sim_run_t *run);
+
+/*  Free the chain state (anvil is stopped with the other children). */
+void run_chain_destroy (sim_run_t *run);
 
 /*  ---- run_faults.c ---- */
 

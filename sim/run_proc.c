@@ -96,6 +96,34 @@ sim_proc_start (sim_proc_t *p)
     return NINES_OK;
 }
 
+int
+sim_proc_run (sim_proc_t *p, int timeout_ms)
+{
+    int rc = sim_proc_start (p);
+    if (rc)
+        return rc;
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    int64_t deadline = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+    int status = 0;
+    while (true) {
+        pid_t got = waitpid (p->pid, &status, WNOHANG);
+        if (got == p->pid)
+            break;
+        clock_gettime (CLOCK_MONOTONIC, &ts);
+        if (got < 0 && errno != EINTR)
+            return NINES_EIO;
+        if ((int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= deadline) {
+            sim_proc_kill (p);
+            return NINES_ETIMEOUT;
+        }
+        usleep (50000);
+    }
+    p->pid = 0;
+    p->last_status = status;
+    return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
 void
 sim_proc_signal (sim_proc_t *p, int sig)
 {

@@ -13,6 +13,7 @@
 #include "proto/slash.h"
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 bool
 sim_incident_matches (const nines_params_t *params, const nines_interval_t *truth, int64_t down_ms)
@@ -22,6 +23,30 @@ sim_incident_matches (const nines_params_t *params, const nines_interval_t *trut
                              + params->round_timeout_ms);
     return down_ms >= (int64_t) truth->start_ms - 2000
         && down_ms <= (int64_t) truth->end_ms + slack;
+}
+
+sim_incident_t *
+sim_incident_get (sim_observed_t *obs, uint32_t pod, uint64_t t_down, bool *is_new)
+{
+    for (size_t i = 0; i < obs->n_incidents; i++)
+        if (obs->incidents [i].pod == pod && obs->incidents [i].t_down == t_down) {
+            *is_new = false;
+            return &obs->incidents [i];
+        }
+    sim_incident_t *grown = realloc (obs->incidents, (obs->n_incidents + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    obs->incidents = grown;
+    sim_incident_t *inc = &obs->incidents [obs->n_incidents++];
+    memset (inc, 0, sizeof *inc);
+    inc->pod = pod;
+    inc->t_down = t_down;
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    inc->first_seen = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    inc->episode = -1;
+    *is_new = true;
+    return inc;
 }
 
 int

@@ -8,10 +8,13 @@
 #include "run_private.h"
 #include "base/error.h"
 #include "client/ledger_client.h"
+#include "evm/key.h"
 #include "proto/registry.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+static int s_prepare_members (sim_run_t *run);
 
 static void
 s_add_proc (sim_run_t *run, sim_proc_t *p)
@@ -56,7 +59,7 @@ int
 run_prepare (sim_run_t *run)
 {
     const nines_scenario_t *sc = run->sc;
-    char path [SIM_PATH_MAX], err [512];
+    char path [SIM_PATH_MAX];
     int rc;
     run_key (run, "ledger", 0, &run->ledger_kp);
     snprintf (path, sizeof path, "%s/ledger.key", run->dir);
@@ -76,10 +79,12 @@ run_prepare (sim_run_t *run)
     nines_hash (genesis->params.genesis_seed, 2, (const uint8_t *) "nines-sim/genesis/v1",
                 (size_t) 20, seed_le, (size_t) 8);
     snprintf (path, sizeof path, "%s/registry.zpl", run->dir);
-    rc = nines_registry_save (genesis, path);
+    /*  On a chain the contract holds the params (the deployment's) and
+        the registry file comes once the pods have their pins. */
+    rc = sc->chain ? run_chain_prepare (run, &genesis->params) : nines_registry_save (genesis, path);
     nines_registry_destroy (&genesis);
-    if (rc)
-        return rc;
+    if (rc || sc->chain)
+        return rc ? rc : s_prepare_members (run);
     char text [4096];
     snprintf (text, sizeof text,
         "#   written by nines-sim run\n"
@@ -93,7 +98,64 @@ run_prepare (sim_run_t *run)
     if ((rc = s_child (run, &run->ledger, "ledger", run->dir, "ledger.zpl", text, "ledger.log",
                        run->bin_ledger)))
         return rc;
+    return s_prepare_members (run);
+}
 
+/*  A validator's config: on nines-ledger (ZMQ) or on the chain
+    (ledger/kind = evm, its chain key, the registry file). */
+static int
+s_validator_conf (sim_run_t *run, uint32_t i, const char *behaviour_line, char *text, size_t size)
+{
+    sim_validator_t *v = &run->v [i];
+    int n = snprintf (text, size,
+        "#   written by nines-sim run: validator %u\n"
+        "node\n"
+        "    key = \"%s/validator.key\"\n"
+        "    data = \"%s/data\"\n"
+        "    map_size = 67108864\n"
+        "    peer = \"%s\"\n"
+        "    query = \"%s\"\n"
+        "    pub = \"%s\"\n"
+        "    registry_refresh = 5s\n"
+        "    fault_hooks = 1\n"
+        "%s",
+        i, v->dir, v->dir, v->peer, v->query, v->pub, behaviour_line);
+    if (!run->sc->chain) {
+        snprintf (text + n, size - (size_t) n, "    ledger = \"%s\"\n    ledger_pub = \"%s\"\n",
+                  run->ledger_api, run->ledger_pub);
+        return NINES_OK;
+    }
+    char key [SIM_PATH_MAX], addr [NINES_ADDRESS_TEXT];
+    snprintf (key, sizeof key, "%.*s/chain.key", SIM_SUBDIR_MAX, v->dir);
+    int rc = run_chain_save_key (run, i, key);
+    if (rc)
+        return rc;
+    snprintf (text + n, size - (size_t) n,
+        "    registry = \"%s/registry.zpl\"\n"
+        "ledger\n"
+        "    kind = evm\n"
+        "evm\n"
+        "    rpc = \"%s\"\n"
+        "    contract = %s\n"
+        "    chain_key = \"%s\"\n"
+        "    start_block = %llu\n"
+        "    poll = 500ms\n"
+        "    rpc_timeout = 5s\n"
+        "    adversary = %s\n",
+        run->dir, run_chain_url (run), nines_evm_checksum (addr, run_chain_contract (run)), key,
+        (unsigned long long) run_chain_start_block (run), i < run->sc->forge_claim ? "forge-claim" : "none");
+    return NINES_OK;
+}
+
+/*  Providers, validators (keys, directories, configs) and pods (keys,
+    certificates, facade and demo app). */
+static int
+s_prepare_members (sim_run_t *run)
+{
+    const nines_scenario_t *sc = run->sc;
+    char path [SIM_PATH_MAX], err [512];
+    char text [4096];
+    int rc;
     for (uint32_t i = 0; i < sc->providers; i++)
         run_key (run, "provider", i, &run->providers [i]);
 
@@ -117,22 +179,8 @@ run_prepare (sim_run_t *run)
         char behaviour_line [96] = "";
         if (behaviour)
             snprintf (behaviour_line, sizeof behaviour_line, "    behaviour = %s\n", behaviour);
-        snprintf (text, sizeof text,
-            "#   written by nines-sim run: validator %u\n"
-            "node\n"
-            "    key = \"%s/validator.key\"\n"
-            "    data = \"%s/data\"\n"
-            "    map_size = 67108864\n"
-            "    peer = \"%s\"\n"
-            "    query = \"%s\"\n"
-            "    pub = \"%s\"\n"
-            "    ledger = \"%s\"\n"
-            "    ledger_pub = \"%s\"\n"
-            "    registry_refresh = 5s\n"
-            "    fault_hooks = 1\n"
-            "%s",
-            i, v->dir, v->dir, v->peer, v->query, v->pub, run->ledger_api, run->ledger_pub,
-            behaviour_line);
+        if ((rc = s_validator_conf (run, i, behaviour_line, text, sizeof text)))
+            return rc;
         char name [32];
         snprintf (name, sizeof name, "validator-%u", i);
         if ((rc = s_child (run, &v->proc, name, v->dir, "ninesd.zpl", text, "ninesd.log", run->bin_ninesd)))
@@ -192,6 +240,10 @@ run_prepare (sim_run_t *run)
         if ((rc = sim_proc_init (&p->app, name, log, aargv)))
             return rc;
         s_add_proc (run, &p->app);
+    }
+    if (sc->chain) {
+        snprintf (path, sizeof path, "%s/registry.zpl", run->dir);
+        return run_chain_overlay (run, path);
     }
     return NINES_OK;
 }
@@ -272,16 +324,22 @@ run_start (sim_run_t *run)
 {
     const nines_scenario_t *sc = run->sc;
     int rc;
-    if ((rc = sim_proc_start (&run->ledger)))
-        return rc;
-    if ((rc = run_wait_ready (run, &run->ledger, run_answers, run->ledger_api)))
-        return rc;
-    run_say (run, "nines-ledger serves %s (PUB %s)", run->ledger_api, run->ledger_pub);
-    zsock_connect (run->sub_ledger, "%s", run->ledger_pub);
-    if ((rc = s_register (run)))
-        return rc;
-    run_say (run, "registered %u validators and %u pods (%u providers) with the ledger's signed API",
-           sc->validators, sc->pods, sc->providers);
+    if (sc->chain) {
+        if ((rc = run_chain_register (run)))
+            return rc;
+    }
+    else {
+        if ((rc = sim_proc_start (&run->ledger)))
+            return rc;
+        if ((rc = run_wait_ready (run, &run->ledger, run_answers, run->ledger_api)))
+            return rc;
+        run_say (run, "nines-ledger serves %s (PUB %s)", run->ledger_api, run->ledger_pub);
+        zsock_connect (run->sub_ledger, "%s", run->ledger_pub);
+        if ((rc = s_register (run)))
+            return rc;
+        run_say (run, "registered %u validators and %u pods (%u providers) with the ledger's signed API",
+               sc->validators, sc->pods, sc->providers);
+    }
     for (uint32_t i = 0; i < sc->pods; i++)
         if ((rc = run_app_start (run, &run->p [i])) || (rc = sim_proc_start (&run->p [i].facade)))
             return rc;
@@ -302,6 +360,7 @@ run_start (sim_run_t *run)
         if ((rc = run_wait_ready (run, &run->v [i].proc, run_answers, run->v [i].query)))
             return rc;
     uint32_t adversaries = sc->always_down + sc->always_up + sc->silent + sc->equivocate;
-    run_say (run, "%u ninesd up (%u adversarial), following the ledger", sc->validators, adversaries);
+    run_say (run, "%u ninesd up (%u adversarial%s), following the %s", sc->validators, adversaries + sc->forge_claim,
+             sc->forge_claim ? ", forging claims on the chain" : "", sc->chain ? "chain" : "ledger");
     return NINES_OK;
 }

@@ -187,8 +187,30 @@ s_network (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 {
     /* burst_* and lossy_* are des-only, parsed by sim/des.c. */
     static const char *const keys [] = { "latency", "jitter", "loss", "probe_loss", "report_scope",
-        "burst_loss", "burst_good", "burst_bad", "lossy_validators", "lossy_loss", "lossy_direction", NULL };
+        "burst_loss", "burst_good", "burst_bad", "lossy_validators", "lossy_loss", "lossy_direction",
+        "ledger", "challenge_window", "bond", "fraud_slash", "block_time", NULL };
     int rc = section ? s_check_keys (ctx, section, "network", keys) : NINES_OK;
+    const char *ledger = section ? zconfig_get (section, "ledger", "zmq") : "zmq";
+    if (!rc && strcmp (ledger, "zmq") && strcmp (ledger, "evm"))
+        rc = s_fail (ctx, "network", "ledger", "zmq (nines-ledger) or evm (anvil and the contract)", ledger);
+    self->chain = !rc && strcmp (ledger, "evm") == 0;
+    /*  The chain's own parameters (proto/CHAIN.md): only with ledger = evm. */
+    static const char *const chain_keys [] = { "challenge_window", "bond", "fraud_slash", "block_time", NULL };
+    for (size_t i = 0; !rc && !self->chain && chain_keys [i]; i++)
+        if (section && zconfig_get (section, chain_keys [i], NULL))
+            rc = s_fail (ctx, "network", chain_keys [i], "it only with network/ledger = evm",
+                         zconfig_get (section, chain_keys [i], NULL));
+    if (!rc) rc = s_duration (ctx, section, "network", "challenge_window", 10000, 1000, 86400000ULL,
+                              &self->challenge_window_ms);
+    if (!rc) rc = s_u64 (ctx, section, "network", "bond", 1000, 0, UINT32_MAX, &self->bond);
+    const char *fraud = section ? zconfig_get (section, "fraud_slash", NULL) : NULL;
+    self->fraud_slash_ppm = 100000;
+    if (!rc && fraud && nines_parse_ppm (fraud, &self->fraud_slash_ppm))
+        rc = s_fail (ctx, "network", "fraud_slash", "a fraction in 0..1 such as 10%", fraud);
+    if (!rc) rc = s_duration (ctx, section, "network", "block_time", 1000, 1000, 60000, &self->block_time_ms);
+    if (!rc && self->block_time_ms % 1000)
+        rc = s_fail (ctx, "network", "block_time", "whole seconds (anvil's --block-time)",
+                     zconfig_get (section, "block_time", NULL));
     if (!rc) rc = s_duration (ctx, section, "network", "latency", 0, 0, 60000, &self->latency_ms);
     if (!rc) rc = s_duration (ctx, section, "network", "jitter", 0, 0, 60000, &self->jitter_ms);
     const char *loss = section ? zconfig_get (section, "loss", NULL) : NULL;
@@ -200,9 +222,14 @@ s_network (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 static int
 s_adversaries (s_ctx_t *ctx, zconfig_t *section, nines_scenario_t *self)
 {
-    static const char *const keys [] = { "always_down", "always_up", "silent", "equivocate", NULL };
+    static const char *const keys [] = { "always_down", "always_up", "silent", "equivocate",
+        "forge_claim", NULL };
     int rc = section ? s_check_keys (ctx, section, "adversaries", keys) : NINES_OK;
     uint32_t n = self->validators;
+    if (!rc) rc = s_u32 (ctx, section, "adversaries", "forge_claim", 0, 0, n, &self->forge_claim);
+    if (!rc && self->forge_claim && !self->chain)
+        rc = s_fail (ctx, "adversaries", "forge_claim", "it only with network/ledger = evm",
+                     zconfig_get (section, "forge_claim", NULL));
     if (!rc) rc = s_u32 (ctx, section, "adversaries", "always_down", 0, 0, n, &self->always_down);
     if (!rc) rc = s_u32 (ctx, section, "adversaries", "always_up", 0, 0, n, &self->always_up);
     if (!rc) rc = s_u32 (ctx, section, "adversaries", "silent", 0, 0, n, &self->silent);
@@ -317,16 +344,32 @@ s_fault (s_ctx_t *ctx, zconfig_t *section, const char *where, nines_scenario_t *
 }
 
 static int
-s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e)
+s_expect (s_ctx_t *ctx, zconfig_t *section, nines_expect_t *e, bool chain)
 {
     /* p99_latency, missed, coverage, incidents_total, lossy_votes_down,
        lossy_abstains: des-only (sim/des_main.c). */
     static const char *const keys [] = { "incidents", "false_incidents", "slashed", "correlated",
         "max_latency", "p99_latency", "missed", "coverage", "incidents_total", "lossy_votes_down", "lossy_abstains",
-        "slash_within", "slash_evidenced", NULL };
+        "slash_within", "slash_evidenced", "voided", "challenge_paid", "slash_ledger", "max_settle", NULL };
     if (!section)
         return NINES_OK;
     int rc = s_check_keys (ctx, section, "expect", keys);
+    /* the chain's: only with network/ledger = evm */
+    for (const char *const *key = (const char *const []) { "voided", "challenge_paid", "slash_ledger",
+                                                           "max_settle", NULL }; !rc && *key; key++)
+        if (zconfig_get (section, *key, NULL) && !chain)
+            rc = s_fail (ctx, "expect", *key, "it only with network/ledger = evm",
+                         zconfig_get (section, *key, NULL));
+    e->has_voided = zconfig_get (section, "voided", NULL) != NULL;
+    e->has_challenge_paid = zconfig_get (section, "challenge_paid", NULL) != NULL;
+    e->has_max_settle = zconfig_get (section, "max_settle", NULL) != NULL;
+    if (!rc) rc = s_u32 (ctx, section, "expect", "voided", 0, 0, NINES_SCENARIO_MAX_NODES, &e->voided);
+    if (!rc) rc = s_u64 (ctx, section, "expect", "challenge_paid", 0, 0, UINT64_MAX / 2, &e->challenge_paid);
+    if (!rc) rc = s_duration (ctx, section, "expect", "max_settle", 0, 0, 86400000ULL, &e->max_settle_ms);
+    const char *vs_ledger = zconfig_get (section, "slash_ledger", NULL);
+    e->has_slash_ledger = vs_ledger != NULL;
+    if (!rc && vs_ledger && nines_parse_ppm (vs_ledger, &e->slash_ledger_ppm))
+        rc = s_fail (ctx, "expect", "slash_ledger", "a fraction in 0..1 such as 0 (exactly)", vs_ledger);
     const uint32_t max = NINES_SCENARIO_MAX_NODES * 1000u;
     e->has_incidents = zconfig_get (section, "incidents", NULL) != NULL;
     e->has_false_incidents = zconfig_get (section, "false_incidents", NULL) != NULL;
@@ -400,7 +443,7 @@ s_from_config (nines_config_t *config, const char *error, const char *name, char
     if (!rc) rc = s_params (&ctx, zconfig_locate (root, "params"), &self->params);
     if (!rc) rc = s_network (&ctx, zconfig_locate (root, "network"), self);
     if (!rc) rc = s_adversaries (&ctx, zconfig_locate (root, "adversaries"), self);
-    if (!rc) rc = s_expect (&ctx, zconfig_locate (root, "expect"), &self->expect);
+    if (!rc) rc = s_expect (&ctx, zconfig_locate (root, "expect"), &self->expect, self->chain);
     if (!rc && n_faults) {
         self->faults = (nines_fault_t *) calloc (n_faults, sizeof *self->faults);
         if (!self->faults)

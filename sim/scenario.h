@@ -26,11 +26,20 @@
             lossy_validators = 1        des: the first validators by index also lose
             lossy_loss = 0.5            this fraction of their messages in
             lossy_direction = in        out | in | both (heartbeats fail either way)
+            ledger = zmq                run: zmq (nines-ledger, the default) or evm: anvil
+                                        on 127.0.0.1, the contract deployed with params,
+                                        ninesd on ledger/kind = evm (sim/run_chain.c)
+            challenge_window = 10s      evm: the contract's challenge window
+            bond = 1000                 evm: a claim's bond, base units
+            fraud_slash = 10%           evm: of a proven forger's stake, to its challenger
+            block_time = 1s             evm: anvil mines a block this often (whole seconds)
         adversaries                     counts of validators with a behaviour;
             always_down = 2             they are the LAST validators by index
             always_up = 0
             silent = 0
             equivocate = 0
+            forge_claim = 0             evm: validators (the FIRST by index) that also run
+                                        evm/adversary = forge-claim (a fabricated claim)
         fault                           repeatable, any order
             at = 20s                    offset from the timeline start
             kind = app_down             app_down | app_unhealthy | facade_stop |
@@ -85,6 +94,13 @@
                                         this fraction (0: exactly) of stake x max_slash
                                         x S(d) for the downtime d its DOWN and UP
                                         instants prove (same clipping): the money rule
+            voided = 1                  evm: claims the contract voided (a proven forgery)
+            challenge_paid = 101000     evm: base units owed to challengers in all, exactly
+            slash_ledger = 0            evm: each pod's slash on the chain lies within this
+                                        fraction (0: exactly) of nines-ledger's for the
+                                        same reports (the claims' calldata)
+            max_settle = 40s            evm: time from the UP report to the accounted
+                                        slash on the chain, at most
 
     Pod faults put the pod "down" in the ground truth from at to at+duration;
     correlated takes `count` pods down together (the demo apps are killed);
@@ -164,6 +180,14 @@ typedef struct {
     bool has_slash_evidenced;          /* slash_evidenced given */
     uint32_t slash_evidenced_ppm;      /* each closed incident's slash vs S(its evidenced
                                           downtime), relative tolerance (0: exact) */
+    bool has_voided;                   /* voided given (evm) */
+    uint32_t voided;                   /* claims voided on the chain */
+    bool has_challenge_paid;           /* challenge_paid given (evm) */
+    uint64_t challenge_paid;           /* base units owed to challengers, in all */
+    bool has_slash_ledger;             /* slash_ledger given (evm) */
+    uint32_t slash_ledger_ppm;         /* chain slash vs nines-ledger's, relative tolerance */
+    bool has_max_settle;               /* max_settle given (evm) */
+    uint64_t max_settle_ms;            /* UP report -> accounted slash, at most */
 } nines_expect_t;
 
 /*  A loaded, validated scenario. */
@@ -181,6 +205,12 @@ typedef struct {
     uint64_t latency_ms;               /* network/latency */
     uint64_t jitter_ms;                /* network/jitter */
     uint32_t loss_ppm;                 /* network/loss */
+    bool chain;                        /* network/ledger = evm */
+    uint64_t challenge_window_ms;      /* network/challenge_window (evm) */
+    uint64_t bond;                     /* network/bond, base units (evm) */
+    uint32_t fraud_slash_ppm;          /* network/fraud_slash (evm) */
+    uint64_t block_time_ms;            /* network/block_time (evm) */
+    uint32_t forge_claim;              /* adversaries/forge_claim (evm): the first validators */
     uint32_t always_down;              /* adversaries/always_down */
     uint32_t always_up;                /* adversaries/always_up */
     uint32_t silent;                   /* adversaries/silent */
