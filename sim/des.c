@@ -441,6 +441,21 @@ s_cmp_id (const void *a, const void *b)
     return memcmp (a, b, NINES_ID_BYTES);
 }
 
+/*  The engines' hooks (nines_engine_hooks_t): the shared signature cache
+    and the isolation faults, per validator through its des_hook_t. */
+static int
+s_hook_vote_verify (void *arg, const nines_vote_t *vote)
+{
+    return nines_sigcache_vote_verify (((des_hook_t *) arg)->d->sigcache, vote);
+}
+
+static bool
+s_hook_isolated (void *arg)
+{
+    des_hook_t *h = (des_hook_t *) arg;
+    return h->d->isolated [h->v] != 0;
+}
+
 static int
 s_setup (des_t *d)
 {
@@ -455,6 +470,7 @@ s_setup (des_t *d)
     d->engines = calloc (d->n, sizeof *d->engines);
     d->tick_at = calloc (d->n, sizeof *d->tick_at);
     d->isolated = calloc (d->n, 1);
+    d->hook = calloc (d->n, sizeof *d->hook);
     d->group = calloc (d->n, 1);
     d->behaviour = calloc (d->n, 1);
     d->proven = calloc (d->n, 1);
@@ -464,7 +480,7 @@ s_setup (des_t *d)
     d->msg = malloc (sizeof *d->msg);
     d->reg = nines_registry_new ();
     d->sigcache = nines_sigcache_new (1 << 16);
-    if (!d->sigcache || !d->keys || !d->engines || !d->tick_at || !d->isolated || !d->group || !d->behaviour
+    if (!d->sigcache || !d->keys || !d->engines || !d->tick_at || !d->isolated || !d->hook || !d->group || !d->behaviour
     ||  !d->proven || !d->pod_ids || !d->pod_incident || !d->pod_up_t || !d->msg || !d->reg)
         return NINES_ENOMEM;
     for (size_t p = 0; p < d->m; p++)
@@ -560,15 +576,18 @@ s_setup (des_t *d)
     ec.max_reports = 1;             /* queries are not simulated: the least the engine keeps */
     ec.max_seen = 128;              /* committee scope: a node sees the reports of its pods */
     ec.keep_idle_pods = false;      /* sparse pod state: a few dozen entries per node */
-    ec.sigcache = d->sigcache;      /* each distinct signature verified once */
+    ec.hooks.vote_verify = s_hook_vote_verify;  /* each distinct signature verified once */
+    ec.hooks.isolated = s_hook_isolated;        /* the validator_isolate fault */
     ec.doppelganger_epochs = 0;     /* a network in steady state from t = 0, each key once */
     for (size_t i = 0; i < d->n; i++) {
         uint8_t seed [32];
         s_derive (seed, cfg->seed, 4, i);
+        d->hook [i] = (des_hook_t) { d, (uint32_t) i };
+        ec.hooks.arg = &d->hook [i];
+        ec.hooks.adversary = nines_adversary_of (d->behaviour [i]);
         d->engines [i] = nines_engine_new (&d->keys [i], seed, &ec);
         if (!d->engines [i])
             return NINES_ENOMEM;
-        nines_engine_set_behaviour (d->engines [i], (nines_behaviour_t) d->behaviour [i]);
         nines_engine_set_registry (d->engines [i], d->reg, T0);
         /* Start each node at a random instant of the first SWIM period. */
         uint64_t at = T0 + s_rng_below (&d->rng, ec.swim_period_ms);
@@ -593,6 +612,7 @@ s_teardown (des_t *d)
     free (d->engines);
     free (d->tick_at);
     free (d->isolated);
+    free (d->hook);
     free (d->group);
     free (d->behaviour);
     free (d->proven);
@@ -632,8 +652,7 @@ s_fault (des_t *d, const des_event_t *ev, bool on)
     bool is = d->isolated [v];
     if (was != is) {
         d->n_isolated += is ? 1 : (size_t) -1;
-        nines_engine_set_isolated (d->engines [v], is);
-        s_drain (d, v);
+        s_drain (d, v);             /* the engine sees it through s_hook_isolated */
     }
 }
 

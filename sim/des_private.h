@@ -7,6 +7,8 @@
 #include "base/idmap.h"
 #include "des_queue.h"
 #include "core/engine.h"
+#include "core/adversary.h"
+#include "sigcache.h"
 #include "proto/committee.h"
 #include "proto/registry.h"
 #include "proto/incident.h"
@@ -115,7 +117,14 @@ typedef struct {
     nines_peer_msg_t *msg;          /* scratch for proof checks */
     nines_sigcache_t *sigcache;     /* verified signatures, shared by the engines */
     ge_t *ge;                       /* per validator, when bursts are on */
+    struct des_hook_s *hook;        /* per validator: its engine's hooks.arg */
 } des_t;
+
+/*  What one engine's hooks see (nines_engine_hooks_t.arg). */
+typedef struct des_hook_s {
+    des_t *d;
+    uint32_t v;                     /* the validator */
+} des_hook_t;
 
 /*  ---- des.c ---- */
 

@@ -2,7 +2,7 @@
 #include "scenario.h"
 #include "base/config.h"
 #include "base/error.h"
-#include "core/engine.h"
+#include "core/adversary.h"
 #include "proto/incident.h"
 #include "proto/registry.h"
 #include <czmq.h>

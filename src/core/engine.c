@@ -52,26 +52,6 @@ nines_report_scope_name (uint32_t scope)
     return scope == NINES_SCOPE_COMMITTEE ? "committee" : "all";
 }
 
-static const char *const s_behaviours [] = { "honest", "always_down", "always_up", "silent", "equivocate" };
-
-int
-nines_behaviour_parse (const char *text, int *behaviour)
-{
-    for (int i = 0; text && i < (int) (sizeof s_behaviours / sizeof s_behaviours [0]); i++)
-        if (strcmp (text, s_behaviours [i]) == 0) {
-            *behaviour = i;
-            return 0;
-        }
-    return NINES_EINVAL;
-}
-
-const char *
-nines_behaviour_name (int behaviour)
-{
-    return behaviour >= 0 && behaviour < (int) (sizeof s_behaviours / sizeof s_behaviours [0])
-         ? s_behaviours [behaviour] : "?";
-}
-
 void
 nines_action_clear (nines_action_t *a)
 {
@@ -163,18 +143,6 @@ nines_engine_destroy (nines_engine_t **self_p)
     *self_p = NULL;
 }
 
-void
-nines_engine_set_behaviour (nines_engine_t *self, nines_behaviour_t behaviour)
-{
-    self->behaviour = behaviour;
-}
-
-void
-nines_engine_set_isolated (nines_engine_t *self, bool isolated)
-{
-    self->isolated = isolated;
-}
-
 /*  Reconcile pods and members with a new registry, keeping known state. */
 void
 nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *reg, uint64_t now)
@@ -235,7 +203,7 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
 {
     if (!data)
         return NINES_OK;
-    if (self->isolated || !self->reg)
+    if (engine_isolated (self) || !self->reg)
         return NINES_ESTATE;
     nines_peer_msg_t *msg = self->scratch;
     int rc = nines_peer_msg_decode (data, len, msg);
@@ -262,7 +230,7 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
 
     switch (msg->type) {
         case NINES_MSG_PING:
-            if (self->behaviour != NINES_BEHAVE_SILENT)
+            if (!self->cfg.hooks.adversary || !self->cfg.hooks.adversary->silent)
                 engine_ping (self, NINES_MSG_ACK, from, self->kp.pk, msg->u.ping.seq);
             break;
         case NINES_MSG_PING_REQ: {
@@ -360,7 +328,7 @@ nines_engine_on_message (nines_engine_t *self, const uint8_t *data, size_t len, 
         }
         case NINES_MSG_MISBEHAVIOUR: {
             const nines_misbehaviour_t *mb = &msg->u.misbehaviour;
-            rc = nines_misbehaviour_verify (mb, engine_vote_verify, self->cfg.sigcache);
+            rc = nines_misbehaviour_verify (mb, self->cfg.hooks.vote_verify, self->cfg.hooks.arg);
             if (!rc) {
                 self->stats.misbehaviours++;
                 engine_doppelganger_check (self, &mb->a);
@@ -391,10 +359,12 @@ nines_engine_on_probe_done (nines_engine_t *self, uint64_t probe_id, int outcome
     HI_TRIM (self->inflight_hi, self->inflight);
     if (now > self->now)
         self->now = now;
-    if (self->isolated)
+    const nines_adversary_t *adv = self->cfg.hooks.adversary;
+    if (engine_isolated (self))
         outcome = NINES_OUTCOME_TIMEOUT;
-    if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
-        outcome = NINES_OUTCOME_TIMEOUT;
+    else
+    if (adv && adv->outcome >= 0)
+        outcome = adv->outcome;
     bool failed = outcome != NINES_OUTCOME_OK;
     if (slot->kind == PROBE_SCHEDULED) {
         const pod_t *known = engine_pod (self, slot->pod);

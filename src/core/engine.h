@@ -54,6 +54,7 @@
 #include <stdint.h>
 #include "proto/ids.h"
 #include "proto/registry.h"
+#include "proto/verify.h"
 #include "wire/wire.h"
 
 typedef struct _nines_engine_t nines_engine_t;
@@ -99,15 +100,6 @@ typedef struct {
 /*  Free an action's payload (safe on a zeroed action). */
 void nines_action_clear (nines_action_t *action);
 
-/*  Adversary behaviour, for the simulator and tests only. */
-typedef enum {
-    NINES_BEHAVE_HONEST = 0,
-    NINES_BEHAVE_ALWAYS_DOWN,       /* votes down whatever it sees, opens rounds */
-    NINES_BEHAVE_ALWAYS_UP,         /* votes up whatever it sees */
-    NINES_BEHAVE_SILENT,            /* never votes, never answers pings */
-    NINES_BEHAVE_EQUIVOCATE         /* signs both a down and an up vote */
-} nines_behaviour_t;
-
 /*  Who a quorum report is pushed to (nines_engine_config_t.report_scope). */
 typedef enum {
     NINES_SCOPE_ALL = 0,            /* every validator (DESIGN.md 7.6): each node
@@ -136,13 +128,44 @@ int nines_report_scope_parse (const char *text, uint32_t *scope);
 /*  "all" or "committee". */
 const char *nines_report_scope_name (uint32_t scope);
 
-/*  "honest", "always_down", "always_up", "silent" or "equivocate" into
-    *behaviour (a nines_behaviour_t): 0, or NINES_EINVAL for anything
-    else (ninesd's node/behaviour, nines-sim's adversaries). */
-int nines_behaviour_parse (const char *text, int *behaviour);
+/*  An adversary: how a validator that is not honest departs from the
+    protocol, for the simulator and fault tests only.  The engine knows
+    the honest validator alone; a driver that wants another one hands a
+    policy in through nines_engine_hooks_t (src/core/adversary.h names the
+    standard ones: always_down, always_up, silent, equivocate).  Any
+    adversary also skips the honest validator's restraint: it signs while
+    doppelganger protection listens, and never abstains, whether its own
+    network looks degraded or its failed attempts are too few to be sure. */
+typedef struct {
+    int outcome;                    /* < 0: act on each own heartbeat's real outcome;
+                                       else every own heartbeat reads as this
+                                       nines_outcome_t (always_down: a timeout, so it
+                                       also opens rounds) */
+    int verdict;                    /* < 0: vote what was seen (up if the heartbeat
+                                       answered, down otherwise); else every vote
+                                       says this nines_verdict_t */
+    bool silent;                    /* signs no vote and answers no ping */
+    bool equivocates;               /* signs the conflicting vote too */
+} nines_adversary_t;
 
-/*  The name of a nines_behaviour_t, or "?" out of range. */
-const char *nines_behaviour_name (int behaviour);
+/*  What a driver supplies beside the protocol (nines_engine_config_t.hooks);
+    each field NULL means the daemon's own behaviour.  arg is passed to
+    every function. */
+typedef struct {
+    void *arg;
+    /*  The signature check of one vote (nines_vote_verify_fn): 0 or
+        NINES_EBADSIG.  NULL: nines_vote_verify.  nines-sim des passes a
+        cache shared by its 10^4 engines, so that a gossiped report costs
+        its Ed25519 checks once (sim/sigcache.h). */
+    nines_vote_verify_fn *vote_verify;
+    /*  Fault hook, asked at every event: true while the validator is cut
+        off.  Then the engine neither sends nor accepts anything, starts no
+        SWIM period, and every heartbeat answered meanwhile counts as
+        failed.  NULL: never (ninesd's `fault --isolate`, nines-sim's
+        validator_isolate fault). */
+    bool (*isolated) (void *arg);
+    const nines_adversary_t *adversary; /* borrowed; NULL: honest */
+} nines_engine_hooks_t;
 
 /*  Engine tunables that are local policy, not protocol parameters. */
 typedef struct {
@@ -177,23 +200,8 @@ typedef struct {
     bool keep_idle_pods;            /* keep an entry for every registered pod (true);
                                        false: only pods with pending work or history
                                        (the simulator's 10^5 pods x 10^4 nodes) */
-    struct _nines_sigcache_t *sigcache; /* optional, borrowed: votes already verified by
-                                       any engine sharing it are not verified again */
+    nines_engine_hooks_t hooks;     /* driver-supplied checks and faults (none) */
 } nines_engine_config_t;
-
-/*  A set of (signer, signed bytes, signature) triples known to verify,
-    shared by the engines of one simulator process so that a report
-    gossiped to 10^4 simulated validators costs its Ed25519 checks once,
-    not 10^4 times.  Every signature is still checked for real on first
-    sight; a daemon has one engine and no use for it.  Not thread-safe.
-    slots: capacity (rounded up to a power of two); a full cache forgets
-    old entries.  NULL on allocation failure. */
-typedef struct _nines_sigcache_t nines_sigcache_t;
-nines_sigcache_t *nines_sigcache_new (size_t slots);
-void nines_sigcache_destroy (nines_sigcache_t **self_p);
-
-/*  nines_vote_verify through cache (which may be NULL): 0 or NINES_EBADSIG. */
-int nines_sigcache_vote_verify (nines_sigcache_t *cache, const nines_vote_t *vote) NINES_WARN_UNUSED;
 
 void nines_engine_config_default (nines_engine_config_t *config);
 
@@ -209,12 +217,6 @@ void nines_engine_destroy (nines_engine_t **self_p);
     until this returns: pass a new object for a changed registry (a
     registry changed in place resets every member to alive). */
 void nines_engine_set_registry (nines_engine_t *self, const nines_registry_t *registry, uint64_t now);
-
-void nines_engine_set_behaviour (nines_engine_t *self, nines_behaviour_t behaviour);
-
-/*  Isolation fault hook: while isolated the engine neither sends nor
-    accepts anything and all its probes count as failed at the driver. */
-void nines_engine_set_isolated (nines_engine_t *self, bool isolated);
 
 /*  A peer frame.  Returns 0, or a negative NINES_E* code when the frame is
     malformed, from an unknown validator or fails verification (counted and

@@ -198,10 +198,23 @@ s_piggyback (nines_engine_t *self, nines_peer_msg_t *msg)
     }
 }
 
+int
+engine_vote_verify (nines_engine_t *self, const nines_vote_t *vote)
+{
+    return self->cfg.hooks.vote_verify ? self->cfg.hooks.vote_verify (self->cfg.hooks.arg, vote)
+                                       : nines_vote_verify (vote);
+}
+
+bool
+engine_isolated (nines_engine_t *self)
+{
+    return self->cfg.hooks.isolated && self->cfg.hooks.isolated (self->cfg.hooks.arg);
+}
+
 void
 engine_send (nines_engine_t *self, const uint8_t to [NINES_ID_BYTES], nines_peer_msg_t *msg)
 {
-    if (self->isolated || engine_is_me (self, to))
+    if (engine_isolated (self) || engine_is_me (self, to))
         return;
     memcpy (msg->from, self->kp.pk, NINES_ID_BYTES);
     s_piggyback (self, msg);

@@ -8,8 +8,9 @@
         round.c         rounds, duties, votes
         schedule.c      epochs and the tick that drives the parts' timers
         engine.c        the object and its events (the public API of engine.h)
-    sigcache.c stands apart (a cache the driver hands in).  Not an API:
-    nothing outside src/core includes it. */
+    adversary.c stands apart (the standard adversaries a driver may hand
+    in through the config's hooks).  Not an API: nothing outside src/core
+    includes it. */
 #ifndef NINES_ENGINE_STATE_H
 #define NINES_ENGINE_STATE_H
 
@@ -155,8 +156,6 @@ struct _nines_engine_t {
     nines_rng_t rng;                /* injected randomness */
     nines_engine_config_t cfg;      /* local policy */
     const nines_registry_t *reg;    /* borrowed registry */
-    nines_behaviour_t behaviour;    /* adversary setting */
-    bool isolated;                  /* fault hook */
     uint64_t now;                   /* last time seen */
     uint64_t epoch;                 /* current epoch */
     bool epoch_started;             /* epoch scheduled at least once */
@@ -408,13 +407,16 @@ void engine_seen_forget (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTE
     or with to = NULL to the committee of epoch minus that of skip. */
 void engine_send_held_report (nines_engine_t *self, const uint8_t *data, size_t len, const uint8_t *to, const uint8_t pod [NINES_ID_BYTES], uint64_t epoch, uint64_t skip);
 
-/*  nines_vote_verify_fn over the config's signature cache (arg; may be
-    NULL): the signature check the engine hands to src/proto/verify.c. */
-int engine_vote_verify (void *cache, const nines_vote_t *vote) NINES_WARN_UNUSED;
+/*  One vote's signature check through the config's hooks.vote_verify
+    (nines_vote_verify without one): 0 or NINES_EBADSIG. */
+int engine_vote_verify (nines_engine_t *self, const nines_vote_t *vote) NINES_WARN_UNUSED;
+
+/*  The config's isolation hook: false without one. */
+bool engine_isolated (nines_engine_t *self);
 
 /*  Check a report a peer sent on its own, as the ledger will
     (nines_report_verify of src/proto/verify.c, with the config's
-    signature cache): 0 or its NINES_E* code. */
+    vote verifier): 0 or its NINES_E* code. */
 int engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64_t now) NINES_WARN_UNUSED;
 
 #endif

@@ -10,22 +10,16 @@
 
 /*  ---- reports, incidents and evidence ---- */
 
-int
-engine_vote_verify (void *cache, const nines_vote_t *vote)
-{
-    return nines_sigcache_vote_verify (cache, vote);
-}
-
 /*  Check a report a peer sent on its own, as the ledger will: the one
-    implementation of src/proto/verify.c, with the config's signature
-    cache.  Not the "from the future" test: that one depends on the
+    implementation of src/proto/verify.c, with the config's vote
+    verifier.  Not the "from the future" test: that one depends on the
     ledger's clock at submission, and a report dropped here for a peer's
     clock running ahead would be lost though the ledger takes it later
     (seen in test_node's ledger mode). */
 int
 engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64_t now)
 {
-    return nines_report_verify (self->reg, report, NINES_NOW_UNKNOWN, engine_vote_verify, self->cfg.sigcache);
+    return nines_report_verify (self->reg, report, NINES_NOW_UNKNOWN, self->cfg.hooks.vote_verify, self->cfg.hooks.arg);
 }
 
 void

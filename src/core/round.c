@@ -14,7 +14,7 @@
 bool
 engine_may_sign (nines_engine_t *self, uint64_t now)
 {
-    if (self->behaviour != NINES_BEHAVE_HONEST)
+    if (self->cfg.hooks.adversary)
         return true;                /* a simulated adversary does not hold back */
     if (self->stats.listening && now >= self->listen_until)
         self->stats.listening = false;
@@ -362,7 +362,7 @@ engine_on_vote (nines_engine_t *self, const nines_vote_t *vote, uint64_t now)
         return NINES_ENOTCOMMITTEE;
     if (memcmp (vote->body.pod, r->pod, NINES_ID_BYTES) || vote->body.epoch != r->epoch)
         return NINES_EMALFORMED;
-    if (nines_sigcache_vote_verify (self->cfg.sigcache, vote))
+    if (engine_vote_verify (self, vote))
         return NINES_EBADSIG;
     for (size_t i = 0; i < r->n_votes; i++)
         if (memcmp (r->votes [i].body.validator, vote->body.validator, NINES_ID_BYTES) == 0) {
@@ -409,7 +409,8 @@ engine_vote (nines_engine_t *self, duty_t *duty, int outcome, const nines_hb_res
         const uint8_t *nonce, uint64_t req_t_ms, uint64_t now)
 {
     duty->voted = true;
-    if (self->behaviour == NINES_BEHAVE_SILENT || !engine_may_sign (self, now))
+    const nines_adversary_t *adv = self->cfg.hooks.adversary;
+    if ((adv && adv->silent) || !engine_may_sign (self, now))
         return;
     nines_vote_t *vote = &duty->vote;
     memset (vote, 0, sizeof *vote);
@@ -431,20 +432,18 @@ engine_vote (nines_engine_t *self, duty_t *duty, int outcome, const nines_hb_res
        multiplier at its cap since then (our own pings unanswered) still
        takes the confidence away. */
     bool confident = duty->needed && failed >= duty->needed && self->lhm < self->cfg.lhm_max;
-    if (self->stats.degraded && self->behaviour == NINES_BEHAVE_HONEST)
+    if (self->stats.degraded && !adv)
         vote->body.verdict = NINES_VERDICT_ABSTAIN;
     else
     if (outcome == NINES_OUTCOME_OK)
         vote->body.verdict = NINES_VERDICT_UP;
     else
-    if (!confident && self->behaviour == NINES_BEHAVE_HONEST)
+    if (!confident && !adv)
         vote->body.verdict = NINES_VERDICT_ABSTAIN;
     else
         vote->body.verdict = NINES_VERDICT_DOWN;
-    if (self->behaviour == NINES_BEHAVE_ALWAYS_DOWN)
-        vote->body.verdict = NINES_VERDICT_DOWN;
-    if (self->behaviour == NINES_BEHAVE_ALWAYS_UP)
-        vote->body.verdict = NINES_VERDICT_UP;
+    if (adv && adv->verdict >= 0)
+        vote->body.verdict = (uint8_t) adv->verdict;
     if (vote->body.verdict == NINES_VERDICT_DOWN)
         for (uint8_t j = 0; j < vote->body.n_attempts; j++)
             if (vote->body.attempts [j].outcome == NINES_OUTCOME_OK)
@@ -455,7 +454,7 @@ engine_vote (nines_engine_t *self, duty_t *duty, int outcome, const nines_hb_res
         vote->body.proof_t_ms = req_t_ms;
         vote->body.proof = *resp;
     }
-    int rounds = self->behaviour == NINES_BEHAVE_EQUIVOCATE ? 2 : 1;
+    int rounds = adv && adv->equivocates ? 2 : 1;
     for (int k = 0; k < rounds; k++) {
         if (k == 1) {
             /* The second, conflicting vote; the first stays in the duty. */

@@ -172,7 +172,7 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
         o->backoff = o->backoff * 2 > self->cfg.submit_backoff_max_ms
                    ? self->cfg.submit_backoff_max_ms : o->backoff * 2;
     }
-    if (!self->isolated)
+    if (!engine_isolated (self))
         engine_swim_tick (self, now);
 }
 
@@ -211,7 +211,7 @@ nines_engine_next_wakeup (nines_engine_t *self)
         MIN_AT (self->outbox [i].next_at);
     /* SWIM: the next protocol period and the deadlines of outstanding
        pings, exactly, so an idle node wakes about once per period. */
-    if (self->n_members && !self->isolated) {
+    if (self->n_members && !engine_isolated (self)) {
         uint64_t period = self->cfg.swim_period_ms * self->lhm;
         uint64_t ack_timeout = self->cfg.swim_ack_timeout_ms * self->lhm;
         if (self->next_swim < next)

@@ -11,6 +11,14 @@
 static const char *const s_dbs [] = { DB_REPORTS, DB_INCIDENTS, DB_OUTBOX, DB_EVIDENCE,
                                       DB_MEMBERS, DB_CLAIMS, NINES_WATCH_DB, NULL };
 
+/*  The engine's isolation hook (nines_engine_hooks_t): the fault query's
+    switch, so the engine and the prober see the same state. */
+static bool
+s_hook_isolated (void *arg)
+{
+    return ((nines_node_t *) arg)->isolated;
+}
+
 static void
 s_on_report (nines_node_t *self, const nines_action_t *a)
 {
@@ -362,10 +370,11 @@ nines_node_new (const nines_node_config_t *config, char *err, size_t err_size, i
 
     uint8_t seed [32];
     nines_random (seed, sizeof seed);
+    self->cfg.engine.hooks.arg = self;
+    self->cfg.engine.hooks.isolated = s_hook_isolated;     /* `ninesctl fault --isolate` */
+    self->cfg.engine.hooks.adversary = nines_adversary_of (self->cfg.behaviour);
     self->engine = nines_engine_new (&self->kp, seed, &self->cfg.engine);
     self->prober = nines_prober_new (&self->cfg.prober, s_probe_done, self);
-    if (self->engine)
-        nines_engine_set_behaviour (self->engine, (nines_behaviour_t) self->cfg.behaviour);
     if (!self->engine || !self->prober) {
         snprintf (err, err_size, "cannot create the engine or the prober");
         nines_registry_destroy (&reg);

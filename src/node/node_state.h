@@ -19,6 +19,7 @@
 #include "base/metrics.h"
 #include "crypto/crypto.h"
 #include "client/ledger_client.h"
+#include "core/adversary.h"
 #include "obs/metrics_http.h"
 #include "proto/slash.h"
 #include "store/store.h"

@@ -68,18 +68,36 @@ net_new (size_t n, const uint64_t *stakes, size_t n_pods, const nines_params_t *
     return self;
 }
 
+/*  (Re-)create engine i with config, its seed derived from the net's. */
+static void
+s_engine_new (net_t *self, size_t i, const nines_engine_config_t *config, uint64_t start_ms)
+{
+    uint8_t s [32] = { 0 };
+    memcpy (s, &self->seed, 8);
+    s [8] = 3;
+    memcpy (s + 9, &i, sizeof i);
+    nines_engine_destroy (&self->engines [i]);
+    self->engines [i] = nines_engine_new (&self->keys [i], s, config);
+    nines_engine_set_registry (self->engines [i], self->reg, start_ms);
+}
+
 void
 net_configure (net_t *self, const nines_engine_config_t *config, uint64_t start_ms)
 {
-    for (size_t i = 0; i < self->n; i++) {
-        uint8_t s [32] = { 0 };
-        memcpy (s, &self->seed, 8);
-        s [8] = 3;
-        memcpy (s + 9, &i, sizeof i);
-        nines_engine_destroy (&self->engines [i]);
-        self->engines [i] = nines_engine_new (&self->keys [i], s, config);
-        nines_engine_set_registry (self->engines [i], self->reg, start_ms);
-    }
+    if (config)
+        self->config = *config;
+    else
+        nines_engine_config_default (&self->config);
+    for (size_t i = 0; i < self->n; i++)
+        s_engine_new (self, i, &self->config, start_ms);
+}
+
+void
+net_set_adversary (net_t *self, size_t i, int behaviour)
+{
+    nines_engine_config_t config = self->config;
+    config.hooks.adversary = nines_adversary_of (behaviour);
+    s_engine_new (self, i, &config, self->now);
 }
 
 void

@@ -6,6 +6,7 @@
 #define NINES_ENGINE_NET_H
 
 #include "core/engine.h"
+#include "core/adversary.h"
 
 typedef bool (net_truth_fn) (void *arg, size_t pod, uint64_t t_ms);
 
@@ -48,6 +49,7 @@ typedef struct {
     uint64_t *pod_down_ms;          /* per pod: t of its first REPORT action of kind
                                        DOWN anywhere, 0 none */
     uint64_t seed;                  /* engine seeds derive from it */
+    nines_engine_config_t config;   /* the engines' config (net_configure) */
     long *mirror;                   /* per engine: another engine that also gets every
                                        message sent to its key (net_add_twin), -1 none */
 } net_t;
@@ -61,6 +63,11 @@ void net_destroy (net_t **self_p);
 /*  Re-create every engine with config (NULL = defaults), same keys and
     seeds, registry set at start_ms (call before net_run). */
 void net_configure (net_t *self, const nines_engine_config_t *config, uint64_t start_ms);
+
+/*  Re-create engine i with the net's config and the adversary of
+    behaviour (a nines_behaviour_t; honest: none) in its hooks, same key
+    and seed, registry set now (call before net_run). */
+void net_set_adversary (net_t *self, size_t i, int behaviour);
 
 /*  Start another engine with validator of's key (a second instance of it,
     for doppelganger tests) with config (NULL = defaults), its registry set

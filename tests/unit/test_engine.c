@@ -138,8 +138,8 @@ test_minority_liars (void)
 {
     nines_params_t p = s_params ();
     net_t *net = net_new (7, NULL, 4, &p, 3, T0);
-    nines_engine_set_behaviour (net->engines [0], NINES_BEHAVE_ALWAYS_DOWN);
-    nines_engine_set_behaviour (net->engines [4], NINES_BEHAVE_ALWAYS_DOWN);
+    net_set_adversary (net, 0, NINES_BEHAVE_ALWAYS_DOWN);
+    net_set_adversary (net, 4, NINES_BEHAVE_ALWAYS_DOWN);
     net_run (net, T0 + 120000);
     nines_engine_stats_t st;
     nines_engine_stats (net->engines [0], &st);
@@ -588,7 +588,7 @@ test_round_timeout (void)
     net->truth = s_truth;
     net->truth_arg = &o;
     for (size_t i = 0; i < 7; i++)
-        nines_engine_set_behaviour (net->engines [i], NINES_BEHAVE_SILENT);
+        net_set_adversary (net, i, NINES_BEHAVE_SILENT);
     net_run (net, T0 + 40000);
     uint64_t failed = 0, opened = 0;
     for (size_t i = 0; i < 7; i++) {
@@ -611,7 +611,7 @@ test_equivocation (void)
     net_t *net = net_new (7, NULL, 1, &p, 9, T0);
     net->truth = s_truth;
     net->truth_arg = &o;
-    nines_engine_set_behaviour (net->engines [3], NINES_BEHAVE_EQUIVOCATE);
+    net_set_adversary (net, 3, NINES_BEHAVE_EQUIVOCATE);
     net_run (net, T0 + 60000);
     CHECK (net->misbehaviours > 0);
     CHECK (net->down_reports > 0);         /* the honest majority still reports */
@@ -643,33 +643,6 @@ test_determinism (void)
     CHECK_EQ (down [0], down [1]);
     CHECK_EQ (up [0], up [1]);
     CHECK_EQ (bytes [0], bytes [1]);
-}
-
-/*  The shared verification cache answers as nines_vote_verify does. */
-static void
-test_sigcache (void)
-{
-    nines_sigcache_t *cache = nines_sigcache_new (64);
-    CHECK (cache != NULL);
-    nines_keypair_t kp;
-    uint8_t seed [32] = { 42 };
-    nines_keypair_from_seed (&kp, seed);
-    nines_vote_t *vote = calloc (1, sizeof *vote);
-    memcpy (vote->body.validator, kp.pk, 32);
-    vote->body.verdict = NINES_VERDICT_DOWN;
-    vote->body.t_ms = T0;
-    CHECK_RC (nines_vote_sign (vote, &kp), 0);
-    CHECK_RC (nines_sigcache_vote_verify (cache, vote), 0);
-    CHECK_RC (nines_sigcache_vote_verify (cache, vote), 0);      /* from the cache */
-    CHECK_RC (nines_sigcache_vote_verify (NULL, vote), 0);
-    vote->sig [0] ^= 1;
-    CHECK_RC (nines_sigcache_vote_verify (cache, vote), NINES_EBADSIG);
-    vote->sig [0] ^= 1;
-    vote->signed_bytes [vote->signed_len - 1] ^= 1;
-    CHECK_RC (nines_sigcache_vote_verify (cache, vote), NINES_EBADSIG);
-    free (vote);
-    nines_sigcache_destroy (&cache);
-    CHECK (cache == NULL);
 }
 
 /*  keep_idle_pods = false: state only for pods with work, yet queries
@@ -1245,7 +1218,6 @@ main (void)
     RUN (test_round_timeout);
     RUN (test_equivocation);
     RUN (test_determinism);
-    RUN (test_sigcache);
     RUN (test_sparse_pods);
     RUN (test_seen_ring);
     RUN (test_abstain_when_degraded);

@@ -1,6 +1,8 @@
-/*  A vote signature cache shared by engines in one process (nines-sim
-    des): see engine.h. */
-#include "core/engine_state.h"
+/*  A vote signature cache shared by the engines of nines-sim des: see
+    sigcache.h. */
+#include "sigcache.h"
+#include "base/error.h"
+#include "crypto/crypto.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +44,9 @@ nines_sigcache_destroy (nines_sigcache_t **self_p)
 }
 
 int
-nines_sigcache_vote_verify (nines_sigcache_t *self, const nines_vote_t *vote)
+nines_sigcache_vote_verify (void *cache, const nines_vote_t *vote)
 {
+    nines_sigcache_t *self = (nines_sigcache_t *) cache;
     if (!self)
         return nines_vote_verify (vote);
     uint8_t key [NINES_HASH_BYTES];
