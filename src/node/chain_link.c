@@ -106,17 +106,25 @@ s_view (nines_chain_t *self, const char *signature, const nines_abi_t *args, siz
 
 /*  The claim's (status, deadline, claimant, seq): claims(bytes32). */
 static int
-s_claim_info (nines_chain_t *self, const uint8_t cid [32], uint64_t *status, uint64_t *deadline,
-              uint64_t *claimant, uint64_t *seq)
+s_claim_info_at (nines_chain_t *self, const uint8_t cid [32], const char *block, uint64_t *status,
+                 uint64_t *deadline, uint64_t *claimant, uint64_t *seq)
 {
     nines_buf_t o = { 0 };
     nines_abi_t a = nines_abi_word (cid);
-    int rc = s_view_at (self, "claims(bytes32)", &a, 1, self->view, &o);
+    int rc = s_view_at (self, "claims(bytes32)", &a, 1, block, &o);
     if (!rc && (nines_abi_get_uint (o.data, o.len, 1, deadline) || nines_abi_get_uint (o.data, o.len, 2, claimant)
             ||  nines_abi_get_uint (o.data, o.len, 3, status) || nines_abi_get_uint (o.data, o.len, 4, seq)))
         rc = NINES_EMALFORMED;
     nines_buf_free (&o);
     return rc;
+}
+
+/*  The same at the newest block with evm/confirmations (self->view). */
+static int
+s_claim_info (nines_chain_t *self, const uint8_t cid [32], uint64_t *status, uint64_t *deadline,
+              uint64_t *claimant, uint64_t *seq)
+{
+    return s_claim_info_at (self, cid, self->view, status, deadline, claimant, seq);
 }
 
 /*  Sender, parameters (bond, windows) and our validator index, once. */
@@ -299,8 +307,9 @@ s_claim (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nin
     memcpy (rec->ctx, rec->tx, 32);
     self->st.claims_sent++;
     rec->state = CL_CLAIM_SENT;
+    char thex [NINES_ID_HEX];           /* not hex + 20: 65 bytes written there overran hex */
     nines_info ("evidence %.16s claimed on the chain: tx %.16s, nonce %" PRIu64, nines_hex (hex, id, 32),
-                nines_hex (hex + 20, rec->tx, 32), nines_get_le64 (rec->nonce));
+                nines_hex (thex, rec->tx, 32), nines_get_le64 (rec->nonce));
     return 0;
 }
 
@@ -360,17 +369,29 @@ s_call_data (chain_rec_t *rec, uint8_t state, nines_buf_t *data)
     return nines_evm_calldata_account (data, rec->claim, &sm);
 }
 
-/*  Whether the chain is behind the record (a reorganisation undid its
-    claim, finalize or account): then the record steps back to what the
-    chain says (its claim transaction checked again when the claim is
-    gone), counted and logged. */
 static bool
-s_behind (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, uint64_t status)
+s_is_behind (const chain_rec_t *rec, uint64_t status)
 {
     bool claimed = rec->state == CL_PENDING || rec->state == CL_FIN_SENT;
     bool final = rec->state == CL_FINALIZED || rec->state == CL_ACC_SENT;
-    if (!(claimed && status == ST_NONE) && !(final && status < ST_FINALIZED))
+    return (claimed && status == ST_NONE) || (final && status < ST_FINALIZED);
+}
+
+/*  Whether the chain is behind the record (a reorganisation undid its
+    claim, finalize or account): then the record steps back to what the
+    chain says (its claim transaction checked again when the claim is
+    gone), counted and logged.  Behind at the confirmed view only (the
+    record moved under fewer confirmations, a restart with more): true,
+    the record waits.  *rc an RPC code. */
+static bool
+s_behind (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, uint64_t status, int *rc)
+{
+    if (!s_is_behind (rec, status))
         return false;
+    uint64_t d, c, q;
+    if (strcmp (self->view, "latest")
+    &&  ((*rc = s_claim_info_at (self, rec->claim, "latest", &status, &d, &c, &q)) || !s_is_behind (rec, status)))
+        return true;
     if (status == ST_NONE) {
         static const uint8_t zero [32];
         if (memcmp (rec->ctx, zero, 32))
@@ -412,8 +433,8 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
     bool info = rec->state <= CL_ACC_SENT || rec->state == CL_OTHER;
     if (info && (rc = s_claim_info (self, rec->claim, &status, &deadline, &claimant, &seq)))
         return rc;
-    if (s_behind (self, id, rec, status))
-        return 0;
+    if (s_behind (self, id, rec, status, &rc))
+        return rc;
     const char *what = rec->state == CL_FIN_SENT ? "finalize" : rec->state == CL_ACC_SENT ? "account" : "settle";
     switch (rec->state) {
         case CL_QUEUED:
@@ -443,6 +464,10 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
         }
         case CL_CLAIM_SENT:
             rc = chain_receipt (self, rec->tx, &r);
+            if (rc == NINES_ESTATE) {
+                rc = 0;                 /* mined, not yet confirmed */
+                break;
+            }
             if (rc == NINES_ENOTFOUND) {
                 rc = chain_unmined (self, rec, id, "claim");
                 if (rc == CHAIN_LOST)
@@ -455,6 +480,9 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
             if (rc)
                 break;
             self->st.gas_claim += r.gas_used;
+            if (r.status == 1 && status == ST_NONE     /* mined since claims() was read */
+            &&  (rc = s_claim_info (self, rec->claim, &status, &deadline, &claimant, &seq)))
+                break;
             if (r.status == 1 && status == ST_PENDING && (int64_t) claimant == self->index) {
                 chain_count (self, &self->st.claimed, "claimed");
                 nines_le64 (rec->deadline, deadline);
@@ -485,6 +513,10 @@ s_step (nines_chain_t *self, const uint8_t id [32], chain_rec_t *rec, const nine
         case CL_ACC_SENT:
         case CL_SETTLE_SENT:
             rc = chain_receipt (self, rec->tx, &r);
+            if (rc == NINES_ESTATE) {
+                rc = 0;
+                break;
+            }
             if (rc == NINES_ENOTFOUND) {
                 rc = chain_unmined (self, rec, id, what);
                 if (rc == CHAIN_LOST)           /* sent again from the state before */
@@ -593,7 +625,12 @@ s_watch (nines_chain_t *self, const nines_registry_t *overlay)
     nines_watch_env_t env = { self->rpc, self->cfg.contract, self->key.address, self->store, NINES_WATCH_DB,
         self->cfg.start_block, self->head_ms, self->ready ? self->index : -1, self->bond, overlay, self,
         s_view_at, s_watch_send, s_watch_registry };
+    nines_watch_stats_t before, after;
+    nines_watch_stats (self->watch, &before);
     int rc = nines_watch_pass (self->watch, &env);
+    nines_watch_stats (self->watch, &after);
+    for (uint64_t k = before.rewinds; k < after.rewinds; k++)
+        chain_fault (self, &self->st.rewinds, "rewind");   /* logged by the watcher */
     if (!rc && self->forge.mode)
         rc = nines_forge_pass (&self->forge, &env, self->cfg.adversary_key);
     return rc;

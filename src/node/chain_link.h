@@ -48,7 +48,8 @@
     sent again with the limit doubled, at most CHAIN_GAS_TRIES times
     ("out_of_gas"); one in the pool whose max fee fell below the base fee
     is replaced at its nonce with fees raised ("underpriced", at most
-    CHAIN_BUMPS times).  Each is one log line and
+    CHAIN_BUMPS times); the watcher's log follower undoing a
+    reorganisation counts as "rewind".  Each is one log line and
     nines_chain_faults_total{fault}; nines_chain_resent_total counts the
     transactions sent again.
 
@@ -92,7 +93,7 @@ typedef struct {
     uint64_t rpc_errors;            /* calls that failed at the transport or with an error object */
     uint64_t gas_claim, gas_finalize, gas_account, gas_settle;  /* gas used, sums */
     uint64_t claims_sent;           /* claim transactions signed and accepted by the node */
-    uint64_t lost, reorged, out_of_gas, underpriced;    /* faults (nines_chain_faults_total) */
+    uint64_t lost, reorged, rewinds, out_of_gas, underpriced;   /* faults (nines_chain_faults_total) */
     uint64_t resent;                /* transactions sent again after a fault */
     bool up;                        /* the last poll reached the node */
 } nines_chain_stats_t;
@@ -106,7 +107,7 @@ typedef void (nines_chain_ack_fn) (void *arg, const uint8_t id [32], const char 
 
 /*  A link on store (opened with NINES_CHAIN_DB, "outbox" and "evidence"
     among its databases, and NINES_WATCH_DB for the watcher's cursor) for validator validator_id [32], claiming with
-    the chain key file cfg->chain_key.  metrics (NULL-able) gets the two
+    the chain key file cfg->chain_key.  metrics (NULL-able) gets the
     families above.  Connects to nothing yet (the first poll does).
     NULL with a message in err: the key file (NINES_EPERM, missing,
     malformed: *exit_code 2) or out of memory (1). */

@@ -96,6 +96,9 @@ struct _nines_chain_t {
     through uncounted); log the node down once.  Returns rc. */
 int chain_rpc_err (nines_chain_t *self, int rc, const char *what);
 
+/*  Count fault (a label of nines_chain_faults_total) in *field. */
+void chain_fault (nines_chain_t *self, uint64_t *field, const char *fault);
+
 /*  Count a claim transition: (*field)++ and nines_chain_claims_total{state}. */
 void chain_count (nines_chain_t *self, uint64_t *field, const char *state);
 

@@ -50,16 +50,16 @@ chain_metrics (nines_chain_t *self, nines_metrics_t *metrics)
         "Claim transitions on the chain, by state (claimed, finalized, accounted, settled, "
         "duplicate, voided, refused).", "state", 8, NULL, 0);
     self->m_faults = nines_metrics_add (metrics, NINES_METRIC_COUNTER, "nines_chain_faults_total",
-        "Faults of the link's transactions, by fault (lost: gone from the node, reorg: undone by a "
-        "reorganisation, out_of_gas, underpriced: below the base fee).", "fault", 4, NULL, 0);
+        "Faults of the link's transactions, by fault (lost: gone from the node, reorg: a claim undone by a "
+        "reorganisation, rewind: the log follower's, out_of_gas, underpriced: below the base fee).",
+        "fault", 5, NULL, 0);
     self->m_resent = nines_metrics_add (metrics, NINES_METRIC_COUNTER, "nines_chain_resent_total",
         "Transactions sent again after a fault (a claim claimed again, a call re-sent, a fee bump).",
         NULL, 1, NULL, 0);
 }
 
-/*  Count fault (a label of nines_chain_faults_total) in *field. */
-static void
-s_fault (nines_chain_t *self, uint64_t *field, const char *fault)
+void
+chain_fault (nines_chain_t *self, uint64_t *field, const char *fault)
 {
     (*field)++;
     if (self->m_faults)
@@ -195,7 +195,7 @@ chain_unmined (nines_chain_t *self, chain_rec_t *rec, const uint8_t id [32], con
             return rc;
         if (fee >= base)
             return CHAIN_WAIT;
-        s_fault (self, &self->st.underpriced, "underpriced");
+        chain_fault (self, &self->st.underpriced, "underpriced");
         nines_warn ("evidence %.16s: its %s tx %.16s (nonce %" PRIu64 ") is underpriced: max fee %" PRIu64
                     " wei/gas below the next base fee %" PRIu64 ": replacing it at its nonce",
                     nines_hex (hex, id, 32), what, nines_hex (thex, rec->tx, 32), txn, fee, base);
@@ -207,7 +207,7 @@ chain_unmined (nines_chain_t *self, chain_rec_t *rec, const uint8_t id [32], con
         return rc;
     if (latest <= txn && pending > txn)
         return CHAIN_WAIT;              /* its nonce is in the pool: a replacement of it */
-    s_fault (self, &self->st.lost, "lost");
+    chain_fault (self, &self->st.lost, "lost");
     s_resent (self);
     nines_warn ("evidence %.16s: its %s tx %.16s (nonce %" PRIu64 ") is gone from the node (%s): "
                 "sending it again", nines_hex (hex, id, 32), what, nines_hex (thex, rec->tx, 32), txn,
@@ -224,7 +224,7 @@ chain_out_of_gas (nines_chain_t *self, chain_rec_t *rec, const uint8_t id [32], 
     uint64_t gas = nines_get_le64 (rec->gas);
     if (r->status != 0 || !gas || r->gas_used < gas)
         return false;
-    s_fault (self, &self->st.out_of_gas, "out_of_gas");
+    chain_fault (self, &self->st.out_of_gas, "out_of_gas");
     if (rec->oog < UINT8_MAX)
         rec->oog++;
     char hex [NINES_ID_HEX], thex [NINES_ID_HEX];
@@ -244,7 +244,7 @@ chain_out_of_gas (nines_chain_t *self, chain_rec_t *rec, const uint8_t id [32], 
 void
 chain_reorged (nines_chain_t *self, const uint8_t id [32], const char *what)
 {
-    s_fault (self, &self->st.reorged, "reorg");
+    chain_fault (self, &self->st.reorged, "reorg");
     char hex [NINES_ID_HEX];
     nines_warn ("evidence %.16s: the chain reorganised under its claim: back to %s (block %" PRIu64 ")",
                 nines_hex (hex, id, 32), what, self->head);

@@ -80,6 +80,7 @@ void
 nines_watch_stats (const nines_watch_t *self, nines_watch_stats_t *out)
 {
     *out = self->st;
+    out->rewinds = self->follow.reorgs;
 }
 
 static void
@@ -323,7 +324,7 @@ s_claimed (nines_watch_t *self, const nines_watch_env_t *env, const nines_log_t 
     uint8_t to [20], id [32];
     uint32_t who = 0;
     const nines_evm_report_t *up = NULL;
-    char hex [NINES_ID_HEX];
+    char hex [NINES_ID_HEX], thex [NINES_ID_HEX];
     rc = nines_rpc_tx_input (env->rpc, log->tx_hash, &cd, NULL, to);
     if (rc == NINES_ENOTFOUND)
         rc = NINES_EUNAVAIL;            /* the node has its log but not its transaction: ask again */
@@ -331,7 +332,7 @@ s_claimed (nines_watch_t *self, const nines_watch_env_t *env, const nines_log_t 
             ||  nines_evm_decode_claim (cd.data, cd.len, &who, &self->down, &self->up, &up)
             ||  (nines_evm_claim_id (id, &self->down.report, up != NULL), memcmp (id, cid, 32)))) {
         nines_warn ("claim %.16s: its transaction %.16s is not a call of claim() on the contract: not checked",
-                    nines_hex (hex, cid, 32), nines_hex (hex + 20, log->tx_hash, 32));
+                    nines_hex (hex, cid, 32), nines_hex (thex, log->tx_hash, 32));
         nines_buf_free (&cd);
         return 0;
     }
