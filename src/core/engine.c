@@ -131,8 +131,8 @@ nines_engine_destroy (nines_engine_t **self_p)
         for (size_t i = 0; i < self->cfg.max_reports; i++)
             free (self->reports [i]);
     free (self->reports);
-    for (size_t i = 0; i < self->n_outbox; i++)
-        free (self->outbox [i].ev);
+    while (self->n_outbox)
+        engine_outbox_remove (self, 0);
     free (self->outbox);
     nines_action_t a;
     while (nines_engine_next_action (self, &a))
@@ -460,8 +460,7 @@ nines_engine_on_ack (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES])
 {
     for (size_t i = 0; i < self->n_outbox; i++)
         if (memcmp (self->outbox [i].id, id, NINES_HASH_BYTES) == 0) {
-            free (self->outbox [i].ev);
-            self->outbox [i] = self->outbox [--self->n_outbox];
+            engine_outbox_remove (self, i);
             self->stats.evidence_acked++;
             return;
         }
@@ -573,7 +572,20 @@ nines_engine_reports (nines_engine_t *self, const nines_report_t **out, size_t m
 size_t
 nines_engine_outbox (nines_engine_t *self, const nines_evidence_t **out, size_t max)
 {
-    for (size_t i = 0; i < self->n_outbox && i < max; i++)
-        out [i] = self->outbox [i].ev;
-    return self->n_outbox;
+    /*  Entries are kept encoded: decoded here, once, for a caller that
+        reads them (none but tests; an entry that cannot be decoded for
+        want of memory is left out of the count). */
+    size_t n = 0, skipped = 0;
+    for (size_t i = 0; i < self->n_outbox && n < max; i++) {
+        outbox_t *o = &self->outbox [i];
+        if (!o->ev && (o->ev = malloc (sizeof *o->ev)) && nines_evidence_decode (o->enc, o->len, o->ev)) {
+            free (o->ev);
+            o->ev = NULL;
+        }
+        if (o->ev)
+            out [n++] = o->ev;
+        else
+            skipped++;
+    }
+    return self->n_outbox - skipped;
 }

@@ -64,6 +64,23 @@ engine_free_slot (void **table, int *cap, int max, size_t size)
     return at;
 }
 
+void
+engine_slots_release (nines_engine_t *self)
+{
+    if (!self->rounds_hi && self->cap_rounds) {
+        for (int i = 0; i < self->cap_rounds; i++)
+            free (self->rounds [i].votes);
+        free (self->rounds);
+        self->rounds = NULL;
+        self->cap_rounds = 0;
+    }
+    if (!self->duties_hi && self->cap_duties) {
+        free (self->duties);
+        self->duties = NULL;
+        self->cap_duties = 0;
+    }
+}
+
 void *
 engine_dup (const void *data, size_t len)
 {

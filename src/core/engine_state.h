@@ -144,8 +144,15 @@ typedef struct {
     uint64_t requester_seq;
 } ping_t;
 
+/*  Evidence waiting for the ledger's acknowledgement, kept encoded (a
+    decoded nines_evidence_t is 88 KB whatever its votes; 7-vote evidence
+    encodes in about 2 KB): each of a des run's 1,000 engines that heard
+    of an outage held one for its 2-10 s back-off. */
 typedef struct {
-    nines_evidence_t *ev;           /* heap */
+    uint8_t *enc;                   /* encoded evidence (heap) */
+    uint32_t len;                   /* its bytes */
+    uint8_t pod [NINES_ID_BYTES];   /* its pod */
+    nines_evidence_t *ev;           /* decoded on demand by nines_engine_outbox (heap), or NULL */
     uint8_t id [NINES_HASH_BYTES];  /* evidence id */
     uint64_t next_at;               /* next (re-)submission */
     uint64_t backoff;               /* current back-off */
@@ -240,6 +247,11 @@ void *engine_dup (const void *data, size_t len);
     full or out of memory.  Indexes stay valid across growth, pointers do
     not. */
 int engine_free_slot (void **table, int *cap, int max, size_t size);
+
+/*  Free the rounds and duties tables once none of their slots is in use
+    (they grow with an outage's rounds and votes and were never given
+    back: a des run's 1,000 engines grew by 11 MB over 50 outages). */
+void engine_slots_release (nines_engine_t *self);
 
 bool engine_is_me (nines_engine_t *self, const uint8_t id [NINES_ID_BYTES]);
 
@@ -395,6 +407,9 @@ void engine_outbox_action (nines_engine_t *self, const outbox_t *o, int type);
     next tick, anyone else after a random back-off; a new entry that did
     not come from disk is handed to the driver as a PERSIST action. */
 void engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines_report_t *up, origin_t origin, uint64_t now);
+
+/*  Free outbox entry i and move the last one into its place. */
+void engine_outbox_remove (nines_engine_t *self, size_t i);
 
 bool engine_seen (nines_engine_t *self, const uint8_t id [NINES_HASH_BYTES]);
 

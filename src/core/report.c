@@ -25,26 +25,31 @@ engine_verify_report (nines_engine_t *self, const nines_report_t *report, uint64
 void
 engine_outbox_action (nines_engine_t *self, const outbox_t *o, int type)
 {
-    static _Thread_local uint8_t t_buf [NINES_EVIDENCE_MAX];
-    size_t len = 0;
-    if (nines_evidence_encode (o->ev, t_buf, sizeof t_buf, &len))
-        return;
     nines_action_t *a = engine_push (self, type);
     if (!a)
         return;
-    memcpy (a->pod, o->ev->pod, NINES_ID_BYTES);
+    memcpy (a->pod, o->pod, NINES_ID_BYTES);
     memcpy (a->key, o->id, NINES_HASH_BYTES);
-    a->data = engine_dup (t_buf, len);
-    a->len = a->data ? len : 0;
+    a->data = engine_dup (o->enc, o->len);
+    a->len = a->data ? o->len : 0;
     if (type == NINES_ACT_SUBMIT)
         self->stats.evidence_submitted++;
+}
+
+void
+engine_outbox_remove (nines_engine_t *self, size_t i)
+{
+    free (self->outbox [i].enc);
+    free (self->outbox [i].ev);
+    self->outbox [i] = self->outbox [--self->n_outbox];
 }
 
 void
 engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines_report_t *up,
                    origin_t origin, uint64_t now)
 {
-    nines_evidence_t *ev = calloc (1, sizeof *ev);
+    static _Thread_local uint8_t t_buf [NINES_EVIDENCE_MAX];
+    nines_evidence_t *ev = calloc (1, sizeof *ev);     /* only while it is encoded */
     if (!ev)
         return;
     memcpy (ev->pod, down->pod, NINES_ID_BYTES);
@@ -54,20 +59,26 @@ engine_outbox_add (nines_engine_t *self, const nines_report_t *down, const nines
         ev->up = *up;
     }
     uint8_t id [NINES_HASH_BYTES];
+    size_t len = 0;
     nines_evidence_id (ev, id);
-    for (size_t i = 0; i < self->n_outbox; i++)
-        if (memcmp (self->outbox [i].id, id, NINES_HASH_BYTES) == 0) {
-            free (ev);
-            return;
-        }
-    outbox_t *grown = nines_grow (self->outbox, &self->cap_outbox, self->n_outbox, sizeof *grown, 8);
-    if (!grown) {
-        free (ev);
+    int rc = nines_evidence_encode (ev, t_buf, sizeof t_buf, &len);
+    free (ev);
+    if (rc)
         return;
-    }
+    for (size_t i = 0; i < self->n_outbox; i++)
+        if (memcmp (self->outbox [i].id, id, NINES_HASH_BYTES) == 0)
+            return;
+    outbox_t *grown = nines_grow (self->outbox, &self->cap_outbox, self->n_outbox, sizeof *grown, 8);
+    if (!grown)
+        return;
     self->outbox = grown;
-    outbox_t *o = &self->outbox [self->n_outbox++];
-    o->ev = ev;
+    outbox_t *o = &self->outbox [self->n_outbox];
+    memset (o, 0, sizeof *o);
+    if (!(o->enc = engine_dup (t_buf, len)))
+        return;
+    self->n_outbox++;
+    o->len = (uint32_t) len;
+    memcpy (o->pod, down->pod, NINES_ID_BYTES);
     memcpy (o->id, id, NINES_HASH_BYTES);
     o->backoff = self->cfg.submit_backoff_ms;
     /* The report's former submits at once; everyone else after a random

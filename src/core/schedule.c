@@ -163,6 +163,7 @@ nines_engine_on_tick (nines_engine_t *self, uint64_t now)
     }
     HI_TRIM (self->duties_hi, self->duties);
     HI_TRIM (self->rounds_hi, self->rounds);
+    engine_slots_release (self);
     for (size_t i = 0; i < self->n_outbox; i++) {
         outbox_t *o = &self->outbox [i];
         if (now < o->next_at)

@@ -25,7 +25,9 @@
     Suite 'bench' (not in the default run):
         meson test -C build --suite bench ninesd_memory --verbose
     Knobs (environment): BENCH_PODS ("10000,100000"), BENCH_VALIDATORS (20),
-    BENCH_EPOCHS (6), BENCH_START_S (180: how long ninesd may take to start). */
+    BENCH_EPOCHS (6), BENCH_START_S (180: how long ninesd may take to start),
+    BENCH_NINESD (a program run in ninesd's place with ninesd's arguments,
+    e.g. a script that execs heaptrack on it: to profile, not to measure). */
 #pragma GCC diagnostic ignored "-Wunused-function"    /* shared header-only helpers */
 #include "../integration/test_facade_util.h"
 
@@ -326,6 +328,8 @@ main (void)
     unsetenv ("MALLOC_PERTURB_");
     nines_crypto_init ();
     tf_build_path (s_ninesd, sizeof s_ninesd, "src/node/ninesd");
+    if (getenv ("BENCH_NINESD"))
+        snprintf (s_ninesd, sizeof s_ninesd, "%s", getenv ("BENCH_NINESD"));
     tf_build_path (s_sim, sizeof s_sim, "sim/nines-sim");
     int validators = tf_env_int ("BENCH_VALIDATORS", 20);
     int epochs = tf_env_int ("BENCH_EPOCHS", 6);

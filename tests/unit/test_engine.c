@@ -912,6 +912,69 @@ test_seen_ring (void)
     net_destroy (&net);
 }
 
+/*  Outbox entries are kept encoded: a restored evidence is listed by
+    nines_engine_outbox decoded as it was, submitted with the very bytes
+    it came in, and dropped on its acknowledgement. */
+static void
+test_outbox_encoded (void)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (3, NULL, 1, &p, 13, T0);
+    nines_engine_config_t cfg;
+    nines_engine_config_default (&cfg);
+    uint8_t seed [32] = { 5 };
+    nines_engine_t *e = nines_engine_new (&net->keys [0], seed, &cfg);
+    nines_engine_set_registry (e, net->reg, T0);
+    nines_evidence_t *ev = calloc (1, sizeof *ev);
+    uint8_t *buf = malloc (NINES_EVIDENCE_MAX);
+    ev->pod [0] = 0xEE;
+    ev->down.kind = NINES_REPORT_DOWN;
+    memcpy (ev->down.pod, ev->pod, 32);
+    ev->down.t_ms = T0 - 5000;
+    ev->down.n_votes = 2;
+    for (int v = 0; v < 2; v++) {
+        memcpy (ev->down.votes [v].body.validator, net->keys [1 + v].pk, 32);
+        ev->down.votes [v].body.verdict = NINES_VERDICT_DOWN;
+        ev->down.votes [v].body.t_ms = T0 - 5000 + (uint64_t) v;
+        CHECK_RC (nines_vote_sign (&ev->down.votes [v], &net->keys [1 + v]), 0);
+    }
+    size_t len = 0;
+    CHECK_RC (nines_evidence_encode (ev, buf, NINES_EVIDENCE_MAX, &len), 0);
+    CHECK_RC (nines_engine_restore_evidence (e, buf, len, T0), 0);
+    CHECK_RC (nines_engine_restore_evidence (e, buf, len, T0), 0);   /* once only */
+    const nines_evidence_t *out [2] = { NULL, NULL };
+    CHECK_EQ (nines_engine_outbox (e, NULL, 0), 1);
+    CHECK_EQ (nines_engine_outbox (e, out, 2), 1);
+    CHECK (out [0] != NULL);
+    if (out [0]) {
+        CHECK (memcmp (out [0]->pod, ev->pod, 32) == 0);
+        CHECK_EQ (out [0]->down.n_votes, 2);
+        CHECK_EQ (out [0]->down.votes [1].body.t_ms, T0 - 4999);
+        CHECK (!out [0]->has_up);
+    }
+    uint8_t id [32];
+    nines_evidence_id (ev, id);
+    size_t submits = 0;
+    nines_engine_on_tick (e, T0 + 1);
+    nines_action_t a;
+    while (nines_engine_next_action (e, &a)) {
+        if (a.type == NINES_ACT_SUBMIT) {
+            submits++;
+            CHECK_EQ (a.len, len);
+            CHECK (a.data && memcmp (a.data, buf, len) == 0);
+            CHECK (memcmp (a.key, id, 32) == 0 && memcmp (a.pod, ev->pod, 32) == 0);
+        }
+        nines_action_clear (&a);
+    }
+    CHECK_EQ (submits, 1);
+    nines_engine_on_ack (e, id);
+    CHECK_EQ (nines_engine_outbox (e, out, 2), 0);
+    free (buf);
+    free (ev);
+    nines_engine_destroy (&e);
+    net_destroy (&net);
+}
+
 /*  NINES_SCOPE_COMMITTEE: a report goes to the pod's committee, not to
     everyone; the open DOWN report follows the committee from epoch to
     epoch (so the committee of the moment probes the pod and closes the
@@ -1220,6 +1283,7 @@ main (void)
     RUN (test_determinism);
     RUN (test_sparse_pods);
     RUN (test_seen_ring);
+    RUN (test_outbox_encoded);
     RUN (test_abstain_when_degraded);
     RUN (test_report_dedup);
     RUN (test_report_scope_committee);
