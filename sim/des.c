@@ -291,7 +291,7 @@ s_drain (des_t *d, size_t v)
             }
             case NINES_ACT_PROBE: {
                 long p = nines_idmap_get (&d->fmap, a.pod);     /* the engine probes registered pods */
-                /* A heartbeat handed over ahead (probe_ahead) goes out at
+                /* A heartbeat handed over ahead of its instant goes out at
                    a.at; isolation then is the engine's to apply when the
                    answer comes back. */
                 uint64_t sent = a.at > d->now ? a.at : d->now;
@@ -572,7 +572,6 @@ s_setup (des_t *d)
     nines_engine_config_default (&ec);
     ec.gossip_fanout = d->res->gossip_fanout;
     ec.report_scope = d->res->report_scope;
-    ec.probe_ahead = true;          /* no wakeup per heartbeat instant */
     ec.max_reports = 1;             /* queries are not simulated: the least the engine keeps */
     ec.max_seen = 128;              /* committee scope: a node sees the reports of its pods */
     ec.keep_idle_pods = false;      /* sparse pod state: a few dozen entries per node */

@@ -32,9 +32,10 @@
 
     The engines run with the report scope of the config (committee by
     default: a report goes to its pod's committees, PROTOCOL.md 8.2, which
-    keeps the load per validator flat as N grows) and with probe_ahead
-    (an epoch's heartbeats are handed over at its start with their send
-    instants, instead of one wakeup per heartbeat).
+    keeps the load per validator flat as N grows) and the same engine
+    configuration as ninesd apart from memory bounds: heartbeats come a SWIM
+    period ahead with their send instants (action.at), so none costs a
+    wakeup of its own.
 
     Same config and seed => byte-identical result JSON: all randomness comes
     from the seed, events at the same millisecond keep their push order, and

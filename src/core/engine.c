@@ -81,6 +81,7 @@ nines_engine_new (const nines_keypair_t *kp, const uint8_t seed [32], const nine
         return NULL;
     self->kp = *kp;
     nines_rng_init (&self->rng, seed);
+    nines_hash (self->sched_key, 2, "nines/schedule", (size_t) 14, seed, (size_t) 32);
     if (config)
         self->cfg = *config;
     else
@@ -134,6 +135,7 @@ nines_engine_destroy (nines_engine_t **self_p)
     while (self->n_outbox)
         engine_outbox_remove (self, 0);
     free (self->outbox);
+    free (self->sched);
     nines_action_t a;
     while (nines_engine_next_action (self, &a))
         nines_action_clear (&a);

@@ -13,7 +13,10 @@
     and drains actions with nines_engine_next_action:
 
         NINES_ACT_SEND      send data to peer (an encoded nines_peer_msg_t)
-        NINES_ACT_PROBE     send a heartbeat to pod, report with probe_id
+        NINES_ACT_PROBE     send a heartbeat to pod at action.at (up to one
+                            SWIM period ahead: the epoch's scheduled ones are
+                            handed over early, so none costs a wakeup), and
+                            report it with probe_id
         NINES_ACT_REPORT    a new quorum report was accepted (encoded
                             report in data; kind, epoch, t_ms, signers and
                             round_id in the action): store it, publish it
@@ -191,12 +194,6 @@ typedef struct {
                                        which we only listen for votes signed with our key
                                        and sign none (2; 0 = off); see
                                        nines_engine_stats_t.doppelganger */
-    bool probe_ahead;               /* false: each scheduled heartbeat is a PROBE action
-                                       at its instant (a wakeup per heartbeat); true: the
-                                       epoch's heartbeats are all emitted at the epoch start
-                                       with their instant in action.at and the driver sends
-                                       each then (nines-sim des: 3 fewer wakeups per node
-                                       per second at 10^4 nodes) */
     bool keep_idle_pods;            /* keep an entry for every registered pod (true);
                                        false: only pods with pending work or history
                                        (the simulator's 10^5 pods x 10^4 nodes) */

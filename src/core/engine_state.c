@@ -160,7 +160,7 @@ engine_pods_compact (nines_engine_t *self, uint64_t now)
     size_t kept = 0;
     for (size_t i = 0; i < self->n_pods; i++) {
         pod_t *pod = &self->pods [i];
-        bool idle = !pod->down && !pod->next_probe && !pod->retry_at && !pod->retries_out && !pod->next_down_probe
+        bool idle = !pod->down && !pod->retry_at && !pod->retries_out && !pod->next_down_probe
                  && pod->busy_until <= now && !pod->down_report;
         if (!idle)
             self->pods [kept++] = *pod;

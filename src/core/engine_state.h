@@ -66,7 +66,6 @@ typedef struct {
     uint8_t down_id [NINES_HASH_BYTES]; /* its report id */
     int last_outcome;               /* own last outcome, -1 none */
     uint64_t last_probe;            /* when */
-    uint64_t next_probe;            /* scheduled heartbeat this epoch, 0 none */
     uint64_t retry_at;              /* next retry of a failed heartbeat, 0 none */
     uint8_t retries_left;           /* retries still to send */
     uint8_t retries_out;            /* retries sent, answer pending */
@@ -134,6 +133,11 @@ typedef struct {
 } inflight_t;
 
 typedef struct {
+    uint64_t at;                    /* instant, Unix ms */
+    uint32_t pod;                   /* index into the registry's pods */
+} sched_t;
+
+typedef struct {
     bool used;
     uint64_t seq;                   /* our sequence number */
     uint8_t target [NINES_ID_BYTES];/* member probed */
@@ -182,6 +186,11 @@ struct _nines_engine_t {
     duty_t *duties;                 /* confirm requests waiting for our vote */
     round_t *rounds;                /* rounds we initiated */
     int cap_inflight, cap_duties, cap_rounds;
+    uint8_t sched_key [NINES_HASH_BYTES]; /* keys the heartbeat instants (from the seed) */
+    sched_t *sched;                 /* this epoch's heartbeats by instant (schedule.c) */
+    size_t n_sched, cap_sched;
+    size_t sched_next;              /* first not yet handed to the driver */
+    uint64_t sched_horizon;         /* instants up to this were handed over */
     uint64_t pods_due;              /* earliest pod timer (0 = recompute: scan pods) */
     uint64_t next_probe_id;
     uint32_t duty_serial;           /* last duty serial handed out */

@@ -158,6 +158,12 @@ static bool
 s_probe_waiting (nines_node_t *self)
 {
     bool any = false;
+    nines_pace_item_t due;
+    uint64_t now = node_now ();
+    while (nines_pace_pop_due (&self->pace, now, &due)) {
+        s_probe (self, due.probe_id, due.pod, due.timeout_ms);
+        any = true;
+    }
     while (self->wait_n && nines_prober_active (self->prober) < self->cfg.prober.connections) {
         probe_wait_t w = self->waiting [self->wait_head];
         self->wait_head = (self->wait_head + 1) % self->wait_cap;
@@ -184,9 +190,14 @@ s_drain (nines_node_t *self)
             case NINES_ACT_SEND:
                 nines_peers_send (self->peers, a.peer, a.data, a.len, node_now ());
                 break;
-            case NINES_ACT_PROBE:
-                s_probe (self, a.probe_id, a.pod, a.timeout_ms);
+            case NINES_ACT_PROBE: {
+                /* Handed over ahead of its instant: held until a.at. */
+                nines_pace_item_t item = { .at = a.at, .probe_id = a.probe_id, .timeout_ms = a.timeout_ms };
+                memcpy (item.pod, a.pod, NINES_ID_BYTES);
+                if (a.at <= node_now () || nines_pace_push (&self->pace, &item))
+                    s_probe (self, a.probe_id, a.pod, a.timeout_ms);
                 break;
+            }
             case NINES_ACT_REPORT:
                 s_on_report (self, &a);
                 break;
@@ -473,6 +484,7 @@ nines_node_destroy (nines_node_t **self_p)
     nines_peers_destroy (&self->peers);
     nines_prober_destroy (&self->prober);
     free (self->waiting);
+    nines_pace_free (&self->pace);
     nines_engine_destroy (&self->engine);
     nines_registry_destroy (&self->reg);
     nines_chain_destroy (&self->chain);
@@ -555,6 +567,9 @@ nines_node_run (nines_node_t *self, volatile sig_atomic_t *stop)
         long timeout = 1000;
         if (wake != UINT64_MAX)
             timeout = wake <= now ? 0 : (wake - now < 1000 ? (long) (wake - now) : 1000);
+        uint64_t paced = nines_pace_next (&self->pace);
+        if (paced != UINT64_MAX && (long) (paced > now ? paced - now : 0) < timeout)
+            timeout = (long) (paced > now ? paced - now : 0);
         long ct = nines_prober_timeout_ms (self->prober);
         if (ct >= 0 && ct < timeout)
             timeout = ct;

@@ -9,6 +9,7 @@
 
 #include "node/node.h"
 #include "node/peer.h"
+#include "node/pace.h"
 #include "node/chain_link.h"
 
 #include <czmq.h>
@@ -77,6 +78,7 @@ struct _nines_node_t {
     nines_prober_t *prober;                 /* heartbeats */
     nines_registry_t *reg;                  /* current registry (owned) */
     pod_timing_t *timings;                  /* per registry pod */
+    nines_pace_t pace;                      /* heartbeats handed over ahead of their instant */
     probe_wait_t *waiting;                  /* FIFO ring of heartbeats not yet started */
     size_t wait_head, wait_n, wait_cap;
     nines_peers_t *peers;                   /* ZAP, peer ROUTER, connections to peers */

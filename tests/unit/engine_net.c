@@ -190,9 +190,12 @@ s_drain (net_t *self, size_t i)
                 break;
             }
             case NINES_ACT_PROBE: {
+                self->probes++;
+                self->probes_ahead += a.at > self->now;
+                self->probes_bad_at += a.at < self->now || a.at > self->now + 1000;
                 long p = s_pod_index (self, a.pod);
                 if (p >= 0) {
-                    net_event_t ev = { self->now + 20, 1, i, a.probe_id, (size_t) p, NULL, 0 };
+                    net_event_t ev = { (a.at > self->now ? a.at : self->now) + 20, 1, i, a.probe_id, (size_t) p, NULL, 0 };
                     s_add (self, ev);
                 }
                 break;

@@ -40,6 +40,10 @@ typedef struct {
     size_t *reports;                /* per validator: REPORT actions */
     size_t down_reports;            /* DOWN reports formed anywhere (REPORT actions / n) */
     size_t submits;                 /* SUBMIT actions */
+    size_t probes;                  /* PROBE actions */
+    size_t probes_ahead;            /* ... handed over before their instant (at > now) */
+    size_t probes_bad_at;           /* ... whose at is before now or more than one
+                                       SWIM period (the default 1000 ms) ahead */
     size_t persists;                /* PERSIST actions whose key and pod are their evidence's */
     size_t report_mismatches;       /* REPORT actions whose fields are not their report's */
     size_t misbehaviours;           /* MISBEHAVIOUR actions */

@@ -645,6 +645,51 @@ test_determinism (void)
     CHECK_EQ (bytes [0], bytes [1]);
 }
 
+/*  The probe schedule: with r >= n every validator draws every pod, so
+    in two whole epochs without failures each of 3 validators sends
+    exactly 4 x 2 heartbeats, handed over up to one SWIM period before
+    their instant (action.at), never after it.  A registry change within
+    the epoch re-runs its schedule and must neither send a heartbeat
+    again nor drop one: the same 24, with the change at 700 ms. */
+static size_t
+s_schedule_run (bool change, size_t *ahead, size_t *bad_at)
+{
+    nines_params_t p = s_params ();
+    net_t *net = net_new (3, NULL, 4, &p, 21, T0);
+    nines_registry_t *copy = NULL;
+    if (change) {
+        net_run (net, T0 + 700);
+        copy = nines_registry_new ();
+        copy->params = net->reg->params;
+        for (size_t i = 0; i < net->reg->n_validators; i++)
+            CHECK_RC (nines_registry_put_validator (copy, &net->reg->validators [i]), 0);
+        for (size_t i = 0; i < net->reg->n_pods; i++)
+            CHECK_RC (nines_registry_put_pod (copy, nines_registry_pod_at (net->reg, i)), 0);
+        for (size_t i = 0; i < net->n; i++)
+            nines_engine_set_registry (net->engines [i], copy, net->now);
+    }
+    net_run (net, T0 + 2 * p.epoch_ms - 1);
+    size_t probes = net->probes;
+    *ahead = net->probes_ahead;
+    *bad_at = net->probes_bad_at;
+    for (size_t i = 0; copy && i < net->n; i++)
+        nines_engine_set_registry (net->engines [i], net->reg, net->now);
+    nines_registry_destroy (&copy);
+    net_destroy (&net);
+    return probes;
+}
+
+static void
+test_probe_schedule (void)
+{
+    size_t ahead = 0, bad_at = 0;
+    CHECK_EQ (s_schedule_run (false, &ahead, &bad_at), 24);
+    CHECK (ahead >= 12);            /* most go out a tick before their instant */
+    CHECK_EQ (bad_at, 0);
+    CHECK_EQ (s_schedule_run (true, &ahead, &bad_at), 24);
+    CHECK_EQ (bad_at, 0);
+}
+
 /*  keep_idle_pods = false: state only for pods with work, yet queries
     list every registered pod, and sortition draws about r*M/N pods. */
 static void
@@ -1270,6 +1315,7 @@ main (void)
     nines_crypto_init ();
     RUN (test_quiet_network);
     RUN (test_outage_detected);
+    RUN (test_probe_schedule);
     RUN (test_minority_liars);
     RUN (test_quorum_unequal_stakes);
     RUN (test_self_health);
