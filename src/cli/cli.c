@@ -463,8 +463,7 @@ nines_cli_expect_op (const char *endpoint, int timeout_ms, const char *op, const
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    nines_packer_init (&sb, &pk);
-    msgpack_pack_map (&pk, 1);
+    nines_packer_init_map (&sb, &pk, 1);
     nines_pack_kv_str (&pk, "op", op);
     uint8_t *reply = NULL;
     size_t reply_len = 0;

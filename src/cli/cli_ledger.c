@@ -373,8 +373,7 @@ s_sla (const nines_cli_opts_t *o)
     if (o->json) {
         msgpack_sbuffer sb;
         msgpack_packer pk;
-        nines_packer_init (&sb, &pk);
-        msgpack_pack_map (&pk, 12);
+        nines_packer_init_map (&sb, &pk, 12);
         nines_pack_kv_u64 (&pk, "stake", stake);
         nines_pack_kv_u64 (&pk, "window_ms", window);
         nines_pack_kv_u64 (&pk, "nines_micro", nines);

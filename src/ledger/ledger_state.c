@@ -100,8 +100,7 @@ ledger_event_registry (nines_ledger_t *self)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    nines_packer_init (&sb, &pk);
-    msgpack_pack_map (&pk, 1);
+    nines_packer_init_map (&sb, &pk, 1);
     nines_pack_kv_u64 (&pk, "version", self->reg->version);
     ledger_event (self, NINES_LEDGER_TOPIC_REGISTRY, &sb);
 }

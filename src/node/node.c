@@ -52,8 +52,7 @@ s_on_submit (nines_node_t *self, const nines_action_t *a)
     }
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    nines_packer_init (&sb, &pk);
-    msgpack_pack_map (&pk, 3);
+    nines_packer_init_map (&sb, &pk, 3);
     nines_pack_kv_str (&pk, "op", NINES_LEDGER_OP_SUBMIT_EVIDENCE);
     nines_pack_kv_bin (&pk, "evidence", a->data, a->len);
     nines_pack_kv_bin (&pk, "from", self->kp.pk, NINES_ID_BYTES);

@@ -85,8 +85,7 @@ node_publish_report (nines_node_t *self, const nines_action_t *a)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    nines_packer_init (&sb, &pk);
-    msgpack_pack_map (&pk, 7);
+    nines_packer_init_map (&sb, &pk, 7);
     nines_pack_kv_str (&pk, "kind", a->kind == NINES_REPORT_DOWN ? "down" : "up");
     nines_pack_kv_bin (&pk, "pod", a->pod, NINES_ID_BYTES);
     nines_pack_kv_u64 (&pk, "epoch", a->epoch);

@@ -285,14 +285,20 @@ s_blob_walk (nines_pod_info_t *info, const nines_pod_t *rec, uint8_t *blob, bool
     return at;
 }
 
+/*  The fixed fields nines_pod_t and nines_pod_info_t share, from src to
+    dst (either way: the names are the same). */
+#define S_POD_HEAD(dst, src) do {                                   \
+        memcpy ((dst)->pod, (src)->pod, NINES_ID_BYTES);            \
+        memcpy ((dst)->provider, (src)->provider, NINES_ID_BYTES);  \
+        (dst)->stake = (src)->stake;                                \
+        (dst)->paid_until_ms = (src)->paid_until_ms;                \
+    } while (0)
+
 int
 nines_pod_pack (const nines_pod_info_t *p, nines_pod_t *rec)
 {
     memset (rec, 0, sizeof *rec);
-    memcpy (rec->pod, p->pod, NINES_ID_BYTES);
-    memcpy (rec->provider, p->provider, NINES_ID_BYTES);
-    rec->stake = p->stake;
-    rec->paid_until_ms = p->paid_until_ms;
+    S_POD_HEAD (rec, p);
     rec->n_facade_keys = (uint8_t) s_clamp (p->n_facade_keys, NINES_POD_KEYS_MAX);
     rec->n_spki_pins = (uint8_t) s_clamp (p->n_spki_pins, NINES_POD_PINS_MAX);
     rec->n_maint = (uint8_t) s_clamp (p->n_maint, NINES_MAINT_MAX);
@@ -316,10 +322,7 @@ void
 nines_pod_expand (const nines_pod_t *pod, nines_pod_info_t *out)
 {
     memset (out, 0, sizeof *out);
-    memcpy (out->pod, pod->pod, NINES_ID_BYTES);
-    memcpy (out->provider, pod->provider, NINES_ID_BYTES);
-    out->stake = pod->stake;
-    out->paid_until_ms = pod->paid_until_ms;
+    S_POD_HEAD (out, pod);
     out->n_facade_keys = pod->n_facade_keys;
     out->n_spki_pins = pod->n_spki_pins;
     out->n_maint = pod->n_maint;

@@ -206,8 +206,7 @@ nines_params_encode (const nines_params_t *p, uint8_t *buf, size_t cap, size_t *
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    nines_packer_init (&sb, &pk);
-    msgpack_pack_map (&pk, nines_param_ndescs);
+    nines_packer_init_map (&sb, &pk, nines_param_ndescs);
     for (size_t i = 0; i < nines_param_ndescs; i++) {
         const nines_param_desc_t *d = &nines_param_descs [i];
         const uint8_t *field = (const uint8_t *) p + d->offset;

@@ -160,6 +160,13 @@ nines_packer_init (struct msgpack_sbuffer *sb, struct msgpack_packer *pk)
 }
 
 void
+nines_packer_init_map (struct msgpack_sbuffer *sb, struct msgpack_packer *pk, uint32_t n)
+{
+    nines_packer_init (sb, pk);
+    msgpack_pack_map (pk, n);
+}
+
+void
 nines_pack_str (struct msgpack_packer *pk, const char *s)
 {
     size_t len = strlen (s);
@@ -213,8 +220,7 @@ nines_reply_error (const char *text, uint8_t **out, size_t *len)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    nines_packer_init (&sb, &pk);
-    msgpack_pack_map (&pk, 2);
+    nines_packer_init_map (&sb, &pk, 2);
     nines_pack_kv_bool (&pk, "ok", false);
     nines_pack_kv_str (&pk, "error", text);
     *out = (uint8_t *) sb.data;     /* malloc'd by the sbuffer: caller frees */

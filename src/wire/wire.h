@@ -375,6 +375,10 @@ struct msgpack_sbuffer;
 /*  The set-up of every encoder: sb empty, pk packing into it (sb.data is
     malloc'd as it grows: msgpack_sbuffer_destroy, or hand it on). */
 void nines_packer_init (struct msgpack_sbuffer *sb, struct msgpack_packer *pk);
+
+/*  nines_packer_init, then the head of a map of n key/value pairs: the
+    opening of every reply and record map. */
+void nines_packer_init_map (struct msgpack_sbuffer *sb, struct msgpack_packer *pk, uint32_t n);
 /*  Value of the string key in a msgpack map object, or NULL when map is
     NULL, not a map, or has no such key (reply, PUB frame and request
     reading share this one lookup). */
