@@ -731,15 +731,24 @@ s_find_log (nines_chain_t *self, const char *sig, const uint8_t *key, uint64_t s
 /*  Finalize order is one queue: another validator's finalized claim that
     nobody accounts (seq accounted + 1) holds back ours.  Account it from
     its Finalized and Claimed logs (the summary is the Claimed event's
-    fields), once: the next pass sees order() move. */
+    fields), once: the next pass sees order() move.  Our account gone
+    from the node is sent again, below the base fee replaced (the faults
+    of chain_unmined). */
 static int
 s_account_next (nines_chain_t *self, uint64_t accounted)
 {
     nines_receipt_t r;
+    bool replace = false;
     if (self->helped_seq == accounted + 1) {
-        int rc = chain_receipt (self, self->helped_tx, &r);
-        if (rc != 0)
-            return rc == NINES_ENOTFOUND || rc == NINES_ESTATE ? 0 : rc;  /* not mined yet */
+        int rc = chain_receipt (self, self->helped.tx, &r);
+        if (rc == NINES_ENOTFOUND) {
+            rc = chain_unmined (self, &self->helped, self->helped.claim, "account (another's claim)");
+            if (rc < 0 || rc == CHAIN_WAIT)
+                return rc;
+            replace = rc == CHAIN_STUCK;
+        }
+        else if (rc)
+            return rc == NINES_ESTATE ? 0 : rc;     /* not confirmed yet */
     }
     nines_log_t fin = { 0 }, cl = { 0 };
     int rc = s_find_log (self, NINES_EVM_EV_FINALIZED, NULL, accounted + 1, &fin);
@@ -759,10 +768,16 @@ s_account_next (nines_chain_t *self, uint64_t accounted)
         sm.has_up = has_up != 0;
         rc = nines_evm_calldata_account (&data, fin.topics [1], &sm);
     }
-    if (!rc)
-        rc = chain_send (self, &data, 0, self->helped_tx, NULL, NULL, NULL);
+    if (!rc && replace)
+        rc = chain_replace (self, &self->helped, &data, 0);
+    else
     if (!rc) {
+        memset (&self->helped, 0, sizeof self->helped);
+        rc = chain_send (self, &data, 0, self->helped.tx, NULL, NULL, &self->helped);
+    }
+    if (!rc && !replace) {
         self->helped_seq = accounted + 1;
+        memcpy (self->helped.claim, fin.topics [1], 32);
         char hex [NINES_ID_HEX];
         nines_info ("claim %.16s (finalize order %" PRIu64 ", another validator's) accounted by us: "
                     "ours wait behind it", nines_hex (hex, fin.topics [1], 32), accounted + 1);

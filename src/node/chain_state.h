@@ -84,7 +84,7 @@ struct _nines_chain_t {
     nines_chain_stats_t st;
     nines_metric_t *m_errors, *m_claims, *m_faults, *m_resent;
     uint64_t helped_seq;            /* another's claim we sent `account` for (0 none) */
-    uint8_t helped_tx [32];         /* that transaction */
+    chain_rec_t helped;             /* that transaction (tx, nonce, fees) and claim */
     nines_watch_t *watch;           /* chain_watch.c */
     const nines_registry_t *overlay;    /* this pass's (the watcher's registry reads) */
     nines_forge_t forge;            /* chain_forge.c (mode 0: honest) */

@@ -7,6 +7,7 @@
 
 #include "testutil.h"
 #include "anvil_util.h"
+#include "evm/chainreg.h"
 #include "evm/evidence.h"
 #include "evm/keccak.h"
 #include "evm/staking.h"
@@ -118,7 +119,58 @@ s_find_ev (const char *reason, int nth, ev_t *e)
     return -1;
 }
 
-/*  Send calldata to the contract with value gwei; wait; the receipt. */
+
+/*  e's reports (as the contract's) as src/wire's into e->ev, with its pod
+    and has_up. */
+static inline void
+t_wire_ev (ev_t *e)
+{
+    s_wire_report (&e->rep [0].report, &e->ev.down);
+    memcpy (e->ev.pod, e->ev.down.pod, 32);
+    e->ev.has_up = e->up != NULL;
+    if (e->up)
+        s_wire_report (e->up, &e->ev.up);
+}
+
+/*  Send calldata to the contract from s_tx with value units (gwei) and
+    wait for its receipt (status 1). */
+static inline void
+t_send_wait (const nines_buf_t *cd, uint64_t units)
+{
+    uint8_t value [32];
+    nines_u256_from_u64 (value, units * 1000000000ull);
+    nines_sent_t sent = { 0 };
+    nines_receipt_t r;
+    CHECK_RC (nines_sender_resync (&s_tx), 0);
+    CHECK_RC (nines_sender_send (&s_tx, s_staking, cd->data, cd->len, value, 0, &sent), 0);
+    CHECK_RC (nines_sender_wait (&s_tx, sent.hash, 10000, 10, &r), 0);
+    nines_sent_free (&sent);
+}
+
+/*  Another validator's claim: the corpus's nth NINES_OK evidence claimed
+    as contract validator index (its committees from the chain's registry
+    read from block first) from s_tx with the 1000-unit bond, mined; its
+    claimId into cid [32]. */
+static inline void
+t_claim_as (uint64_t first, int nth, uint32_t index, uint8_t cid [32])
+{
+    static ev_t e;
+    static nines_evm_report_buf_t od, ou;
+    CHECK_RC (s_find_ev ("NINES_OK", nth, &e), 0);
+    t_wire_ev (&e);
+    nines_registry_t *reg = NULL;
+    uint32_t *rindex = NULL;
+    CHECK_RC (nines_evm_registry_read (s_rpc, s_staking, first, e.ev.down.epoch, NULL, &reg, &rindex), 0);
+    const nines_evm_report_t *up = NULL;
+    nines_buf_t cd = { 0 };
+    CHECK_RC (nines_evm_evidence_of (&od, &ou, &up, &e.ev, reg, rindex), 0);
+    CHECK_RC (nines_evm_calldata_claim (&cd, index, &od.report, up), 0);
+    t_send_wait (&cd, 1000);
+    nines_evm_claim_id (cid, &od.report, up != NULL);
+    nines_buf_free (&cd);
+    nines_registry_destroy (&reg);
+    free (rindex);
+}
 
 static void
 s_load (const char *path)

@@ -43,11 +43,7 @@ static uint32_t *s_cindex;              /* its contract indexes */
 static void
 s_convert (ev_t *e)
 {
-    s_wire_report (&e->rep [0].report, &e->ev.down);
-    memcpy (e->ev.pod, e->ev.down.pod, 32);
-    e->ev.has_up = e->up != NULL;
-    if (e->up)
-        s_wire_report (e->up, &e->ev.up);
+    t_wire_ev (e);
     int rc = nines_evm_evidence_of (&e->conv [0], &e->conv [1], &e->cup, &e->ev, s_creg, s_cindex);
     CHECK (rc == 0 || rc == NINES_ENOTCOMMITTEE);
     for (int k = 0; k < 2; k++) {

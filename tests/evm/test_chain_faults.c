@@ -22,6 +22,10 @@
       blocks deep (checked in the callback);
     - anvil restarted once more: everything acknowledged is still on the
       chain (Accounted logs, slashes), nothing is sent again;
+    - another validator's finalized claim that nobody accounts holds ours
+      back in finalize order: the link's account of it is in the pool when
+      anvil is stopped; after the start it is sent again and ours is
+      accounted behind it;
     - exactly one Claimed log per evidence throughout.
 
     usage: test_chain_faults RPC_URL STAKING_ADDRESS CORPUS DIR ANVIL_FAULTS_SH */
@@ -211,11 +215,7 @@ main (int argc, char **argv)
         uint8_t buf [NINES_EVIDENCE_MAX];
         size_t len = 0;
         CHECK_RC (s_find_ev ("NINES_OK", nth [k], &e), 0);
-        s_wire_report (&e.rep [0].report, &e.ev.down);
-        memcpy (e.ev.pod, e.ev.down.pod, 32);
-        e.ev.has_up = e.up != NULL;
-        if (e.up)
-            s_wire_report (e.up, &e.ev.up);
+        t_wire_ev (&e);
         CHECK_RC (nines_evidence_encode (&e.ev, buf, sizeof buf, &len), 0);
         nines_evidence_id (&e.ev, s_ev_ids [k]);
         nines_evm_claim_id (s_cids [k], &e.rep [0].report, e.up != NULL);
@@ -394,6 +394,60 @@ main (int argc, char **argv)
     CHECK_EQ (s_slashed (s_pods [0]), slashed [0]);
     CHECK_EQ (s_slashed (s_pods [1]), slashed [1]);
     nines_chain_destroy (&c);
+
+    /* 7. another's claim (contract index 10, sent here) finalized before
+       ours, accounted by nobody: the link's account of it lost with the
+       pool, sent again, then ours */
+    uint8_t ocid [32], oid [32];
+    t_claim_as (first, 2, 10, ocid);
+    CHECK_RC (s_find_ev ("NINES_OK", 7, &e), 0);           /* ours */
+    t_wire_ev (&e);
+    uint8_t buf [NINES_EVIDENCE_MAX];
+    size_t len = 0;
+    CHECK_RC (nines_evidence_encode (&e.ev, buf, sizeof buf, &len), 0);
+    nines_evidence_id (&e.ev, oid);
+    CHECK_RC (nines_store_put (st, "outbox", oid, 32, buf, len), 0);
+    nines_metrics_t *m7 = nines_metrics_new ();
+    c = s_link (&cfg, st, m7);
+    CHECK_RC (nines_chain_submit (c, oid), 0);
+    s_poll_claimed (c, 1);
+    CHECK_RC (nines_rpc_block_number (s_rpc, &head), 0);
+    CHECK_RC (nines_rpc_block_hash (s_rpc, head, h, &t_head), 0);
+    s_warp ((t_head + 61) * 1000);
+    nines_buf_t cd = { 0 };
+    CHECK_RC (nines_evm_calldata_finalize (&cd, ocid), 0);
+    t_send_wait (&cd, 0);                                   /* finalized first */
+    nines_buf_free (&cd);
+    CHECK_RC (t_anvil (s_rpc, "evm_setAutomine", json_pack ("[b]", 0)), 0);
+    /* a block a poll: our finalize (after the link's nonce re-read: this
+       test sent from its key), then, blocked, its account in the pool */
+    for (int k = 0; k < 8; k++) {
+        CHECK_RC (nines_chain_poll (c, NULL), 0);
+        nines_chain_stats (c, &s);
+        if (s.finalized == 1 && s_pool (&key, "pending") == s_pool (&key, "latest") + 1)
+            break;
+        CHECK_RC (t_anvil (s_rpc, "evm_mine", NULL), 0);
+    }
+    CHECK_EQ (s.finalized, 1);
+    CHECK_EQ (s.lost, 0);
+    CHECK_EQ (s_pool (&key, "pending"), s_pool (&key, "latest") + 1);
+    CHECK_EQ (s_logs (NINES_EVM_EV_ACCOUNTED, ocid, NULL), 0);
+    s_anvil ("--stop");
+    s_anvil ("--start");                                    /* automine again */
+    for (int k = 0; k < 10 && s_count (st, "outbox"); k++) {
+        CHECK_RC (nines_chain_poll (c, NULL), 0);
+        nanosleep (&(struct timespec) { 0, 20000000 }, NULL);
+    }
+    nines_chain_stats (c, &s);
+    CHECK_EQ (s.lost, 1);
+    CHECK_EQ (s.accounted, 1);
+    CHECK_EQ (s_count (st, "outbox"), 0);
+    CHECK_EQ (s_logs (NINES_EVM_EV_ACCOUNTED, ocid, NULL), 1);
+    s_metric (m7, "nines_chain_faults_total{fault=\"lost\"} 1");
+    fprintf (stderr, "blocked queue: our account of another's claim lost with the pool, sent again; "
+             "ours accounted behind it\n");
+    nines_chain_destroy (&c);
+    nines_metrics_destroy (&m7);
     nines_store_destroy (&st);
 
     nines_sender_wipe (&s_tx);

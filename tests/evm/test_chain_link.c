@@ -389,28 +389,8 @@ main (int argc, char **argv)
     /* another validator's claim (contract index 10, sent here) finalized
        before ours and accounted by nobody holds ours back in finalize
        order: the link accounts it, then its own */
-    CHECK_RC (s_find_ev ("NINES_OK", 2, &e), 0);       /* pod 1, under grace */
-    s_wire_report (&e.rep [0].report, &e.ev.down);
-    memcpy (e.ev.pod, e.ev.down.pod, 32);
-    e.ev.has_up = 1;
-    s_wire_report (e.up, &e.ev.up);
-    nines_registry_t *creg = NULL;
-    uint32_t *cindex = NULL;
-    CHECK_RC (nines_evm_registry_read (s_rpc, s_staking, first, e.ev.down.epoch, NULL, &creg, &cindex), 0);
-    static nines_evm_report_buf_t od, ou;
-    const nines_evm_report_t *oup = NULL;
-    CHECK_RC (nines_evm_evidence_of (&od, &ou, &oup, &e.ev, creg, cindex), 0);
-    nines_buf_t cd = { 0 };
-    uint8_t bond [32], ocid [32];
-    nines_u256_from_u64 (bond, 1000 * 1000000000ull);
-    CHECK_RC (nines_evm_calldata_claim (&cd, 10, &od.report, oup), 0);
-    CHECK_RC (nines_sender_resync (&s_tx), 0);
-    nines_sent_t sent = { 0 };
-    nines_receipt_t rc1;
-    CHECK_RC (nines_sender_send (&s_tx, s_staking, cd.data, cd.len, bond, 0, &sent), 0);
-    CHECK_RC (nines_sender_wait (&s_tx, sent.hash, 10000, 10, &rc1), 0);
-    nines_sent_free (&sent);
-    nines_evm_claim_id (ocid, &od.report, 1);
+    uint8_t ocid [32];
+    t_claim_as (first, 2, 10, ocid);                    /* pod 1, under grace */
     CHECK_RC (s_find_ev ("NINES_OK", 3, &e), 0);       /* ours: pod 1, open (DOWN only) */
     s_wire_report (&e.rep [0].report, &e.ev.down);
     memcpy (e.ev.pod, e.ev.down.pod, 32);
@@ -425,12 +405,9 @@ main (int argc, char **argv)
     CHECK_RC (nines_rpc_block_number (s_rpc, &claim_block), 0);
     CHECK_RC (nines_rpc_block_hash (s_rpc, claim_block, h, &t_claim), 0);
     s_warp ((t_claim + 61) * 1000);
-    nines_buf_free (&cd);
+    nines_buf_t cd = { 0 };
     CHECK_RC (nines_evm_calldata_finalize (&cd, ocid), 0);
-    CHECK_RC (nines_sender_resync (&s_tx), 0);
-    CHECK_RC (nines_sender_send (&s_tx, s_staking, cd.data, cd.len, NULL, 0, &sent), 0);
-    CHECK_RC (nines_sender_wait (&s_tx, sent.hash, 10000, 10, &rc1), 0);   /* seq 4, not accounted */
-    nines_sent_free (&sent);
+    t_send_wait (&cd, 0);                               /* seq 4, not accounted */
     nines_buf_free (&cd);
     for (int k = 0; k < 4 && s_count (st, "outbox"); k++)
         CHECK_RC (nines_chain_poll (c, NULL), 0);
@@ -439,8 +416,6 @@ main (int argc, char **argv)
     uint8_t fourth [32] = { 0 };
     CHECK_EQ (s_event_logs (NINES_EVM_EV_ACCOUNTED, first, 3, fourth), 5);
     CHECK_MEM (fourth, ocid, 32);                       /* the other's, accounted fourth */
-    nines_registry_destroy (&creg);
-    free (cindex);
     nines_chain_destroy (&c);
     nines_store_destroy (&st);
 
