@@ -3,6 +3,8 @@
 
 #include <czmq.h>
 #include <curl/curl.h>
+#include <malloc.h>
+#include <openssl/ssl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +15,12 @@
 #include "base/log.h"
 
 #define MAX_FDS     4096    /* sockets watched at once */
+#define TRIM_MS     10000   /* idle handles beyond the last TRIM_MS's peak are freed */
 
-/*  One heartbeat in flight (and, in the free list, a reusable easy handle:
-    keeping handles keeps their DNS and TLS session caches warm). */
+static int s_ssl_counted = -1;  /* SSL ex data index: the connection's resumption is counted */
+
+/*  One heartbeat in flight (and, in the free list, a reusable easy handle;
+    the DNS and TLS session caches are the share's, not the handle's). */
 typedef struct _transfer_t {
     CURL *easy;                         /* the easy handle */
     struct curl_slist *headers;         /* request headers of this transfer */
@@ -58,6 +63,11 @@ struct _nines_prober_t {
     size_t n_free;                      /* on free_list (at most cfg.connections are kept) */
     transfer_t *all;                    /* every transfer allocated */
     size_t active;                      /* transfers in flight */
+    size_t peak;                        /* most in flight since trim_at was set */
+    uint64_t trim_at;                   /* monotonic ms of the next idle trim */
+    CURLSH *share;                      /* TLS sessions and DNS, shared by all transfers */
+    uint64_t handshakes;                /* transfers that made a new connection */
+    uint64_t resumed;                   /* TLS handshakes that resumed a session */
     zhashx_t *certs;                    /* hex pod id -> cert_validity_t (owned) */
 };
 
@@ -111,6 +121,7 @@ nines_prober_new (const nines_prober_config_t *config, nines_probe_done_fn *done
     if (!inited) {
         if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
             return NULL;
+        s_ssl_counted = SSL_get_ex_new_index (0, NULL, NULL, NULL, NULL);
         inited = true;
     }
     nines_prober_t *self = (nines_prober_t *) calloc (1, sizeof *self);
@@ -124,12 +135,18 @@ nines_prober_new (const nines_prober_config_t *config, nines_probe_done_fn *done
     self->done = done;
     self->arg = arg;
     self->timer_ms = -1;
+    self->trim_at = s_mono_ms () + TRIM_MS;
     self->watches = (watch_t *) calloc (MAX_FDS, sizeof (watch_t));
     self->multi = curl_multi_init ();
+    self->share = curl_share_init ();
     self->certs = zhashx_new ();
     if (self->certs)
         zhashx_set_destructor (self->certs, (zhashx_destructor_fn *) zstr_free);
-    if (!self->watches || !self->multi || !self->certs) {
+    /*  One thread drives every transfer: the share needs no lock callbacks. */
+    if (!self->watches || !self->multi || !self->certs || !self->share
+    ||  curl_share_setopt (self->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK
+    ||  (!self->cfg.no_resume
+      && curl_share_setopt (self->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)) {
         nines_prober_destroy (&self);
         return NULL;
     }
@@ -160,23 +177,86 @@ s_transfer_free (transfer_t *t)
     handle and its buffers, about 24 KB, for every heartbeat of the burst:
     1,400 of them at 10,000 pods). */
 static void
+s_transfer_unlink_free (nines_prober_t *self, transfer_t *t)
+{
+    if (t->all_prev)
+        t->all_prev->all_next = t->all_next;
+    else
+        self->all = t->all_next;
+    if (t->all_next)
+        t->all_next->all_prev = t->all_prev;
+    s_transfer_free (t);
+}
+
+static void
 s_transfer_idle (nines_prober_t *self, transfer_t *t)
 {
     curl_slist_free_all (t->headers);
     t->headers = NULL;
     if (self->n_free >= self->cfg.connections) {
-        if (t->all_prev)
-            t->all_prev->all_next = t->all_next;
-        else
-            self->all = t->all_next;
-        if (t->all_next)
-            t->all_next->all_prev = t->all_prev;
-        s_transfer_free (t);
+        s_transfer_unlink_free (self, t);
         return;
     }
     t->next = self->free_list;
     self->free_list = t;
     self->n_free++;
+}
+
+/*  OpenSSL's info callback on each connection: count a handshake that
+    resumed a session, once per connection (a TLS 1.3 client sees a
+    "handshake done" again for every session ticket that arrives). */
+static void
+s_tls_info (const SSL *ssl, int where, int ret)
+{
+    if (!(where & SSL_CB_HANDSHAKE_DONE) || !SSL_session_reused ((SSL *) ssl)
+    ||  SSL_get_ex_data (ssl, s_ssl_counted))
+        return;
+    nines_prober_t *self = (nines_prober_t *) SSL_CTX_get_app_data (SSL_get_SSL_CTX (ssl));
+    if (self && SSL_set_ex_data ((SSL *) ssl, s_ssl_counted, self))
+        self->resumed++;
+}
+
+/*  libcurl's hook on each new connection's SSL_CTX. */
+static CURLcode
+s_ssl_ctx (CURL *easy, void *ctx, void *arg)
+{
+    SSL_CTX_set_app_data ((SSL_CTX *) ctx, arg);
+    SSL_CTX_set_info_callback ((SSL_CTX *) ctx, s_tls_info);
+    return CURLE_OK;
+}
+
+void
+nines_prober_tls_stats (nines_prober_t *self, uint64_t *handshakes, uint64_t *resumed)
+{
+    *handshakes = self->handshakes;
+    *resumed = self->resumed;
+}
+
+/*  Every TRIM_MS: free the idle handles beyond what the period's peak
+    needed (peak in flight minus those in flight now), and hand the heap
+    they leave back to the kernel.  A handle costs a curl_easy_init to
+    make again; the connections and TLS sessions are the multi's and the
+    share's, not the handle's. */
+static void
+s_trim_idle (nines_prober_t *self, uint64_t now)
+{
+    if (now < self->trim_at)
+        return;
+    size_t keep = self->peak > self->active ? self->peak - self->active : 0;
+    size_t freed = 0;
+    while (self->n_free > keep) {
+        transfer_t *t = self->free_list;
+        self->free_list = t->next;
+        self->n_free--;
+        s_transfer_unlink_free (self, t);
+        freed++;
+    }
+    /*  64 handles are about 2 MB of buffers spread over the heap, which
+        free () alone does not return. */
+    if (freed >= 64)
+        malloc_trim (0);
+    self->peak = self->active;
+    self->trim_at = now + TRIM_MS;
 }
 
 void
@@ -194,6 +274,8 @@ nines_prober_destroy (nines_prober_t **self_p)
     }
     if (self->multi)
         curl_multi_cleanup (self->multi);
+    if (self->share)
+        curl_share_cleanup (self->share);   /* after every easy handle using it */
     free (self->watches);
     zhashx_destroy (&self->certs);
     free ((char *) self->cfg.user_agent);
@@ -277,6 +359,9 @@ nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
             free (t);
             return NINES_ENOMEM;
         }
+        curl_easy_setopt (t->easy, CURLOPT_SHARE, self->share);
+        curl_easy_setopt (t->easy, CURLOPT_SSL_CTX_FUNCTION, s_ssl_ctx);
+        curl_easy_setopt (t->easy, CURLOPT_SSL_CTX_DATA, self);
         t->all_next = self->all;
         if (self->all)
             self->all->all_prev = t;
@@ -332,8 +417,12 @@ nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
     char hex [NINES_ID_HEX];
     const cert_validity_t *known = (const cert_validity_t *) zhashx_lookup (
         self->certs, nines_hex (hex, pod->pod, NINES_ID_BYTES));
-    curl_easy_setopt (e, CURLOPT_FRESH_CONNECT,
-                      known && (t_ms < known->not_before_ms || t_ms > known->not_after_ms) ? 1L : 0L);
+    bool out_of_period = known && (t_ms < known->not_before_ms || t_ms > known->not_after_ms);
+    curl_easy_setopt (e, CURLOPT_FRESH_CONNECT, out_of_period ? 1L : 0L);
+    /*  Nor is its TLS session resumed: the session holds the certificate it
+        was made with, and only a full handshake shows the new one. */
+    curl_easy_setopt (e, CURLOPT_SSL_SESSIONID_CACHE, out_of_period || self->cfg.no_resume ? 0L : 1L);
+    curl_easy_setopt (e, CURLOPT_FORBID_REUSE, self->cfg.no_reuse ? 1L : 0L);
     curl_easy_setopt (e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt (e, CURLOPT_SSL_VERIFYHOST, 0L);
     curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
@@ -355,6 +444,8 @@ nines_prober_start (nines_prober_t *self, const nines_keypair_t *kp,
     }
     t->in_multi = true;
     self->active++;
+    if (self->active > self->peak)
+        self->peak = self->active;
     return NINES_OK;
 }
 
@@ -509,7 +600,14 @@ s_finish (nines_prober_t *self, CURL *e, CURLcode code)
     r.tls_us = s_info_us (e, CURLINFO_APPCONNECT_TIME_T);
     r.ttfb_us = s_info_us (e, CURLINFO_STARTTRANSFER_TIME_T);
     r.total_us = s_info_us (e, CURLINFO_TOTAL_TIME_T);
-    s_note_cert (self, e, t->pod);
+    long connects = 0;
+    if (curl_easy_getinfo (e, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+        self->handshakes++;
+    /*  A certificate that failed the handshake (matched no pin) is not the
+        pod's: remembering its period would send the pod's next heartbeats
+        to fresh connections without resumption. */
+    if (code == CURLE_OK || s_classify (code) != NINES_OUTCOME_TLS)
+        s_note_cert (self, e, t->pod);
     char hex [NINES_ID_HEX];
     const cert_validity_t *cert = (const cert_validity_t *) zhashx_lookup (
         self->certs, nines_hex (hex, t->pod, NINES_ID_BYTES));
@@ -568,6 +666,7 @@ nines_prober_service (nines_prober_t *self, const zmq_pollitem_t *items, size_t 
     while ((m = curl_multi_info_read (self->multi, &left)))
         if (m->msg == CURLMSG_DONE)
             s_finish (self, m->easy_handle, m->data.result);
+    s_trim_idle (self, s_mono_ms ());
 }
 
 size_t

@@ -19,7 +19,15 @@
     The validity period comes from libcurl's CURLINFO_CERTINFO after each
     handshake and is remembered per pod, since a kept-alive connection
     shows no certificate; a pod whose certificate was out of its period is
-    probed on a fresh connection next time. */
+    probed on a fresh connection, without session resumption, next time.
+
+    TLS sessions are shared by every transfer (a CURLSH, libcurl's cache of
+    8 sessions, keyed by host, port and TLS settings, the pins among them):
+    a new connection to a facade seen lately resumes its session, and the
+    pins are checked against the certificate the session was made with.
+    Idle easy handles are kept only as many as the last TRIM_MS had
+    transfers in flight at once (each holds libcurl's 16 KB receive buffer
+    and more: a start-up burst of 256 kept 8 MB). */
 #ifndef NINES_PROBER_H
 #define NINES_PROBER_H
 
@@ -36,6 +44,11 @@ typedef struct {
     uint32_t per_host;              /* connections per facade (4) */
     uint64_t connect_timeout_ms;    /* TCP + TLS handshake limit (2000) */
     const char *user_agent;         /* User-Agent (copied), NULL = none */
+    bool no_resume;                 /* no TLS session resumption (false: sessions are
+                                       shared by all transfers, a new connection to a
+                                       facade seen lately skips the full handshake) */
+    bool no_reuse;                  /* close each connection after its heartbeat
+                                       (false; benchmarks measure handshakes with it) */
 } nines_prober_config_t;
 
 void nines_prober_config_default (nines_prober_config_t *config);
@@ -90,5 +103,11 @@ void nines_prober_service (nines_prober_t *self, const zmq_pollitem_t *items, si
 
 /*  Transfers in flight. */
 size_t nines_prober_active (nines_prober_t *self);
+
+/*  TLS handshakes so far: *handshakes = transfers that opened a new
+    connection, *resumed = those whose handshake resumed a shared session
+    (certificate check and pins as on a full handshake, against the
+    certificate the session was made with). */
+void nines_prober_tls_stats (nines_prober_t *self, uint64_t *handshakes, uint64_t *resumed);
 
 #endif

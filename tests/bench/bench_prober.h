@@ -55,6 +55,7 @@ typedef struct {
     uint64_t ok;                    /* verified heartbeats */
     uint64_t failed;                /* anything else */
     int last_bad;                   /* last failed outcome */
+    uint64_t handshakes, resumed;   /* the measured run's new connections, resumed sessions */
 } tally_t;
 
 static inline void
@@ -69,21 +70,26 @@ s_done (const nines_probe_result_t *r, void *arg)
     }
 }
 
-/*  Keep conns heartbeats in flight for ms; returns verified per second. */
+/*  Keep conns heartbeats in flight for ms with the prober settings base
+    (NULL: the defaults; connections and per_host are conns); returns
+    verified per second, *cpu the CPU seconds used. */
 static inline double
-s_prober_run (const nines_keypair_t *kp, const nines_pod_info_t *pod, int conns, int ms,
-              tally_t *tally, double *cpu)
+s_prober_run_with (const nines_keypair_t *kp, const nines_pod_info_t *pod, int conns, int ms,
+                   const nines_prober_config_t *base, tally_t *tally, double *cpu)
 {
     nines_prober_config_t cfg;
     nines_prober_config_default (&cfg);
+    if (base)
+        cfg = *base;
     cfg.connections = (uint32_t) conns;
     cfg.per_host = (uint32_t) conns;
     nines_prober_t *p = nines_prober_new (&cfg, s_done, tally);
     zmq_pollitem_t items [1024];
-    uint64_t id = 0;
+    uint64_t id = 0, hs0 = 0, res0 = 0;
     /*  Warm-up: open the connections. */
     for (int phase = 0; phase < 2; phase++) {
         memset (tally, 0, sizeof *tally);
+        nines_prober_tls_stats (p, &hs0, &res0);
         double c0 = s_cpu_s (RUSAGE_SELF);
         uint64_t t0 = tf_now_ms (), end = t0 + (uint64_t) (phase ? ms : 1000);
         while (tf_now_ms () < end) {
@@ -97,12 +103,24 @@ s_prober_run (const nines_keypair_t *kp, const nines_pod_info_t *pod, int conns,
         *cpu = s_cpu_s (RUSAGE_SELF) - c0;
         if (phase) {
             double secs = (double) (tf_now_ms () - t0) / 1000.0;
+            uint64_t hs, res;
+            nines_prober_tls_stats (p, &hs, &res);
+            tally->handshakes = hs - hs0;
+            tally->resumed = res - res0;
             nines_prober_destroy (&p);
             return (double) tally->ok / secs;
         }
     }
     nines_prober_destroy (&p);
     return 0;
+}
+
+/*  s_prober_run_with the default settings. */
+static inline double
+s_prober_run (const nines_keypair_t *kp, const nines_pod_info_t *pod, int conns, int ms,
+              tally_t *tally, double *cpu)
+{
+    return s_prober_run_with (kp, pod, conns, ms, NULL, tally, cpu);
 }
 
 /*  wrk -t1 pinned to CPU 0 against url with conns connections for secs:

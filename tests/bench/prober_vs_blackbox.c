@@ -23,6 +23,10 @@
         prober/blackbox probes per CPU second: X.XX (goal >= 3)
     Suite 'bench' (not in the default run):
         meson test -C build --suite bench prober_vs_blackbox --verbose
+    Then the TLS handshake's cost: the prober with every connection
+    closed after its heartbeat, with session resumption (the default:
+    sessions shared by all transfers) and without, on a fresh facade,
+    in verified heartbeats per CPU second of the prober.
     Knobs (environment): BENCH_SECONDS (3: with the 1 s warm-up a run stays
     under the facade's 65,536-nonce replay cache), BENCH_CONNS (16), BENCH_ROUNDS (3). */
 #pragma GCC diagnostic ignored "-Wunused-function"    /* shared header-only helpers */
@@ -223,6 +227,39 @@ main (void)
                 non2xx, 100.0 * bb_cpu / secs, box_per_cpu, ratios [r]);
         printf ("  crypto bound: sign %.1f us + verify %.1f us = %.0f heartbeats per CPU second; "
                 "the prober reaches %.0f %% of it\n", sign_us, verify_us, bound, 100.0 * fractions [r]);
+        fflush (stdout);
+    }
+    /*  Handshake cost: connections closed after each heartbeat, with and
+        without resumption, on a fresh facade (an empty replay cache). */
+    {
+        tf_child_destroy (&fac);
+        tf_child_destroy (&app);
+        char sub [300];
+        snprintf (sub, sizeof sub, "%s/handshakes", s_dir);
+        port = mkdir (sub, 0700) ? -1 : bench_facade_start (sub, s_facade, s_app, &vkp, &pod, &app, &fac);
+        if (port < 0) {
+            fprintf (stderr, "handshakes: the facade did not start\n");
+            goto done;
+        }
+        s_pin (fac->pid, 1);
+        s_pin (app->pid, 1);
+        double per_cpu [2] = { 0, 0 };
+        for (int resume = 1; resume >= 0; resume--) {
+            nines_prober_config_t pc;
+            nines_prober_config_default (&pc);
+            pc.no_reuse = true;
+            pc.no_resume = !resume;
+            tally_t tally;
+            double cpu = 0;
+            double rate = s_prober_run_with (&vkp, &pod, conns, secs * 1000, &pc, &tally, &cpu);
+            per_cpu [resume] = cpu > 0 ? rate * secs / cpu : 0;
+            printf ("connections closed after each heartbeat, %s: %.0f verified heartbeats/s (%" PRIu64
+                    " failed; %" PRIu64 " handshakes, %" PRIu64 " resumed) at %.0f %% CPU: %.0f per CPU second\n",
+                    resume ? "resumption on" : "resumption off", rate, tally.failed, tally.handshakes,
+                    tally.resumed, 100.0 * cpu / secs, per_cpu [resume]);
+        }
+        printf ("TLS session resumption: %.2fx heartbeats per CPU second on new connections\n",
+                per_cpu [0] > 0 ? per_cpu [1] / per_cpu [0] : 0);
         fflush (stdout);
     }
     qsort (ratios, (size_t) rounds, sizeof ratios [0], s_cmp_double);

@@ -12,6 +12,12 @@
       - after the facade reloads a valid certificate (SIGHUP) the next
         heartbeat is ok again: the prober does not reuse the connection
         that showed the bad certificate.
+      - TLS session resumption: with every connection closed after its
+        heartbeat, the second heartbeat to a facade resumes the first's
+        session (and records notAfter from it); a pod entry whose pins
+        match none of that facade's keys is still tls though a session
+        for the facade is cached, and a facade with another key at
+        another address is tls too.
 
     The prober runs in this process (nines_prober_*, zmq_poll on its
     sockets); the facades and the test app are child processes. */
@@ -44,12 +50,29 @@ typedef struct {
 /*  The finished heartbeat, copied by the callback. */
 static nines_probe_result_t s_result;
 static bool s_done;
+static int s_n_done, s_n_ok;               /* heartbeats finished, ok (s_probe_two) */
 
 static void
 s_on_done (const nines_probe_result_t *r, void *arg)
 {
     s_result = *r;
     s_done = true;
+    s_n_done++;
+    s_n_ok += r->outcome == NINES_OUTCOME_OK;
+}
+
+/*  Drive the prober until want heartbeats finished (10 s at most). */
+static bool
+s_wait (nines_prober_t *prober, int want)
+{
+    for (uint64_t deadline = tf_now_ms () + 10000; s_n_done < want && tf_now_ms () < deadline; ) {
+        zmq_pollitem_t items [64];
+        size_t n = nines_prober_pollitems (prober, items, 64);
+        long timeout = nines_prober_timeout_ms (prober);
+        zmq_poll (items, (int) n, timeout < 0 || timeout > 100 ? 100 : timeout);
+        nines_prober_service (prober, items, n);
+    }
+    return s_n_done >= want;
 }
 
 /*  Probe pod once at wall-clock time t_ms and wait for the result. */
@@ -57,16 +80,23 @@ static bool
 s_probe (nines_prober_t *prober, const nines_pod_info_t *pod, uint64_t t_ms)
 {
     s_done = false;
+    s_n_done = s_n_ok = 0;
     if (nines_prober_start (prober, &s_validator, pod, 1, 3000, t_ms) != 0)
         return false;
-    for (uint64_t deadline = tf_now_ms () + 10000; !s_done && tf_now_ms () < deadline; ) {
-        zmq_pollitem_t items [64];
-        size_t n = nines_prober_pollitems (prober, items, 64);
-        long timeout = nines_prober_timeout_ms (prober);
-        zmq_poll (items, (int) n, timeout < 0 || timeout > 100 ? 100 : timeout);
-        nines_prober_service (prober, items, n);
-    }
-    return s_done;
+    return s_wait (prober, 1) && s_done;
+}
+
+/*  Two heartbeats to pod at once (two easy handles, two connections):
+    how many were ok. */
+static int
+s_probe_two (nines_prober_t *prober, const nines_pod_info_t *pod)
+{
+    s_n_done = s_n_ok = 0;
+    if (nines_prober_start (prober, &s_validator, pod, 1, 3000, tf_now_ms ()) != 0
+    ||  nines_prober_start (prober, &s_validator, pod, 2, 3000, tf_now_ms ()) != 0)
+        return 0;
+    s_wait (prober, 2);
+    return s_n_ok;
 }
 
 static void
@@ -233,6 +263,49 @@ main (int argc, char **argv)
     CHECK (s_probe (prober, &expired.info, tf_now_ms ()));
     CHECK_EQ (s_result.outcome, NINES_OUTCOME_OK);
     s_check_not_after (made, 7 * DAY_S);
+
+    printf ("- TLS sessions resumed on new connections, pins still checked\n");
+    nines_prober_config_t pc;
+    nines_prober_config_default (&pc);
+    pc.no_reuse = true;
+    nines_prober_t *closing = nines_prober_new (&pc, s_on_done, NULL);
+    CHECK (closing != NULL);
+    uint64_t hs = 0, resumed = 0;
+    for (int k = 0; closing && k < 2; k++) {
+        made = tf_now_ms ();
+        CHECK (s_probe (closing, &good.info, tf_now_ms ()));
+        CHECK_EQ (s_result.outcome, NINES_OUTCOME_OK);
+        s_check_not_after (made, 30 * DAY_S);
+    }
+    /*  Two at once: the second easy handle never talked to that facade,
+        and resumes too (the session cache is the prober's, not a
+        handle's). */
+    CHECK_EQ (closing ? s_probe_two (closing, &good.info) : 0, 2);
+    if (closing)
+        nines_prober_tls_stats (closing, &hs, &resumed);
+    CHECK_EQ (hs, 4);                       /* a handshake each */
+    CHECK_EQ (resumed, 3);                  /* all but the first resumed */
+    /*  The decoy pin only, a session for that facade cached: refused. */
+    decoy = good.info;
+    decoy.n_spki_pins = 1;
+    CHECK (closing && s_probe (closing, &decoy, tf_now_ms ()));
+    CHECK_EQ (s_result.outcome, NINES_OUTCOME_TLS);
+    /*  The good pod's pins, the other facade's (another key) address:
+        no session of its own, no match; and that certificate, matching
+        no pin, is not taken as the pod's (its period, not yet valid,
+        would keep the next heartbeat from resuming). */
+    nines_pod_info_t moved = good.info;
+    memcpy (moved.facade_url, early.info.facade_url, sizeof moved.facade_url);
+    CHECK (closing && s_probe (closing, &moved, tf_now_ms ()));
+    CHECK_EQ (s_result.outcome, NINES_OUTCOME_TLS);
+    /*  And the good pod again: still resumed, still ok. */
+    CHECK (closing && s_probe (closing, &good.info, tf_now_ms ()));
+    CHECK_EQ (s_result.outcome, NINES_OUTCOME_OK);
+    if (closing)
+        nines_prober_tls_stats (closing, &hs, &resumed);
+    CHECK_EQ (hs, 7);
+    CHECK_EQ (resumed, 4);
+    nines_prober_destroy (&closing);
 
     /*  The facade answers with the app's own status (PROTOCOL.md 6.2):
         the signed app status decides, not the HTTP status. */
