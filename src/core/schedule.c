@@ -125,7 +125,8 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
             self->sched [self->n_sched++] = (sched_t) { at < now ? now : at, drawn [j] };
     }
     free (drawn);
-    qsort (self->sched, self->n_sched, sizeof *self->sched, s_cmp_sched);
+    if (self->n_sched)
+        qsort (self->sched, self->n_sched, sizeof *self->sched, s_cmp_sched);
     /* A pod reported down is probed more often by its committee of this
        epoch only: members of past committees stop, or every validator
        that ever sat on it would probe, and all of them would open an UP
