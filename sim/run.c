@@ -280,6 +280,8 @@ nines_sim_run_main (int argc, char **argv)
             void *which = zpoller_wait (run->poller, 100);
             if (which)
                 run_drain (run, (zsock_t *) which);
+            if (run->chain)
+                run_chain_poll (run);
         }
         run->obs.t0 = (uint64_t) zclock_time ();
         run_say (run, "timeline starts: %zu fault steps over %.0fs", run->n_ev, sc->duration_ms / 1000.0);

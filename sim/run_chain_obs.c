@@ -84,11 +84,13 @@ s_on_claimed (sim_run_t *run, const nines_log_t *l)
     cl->t_up = s_word (l, 3) ? s_word (l, 2) : 0;
     cl->gas_claim = s_gas (c, l->tx_hash);
     run->obs.claims++;
-    char up [32] = "open";
-    if (cl->t_up)
-        snprintf (up, sizeof up, "UP at %.1fs", run_rel (run, cl->t_up));
-    run_say (run, "CLAIM by validator %u: pod %ld, DOWN at %.1fs, %s (%llu gas)", cl->claimant, cl->pod,
-             run_rel (run, cl->t_down), up, (unsigned long long) cl->gas_claim);
+    char when [64] = "";
+    if (run->obs.t0)
+        snprintf (when, sizeof when, ", DOWN at %.1fs", run_rel (run, cl->t_down));
+    if (run->obs.t0 && cl->t_up)
+        snprintf (when + strlen (when), sizeof when - strlen (when), ", UP at %.1fs", run_rel (run, cl->t_up));
+    run_say (run, "CLAIM by validator %u: pod %ld%s%s (%llu gas)", cl->claimant, cl->pod, when,
+             cl->t_up ? "" : ", open", (unsigned long long) cl->gas_claim);
 }
 
 static void

@@ -162,6 +162,71 @@ typedef struct {
     const char *rule;                    /* "==" or "<=" */
 } s_check_t;
 
+/*  Settling time of incident inc: its UP report reaching nines-sim to
+    its closed Incident on the chain, ms; -1 when either is missing. */
+static int64_t
+s_settle_ms (const sim_incident_t *inc)
+{
+    return inc->up_seen && inc->settled ? (int64_t) inc->settled - (int64_t) inc->up_seen : -1;
+}
+
+/*  network/ledger = evm: the chain's table (claims, gas and settling per
+    incident, slashes by pod against nines-ledger's) and its expectations
+    appended to checks [n..]; returns the new count. */
+static size_t
+s_chain_table (const sim_observed_t *obs, FILE *out, s_check_t *checks, size_t n)
+{
+    const nines_scenario_t *sc = obs->sc;
+    const nines_expect_t *ex = &sc->expect;
+    char a [24], b [24], z [24];
+    fprintf (out, "\nOn the chain: %u claims, %u voided (challenges %llu gas); owed to challengers %llu units\n",
+             obs->claims, obs->voided, (unsigned long long) obs->gas_challenge,
+             (unsigned long long) obs->challenge_paid);
+    fprintf (out, "%4s %15s %7s %10s %13s %12s %13s %9s %13s\n", "pod", "detected start", "claims", "claim gas",
+             "finalize gas", "account gas", "UP->settled", "slashed", "nines-ledger");
+    int64_t worst_settle = -1;
+    bool unsettled = false;
+    for (size_t i = 0; i < obs->n_incidents; i++) {
+        const sim_incident_t *inc = &obs->incidents [i];
+        int64_t settle = s_settle_ms (inc);
+        if (!inc->open && !inc->correlated) {
+            unsettled |= settle < 0;
+            worst_settle = settle > worst_settle ? settle : worst_settle;
+        }
+        fprintf (out, "%4u %15s %7u %10llu %13llu %12llu %13s %9llu %13s\n", inc->pod,
+                 s_secs (a, sizeof a, true, s_rel (obs, inc->t_down)), inc->claims,
+                 (unsigned long long) inc->gas_claim, (unsigned long long) inc->gas_finalize,
+                 (unsigned long long) inc->gas_account, s_secs (b, sizeof b, settle >= 0, settle),
+                 (unsigned long long) inc->slashed,
+                 inc->have_ref ? (snprintf (z, sizeof z, "%llu", (unsigned long long) inc->ref_slashed), z) : "-");
+    }
+    if (obs->n_incidents == 0)
+        fprintf (out, "   (no incident on the chain)\n");
+    long long worst = obs->have_ref && obs->pod_slashed ? 0 : 1000000000LL;
+    fprintf (out, "\nSlash by pod: podInfo(pod).slashed on the chain against nines-ledger's for the same "
+             "reports (the claims' calldata)\n");
+    for (uint32_t p = 0; obs->have_ref && obs->pod_slashed && p < sc->pods; p++) {
+        long long dev = s_dev_ppm (obs->pod_slashed [p], obs->ref_slashed [p]);
+        worst = dev > worst ? dev : worst;
+        fprintf (out, "  pod %u: chain %llu, nines-ledger %llu%s\n", p, (unsigned long long) obs->pod_slashed [p],
+                 (unsigned long long) obs->ref_slashed [p], dev ? " (differ)" : "");
+    }
+    if (!obs->have_ref)
+        fprintf (out, "  (the reference nines-ledger did not run)\n");
+    if (ex->has_voided)
+        checks [n++] = (s_check_t) { "voided", ex->voided, obs->voided, obs->voided == ex->voided, "==" };
+    if (ex->has_challenge_paid)
+        checks [n++] = (s_check_t) { "challenge_paid", (long long) ex->challenge_paid,
+                                     (long long) obs->challenge_paid, obs->challenge_paid == ex->challenge_paid, "==" };
+    if (ex->has_slash_ledger)
+        checks [n++] = (s_check_t) { "slash_ledger_ppm", ex->slash_ledger_ppm, worst,
+                                     worst <= (long long) ex->slash_ledger_ppm, "<=" };
+    if (ex->has_max_settle)
+        checks [n++] = (s_check_t) { "max_settle", (long long) ex->max_settle_ms, unsettled ? -1 : worst_settle,
+                                     !unsettled && worst_settle <= (int64_t) ex->max_settle_ms, "<=" };
+    return n;
+}
+
 int
 sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
             const char *out_dir, FILE *out)
@@ -262,7 +327,7 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
 
     /*  Expectations. */
     const nines_expect_t *ex = &sc->expect;
-    s_check_t checks [8];
+    s_check_t checks [12];
     size_t n_checks = 0;
     if (ex->has_incidents)
         checks [n_checks++] = (s_check_t) { "incidents", ex->incidents, matched,
@@ -321,15 +386,18 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
         checks [n_checks++] = (s_check_t) { "slash_evidenced_ppm", ex->slash_evidenced_ppm, worst,
                                             worst <= (long long) ex->slash_evidenced_ppm, "<=" };
     }
+    if (obs->chain)
+        n_checks = s_chain_table (obs, out, checks, n_checks);
     bool pass = !obs->aborted;
     fprintf (out, "\nExpectations\n");
     for (size_t i = 0; i < n_checks; i++) {
         pass = pass && checks [i].pass;
-        if (strcmp (checks [i].name, "max_latency") == 0)
+        if (strcmp (checks [i].name, "max_latency") == 0 || strcmp (checks [i].name, "max_settle") == 0)
             fprintf (out, "  %-19s %s %-8s got %-8s %s%s\n", checks [i].name, checks [i].rule,
                      s_secs (a, sizeof a, true, checks [i].want),
                      s_secs (b, sizeof b, checks [i].got >= 0, checks [i].got),
-                     checks [i].pass ? "ok" : "FAILED", missed ? " (an outage was never detected)" : "");
+                     checks [i].pass ? "ok" : "FAILED", missed && !strcmp (checks [i].name, "max_latency")
+                     ? " (an outage was never detected)" : "");
         else
             fprintf (out, "  %-19s %s %-8lld got %-8lld %s\n", checks [i].name, checks [i].rule,
                      checks [i].want, checks [i].got, checks [i].pass ? "ok" : "FAILED");
@@ -396,8 +464,28 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
                      (unsigned long long) vs->evidence_acked);
         fprintf (f, "}");
     }
-    fprintf (f, "\n  ],\n  \"reports\": {\"down\": %u, \"up\": %u},\n  \"expectations\": [",
-             obs->reports_down, obs->reports_up);
+    fprintf (f, "\n  ],\n  \"reports\": {\"down\": %u, \"up\": %u},\n", obs->reports_down, obs->reports_up);
+    if (obs->chain) {
+        fprintf (f, "  \"chain\": {\"claims\": %u, \"voided\": %u, \"challenge_paid\": %llu, \"gas_challenge\": %llu, "
+                 "\"incidents\": [", obs->claims, obs->voided, (unsigned long long) obs->challenge_paid,
+                 (unsigned long long) obs->gas_challenge);
+        for (size_t i = 0; i < obs->n_incidents; i++) {
+            const sim_incident_t *inc = &obs->incidents [i];
+            fprintf (f, "%s\n    {\"pod\": %u, \"t_down_ms\": %lld, \"claims\": %u, \"gas_claim\": %llu, "
+                     "\"gas_finalize\": %llu, \"gas_account\": %llu, \"up_to_settled_ms\": %lld, \"slashed\": %llu, "
+                     "\"ledger_slashed\": %lld}", i ? "," : "", inc->pod, (long long) s_rel (obs, inc->t_down),
+                     inc->claims, (unsigned long long) inc->gas_claim, (unsigned long long) inc->gas_finalize,
+                     (unsigned long long) inc->gas_account, (long long) s_settle_ms (inc),
+                     (unsigned long long) inc->slashed, inc->have_ref ? (long long) inc->ref_slashed : -1LL);
+        }
+        fprintf (f, "%s],\n    \"pods\": [", obs->n_incidents ? "\n  " : "");
+        for (uint32_t p = 0; obs->pod_slashed && p < sc->pods; p++)
+            fprintf (f, "%s{\"pod\": %u, \"slashed\": %llu, \"ledger_slashed\": %lld}", p ? ", " : "", p,
+                     (unsigned long long) obs->pod_slashed [p],
+                     obs->have_ref ? (long long) obs->ref_slashed [p] : -1LL);
+        fprintf (f, "]},\n");
+    }
+    fprintf (f, "  \"expectations\": [");
     for (size_t i = 0; i < n_checks; i++)
         fprintf (f, "%s\n    {\"name\": \"%s\", \"rule\": \"%s\", \"want\": %lld, \"got\": %lld, \"pass\": %s}",
                  i ? "," : "", checks [i].name, checks [i].rule, checks [i].want, checks [i].got,

@@ -175,7 +175,8 @@ s_prepare_members (sim_run_t *run)
         if (run_endpoint (run, v->peer) || run_endpoint (run, v->query) || run_endpoint (run, v->pub))
             return NINES_EUNAVAIL;
         const char *behaviour = nines_scenario_behaviour (sc, i);
-        run->obs.vstats [i].behaviour = behaviour;
+        run->obs.vstats [i].behaviour = i < sc->forge_claim ? (behaviour ? "forge+behaviour" : "forge-claim")
+                                                             : behaviour;
         char behaviour_line [96] = "";
         if (behaviour)
             snprintf (behaviour_line, sizeof behaviour_line, "    behaviour = %s\n", behaviour);

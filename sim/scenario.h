@@ -15,7 +15,8 @@
         params                          any registry params key (src/proto/registry.h):
             epoch = 2s                  epoch, r, committee, theta, grace, d_mid,
             grace = 10s                 s, max_slash, merge_min ... with units
-        network                         des only (run uses loopback as it is)
+        network                         des only (run uses loopback as it is), but ledger
+                                        and the chain's keys below (run only)
             latency = 20ms              one-way delay
             jitter = 5ms                uniform extra delay in [0, jitter]
             loss = 0.01                 message loss fraction

@@ -223,6 +223,54 @@ test_errors (void)
            "    announce = 1\n", "fault[0]/announce: expected announce only in a pin_rotation fault");
     s_bad (HEAD "fault\n    at = 1s\n    kind = pin_rotation\n    pod = 0\n    duration = 10s\n"
            "    announce = yes\n", "fault[0]/announce: expected 0 or 1, got 'yes'");
+    /* network/ledger = evm and the keys that need it: (text after HEAD, message) */
+    static const char *const chain_bad [][2] = {
+        { "network\n    ledger = solana\n", "network/ledger: expected zmq (nines-ledger) or evm" },
+        { "network\n    challenge_window = 8s\n",
+          "network/challenge_window: expected it only with network/ledger = evm, got '8s'" },
+        { "network\n    ledger = zmq\n    bond = 5\n", "network/bond: expected it only with network/ledger = evm" },
+        { "adversaries\n    forge_claim = 1\n", "adversaries/forge_claim: expected it only with network/ledger = evm" },
+        { "expect\n    voided = 1\n", "expect/voided: expected it only with network/ledger = evm" },
+        { "network\n    ledger = evm\n    block_time = 1500ms\n", "network/block_time: expected whole seconds" },
+        { "network\n    ledger = evm\n    fraud_slash = lots\n", "network/fraud_slash: expected a fraction" },
+        { "network\n    ledger = evm\nexpect\n    slash_ledger = same\n", "expect/slash_ledger: expected a fraction" },
+    };
+    for (size_t i = 0; i < sizeof chain_bad / sizeof chain_bad [0]; i++) {
+        char text [512];
+        snprintf (text, sizeof text, HEAD "%s", chain_bad [i][0]);
+        s_bad (text, chain_bad [i][1]);
+    }
+}
+
+/*  network/ledger = evm: the chain's keys, their defaults, the chain's
+    expectations. */
+static void
+test_chain (void)
+{
+    char err [512];
+    nines_scenario_t *sc = nines_scenario_from_string ("evm.zpl", HEAD
+        "network\n    ledger = evm\n    challenge_window = 8s\nadversaries\n    forge_claim = 1\n"
+        "expect\n    voided = 1\n    challenge_paid = 101000\n    slash_ledger = 0\n    max_settle = 30s\n",
+        err, sizeof err);
+    CHECK (sc != NULL);
+    if (!sc) {
+        fprintf (stderr, "%s\n", err);
+        return;
+    }
+    CHECK (sc->chain);
+    CHECK_EQ (sc->challenge_window_ms, 8000);
+    CHECK_EQ (sc->bond, 1000);
+    CHECK_EQ (sc->fraud_slash_ppm, 100000);
+    CHECK_EQ (sc->block_time_ms, 1000);
+    CHECK_EQ (sc->forge_claim, 1);
+    CHECK (sc->expect.has_voided && sc->expect.voided == 1);
+    CHECK (sc->expect.has_challenge_paid && sc->expect.challenge_paid == 101000);
+    CHECK (sc->expect.has_slash_ledger && sc->expect.slash_ledger_ppm == 0);
+    CHECK (sc->expect.has_max_settle && sc->expect.max_settle_ms == 30000);
+    nines_scenario_destroy (&sc);
+    sc = nines_scenario_from_string ("zmq.zpl", HEAD, err, sizeof err);
+    CHECK (sc && !sc->chain);
+    nines_scenario_destroy (&sc);
 }
 
 /*  A pin rotation acts on a pod but is no outage: no ground truth, and
@@ -351,6 +399,7 @@ main (void)
     RUN (test_defaults);
     RUN (test_errors);
     RUN (test_pin_rotation);
+    RUN (test_chain);
     RUN (test_run_faults);
     RUN (test_shipped);
     return t_done ("test_scenario");
