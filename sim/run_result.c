@@ -172,9 +172,11 @@ s_settle_ms (const sim_incident_t *inc)
 
 /*  network/ledger = evm: the chain's table (claims, gas and settling per
     incident, slashes by pod against nines-ledger's) and its expectations
-    appended to checks [n..]; returns the new count. */
+    appended to checks [n..]; returns the new count.  max_settle fails
+    when a true outage has no incident settled on the chain. */
 static size_t
-s_chain_table (const sim_observed_t *obs, FILE *out, s_check_t *checks, size_t n)
+s_chain_table (const sim_observed_t *obs, const sim_episode_t *episodes, size_t n_episodes, FILE *out,
+               s_check_t *checks, size_t n)
 {
     const nines_scenario_t *sc = obs->sc;
     const nines_expect_t *ex = &sc->expect;
@@ -189,10 +191,8 @@ s_chain_table (const sim_observed_t *obs, FILE *out, s_check_t *checks, size_t n
     for (size_t i = 0; i < obs->n_incidents; i++) {
         const sim_incident_t *inc = &obs->incidents [i];
         int64_t settle = s_settle_ms (inc);
-        if (!inc->open && !inc->correlated) {
-            unsettled |= settle < 0;
+        if (!inc->open && !inc->correlated)
             worst_settle = settle > worst_settle ? settle : worst_settle;
-        }
         fprintf (out, "%4u %15s %7u %10llu %13llu %12llu %13s %9llu %13s\n", inc->pod,
                  s_secs (a, sizeof a, true, s_rel (obs, inc->t_down)), inc->claims,
                  (unsigned long long) inc->gas_claim, (unsigned long long) inc->gas_finalize,
@@ -202,6 +202,10 @@ s_chain_table (const sim_observed_t *obs, FILE *out, s_check_t *checks, size_t n
     }
     if (obs->n_incidents == 0)
         fprintf (out, "   (no incident on the chain)\n");
+    for (size_t e = 0; e < n_episodes; e++) {
+        const sim_incident_t *inc = episodes [e].incident >= 0 ? &obs->incidents [episodes [e].incident] : NULL;
+        unsettled |= !inc || (!inc->correlated && s_settle_ms (inc) < 0);
+    }
     long long worst = obs->have_ref && obs->pod_slashed ? 0 : 1000000000LL;
     fprintf (out, "\nSlash by pod: podInfo(pod).slashed on the chain against nines-ledger's for the same "
              "reports (the claims' calldata)\n");
@@ -387,7 +391,7 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
                                             worst <= (long long) ex->slash_evidenced_ppm, "<=" };
     }
     if (obs->chain)
-        n_checks = s_chain_table (obs, out, checks, n_checks);
+        n_checks = s_chain_table (obs, episodes, n_episodes, out, checks, n_checks);
     bool pass = !obs->aborted;
     fprintf (out, "\nExpectations\n");
     for (size_t i = 0; i < n_checks; i++) {
@@ -396,8 +400,10 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
             fprintf (out, "  %-19s %s %-8s got %-8s %s%s\n", checks [i].name, checks [i].rule,
                      s_secs (a, sizeof a, true, checks [i].want),
                      s_secs (b, sizeof b, checks [i].got >= 0, checks [i].got),
-                     checks [i].pass ? "ok" : "FAILED", missed && !strcmp (checks [i].name, "max_latency")
-                     ? " (an outage was never detected)" : "");
+                     checks [i].pass ? "ok" : "FAILED",
+                     strcmp (checks [i].name, "max_latency") == 0
+                     ? (missed ? " (an outage was never detected)" : "")
+                     : (checks [i].got < 0 ? " (an outage was not settled on the chain)" : ""));
         else
             fprintf (out, "  %-19s %s %-8lld got %-8lld %s\n", checks [i].name, checks [i].rule,
                      checks [i].want, checks [i].got, checks [i].pass ? "ok" : "FAILED");
