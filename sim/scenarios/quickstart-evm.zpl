@@ -6,7 +6,8 @@
 #   ninesd claims the evidence on the chain (ledger/kind = evm).  The
 #   outage must be detected, claimed, finalized after an 8 s challenge
 #   window and slashed on the chain, with a slash exactly what
-#   nines-ledger computes for the same reports, and settled within 30 s of
+#   nines-ledger computes for the same reports and to stake x max_slash x
+#   S(d) for the downtime its DOWN and UP prove, and settled within 30 s of
 #   the UP report.  Nothing else may be claimed.
 scenario
     name = quickstart-evm
@@ -49,4 +50,5 @@ expect
     max_latency = 15s
     voided = 0
     slash_ledger = 0
+    slash_evidenced = 0
     max_settle = 30s
