@@ -98,6 +98,7 @@ typedef struct {
     uint64_t gas_claim;                  /* gas of its claims, sum */
     uint64_t gas_finalize;               /* of their finalize transactions */
     uint64_t gas_account;                /* of their account transactions */
+    uint64_t gas_settle;                 /* of the settles that paid it after its windows */
     uint64_t up_seen;                    /* Unix ms its UP report reached nines-sim (0: none) */
     uint64_t settled;                    /* Unix ms nines-sim saw it closed on the chain (0: not) */
     bool have_ref;                       /* the reference nines-ledger holds it */

@@ -21,6 +21,7 @@ typedef struct {
     uint32_t claimant;                   /* contract validator index */
     long pod;                            /* pod index, -1 unknown */
     uint64_t t_down, t_up;               /* its evidence's DOWN and UP instants, Unix ms (t_up 0: none) */
+    uint8_t account_tx [32];             /* its account transaction (zeros before) */
     uint64_t gas_claim, gas_finalize, gas_account; /* gas used by its transactions */
     bool finalized, accounted, voided;   /* what the chain did with it */
 } sim_claim_t;

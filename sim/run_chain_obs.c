@@ -116,6 +116,7 @@ s_on_claim_step (sim_run_t *run, const nines_log_t *l, int topic)
     else
     if (topic == T_ACCOUNTED && !cl->accounted) {
         cl->accounted = true;
+        memcpy (cl->account_tx, l->tx_hash, 32);
         cl->gas_account = s_gas (c, l->tx_hash);
         run_say (run, "ACCOUNTED: claim on pod %ld (%llu gas)", cl->pod, (unsigned long long) cl->gas_account);
     }
@@ -130,12 +131,21 @@ s_on_incident (sim_run_t *run, const nines_log_t *l)
     sim_incident_t *inc = pod >= 0 && t_down ? sim_incident_get (&run->obs, (uint32_t) pod, t_down, &is_new) : NULL;
     if (!inc)
         return;
+    uint64_t before = inc->slashed;
+    /*  Logged by a settle (no account in its transaction): its gas. */
+    bool by_account = false;
+    for (size_t i = 0; i < run->chain->n_claims && !by_account; i++)
+        by_account = memcmp (run->chain->claims [i].account_tx, l->tx_hash, 32) == 0;
+    if (!by_account)
+        inc->gas_settle += s_gas (run->chain, l->tx_hash);
     inc->t_up = s_word (l, 1);
     inc->downtime_ms = s_word (l, 2);
     inc->slashed = s_word (l, 4);
     inc->correlated = s_word (l, 5) != 0;
     inc->open = s_word (l, 6) != 0;
-    if (!inc->open && !inc->settled)
+    /*  Settled: closed, and its last payment seen (a settle after the
+        correlated-outage window pays later than the account). */
+    if (!inc->open && (!inc->settled || inc->slashed != before))
         inc->settled = (uint64_t) zclock_time ();
     if (inc->open)
         run_say (run, "INCIDENT pod %ld on the chain: down since %.1fs, slashed %llu so far", pod,
@@ -189,14 +199,31 @@ run_chain_poll (sim_run_t *run)
     c->next_block = head + 1;
 }
 
-/*  Claims not yet accounted nor voided. */
+/*  Claims not yet accounted nor voided, or whose correlated-outage and
+    challenge windows after their DOWN have not both passed at chain time
+    head_ms (2 s to spare): the contract pays a slash at the account
+    after them, else at the settle ninesd sends then (and only then logs
+    the Incident). */
 static size_t
-s_unsettled (const sim_chain_t *c)
+s_unsettled (const sim_run_t *run, uint64_t head_ms)
 {
+    const sim_chain_t *c = run->chain;
     size_t n = 0;
-    for (size_t i = 0; i < c->n_claims; i++)
-        n += !c->claims [i].accounted && !c->claims [i].voided;
+    for (size_t i = 0; i < c->n_claims; i++) {
+        const sim_claim_t *cl = &c->claims [i];
+        n += !cl->voided && (!cl->accounted
+          || head_ms < cl->t_down + c->params.corr_window_ms + run->sc->challenge_window_ms + 2000);
+    }
     return n;
+}
+
+/*  The latest block's time, ms (0 when unknown). */
+static uint64_t
+s_head_ms (sim_chain_t *c)
+{
+    uint64_t head = 0, t = 0;
+    uint8_t h [32];
+    return nines_rpc_block_number (c->rpc, &head) || nines_rpc_block_hash (c->rpc, head, h, &t) ? 0 : t * 1000;
 }
 
 /*  A `rows` reply's rows (NULL when none). */
@@ -345,13 +372,16 @@ run_chain_final (sim_run_t *run)
     sim_chain_t *c = run->chain;
     sim_observed_t *obs = &run->obs;
     run_chain_poll (run);
-    int64_t until = zclock_mono () + (int64_t) sc->challenge_window_ms + 20000;
-    if (s_unsettled (c))
-        run_say (run, "waiting for %zu claim(s) to be accounted or voided (at most %.0fs)", s_unsettled (c),
-                 (sc->challenge_window_ms + 20000) / 1000.0);
-    while (s_unsettled (c) && !run_interrupted && zclock_mono () < until) {
+    uint64_t wait = c->params.corr_window_ms + sc->challenge_window_ms + 20000;
+    int64_t until = zclock_mono () + (int64_t) wait;
+    size_t left = s_unsettled (run, s_head_ms (c));
+    if (left)
+        run_say (run, "waiting for %zu claim(s) or incident(s) to settle on the chain (at most %.0fs)", left,
+                 wait / 1000.0);
+    while (left && !run_interrupted && zclock_mono () < until) {
         zclock_sleep (500);
         run_chain_poll (run);
+        left = s_unsettled (run, s_head_ms (c));
     }
     obs->t_end = (uint64_t) zclock_time ();
     obs->pod_slashed = calloc (sc->pods, sizeof *obs->pod_slashed);
