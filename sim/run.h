@@ -91,7 +91,7 @@ typedef struct {
     uint64_t downtime_ms;                /* the ledger's effective downtime (merged pieces), ms */
     bool correlated;                     /* flagged correlated (not slashed) */
     bool open;                           /* no UP report yet */
-    uint64_t first_seen;                 /* Unix ms we first heard of it */
+    uint64_t first_seen;                 /* Unix ms we first heard of it (evm: its first claim mined) */
     int episode;                         /* matched ground-truth episode, -1 false */
     /*  network/ledger = evm only: */
     uint32_t claims;                     /* its claims on the chain (not voided) */
@@ -101,6 +101,7 @@ typedef struct {
     uint64_t gas_settle;                 /* of the settles that paid it after its windows */
     uint64_t up_seen;                    /* Unix ms its UP report reached nines-sim (0: none) */
     uint64_t settled;                    /* Unix ms nines-sim saw it closed on the chain (0: not) */
+    uint64_t finalized;                  /* Unix ms nines-sim saw its closing claim finalized (0: not) */
     bool have_ref;                       /* the reference nines-ledger holds it */
     uint64_t ref_slashed;                /* what it slashed for the same reports */
 } sim_incident_t;

@@ -24,6 +24,7 @@ typedef struct {
     uint8_t account_tx [32];             /* its account transaction (zeros before) */
     uint64_t gas_claim, gas_finalize, gas_account; /* gas used by its transactions */
     bool finalized, accounted, voided;   /* what the chain did with it */
+    uint64_t seen, finalized_seen;       /* Unix ms nines-sim read its Claimed / Finalized log */
 } sim_claim_t;
 
 /*  The chain's part of a run (run->chain). */

@@ -83,6 +83,7 @@ s_on_claimed (sim_run_t *run, const nines_log_t *l)
     cl->t_down = s_word (l, 1);
     cl->t_up = s_word (l, 3) ? s_word (l, 2) : 0;
     cl->gas_claim = s_gas (c, l->tx_hash);
+    cl->seen = (uint64_t) zclock_time ();
     run->obs.claims++;
     char when [64] = "";
     if (run->obs.t0)
@@ -110,6 +111,7 @@ s_on_claim_step (sim_run_t *run, const nines_log_t *l, int topic)
     else
     if (topic == T_FINALIZED && !cl->finalized) {
         cl->finalized = true;
+        cl->finalized_seen = (uint64_t) zclock_time ();
         cl->gas_finalize = s_gas (c, l->tx_hash);
         run_say (run, "FINALIZED: claim on pod %ld (%llu gas)", cl->pod, (unsigned long long) cl->gas_finalize);
     }
@@ -411,6 +413,10 @@ run_chain_final (sim_run_t *run)
             ||  (!inc->open && inc->t_up && cl->t_down >= inc->t_up))
                 continue;
             inc->claims++;
+            if (cl->seen < inc->first_seen)
+                inc->first_seen = cl->seen;
+            if (cl->t_up && cl->t_up == inc->t_up)
+                inc->finalized = cl->finalized_seen;
             inc->gas_claim += cl->gas_claim;
             inc->gas_finalize += cl->gas_finalize;
             inc->gas_account += cl->gas_account;

@@ -170,6 +170,13 @@ s_settle_ms (const sim_incident_t *inc)
     return inc->up_seen && inc->settled ? (int64_t) inc->settled - (int64_t) inc->up_seen : -1;
 }
 
+/*  The same to its closing claim's Finalized log. */
+static int64_t
+s_final_ms (const sim_incident_t *inc)
+{
+    return inc->up_seen && inc->finalized ? (int64_t) inc->finalized - (int64_t) inc->up_seen : -1;
+}
+
 /*  network/ledger = evm: the chain's table (claims, gas and settling per
     incident, slashes by pod against nines-ledger's) and its expectations
     appended to checks [n..]; returns the new count.  max_settle fails
@@ -184,8 +191,9 @@ s_chain_table (const sim_observed_t *obs, const sim_episode_t *episodes, size_t 
     fprintf (out, "\nOn the chain: %u claims, %u voided (challenges %llu gas); owed to challengers %llu units\n",
              obs->claims, obs->voided, (unsigned long long) obs->gas_challenge,
              (unsigned long long) obs->challenge_paid);
-    fprintf (out, "%4s %15s %7s %10s %13s %12s %11s %13s %9s %13s\n", "pod", "detected start", "claims",
-             "claim gas", "finalize gas", "account gas", "settle gas", "UP->settled", "slashed", "nines-ledger");
+    fprintf (out, "%4s %15s %7s %10s %13s %12s %11s %10s %12s %9s %13s\n", "pod", "detected start", "claims",
+             "claim gas", "finalize gas", "account gas", "settle gas", "UP->final", "UP->settled", "slashed",
+             "nines-ledger");
     int64_t worst_settle = -1;
     bool unsettled = false;
     for (size_t i = 0; i < obs->n_incidents; i++) {
@@ -193,10 +201,12 @@ s_chain_table (const sim_observed_t *obs, const sim_episode_t *episodes, size_t 
         int64_t settle = s_settle_ms (inc);
         if (!inc->open && !inc->correlated)
             worst_settle = settle > worst_settle ? settle : worst_settle;
-        fprintf (out, "%4u %15s %7u %10llu %13llu %12llu %11llu %13s %9llu %13s\n", inc->pod,
+        char f [24];
+        fprintf (out, "%4u %15s %7u %10llu %13llu %12llu %11llu %10s %12s %9llu %13s\n", inc->pod,
                  s_secs (a, sizeof a, true, s_rel (obs, inc->t_down)), inc->claims,
                  (unsigned long long) inc->gas_claim, (unsigned long long) inc->gas_finalize,
-                 (unsigned long long) inc->gas_account, (unsigned long long) inc->gas_settle, s_secs (b, sizeof b, settle >= 0, settle),
+                 (unsigned long long) inc->gas_account, (unsigned long long) inc->gas_settle,
+                 s_secs (f, sizeof f, s_final_ms (inc) >= 0, s_final_ms (inc)), s_secs (b, sizeof b, settle >= 0, settle),
                  (unsigned long long) inc->slashed,
                  inc->have_ref ? (snprintf (z, sizeof z, "%llu", (unsigned long long) inc->ref_slashed), z) : "-");
     }
@@ -478,11 +488,11 @@ sim_result (sim_observed_t *obs, sim_episode_t *episodes, size_t n_episodes,
         for (size_t i = 0; i < obs->n_incidents; i++) {
             const sim_incident_t *inc = &obs->incidents [i];
             fprintf (f, "%s\n    {\"pod\": %u, \"t_down_ms\": %lld, \"claims\": %u, \"gas_claim\": %llu, "
-                     "\"gas_finalize\": %llu, \"gas_account\": %llu, \"gas_settle\": %llu, \"up_to_settled_ms\": %lld, \"slashed\": %llu, "
+                     "\"gas_finalize\": %llu, \"gas_account\": %llu, \"gas_settle\": %llu, \"up_to_finalized_ms\": %lld, \"up_to_settled_ms\": %lld, \"slashed\": %llu, "
                      "\"ledger_slashed\": %lld}", i ? "," : "", inc->pod, (long long) s_rel (obs, inc->t_down),
                      inc->claims, (unsigned long long) inc->gas_claim, (unsigned long long) inc->gas_finalize,
                      (unsigned long long) inc->gas_account, (unsigned long long) inc->gas_settle,
-                     (long long) s_settle_ms (inc),
+                     (long long) s_final_ms (inc), (long long) s_settle_ms (inc),
                      (unsigned long long) inc->slashed, inc->have_ref ? (long long) inc->ref_slashed : -1LL);
         }
         fprintf (f, "%s],\n    \"pods\": [", obs->n_incidents ? "\n  " : "");
