@@ -79,5 +79,11 @@ facade
                                     #   share one NAT address.
     upstream_timeout = 30s          #   app I/O timeout while proxying (then 502)
     upstream_keepalive = 2s         #   idle keep-alive connections to the app
+    heartbeat_rate = 500            #   valid heartbeats/s the replay cache is
+                                    #   sized for: 2 x rate x 60 s nonces, 24
+                                    #   bytes each (500: 65,536, 1.5 MiB).  A
+                                    #   full cache proxies valid heartbeats
+                                    #   unsigned (a warning at most every 10 s,
+                                    #   heartbeat_checks_total{result="EFULL"})
     #   error, warn, info or debug (-v on the command line = debug).
     log = info

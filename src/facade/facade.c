@@ -35,6 +35,8 @@ static nines_conncap_t *s_conncap;  /* connections per client address */
 static atomic_ulong s_refused_per_address;  /* connections closed at accept: over the per-address cap */
 static pthread_mutex_t s_refused_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards s_refused_log */
 static nines_ratelimit_t s_refused_log = { .interval_ms = 10000 };  /* one such warning per 10 s */
+static pthread_mutex_t s_full_lock = PTHREAD_MUTEX_INITIALIZER;    /* guards s_full_log */
+static nines_ratelimit_t s_full_log = { .interval_ms = 10000 };     /* one "replay cache full" per 10 s */
 static h2o_globalconf_t s_globalconf;
 static pthread_barrier_t s_ready;   /* workers + main: every loop is listening */
 static pthread_barrier_t s_stopped; /* workers + main: every loop has stopped */
@@ -105,6 +107,24 @@ s_hb_setup_ostream (h2o_req_prefilter_t *super, h2o_req_t *req, h2o_ostream_t **
     h2o_setup_next_prefilter (super, req, slot);
 }
 
+/*  A valid heartbeat found the replay cache full: said at most every 10 s,
+    since from then on validators see this pod's heartbeats unsigned. */
+static void
+s_replay_full (void)
+{
+    uint64_t held = 0, refused = 0;
+    size_t slots = 0;
+    pthread_mutex_lock (&s_full_lock);
+    bool say = nines_ratelimit_ok (&s_full_log, s_now_ms (), &held);
+    pthread_mutex_unlock (&s_full_lock);
+    if (!say)
+        return;
+    nines_hbcheck_replay_stats (s_hbcheck, &slots, &refused);
+    nines_warn ("replay cache full (%zu nonces, sized for facade/heartbeat_rate = %llu/s over 60 s): "
+                "valid heartbeats are proxied unsigned (%llu so far); raise facade/heartbeat_rate",
+                slots, (unsigned long long) facade_cfg.heartbeat_rate, (unsigned long long) refused);
+}
+
 static int
 s_on_heartbeat (h2o_handler_t *self, h2o_req_t *req)
 {
@@ -115,6 +135,8 @@ s_on_heartbeat (h2o_handler_t *self, h2o_req_t *req)
     nines_hb_req_t hb;
     int rc = nines_hbcheck (s_hbcheck, value->base, value->len, s_now_ms (), &hb);
     facade_metrics_hbcheck (rc);
+    if (rc == NINES_EFULL)
+        s_replay_full ();
     if (rc) {
         nines_debug ("heartbeat header not accepted (%s): proxied as a normal request",
                      nines_strerror (rc));
@@ -546,7 +568,8 @@ s_configure (nines_config_t *cfg)
                           &facade_cfg.max_per_address)
     ||  nines_config_duration_ms (cfg, "facade/upstream_timeout", 30000, 100, 3600000, &facade_cfg.upstream_timeout_ms)
     ||  nines_config_duration_ms (cfg, "facade/upstream_keepalive", 2000, 0, 3600000, &facade_cfg.upstream_keepalive_ms)
-    ||  nines_config_bool (cfg, "facade/http2", true, &facade_cfg.http2)) {
+    ||  nines_config_bool (cfg, "facade/http2", true, &facade_cfg.http2)
+    ||  nines_config_u64 (cfg, "facade/heartbeat_rate", 500, 1, 1000000, &facade_cfg.heartbeat_rate)) {
         nines_error ("%s", nines_config_error (cfg));
         return -1;
     }
@@ -581,7 +604,7 @@ static const char *const s_known_keys [] = {
     "facade/health", "facade/health_path", "facade/health_timeout", "facade/workers",
     "facade/body_limit", "facade/request_timeout", "facade/handshake_timeout",
     "facade/max_connections", "facade/max_connections_per_address", "facade/upstream_timeout",
-    "facade/upstream_keepalive", "facade/http2", "facade/log",
+    "facade/upstream_keepalive", "facade/http2", "facade/heartbeat_rate", "facade/log",
     NULL
 };
 
@@ -780,7 +803,11 @@ main (int argc, char **argv)
         nines_config_destroy (&cfg);
         return 0;
     }
-    s_hbcheck = nines_hbcheck_new (facade_cfg.pod, REPLAY_CAP);
+    size_t replay = nines_hbcheck_replay_size (facade_cfg.heartbeat_rate);
+    s_hbcheck = nines_hbcheck_new (facade_cfg.pod, replay);
+    atomic_store (&facade_replay_slots, replay);
+    nines_info ("replay cache: %zu nonces, for up to %llu heartbeats/s (facade/heartbeat_rate)",
+                replay, (unsigned long long) facade_cfg.heartbeat_rate);
     s_conncap = nines_conncap_new (facade_cfg.max_connections, facade_cfg.max_per_address);
     worker_t *workers = calloc (facade_cfg.workers, sizeof *workers);
     if (!s_hbcheck || !s_conncap || !workers)

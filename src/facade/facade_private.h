@@ -36,7 +36,6 @@
 #include <unistd.h>
 
 #define HEALTH_QUEUE_MAX   1024     /* pending app checks before heartbeats are proxied */
-#define REPLAY_CAP         65536    /* nonces remembered (60 s window) */
 #define LEDGER_REFRESH_MS  30000    /* re-fetch the registry at least this often */
 #define LEDGER_REPLY_MS    5000     /* wait this long for a registry reply */
 
@@ -66,6 +65,7 @@ typedef struct {
     uint64_t upstream_timeout_ms;   /* proxy I/O timeout */
     uint64_t upstream_keepalive_ms; /* idle upstream connection lifetime */
     bool http2;                     /* offer h2 in ALPN */
+    uint64_t heartbeat_rate;        /* valid heartbeats/s the replay cache is sized for */
 } facade_config_t;
 
 
@@ -116,6 +116,7 @@ extern __thread worker_t *facade_worker;
 extern atomic_bool facade_stopping;      /* set once by SIGTERM/SIGINT */
 extern atomic_long facade_connections;   /* open client connections */
 extern atomic_ulong facade_m_conn_rejected;      /* closed at the connection limit */
+extern atomic_ulong facade_replay_slots;         /* replay cache slots (nines_hbcheck_replay_size) */
 extern facade_config_t facade_cfg;
 extern h2o_hostconf_t *facade_main_hosts [2];    /* the TLS listener's host only */
 extern h2o_hostconf_t *facade_metrics_hosts [2]; /* the metrics listener's host only */

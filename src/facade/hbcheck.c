@@ -17,7 +17,7 @@ struct _nines_hbcheck_t {
     size_t n_allowed;                   /* entries in allowed */
     replay_t *replay;                   /* open-addressed table */
     size_t replay_cap;                  /* slots (power of two) */
-    size_t replay_used;                 /* live entries */
+    uint64_t replay_full;               /* valid heartbeats refused: no room */
 };
 
 nines_hbcheck_t *
@@ -38,6 +38,26 @@ nines_hbcheck_new (const uint8_t pod [NINES_ID_BYTES], size_t replay_cap)
     memcpy (self->pod, pod, NINES_ID_BYTES);
     pthread_mutex_init (&self->lock, NULL);
     return self;
+}
+
+size_t
+nines_hbcheck_replay_size (uint64_t heartbeats_per_s)
+{
+    const uint64_t max = (uint64_t) 1 << 26;
+    uint64_t live = (heartbeats_per_s ? heartbeats_per_s : 1) * (2 * NINES_HB_SKEW_MS / 1000);
+    uint64_t cap = 64;
+    while (cap < 2 * live && cap < max)
+        cap *= 2;
+    return (size_t) cap;
+}
+
+void
+nines_hbcheck_replay_stats (nines_hbcheck_t *self, size_t *slots, uint64_t *refused_full)
+{
+    pthread_mutex_lock (&self->lock);
+    *slots = self->replay_cap;
+    *refused_full = self->replay_full;
+    pthread_mutex_unlock (&self->lock);
 }
 
 void
@@ -131,10 +151,15 @@ nines_hbcheck_allowed (nines_hbcheck_t *self)
     return n;
 }
 
-/*  Record a nonce; NINES_EREPLAY if present and live, NINES_EFULL if the
-    table has no room.  Expired entries are reused in place. */
+/*  Record the nonce of a heartbeat made at t_ms (within the skew of now);
+    NINES_EREPLAY if present and live, NINES_EFULL if the table has no
+    room.  Expired entries are reused in place.  It is kept until t_ms +
+    NINES_HB_SKEW_MS: a replay after that is stale (the signature covers
+    t_ms), so honest clocks hold a slot about 30 s, not the 60 s kept
+    before whatever t_ms said. */
 static int
-s_replay_insert (nines_hbcheck_t *self, const uint8_t nonce [NINES_NONCE_BYTES], uint64_t now)
+s_replay_insert (nines_hbcheck_t *self, const uint8_t nonce [NINES_NONCE_BYTES], uint64_t t_ms,
+                 uint64_t now)
 {
     uint64_t h;
     memcpy (&h, nonce, sizeof h);          /* nonces are random */
@@ -150,10 +175,12 @@ s_replay_insert (nines_hbcheck_t *self, const uint8_t nonce [NINES_NONCE_BYTES],
         if (slot->expires == 0)
             break;                         /* never used: the chain ends */
     }
-    if (!free_slot)
+    if (!free_slot) {
+        self->replay_full++;
         return NINES_EFULL;
+    }
     memcpy (free_slot->nonce, nonce, NINES_NONCE_BYTES);
-    free_slot->expires = now + 2 * NINES_HB_SKEW_MS + 1;
+    free_slot->expires = t_ms + NINES_HB_SKEW_MS + 1;
     return NINES_OK;
 }
 
@@ -177,7 +204,7 @@ nines_hbcheck (nines_hbcheck_t *self, const char *value, size_t len, uint64_t no
     if (nines_hb_req_verify (req))
         return NINES_EBADSIG;
     pthread_mutex_lock (&self->lock);
-    rc = s_replay_insert (self, req->nonce, now_ms);
+    rc = s_replay_insert (self, req->nonce, req->t_ms, now_ms);
     pthread_mutex_unlock (&self->lock);
     return rc;
 }

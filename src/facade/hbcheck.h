@@ -4,9 +4,10 @@
     the check only answers yes or no (the reason is for logs and tests).
 
     The allow-list is replaced atomically (SIGHUP reload); the replay cache
-    is bounded: it holds nonces for the ±NINES_HB_SKEW_MS window and, when
-    full, refuses new heartbeats rather than growing (a flood of valid
-    heartbeats can only come from allowed validators).  Thread-safe. */
+    is bounded: it holds each nonce until its heartbeat turns stale and,
+    when full, refuses new heartbeats rather than growing (a flood of valid
+    heartbeats can only come from allowed validators); its size is the
+    caller's, from the heartbeat rate it expects.  Thread-safe. */
 #ifndef NINES_HBCHECK_H
 #define NINES_HBCHECK_H
 
@@ -18,10 +19,24 @@
 typedef struct _nines_hbcheck_t nines_hbcheck_t;
 
 /*  pod: this facade's pod id; replay_cap: nonces remembered, rounded up
-    to a power of two, at least 64 (65536 covers 1000 heartbeats/s over
-    the 60 s window).  Starts with an empty allow-list.  NULL when out of
-    memory. */
+    to a power of two, at least 64 (nines_hbcheck_replay_size gives the
+    size for an expected heartbeat rate).  Starts with an empty
+    allow-list.  NULL when out of memory. */
 nines_hbcheck_t *nines_hbcheck_new (const uint8_t pod [NINES_ID_BYTES], size_t replay_cap);
+
+/*  Replay cache slots for heartbeats_per_s valid heartbeats a second
+    (at least 1): a nonce is remembered until its own t_ms + NINES_HB_SKEW_MS
+    (after that the heartbeat is stale anyway), at most 2 x NINES_HB_SKEW_MS
+    (60 s) for a validator whose clock runs the full skew ahead, so
+    heartbeats_per_s x 60 nonces are live at once; twice that, rounded up
+    to a power of two, keeps the open-addressed table at most half full
+    (500/s: 65,536 slots, 1.5 MiB; 10,000/s: 2,097,152, 48 MiB).  At most
+    2^26 slots. */
+size_t nines_hbcheck_replay_size (uint64_t heartbeats_per_s);
+
+/*  The replay cache's slots and how many valid heartbeats it refused for
+    want of room (NINES_EFULL) so far. */
+void nines_hbcheck_replay_stats (nines_hbcheck_t *self, size_t *slots, uint64_t *refused_full);
 void nines_hbcheck_destroy (nines_hbcheck_t **self_p);
 
 /*  Load the allow-list: one 64-hex validator id per line, '#' comments and

@@ -82,6 +82,9 @@ s_metrics_text (size_t *len)
         "Connections closed at accept because facade/max_connections were open.", NULL, 1, NULL, 0);
     nines_metric_t *hb = nines_metrics_add (r, NINES_METRIC_COUNTER, "nines_facade_heartbeat_checks_total",
         "Nines-Heartbeat headers checked, by result (ok or the NINES_E* reason).", "result", HB_RESULTS, NULL, 0);
+    nines_metric_t *slots = nines_metrics_add (r, NINES_METRIC_GAUGE, "nines_facade_replay_slots",
+        "Nonces the replay cache can hold (facade/heartbeat_rate x 60 s x 2); valid heartbeats it had no "
+        "room for are nines_facade_heartbeat_checks_total{result=\"EFULL\"}.", NULL, 1, NULL, 0);
     nines_metric_t *cert = nines_metrics_add (r, NINES_METRIC_GAUGE, "nines_facade_cert_expiry_seconds",
         "notAfter of the certificate the TLS port serves, seconds since the epoch.", NULL, 1, NULL, 0);
     static const char *const cls [3] = { "proxied", "heartbeat", "rejected" };
@@ -94,6 +97,7 @@ s_metrics_text (size_t *len)
     nines_metric_set (up, NULL, (double) atomic_load (&s_m_upstream_errors));
     nines_metric_set (conn, NULL, (double) atomic_load (&facade_connections));
     nines_metric_set (rej, NULL, (double) atomic_load (&facade_m_conn_rejected));
+    nines_metric_set (slots, NULL, (double) atomic_load (&facade_replay_slots));
     for (int i = 0; i < HB_RESULTS; i++) {
         unsigned long n = atomic_load (&s_m_hbcheck [i]);
         if (n || i == 0)

@@ -10,6 +10,7 @@ __thread worker_t *facade_worker;           /* this thread's worker loop */
 atomic_bool facade_stopping;                /* set once by SIGTERM/SIGINT */
 atomic_long facade_connections;             /* open client connections */
 atomic_ulong facade_m_conn_rejected;        /* closed at the connection limit */
+atomic_ulong facade_replay_slots;           /* replay cache slots (nines_hbcheck_replay_size) */
 h2o_hostconf_t *facade_main_hosts [2];      /* the TLS listener's host only */
 h2o_hostconf_t *facade_metrics_hosts [2];   /* the metrics listener's host only */
 

@@ -1,7 +1,8 @@
 /*  Heartbeat admission (src/facade/hbcheck.c) on plain buffers: each
     rejection reason, the allow-list file format and its all-or-nothing
     reload, and the bounded replay cache (full => refused, expired slots
-    reused). */
+    reused, a nonce kept until its heartbeat is stale, the size for a
+    heartbeat rate). */
 #include "testutil.h"
 #include "facade/hbcheck.h"
 #include <unistd.h>
@@ -125,6 +126,77 @@ test_replay_bounded (void)
     nines_hbcheck_destroy (&check);
 }
 
+/*  A nonce is kept until its own t_ms + skew, not 60 s from its arrival:
+    64 heartbeats made a full skew ago fill the smallest cache, and 2 ms
+    later their slots take 64 new ones; a replay of an old one is stale. */
+static void
+test_replay_until_stale (void)
+{
+    nines_hbcheck_t *check = nines_hbcheck_new (s_pod, 1);
+    CHECK_RC (nines_hbcheck_set_allowlist (check, (const uint8_t (*) [NINES_ID_BYTES]) s_v1.pk, 1), 0);
+    char value [NINES_HB_VALUE_MAX], first [NINES_HB_VALUE_MAX];
+    nines_hb_req_t req, out;
+    size_t first_len = 0;
+    for (int i = 0; i < 64; i++) {
+        size_t len = s_make (&s_v1, s_pod, NOW - NINES_HB_SKEW_MS, value, &req);
+        CHECK_RC (nines_hbcheck (check, value, len, NOW, &out), 0);
+        if (i == 0) {
+            memcpy (first, value, len);
+            first_len = len;
+        }
+    }
+    size_t len = s_make (&s_v1, s_pod, NOW, value, &req);
+    CHECK_RC (nines_hbcheck (check, value, len, NOW, &out), NINES_EFULL);
+    for (int i = 0; i < 64; i++) {
+        len = s_make (&s_v1, s_pod, NOW + 2, value, &req);
+        CHECK_RC (nines_hbcheck (check, value, len, NOW + 2, &out), 0);
+    }
+    CHECK_RC (nines_hbcheck (check, first, first_len, NOW + 2, &out), NINES_ESTALE);
+    size_t slots = 0;
+    uint64_t full = 0;
+    nines_hbcheck_replay_stats (check, &slots, &full);
+    CHECK_EQ (slots, 64);
+    CHECK_EQ (full, 1);
+    nines_hbcheck_destroy (&check);
+}
+
+/*  nines_hbcheck_replay_size: the configured rate, from validators whose
+    clocks run the full skew ahead (each nonce kept 60 s), for 200 s: no
+    valid heartbeat refused; four times that rate fills it, and the
+    refusals are counted. */
+static void
+test_replay_sized (void)
+{
+    CHECK_EQ (nines_hbcheck_replay_size (500), 65536);
+    CHECK_EQ (nines_hbcheck_replay_size (10000), 2097152);
+    CHECK_EQ (nines_hbcheck_replay_size (0), 128);   /* as 1/s */
+    const uint64_t rate = 4;
+    size_t cap = nines_hbcheck_replay_size (rate);
+    CHECK_EQ (cap, 512);
+    nines_hbcheck_t *check = nines_hbcheck_new (s_pod, cap);
+    CHECK_RC (nines_hbcheck_set_allowlist (check, (const uint8_t (*) [NINES_ID_BYTES]) s_v1.pk, 1), 0);
+    char value [NINES_HB_VALUE_MAX];
+    nines_hb_req_t req, out;
+    int refused = 0;
+    uint64_t now = NOW;
+    for (int i = 0; i < 200 * (int) rate; i++, now += 1000 / rate) {
+        size_t len = s_make (&s_v1, s_pod, now + NINES_HB_SKEW_MS, value, &req);
+        refused += nines_hbcheck (check, value, len, now, &out) != 0;
+    }
+    CHECK_EQ (refused, 0);
+    for (int i = 0; i < 100 * 4 * (int) rate; i++, now += 1000 / (4 * rate)) {
+        size_t len = s_make (&s_v1, s_pod, now + NINES_HB_SKEW_MS, value, &req);
+        refused += nines_hbcheck (check, value, len, now, &out) == NINES_EFULL;
+    }
+    size_t slots = 0;
+    uint64_t full = 0;
+    nines_hbcheck_replay_stats (check, &slots, &full);
+    CHECK_EQ (slots, cap);
+    CHECK (refused > 0);
+    CHECK_EQ (full, (uint64_t) refused);
+    nines_hbcheck_destroy (&check);
+}
+
 int
 main (void)
 {
@@ -135,5 +207,7 @@ main (void)
     RUN (test_reasons);
     RUN (test_allowlist_file);
     RUN (test_replay_bounded);
+    RUN (test_replay_until_stale);
+    RUN (test_replay_sized);
     return t_done ("test_facade_hbcheck");
 }
