@@ -631,6 +631,10 @@ s_watch (nines_chain_t *self, const nines_registry_t *overlay)
     nines_watch_stats (self->watch, &after);
     for (uint64_t k = before.rewinds; k < after.rewinds; k++)
         chain_fault (self, &self->st.rewinds, "rewind");   /* logged by the watcher */
+    for (uint64_t k = before.resent; k < after.resent; k++) {
+        chain_fault (self, &self->st.lost, "lost");         /* a challenge: logged by the watcher */
+        chain_resent (self);
+    }
     if (!rc && self->forge.mode)
         rc = nines_forge_pass (&self->forge, &env, self->cfg.adversary_key);
     return rc;
@@ -795,6 +799,8 @@ nines_chain_poll (nines_chain_t *self, const nines_registry_t *overlay)
     int rc = nines_store_iter_prefix (self->store, NINES_CHAIN_DB, NULL, 0, s_collect, &c);
     if (!rc)
         rc = s_connect (self);
+    if (!rc)
+        rc = chain_nonce_check (self);
     if (!rc)
         rc = chain_head (self);
     uint64_t accounted = 0;

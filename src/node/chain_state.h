@@ -99,6 +99,15 @@ int chain_rpc_err (nines_chain_t *self, int rc, const char *what);
 /*  Count fault (a label of nines_chain_faults_total) in *field. */
 void chain_fault (nines_chain_t *self, uint64_t *field, const char *fault);
 
+/*  Count a transaction sent again (nines_chain_resent_total). */
+void chain_resent (nines_chain_t *self);
+
+/*  Our sender's next nonce past the node's pending count: the node lost
+    our transactions from there (each is found and sent again as its
+    own): logged, the nonce re-read, so the next transaction leaves no
+    gap.  0 or an RPC code. */
+int chain_nonce_check (nines_chain_t *self);
+
 /*  Count a claim transition: (*field)++ and nines_chain_claims_total{state}. */
 void chain_count (nines_chain_t *self, uint64_t *field, const char *state);
 

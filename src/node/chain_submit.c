@@ -66,8 +66,8 @@ chain_fault (nines_chain_t *self, uint64_t *field, const char *fault)
         nines_metric_inc (self->m_faults, (const char *[]) { fault }, 1);
 }
 
-static void
-s_resent (nines_chain_t *self)
+void
+chain_resent (nines_chain_t *self)
 {
     self->st.resent++;
     if (self->m_resent)
@@ -168,7 +168,7 @@ chain_replace (nines_chain_t *self, chain_rec_t *rec, const nines_buf_t *data, u
     memcpy (rec->tx, sent.hash, 32);
     s_note (rec, &sent.tx);
     rec->bumps++;
-    s_resent (self);
+    chain_resent (self);
     char hex [NINES_ID_HEX];
     nines_info ("tx %.16s replaces the underpriced one at nonce %" PRIu64 ": max fee %" PRIu64
                 " wei/gas, tip %" PRIu64 " (bump %u of %u)", nines_hex (hex, rec->tx, 32), sent.tx.nonce,
@@ -208,7 +208,7 @@ chain_unmined (nines_chain_t *self, chain_rec_t *rec, const uint8_t id [32], con
     if (latest <= txn && pending > txn)
         return CHAIN_WAIT;              /* its nonce is in the pool: a replacement of it */
     chain_fault (self, &self->st.lost, "lost");
-    s_resent (self);
+    chain_resent (self);
     nines_warn ("evidence %.16s: its %s tx %.16s (nonce %" PRIu64 ") is gone from the node (%s): "
                 "sending it again", nines_hex (hex, id, 32), what, nines_hex (thex, rec->tx, 32), txn,
                 latest > txn ? "its nonce was mined in another transaction"
@@ -229,7 +229,7 @@ chain_out_of_gas (nines_chain_t *self, chain_rec_t *rec, const uint8_t id [32], 
         rec->oog++;
     char hex [NINES_ID_HEX], thex [NINES_ID_HEX];
     if (rec->oog <= CHAIN_GAS_TRIES) {
-        s_resent (self);
+        chain_resent (self);
         nines_warn ("evidence %.16s: its %s tx %.16s ran out of gas (all %" PRIu64 " used): sending it "
                     "again with the limit doubled (%u of %u)", nines_hex (hex, id, 32), what,
                     nines_hex (thex, rec->tx, 32), gas, rec->oog, CHAIN_GAS_TRIES);
@@ -248,4 +248,19 @@ chain_reorged (nines_chain_t *self, const uint8_t id [32], const char *what)
     char hex [NINES_ID_HEX];
     nines_warn ("evidence %.16s: the chain reorganised under its claim: back to %s (block %" PRIu64 ")",
                 nines_hex (hex, id, 32), what, self->head);
+}
+
+int
+chain_nonce_check (nines_chain_t *self)
+{
+    uint64_t pending = 0;
+    if (!self->tx.rpc)
+        return 0;                       /* no sender yet */
+    int rc = chain_rpc_err (self, nines_rpc_nonce (self->rpc, self->key.address, "pending", &pending), "nonce");
+    if (rc || pending >= self->tx.nonce)
+        return rc;
+    nines_warn ("chain node %s holds none of our %" PRIu64 " transaction(s) from nonce %" PRIu64
+                " (a restart without its pool, a reorganisation): the next is sent at nonce %" PRIu64,
+                self->cfg.rpc, self->tx.nonce - pending, pending, pending);
+    return chain_rpc_err (self, nines_sender_resync (&self->tx), "nonce");
 }

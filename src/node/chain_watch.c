@@ -31,6 +31,7 @@ typedef struct {
     uint8_t pod [32];
     uint8_t tx [32];
     uint64_t deadline;              /* the claim's challenge window end, ms */
+    nines_buf_t data;               /* its calldata: sent again when the node loses it */
 } challenge_t;
 
 struct _nines_watch_t {
@@ -70,6 +71,8 @@ nines_watch_destroy (nines_watch_t **self_p)
     if (!self_p || !*self_p)
         return;
     nines_watch_t *self = *self_p;
+    for (size_t i = 0; i < self->n_ch; i++)
+        nines_buf_free (&self->ch [i].data);
     free (self->ch);
     free (self->wire);
     free (self);
@@ -214,11 +217,12 @@ s_challenge (nines_watch_t *self, const nines_watch_env_t *env, const uint8_t ci
     uint8_t tx [32];
     if (!rc)
         rc = env->send (env->link, &data, 0, tx);
-    nines_buf_free (&data);
     char hc [NINES_ID_HEX], hp [NINES_ID_HEX], ht [NINES_ID_HEX];
     nines_hex (hc, cid, 32);
     nines_hex (hp, pod, 32);
     const char *label = f->which ? "up" : "down";
+    if (rc)
+        nines_buf_free (&data);
     if (rc == NINES_EREVERTED) {
         const char *why = nines_rpc_errdata (env->rpc);
         char whybuf [80];
@@ -245,7 +249,10 @@ s_challenge (nines_watch_t *self, const nines_watch_env_t *env, const uint8_t ci
         memcpy (c->pod, pod, 32);
         memcpy (c->tx, tx, 32);
         c->deadline = deadline;
+        c->data = data;
     }
+    else
+        nines_buf_free (&data);
     s_count (self, &self->st.sent, "sent");
     if (f->committee)
         nines_info ("claim %.16s (pod %.16s, claimant %" PRIu64 "): %s report's committee member %" PRIu64
@@ -256,6 +263,34 @@ s_challenge (nines_watch_t *self, const nines_watch_env_t *env, const uint8_t ci
         nines_info ("claim %.16s (pod %.16s, claimant %" PRIu64 "): %s report's vote %" PRIu64
                     " does not verify (" NINES_DOMAIN_VOTE "): challengeSignature sent, tx %.16s",
                     hc, hp, claimant, label, f->at, nines_hex (ht, tx, 32));
+    return 0;
+}
+
+/*  Challenge c not mined: when the node knows its transaction no more
+    (restarted without its pool, a reorganisation) and the claim is still
+    pending, send it again.  0 or an rpc code. */
+static int
+s_lost (nines_watch_t *self, const nines_watch_env_t *env, challenge_t *c)
+{
+    nines_buf_t in = { 0 };
+    uint64_t status = 0;
+    int rc = nines_rpc_tx_input (env->rpc, c->tx, &in, NULL, NULL);
+    nines_buf_free (&in);
+    if (rc != NINES_ENOTFOUND)
+        return rc;                      /* in the pool (0), or the node is away */
+    if ((rc = s_status (env, c->claim, "latest", &status)) || status != ST_PENDING)
+        return rc;                      /* decided: the receipt pass after the deadline says how */
+    uint8_t tx [32];
+    if ((rc = env->send (env->link, &c->data, 0, tx)) == NINES_EREVERTED)
+        return 0;                       /* the chain moved: as above */
+    if (rc)
+        return rc;
+    char hc [NINES_ID_HEX], ht [NINES_ID_HEX], hn [NINES_ID_HEX];
+    nines_warn ("claim %.16s: our challenge tx %.16s is gone from the node (a restart without its pool, "
+                "a reorganisation): sent again, tx %.16s", nines_hex (hc, c->claim, 32),
+                nines_hex (ht, c->tx, 32), nines_hex (hn, tx, 32));
+    memcpy (c->tx, tx, 32);
+    self->st.resent++;
     return 0;
 }
 
@@ -271,8 +306,10 @@ s_receipts (nines_watch_t *self, const nines_watch_env_t *env)
         uint64_t status = 0;
         int rc = nines_rpc_receipt (env->rpc, c->tx, &r);
         if (rc == NINES_ENOTFOUND && env->head_ms <= c->deadline) {
+            if ((rc = s_lost (self, env, c)) < 0)
+                return rc;
             i++;
-            continue;                   /* not mined yet */
+            continue;                   /* not mined yet, or sent again */
         }
         if (rc && rc != NINES_ENOTFOUND)
             return rc;
@@ -298,6 +335,7 @@ s_receipts (nines_watch_t *self, const nines_watch_env_t *env)
                         "claimant's fraud slash are owed to %s (withdraw())", nines_hex (hc, c->claim, 32),
                         nines_hex (ht, c->tx, 32), r.gas_used, nines_evm_checksum (ha, env->address));
         }
+        nines_buf_free (&c->data);
         self->ch [i] = self->ch [--self->n_ch];
     }
     return 0;

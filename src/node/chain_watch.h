@@ -92,6 +92,7 @@ typedef struct {
     uint64_t sent, won, backed_off, failed;   /* challenges */
     uint64_t gas_challenge;         /* gas used by our mined challenges, sum */
     uint64_t rewinds;               /* reorganisations the log follower undid */
+    uint64_t resent;                /* our challenges sent again: the node lost them */
 } nines_watch_stats_t;
 
 typedef struct _nines_watch_t nines_watch_t;

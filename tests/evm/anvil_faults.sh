@@ -7,14 +7,28 @@
 #   `anvil_faults.sh --start DIR` starts it again on the same port from
 #   that state, its clock continuing after the state's last block (a
 #   restarted anvil's clock otherwise starts again at --timestamp).
-#   usage: anvil_faults.sh TEST_BINARY
+#   With watch, test_chain_watch on a chain of committee 3, 10 s epochs
+#   from genesis 0 and a 60 s challenge window, with the same restart
+#   commands.
+#   usage: anvil_faults.sh TEST_BINARY [watch]
 set -euo pipefail
 fail() { echo "anvil_faults.sh: $*" >&2; exit 1; }
 . "$(dirname "$0")/../chain/anvil.sh"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 state=$work/state.json
-cleanup() {
-    [ -f "$work/anvil.pid" ] && kill "$(cat "$work/anvil.pid")" 2>/dev/null || true
+# SIGTERM to the anvil of $1/anvil.pid, back when it is gone (it dumps its state first)
+stop() {
+    local pid st
+    pid=$(cat "$1/anvil.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do         # gone, or a zombie of the test's shell
+        st=$(ps -o stat= -p "$pid" 2>/dev/null || true)
+        case "$st" in ""|Z*) break ;; esac
+        sleep 0.1
+    done
+}
+cleanup() {                         # the restarted anvil is no child of ours: wait for its dump
+    [ -f "$work/anvil.pid" ] && stop "$work"
     anvil_cleanup
 }
 trap cleanup EXIT
@@ -37,13 +51,7 @@ start() {
 case "${1:-}" in
     --stop)                         # SIGTERM: anvil dumps its state; its pool is lost
         trap - EXIT; rmdir "$work"; work=$2
-        pid=$(cat "$work/anvil.pid")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 100); do     # gone, or a zombie of the test's shell
-            st=$(ps -o stat= -p "$pid" 2>/dev/null || true)
-            case "$st" in ""|Z*) break ;; esac
-            sleep 0.1
-        done
+        stop "$work"
         [ -s "$work/state.json" ] || fail "anvil left no state"
         exit 0 ;;
     --start)                        # again on the same port, its clock after the state's last block
@@ -55,8 +63,16 @@ case "${1:-}" in
 esac
 
 echo "$port" > "$work/port"
+self=$(cd "$(dirname "$0")" && pwd)/anvil_faults.sh
+if [ "${2:-}" = watch ]; then
+    # test_chain_watch's chain, restartable
+    start "$(date +%s)"
+    NINES_GENESIS=0 NINES_EPOCH=10000 NINES_COMMITTEE=3 NINES_CHALLENGE_WINDOW=60000 anvil_deploy
+    [ -n "${addr[UptimeStaking]:-}" ] || fail "UptimeStaking not deployed"
+    "$1" "$rpc" "${addr[UptimeStaking]}" "$work" "$self"
+    exit 0
+fi
 start $((1700000000 - 3 * 86400))
 NINES_GENESIS=0 NINES_EPOCH=10000 NINES_COMMITTEE=7 NINES_CHALLENGE_WINDOW=60000 anvil_deploy
 [ -n "${addr[UptimeStaking]:-}" ] || fail "UptimeStaking not deployed"
-"$1" "$rpc" "${addr[UptimeStaking]}" "$dir/test/vectors/ledger-corpus.txt" "$work" \
-    "$(cd "$(dirname "$0")" && pwd)/anvil_faults.sh"
+"$1" "$rpc" "${addr[UptimeStaking]}" "$dir/test/vectors/ledger-corpus.txt" "$work" "$self"

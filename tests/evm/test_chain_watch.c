@@ -21,8 +21,14 @@
        watcher 2 proves it with challengeCommittee (fraud kind 2) and is
        owed bond + 10 % of the adversary's reduced stake (1,000 +
        1,440,000); watcher 1, which sees the claim voided, sends nothing.
+    3. with ANVIL_FAULTS_SH (anvil_faults.sh watch): forge-down again,
+       watcher 1's challenge in the pool when anvil is stopped; started
+       again from its state, the claim still pending, watcher 1 finds its
+       challenge gone and sends it again: the claim is Voided.  (Before,
+       the challenge counted as never mined once the window passed and
+       the forged claim could be finalized.)
 
-    usage: test_chain_watch RPC_URL STAKING_ADDRESS DIR */
+    usage: test_chain_watch RPC_URL STAKING_ADDRESS DIR [ANVIL_FAULTS_SH] */
 #include "testutil.h"
 #include "anvil_util.h"
 #include "node/chain_link.h"
@@ -198,8 +204,8 @@ s_challenged (const uint8_t claim [32], uint64_t *fraud, uint8_t challenger [20]
 int
 main (int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf (stderr, "usage: test_chain_watch RPC_URL STAKING_ADDRESS DIR\n");
+    if (argc != 4 && argc != 5) {
+        fprintf (stderr, "usage: test_chain_watch RPC_URL STAKING_ADDRESS DIR [ANVIL_FAULTS_SH]\n");
         return 2;
     }
     s_url = argv [1];
@@ -329,6 +335,43 @@ main (int argc, char **argv)
     CHECK_EQ (s_slashed (f.pod), 0);
     fprintf (stderr, "forge-committee: claim voided by watcher 2's challengeCommittee (%llu gas)\n",
              (unsigned long long) s2.gas_challenge);
+
+    /* 3. watcher 1's challenge lost with anvil's pool */
+    if (argc == 5) {
+        char cmd [1400];
+        nines_chain_destroy (&adv.link);
+        s_link (&adv, NINES_ADVERSARY_FORGE_DOWN);
+        s_forge (&adv, &f);
+        CHECK_EQ (f.sent, 1);
+        CHECK_EQ (s_status (f.claim), 1);
+        s_watch_stats (&w1, &s1, NULL);
+        uint64_t sent1 = s1.sent, won1 = s1.won;
+        CHECK_RC (t_anvil (s_rpc, "evm_setAutomine", json_pack ("[b]", 0)), 0);
+        CHECK_RC (nines_chain_poll (w1.link, NULL), 0);
+        s_watch_stats (&w1, &s1, NULL);
+        CHECK_EQ (s1.sent, sent1 + 1);                  /* in the pool */
+        snprintf (cmd, sizeof cmd, "'%s' --stop '%s' && '%s' --start '%s'", argv [4], argv [3], argv [4], argv [3]);
+        CHECK_EQ (system (cmd), 0);
+        CHECK_EQ (s_status (f.claim), 1);               /* still pending: the proof was lost */
+        clock_gettime (CLOCK_MONOTONIC, &c0);
+        for (int k = 0; k < 50 && s1.won == won1; k++) {
+            CHECK_RC (nines_chain_poll (w1.link, NULL), 0);
+            s_watch_stats (&w1, &s1, NULL);
+            nanosleep (&(struct timespec) { 0, 20000000 }, NULL);
+        }
+        clock_gettime (CLOCK_MONOTONIC, &c1);
+        nines_chain_stats_t cs;
+        nines_chain_stats (w1.link, &cs);
+        CHECK_EQ (s1.resent, 1);
+        CHECK_EQ (s1.won, won1 + 1);
+        CHECK_EQ (s1.failed, 0);
+        CHECK_EQ (cs.lost, 1);
+        CHECK_EQ (cs.resent, 1);
+        CHECK_EQ (s_status (f.claim), 3);               /* Voided */
+        fprintf (stderr, "restart: watcher 1's challenge lost with the pool, sent again, the claim voided "
+                 "%.1f ms after anvil was back\n",
+                 (double) (c1.tv_sec - c0.tv_sec) * 1e3 + (double) (c1.tv_nsec - c0.tv_nsec) / 1e6);
+    }
 
     node_t *all [3] = { &adv, &w1, &w2 };
     for (int i = 0; i < 3; i++) {
