@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <malloc.h>
 
 enum { EV_TICK = 1, EV_MSG, EV_PROBE, EV_FAULT_ON, EV_FAULT_OFF, EV_METER };
 
@@ -688,9 +689,13 @@ s_loop (des_t *d, FILE *log)
         d->now = ev.at;
         d->res->events++;
         if (log && d->now >= next_log) {
-            fprintf (log, "des: %s: t=%llus events=%llu reports=%zu wall=%.1fs rss=%ldMB\n",
+            /*  Each simulated minute: resident memory and glibc's live
+                heap (mallinfo2's bytes in use), which tells state that
+                grows from pages malloc holds free (fragmentation). */
+            fprintf (log, "des: %s: t=%llus events=%llu reports=%zu wall=%.1fs rss=%ldMB heap=%.1fMB\n",
                      d->cfg->name, (unsigned long long) ((d->now - T0) / 1000),
-                     (unsigned long long) d->res->events, d->n_reports, des_wall () - wall0, s_rss_mb ());
+                     (unsigned long long) d->res->events, d->n_reports, des_wall () - wall0, s_rss_mb (),
+                     mallinfo2 ().uordblks / 1048576.0);
             fflush (log);
             next_log += 60000;
         }
