@@ -191,6 +191,7 @@ struct _nines_engine_t {
     size_t n_sched, cap_sched;
     size_t sched_next;              /* first not yet handed to the driver */
     uint64_t sched_horizon;         /* instants up to this were handed over */
+    uint64_t sched_made;            /* when the epoch's schedule was first made, ms (0 none) */
     uint64_t pods_due;              /* earliest pod timer (0 = recompute: scan pods) */
     uint64_t next_probe_id;
     uint32_t duty_serial;           /* last duty serial handed out */

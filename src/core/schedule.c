@@ -40,6 +40,22 @@ s_instant (const nines_engine_t *self, uint64_t epoch, const uint8_t pod [NINES_
     return epoch_ms ? nines_hash_u64 (h) % epoch_ms : 0;
 }
 
+/*  Where an instant `at` of the epoch [start, end) that is already past at
+    `now` (start <= at < now < end, ms) goes when the schedule is first
+    made: [start, now) mapped linearly onto [now, end), so a validator
+    that starts mid-epoch still sends each heartbeat it owes the epoch,
+    in order and as unpredictably as before, at twice the density over
+    what is left of it rather than all at its first tick (a restart at
+    half an epoch with 10^5 pods and 20 validators: 7,500 heartbeats in
+    one burst before).  The instant stays in the epoch (< end). */
+static uint64_t
+s_late_instant (uint64_t at, uint64_t start, uint64_t now, uint64_t end)
+{
+    if (now >= end || now <= start)
+        return now;
+    return now + (at - start) * (end - now) / (now - start);
+}
+
 /*  Hand the driver every scheduled heartbeat due within one SWIM period
     from now, each as a PROBE action whose at is its instant: the engine
     wakes at least once a period anyway, so no heartbeat costs a wakeup of
@@ -85,7 +101,10 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
 {
     const nines_params_t *p = &self->reg->params;
     uint64_t prev = self->epoch_started ? self->epoch : UINT64_MAX;
-    uint64_t handed = self->epoch == epoch ? self->sched_horizon : 0;   /* a re-run (schedule below) */
+    bool rerun = self->epoch == epoch && self->sched_made;          /* a re-run (schedule below) */
+    uint64_t handed = rerun ? self->sched_horizon : 0;
+    uint64_t made = rerun ? self->sched_made : now;
+    self->sched_made = made;
     self->epoch = epoch;
     self->stats.epoch = epoch;
     self->epoch_started = true;
@@ -100,8 +119,10 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
        within the epoch re-runs this: the new draws replace the rest of
        the schedule, and instants up to what was already handed over are
        dropped, so no pod is probed twice for one instant and a change
-       costs no burst of heartbeats (a fresh start mid-epoch probes the
-       instants already past at once). */
+       costs no burst of heartbeats.  A schedule first made more than a
+       SWIM period into the epoch (a restart mid-epoch) spreads the
+       instants already past over the rest of it (s_late_instant)
+       instead of probing them all at once. */
     self->n_sched = self->sched_next = 0;
     bool all = n > 0 && p->r >= n;
     uint32_t draws = all ? m : nines_sortition_draws (seed, self->kp.pk, p->r, n, m);
@@ -112,6 +133,11 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
             self->cap_sched = draws;
         }
     }
+    /* First made more than one tick into the epoch: a start or a stall,
+       not the tick that crosses into it (whose instants past are late by
+       less than a SWIM period and go out at once, as they would have).
+       A re-run maps the instants as the first run did. */
+    bool late = made > start + self->cfg.swim_period_ms;
     uint32_t *drawn = draws <= self->cap_sched ? malloc ((draws ? draws : 1) * sizeof *drawn) : NULL;
     for (uint32_t j = 0; drawn && j < draws; j++)
         drawn [j] = all ? j : nines_sortition_pod (seed, self->kp.pk, j, m);
@@ -121,6 +147,8 @@ s_start_epoch (nines_engine_t *self, uint64_t epoch, uint64_t now)
         if (j > 0 && drawn [j] == drawn [j - 1])
             continue;
         uint64_t at = start + s_instant (self, epoch, self->reg->pods [drawn [j]].pod, p->epoch_ms);
+        if (at < made)
+            at = late ? s_late_instant (at, start, made, start + p->epoch_ms) : made;
         if (at > handed)
             self->sched [self->n_sched++] = (sched_t) { at < now ? now : at, drawn [j] };
     }

@@ -645,6 +645,30 @@ test_determinism (void)
     CHECK_EQ (bytes [0], bytes [1]);
 }
 
+/*  A PROBE action answered at t: the pod is up (200, signed). */
+static void
+s_answer_ok (nines_engine_t *e, const nines_action_t *a, uint64_t t)
+{
+    nines_hb_resp_t resp;
+    uint8_t nonce [16] = { 0 };
+    memset (&resp, 0, sizeof resp);
+    resp.app_status = 200;
+    nines_engine_on_probe_done (e, a->probe_id, NINES_OUTCOME_OK, &resp, nonce, t, t);
+}
+
+/*  A registry equal to reg, new (a registry change that changes nothing). */
+static nines_registry_t *
+s_registry_copy (const nines_registry_t *reg)
+{
+    nines_registry_t *copy = nines_registry_new ();
+    copy->params = reg->params;
+    for (size_t i = 0; i < reg->n_validators; i++)
+        CHECK_RC (nines_registry_put_validator (copy, &reg->validators [i]), 0);
+    for (size_t i = 0; i < reg->n_pods; i++)
+        CHECK_RC (nines_registry_put_pod (copy, nines_registry_pod_at (reg, i)), 0);
+    return copy;
+}
+
 /*  The probe schedule: with r >= n every validator draws every pod, so
     in two whole epochs without failures each of 3 validators sends
     exactly 4 x 2 heartbeats, handed over up to one SWIM period before
@@ -659,12 +683,7 @@ s_schedule_run (bool change, size_t *ahead, size_t *bad_at)
     nines_registry_t *copy = NULL;
     if (change) {
         net_run (net, T0 + 700);
-        copy = nines_registry_new ();
-        copy->params = net->reg->params;
-        for (size_t i = 0; i < net->reg->n_validators; i++)
-            CHECK_RC (nines_registry_put_validator (copy, &net->reg->validators [i]), 0);
-        for (size_t i = 0; i < net->reg->n_pods; i++)
-            CHECK_RC (nines_registry_put_pod (copy, nines_registry_pod_at (net->reg, i)), 0);
+        copy = s_registry_copy (net->reg);
         for (size_t i = 0; i < net->n; i++)
             nines_engine_set_registry (net->engines [i], copy, net->now);
     }
@@ -690,6 +709,70 @@ test_probe_schedule (void)
     CHECK_EQ (bad_at, 0);
 }
 
+/*  A validator that starts mid-epoch (a restart) owes the epoch's
+    heartbeats whose instants are already past: it sends each once, spread
+    over what is left of the epoch, not all at its first tick.  400 pods,
+    r >= n so it probes every one, a 20 s epoch, started at 10 s: each pod
+    probed exactly once by the epoch's end, at most 80 heartbeats with an
+    instant in the first second (2 x 400 / 20 = 40 expected; all 200 past
+    ones at once before), none before the start.  With a registry change
+    at 15 s (a re-run of the schedule) still each pod exactly once. */
+static void
+s_late_start_run (bool change, size_t *total, size_t *first_s, size_t *twice, size_t *early)
+{
+    nines_params_t p = s_params ();
+    p.epoch_ms = 20000;
+    net_t *net = net_new (3, NULL, 400, &p, 13, T0);
+    nines_engine_config_t cfg;
+    nines_engine_config_default (&cfg);
+    uint8_t seed [32] = { 9 };
+    uint64_t t0 = T0 + 10000;
+    nines_engine_t *e = nines_engine_new (&net->keys [0], seed, &cfg);
+    nines_engine_set_registry (e, net->reg, t0);
+    nines_registry_t *copy = NULL;
+    uint8_t *seen = calloc (400, 1);
+    *total = *first_s = *twice = *early = 0;
+    for (uint64_t t = t0; t < T0 + p.epoch_ms; t += 50) {
+        if (change && t == T0 + 15000) {
+            copy = s_registry_copy (net->reg);
+            nines_engine_set_registry (e, copy, t);
+        }
+        nines_engine_on_tick (e, t);
+        nines_action_t a;
+        while (nines_engine_next_action (e, &a)) {
+            if (a.type == NINES_ACT_PROBE) {
+                (*total)++;
+                *first_s += a.at < t0 + 1000;
+                *early += a.at < t0;
+                for (size_t i = 0; i < 400; i++)
+                    if (memcmp (nines_registry_pod_at (net->reg, i)->pod, a.pod, NINES_ID_BYTES) == 0)
+                        *twice += seen [i]++ > 0;
+                s_answer_ok (e, &a, t);
+            }
+            nines_action_clear (&a);
+        }
+    }
+    free (seen);
+    nines_engine_destroy (&e);
+    nines_registry_destroy (&copy);
+    net_destroy (&net);
+}
+
+static void
+test_late_start (void)
+{
+    for (int change = 0; change < 2; change++) {
+        size_t total, first_s, twice, early;
+        s_late_start_run (change, &total, &first_s, &twice, &early);
+        CHECK_EQ (total, 400);
+        CHECK_EQ (twice, 0);
+        CHECK_EQ (early, 0);
+        CHECK (first_s >= 10 && first_s <= 80);
+        printf ("late start%s: %zu heartbeats, %zu in the first second\n",
+                change ? " with a registry change" : "", total, first_s);
+    }
+}
+
 /*  keep_idle_pods = false: state only for pods with work, yet queries
     list every registered pod, and sortition draws about r*M/N pods. */
 static void
@@ -708,11 +791,7 @@ test_sparse_pods (void)
         nines_action_t a;
         while (nines_engine_next_action (e, &a)) {
             if (a.type == NINES_ACT_PROBE) {
-                nines_hb_resp_t resp;
-                uint8_t nonce [16] = { 0 };
-                memset (&resp, 0, sizeof resp);
-                resp.app_status = 200;
-                nines_engine_on_probe_done (e, a.probe_id, NINES_OUTCOME_OK, &resp, nonce, t, t);
+                s_answer_ok (e, &a, t);
             }
             nines_action_clear (&a);
         }
@@ -1316,6 +1395,7 @@ main (void)
     RUN (test_quiet_network);
     RUN (test_outage_detected);
     RUN (test_probe_schedule);
+    RUN (test_late_start);
     RUN (test_minority_liars);
     RUN (test_quorum_unequal_stakes);
     RUN (test_self_health);
