@@ -199,7 +199,9 @@ bench_facade_start (const char *dir, const char *facade_bin, const char *app_bin
     nines_hex (pod_hex, pod->pod, NINES_ID_BYTES);
     char *fac_argv [] = { (char *) facade_bin, "--listen", "127.0.0.1:0", "--cert", crt, "--key", key,
                           "--upstream", upstream, "--pod", pod_hex, "--facade-key", fkey,
-                          "--validators", vals, "--workers", "1", NULL };
+                          "--validators", vals, "--workers", "1",
+                          /* the benches send 10^4 valid heartbeats/s: a replay cache sized for it */
+                          "-s", "facade/heartbeat_rate=16384", NULL };
     *fac = tf_child_start (fac_argv);
     line = *fac ? tf_child_wait (*fac, "listening on https://127.0.0.1:", NULL, 20000) : NULL;
     if (!line) {
