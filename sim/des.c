@@ -5,11 +5,11 @@
 #include "base/grow.h"
 #include <czmq.h>
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <malloc.h>
 
 enum { EV_TICK = 1, EV_MSG, EV_PROBE, EV_FAULT_ON, EV_FAULT_OFF, EV_METER };
 

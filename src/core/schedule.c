@@ -47,12 +47,12 @@ s_instant (const nines_engine_t *self, uint64_t epoch, const uint8_t pod [NINES_
     in order and as unpredictably as before, at twice the density over
     what is left of it rather than all at its first tick (a restart at
     half an epoch with 10^5 pods and 20 validators: 7,500 heartbeats in
-    one burst before).  The instant stays in the epoch (< end). */
+    one burst before).  The instant stays in the epoch (< end).  The
+    caller's `late` (now more than a SWIM period past start) keeps the
+    divisor positive. */
 static uint64_t
 s_late_instant (uint64_t at, uint64_t start, uint64_t now, uint64_t end)
 {
-    if (now >= end || now <= start)
-        return now;
     return now + (at - start) * (end - now) / (now - start);
 }
 
